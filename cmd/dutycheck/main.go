@@ -1,0 +1,78 @@
+// Command dutycheck checks duty records against the Rego duties: offline over a dataset folder
+// (scan), as an HTTP service over MongoDB (serve), and for policy authors (policy test).
+//
+// This file and its siblings only wire flags and environment into the internal packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit statuses of every subcommand.
+const (
+	exitOK         = 0
+	exitViolations = 1 // scan: the report has violations; policy test: a test failed
+	exitBadInput   = 2 // bad flags, bad dataset, bad policies
+)
+
+const usage = `dutycheck — rules-based compliance checker for Party conduct duties (履责留痕)
+
+Usage:
+  dutycheck scan --input DIR [--as-of YYYY-MM-DD] [--department ID] [--policies DIR] [--format json|csv|table] [--lang zh|en]
+  dutycheck serve [--addr HOST:PORT] [--data DIR] [--mongo-uri URI] [--policies DIR] [--load DIR] [--log-level LEVEL]
+  dutycheck import [--mongo-uri URI] [--data DIR] DIR
+  dutycheck policy test [DIR]
+
+Run "dutycheck <command> -h" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitBadInput
+	}
+	var err error
+	code := exitOK
+	switch args[0] {
+	case "scan":
+		code, err = runScan(ctx, args[1:], stdout, stderr)
+	case "policy":
+		code, err = runPolicy(ctx, args[1:], stdout, stderr)
+	case "serve":
+		err = runServe(ctx, args[1:], stderr)
+	case "import":
+		err = runImport(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "dutycheck: unknown command %q\n\n%s", args[0], usage)
+		return exitBadInput
+	}
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(stderr, "dutycheck:", err)
+		}
+		if code == exitOK {
+			code = exitBadInput
+		}
+	}
+	return code
+}
+
+// errUsage marks an error the flag package has already printed.
+var errUsage = errors.New("usage")

@@ -1,0 +1,307 @@
+package duty
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Dataset holds validated records of every collection, keyed by collection name.
+type Dataset struct {
+	Docs map[string][]Doc
+}
+
+// Count returns the number of records in the dataset.
+func (ds *Dataset) Count() int {
+	n := 0
+	for _, docs := range ds.Docs {
+		n += len(docs)
+	}
+	return n
+}
+
+// RawDoc is one document as read from a file or a request, before validation, with where it
+// came from.
+type RawDoc struct {
+	File  string
+	Line  int
+	Index int
+	Value any
+}
+
+// NewDataset validates raw documents (collection name → documents) as one whole: each document
+// against its schema, ids unique per collection, every reference naming a record of the dataset,
+// and the department tree free of cycles. It returns every problem at once in a
+// *ValidationError.
+func NewDataset(raw map[string][]RawDoc) (*Dataset, error) {
+	ds := &Dataset{Docs: make(map[string][]Doc, len(Collections))}
+	var probs []Problem
+	type loc struct {
+		file        string
+		line, index int
+	}
+	where := map[string]map[string]loc{}
+	for _, c := range Collections {
+		ids := map[string]loc{}
+		where[c.Name] = ids
+		for _, r := range raw[c.Name] {
+			doc, ps := NormalizeRaw(c, r.Value)
+			id := doc.ID()
+			if l, dup := ids[id]; dup && id != "" {
+				ps = append(ps, Problem{Field: "id", Message: fmt.Sprintf("duplicates the id of document %d (%s line %d)", l.index, l.file, l.line)})
+			}
+			if c.Name == "departments" {
+				ps = append(ps, CheckDepartment(doc)...)
+			}
+			if len(ps) > 0 {
+				probs = append(probs, at(ps, r.File, r.Line, r.Index, id)...)
+				if id == "" {
+					continue
+				}
+			}
+			if _, dup := ids[id]; !dup {
+				ids[id] = loc{r.File, r.Line, r.Index}
+			}
+			ds.Docs[c.Name] = append(ds.Docs[c.Name], doc)
+		}
+	}
+	for _, c := range Collections {
+		for _, d := range ds.Docs[c.Name] {
+			l := where[c.Name][d.ID()]
+			c.Refs(d, func(field, coll, id string) {
+				if _, ok := where[coll][id]; !ok {
+					probs = append(probs, Problem{File: l.file, Line: l.line, Index: l.index, ID: d.ID(), Field: field,
+						Message: fmt.Sprintf("names %q, which is not a record in %s", id, coll)})
+				}
+			})
+		}
+	}
+	for _, cyc := range NewTree(ds.Docs["departments"]).Cycles() {
+		l := where["departments"][cyc]
+		probs = append(probs, Problem{File: l.file, Line: l.line, Index: l.index, ID: cyc, Field: "parent_id",
+			Message: "makes a cycle in the department tree (the department is its own ancestor)"})
+	}
+	if len(probs) > 0 {
+		return nil, &ValidationError{Problems: probs}
+	}
+	return ds, nil
+}
+
+// NormalizeRaw checks one raw value against the collection's schema (see Collection.Normalize);
+// a value that is not an object is one problem.
+func NormalizeRaw(c *Collection, v any) (Doc, []Problem) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return Doc{}, []Problem{{Message: "must be a JSON object, got " + typeName(v)}}
+	}
+	return c.Normalize(m)
+}
+
+func at(ps []Problem, file string, line, index int, id string) []Problem {
+	for i := range ps {
+		ps[i].File, ps[i].Line, ps[i].Index, ps[i].ID = file, line, index, id
+	}
+	return ps
+}
+
+// LoadDir reads a dataset folder: one <collection>.json file (a JSON array of objects) per
+// collection, a missing file meaning an empty collection. Any other .json file, broken JSON and
+// every invalid document are reported together in a *ValidationError.
+func LoadDir(dir string) (*Dataset, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read dataset folder: %w", errors.Join(ErrInvalid, err))
+	}
+	var probs []Problem
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasSuffix(name, ".json") && Lookup(strings.TrimSuffix(name, ".json")) == nil {
+			probs = append(probs, Problem{File: name, Index: -1, Message: "is not a collection of DOMAIN.md (expected one of " + collectionFiles() + ")"})
+		}
+	}
+	raw := map[string][]RawDoc{}
+	for _, c := range Collections {
+		file := c.Name + ".json"
+		data, err := os.ReadFile(filepath.Join(dir, file))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			probs = append(probs, Problem{File: file, Index: -1, Message: err.Error()})
+			continue
+		}
+		docs, p := DecodeArray(file, data)
+		if p != nil {
+			probs = append(probs, *p)
+			continue
+		}
+		raw[c.Name] = docs
+	}
+	if len(probs) > 0 {
+		return nil, &ValidationError{Problems: probs}
+	}
+	return NewDataset(raw)
+}
+
+func collectionFiles() string {
+	names := make([]string, len(Collections))
+	for i, c := range Collections {
+		names[i] = c.Name + ".json"
+	}
+	return strings.Join(names, ", ")
+}
+
+// DecodeArray decodes a JSON array of documents, keeping each one's line. Numbers stay
+// json.Number so that integers are exact. A syntax error is returned as one Problem naming the
+// line and column.
+func DecodeArray(file string, data []byte) ([]RawDoc, *Problem) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	fail := func(off int64, msg string) *Problem {
+		line, col := lineCol(data, off)
+		return &Problem{File: file, Index: -1, Message: fmt.Sprintf("line %d, column %d: %s", line, col, msg)}
+	}
+	tok, err := dec.Token()
+	if err == io.EOF {
+		return nil, fail(0, "empty file: expected a JSON array of documents")
+	}
+	if err != nil {
+		return nil, fail(dec.InputOffset(), "invalid JSON: "+err.Error())
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, fail(0, "expected a JSON array of documents")
+	}
+	var docs []RawDoc
+	for i := 0; dec.More(); i++ {
+		start := dec.InputOffset()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			var se *json.SyntaxError
+			off := dec.InputOffset()
+			if errors.As(err, &se) {
+				off = se.Offset
+			}
+			return nil, fail(off, "invalid JSON: "+err.Error())
+		}
+		line, _ := lineCol(data, skipSpace(data, start))
+		docs = append(docs, RawDoc{File: file, Line: line, Index: i, Value: v})
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fail(dec.InputOffset(), "invalid JSON: "+err.Error())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fail(dec.InputOffset(), "unexpected data after the array")
+	}
+	return docs, nil
+}
+
+func skipSpace(data []byte, off int64) int64 {
+	for off < int64(len(data)) && strings.ContainsRune(" \t\r\n,", rune(data[off])) {
+		off++
+	}
+	return off
+}
+
+func lineCol(data []byte, off int64) (int, int) {
+	off = min(max(off, 0), int64(len(data)))
+	before := data[:off]
+	line := bytes.Count(before, []byte{'\n'}) + 1
+	col := int(off) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// Tree is the department forest of a dataset: parents, children and each department's organ.
+type Tree struct {
+	depts    map[string]Doc
+	children map[string][]string
+	organ    map[string]string
+}
+
+// NewTree indexes departments. Departments in a cycle have no organ.
+func NewTree(depts []Doc) *Tree {
+	t := &Tree{depts: make(map[string]Doc, len(depts)), children: map[string][]string{}, organ: map[string]string{}}
+	for _, d := range depts {
+		t.depts[d.ID()] = d
+		if p := d.Str("parent_id"); p != "" {
+			t.children[p] = append(t.children[p], d.ID())
+		}
+	}
+	for _, d := range depts {
+		if d.Str("parent_id") == "" {
+			t.walk(d.ID(), func(id string) { t.organ[id] = d.ID() })
+		}
+	}
+	return t
+}
+
+func (t *Tree) walk(root string, fn func(id string)) {
+	stack := []string{root}
+	seen := map[string]bool{}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		fn(id)
+		stack = append(stack, t.children[id]...)
+	}
+}
+
+// Department returns the department with the id, or nil.
+func (t *Tree) Department(id string) Doc { return t.depts[id] }
+
+// Organ returns the id of the organ at the root of department id's tree, or "".
+func (t *Tree) Organ(id string) string { return t.organ[id] }
+
+// Organs returns the ids of the organs, sorted.
+func (t *Tree) Organs() []string {
+	var ids []string
+	for id, d := range t.depts {
+		if d.Str("parent_id") == "" {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Subtree returns the set of department ids at or under id.
+func (t *Tree) Subtree(id string) map[string]bool {
+	set := map[string]bool{}
+	if _, ok := t.depts[id]; ok {
+		t.walk(id, func(d string) { set[d] = true })
+	}
+	return set
+}
+
+// Cycles returns the ids of departments that are their own ancestors, sorted.
+func (t *Tree) Cycles() []string {
+	var ids []string
+	for id, d := range t.depts {
+		if t.organ[id] != "" || d.Str("parent_id") == "" {
+			continue
+		}
+		// Not reachable from a root: either in a cycle or under one (or under a missing parent).
+		for cur, steps := d.Str("parent_id"), 0; cur != "" && steps <= len(t.depts); steps++ {
+			if cur == id {
+				ids = append(ids, id)
+				break
+			}
+			p, ok := t.depts[cur]
+			if !ok {
+				break
+			}
+			cur = p.Str("parent_id")
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}

@@ -1,0 +1,80 @@
+// Package duty is the domain of dutycheck: the ten collections of duty records, their schema and
+// validation, datasets and organs, and the violations and reports a scan produces.
+//
+// It imports no database, no HTTP framework and no policy engine; every other package talks in
+// these types.
+package duty
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Doc is one validated record: a JSON-like object whose values are string, bool, int64,
+// []any and map[string]any. Every Doc has a string "id".
+type Doc map[string]any
+
+// ID returns the document's id.
+func (d Doc) ID() string { s, _ := d["id"].(string); return s }
+
+// Str returns the string field f, or "" when it is absent or not a string.
+func (d Doc) Str(f string) string { s, _ := d[f].(string); return s }
+
+// Error kinds. Callers test them with errors.Is; the HTTP layer maps them to status codes.
+var (
+	ErrInvalid     = errors.New("invalid input")
+	ErrNotFound    = errors.New("not found")
+	ErrConflict    = errors.New("conflict")
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// Problem is one thing wrong with one document of a dataset or a batch.
+type Problem struct {
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Index   int    `json:"index"`
+	ID      string `json:"id,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+func (p Problem) String() string {
+	s := ""
+	if p.File != "" {
+		s = p.File
+		if p.Line > 0 {
+			s += fmt.Sprintf(":%d", p.Line)
+		}
+		s += ": "
+	}
+	if p.Index < 0 {
+		return s + p.Message
+	}
+	s += fmt.Sprintf("document %d", p.Index)
+	if p.ID != "" {
+		s += fmt.Sprintf(" (id %q)", p.ID)
+	}
+	if p.Field != "" {
+		s += ", field " + p.Field
+	}
+	return s + ": " + p.Message
+}
+
+// ValidationError lists every problem found in a dataset or batch. It matches ErrInvalid.
+type ValidationError struct {
+	Problems []Problem
+}
+
+func (e *ValidationError) Error() string {
+	if len(e.Problems) == 1 {
+		return e.Problems[0].String()
+	}
+	s := fmt.Sprintf("%d problems:", len(e.Problems))
+	for _, p := range e.Problems {
+		s += "\n  " + p.String()
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }

@@ -1,0 +1,96 @@
+package duty
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// CSVHeader is the first row of a CSV report.
+var CSVHeader = []string{"department", "policy", "severity", "reason", "accountable", "subject_collection", "subject_id", "details", "message_zh", "message_en", "evidence", "first_seen"}
+
+// WriteCSV writes the report's violations as CSV, one row each, in report order.
+func WriteCSV(w io.Writer, r *Report) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	for _, v := range r.Violations {
+		ev := make([]string, len(v.Evidence))
+		for i, e := range v.Evidence {
+			ev[i] = e.Collection + "/" + e.ID
+		}
+		first := ""
+		if v.FirstSeen != nil {
+			first = v.FirstSeen.AsOf
+		}
+		if err := cw.Write([]string{v.Department, v.Policy, v.Severity, v.Reason, v.Accountable,
+			v.Subject.Collection, v.Subject.ID, DetailString(v.Details), v.Message.ZH, v.Message.EN,
+			strings.Join(ev, " "), first}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteJSON writes the report as indented JSON.
+func WriteJSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
+
+// WriteTable writes the report for people in a terminal: a heading, then the violations grouped
+// by department and policy, with messages in lang ("zh" or "en").
+func WriteTable(w io.Writer, r *Report, lang string, deptName func(id string) string) error {
+	en := lang == "en"
+	scope := "全部机关"
+	if en {
+		scope = "all organs"
+	}
+	if r.Department != nil {
+		scope = *r.Department
+	}
+	if en {
+		fmt.Fprintf(w, "Compliance report as of %s, scope %s, policy revision %s\n", r.AsOf, scope, r.PolicyRevision)
+		fmt.Fprintf(w, "%d violations (high %d, medium %d, low %d)\n", r.Summary.Violations,
+			r.Summary.BySeverity["high"], r.Summary.BySeverity["medium"], r.Summary.BySeverity["low"])
+	} else {
+		fmt.Fprintf(w, "履责检查报告  截至 %s  范围 %s  策略版本 %s\n", r.AsOf, scope, r.PolicyRevision)
+		fmt.Fprintf(w, "问题 %d 项(高 %d,中 %d,低 %d)\n", r.Summary.Violations,
+			r.Summary.BySeverity["high"], r.Summary.BySeverity["medium"], r.Summary.BySeverity["low"])
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	lastDept, lastPolicy := "\x00", "\x00"
+	for _, v := range r.Violations {
+		if v.Department != lastDept {
+			name := v.Department
+			if n := deptName(v.Department); n != "" {
+				name = n + " (" + v.Department + ")"
+			}
+			tw.Flush()
+			fmt.Fprintf(w, "\n== %s ==\n", name)
+			lastDept, lastPolicy = v.Department, "\x00"
+		}
+		if v.Policy != lastPolicy {
+			tw.Flush()
+			fmt.Fprintf(w, "  -- %s [%s]\n", v.Policy, v.Severity)
+			lastPolicy = v.Policy
+		}
+		msg := v.Message.ZH
+		if en || msg == "" {
+			msg = v.Message.EN
+		}
+		subject := v.Subject.Collection + "/" + v.Subject.ID
+		if d := DetailString(v.Details); d != "" {
+			subject += " " + d
+		}
+		fmt.Fprintf(tw, "     %s\t%s\t%s\n", v.Reason, subject, msg)
+	}
+	return tw.Flush()
+}

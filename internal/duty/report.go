@@ -1,0 +1,109 @@
+package duty
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Ref names one record: its collection and id.
+type Ref struct {
+	Collection string `json:"collection" bson:"collection"`
+	ID         string `json:"id" bson:"id"`
+}
+
+// Message is a violation's explanation in Chinese (primary) and English.
+type Message struct {
+	ZH string `json:"zh" bson:"zh"`
+	EN string `json:"en" bson:"en"`
+}
+
+// Seen says when a check first failed in a scope: the as-of date and the scan.
+type Seen struct {
+	AsOf   string `json:"as_of" bson:"as_of"`
+	ScanID string `json:"scan_id" bson:"scan_id"`
+}
+
+// Violation is one failing check (INTERFACES.md).
+type Violation struct {
+	Policy      string         `json:"policy" bson:"policy"`
+	Severity    string         `json:"severity" bson:"severity"`
+	Reason      string         `json:"reason" bson:"reason"`
+	Department  string         `json:"department" bson:"department"`
+	Accountable string         `json:"accountable" bson:"accountable"`
+	Subject     Ref            `json:"subject" bson:"subject"`
+	Details     map[string]any `json:"details" bson:"details"`
+	Message     Message        `json:"message" bson:"message"`
+	Evidence    []Ref          `json:"evidence" bson:"evidence"`
+	FirstSeen   *Seen          `json:"first_seen,omitempty" bson:"first_seen,omitempty"`
+}
+
+// Key identifies the check a violation is about, independent of messages and evidence: two
+// scans that fail the same check give the same key.
+func (v *Violation) Key() string {
+	details, _ := json.Marshal(v.Details) // map keys are sorted by encoding/json
+	return strings.Join([]string{v.Policy, v.Reason, v.Subject.Collection, v.Subject.ID, string(details)}, "\x00")
+}
+
+// Summary counts a report's violations.
+type Summary struct {
+	Violations   int            `json:"violations" bson:"violations"`
+	ByPolicy     map[string]int `json:"by_policy" bson:"by_policy"`
+	BySeverity   map[string]int `json:"by_severity" bson:"by_severity"`
+	ByDepartment map[string]int `json:"by_department" bson:"by_department"`
+}
+
+// Report is the result of a scan (INTERFACES.md).
+type Report struct {
+	ScanID         string      `json:"scan_id" bson:"scan_id"`
+	AsOf           string      `json:"as_of" bson:"as_of"`
+	Department     *string     `json:"department" bson:"department"`
+	PolicyRevision string      `json:"policy_revision" bson:"policy_revision"`
+	GeneratedAt    string      `json:"generated_at" bson:"generated_at"`
+	Summary        Summary     `json:"summary" bson:"summary"`
+	Violations     []Violation `json:"violations" bson:"violations"`
+	// Resolved lists the checks that failed in the previous scan of the same scope and pass now.
+	Resolved []Violation `json:"resolved,omitempty" bson:"resolved,omitempty"`
+}
+
+// SortViolations orders violations by department, policy and subject id (INTERFACES.md), then by
+// reason and details, so that two reports diff cleanly.
+func SortViolations(vs []Violation) {
+	slices.SortStableFunc(vs, func(a, b Violation) int {
+		for _, c := range [][2]string{
+			{a.Department, b.Department}, {a.Policy, b.Policy}, {a.Subject.ID, b.Subject.ID},
+			{a.Subject.Collection, b.Subject.Collection}, {a.Reason, b.Reason},
+		} {
+			if r := compareStrings(c[0], c[1]); r != 0 {
+				return r
+			}
+		}
+		return compareStrings(a.Key(), b.Key())
+	})
+}
+
+// Summarize counts violations by policy, severity and department.
+func Summarize(vs []Violation) Summary {
+	s := Summary{Violations: len(vs), ByPolicy: map[string]int{}, BySeverity: map[string]int{}, ByDepartment: map[string]int{}}
+	for _, v := range vs {
+		s.ByPolicy[v.Policy]++
+		s.BySeverity[v.Severity]++
+		s.ByDepartment[v.Department]++
+	}
+	return s
+}
+
+// DetailString renders details as "k=v" pairs in key order, for tables and CSV.
+func DetailString(details map[string]any) string {
+	keys := make([]string, 0, len(details))
+	for k := range details {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%v", k, details[k])
+	}
+	return strings.Join(parts, " ")
+}

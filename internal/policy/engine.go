@@ -1,0 +1,384 @@
+package policy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+)
+
+// dutyRoot is the package prefix of duty policies: package duty.<area>.<name> is policy
+// <area>.<name>.
+const dutyRoot = "duty"
+
+// Meta is what a duty policy's METADATA says about it.
+type Meta struct {
+	ID            string         `json:"id"`
+	Package       string         `json:"package"`
+	File          string         `json:"file"`
+	Title         string         `json:"title"`
+	TitleEN       string         `json:"title_en"`
+	Description   string         `json:"description"`
+	DescriptionEN string         `json:"description_en"`
+	Severity      string         `json:"severity"`
+	Accountable   string         `json:"accountable"`
+	Reasons       []string       `json:"reasons"`
+	Seed          string         `json:"seed,omitempty"`
+	Params        map[string]any `json:"params,omitempty"`
+	Custom        map[string]any `json:"custom,omitempty"`
+}
+
+// Engine is a compiled bundle, prepared once and evaluated many times; it is safe for
+// concurrent use.
+type Engine struct {
+	bundle   *Bundle
+	revision string
+	data     map[string]any
+	metas    []Meta
+	query    rego.PreparedEvalQuery
+}
+
+// Compile parses and compiles the bundle's modules (test modules included, so that a test that
+// does not compile is refused too) and prepares the query over every duty policy. Errors come
+// back as a *BundleError naming file, line and column.
+func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
+	modules, data, probs := parse(b)
+	if len(probs) > 0 {
+		return nil, &BundleError{Problems: probs}
+	}
+	compiler := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
+	if compiler.Compile(modules); compiler.Failed() {
+		return nil, &BundleError{Problems: astProblems(compiler.Errors)}
+	}
+	e := &Engine{bundle: b, revision: b.Revision(), data: data}
+	var exprs []string
+	for file, m := range modules {
+		if IsTest(file) {
+			continue
+		}
+		meta, ok, err := policyMeta(file, m)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			e.metas = append(e.metas, meta)
+		}
+	}
+	if len(e.metas) == 0 {
+		return nil, &BundleError{Problems: []Problem{{File: ".", Message: "no duty policy: expected a package duty.<area>.<name> with a `violation` rule"}}}
+	}
+	slices.SortFunc(e.metas, func(a, b Meta) int { return strings.Compare(a.ID, b.ID) })
+	for i, m := range e.metas {
+		exprs = append(exprs, fmt.Sprintf("p%d = data.%s.violation", i, m.Package))
+	}
+	store := dataStore(data)
+	q, err := rego.New(
+		rego.Query(strings.Join(exprs, "; ")),
+		rego.Compiler(compiler),
+		rego.Store(store),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, &BundleError{Problems: errProblems(err)}
+	}
+	e.query = q
+	return e, nil
+}
+
+func parse(b *Bundle) (map[string]*ast.Module, map[string]any, []Problem) {
+	data, probs := b.data()
+	modules := map[string]*ast.Module{}
+	names := make([]string, 0, len(b.Files))
+	for n := range b.Files {
+		if strings.HasSuffix(n, ".rego") {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		m, err := ast.ParseModuleWithOpts(n, b.Files[n], ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		if err != nil {
+			probs = append(probs, errProblems(err)...)
+			continue
+		}
+		modules[n] = m
+	}
+	return modules, data, probs
+}
+
+func astProblems(errs ast.Errors) []Problem {
+	out := make([]Problem, 0, len(errs))
+	for _, e := range errs {
+		p := Problem{Message: e.Code + ": " + e.Message}
+		if e.Location != nil {
+			p.File, p.Row, p.Col = e.Location.File, e.Location.Row, e.Location.Col
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func errProblems(err error) []Problem {
+	var errs ast.Errors
+	if errors.As(err, &errs) {
+		return astProblems(errs)
+	}
+	var e *ast.Error
+	if errors.As(err, &e) {
+		return astProblems(ast.Errors{e})
+	}
+	return []Problem{{Message: err.Error()}}
+}
+
+// policyMeta reads the package METADATA of a duty module; ok is false for modules that are not
+// duty policies (libraries, or packages without a violation rule).
+func policyMeta(file string, m *ast.Module) (Meta, bool, error) {
+	pkg := strings.TrimPrefix(m.Package.Path.String(), "data.")
+	if !strings.HasPrefix(pkg, dutyRoot+".") {
+		return Meta{}, false, nil
+	}
+	hasViolation := slices.ContainsFunc(m.Rules, func(r *ast.Rule) bool {
+		return r.Head.Ref().String() == "violation"
+	})
+	if !hasViolation {
+		return Meta{}, false, nil
+	}
+	id := strings.TrimPrefix(pkg, dutyRoot+".")
+	meta := Meta{ID: id, Package: pkg, File: file}
+	var ann *ast.Annotations
+	for _, a := range m.Annotations {
+		if a.Scope == "package" {
+			ann = a
+		}
+	}
+	fail := func(msg string) (Meta, bool, error) {
+		row := m.Package.Location.Row
+		return Meta{}, false, &BundleError{Problems: []Problem{{File: file, Row: row, Col: 1, Message: msg}}}
+	}
+	if ann == nil {
+		return fail("duty policy " + id + " has no package # METADATA block (title, description, custom.id, custom.severity)")
+	}
+	meta.Title, meta.Description, meta.Custom = ann.Title, strings.TrimSpace(ann.Description), ann.Custom
+	c := ann.Custom
+	if got, _ := c["id"].(string); got != id {
+		return fail(fmt.Sprintf("METADATA custom.id is %q but the package %s makes the policy id %q", got, pkg, id))
+	}
+	meta.Severity, _ = c["severity"].(string)
+	meta.Accountable, _ = c["accountable"].(string)
+	meta.Seed, _ = c["seed"].(string)
+	if rs, ok := c["reasons"].([]any); ok {
+		for _, r := range rs {
+			if s, ok := r.(string); ok {
+				meta.Reasons = append(meta.Reasons, s)
+			}
+		}
+	}
+	if en, ok := c["en"].(map[string]any); ok {
+		meta.TitleEN, _ = en["title"].(string)
+		d, _ := en["description"].(string)
+		meta.DescriptionEN = strings.TrimSpace(d)
+	}
+	meta.Params, _ = c["params"].(map[string]any)
+	if !slices.Contains([]string{"high", "medium", "low"}, meta.Severity) {
+		return fail(fmt.Sprintf("METADATA custom.severity of %s must be high, medium or low, got %q", id, meta.Severity))
+	}
+	return meta, true, nil
+}
+
+// Revision returns the content hash of the compiled bundle.
+func (e *Engine) Revision() string { return e.revision }
+
+// Bundle returns the compiled bundle. Callers must not change it.
+func (e *Engine) Bundle() *Bundle { return e.bundle }
+
+// Policies returns the METADATA of every duty policy, sorted by id.
+func (e *Engine) Policies() []Meta { return slices.Clone(e.metas) }
+
+// Params returns the parameter object of policy id (data.params.<area>.<name>), or nil.
+func (e *Engine) Params(id string) map[string]any {
+	var cur any = e.data["params"]
+	for _, seg := range strings.Split(id, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[seg]
+	}
+	m, _ := cur.(map[string]any)
+	return m
+}
+
+// severity is the policy's severity parameter when set, else its METADATA severity.
+func (e *Engine) severity(m Meta) string {
+	if s, ok := e.Params(m.ID)["severity"].(string); ok && s != "" {
+		return s
+	}
+	return m.Severity
+}
+
+// Evaluate runs every duty policy over one organ's records as they stood on asOf (records dated
+// later are left out first, see duty.Organ.AsOf) and returns the violations, sorted.
+func (e *Engine) Evaluate(ctx context.Context, o *duty.Organ, asOf string) ([]duty.Violation, error) {
+	view := o.AsOf(asOf)
+	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(Input(view, asOf)))
+	if err != nil {
+		return nil, fmt.Errorf("evaluate organ %q: %w", o.ID, err)
+	}
+	if len(rs) != 1 {
+		return nil, fmt.Errorf("evaluate organ %q: the policy query gave %d results, want 1", o.ID, len(rs))
+	}
+	var out []duty.Violation
+	for i, m := range e.metas {
+		set, _ := rs[0].Bindings[fmt.Sprintf("p%d", i)].([]any)
+		sev := e.severity(m)
+		for _, raw := range set {
+			v, err := toViolation(raw)
+			if err != nil {
+				return nil, fmt.Errorf("policy %s: %w", m.ID, err)
+			}
+			v.Policy, v.Severity = m.ID, sev
+			if v.Accountable == "" {
+				v.Accountable = m.Accountable
+			}
+			if v.Department == "" {
+				v.Department = view.DepartmentOf(v.Subject)
+			}
+			out = append(out, v)
+		}
+	}
+	duty.SortViolations(out)
+	return out, nil
+}
+
+// toViolation converts one violation object a policy returned.
+func toViolation(raw any) (duty.Violation, error) {
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return duty.Violation{}, fmt.Errorf("a violation must be an object, got %T", raw)
+	}
+	var v duty.Violation
+	v.Reason, _ = m["reason"].(string)
+	v.Department, _ = m["department"].(string)
+	v.Accountable, _ = m["accountable"].(string)
+	v.Subject = toRef(m["subject"])
+	if v.Reason == "" || v.Subject.Collection == "" || v.Subject.ID == "" {
+		b, _ := json.Marshal(raw)
+		return v, fmt.Errorf("a violation needs reason and subject {collection, id}: %s", b)
+	}
+	v.Details = map[string]any{}
+	if d, ok := m["details"].(map[string]any); ok {
+		for k, x := range d {
+			v.Details[k] = plain(x)
+		}
+	}
+	if msg, ok := m["message"].(map[string]any); ok {
+		v.Message.ZH, _ = msg["zh"].(string)
+		v.Message.EN, _ = msg["en"].(string)
+	}
+	v.Evidence = []duty.Ref{}
+	if ev, ok := m["evidence"].([]any); ok {
+		for _, r := range ev {
+			if ref := toRef(r); ref.ID != "" {
+				v.Evidence = append(v.Evidence, ref)
+			}
+		}
+	}
+	return v, nil
+}
+
+func toRef(x any) duty.Ref {
+	m, _ := x.(map[string]any)
+	c, _ := m["collection"].(string)
+	id, _ := m["id"].(string)
+	return duty.Ref{Collection: c, ID: id}
+}
+
+// plain turns OPA's json.Number into int64 or float64 so details compare and print cleanly.
+func plain(x any) any {
+	switch v := x.(type) {
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		f, _ := v.Float64()
+		return f
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = plain(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = plain(e)
+		}
+		return out
+	}
+	return x
+}
+
+// Input builds the policy input of one organ (docs/POLICY-CONTRACT.md) directly as an OPA value.
+func Input(o *duty.Organ, asOf string) ast.Value {
+	terms := make([][2]*ast.Term, 0, len(duty.Collections)+2)
+	terms = append(terms,
+		ast.Item(ast.StringTerm("as_of"), ast.StringTerm(asOf)),
+		ast.Item(ast.StringTerm("organ"), ast.StringTerm(o.ID)))
+	for _, c := range duty.Collections {
+		docs := o.Docs[c.Name]
+		arr := make([]*ast.Term, len(docs))
+		for i, d := range docs {
+			arr[i] = ast.NewTerm(toValue(map[string]any(d)))
+		}
+		terms = append(terms, ast.Item(ast.StringTerm(c.Name), ast.ArrayTerm(arr...)))
+	}
+	return ast.NewObject(terms...)
+}
+
+func toValue(x any) ast.Value {
+	switch v := x.(type) {
+	case string:
+		return ast.String(v)
+	case bool:
+		return ast.Boolean(v)
+	case int64:
+		return ast.Number(json.Number(fmt.Sprint(v)))
+	case int:
+		return ast.Number(json.Number(fmt.Sprint(v)))
+	case float64:
+		return ast.Number(json.Number(fmt.Sprint(v)))
+	case json.Number:
+		return ast.Number(v)
+	case []any:
+		arr := make([]*ast.Term, len(v))
+		for i, e := range v {
+			arr[i] = ast.NewTerm(toValue(e))
+		}
+		return ast.NewArray(arr...)
+	case map[string]any:
+		items := make([][2]*ast.Term, 0, len(v))
+		for k, e := range v {
+			if strings.HasPrefix(k, "_") {
+				continue // store-private fields such as the organ stamp
+			}
+			items = append(items, ast.Item(ast.StringTerm(k), ast.NewTerm(toValue(e))))
+		}
+		return ast.NewObject(items...)
+	case nil:
+		return ast.Null{}
+	}
+	return ast.String(fmt.Sprint(x))
+}
+
+// dataStore builds an in-memory store of the bundle's data.
+func dataStore(data map[string]any) storage.Store {
+	return inmem.NewFromObjectWithOpts(data, inmem.OptRoundTripOnWrite(false))
+}

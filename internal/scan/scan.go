@@ -1,0 +1,194 @@
+// Package scan runs a compliance scan from start to end: take an organisation's records, evaluate
+// them organ by organ against the policy engine, keep the violations within the requested
+// department's subtree, and build the report.
+package scan
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/policy"
+)
+
+// Options says what to scan.
+type Options struct {
+	// AsOf is the scan date YYYY-MM-DD; "" means today in the local time zone.
+	AsOf string
+	// Department limits the report to that department's subtree; "" means every organ.
+	Department string
+	// Engine evaluates the policies; nil means the built-in bundle.
+	Engine *policy.Engine
+	// Workers bounds how many organs are evaluated at once; 0 means GOMAXPROCS.
+	Workers int
+	// Progress, when set, is called after each organ with the organs done and the total.
+	Progress func(done, total int)
+}
+
+// Normalize fills in defaults and checks the options: the as-of date and the engine.
+func (o *Options) Normalize(ctx context.Context) error {
+	if o.AsOf == "" {
+		o.AsOf = time.Now().Format(time.DateOnly)
+	}
+	if !duty.ValidDate(o.AsOf) {
+		return fmt.Errorf("as_of %q: %w: expected a date YYYY-MM-DD", o.AsOf, duty.ErrInvalid)
+	}
+	if o.Engine == nil {
+		e, err := policy.Compile(ctx, policy.Builtin())
+		if err != nil {
+			return fmt.Errorf("built-in policies: %w", err)
+		}
+		o.Engine = e
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	return nil
+}
+
+// ScanDir loads the dataset folder dir (duty.LoadDir) and scans it.
+func ScanDir(ctx context.Context, dir string, opts Options) (*duty.Report, error) {
+	ds, err := duty.LoadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return Dataset(ctx, ds, opts)
+}
+
+// Dataset scans a validated dataset held in memory.
+func Dataset(ctx context.Context, ds *duty.Dataset, opts Options) (*duty.Report, error) {
+	if err := opts.Normalize(ctx); err != nil {
+		return nil, err
+	}
+	organs, tree := duty.Split(ds)
+	organs, keep, err := Scope(tree, organs, opts.Department)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := Evaluate(ctx, opts, organs)
+	if err != nil {
+		return nil, err
+	}
+	return NewReport(opts, FilterScope(vs, keep)), nil
+}
+
+// Scope picks the organs a scan of department needs and the set of departments whose violations
+// it reports (nil for all). An unknown department is duty.ErrNotFound.
+func Scope(tree *duty.Tree, organs []*duty.Organ, department string) ([]*duty.Organ, map[string]bool, error) {
+	if department == "" {
+		return organs, nil, nil
+	}
+	if tree.Department(department) == nil {
+		return nil, nil, fmt.Errorf("department %q: %w", department, duty.ErrNotFound)
+	}
+	organ := tree.Organ(department)
+	for _, o := range organs {
+		if o.ID == organ {
+			return []*duty.Organ{o}, tree.Subtree(department), nil
+		}
+	}
+	return nil, tree.Subtree(department), nil
+}
+
+// FilterScope keeps the violations whose department is in keep (all when keep is nil).
+func FilterScope(vs []duty.Violation, keep map[string]bool) []duty.Violation {
+	if keep == nil {
+		return vs
+	}
+	out := vs[:0:0]
+	for _, v := range vs {
+		if keep[v.Department] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Evaluate runs the engine over the organs on a pool of opts.Workers goroutines and returns all
+// violations, sorted. It stops at the first error or when ctx is cancelled.
+func Evaluate(ctx context.Context, opts Options, organs []*duty.Organ) ([]duty.Violation, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([][]duty.Violation, len(organs))
+	jobs := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		done     int
+	)
+	for range min(opts.Workers, max(len(organs), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				vs, err := opts.Engine.Evaluate(ctx, organs[i], opts.AsOf)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				results[i] = vs
+				done++
+				if opts.Progress != nil {
+					opts.Progress(done, len(organs))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := range organs {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var all []duty.Violation
+	for _, vs := range results {
+		all = append(all, vs...)
+	}
+	duty.SortViolations(all)
+	return all, nil
+}
+
+// NewReport builds the report of a finished scan.
+func NewReport(opts Options, vs []duty.Violation) *duty.Report {
+	if vs == nil {
+		vs = []duty.Violation{}
+	}
+	r := &duty.Report{
+		ScanID:         NewID(),
+		AsOf:           opts.AsOf,
+		PolicyRevision: opts.Engine.Revision(),
+		GeneratedAt:    time.Now().UTC().Format(time.RFC3339),
+		Summary:        duty.Summarize(vs),
+		Violations:     vs,
+	}
+	if opts.Department != "" {
+		d := opts.Department
+		r.Department = &d
+	}
+	return r
+}
+
+// NewID returns a new scan id: sortable by time, unique by chance.
+func NewID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405.000000") + "-" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,89 @@
+# METADATA
+# title: 廉洁从政信息一人一档
+# description: |
+#   每位在册的厅级、处级干部(rank 属于 ranks)都须有一份廉洁从政信息档案(integrity_files,
+#   person_id 为本人):没有档案,原因 missing;最近一次更新(各档案 updated_on 的最大值)早于
+#   as_of 超过 max_age_days(默认 365)天,原因 stale。主体:该人员。
+# custom:
+#   id: archive.integrity_file
+#   severity: medium
+#   accountable: discipline_committee
+#   reasons: [missing, stale]
+#   seed: 派驻纪检监察组结合实际设计《省人大机关领导干部廉洁从政信息表》,采取一人一档、纸质与电子同步管理、动态更新的模式,共采集到23名厅级干部、92名处级干部的廉洁从政信息。
+#   interpretation: |
+#     When a person has several files, the newest updated_on decides. An updated_on after as_of
+#     counts as up to date (the file existed and has been kept since). Evidence: the person's files
+#     for stale; for missing, the person's appointments (which show the rank).
+#   en:
+#     title: One integrity file per cadre
+#     description: |
+#       Every roster person whose rank is in ranks (default bureau, division) needs an integrity
+#       file: missing when there is none; stale when its newest updated_on is more than
+#       max_age_days (default 365) before as_of. Subject: the person.
+#   params:
+#     ranks: {type: array, items: string, description: ranks that need an integrity file}
+#     max_age_days: {type: integer, minimum: 1, maximum: 3650, description: longest allowed age of the newest update}
+#     severity: {type: severity}
+package duty.archive.integrity_file
+
+import data.lib.dates
+import data.lib.org
+
+_params := data.params.archive.integrity_file
+
+# _files maps a person id to their integrity files.
+_files[pid] := [f |
+	some f in input.integrity_files
+	f.person_id == pid
+] if {
+	some x in input.integrity_files
+	pid := x.person_id
+}
+
+# _appointments maps a person id to the ids of their appointments.
+_appointments[pid] := {a.id |
+	some a in input.appointments
+	a.person_id == pid
+} if {
+	some x in input.appointments
+	pid := x.person_id
+}
+
+_rank_zh := {"bureau": "厅级", "division": "处级", "section": "科级", "staff": "科级以下"}
+
+violation contains v if {
+	some pid, p in org.roster
+	p.rank in _params.ranks
+	not _files[pid]
+	rank_zh := object.get(_rank_zh, p.rank, p.rank)
+	v := {
+		"reason": "missing",
+		"subject": org.ref("people", pid),
+		"details": {},
+		"message": {
+			"zh": sprintf("%s(%s,%s)截至 %s 没有廉洁从政信息档案", [p.name, pid, rank_zh, org.as_of]),
+			"en": sprintf("%s (%s, %s rank) has no integrity file as of %s", [p.name, pid, p.rank, org.as_of]),
+		},
+		"evidence": [org.ref("appointments", id) | some id in object.get(_appointments, pid, set())],
+	}
+}
+
+violation contains v if {
+	some pid, p in org.roster
+	p.rank in _params.ranks
+	files := _files[pid]
+	newest := max({f.updated_on | some f in files})
+	age := dates.between(newest, org.as_of)
+	age > _params.max_age_days
+	rank_zh := object.get(_rank_zh, p.rank, p.rank)
+	v := {
+		"reason": "stale",
+		"subject": org.ref("people", pid),
+		"details": {},
+		"message": {
+			"zh": sprintf("%s(%s,%s)的廉洁从政信息档案最近一次更新在 %s,至 %s 已 %d 天未更新,超过 %d 天", [p.name, pid, rank_zh, newest, org.as_of, age, _params.max_age_days]),
+			"en": sprintf("The integrity file of %s (%s, %s rank) was last updated on %s, %d days before %s, more than %d", [p.name, pid, p.rank, newest, age, org.as_of, _params.max_age_days]),
+		},
+		"evidence": [org.ref("integrity_files", id) | some id in {f.id | some f in files}],
+	}
+}

@@ -1,0 +1,78 @@
+# METADATA
+# title: 个人重大事项报告
+# description: |
+#   廉洁从政信息档案中的每一项个人重大事项(event_on 不晚于 as_of):有 reported_on 且晚于
+#   event_on 超过 report_within_days(默认 30)天,原因 late;没有 reported_on 且 as_of 晚于
+#   event_on 超过 30 天,原因 unreported(第 30 天当天仍在期限内)。主体:该档案,details 带
+#   matter。按 as_of 回看:reported_on 晚于 as_of 的事项,在 as_of 当日视为尚未报告。
+# custom:
+#   id: archive.major_matters
+#   severity: high
+#   accountable: discipline_committee
+#   reasons: [late, unreported]
+#   seed: 共采集到23名厅级干部、92名处级干部的廉洁从政信息,28人次上报个人重大事项变化情况。
+#   interpretation: |
+#     "Within 30 days" allows exactly 30: reported 30 days after event_on is on time, 31 is late;
+#     unreported is raised once as_of is 31 or more days after event_on. A scan as of a past date
+#     treats a matter reported after as_of as not yet reported on as_of (so it may be unreported,
+#     never late, in that scan).
+#   en:
+#     title: Personal major matters reported in time
+#     description: |
+#       Each major matter of an integrity file with event_on on or before as_of: reported more than
+#       report_within_days (default 30) days after event_on is late; not reported and as_of more
+#       than 30 days after event_on is unreported. Subject: the integrity file, with matter.
+#   params:
+#     report_within_days: {type: integer, minimum: 0, maximum: 3650, description: days after event_on a matter must be reported within}
+#     severity: {type: severity}
+package duty.archive.major_matters
+
+import data.lib.dates
+import data.lib.org
+
+_params := data.params.archive.major_matters
+
+violation contains v if {
+	some f in input.integrity_files
+	some m in f.major_matters
+	m.event_on <= org.as_of
+	_reported_by_as_of(m)
+	days := dates.between(m.event_on, m.reported_on)
+	days > _params.report_within_days
+	name := _name(f.person_id)
+	v := {
+		"reason": "late",
+		"subject": org.ref("integrity_files", f.id),
+		"details": {"matter": m.id},
+		"message": {
+			"zh": sprintf("%s 的个人重大事项 %s(%s)发生于 %s,迟至 %s 才报告,相隔 %d 天,超过 %d 天", [name, m.id, m.kind, m.event_on, m.reported_on, days, _params.report_within_days]),
+			"en": sprintf("Personal major matter %s (%s) of %s happened on %s and was reported on %s, %d days later, more than %d", [m.id, m.kind, name, m.event_on, m.reported_on, days, _params.report_within_days]),
+		},
+		"evidence": [org.ref("people", f.person_id)],
+	}
+}
+
+violation contains v if {
+	some f in input.integrity_files
+	some m in f.major_matters
+	m.event_on <= org.as_of
+	not _reported_by_as_of(m)
+	days := dates.between(m.event_on, org.as_of)
+	days > _params.report_within_days
+	name := _name(f.person_id)
+	due := dates.date(dates.day(m.event_on) + _params.report_within_days)
+	v := {
+		"reason": "unreported",
+		"subject": org.ref("integrity_files", f.id),
+		"details": {"matter": m.id},
+		"message": {
+			"zh": sprintf("%s 的个人重大事项 %s(%s)发生于 %s,应于 %s 前报告,截至 %s(已 %d 天)仍未报告", [name, m.id, m.kind, m.event_on, due, org.as_of, days]),
+			"en": sprintf("Personal major matter %s (%s) of %s happened on %s, was due for report by %s and is still unreported as of %s, %d days later", [m.id, m.kind, name, m.event_on, due, org.as_of, days]),
+		},
+		"evidence": [org.ref("people", f.person_id)],
+	}
+}
+
+_reported_by_as_of(m) if m.reported_on <= org.as_of
+
+_name(pid) := object.get(org.people, [pid, "name"], pid)

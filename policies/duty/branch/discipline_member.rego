@@ -1,0 +1,66 @@
+# METADATA
+# title: 党支部纪检委员
+# description: |
+#   每个党支部(department kind branch)须以 discipline_member_id 指定一名在 as_of 仍在册的纪检
+#   委员(active 为 true,且没有不晚于 as_of 的 left_on;于 as_of 当天离开的不算在册)。未指定、
+#   或所指人员不在本机关名册上,原因均为 missing。主体:该支部。
+# custom:
+#   id: branch.discipline_member
+#   severity: low
+#   accountable: party_committee
+#   reasons: [missing]
+#   seed: 选举成立新一届机关纪委,设立专职纪委书记和工作人员,在新一届党支部换届完成后选举产生22名纪检委员。
+#   interpretation: |
+#     The member need not belong to the branch's own department, nor carry the
+#     discipline_member role: the seed only asks that each branch has one. An empty
+#     discipline_member_id, or one naming a person outside the organ's input, counts as missing.
+#   en:
+#     title: Branch discipline member
+#     description: |
+#       Every Party branch names a discipline_member_id who is on the roster at as_of (active, and
+#       no left_on on or before as_of). Reason: missing when absent or off the roster. Subject:
+#       the branch.
+#   params:
+#     severity: {type: severity}
+package duty.branch.discipline_member
+
+import data.lib.org
+
+violation contains v if {
+	some b in input.departments
+	b.kind == "branch"
+	not org.roster[object.get(b, "discipline_member_id", "")]
+	[why_zh, why_en] := _why(b)
+	v := {
+		"reason": "missing",
+		"subject": org.ref("departments", b.id),
+		"details": {},
+		"message": {
+			"zh": sprintf("党支部 %s(%s)截至 %s 没有在册的纪检委员:%s", [b.name, b.id, org.as_of, why_zh]),
+			"en": sprintf("Party branch %s (%s) has no discipline member on the roster as of %s: %s", [b.name, b.id, org.as_of, why_en]),
+		},
+		"evidence": _evidence(b),
+	}
+}
+
+_why(b) := ["未指定纪检委员", "none is named"] if {
+	object.get(b, "discipline_member_id", "") == ""
+} else := [
+	sprintf("所指定的 %s(%s)已于 %s 离开", [p.name, p.id, p.left_on]),
+	sprintf("the named %s (%s) left on %s", [p.name, p.id, p.left_on]),
+] if {
+	p := org.people[b.discipline_member_id]
+	p.left_on <= org.as_of
+} else := [
+	sprintf("所指定的 %s(%s)不在职(active 为 false)", [p.name, p.id]),
+	sprintf("the named %s (%s) is not active", [p.name, p.id]),
+] if {
+	p := org.people[b.discipline_member_id]
+} else := [
+	sprintf("所指定的 %s 不是本机关人员", [b.discipline_member_id]),
+	sprintf("the named %s is not a person of this organ", [b.discipline_member_id]),
+]
+
+_evidence(b) := [org.ref("people", b.discipline_member_id)] if {
+	org.people[b.discipline_member_id]
+} else := []

@@ -1,0 +1,185 @@
+# METADATA
+# title: 三个层面廉政责任书
+# description: |
+#   Y 年(as_of 所在年份)须按 as_of 的在册名册分三个层面签订廉政责任书:
+#   层面 1:每位在册机关党组书记 → 其他每位在册党组成员或厅级干部;
+#   层面 2:每位有分管部门(supervises 非空)的在册人员 → 其分管的每个部门的在册部门负责人
+#   (role department_head),本人除外;
+#   层面 3:每位在册部门负责人 → 本部门其他每位在册处级(rank division)人员。
+#   同一层面、同一签发人、同一签订人只算一对(去重)。一对成立,须有一份 Y 年度、该层面、
+#   该签发人和签订人的责任书,双方均已签署、有 signed_on 且 signed_on 不晚于截止日期。
+#   截止日期:Y-<deadline>(参数,默认 03-31);签发人或签订人在 Y 年到任的(其 Y 年内、不晚于
+#   as_of 的最后一次任职 effective_on),取 effective_on 之后 new_appointee_days(参数,默认 30)天,
+#   两者取较晚者。as_of 晚于截止日期才检查(截止日当天不检查)。
+#   原因:missing(无该年度、层面、双方的责任书);late(双方已签署且有 signed_on,但晚于截止日期);
+#   unsigned(有责任书,但没有一份经双方签署且有 signed_on)。多份责任书时按 成立 > late >
+#   unsigned 取最有利者。主体:签订人(people),details 为 level 与 issuer。
+#   问责层级:层面 1 为 party_group_secretary,层面 2 为 leaders,层面 3 为 department_heads。
+#   证据:late 为双方已签署的责任书,unsigned 为该对的全部责任书,missing 为签发人。
+# custom:
+#   id: letter.three_levels
+#   severity: high
+#   accountable: leaders
+#   reasons: [missing, late, unsigned]
+#   seed: 首次分3个层面签订76对廉政责任书,制定廉政谈话工作制度,确保责任体系点面结合。
+#   interpretation: |
+#     - The letter's `year` field decides which year a letter belongs to, not the year of signed_on.
+#     - A letter counts only for its own level: the same two people owing letters at two levels need two letters.
+#     - Level 1 uses every roster person with role party_group_secretary as an issuer (normally one per organ).
+#     - A signed_on later than as_of is taken as written: it is after the deadline (which is before as_of), so `late`.
+#     - Each violation sets `accountable` by level (1 party_group_secretary, 2 leaders, 3 department_heads);
+#       custom.accountable is only the fallback.
+#   en:
+#     title: Integrity responsibility letters at three levels
+#     description: |
+#       For year Y (the year of as_of) the roster at as_of owes letters in pairs at three levels.
+#       Level 1: each roster Party Group secretary to every other roster person with role
+#       party_group_member or rank bureau. Level 2: each roster person who supervises departments to
+#       each roster department head of a supervised department, other than that person. Level 3: each
+#       roster department head to every other roster person of rank division in the same department.
+#       Pairs are deduplicated. A pair holds when a letter of year Y, that level, issuer and signer is
+#       signed by both sides with a signed_on on or before the pair's deadline: Y-<deadline> (03-31), or,
+#       when the issuer or the signer took office in Y (latest appointment effective in Y and on or
+#       before as_of), new_appointee_days (30) after that day, whichever is later. A pair is checked
+#       only once as_of is after its deadline. Reasons: missing (no letter), late (signed by both, after
+#       the deadline), unsigned (letters, but none signed by both with a signed_on); with several letters
+#       the best outcome wins (holds > late > unsigned). Subject: the signer (people) with details
+#       level and issuer. Accountable: level 1 party_group_secretary, level 2 leaders, level 3
+#       department_heads. Evidence: the late letters, all the pair's letters when unsigned, the issuer when missing.
+#   params:
+#     deadline: {type: string, pattern: "^[0-9]{2}-[0-9]{2}$", description: "yearly deadline as MM-DD"}
+#     new_appointee_days: {type: integer, minimum: 0, maximum: 3650, description: days after taking office in Y that a new appointee's pairs have}
+#     severity: {type: severity}
+package duty.letter.three_levels
+
+import data.lib.dates
+import data.lib.org
+
+_params := data.params.letter.three_levels
+
+_accountable := {1: "party_group_secretary", 2: "leaders", 3: "department_heads"}
+
+# _letters maps [level, issuer_id, signer_id] to that pair's letters of year Y.
+_letters[k] := [l |
+	some l in input.letters
+	l.year == org.year
+	[l.level, l.issuer_id, l.signer_id] == k
+] if {
+	some x in input.letters
+	x.year == org.year
+	k := [x.level, x.issuer_id, x.signer_id]
+}
+
+# _secretaries holds the ids of roster Party Group secretaries (level-1 issuers).
+_secretaries contains p.id if {
+	some p in org.roster
+	org.has_role(p, "party_group_secretary")
+}
+
+# _leaders holds the ids of roster Party Group members and bureau-rank cadres (level-1 signers).
+_leaders contains p.id if {
+	some p in org.roster
+	org.is_leader(p)
+}
+
+# _heads_in_department maps a department id to the ids of its roster department heads.
+_heads_in_department[did] := {p.id |
+	some p in org.roster_in_department[did]
+	org.has_role(p, "department_head")
+} if {
+	some did, _ in org.roster_in_department
+}
+
+# _pairs holds the required [level, issuer_id, signer_id] triples; a set, so duplicates collapse.
+_pairs contains [1, s, p] if {
+	some s in _secretaries
+	some p in _leaders
+	p != s
+}
+
+_pairs contains [2, s.id, h] if {
+	some s in org.roster
+	some did in object.get(s, "supervises", [])
+	some h in _heads_in_department[did]
+	h != s.id
+}
+
+_pairs contains [3, h.id, p.id] if {
+	some h in org.roster
+	org.has_role(h, "department_head")
+	some p in org.roster_in_department[h.department_id]
+	p.rank == "division"
+	p.id != h.id
+}
+
+violation contains v if {
+	some pair in _pairs
+	[level, issuer, signer] := pair
+	deadline := org.deadline_day(_params.deadline, _params.new_appointee_days, {issuer, signer})
+	org.as_of_day > deadline
+	letters := object.get(_letters, [pair], [])
+	reason := _status(letters, deadline)
+	reason != "holds"
+	v := {
+		"reason": reason,
+		"subject": org.ref("people", signer),
+		"details": {"level": level, "issuer": issuer},
+		"message": _message(reason, level, issuer, signer, dates.date(deadline), letters),
+		"evidence": _evidence(reason, issuer, letters),
+		"accountable": _accountable[level],
+	}
+}
+
+# _signed_by_both is true for a letter both sides signed and that carries its signing day.
+_signed_by_both(l) if {
+	l.signed_by_issuer == true
+	l.signed_by_signer == true
+	is_string(l.signed_on)
+}
+
+# _status returns the best outcome among a pair's letters: holds, late, unsigned or missing.
+_status(letters, deadline) := "holds" if {
+	some l in letters
+	_signed_by_both(l)
+	dates.day(l.signed_on) <= deadline
+} else := "late" if {
+	some l in letters
+	_signed_by_both(l)
+} else := "unsigned" if {
+	count(letters) > 0
+} else := "missing"
+
+_signed(letters) := [l | some l in letters; _signed_by_both(l)]
+
+_evidence("missing", issuer, _) := [org.ref("people", issuer)]
+
+_evidence("late", _, letters) := [org.ref("letters", l.id) | some l in _signed(letters)]
+
+_evidence("unsigned", _, letters) := [org.ref("letters", l.id) | some l in letters]
+
+_name(pid) := object.get(org.people, [pid, "name"], pid)
+
+_message("missing", level, issuer, signer, deadline, _) := {
+	"zh": sprintf("%d 年度第 %d 层面廉政责任书缺失:%s(签发)与 %s(签订)之间未见责任书,截止日期 %s", [org.year, level, _name(issuer), _name(signer), deadline]),
+	"en": sprintf("No level %d integrity responsibility letter for %d between issuer %s and signer %s (deadline %s)", [level, org.year, _name(issuer), _name(signer), deadline]),
+}
+
+_message("late", level, issuer, signer, deadline, letters) := {
+	"zh": sprintf("%d 年度第 %d 层面廉政责任书逾期:%s(签发)与 %s(签订)于 %s 签订,晚于截止日期 %s", [org.year, level, _name(issuer), _name(signer), on, deadline]),
+	"en": sprintf("Level %d integrity responsibility letter for %d between issuer %s and signer %s was signed on %s, after the deadline %s", [level, org.year, _name(issuer), _name(signer), on, deadline]),
+} if {
+	on := min({l.signed_on | some l in _signed(letters)})
+}
+
+_message("unsigned", level, issuer, signer, deadline, letters) := {
+	"zh": sprintf("%d 年度第 %d 层面廉政责任书未完成签署:%s(签发)与 %s(签订)的责任书 %s 未经双方签署或缺少签订日期(signed_on:%s),截止日期 %s", [org.year, level, _name(issuer), _name(signer), ids, on, deadline]),
+	"en": sprintf("Level %d integrity responsibility letter for %d between issuer %s and signer %s (%s) is not signed by both sides or has no signing date (signed_on: %s); deadline %s", [level, org.year, _name(issuer), _name(signer), ids, on, deadline]),
+} if {
+	ids := concat(", ", [l.id | some l in letters])
+	on := _signed_on_text(letters)
+}
+
+_signed_on_text(letters) := concat(", ", ons) if {
+	ons := [l.signed_on | some l in letters; is_string(l.signed_on)]
+	count(ons) > 0
+} else := "-"

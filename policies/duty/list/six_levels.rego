@@ -1,0 +1,153 @@
+# METADATA
+# title: 两个责任清单(六个层级及专工委)
+# description: |
+#   as_of 晚于 Y-<deadline>(默认 03-31,截止日当天不检查)后,Y 年须有:机关党组(party_group)、
+#   机关党委(party_committee)、机关纪委(discipline_committee)三个层级的清单各一份(机关内任一
+#   部门名下均可;主体:机关);每位在册党组书记持有(holder_id)party_group_secretary 层级清单;
+#   其余在册的党组成员或厅级干部持有 leaders 层级清单;每位在册处室负责人(department_head)持有
+#   department_heads 层级清单(主体:本人;一人可能欠两份);每个专工委(special_committee)名下
+#   (department_id)有一份任意层级的清单(主体:该专工委,level 记为 special_committee)。
+#   原因:missing,details 带 level。责任层级为该清单的层级,专工委清单为 department_heads。
+# custom:
+#   id: list.six_levels
+#   severity: medium
+#   accountable: party_group
+#   reasons: [missing]
+#   seed: 以责任清单为纵向责任体系,压实“机关党组”“机关党组书记”“机关党组成员、党委书记和机关厅级干部”“机关党委”“机关纪委”,以及“机关党支部书记及处室(单位)主要负责人”六个层级责任内容。推动八个专工委明确党风廉政建设职责,构建横向责任体系。
+#   interpretation: |
+#     An organ-level list (party_group, party_committee, discipline_committee) counts whatever
+#     department of the organ's tree it names. A person's list counts by holder_id alone, whatever
+#     its department_id. A Party Group secretary owes only the party_group_secretary list, not a
+#     leaders list; a secretary or leader who is also a department head owes the department_heads
+#     list too. A special committee's list may be of any level. The accountable level of each
+#     violation is the list's own level; for a special committee it is department_heads (the
+#     committee's head). Evidence: the subject's lists of the same level from other years.
+#   en:
+#     title: Responsibility lists at six levels and for special committees
+#     description: |
+#       Once as_of is past Y-<deadline> (default 03-31), year Y needs in each organ a list at each
+#       of the levels party_group, party_committee and discipline_committee (subject: the organ);
+#       a party_group_secretary list held by each roster secretary; a leaders list held by every
+#       other roster Party Group member or bureau-rank cadre; a department_heads list held by each
+#       roster department head (subject: the person); and a list of any level for each special
+#       committee (subject: the committee, level special_committee). Reason: missing, with level.
+#   params:
+#     deadline: {type: string, pattern: "^[0-1][0-9]-[0-3][0-9]$", description: last month-day (MM-DD) of year Y for the lists}
+#     severity: {type: severity}
+package duty.list.six_levels
+
+import data.lib.dates
+import data.lib.org
+
+_params := data.params.list.six_levels
+
+_checked if org.as_of_day > dates.in_year(org.year, _params.deadline)
+
+_organ_levels := ["party_group", "party_committee", "discipline_committee"]
+
+_level_zh := {
+	"party_group": "机关党组",
+	"party_group_secretary": "机关党组书记",
+	"leaders": "党组成员、党委书记和厅级干部",
+	"party_committee": "机关党委",
+	"discipline_committee": "机关纪委",
+	"department_heads": "支部书记及处室(单位)主要负责人",
+	"special_committee": "专工委",
+}
+
+# _by_department maps a department id to the lists naming it, of any year.
+_by_department[did] := [l |
+	some l in input.responsibility_lists
+	l.department_id == did
+] if {
+	some x in input.responsibility_lists
+	did := x.department_id
+}
+
+# _by_holder maps a person id to the lists they hold, of any year.
+_by_holder[pid] := [l |
+	some l in input.responsibility_lists
+	l.holder_id == pid
+] if {
+	some x in input.responsibility_lists
+	pid := x.holder_id
+}
+
+# Organ-level lists: subject the organ.
+violation contains v if {
+	_checked
+	some oid, organ in org.organs
+	lists := [l |
+		some did in org.organ_departments[oid]
+		some l in object.get(_by_department, did, [])
+	]
+	some level in _organ_levels
+	not _has(lists, level)
+	v := _violation(org.ref("departments", oid), sprintf("%s(%s)", [organ.name, oid]), sprintf("%s (%s)", [organ.name, oid]), level, level, _of_level(lists, level))
+}
+
+# Personal lists: subject the person.
+violation contains v if {
+	_checked
+	some pid, p in org.roster
+	some level in _person_levels
+	_owes(p, level)
+	lists := object.get(_by_holder, pid, [])
+	not _has(lists, level)
+	v := _violation(org.ref("people", pid), sprintf("%s(%s)", [p.name, pid]), sprintf("%s (%s)", [p.name, pid]), level, level, _of_level(lists, level))
+}
+
+# Special committees: a list of any level naming the committee.
+violation contains v if {
+	_checked
+	some c in input.departments
+	c.kind == "special_committee"
+	lists := object.get(_by_department, c.id, [])
+	not _has_any(lists)
+	v := _violation(org.ref("departments", c.id), sprintf("%s(%s)", [c.name, c.id]), sprintf("%s (%s)", [c.name, c.id]), "special_committee", "department_heads", lists)
+}
+
+_person_levels := ["party_group_secretary", "leaders", "department_heads"]
+
+# _owes is true when roster person p owes a personal list at level.
+_owes(p, "party_group_secretary") if org.has_role(p, "party_group_secretary")
+
+_owes(p, "leaders") if {
+	not org.has_role(p, "party_group_secretary")
+	org.is_leader(p)
+}
+
+_owes(p, "department_heads") if org.has_role(p, "department_head")
+
+_of_level(lists, level) := [l |
+	some l in lists
+	l.level == level
+]
+
+_has(lists, level) if {
+	some l in lists
+	l.year == org.year
+	l.level == level
+}
+
+_has_any(lists) if {
+	some l in lists
+	l.year == org.year
+}
+
+# _violation builds a missing-list violation; evidence is the given lists (the subject's lists of
+# the same level, or any level for a special committee) of other years than Y.
+_violation(subject, who_zh, who_en, level, accountable, lists) := {
+	"reason": "missing",
+	"subject": subject,
+	"details": {"level": level},
+	"accountable": accountable,
+	"message": {
+		"zh": sprintf("%s 缺少 %d 年「%s」层级(%s)责任清单,应于 %s 前制定(检查日 %s)", [who_zh, org.year, _level_zh[level], level, dates.date(dates.in_year(org.year, _params.deadline)), org.as_of]),
+		"en": sprintf("%s has no %d responsibility list at level %s, due by %s (as of %s)", [who_en, org.year, level, dates.date(dates.in_year(org.year, _params.deadline)), org.as_of]),
+	},
+	"evidence": [org.ref("responsibility_lists", id) | some id in {l.id |
+		some l in lists
+		l.year != org.year
+	}],
+}

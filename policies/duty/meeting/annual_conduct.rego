@@ -1,0 +1,80 @@
+# METADATA
+# title: 年度党风廉政建设专题工作会议
+# description: |
+#   as_of 晚于 Y-<deadline>(默认 03-31,截止日当天不检查)后,每个机关须在 [Y-01-01,
+#   Y-<deadline>] 内召开过一次 kind 为 annual_conduct 的会议。机关内任一部门(机关本身、机关
+#   党委、办公厅等)名义召开的该类会议均计入。主体:该机关。原因:missing。
+# custom:
+#   id: meeting.annual_conduct
+#   severity: medium
+#   accountable: party_group
+#   reasons: [missing]
+#   seed: 以责任清单为总纲,首次召开年度党风廉政建设专题工作会议,首次分3个层面签订76对廉政责任书,制定廉政谈话工作制度,确保责任体系点面结合。
+#   interpretation: |
+#     The meeting belongs to the organ whatever department of the organ's tree holds it
+#     (department_id is the organ, its party committee, its office, ...): the engine's input is
+#     one organ, and the seed names the meeting for the whole organ. A meeting held after the
+#     deadline does not count; it is listed as evidence.
+#   en:
+#     title: Annual meeting on Party conduct
+#     description: |
+#       Once as_of is past Y-<deadline> (default 03-31; the deadline day itself is not checked),
+#       each organ needs a meeting of kind annual_conduct held in [Y-01-01, Y-<deadline>] by any
+#       department of the organ. Subject: the organ. Reason: missing.
+#   params:
+#     deadline: {type: string, pattern: "^[0-1][0-9]-[0-3][0-9]$", description: last month-day (MM-DD) of year Y for the meeting}
+#     severity: {type: severity}
+package duty.meeting.annual_conduct
+
+import data.lib.dates
+import data.lib.org
+
+_params := data.params.meeting.annual_conduct
+
+_deadline_day := dates.in_year(org.year, _params.deadline)
+
+# _meetings maps a department id to its annual_conduct meetings held in year Y.
+_meetings[did] := [m |
+	some m in input.meetings
+	m.department_id == did
+	m.kind == "annual_conduct"
+	dates.year(m.held_on) == org.year
+] if {
+	some x in input.meetings
+	did := x.department_id
+}
+
+violation contains v if {
+	org.as_of_day > _deadline_day
+	some oid, organ in org.organs
+	held := [m |
+		some did in org.organ_departments[oid]
+		some m in object.get(_meetings, did, [])
+	]
+	not _in_time(held)
+	deadline := dates.date(_deadline_day)
+	start := dates.date(org.year_start_day)
+	v := {
+		"reason": "missing",
+		"subject": org.ref("departments", oid),
+		"details": {},
+		"message": {
+			"zh": sprintf("%s(%s)未在 %s 至 %s 期间召开年度党风廉政建设专题工作会议(检查日 %s)%s", [organ.name, oid, start, deadline, org.as_of, _late_zh(held)]),
+			"en": sprintf("%s (%s) held no annual meeting on Party conduct between %s and %s (checked as of %s)%s", [organ.name, oid, start, deadline, org.as_of, _late_en(held)]),
+		},
+		"evidence": [org.ref("meetings", id) | some id in {m.id | some m in held}],
+	}
+}
+
+_in_time(held) if {
+	some m in held
+	dates.day(m.held_on) <= _deadline_day
+}
+
+_late_zh(held) := sprintf(",该类会议迟至 %s 才召开", [min({m.held_on | some m in held})]) if count(held) > 0
+
+else := ""
+
+_late_en(held) := sprintf("; the first such meeting was held late, on %s", [min({m.held_on | some m in held})]) if count(held) > 0
+
+else := ""

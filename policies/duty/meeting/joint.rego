@@ -1,0 +1,68 @@
+# METADATA
+# title: 纪委与纪检委员工作联席会议
+# description: |
+#   每个机关纪委(department kind discipline_committee)定期召开 kind 为 joint 的联席会议
+#   (department_id 为该纪委)。取 Y-01-01、[Y-01-01, as_of] 内各次会议日期和 as_of 排序,相邻两点
+#   相隔超过 max_gap_days(默认 92)天即违规;每个纪委至多一条,消息给出最长的间隔。
+#   主体:该纪委。原因:gap。
+# custom:
+#   id: meeting.joint
+#   severity: low
+#   accountable: discipline_committee
+#   reasons: [gap]
+#   seed: 通过定期召开与机关纪委、纪检委员的工作联席会议,建立健全沟通协调机制。
+#   interpretation: |
+#     Only meetings whose department_id is the committee itself count. One violation per
+#     committee; its message names the longest gap (the earliest one when several are equally long).
+#   en:
+#     title: Joint meetings of the discipline committee
+#     description: |
+#       Each discipline committee holds joint meetings (department_id = the committee). Among
+#       Y-01-01, the days of its joint meetings in [Y-01-01, as_of], and as_of, no two neighbours
+#       may lie more than max_gap_days (default 92) apart. Subject: the committee. Reason: gap.
+#   params:
+#     max_gap_days: {type: integer, minimum: 1, maximum: 366, description: longest allowed gap between neighbouring days}
+#     severity: {type: severity}
+package duty.meeting.joint
+
+import data.lib.dates
+import data.lib.org
+
+_params := data.params.meeting.joint
+
+# _joint[did] maps a department id to its joint meetings held in [Y-01-01, as_of].
+_joint[did] := [m |
+	some m in input.meetings
+	m.department_id == did
+	m.kind == "joint"
+	dates.day(m.held_on) >= org.year_start_day
+	dates.day(m.held_on) <= org.as_of_day
+] if {
+	some x in input.meetings
+	did := x.department_id
+}
+
+violation contains v if {
+	some c in input.departments
+	c.kind == "discipline_committee"
+	held := object.get(_joint, c.id, [])
+	points := sort({org.year_start_day, org.as_of_day} | {dates.day(m.held_on) | some m in held})
+	gaps := [[points[i - 1], p] | some i, p in points; i > 0]
+	longest := max([g |
+		some [a, b] in gaps
+		g := b - a
+	])
+	longest > _params.max_gap_days
+	from := min({a | some [a, b] in gaps; b - a == longest})
+	to := from + longest
+	v := {
+		"reason": "gap",
+		"subject": org.ref("departments", c.id),
+		"details": {},
+		"message": {
+			"zh": sprintf("%s(%s)在 %s 至 %s 之间 %d 天未召开联席会议,超过 %d 天(检查日 %s,本年共 %d 次)", [c.name, c.id, dates.date(from), dates.date(to), longest, _params.max_gap_days, org.as_of, count(held)]),
+			"en": sprintf("%s (%s) held no joint meeting for %d days between %s and %s, more than %d (as of %s; %d this year)", [c.name, c.id, longest, dates.date(from), dates.date(to), _params.max_gap_days, org.as_of, count(held)]),
+		},
+		"evidence": [org.ref("meetings", id) | some id in {m.id | some m in held}],
+	}
+}

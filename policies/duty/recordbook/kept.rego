@@ -1,0 +1,202 @@
+# METADATA
+# title: 履行党风廉政建设责任制全程记实本
+# description: |
+#   持本人:as_of 在册、角色为党组成员(party_group_member)或部门负责人(department_head)、或厅级
+#   (rank bureau)的人员;党组书记仅在同时满足上述条件之一时才是持本人。每位持本人须有 Y 年度
+#   (as_of 所在年份)、issued_on 不晚于 as_of 的记实本;as_of 晚于截止日期仍没有的,原因 missing
+#   (主体:持本人)。截止日期:Y-<deadline>(参数,默认 01-31),在 Y 年到任的(其 Y 年内、不晚于
+#   as_of 的最后一次任职 effective_on)取 effective_on 之后 new_appointee_days(参数,默认 30)天,
+#   两者取较晚者;截止日当天不检查。
+#   对每本 Y 年度的记实本(主体:该记实本):
+#   gap —— 起点 max(Y-01-01, issued_on)、区间 [起点, as_of] 内每条记录的日期、以及 as_of,排序后
+#   相邻两日相隔超过 max_gap_days(参数,默认 60)天,每本只报一次,消息给出最大间隔的两个日期;
+#   task_without_entry(details.task)—— due_on 不晚于 as_of 的任务,没有任何日期不晚于 as_of
+#   的记录以 task_id 指向它;
+#   not_inspected —— as_of 与 issued_on 相隔超过 inspection_after_days(参数,默认 183)天,且
+#   [as_of - inspection_window_days(参数,默认 183)天, as_of] 内没有检查记录。
+#   问责层级:持本人是党组书记的为 party_group_secretary;否则是部门负责人且非党组成员、非厅级的为
+#   department_heads;其余为 leaders。
+# custom:
+#   id: recordbook.kept
+#   severity: high
+#   accountable: leaders
+#   reasons: [missing, gap, task_without_entry, not_inspected]
+#   seed: 会同机关党组向机关党组领导班子成员、其他厅级领导、处室及单位负责人发送《履行党风廉政建设责任制全程记实本》,明确任务清单,定期监督检查,确保“照单履职、全程留痕”。
+#   interpretation: |
+#     - Every record book of year Y in the input (issued_on <= as_of) is checked for gap,
+#       task_without_entry and not_inspected, whether or not its holder is on the roster or is a
+#       holder by role or rank: a book that was issued is kept to the end of its year, and a holder
+#       who left mid-year leaves a book that can still be checked against its tasks.
+#     - A holder with several books of year Y has no `missing`; each book is checked on its own.
+#     - A task counts as done by any entry dated on or before as_of that names it, even one dated
+#       before issued_on or before Y-01-01; entries outside [start, as_of] only drop out of the gap count.
+#     - Each violation sets `accountable` from the holder: party_group_secretary when the holder has
+#       that role; else department_heads for a department head who is neither a Party Group member
+#       nor of bureau rank; else leaders (also for a book whose holder is none of these).
+#     - Evidence: the holder (people) for book violations; none ([]) for missing, whose message
+#       gives the deadline day (the appointment that moved it is not listed).
+#   en:
+#     title: Whole-process duty record book
+#     description: |
+#       Holders are roster people with role party_group_member or department_head, or of rank bureau
+#       (a Party Group secretary only when one of these too). Each holder needs a record book of year Y
+#       (the year of as_of) issued on or before as_of: reason missing (subject: the holder) once as_of is
+#       after the deadline, Y-<deadline> (01-31) or new_appointee_days (30) after the holder's latest
+#       appointment effective in Y, whichever is later. Each book of year Y (subject: the book) is checked
+#       for: gap, when among max(Y-01-01, issued_on), each entry date in that range up to as_of, and
+#       as_of, two neighbours are more than max_gap_days (60) apart (one violation per book, naming the
+#       largest gap); task_without_entry (details.task) for each task due on or before as_of that no
+#       entry dated on or before as_of names by task_id; not_inspected when as_of is more than
+#       inspection_after_days (183) after issued_on and no inspection is dated within
+#       [as_of - inspection_window_days (183), as_of]. Accountable: party_group_secretary for a holder
+#       with that role, else department_heads for a department head who is not a leader, else leaders.
+#   params:
+#     deadline: {type: string, pattern: "^[0-9]{2}-[0-9]{2}$", description: "yearly deadline for the book as MM-DD"}
+#     new_appointee_days: {type: integer, minimum: 0, maximum: 3650, description: days after taking office in Y that a new holder has}
+#     max_gap_days: {type: integer, minimum: 1, maximum: 3650, description: largest allowed number of days between neighbouring entries}
+#     inspection_after_days: {type: integer, minimum: 0, maximum: 3650, description: book age in days after which an inspection is due}
+#     inspection_window_days: {type: integer, minimum: 0, maximum: 3650, description: how many days back from as_of an inspection counts}
+#     severity: {type: severity}
+package duty.recordbook.kept
+
+import data.lib.dates
+import data.lib.org
+
+_params := data.params.recordbook.kept
+
+# _books holds the record books of year Y issued on or before as_of.
+_books contains b if {
+	some b in input.record_books
+	b.year == org.year
+	b.issued_on <= org.as_of
+}
+
+# _has_book holds the ids of people who hold a book in _books.
+_has_book contains b.holder_id if some b in _books
+
+# _is_holder is true for roster people who must keep a book.
+_is_holder(p) if org.is_leader(p)
+
+_is_holder(p) if org.has_role(p, "department_head")
+
+# _accountable returns the responsible level for a book held by person p.
+_accountable(p) := "party_group_secretary" if {
+	org.has_role(p, "party_group_secretary")
+} else := "department_heads" if {
+	org.has_role(p, "department_head")
+	not org.is_leader(p)
+} else := "leaders"
+
+_holder_accountable(pid) := _accountable(org.people[pid]) if {
+	org.people[pid]
+} else := "leaders"
+
+_name(pid) := object.get(org.people, [pid, "name"], pid)
+
+violation contains v if {
+	some p in org.roster
+	_is_holder(p)
+	not p.id in _has_book
+	deadline := org.deadline_day(_params.deadline, _params.new_appointee_days, {p.id})
+	org.as_of_day > deadline
+	v := {
+		"reason": "missing",
+		"subject": org.ref("people", p.id),
+		"details": {},
+		"message": {
+			"zh": sprintf("%s 没有 %d 年度的履行党风廉政建设责任制全程记实本(截止日期 %s,检查日 %s)", [p.name, org.year, dates.date(deadline), org.as_of]),
+			"en": sprintf("%s has no duty record book for %d (deadline %s, as of %s)", [p.name, org.year, dates.date(deadline), org.as_of]),
+		},
+		"evidence": [],
+		"accountable": _accountable(p),
+	}
+}
+
+# _gaps maps a book id to its [days, from_day, to_day] gaps between neighbouring points, in date order.
+_gaps[b.id] := [[pts[i] - pts[i - 1], pts[i - 1], pts[i]] |
+	some i, _ in pts
+	i > 0
+] if {
+	some b in _books
+	start := max({org.year_start_day, dates.day(b.issued_on)})
+	entry_days := {d |
+		some e in b.entries
+		d := dates.day(e.date)
+		d >= start
+		d <= org.as_of_day
+	}
+	pts := sort({start, org.as_of_day} | entry_days)
+}
+
+violation contains v if {
+	some b in _books
+	gaps := _gaps[b.id]
+	largest := max({g[0] | some g in gaps})
+	largest > _params.max_gap_days
+	worst := [g | some g in gaps; g[0] == largest][0]
+	from := dates.date(worst[1])
+	to := dates.date(worst[2])
+	v := {
+		"reason": "gap",
+		"subject": org.ref("record_books", b.id),
+		"details": {},
+		"message": {
+			"zh": sprintf("%s 的 %d 年度记实本 %s 在 %s 至 %s 之间 %d 天没有记录,超过 %d 天", [_name(b.holder_id), b.year, b.id, from, to, largest, _params.max_gap_days]),
+			"en": sprintf("Record book %s of %s for %d has no entry for %d days between %s and %s (more than %d)", [b.id, _name(b.holder_id), b.year, largest, from, to, _params.max_gap_days]),
+		},
+		"evidence": [org.ref("people", b.holder_id)],
+		"accountable": _holder_accountable(b.holder_id),
+	}
+}
+
+# _named_tasks maps a book id to the task ids that its entries dated on or before as_of name.
+_named_tasks[b.id] := {e.task_id |
+	some e in b.entries
+	e.date <= org.as_of
+	is_string(e.task_id)
+} if {
+	some b in _books
+}
+
+violation contains v if {
+	some b in _books
+	some t in b.tasks
+	t.due_on <= org.as_of
+	not t.id in _named_tasks[b.id]
+	v := {
+		"reason": "task_without_entry",
+		"subject": org.ref("record_books", b.id),
+		"details": {"task": t.id},
+		"message": {
+			"zh": sprintf("%s 的 %d 年度记实本 %s 中任务「%s」(%s)于 %s 到期,截至 %s 没有对应记录", [_name(b.holder_id), b.year, b.id, t.title, t.id, t.due_on, org.as_of]),
+			"en": sprintf("Record book %s of %s for %d: task %q (%s) was due on %s and has no entry as of %s", [b.id, _name(b.holder_id), b.year, t.title, t.id, t.due_on, org.as_of]),
+		},
+		"evidence": [org.ref("people", b.holder_id)],
+		"accountable": _holder_accountable(b.holder_id),
+	}
+}
+
+violation contains v if {
+	some b in _books
+	org.as_of_day - dates.day(b.issued_on) > _params.inspection_after_days
+	from := org.as_of_day - _params.inspection_window_days
+	not _inspected_since(b, from)
+	v := {
+		"reason": "not_inspected",
+		"subject": org.ref("record_books", b.id),
+		"details": {},
+		"message": {
+			"zh": sprintf("%s 的 %d 年度记实本 %s 于 %s 发放,%s 至 %s 期间没有监督检查记录", [_name(b.holder_id), b.year, b.id, b.issued_on, dates.date(from), org.as_of]),
+			"en": sprintf("Record book %s of %s for %d, issued on %s, has no inspection between %s and %s", [b.id, _name(b.holder_id), b.year, b.issued_on, dates.date(from), org.as_of]),
+		},
+		"evidence": [org.ref("people", b.holder_id)],
+		"accountable": _holder_accountable(b.holder_id),
+	}
+}
+
+_inspected_since(b, from) if {
+	some i in b.inspections
+	d := dates.day(i.date)
+	d >= from
+	d <= org.as_of_day
+}

@@ -1,0 +1,109 @@
+# METADATA
+# title: 工作建议书销号管理
+# description: |
+#   工作建议书中的每一项问题实行销号管理:截至 as_of 仍未销号(status open)且已过 due_on
+#   (due_on 早于 as_of;due_on 当天不算逾期)的,原因 overdue;已标记销号(status closed)却没有
+#   closed_on,或 evidence 缺失、为空字符串(仅含空白也视为空)的,原因
+#   closed_without_evidence。主体:该建议书,details 带 item。
+#   按 as_of 回看:closed_on 晚于 as_of 的项,在 as_of 当日尚未销号,按未销号处理。
+# custom:
+#   id: suggestion.closeout
+#   severity: medium
+#   accountable: party_group
+#   reasons: [overdue, closed_without_evidence]
+#   seed: 对建议书中提出的问题实行销号管理,完成一项、销号一项,让落实主体责任的整改情况全程留痕可追溯。
+#   interpretation: |
+#     An item is overdue when as_of is after due_on (due on as_of is not overdue). Evidence that is
+#     empty after trimming white space counts as empty. A scan as of a past date sees an item whose
+#     closed_on is after as_of as still open on as_of (overdue if due before as_of) and does not yet
+#     check its evidence.
+#   en:
+#     title: Work suggestion close-out
+#     description: |
+#       Every item of a work suggestion letter is closed out one by one. An item still open on
+#       as_of after its due_on is overdue; an item marked closed without closed_on, or with
+#       evidence absent or empty, is closed_without_evidence. Subject: the suggestion, with item.
+#   params:
+#     severity: {type: severity}
+package duty.suggestion.closeout
+
+import data.lib.dates
+import data.lib.org
+
+violation contains v if {
+	some s in input.suggestions
+	some item in s.items
+	_open_on_as_of(item)
+	item.due_on < org.as_of
+	dept := _department_name(s.department_id)
+	late := dates.between(item.due_on, org.as_of)
+	v := {
+		"reason": "overdue",
+		"subject": org.ref("suggestions", s.id),
+		"details": {"item": item.id},
+		"message": {
+			"zh": sprintf("%s 于 %s 收到的工作建议书 %s 第 %s 项「%s」销号期限为 %s,截至 %s 仍未销号,已逾期 %d 天", [dept, s.issued_on, s.id, item.id, item.text, item.due_on, org.as_of, late]),
+			"en": sprintf("Work suggestion %s to %s (issued %s), item %s %q was due on %s and is still open as of %s, %d day(s) overdue", [s.id, dept, s.issued_on, item.id, item.text, item.due_on, org.as_of, late]),
+		},
+		"evidence": [org.ref("departments", s.department_id)],
+	}
+}
+
+violation contains v if {
+	some s in input.suggestions
+	some item in s.items
+	_closed_on_as_of(item)
+	_incomplete(item)
+	dept := _department_name(s.department_id)
+	[lack_zh, lack_en] := _lack(item)
+	[closed_zh, closed_en] := _closed_text(item)
+	v := {
+		"reason": "closed_without_evidence",
+		"subject": org.ref("suggestions", s.id),
+		"details": {"item": item.id},
+		"message": {
+			"zh": sprintf("%s 于 %s 收到的工作建议书 %s 第 %s 项「%s」(销号期限 %s)已标记销号%s,但%s", [dept, s.issued_on, s.id, item.id, item.text, item.due_on, closed_zh, lack_zh]),
+			"en": sprintf("Work suggestion %s to %s (issued %s), item %s %q (due %s) is marked closed%s but %s", [s.id, dept, s.issued_on, item.id, item.text, item.due_on, closed_en, lack_en]),
+		},
+		"evidence": [org.ref("departments", s.department_id)],
+	}
+}
+
+_department_name(did) := object.get(org.departments, [did, "name"], did)
+
+# _open_on_as_of: open now, or closed only after as_of.
+_open_on_as_of(item) if item.status == "open"
+
+_open_on_as_of(item) if {
+	item.status == "closed"
+	_closed_after_as_of(item)
+}
+
+# _closed_on_as_of: closed, and not on a day after as_of (an absent closed_on is checked here).
+_closed_on_as_of(item) if {
+	item.status == "closed"
+	not _closed_after_as_of(item)
+}
+
+_closed_after_as_of(item) if item.closed_on > org.as_of
+
+_incomplete(item) if _no_closed_on(item)
+
+_incomplete(item) if _no_evidence(item)
+
+_no_closed_on(item) if not item.closed_on
+
+_no_evidence(item) if not item.evidence
+
+_no_evidence(item) if trim_space(item.evidence) == ""
+
+_lack(item) := ["未填写销号日期,也未附整改佐证", "has neither a closed_on date nor evidence"] if {
+	_no_closed_on(item)
+	_no_evidence(item)
+} else := ["未填写销号日期", "has no closed_on date"] if {
+	_no_closed_on(item)
+} else := ["未附整改佐证", "has no evidence"]
+
+_closed_text(item) := [sprintf("(销号日期 %s)", [item.closed_on]), sprintf(" on %s", [item.closed_on])] if {
+	item.closed_on
+} else := ["", ""]

@@ -1,0 +1,65 @@
+# METADATA
+# title: 任前廉政谈话
+# description: |
+#   每一项厅级或处级任职(effective_on 不晚于 as_of),都须有同一人的任前廉政谈话(kind
+#   pre_appointment),谈话日期在 [effective_on - max_days_before, effective_on] 之内,且未标记
+#   recorded: false。主体:该任职记录。原因:missing。
+# custom:
+#   id: talk.pre_appointment
+#   severity: high
+#   accountable: party_group
+#   reasons: [missing]
+#   seed: 对新提任的干部开展任前廉政谈话,一般性廉政谈话、任前廉政谈话、提醒谈话、信访核实谈话全程记录在案。
+#   en:
+#     title: Pre-appointment integrity talk
+#     description: |
+#       Every appointment at bureau or division rank (effective on or before as_of) needs a
+#       pre_appointment talk with the same person held within [effective_on - max_days_before,
+#       effective_on] and not marked recorded: false. Subject: the appointment. Reason: missing.
+#   params:
+#     ranks: {type: array, items: string, description: ranks whose appointments need a talk}
+#     max_days_before: {type: integer, minimum: 0, maximum: 3650, description: earliest day of the talk before effective_on}
+#     severity: {type: severity}
+package duty.talk.pre_appointment
+
+import data.lib.dates
+import data.lib.org
+
+_params := data.params.talk.pre_appointment
+
+# _talk_days maps a person id to the day numbers of their recorded pre-appointment talks.
+_talk_days[pid] := {dates.day(t.held_on) |
+	some t in input.talks
+	t.person_id == pid
+	t.kind == "pre_appointment"
+	object.get(t, "recorded", true) != false
+} if {
+	some x in input.talks
+	pid := x.person_id
+}
+
+violation contains v if {
+	some a in input.appointments
+	a.rank in _params.ranks
+	a.effective_on <= org.as_of
+	eff := dates.day(a.effective_on)
+	earliest := eff - _params.max_days_before
+	not _talk_within(a.person_id, earliest, eff)
+	name := object.get(org.people, [a.person_id, "name"], a.person_id)
+	v := {
+		"reason": "missing",
+		"subject": org.ref("appointments", a.id),
+		"details": {},
+		"message": {
+			"zh": sprintf("%s 于 %s 任职「%s」(%s),未见 %s 至 %s 期间的任前廉政谈话记录", [name, a.effective_on, a.position, a.rank, dates.date(earliest), a.effective_on]),
+			"en": sprintf("%s took office as %q (%s) on %s with no recorded pre-appointment talk between %s and %s", [name, a.position, a.rank, a.effective_on, dates.date(earliest), a.effective_on]),
+		},
+		"evidence": [org.ref("people", a.person_id)],
+	}
+}
+
+_talk_within(pid, from, to) if {
+	some d in _talk_days[pid]
+	d >= from
+	d <= to
+}

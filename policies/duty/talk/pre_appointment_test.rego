@@ -1,0 +1,82 @@
+package duty.talk.pre_appointment_test
+
+import data.duty.talk.pre_appointment
+
+_base := {
+	"as_of": "2025-06-30",
+	"organ": "ORG",
+	"departments": [{"id": "ORG", "name": "机关", "kind": "organ"}],
+	"people": [{"id": "P1", "name": "张三", "department_id": "ORG", "rank": "division", "roles": [], "active": true}],
+	"appointments": [{"id": "A1", "person_id": "P1", "department_id": "ORG", "position": "处长", "rank": "division", "effective_on": "2025-04-01"}],
+	"talks": [],
+}
+
+_with_talks(talks) := object.union(_base, {"talks": talks})
+
+_talk(held_on) := {"id": "T1", "kind": "pre_appointment", "person_id": "P1", "held_on": held_on}
+
+_reasons(inp) := {[v.subject.id, v.reason] | some v in pre_appointment.violation with input as inp}
+
+test_missing_when_no_talk if {
+	_reasons(_base) == {["A1", "missing"]}
+}
+
+test_talk_on_effective_day_counts if {
+	_reasons(_with_talks([_talk("2025-04-01")])) == set()
+}
+
+test_talk_90_days_before_counts if {
+	# 2025-01-01 is exactly 90 days before 2025-04-01.
+	_reasons(_with_talks([_talk("2025-01-01")])) == set()
+}
+
+test_talk_91_days_before_is_missing if {
+	_reasons(_with_talks([_talk("2024-12-31")])) == {["A1", "missing"]}
+}
+
+test_talk_after_effective_day_is_missing if {
+	_reasons(_with_talks([_talk("2025-04-02")])) == {["A1", "missing"]}
+}
+
+test_unrecorded_talk_is_missing if {
+	_reasons(_with_talks([object.union(_talk("2025-03-01"), {"recorded": false})])) == {["A1", "missing"]}
+}
+
+test_explicitly_recorded_talk_counts if {
+	_reasons(_with_talks([object.union(_talk("2025-03-01"), {"recorded": true})])) == set()
+}
+
+test_other_kind_of_talk_is_missing if {
+	_reasons(_with_talks([object.union(_talk("2025-03-01"), {"kind": "general"})])) == {["A1", "missing"]}
+}
+
+test_other_persons_talk_is_missing if {
+	_reasons(_with_talks([object.union(_talk("2025-03-01"), {"person_id": "P2"})])) == {["A1", "missing"]}
+}
+
+test_section_rank_needs_no_talk if {
+	inp := object.union(_base, {"appointments": [object.union(_base.appointments[0], {"rank": "section"})]})
+	_reasons(inp) == set()
+}
+
+test_future_appointment_not_checked if {
+	inp := object.union(_base, {"appointments": [object.union(_base.appointments[0], {"effective_on": "2025-07-01"})]})
+	_reasons(inp) == set()
+}
+
+test_appointment_on_as_of_is_checked if {
+	inp := object.union(_base, {"appointments": [object.union(_base.appointments[0], {"effective_on": "2025-06-30"})]})
+	_reasons(inp) == {["A1", "missing"]}
+}
+
+test_max_days_before_is_a_parameter if {
+	r := _reasons(_with_talks([_talk("2025-01-01")])) with data.params.talk.pre_appointment.max_days_before as 60
+	r == {["A1", "missing"]}
+}
+
+test_message_names_person_and_dates if {
+	some v in pre_appointment.violation with input as _base
+	contains(v.message.zh, "张三")
+	contains(v.message.zh, "2025-04-01")
+	contains(v.message.en, "2025-01-01")
+}

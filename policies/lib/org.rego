@@ -1,0 +1,108 @@
+# METADATA
+# title: 机关、名册与任职 / Organ, roster and appointments
+# description: |
+#   Indexes over one organ's records, built once per evaluation and shared by every duty:
+#   the roster at as_of, people and departments by id, and the day each person took office
+#   in the scan year. The engine evaluates one organ at a time, so every count here is
+#   within one organ (DOMAIN.md: "Every roster, pair and meeting count is within one organ").
+package lib.org
+
+import data.lib.dates
+
+# as_of is the scan date (YYYY-MM-DD); as_of_day its day number.
+as_of := input.as_of
+
+as_of_day := dates.day(input.as_of)
+
+# year is the calendar year Y of as_of.
+year := dates.year(input.as_of)
+
+# year_start_day is the day number of Y-01-01.
+year_start_day := dates.in_year(year, "01-01")
+
+# departments maps department id to department.
+departments[d.id] := d if some d in input.departments
+
+# people maps person id to person, on the roster or not.
+people[p.id] := p if some p in input.people
+
+# roster maps person id to person for everyone on the roster at as_of: active, and no
+# left_on on or before as_of (a person who left on as_of is off the roster).
+roster[p.id] := p if {
+	some p in input.people
+	p.active == true
+	not _left(p)
+}
+
+_left(p) if p.left_on <= input.as_of
+
+# organs maps id to department for the organ roots in the input.
+organs[d.id] := d if {
+	some d in input.departments
+	d.kind == "organ"
+}
+
+# has_role is true when person p has role r.
+has_role(p, r) if r in p.roles
+
+# is_leader is true for a Party Group member or a bureau-rank cadre (DOMAIN.md level "leaders").
+is_leader(p) if has_role(p, "party_group_member")
+
+is_leader(p) if p.rank == "bureau"
+
+# roster_in_department maps a department id to the roster people whose department it is.
+roster_in_department[did] := [p |
+	some p in roster
+	p.department_id == did
+] if {
+	some q in roster
+	did := q.department_id
+}
+
+# _year_appointment_days maps a person id to the day numbers of their appointments effective
+# in year Y (the engine has already dropped appointments effective after as_of).
+_year_appointment_days[pid] := {dates.day(a.effective_on) |
+	some a in input.appointments
+	a.person_id == pid
+	dates.year(a.effective_on) == year
+} if {
+	some x in input.appointments
+	pid := x.person_id
+}
+
+# took_office_day maps a person id to the day of their latest appointment effective in Y and on
+# or before as_of; people without one are absent.
+took_office_day[pid] := max(ds) if {
+	some pid, ds in _year_appointment_days
+	count(ds) > 0
+}
+
+# deadline_day returns the later of Y-<base_md> and, for each person in pids who took office in Y,
+# new_days after that day (DOMAIN.md duties 2 and 3).
+deadline_day(base_md, new_days, pids) := max(days) if {
+	grace := {g |
+		some pid in pids
+		g := took_office_day[pid] + new_days
+	}
+	days := grace | {dates.in_year(year, base_md)}
+}
+
+# ref returns the {collection, id} reference the reports use for subjects and evidence.
+ref(collection, id) := {"collection": collection, "id": id}
+
+# _child_ids maps a department id that is some department's parent to its direct children's ids.
+_child_ids[pid] := {d.id |
+	some d in input.departments
+	d.parent_id == pid
+} if {
+	some x in input.departments
+	pid := x.parent_id
+}
+
+# _children maps every department id to its direct children's ids (graph.reachable stops at a
+# node that is not a key, so leaves map to the empty set).
+_children[d.id] := object.get(_child_ids, d.id, set()) if some d in input.departments
+
+# organ_departments maps an organ id to the ids of every department in its tree, the organ
+# itself included, so a duty can credit the organ with a record of any of its departments.
+organ_departments[oid] := {oid} | graph.reachable(_children, {oid}) if some oid, _ in organs

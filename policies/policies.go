@@ -1,0 +1,11 @@
+// Package policies embeds the built-in Rego bundle: the ten duties, their tests, the shared
+// libraries and the parameters. It is the default when no --policies folder is given, and the
+// first revision of the policy store.
+package policies
+
+import "embed"
+
+// FS holds the bundle's files (*.rego and data.json).
+//
+//go:embed duty lib params
+var FS embed.FS
