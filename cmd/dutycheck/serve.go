@@ -2,14 +2,219 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/embeddb"
+	"github.com/dutycheck/dutycheck/internal/httpapi"
+	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/scan"
+	"github.com/dutycheck/dutycheck/internal/store"
 )
 
+// storeConfig is where the records live: a MongoDB URI, or the embedded store's folder.
+type storeConfig struct {
+	MongoURI string
+	DataDir  string
+	LogLevel slog.Level
+}
+
+// serveConfig is everything `dutycheck serve` needs, built from flags and environment.
+type serveConfig struct {
+	Addr        string
+	PoliciesDir string
+	LoadDir     string
+	Store       storeConfig
+	AdminToken  string
+}
+
+func storeFlags(fs *flag.FlagSet, cfg *storeConfig) *string {
+	fs.StringVar(&cfg.MongoURI, "mongo-uri", os.Getenv("MONGODB_URI"), "MongoDB URI (env MONGODB_URI); empty starts the embedded store")
+	fs.StringVar(&cfg.DataDir, "data", "./data", "folder of the embedded store")
+	return fs.String("log-level", "info", "log level: debug, info, warn or error (debug also shows the embedded store's logs)")
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level must be debug, info, warn or error, got %q", s)
+	}
+	return l, nil
+}
+
+// openStore connects to MongoDB, or starts the embedded store first. The returned func closes
+// both.
+func openStore(ctx context.Context, cfg storeConfig, log *slog.Logger) (*store.Store, func(), error) {
+	uri := cfg.MongoURI
+	var db *embeddb.DB
+	if uri == "" {
+		var ferretLog *slog.Logger
+		if cfg.LogLevel <= slog.LevelDebug {
+			ferretLog = log.With("component", "ferretdb")
+		}
+		var err error
+		db, err = embeddb.Start(ctx, embeddb.Config{Dir: filepath.Join(cfg.DataDir, "db"), Logger: ferretLog})
+		if err != nil {
+			return nil, nil, err
+		}
+		uri = db.URI()
+		log.Info("embedded store started", "folder", filepath.Join(cfg.DataDir, "db"))
+	}
+	st, err := store.Open(ctx, store.Config{URI: uri})
+	if err != nil {
+		if db != nil {
+			db.Close()
+		}
+		return nil, nil, err
+	}
+	return st, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = st.Close(ctx)
+		if db != nil {
+			db.Close()
+		}
+	}, nil
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
-	return fmt.Errorf("serve: not built yet")
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg serveConfig
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&cfg.PoliciesDir, "policies", "", "policy bundle folder (default: the built-in bundle)")
+	fs.StringVar(&cfg.LoadDir, "load", "", "import this dataset folder at start (e.g. fixtures/sample)")
+	level := storeFlags(fs, &cfg.Store)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	lvl, err := parseLevel(*level)
+	if err != nil {
+		return err
+	}
+	cfg.Store.LogLevel = lvl
+	cfg.AdminToken = os.Getenv("DUTYCHECK_ADMIN_TOKEN")
+	return serve(ctx, cfg, newLogger(stderr, lvl), nil)
+}
+
+// serve runs the service until ctx ends. When ready is not nil it receives the listening
+// address once the service accepts requests (used by tests).
+func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- string) error {
+	b := policy.Builtin()
+	if cfg.PoliciesDir != "" {
+		var err error
+		if b, err = policy.LoadDir(cfg.PoliciesDir); err != nil {
+			return err
+		}
+	}
+	eng, _, err := policy.Check(ctx, b)
+	if err != nil {
+		return err
+	}
+	var current atomic.Pointer[policy.Engine]
+	current.Store(eng)
+	log.Info("policies loaded", "revision", eng.Revision(), "policies", len(eng.Policies()))
+
+	st, closeStore, err := openStore(ctx, cfg.Store, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if n, err := st.FailStale(ctx, time.Now().Add(-10*time.Minute)); err == nil && n > 0 {
+		log.Warn("marked interrupted scans as failed", "scans", n)
+	}
+	if cfg.LoadDir != "" {
+		n, err := importDir(ctx, st, cfg.LoadDir)
+		if err != nil {
+			return err
+		}
+		log.Info("dataset imported", "folder", cfg.LoadDir, "records", n)
+	}
+	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: current.Load, Log: log})
+	handler := httpapi.New(httpapi.Config{Log: log}, httpapi.Deps{Store: st, Scans: scans, Engine: current.Load})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	errCh := make(chan error, 1)
+	go func() { errCh <- srv.Serve(ln) }()
+	log.Info("dutycheck serving", "addr", "http://"+ln.Addr().String())
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case err := <-errCh:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests and scans")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("shutdown", "err", err)
+	}
+	scans.Shutdown(shutCtx)
+	return nil
+}
+
+// importDir loads a dataset folder and writes it through the store's batch validation.
+func importDir(ctx context.Context, st *store.Store, dir string) (int, error) {
+	raw, err := duty.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("dataset %s: %w", dir, err)
+	}
+	n, err := st.PutMany(ctx, raw)
+	if err != nil {
+		return 0, fmt.Errorf("import %s: %w", dir, err)
+	}
+	return n, nil
 }
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return fmt.Errorf("import: not built yet")
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg storeConfig
+	level := storeFlags(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("import: expected one dataset folder, got %d arguments", fs.NArg())
+	}
+	lvl, err := parseLevel(*level)
+	if err != nil {
+		return err
+	}
+	cfg.LogLevel = lvl
+	log := newLogger(stderr, lvl)
+	st, closeStore, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	n, err := importDir(ctx, st, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %d records from %s\n", n, fs.Arg(0))
+	return nil
 }

@@ -110,10 +110,19 @@ func at(ps []Problem, file string, line, index int, id string) []Problem {
 	return ps
 }
 
-// LoadDir reads a dataset folder: one <collection>.json file (a JSON array of objects) per
-// collection, a missing file meaning an empty collection. Any other .json file, broken JSON and
-// every invalid document are reported together in a *ValidationError.
+// LoadDir reads and validates a dataset folder (see ReadDir and NewDataset).
 func LoadDir(dir string) (*Dataset, error) {
+	raw, err := ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return NewDataset(raw)
+}
+
+// ReadDir reads a dataset folder without validating the documents: one <collection>.json file
+// (a JSON array of objects) per collection, a missing file meaning an empty collection. Any
+// other .json file and broken JSON are reported together in a *ValidationError.
+func ReadDir(dir string) (map[string][]RawDoc, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read dataset folder: %w", errors.Join(ErrInvalid, err))
@@ -146,7 +155,7 @@ func LoadDir(dir string) (*Dataset, error) {
 	if len(probs) > 0 {
 		return nil, &ValidationError{Problems: probs}
 	}
-	return NewDataset(raw)
+	return raw, nil
 }
 
 func collectionFiles() string {

@@ -52,7 +52,15 @@ type Summary struct {
 	ByPolicy     map[string]int `json:"by_policy" bson:"by_policy"`
 	BySeverity   map[string]int `json:"by_severity" bson:"by_severity"`
 	ByDepartment map[string]int `json:"by_department" bson:"by_department"`
+	// New, Persisting and Resolved compare with the previous scan of the same scope: checks
+	// failing for the first time, failing again, and failing before but passing now.
+	New        int `json:"new" bson:"new"`
+	Persisting int `json:"persisting" bson:"persisting"`
+	Resolved   int `json:"resolved" bson:"resolved"`
 }
+
+// TimeFormat is the fixed-width UTC timestamp of scans, so that timestamps sort as strings.
+const TimeFormat = "2006-01-02T15:04:05.000000Z"
 
 // Report is the result of a scan (INTERFACES.md).
 type Report struct {
@@ -85,7 +93,7 @@ func SortViolations(vs []Violation) {
 
 // Summarize counts violations by policy, severity and department.
 func Summarize(vs []Violation) Summary {
-	s := Summary{Violations: len(vs), ByPolicy: map[string]int{}, BySeverity: map[string]int{}, ByDepartment: map[string]int{}}
+	s := Summary{Violations: len(vs), New: len(vs), ByPolicy: map[string]int{}, BySeverity: map[string]int{}, ByDepartment: map[string]int{}}
 	for _, v := range vs {
 		s.ByPolicy[v.Policy]++
 		s.BySeverity[v.Severity]++
@@ -106,4 +114,32 @@ func DetailString(details map[string]any) string {
 		parts[i] = fmt.Sprintf("%s=%v", k, details[k])
 	}
 	return strings.Join(parts, " ")
+}
+
+// Scan statuses.
+const (
+	ScanRunning = "running"
+	ScanDone    = "done"
+	ScanFailed  = "failed"
+)
+
+// Progress counts the organs a running scan has evaluated.
+type Progress struct {
+	Done  int `json:"done" bson:"done"`
+	Total int `json:"total" bson:"total"`
+}
+
+// Scan is one run of the policies over the stored records of a scope.
+type Scan struct {
+	ID             string   `json:"id" bson:"_id"`
+	Status         string   `json:"status" bson:"status"`
+	Department     string   `json:"department,omitempty" bson:"scope"`
+	AsOf           string   `json:"as_of" bson:"as_of"`
+	PolicyRevision string   `json:"policy_revision,omitempty" bson:"policy_revision"`
+	Progress       Progress `json:"progress" bson:"progress"`
+	Error          string   `json:"error,omitempty" bson:"error,omitempty"`
+	StartedAt      string   `json:"started_at" bson:"started_at"`
+	FinishedAt     string   `json:"finished_at,omitempty" bson:"finished_at,omitempty"`
+	Summary        *Summary `json:"summary,omitempty" bson:"summary,omitempty"`
+	Report         *Report  `json:"report,omitempty" bson:"-"`
 }

@@ -9,7 +9,7 @@
 #   severity: medium
 #   accountable: discipline_committee
 #   reasons: [missing, stale]
-#   seed: 派驻纪检监察组结合实际设计《省人大机关领导干部廉洁从政信息表》,采取一人一档、纸质与电子同步管理、动态更新的模式,共采集到23名厅级干部、92名处级干部的廉洁从政信息。
+#   seed: 派驻纪检监察组结合实际设计《省人大机关领导干部廉洁从政信息表》,采取一人一档、纸质与电子同步管理、动态更新的模式,共采集到23名厅级干部、92名处级干部的廉洁从政信息
 #   interpretation: |
 #     When a person has several files, the newest updated_on decides. An updated_on after as_of
 #     counts as up to date (the file existed and has been kept since). Evidence: the person's files
@@ -31,7 +31,8 @@ import data.lib.org
 
 _params := data.params.archive.integrity_file
 
-# _files maps a person id to their integrity files.
+# _files maps a person id to their integrity files. It is read with object.get so that it is
+# built once per evaluation rather than re-derived for each person looked up.
 _files[pid] := [f |
 	some f in input.integrity_files
 	f.person_id == pid
@@ -54,7 +55,7 @@ _rank_zh := {"bureau": "厅级", "division": "处级", "section": "科级", "sta
 violation contains v if {
 	some pid, p in org.roster
 	p.rank in _params.ranks
-	not _files[pid]
+	count(object.get(_files, pid, [])) == 0
 	rank_zh := object.get(_rank_zh, p.rank, p.rank)
 	v := {
 		"reason": "missing",
@@ -71,7 +72,8 @@ violation contains v if {
 violation contains v if {
 	some pid, p in org.roster
 	p.rank in _params.ranks
-	files := _files[pid]
+	files := object.get(_files, pid, [])
+	count(files) > 0
 	newest := max({f.updated_on | some f in files})
 	age := dates.between(newest, org.as_of)
 	age > _params.max_age_days

@@ -49,9 +49,11 @@ test_future_matter_not_checked if {
 	_reasons(_with("2025-06-30", [_matter({"event_on": "2025-07-01"})])) == set()
 }
 
-test_reported_after_as_of_counts_as_unreported if {
-	_reasons(_with("2025-06-10", [_matter({"reported_on": "2025-06-20"})])) == {["F1", "MM1", "unreported"]}
-	_reasons(_with("2025-05-20", [_matter({"reported_on": "2025-06-20"})])) == set()
+test_reported_after_as_of_is_judged_by_its_date if {
+	# reported_on is taken as given: 2025-05-01 to 2025-06-20 is 50 days, late even as of 2025-05-20.
+	_reasons(_with("2025-06-10", [_matter({"reported_on": "2025-06-20"})])) == {["F1", "MM1", "late"]}
+	_reasons(_with("2025-05-20", [_matter({"reported_on": "2025-06-20"})])) == {["F1", "MM1", "late"]}
+	_reasons(_with("2025-05-20", [_matter({"reported_on": "2025-05-25"})])) == set()
 }
 
 test_each_matter_is_its_own_violation if {

@@ -9,7 +9,7 @@
 #   severity: low
 #   accountable: party_committee
 #   reasons: [missing]
-#   seed: 选举成立新一届机关纪委,设立专职纪委书记和工作人员,在新一届党支部换届完成后选举产生22名纪检委员。
+#   seed: 选举成立新一届机关纪委,设立专职纪委书记和工作人员,在新一届党支部换届完成后选举产生22名纪检委员
 #   interpretation: |
 #     The member need not belong to the branch's own department, nor carry the
 #     discipline_member role: the seed only asks that each branch has one. An empty
@@ -29,7 +29,7 @@ import data.lib.org
 violation contains v if {
 	some b in input.departments
 	b.kind == "branch"
-	not org.roster[object.get(b, "discipline_member_id", "")]
+	not _on_roster(object.get(b, "discipline_member_id", ""))
 	[why_zh, why_en] := _why(b)
 	v := {
 		"reason": "missing",
@@ -49,18 +49,23 @@ _why(b) := ["未指定纪检委员", "none is named"] if {
 	sprintf("所指定的 %s(%s)已于 %s 离开", [p.name, p.id, p.left_on]),
 	sprintf("the named %s (%s) left on %s", [p.name, p.id, p.left_on]),
 ] if {
-	p := org.people[b.discipline_member_id]
+	p := object.get(org.people, b.discipline_member_id, null)
+	p != null
 	p.left_on <= org.as_of
 } else := [
 	sprintf("所指定的 %s(%s)不在职(active 为 false)", [p.name, p.id]),
 	sprintf("the named %s (%s) is not active", [p.name, p.id]),
 ] if {
-	p := org.people[b.discipline_member_id]
+	p := object.get(org.people, b.discipline_member_id, null)
+	p != null
 } else := [
 	sprintf("所指定的 %s 不是本机关人员", [b.discipline_member_id]),
 	sprintf("the named %s is not a person of this organ", [b.discipline_member_id]),
 ]
 
 _evidence(b) := [org.ref("people", b.discipline_member_id)] if {
-	org.people[b.discipline_member_id]
+	object.get(org.people, b.discipline_member_id, null) != null
 } else := []
+
+# _on_roster reads the whole roster object (built once) instead of re-deriving one key.
+_on_roster(pid) if object.get(org.roster, pid, null) != null

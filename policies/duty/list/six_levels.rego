@@ -13,7 +13,7 @@
 #   severity: medium
 #   accountable: party_group
 #   reasons: [missing]
-#   seed: 以责任清单为纵向责任体系,压实“机关党组”“机关党组书记”“机关党组成员、党委书记和机关厅级干部”“机关党委”“机关纪委”,以及“机关党支部书记及处室(单位)主要负责人”六个层级责任内容。推动八个专工委明确党风廉政建设职责,构建横向责任体系。
+#   seed: 以责任清单为纵向责任体系,压实“机关党组”“机关党组书记”“机关党组成员、党委书记和机关厅级干部”“机关党委”“机关纪委”,以及“机关党支部书记及处室(单位)主要负责人”六个层级责任内容。推动八个专工委明确党风廉政建设职责,构建横向责任体系
 #   interpretation: |
 #     An organ-level list (party_group, party_committee, discipline_committee) counts whatever
 #     department of the organ's tree it names. A person's list counts by holder_id alone, whatever

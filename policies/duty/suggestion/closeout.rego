@@ -3,9 +3,8 @@
 # description: |
 #   工作建议书中的每一项问题实行销号管理:截至 as_of 仍未销号(status open)且已过 due_on
 #   (due_on 早于 as_of;due_on 当天不算逾期)的,原因 overdue;已标记销号(status closed)却没有
-#   closed_on,或 evidence 缺失、为空字符串(仅含空白也视为空)的,原因
+#   closed_on,或 evidence 缺失、为空字符串的,原因
 #   closed_without_evidence。主体:该建议书,details 带 item。
-#   按 as_of 回看:closed_on 晚于 as_of 的项,在 as_of 当日尚未销号,按未销号处理。
 # custom:
 #   id: suggestion.closeout
 #   severity: medium
@@ -13,10 +12,10 @@
 #   reasons: [overdue, closed_without_evidence]
 #   seed: 对建议书中提出的问题实行销号管理,完成一项、销号一项,让落实主体责任的整改情况全程留痕可追溯。
 #   interpretation: |
-#     An item is overdue when as_of is after due_on (due on as_of is not overdue). Evidence that is
-#     empty after trimming white space counts as empty. A scan as of a past date sees an item whose
-#     closed_on is after as_of as still open on as_of (overdue if due before as_of) and does not yet
-#     check its evidence.
+#     An item is overdue when its status is open and as_of is after due_on (due on as_of is not
+#     overdue). The status field decides: an open item carrying a closed_on is still open, and a
+#     closed item is judged by its closed_on and evidence whatever the dates (closed_on is not among
+#     the dates the engine filters by as_of). Only an absent or empty ("") evidence is missing.
 #   en:
 #     title: Work suggestion close-out
 #     description: |
@@ -33,7 +32,7 @@ import data.lib.org
 violation contains v if {
 	some s in input.suggestions
 	some item in s.items
-	_open_on_as_of(item)
+	item.status == "open"
 	item.due_on < org.as_of
 	dept := _department_name(s.department_id)
 	late := dates.between(item.due_on, org.as_of)
@@ -52,7 +51,7 @@ violation contains v if {
 violation contains v if {
 	some s in input.suggestions
 	some item in s.items
-	_closed_on_as_of(item)
+	item.status == "closed"
 	_incomplete(item)
 	dept := _department_name(s.department_id)
 	[lack_zh, lack_en] := _lack(item)
@@ -71,22 +70,6 @@ violation contains v if {
 
 _department_name(did) := object.get(org.departments, [did, "name"], did)
 
-# _open_on_as_of: open now, or closed only after as_of.
-_open_on_as_of(item) if item.status == "open"
-
-_open_on_as_of(item) if {
-	item.status == "closed"
-	_closed_after_as_of(item)
-}
-
-# _closed_on_as_of: closed, and not on a day after as_of (an absent closed_on is checked here).
-_closed_on_as_of(item) if {
-	item.status == "closed"
-	not _closed_after_as_of(item)
-}
-
-_closed_after_as_of(item) if item.closed_on > org.as_of
-
 _incomplete(item) if _no_closed_on(item)
 
 _incomplete(item) if _no_evidence(item)
@@ -95,7 +78,7 @@ _no_closed_on(item) if not item.closed_on
 
 _no_evidence(item) if not item.evidence
 
-_no_evidence(item) if trim_space(item.evidence) == ""
+_no_evidence(item) if item.evidence == ""
 
 _lack(item) := ["未填写销号日期,也未附整改佐证", "has neither a closed_on date nor evidence"] if {
 	_no_closed_on(item)

@@ -1,0 +1,161 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/scan"
+)
+
+func (s *server) putCollection(c *gin.Context) {
+	coll := c.Param("collection")
+	if duty.Lookup(coll) == nil {
+		s.fail(c, errNotFound(fmt.Sprintf("unknown collection %q", coll)))
+		return
+	}
+	data, err := readBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		s.fail(c, errBadRequest("empty body: expected a JSON array of documents"))
+		return
+	}
+	docs, p := duty.DecodeArray("body", data)
+	if p != nil {
+		s.fail(c, errBadRequest("malformed body: "+strings.TrimPrefix(p.String(), "body: ")))
+		return
+	}
+	n, err := s.Store.PutBatch(c.Request.Context(), coll, docs)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"collection": coll, "written": n})
+}
+
+func (s *server) getRecord(c *gin.Context) {
+	d, err := s.Store.Get(c.Request.Context(), c.Param("collection"), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+func (s *server) deleteRecord(c *gin.Context) {
+	if err := s.Store.Delete(c.Request.Context(), c.Param("collection"), c.Param("id")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+type scanRequest struct {
+	Department *string `json:"department"`
+	AsOf       *string `json:"as_of"`
+	Wait       *bool   `json:"wait"`
+}
+
+func (s *server) postScan(c *gin.Context) {
+	data, err := readBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var req scanRequest
+	if len(bytes.TrimSpace(data)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			s.fail(c, errBadRequest("malformed scan request: "+err.Error()+` (expected {"department": ID?, "as_of": "YYYY-MM-DD"?, "wait": bool?})`))
+			return
+		}
+	}
+	r := scan.Request{}
+	if req.Department != nil {
+		r.Department = *req.Department
+	}
+	if req.AsOf != nil {
+		r.AsOf = *req.AsOf
+		if !duty.ValidDate(r.AsOf) {
+			s.fail(c, errBadRequest(fmt.Sprintf("as_of %q is not a date YYYY-MM-DD", r.AsOf)))
+			return
+		}
+	}
+	wait := req.Wait == nil || *req.Wait
+	sc, err := s.Scans.Start(c.Request.Context(), r, wait)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !wait {
+		c.Header("Location", "/api/v1/scans/"+sc.ID)
+		c.JSON(http.StatusAccepted, sc)
+		return
+	}
+	c.Header("Location", "/api/v1/scans/"+sc.ID)
+	c.JSON(http.StatusCreated, sc)
+}
+
+func (s *server) getScan(c *gin.Context) {
+	sc, err := s.Scans.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, sc)
+}
+
+func (s *server) listScans(c *gin.Context) {
+	scans, err := s.Store.ListScans(c.Request.Context(), 100)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if scans == nil {
+		scans = []duty.Scan{}
+	}
+	c.JSON(http.StatusOK, gin.H{"scans": scans})
+}
+
+func (s *server) departmentReport(c *gin.Context) {
+	rep, err := s.Scans.Latest(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	switch c.DefaultQuery("format", "json") {
+	case "csv":
+		c.Header("Content-Type", "text/csv; charset=utf-8")
+		c.Header("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "report-"+c.Param("id")+".csv"))
+		c.Status(http.StatusOK)
+		if err := duty.WriteCSV(c.Writer, rep); err != nil {
+			s.cfg.Log.Warn("write csv", "err", err)
+		}
+	case "json":
+		c.JSON(http.StatusOK, rep)
+	default:
+		s.fail(c, errBadRequest("format must be json or csv"))
+	}
+}
+
+func (s *server) listPolicies(c *gin.Context) {
+	e := s.Engine()
+	type policyView struct {
+		Meta   any            `json:"metadata"`
+		Params map[string]any `json:"params"`
+	}
+	out := []policyView{}
+	for _, m := range e.Policies() {
+		out = append(out, policyView{Meta: m, Params: e.Params(m.ID)})
+	}
+	c.JSON(http.StatusOK, gin.H{"revision": e.Revision(), "policies": out})
+}

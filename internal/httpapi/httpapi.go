@@ -1,0 +1,210 @@
+// Package httpapi is dutycheck's HTTP interface (INTERFACES.md) and its only importer of gin:
+// routes, JSON in and out, and the one table that maps error kinds to status codes.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/scan"
+	"github.com/dutycheck/dutycheck/internal/store"
+)
+
+// Config holds the HTTP limits.
+type Config struct {
+	// MaxBodyBytes bounds a request body; larger bodies answer 413. 0 means 32 MiB.
+	MaxBodyBytes int64
+	// RequestTimeout bounds the handling of one request (a waited-for scan included); 0 means 10 minutes.
+	RequestTimeout time.Duration
+	Log            *slog.Logger
+}
+
+// Deps are the services the API exposes.
+type Deps struct {
+	Store  *store.Store
+	Scans  *scan.Service
+	Engine func() *policy.Engine
+}
+
+type server struct {
+	cfg Config
+	Deps
+}
+
+// New returns the HTTP handler of the API.
+func New(cfg Config, deps Deps) http.Handler {
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 32 << 20
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 10 * time.Minute
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &server{cfg: cfg, Deps: deps}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recovery, s.logRequests, s.limits)
+	r.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound("no such endpoint: "+c.Request.URL.Path)) })
+	r.NoMethod(func(c *gin.Context) {
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody("method_not_allowed", c.Request.Method+" is not allowed here", nil))
+	})
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.readyz)
+	v1 := r.Group("/api/v1")
+	v1.PUT("/collections/:collection", s.putCollection)
+	v1.GET("/collections/:collection/:id", s.getRecord)
+	v1.DELETE("/collections/:collection/:id", s.deleteRecord)
+	v1.POST("/scans", s.postScan)
+	v1.GET("/scans", s.listScans)
+	v1.GET("/scans/:id", s.getScan)
+	v1.GET("/departments/:id/report", s.departmentReport)
+	v1.GET("/policies", s.listPolicies)
+	return r
+}
+
+// recovery answers 500 without internals when a handler panics, and logs the panic.
+func (s *server) recovery(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.cfg.Log.Error("panic in handler", "path", c.Request.URL.Path, "panic", p)
+			c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody("internal", "internal error", nil))
+		}
+	}()
+	c.Next()
+}
+
+func (s *server) logRequests(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	s.cfg.Log.Info("request", "method", c.Request.Method, "path", c.Request.URL.Path,
+		"status", c.Writer.Status(), "duration", time.Since(start))
+}
+
+func (s *server) limits(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	c.Request = c.Request.WithContext(ctx)
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Next()
+}
+
+func (s *server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	checks := gin.H{}
+	ok := true
+	if err := s.Store.Ping(ctx); err != nil {
+		checks["store"] = "unreachable"
+		ok = false
+	} else {
+		checks["store"] = "ok"
+	}
+	if e := s.Engine(); e == nil {
+		checks["policies"] = "not loaded"
+		ok = false
+	} else {
+		checks["policies"] = gin.H{"revision": e.Revision(), "count": len(e.Policies())}
+	}
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusServiceUnavailable
+	}
+	c.JSON(status, gin.H{"ready": ok, "checks": checks})
+}
+
+// apiError is an error with its own status and code, for request problems found here.
+type apiError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func errBadRequest(msg string) error { return &apiError{http.StatusBadRequest, "bad_request", msg} }
+func errNotFound(msg string) error   { return &apiError{http.StatusNotFound, "not_found", msg} }
+
+// statusOf is the one table from error kinds to HTTP status codes.
+func statusOf(err error) (int, string) {
+	var ae *apiError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		return ae.status, ae.code
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge, "too_large"
+	case errors.Is(err, duty.ErrInvalid):
+		return http.StatusUnprocessableEntity, "invalid"
+	case errors.Is(err, duty.ErrNotFound):
+		return http.StatusNotFound, "not_found"
+	case errors.Is(err, duty.ErrConflict):
+		return http.StatusConflict, "conflict"
+	case errors.Is(err, duty.ErrUnavailable):
+		return http.StatusServiceUnavailable, "unavailable"
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout, "timeout"
+	case errors.Is(err, context.Canceled):
+		return 499, "cancelled"
+	}
+	return http.StatusInternalServerError, "internal"
+}
+
+func errorBody(code, msg string, problems any) gin.H {
+	e := gin.H{"code": code, "message": msg}
+	if problems != nil {
+		e["problems"] = problems
+	}
+	return gin.H{"error": e}
+}
+
+// fail answers with the error's status. Messages of user errors are shown; internal and
+// store errors are logged and replaced by a generic message.
+func (s *server) fail(c *gin.Context, err error) {
+	status, code := statusOf(err)
+	msg := err.Error()
+	var problems any
+	var ve *duty.ValidationError
+	var be *policy.BundleError
+	switch {
+	case errors.As(err, &ve):
+		msg = "the batch was refused; nothing was written"
+		problems = ve.Problems
+	case errors.As(err, &be):
+		msg = "the policy bundle was refused"
+		problems = be.Problems
+	case status == http.StatusRequestEntityTooLarge:
+		msg = "the request body is larger than the limit"
+	case status >= 500:
+		s.cfg.Log.Error("request failed", "path", c.Request.URL.Path, "err", err)
+		msg = http.StatusText(status)
+		if code == "unavailable" {
+			msg = "the store is unavailable; try again later"
+		}
+	}
+	c.AbortWithStatusJSON(status, errorBody(code, msg, problems))
+}
+
+// readBody reads the whole body, mapping an oversize body to 413.
+func readBody(c *gin.Context) ([]byte, error) {
+	data, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		return nil, errBadRequest("could not read the request body: " + err.Error())
+	}
+	return data, nil
+}

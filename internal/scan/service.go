@@ -1,0 +1,261 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/store"
+)
+
+// Service runs scans over the stored records and keeps their reports.
+type Service struct {
+	store   *store.Store
+	engine  func() *policy.Engine
+	log     *slog.Logger
+	timeout time.Duration
+
+	base   context.Context // background scans run under it; cancelled by Shutdown
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// ServiceConfig wires a Service.
+type ServiceConfig struct {
+	Store *store.Store
+	// Engine returns the policy engine in force; a scan takes it once at its start and finishes
+	// on it even when another revision is activated meanwhile.
+	Engine func() *policy.Engine
+	Log    *slog.Logger
+	// Timeout bounds one scan; 0 means 30 minutes.
+	Timeout time.Duration
+}
+
+// NewService returns a scan service.
+func NewService(cfg ServiceConfig) *Service {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Minute
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	base, cancel := context.WithCancel(context.Background())
+	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, base: base, cancel: cancel}
+}
+
+// Request says what to scan.
+type Request struct {
+	Department string `json:"department"`
+	AsOf       string `json:"as_of"`
+}
+
+// Start checks the request, stores a running scan and runs it: to the end before returning when
+// wait is true (under ctx), else in the background (until done or Shutdown).
+func (s *Service) Start(ctx context.Context, req Request, wait bool) (*duty.Scan, error) {
+	opts := Options{AsOf: req.AsOf, Department: req.Department, Engine: s.engine()}
+	if err := opts.Normalize(ctx); err != nil {
+		return nil, err
+	}
+	if req.Department != "" {
+		if _, err := s.store.Get(ctx, "departments", req.Department); err != nil {
+			return nil, err
+		}
+	}
+	sc := &duty.Scan{ID: NewID(), Status: duty.ScanRunning, Department: req.Department, AsOf: opts.AsOf,
+		PolicyRevision: opts.Engine.Revision(), StartedAt: time.Now().UTC().Format(duty.TimeFormat)}
+	if err := s.store.CreateScan(ctx, sc); err != nil {
+		return nil, err
+	}
+	if wait {
+		s.wg.Add(1)
+		defer s.wg.Done()
+		runCtx, cancel := context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+		return s.run(runCtx, sc, opts)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		runCtx, cancel := context.WithTimeout(s.base, s.timeout)
+		defer cancel()
+		if _, err := s.run(runCtx, sc, opts); err != nil {
+			s.log.Warn("scan failed", "scan", sc.ID, "err", err)
+		}
+	}()
+	return sc, nil
+}
+
+func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options) (*duty.Scan, error) {
+	started := time.Now()
+	var lastSave time.Time
+	var mu sync.Mutex
+	opts.Progress = func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		sc.Progress = duty.Progress{Done: done, Total: total}
+		if time.Since(lastSave) > 500*time.Millisecond || done == total {
+			lastSave = time.Now()
+			_ = s.store.UpdateProgress(ctx, sc.ID, sc.Progress)
+		}
+	}
+	rep, err := s.evaluate(ctx, sc, opts)
+	if err != nil {
+		reason := err.Error()
+		if errors.Is(err, context.Canceled) {
+			reason = "cancelled"
+		} else if errors.Is(err, context.DeadlineExceeded) {
+			reason = fmt.Sprintf("timed out after %s", s.timeout)
+		}
+		sc.Status, sc.Error = duty.ScanFailed, reason
+		if ferr := s.store.FailScan(context.WithoutCancel(ctx), sc.ID, reason); ferr != nil {
+			s.log.Error("record failed scan", "scan", sc.ID, "err", ferr)
+		}
+		return nil, fmt.Errorf("scan %s: %w", sc.ID, err)
+	}
+	sc.Status, sc.Report, sc.Summary = duty.ScanDone, rep, &rep.Summary
+	sc.FinishedAt = time.Now().UTC().Format(duty.TimeFormat)
+	if err := s.store.FinishScan(ctx, sc); err != nil {
+		_ = s.store.FailScan(context.WithoutCancel(ctx), sc.ID, "could not save the report")
+		return nil, err
+	}
+	s.log.Info("scan done", "scan", sc.ID, "department", sc.Department, "as_of", sc.AsOf,
+		"violations", rep.Summary.Violations, "organs", sc.Progress.Total, "duration", time.Since(started))
+	return sc, nil
+}
+
+func (s *Service) evaluate(ctx context.Context, sc *duty.Scan, opts Options) (*duty.Report, error) {
+	var ids []string // nil: every organ
+	if opts.Department != "" {
+		depts, err := s.store.Departments(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ids = []string{duty.NewTree(depts).Organ(opts.Department)}
+	}
+	organs, tree, err := s.store.LoadOrgans(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	organs, keep, err := Scope(tree, organs, opts.Department)
+	if err != nil {
+		return nil, err
+	}
+	sc.Progress = duty.Progress{Total: len(organs)}
+	vs, err := Evaluate(ctx, opts, organs)
+	if err != nil {
+		return nil, err
+	}
+	vs = FilterScope(vs, keep)
+	rep := NewReport(opts, vs)
+	rep.ScanID = sc.ID
+	prev, err := s.store.LatestScan(ctx, []string{opts.Department})
+	switch {
+	case errors.Is(err, duty.ErrNotFound):
+		prev = nil
+	case err != nil:
+		return nil, err
+	}
+	Compare(rep, prev)
+	return rep, nil
+}
+
+// Compare fills first_seen on each violation of rep and rep.Resolved from the previous scan of
+// the same scope (nil when there is none).
+func Compare(rep *duty.Report, prev *duty.Scan) {
+	before := map[string]duty.Violation{}
+	if prev != nil && prev.Report != nil {
+		for _, v := range prev.Report.Violations {
+			before[v.Key()] = v
+		}
+	}
+	now := map[string]bool{}
+	rep.Summary.New, rep.Summary.Persisting = 0, 0
+	for i := range rep.Violations {
+		v := &rep.Violations[i]
+		k := v.Key()
+		now[k] = true
+		if p, ok := before[k]; ok && p.FirstSeen != nil {
+			v.FirstSeen = p.FirstSeen
+			rep.Summary.Persisting++
+		} else {
+			v.FirstSeen = &duty.Seen{AsOf: rep.AsOf, ScanID: rep.ScanID}
+			rep.Summary.New++
+		}
+	}
+	rep.Resolved = []duty.Violation{}
+	if prev != nil && prev.Report != nil {
+		for _, v := range prev.Report.Violations {
+			if !now[v.Key()] {
+				rep.Resolved = append(rep.Resolved, v)
+			}
+		}
+	}
+	rep.Summary.Resolved = len(rep.Resolved)
+}
+
+// Get returns a scan with its report when done.
+func (s *Service) Get(ctx context.Context, id string) (*duty.Scan, error) {
+	return s.store.GetScan(ctx, id)
+}
+
+// Latest returns the latest report covering department's subtree: from the newest finished scan
+// of the department itself, of an ancestor, or of the whole store, limited to the subtree.
+func (s *Service) Latest(ctx context.Context, department string) (*duty.Report, error) {
+	depts, err := s.store.Departments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tree := duty.NewTree(depts)
+	if tree.Department(department) == nil {
+		return nil, fmt.Errorf("department %q: %w", department, duty.ErrNotFound)
+	}
+	scopes := []string{""}
+	for cur := department; cur != ""; cur = tree.Department(cur).Str("parent_id") {
+		scopes = append(scopes, cur)
+		if tree.Department(cur) == nil || len(scopes) > len(depts)+1 {
+			break
+		}
+	}
+	sc, err := s.store.LatestScan(ctx, scopes)
+	if err != nil {
+		return nil, err
+	}
+	rep := *sc.Report
+	keep := tree.Subtree(department)
+	rep.Violations = FilterScope(rep.Violations, keep)
+	rep.Resolved = FilterScope(rep.Resolved, keep)
+	if sc.Department != department {
+		sum := duty.Summarize(rep.Violations)
+		sum.New, sum.Persisting = 0, 0
+		for _, v := range rep.Violations {
+			if v.FirstSeen != nil && v.FirstSeen.ScanID == sc.ID {
+				sum.New++
+			} else {
+				sum.Persisting++
+			}
+		}
+		sum.Resolved = len(rep.Resolved)
+		rep.Summary = sum
+	}
+	d := department
+	rep.Department = &d
+	return &rep, nil
+}
+
+// Shutdown waits for running scans to finish; when ctx ends first it cancels them (they are
+// recorded as failed) and waits for them to stop.
+func (s *Service) Shutdown(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.cancel()
+		<-done
+	}
+}

@@ -1,0 +1,318 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+)
+
+// PutBatch validates a batch of documents of one collection and, only when every one is valid,
+// upserts them all by id. Validation is the dataset loader's (schema, unique ids, references,
+// department tree), where a reference may name a record of the same batch or one already stored.
+// Invalid input changes nothing and comes back as a *duty.ValidationError; an unknown collection
+// is duty.ErrNotFound. It returns the number of documents written.
+func (s *Store) PutBatch(ctx context.Context, collection string, raw []duty.RawDoc) (int, error) {
+	if duty.Lookup(collection) == nil {
+		return 0, fmt.Errorf("collection %q: %w", collection, duty.ErrNotFound)
+	}
+	return s.PutMany(ctx, map[string][]duty.RawDoc{collection: raw})
+}
+
+// PutMany is PutBatch over several collections at once (a dataset folder being imported): a
+// reference may name any record of any of the batches, or a stored one. Nothing is written
+// unless every document of every batch is valid.
+func (s *Store) PutMany(ctx context.Context, batches map[string][]duty.RawDoc) (int, error) {
+	for name := range batches {
+		if duty.Lookup(name) == nil {
+			return 0, fmt.Errorf("collection %q: %w", name, duty.ErrNotFound)
+		}
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+
+	var probs []duty.Problem
+	docs := map[string][]duty.Doc{}
+	inBatch := map[string]map[string]int{}
+	problem := func(r duty.RawDoc, id, field, msg string) duty.Problem {
+		return duty.Problem{File: r.File, Line: r.Line, Index: r.Index, ID: id, Field: field, Message: msg}
+	}
+	for _, c := range duty.Collections {
+		raw := batches[c.Name]
+		ids := map[string]int{}
+		inBatch[c.Name] = ids
+		docs[c.Name] = make([]duty.Doc, len(raw))
+		for i, r := range raw {
+			d, ps := duty.NormalizeRaw(c, r.Value)
+			id := d.ID()
+			if j, dup := ids[id]; dup && id != "" {
+				ps = append(ps, duty.Problem{Field: "id", Message: fmt.Sprintf("duplicates the id of document %d of this batch", raw[j].Index)})
+			} else if id != "" {
+				ids[id] = i
+			}
+			if c.Name == "departments" {
+				ps = append(ps, duty.CheckDepartment(d)...)
+			}
+			for _, p := range ps {
+				probs = append(probs, problem(r, id, p.Field, p.Message))
+			}
+			docs[c.Name][i] = d
+		}
+	}
+	if len(probs) > 0 {
+		return 0, &duty.ValidationError{Problems: probs}
+	}
+
+	// References: to a batch, else to stored records.
+	wanted := map[string]map[string]bool{}
+	for _, c := range duty.Collections {
+		for _, d := range docs[c.Name] {
+			c.Refs(d, func(_, coll, id string) {
+				if _, ok := inBatch[coll][id]; ok {
+					return
+				}
+				if wanted[coll] == nil {
+					wanted[coll] = map[string]bool{}
+				}
+				wanted[coll][id] = true
+			})
+		}
+	}
+	stored := map[string]map[string]string{} // collection → id → organ stamp
+	for coll, ids := range wanted {
+		found, err := s.organStamps(ctx, coll, keys(ids))
+		if err != nil {
+			return 0, err
+		}
+		stored[coll] = found
+	}
+	for _, c := range duty.Collections {
+		for i, d := range docs[c.Name] {
+			c.Refs(d, func(field, coll, id string) {
+				if _, ok := inBatch[coll][id]; ok {
+					return
+				}
+				if _, ok := stored[coll][id]; !ok {
+					probs = append(probs, problem(batches[c.Name][i], d.ID(), field,
+						fmt.Sprintf("names %q, which is neither stored in %s nor in this batch", id, coll)))
+				}
+			})
+		}
+	}
+
+	// The department tree as it will be after the batch.
+	depts, err := s.Departments(ctx)
+	if err != nil {
+		return 0, err
+	}
+	oldTree := duty.NewTree(depts)
+	if newDepts := docs["departments"]; len(newDepts) > 0 {
+		merged := make([]duty.Doc, 0, len(depts)+len(newDepts))
+		for _, d := range depts {
+			if _, replaced := inBatch["departments"][d.ID()]; !replaced {
+				merged = append(merged, d)
+			}
+		}
+		depts = append(merged, newDepts...)
+		for _, id := range duty.NewTree(depts).Cycles() {
+			if i, ok := inBatch["departments"][id]; ok {
+				probs = append(probs, problem(batches["departments"][i], id, "parent_id",
+					"makes a cycle in the department tree (the department would be its own ancestor)"))
+			}
+		}
+	}
+	if len(probs) > 0 {
+		return 0, &duty.ValidationError{Problems: probs}
+	}
+	tree := duty.NewTree(depts)
+
+	personOrgan := func(id string) string {
+		if i, ok := inBatch["people"][id]; ok {
+			return tree.Organ(docs["people"][i].Str("department_id"))
+		}
+		return stored["people"][id]
+	}
+	oldPeople := map[string]string{}
+	if len(docs["people"]) > 0 {
+		if oldPeople, err = s.organStamps(ctx, "people", keys(boolSet(inBatch["people"]))); err != nil {
+			return 0, err
+		}
+	}
+	written, restamp := 0, false
+	for _, c := range duty.Collections {
+		list := docs[c.Name]
+		if len(list) == 0 {
+			continue
+		}
+		models := make([]mongo.WriteModel, len(list))
+		for i, d := range list {
+			organ := duty.OrganOf(c, d, tree.Organ, personOrgan)
+			switch c.Name {
+			case "departments":
+				restamp = restamp || (oldTree.Department(d.ID()) != nil && oldTree.Organ(d.ID()) != organ)
+			case "people":
+				old, existed := oldPeople[d.ID()]
+				restamp = restamp || (existed && old != organ)
+			}
+			models[i] = mongo.NewReplaceOneModel().
+				SetFilter(bson.D{{Key: "_id", Value: d.ID()}}).
+				SetReplacement(toBSON(d, organ)).
+				SetUpsert(true)
+		}
+		for start := 0; start < len(models); start += 1000 {
+			part := models[start:min(start+1000, len(models))]
+			if _, err := s.db.Collection(c.Name).BulkWrite(ctx, part, options.BulkWrite().SetOrdered(true)); err != nil {
+				return written, fmt.Errorf("write %s: %w", c.Name, unavailable(err))
+			}
+			written += len(part)
+		}
+	}
+	if restamp {
+		if err := s.Restamp(ctx); err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// organStamps returns id → organ stamp for the stored records of collection among ids.
+func (s *Store) organStamps(ctx context.Context, collection string, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 1 {
+		_, organ, err := s.get(ctx, collection, ids[0])
+		if err == nil {
+			out[ids[0]] = organ
+			return out, nil
+		}
+		if isNotFound(err) {
+			return out, nil
+		}
+		return nil, err
+	}
+	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
+	cur, err := s.db.Collection(collection).Find(ctx, filter,
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: duty.OrganField, Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", collection, unavailable(err))
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		id, _ := cur.Current.Lookup("_id").StringValueOK()
+		organ, _ := cur.Current.Lookup(duty.OrganField).StringValueOK()
+		out[id] = organ
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", collection, unavailable(err))
+	}
+	return out, nil
+}
+
+func boolSet(m map[string]int) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+// Restamp recomputes every record's organ stamp from the department tree and the people, and
+// rewrites the stamps that changed. It runs after a department or a person moves to another
+// organ, which is rare; it is idempotent.
+func (s *Store) Restamp(ctx context.Context) error {
+	depts, err := s.Departments(ctx)
+	if err != nil {
+		return err
+	}
+	tree := duty.NewTree(depts)
+	personOrgan := map[string]string{}
+	for _, c := range duty.Collections {
+		type change struct{ id, organ string }
+		var changes []change
+		err := s.all(ctx, c.Name, bson.D{}, func(d duty.Doc, stamp string) {
+			organ := duty.OrganOf(c, d, tree.Organ, func(p string) string { return personOrgan[p] })
+			if c.Name == "people" {
+				personOrgan[d.ID()] = organ
+			}
+			if organ != stamp {
+				changes = append(changes, change{d.ID(), organ})
+			}
+		})
+		if err != nil {
+			return err
+		}
+		for _, ch := range changes {
+			_, err := s.db.Collection(c.Name).UpdateOne(ctx, bson.D{{Key: "_id", Value: ch.id}},
+				bson.D{{Key: "$set", Value: bson.D{{Key: duty.OrganField, Value: ch.organ}}}})
+			if err != nil {
+				return fmt.Errorf("restamp %s %q: %w", c.Name, ch.id, unavailable(err))
+			}
+		}
+	}
+	return nil
+}
+
+// Delete removes one record, unless other records still name it: then it is duty.ErrConflict
+// and the message lists them, so that no reference is left dangling.
+func (s *Store) Delete(ctx context.Context, collection, id string) error {
+	if duty.Lookup(collection) == nil {
+		return fmt.Errorf("collection %q: %w", collection, duty.ErrNotFound)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if _, _, err := s.get(ctx, collection, id); err != nil {
+		return err
+	}
+	var users []string
+	for _, c := range duty.Collections {
+		for _, path := range refPaths(c.Fields, "", collection) {
+			cur, err := s.db.Collection(c.Name).Find(ctx, bson.D{{Key: path, Value: id}},
+				options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetLimit(5))
+			if err != nil {
+				return fmt.Errorf("read %s: %w", c.Name, unavailable(err))
+			}
+			for cur.Next(ctx) {
+				ref, _ := cur.Current.Lookup("_id").StringValueOK()
+				if c.Name == collection && ref == id {
+					continue
+				}
+				users = append(users, fmt.Sprintf("%s %q (%s)", c.Name, ref, path))
+			}
+			cur.Close(context.WithoutCancel(ctx))
+		}
+	}
+	if len(users) > 0 {
+		return fmt.Errorf("%s %q is still named by %s: %w", collection, id, strings.Join(users, ", "), duty.ErrConflict)
+	}
+	if _, err := s.db.Collection(collection).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+		return fmt.Errorf("delete %s %q: %w", collection, id, unavailable(err))
+	}
+	return nil
+}
+
+// refPaths lists the dotted paths of the fields that name records of target.
+func refPaths(fields []duty.Field, prefix, target string) []string {
+	var out []string
+	for _, f := range fields {
+		if f.Kind == duty.Objects {
+			out = append(out, refPaths(f.Fields, prefix+f.Name+".", target)...)
+		} else if f.Ref == target {
+			out = append(out, prefix+f.Name)
+		}
+	}
+	return out
+}

@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+)
+
+// chunkSize is how many violations one stored chunk holds: a report of any size is kept as
+// chunks far below the 16 MiB document limit, each read by _id (which FerretDB pushes down).
+const chunkSize = 500
+
+type chunk struct {
+	ID         string           `bson:"_id"`
+	ScanID     string           `bson:"scan_id"`
+	Violations []duty.Violation `bson:"violations"`
+}
+
+type scanDoc struct {
+	duty.Scan `bson:",inline"`
+	Chunks    int    `bson:"chunks"`
+	Resolved  int    `bson:"resolved_chunks"`
+	UpdatedAt string `bson:"updated_at"`
+	Generated string `bson:"generated_at,omitempty"`
+}
+
+func now() string { return time.Now().UTC().Format(duty.TimeFormat) }
+
+// CreateScan stores a new running scan.
+func (s *Store) CreateScan(ctx context.Context, sc *duty.Scan) error {
+	doc := scanDoc{Scan: *sc, UpdatedAt: now()}
+	doc.Report = nil
+	if _, err := s.db.Collection(scansColl).InsertOne(ctx, doc); err != nil {
+		return fmt.Errorf("save scan %s: %w", sc.ID, unavailable(err))
+	}
+	return nil
+}
+
+// UpdateProgress records a running scan's progress.
+func (s *Store) UpdateProgress(ctx context.Context, id string, p duty.Progress) error {
+	_, err := s.db.Collection(scansColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "progress", Value: p}, {Key: "updated_at", Value: now()}}}})
+	if err != nil {
+		return fmt.Errorf("update scan %s: %w", id, unavailable(err))
+	}
+	return nil
+}
+
+// FinishScan stores the report's chunks, then marks the scan done: a reader never sees a done
+// scan without its report.
+func (s *Store) FinishScan(ctx context.Context, sc *duty.Scan) error {
+	rep := sc.Report
+	write := func(prefix string, vs []duty.Violation) (int, error) {
+		n := 0
+		for start := 0; start < len(vs); start += chunkSize {
+			c := chunk{ID: fmt.Sprintf("%s/%s%d", sc.ID, prefix, n), ScanID: sc.ID, Violations: vs[start:min(start+chunkSize, len(vs))]}
+			_, err := s.db.Collection(chunksColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, c, options.Replace().SetUpsert(true))
+			if err != nil {
+				return 0, fmt.Errorf("save report of scan %s: %w", sc.ID, unavailable(err))
+			}
+			n++
+		}
+		return n, nil
+	}
+	nv, err := write("v", rep.Violations)
+	if err != nil {
+		return err
+	}
+	nr, err := write("r", rep.Resolved)
+	if err != nil {
+		return err
+	}
+	sum := rep.Summary
+	_, err = s.db.Collection(scansColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: sc.ID}}, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "status", Value: duty.ScanDone},
+		{Key: "progress", Value: sc.Progress},
+		{Key: "policy_revision", Value: rep.PolicyRevision},
+		{Key: "finished_at", Value: sc.FinishedAt},
+		{Key: "summary", Value: sum},
+		{Key: "chunks", Value: nv},
+		{Key: "resolved_chunks", Value: nr},
+		{Key: "generated_at", Value: rep.GeneratedAt},
+		{Key: "updated_at", Value: now()},
+	}}})
+	if err != nil {
+		return fmt.Errorf("finish scan %s: %w", sc.ID, unavailable(err))
+	}
+	return nil
+}
+
+// FailScan marks a scan failed with the reason.
+func (s *Store) FailScan(ctx context.Context, id, reason string) error {
+	_, err := s.db.Collection(scansColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "status", Value: duty.ScanFailed}, {Key: "error", Value: reason},
+		{Key: "finished_at", Value: now()}, {Key: "updated_at", Value: now()},
+	}}})
+	if err != nil {
+		return fmt.Errorf("fail scan %s: %w", id, unavailable(err))
+	}
+	return nil
+}
+
+// FailStale marks as failed the running scans that have not reported progress since before
+// cutoff: scans of a process that stopped without finishing them.
+func (s *Store) FailStale(ctx context.Context, cutoff time.Time) (int, error) {
+	var stale []string
+	cur, err := s.db.Collection(scansColl).Find(ctx, bson.D{{Key: "status", Value: duty.ScanRunning}})
+	if err != nil {
+		return 0, fmt.Errorf("read scans: %w", unavailable(err))
+	}
+	for cur.Next(ctx) {
+		var d scanDoc
+		if err := cur.Decode(&d); err == nil && d.UpdatedAt < cutoff.UTC().Format(duty.TimeFormat) {
+			stale = append(stale, d.ID)
+		}
+	}
+	cur.Close(context.WithoutCancel(ctx))
+	for _, id := range stale {
+		if err := s.FailScan(ctx, id, "interrupted: the service stopped before the scan finished"); err != nil {
+			return 0, err
+		}
+	}
+	return len(stale), nil
+}
+
+// GetScan returns a scan, with its report when it is done.
+func (s *Store) GetScan(ctx context.Context, id string) (*duty.Scan, error) {
+	var d scanDoc
+	err := s.db.Collection(scansColl).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("scan %q: %w", id, duty.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read scan %q: %w", id, unavailable(err))
+	}
+	return s.withReport(ctx, &d)
+}
+
+func (s *Store) withReport(ctx context.Context, d *scanDoc) (*duty.Scan, error) {
+	sc := d.Scan
+	if sc.Status != duty.ScanDone {
+		return &sc, nil
+	}
+	read := func(prefix string, n int) ([]duty.Violation, error) {
+		out := []duty.Violation{}
+		for i := range n {
+			var c chunk
+			err := s.db.Collection(chunksColl).FindOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("%s/%s%d", sc.ID, prefix, i)}}).Decode(&c)
+			if err != nil {
+				return nil, fmt.Errorf("read report of scan %s: %w", sc.ID, unavailable(err))
+			}
+			out = append(out, c.Violations...)
+		}
+		return out, nil
+	}
+	vs, err := read("v", d.Chunks)
+	if err != nil {
+		return nil, err
+	}
+	resolved, err := read("r", d.Resolved)
+	if err != nil {
+		return nil, err
+	}
+	for i := range vs {
+		if vs[i].Evidence == nil {
+			vs[i].Evidence = []duty.Ref{}
+		}
+	}
+	rep := &duty.Report{ScanID: sc.ID, AsOf: sc.AsOf, PolicyRevision: sc.PolicyRevision, GeneratedAt: d.Generated,
+		Violations: vs, Resolved: resolved}
+	if sc.Department != "" {
+		dept := sc.Department
+		rep.Department = &dept
+	}
+	if sc.Summary != nil {
+		rep.Summary = *sc.Summary
+	} else {
+		rep.Summary = duty.Summarize(vs)
+	}
+	sc.Report = rep
+	return &sc, nil
+}
+
+// LatestScan returns the most recently finished done scan whose scope is one of scopes ("" is
+// the whole store), with its report; duty.ErrNotFound when there is none.
+func (s *Store) LatestScan(ctx context.Context, scopes []string) (*duty.Scan, error) {
+	var d scanDoc
+	err := s.db.Collection(scansColl).FindOne(ctx,
+		bson.D{{Key: "status", Value: duty.ScanDone}, {Key: "scope", Value: bson.D{{Key: "$in", Value: scopes}}}},
+		options.FindOne().SetSort(bson.D{{Key: "finished_at", Value: -1}, {Key: "_id", Value: -1}})).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("no finished scan covers %v: %w", scopes, duty.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read scans: %w", unavailable(err))
+	}
+	return s.withReport(ctx, &d)
+}
+
+// ListScans returns the most recent scans, newest first, without reports.
+func (s *Store) ListScans(ctx context.Context, limit int) ([]duty.Scan, error) {
+	cur, err := s.db.Collection(scansColl).Find(ctx, bson.D{},
+		options.Find().SetSort(bson.D{{Key: "started_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("read scans: %w", unavailable(err))
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	var out []duty.Scan
+	for cur.Next(ctx) {
+		var d scanDoc
+		if err := cur.Decode(&d); err != nil {
+			return nil, fmt.Errorf("decode scan: %w", err)
+		}
+		out = append(out, d.Scan)
+	}
+	return out, cur.Err()
+}

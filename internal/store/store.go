@@ -1,0 +1,284 @@
+// Package store keeps dutycheck's records, scans and reports in MongoDB (or the embedded
+// FerretDB, through the same driver). It is the only importer of the MongoDB driver; it hands
+// out and takes in duty types only.
+//
+// Every record is stored with _id = its id and an organ stamp (duty.OrganField), so that one
+// organ's records come back with one indexed query per collection. Batches are validated whole
+// before the first write and written as idempotent upserts: FerretDB has no multi-document
+// transactions, so a batch retried after a crash converges to the same state.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+)
+
+// Config says which MongoDB to use.
+type Config struct {
+	URI      string
+	Database string // default "dutycheck"
+}
+
+// Store is a connection to the database.
+type Store struct {
+	client *mongo.Client
+	db     *mongo.Database
+	// writeMu serialises record writes in this process, so that a batch's reference checks and
+	// its writes are not interleaved with another batch's.
+	writeMu sync.Mutex
+}
+
+const (
+	scansColl  = "scans"
+	chunksColl = "scan_chunks"
+)
+
+// Open connects, checks that the server answers and creates the indexes.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Database == "" {
+		cfg.Database = "dutycheck"
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(cfg.URI).SetServerSelectionTimeout(10 * time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("connect to MongoDB: %w", errors.Join(duty.ErrUnavailable, err))
+	}
+	s := &Store{client: client, db: client.Database(cfg.Database)}
+	if err := s.Ping(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if err := s.ensureIndexes(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) ensureIndexes(ctx context.Context) error {
+	for _, c := range duty.Collections {
+		_, err := s.db.Collection(c.Name).Indexes().CreateOne(ctx, mongo.IndexModel{
+			Keys: bson.D{{Key: duty.OrganField, Value: 1}},
+		})
+		if err != nil {
+			return fmt.Errorf("create index on %s: %w", c.Name, unavailable(err))
+		}
+	}
+	_, err := s.db.Collection(scansColl).Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys: bson.D{{Key: "scope", Value: 1}, {Key: "started_at", Value: -1}},
+	})
+	if err != nil {
+		return fmt.Errorf("create index on scans: %w", unavailable(err))
+	}
+	return nil
+}
+
+// Close disconnects.
+func (s *Store) Close(ctx context.Context) error { return s.client.Disconnect(ctx) }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err(); err != nil {
+		return fmt.Errorf("ping MongoDB: %w", unavailable(err))
+	}
+	return nil
+}
+
+func unavailable(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return errors.Join(duty.ErrUnavailable, err)
+}
+
+// toBSON turns a record into its stored form: _id, the fields, and the organ stamp.
+func toBSON(d duty.Doc, organ string) bson.D {
+	out := make(bson.D, 0, len(d)+2)
+	out = append(out, bson.E{Key: "_id", Value: d.ID()})
+	for k, v := range d {
+		out = append(out, bson.E{Key: k, Value: v})
+	}
+	return append(out, bson.E{Key: duty.OrganField, Value: organ})
+}
+
+// fromRaw turns a stored record back into a duty.Doc and its organ stamp.
+func fromRaw(raw bson.Raw) (duty.Doc, string, error) {
+	elems, err := raw.Elements()
+	if err != nil {
+		return nil, "", err
+	}
+	d := make(duty.Doc, len(elems))
+	organ := ""
+	for _, e := range elems {
+		k := e.Key()
+		switch k {
+		case "_id":
+			continue
+		case duty.OrganField:
+			organ, _ = e.Value().StringValueOK()
+			continue
+		}
+		v, err := fromValue(e.Value())
+		if err != nil {
+			return nil, "", fmt.Errorf("field %s: %w", k, err)
+		}
+		d[k] = v
+	}
+	return d, organ, nil
+}
+
+func fromValue(v bson.RawValue) (any, error) {
+	switch v.Type {
+	case bson.TypeString:
+		return v.StringValue(), nil
+	case bson.TypeBoolean:
+		return v.Boolean(), nil
+	case bson.TypeInt32:
+		return int64(v.Int32()), nil
+	case bson.TypeInt64:
+		return v.Int64(), nil
+	case bson.TypeDouble:
+		f := v.Double()
+		if f == float64(int64(f)) {
+			return int64(f), nil
+		}
+		return f, nil
+	case bson.TypeNull:
+		return nil, nil
+	case bson.TypeArray:
+		vals, err := v.Array().Values()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(vals))
+		for i, x := range vals {
+			if out[i], err = fromValue(x); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case bson.TypeEmbeddedDocument:
+		elems, err := v.Document().Elements()
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]any, len(elems))
+		for _, e := range elems {
+			if out[e.Key()], err = fromValue(e.Value()); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unexpected BSON type %s", v.Type)
+}
+
+// Get returns one record.
+func (s *Store) Get(ctx context.Context, collection, id string) (duty.Doc, error) {
+	d, _, err := s.get(ctx, collection, id)
+	return d, err
+}
+
+// GetWithOrgan returns one record and the organ it belongs to.
+func (s *Store) GetWithOrgan(ctx context.Context, collection, id string) (duty.Doc, string, error) {
+	return s.get(ctx, collection, id)
+}
+
+func (s *Store) get(ctx context.Context, collection, id string) (duty.Doc, string, error) {
+	if duty.Lookup(collection) == nil {
+		return nil, "", fmt.Errorf("collection %q: %w", collection, duty.ErrNotFound)
+	}
+	raw, err := s.db.Collection(collection).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Raw()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, "", fmt.Errorf("%s %q: %w", collection, id, duty.ErrNotFound)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s %q: %w", collection, id, unavailable(err))
+	}
+	d, organ, err := fromRaw(raw)
+	if err != nil {
+		return nil, "", fmt.Errorf("decode %s %q: %w", collection, id, err)
+	}
+	return d, organ, nil
+}
+
+// all reads every record of a collection matching filter, with its organ stamp.
+func (s *Store) all(ctx context.Context, collection string, filter any, fn func(d duty.Doc, organ string)) error {
+	cur, err := s.db.Collection(collection).Find(ctx, filter)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", collection, unavailable(err))
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		d, organ, err := fromRaw(cur.Current)
+		if err != nil {
+			return fmt.Errorf("decode %s: %w", collection, err)
+		}
+		fn(d, organ)
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", collection, unavailable(err))
+	}
+	return nil
+}
+
+// Departments returns every stored department.
+func (s *Store) Departments(ctx context.Context) ([]duty.Doc, error) {
+	var out []duty.Doc
+	err := s.all(ctx, "departments", bson.D{}, func(d duty.Doc, _ string) { out = append(out, d) })
+	return out, err
+}
+
+// LoadOrgans reads the records of the given organs (all organs when ids is nil), each
+// collection once, and returns them split by organ, sorted by id, with the department tree.
+func (s *Store) LoadOrgans(ctx context.Context, ids []string) ([]*duty.Organ, *duty.Tree, error) {
+	depts, err := s.Departments(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tree := duty.NewTree(depts)
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	organs := map[string]*duty.Organ{}
+	var order []*duty.Organ
+	for _, id := range tree.Organs() {
+		if ids == nil || want[id] {
+			o := &duty.Organ{ID: id, Docs: map[string][]duty.Doc{}}
+			organs[id] = o
+			order = append(order, o)
+		}
+	}
+	var filter any = bson.D{}
+	if ids != nil {
+		filter = bson.D{{Key: duty.OrganField, Value: bson.D{{Key: "$in", Value: ids}}}}
+	}
+	for _, c := range duty.Collections {
+		add := func(d duty.Doc, organ string) {
+			if o := organs[organ]; o != nil {
+				o.Docs[c.Name] = append(o.Docs[c.Name], d)
+			}
+		}
+		if c.Name == "departments" {
+			for _, d := range depts {
+				add(d, tree.Organ(d.ID()))
+			}
+			continue
+		}
+		if err := s.all(ctx, c.Name, filter, add); err != nil {
+			return nil, nil, err
+		}
+	}
+	return order, tree, nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, duty.ErrNotFound) }
