@@ -54,7 +54,11 @@ func NewDataset(raw map[string][]RawDoc) (*Dataset, error) {
 			doc, ps := NormalizeRaw(c, r.Value)
 			id := doc.ID()
 			if l, dup := ids[id]; dup && id != "" {
-				ps = append(ps, Problem{Field: "id", Message: fmt.Sprintf("duplicates the id of document %d (%s line %d)", l.index, l.file, l.line)})
+				msg := fmt.Sprintf("duplicates the id of document %d", l.index)
+				if l.file != "" {
+					msg += fmt.Sprintf(" (%s line %d)", l.file, l.line)
+				}
+				ps = append(ps, Problem{Field: "id", Message: msg})
 			}
 			if c.Name == "departments" {
 				ps = append(ps, CheckDepartment(doc)...)
@@ -176,12 +180,25 @@ func DecodeArray(file string, data []byte) ([]RawDoc, *Problem) {
 		line, col := lineCol(data, off)
 		return &Problem{File: file, Index: -1, Message: fmt.Sprintf("line %d, column %d: %s", line, col, msg)}
 	}
+	// The decoder counts a syntax error's offset from the start of the value it was decoding,
+	// not of the file, so an error is located (and described) by checking the whole file again.
+	locate := func(err error) (int64, string) {
+		var se *json.SyntaxError
+		if errors.As(json.Unmarshal(data, new(json.RawMessage)), &se) {
+			return se.Offset - 1, se.Error()
+		}
+		return dec.InputOffset(), err.Error()
+	}
+	syntax := func(err error) *Problem {
+		off, msg := locate(err)
+		return fail(off, "invalid JSON: "+msg)
+	}
 	tok, err := dec.Token()
 	if err == io.EOF {
 		return nil, fail(0, "empty file: expected a JSON array of documents")
 	}
 	if err != nil {
-		return nil, fail(dec.InputOffset(), "invalid JSON: "+err.Error())
+		return nil, syntax(err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		return nil, fail(0, "expected a JSON array of documents")
@@ -191,21 +208,17 @@ func DecodeArray(file string, data []byte) ([]RawDoc, *Problem) {
 		start := dec.InputOffset()
 		var v any
 		if err := dec.Decode(&v); err != nil {
-			var se *json.SyntaxError
-			off := dec.InputOffset()
-			if errors.As(err, &se) {
-				off = se.Offset
-			}
-			return nil, fail(off, "invalid JSON: "+err.Error())
+			return nil, syntax(err)
 		}
 		line, _ := lineCol(data, skipSpace(data, start))
 		docs = append(docs, RawDoc{File: file, Line: line, Index: i, Value: v})
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, fail(dec.InputOffset(), "invalid JSON: "+err.Error())
+		return nil, syntax(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fail(dec.InputOffset(), "unexpected data after the array")
+		off, _ := locate(errors.New("unexpected data after the array"))
+		return nil, fail(off, "unexpected data after the array")
 	}
 	return docs, nil
 }

@@ -109,6 +109,8 @@ func typeName(v any) string {
 		return "an array"
 	case map[string]any:
 		return "an object"
+	case nil:
+		return "null"
 	}
 	return fmt.Sprintf("%T", v)
 }

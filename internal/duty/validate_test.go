@@ -669,6 +669,10 @@ func TestDecodeArray(t *testing.T) {
 			want: "f.json: line 1, column 1: empty file: expected a JSON array of documents"},
 		{name: "data after the array", data: "[]\n[]",
 			want: "f.json: line 2, column 1: unexpected data after the array"},
+		{name: "garbage after the array", data: "[]\n  x",
+			want: "f.json: line 2, column 3: unexpected data after the array"},
+		{name: "bracket after the array", data: "[{\"id\": \"a\"}]]",
+			want: "f.json: line 1, column 14: unexpected data after the array"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

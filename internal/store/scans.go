@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -29,6 +30,19 @@ type scanDoc struct {
 	Resolved  int    `bson:"resolved_chunks"`
 	UpdatedAt string `bson:"updated_at"`
 	Generated string `bson:"generated_at,omitempty"`
+	// SummaryJSON keeps the summary as JSON text: its maps are keyed by policy ids such as
+	// "talk.pre_appointment", and FerretDB refuses field names with dots.
+	SummaryJSON string `bson:"summary_json,omitempty"`
+}
+
+func (d *scanDoc) decodeSummary() {
+	if d.SummaryJSON == "" {
+		return
+	}
+	var sum duty.Summary
+	if json.Unmarshal([]byte(d.SummaryJSON), &sum) == nil {
+		d.Summary = &sum
+	}
 }
 
 func now() string { return time.Now().UTC().Format(duty.TimeFormat) }
@@ -77,13 +91,16 @@ func (s *Store) FinishScan(ctx context.Context, sc *duty.Scan) error {
 	if err != nil {
 		return err
 	}
-	sum := rep.Summary
+	sum, err := json.Marshal(rep.Summary)
+	if err != nil {
+		return fmt.Errorf("encode summary of scan %s: %w", sc.ID, err)
+	}
 	_, err = s.db.Collection(scansColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: sc.ID}}, bson.D{{Key: "$set", Value: bson.D{
 		{Key: "status", Value: duty.ScanDone},
 		{Key: "progress", Value: sc.Progress},
 		{Key: "policy_revision", Value: rep.PolicyRevision},
 		{Key: "finished_at", Value: sc.FinishedAt},
-		{Key: "summary", Value: sum},
+		{Key: "summary_json", Value: string(sum)},
 		{Key: "chunks", Value: nv},
 		{Key: "resolved_chunks", Value: nr},
 		{Key: "generated_at", Value: rep.GeneratedAt},
@@ -144,6 +161,7 @@ func (s *Store) GetScan(ctx context.Context, id string) (*duty.Scan, error) {
 }
 
 func (s *Store) withReport(ctx context.Context, d *scanDoc) (*duty.Scan, error) {
+	d.decodeSummary()
 	sc := d.Scan
 	if sc.Status != duty.ScanDone {
 		return &sc, nil
@@ -218,6 +236,7 @@ func (s *Store) ListScans(ctx context.Context, limit int) ([]duty.Scan, error) {
 		if err := cur.Decode(&d); err != nil {
 			return nil, fmt.Errorf("decode scan: %w", err)
 		}
+		d.decodeSummary()
 		out = append(out, d.Scan)
 	}
 	return out, cur.Err()

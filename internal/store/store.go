@@ -282,3 +282,6 @@ func (s *Store) LoadOrgans(ctx context.Context, ids []string) ([]*duty.Organ, *d
 }
 
 func isNotFound(err error) bool { return errors.Is(err, duty.ErrNotFound) }
+
+// Drop deletes the whole database: every record, scan and report. Tests use it.
+func (s *Store) Drop(ctx context.Context) error { return s.db.Drop(ctx) }

@@ -1,0 +1,63 @@
+// Package storetest gives tests a real store: the embedded FerretDB by default, or the MongoDB
+// at MONGODB_URI when it is set. Each call gets a database of its own.
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dutycheck/dutycheck/internal/embeddb"
+	"github.com/dutycheck/dutycheck/internal/store"
+)
+
+var (
+	once    sync.Once
+	shared  *embeddb.DB
+	initErr error
+	counter atomic.Int64
+)
+
+// URI returns the MongoDB URI tests use: MONGODB_URI, or one embedded store started once per
+// test binary in a temporary folder.
+func URI(tb testing.TB) string {
+	tb.Helper()
+	if uri := os.Getenv("MONGODB_URI"); uri != "" {
+		return uri
+	}
+	once.Do(func() {
+		dir, err := os.MkdirTemp("", "dutycheck-storetest-")
+		if err != nil {
+			initErr = err
+			return
+		}
+		shared, initErr = embeddb.Start(context.Background(), embeddb.Config{Dir: dir})
+	})
+	if initErr != nil {
+		tb.Fatalf("start embedded store: %v", initErr)
+	}
+	return shared.URI()
+}
+
+// Open returns a store on a fresh database, closed when the test ends.
+func Open(tb testing.TB) *store.Store {
+	tb.Helper()
+	name := fmt.Sprintf("test_%d_%d", time.Now().UnixNano()%1e9, counter.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, store.Config{URI: URI(tb), Database: name})
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = st.Drop(ctx)
+		_ = st.Close(ctx)
+	})
+	return st
+}
