@@ -11,12 +11,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/embeddb"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
+	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/store"
@@ -117,21 +117,6 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 // serve runs the service until ctx ends. When ready is not nil it receives the listening
 // address once the service accepts requests (used by tests).
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- string) error {
-	b := policy.Builtin()
-	if cfg.PoliciesDir != "" {
-		var err error
-		if b, err = policy.LoadDir(cfg.PoliciesDir); err != nil {
-			return err
-		}
-	}
-	eng, _, err := policy.Check(ctx, b)
-	if err != nil {
-		return err
-	}
-	var current atomic.Pointer[policy.Engine]
-	current.Store(eng)
-	log.Info("policies loaded", "revision", eng.Revision(), "policies", len(eng.Policies()))
-
 	st, closeStore, err := openStore(ctx, cfg.Store, log)
 	if err != nil {
 		return err
@@ -147,8 +132,19 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 		}
 		log.Info("dataset imported", "folder", cfg.LoadDir, "records", n)
 	}
-	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: current.Load, Log: log})
-	handler := httpapi.New(httpapi.Config{Log: log}, httpapi.Deps{Store: st, Scans: scans, Engine: current.Load})
+	policies, err := live.New(ctx, live.Config{Store: st, Builtin: policy.Builtin(), Dir: cfg.PoliciesDir, Log: log})
+	if err != nil {
+		return err
+	}
+	if r := policies.Refused(); r != nil {
+		log.Warn("the policy folder was refused; the last good revision serves", "folder", cfg.PoliciesDir, "problems", r.Problems)
+	}
+	log.Info("policies in force", "revision", policies.Revision(), "hash", policies.Engine().Revision(), "policies", len(policies.Engine().Policies()))
+	pollCtx, stopPoll := context.WithCancel(ctx)
+	defer stopPoll()
+	go policies.Run(pollCtx)
+	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log})
+	handler := httpapi.New(httpapi.Config{Log: log}, httpapi.Deps{Store: st, Scans: scans, Policies: policies})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -143,3 +143,24 @@ type Scan struct {
 	Summary        *Summary `json:"summary,omitempty" bson:"summary,omitempty"`
 	Report         *Report  `json:"report,omitempty" bson:"-"`
 }
+
+// PolicyRevision is one stored version of the whole policy bundle.
+type PolicyRevision struct {
+	ID        string `json:"id" bson:"_id"`
+	Seq       int64  `json:"seq" bson:"seq"`
+	Hash      string `json:"hash" bson:"hash"`
+	Author    string `json:"author" bson:"author"`
+	Message   string `json:"message" bson:"message"`
+	CreatedAt string `json:"created_at" bson:"created_at"`
+	Parent    string `json:"parent,omitempty" bson:"parent,omitempty"`
+	// Files is the bundle: path → content. Absent from listings.
+	Files map[string]string `json:"files,omitempty" bson:"-"`
+}
+
+// ActivePolicy says which revision is in force and since when.
+type ActivePolicy struct {
+	Revision    string `json:"revision" bson:"revision"`
+	Seq         int64  `json:"seq" bson:"seq"`
+	ActivatedBy string `json:"activated_by" bson:"activated_by"`
+	ActivatedAt string `json:"activated_at" bson:"activated_at"`
+}

@@ -146,16 +146,3 @@ func (s *server) departmentReport(c *gin.Context) {
 		s.fail(c, errBadRequest("format must be json or csv"))
 	}
 }
-
-func (s *server) listPolicies(c *gin.Context) {
-	e := s.Engine()
-	type policyView struct {
-		Meta   any            `json:"metadata"`
-		Params map[string]any `json:"params"`
-	}
-	out := []policyView{}
-	for _, m := range e.Policies() {
-		out = append(out, policyView{Meta: m, Params: e.Params(m.ID)})
-	}
-	c.JSON(http.StatusOK, gin.H{"revision": e.Revision(), "policies": out})
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/store"
@@ -30,8 +31,8 @@ type Config struct {
 // Deps are the services the API exposes.
 type Deps struct {
 	Store  *store.Store
-	Scans  *scan.Service
-	Engine func() *policy.Engine
+	Scans    *scan.Service
+	Policies *live.Manager
 }
 
 type server struct {
@@ -69,7 +70,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	v1.GET("/scans", s.listScans)
 	v1.GET("/scans/:id", s.getScan)
 	v1.GET("/departments/:id/report", s.departmentReport)
-	v1.GET("/policies", s.listPolicies)
+	s.policyRoutes(v1)
 	return r
 }
 
@@ -111,11 +112,15 @@ func (s *server) readyz(c *gin.Context) {
 	} else {
 		checks["store"] = "ok"
 	}
-	if e := s.Engine(); e == nil {
+	if e := s.Policies.Engine(); e == nil {
 		checks["policies"] = "not loaded"
 		ok = false
 	} else {
-		checks["policies"] = gin.H{"revision": e.Revision(), "count": len(e.Policies())}
+		pol := gin.H{"revision": s.Policies.Revision(), "hash": e.Revision(), "count": len(e.Policies())}
+		if r := s.Policies.Refused(); r != nil {
+			pol["refused_change"] = r
+		}
+		checks["policies"] = pol
 	}
 	status := http.StatusOK
 	if !ok {

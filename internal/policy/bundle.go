@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -67,7 +68,7 @@ func LoadDir(dir string) (*Bundle, error) {
 }
 
 func isBundleFile(p string) bool {
-	return strings.HasSuffix(p, ".rego") || path.Base(p) == "data.json"
+	return strings.HasSuffix(p, ".rego") || path.Base(p) == "data.json" || p == OverridesFile
 }
 
 // IsTest reports whether the file is a Rego test module.
@@ -109,14 +110,18 @@ func (b *Bundle) data() (map[string]any, []Problem) {
 	slices.Sort(names)
 	for _, n := range names {
 		var v any
+		// Check the whole file first: it also refuses data after the object, and a syntax
+		// error's offset counts the bad byte itself.
+		var se *json.SyntaxError
+		if err := json.Unmarshal([]byte(b.Files[n]), new(json.RawMessage)); errors.As(err, &se) {
+			line, col := lineCol(b.Files[n], se.Offset-1)
+			probs = append(probs, Problem{File: n, Row: line, Col: col, Message: "invalid JSON: " + se.Error()})
+			continue
+		}
 		dec := json.NewDecoder(bytes.NewReader([]byte(b.Files[n])))
 		dec.UseNumber()
 		if err := dec.Decode(&v); err != nil {
-			line, col := 1, 1
-			if se, ok := err.(*json.SyntaxError); ok {
-				line, col = lineCol(b.Files[n], se.Offset)
-			}
-			probs = append(probs, Problem{File: n, Row: line, Col: col, Message: "invalid JSON: " + err.Error()})
+			probs = append(probs, Problem{File: n, Row: 1, Col: 1, Message: "invalid JSON: " + err.Error()})
 			continue
 		}
 		obj, ok := v.(map[string]any)

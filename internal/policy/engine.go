@@ -55,6 +55,11 @@ func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
 	if len(probs) > 0 {
 		return nil, &BundleError{Problems: probs}
 	}
+	overrides, err := b.Overrides()
+	if err != nil {
+		return nil, err
+	}
+	applyOverrides(data, overrides)
 	compiler := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
 	if compiler.Compile(modules); compiler.Failed() {
 		return nil, &BundleError{Problems: astProblems(compiler.Errors)}
@@ -77,6 +82,18 @@ func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
 		return nil, &BundleError{Problems: []Problem{{File: ".", Message: "no duty policy: expected a package duty.<area>.<name> with a `violation` rule"}}}
 	}
 	slices.SortFunc(e.metas, func(a, b Meta) int { return strings.Compare(a.ID, b.ID) })
+	var paramProbs []Problem
+	for id, params := range overrides {
+		m, ok := e.Policy(id)
+		if !ok {
+			paramProbs = append(paramProbs, Problem{File: OverridesFile, Message: fmt.Sprintf("overrides parameters of %q, which is not a policy of the bundle", id)})
+			continue
+		}
+		paramProbs = append(paramProbs, ValidateParams(m, params)...)
+	}
+	if len(paramProbs) > 0 {
+		return nil, &BundleError{Problems: paramProbs}
+	}
 	for i, m := range e.metas {
 		exprs = append(exprs, fmt.Sprintf("p%d = data.%s.violation", i, m.Package))
 	}
@@ -193,6 +210,15 @@ func policyMeta(file string, m *ast.Module) (Meta, bool, error) {
 	return meta, true, nil
 }
 
+// Policy returns the METADATA of policy id.
+func (e *Engine) Policy(id string) (Meta, bool) {
+	i := slices.IndexFunc(e.metas, func(m Meta) bool { return m.ID == id })
+	if i < 0 {
+		return Meta{}, false
+	}
+	return e.metas[i], true
+}
+
 // Revision returns the content hash of the compiled bundle.
 func (e *Engine) Revision() string { return e.revision }
 
@@ -230,6 +256,10 @@ func (e *Engine) Evaluate(ctx context.Context, o *duty.Organ, asOf string) ([]du
 	view := o.AsOf(asOf)
 	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(Input(view, asOf)))
 	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			// OPA's cancel error does not wrap the context's: keep errors.Is(err, context.Canceled) true.
+			return nil, fmt.Errorf("evaluate organ %q: %w: %w", o.ID, ctxErr, err)
+		}
 		return nil, fmt.Errorf("evaluate organ %q: %w", o.ID, err)
 	}
 	if len(rs) != 1 {

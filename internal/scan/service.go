@@ -129,19 +129,7 @@ func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options) (*duty.S
 }
 
 func (s *Service) evaluate(ctx context.Context, sc *duty.Scan, opts Options) (*duty.Report, error) {
-	var ids []string // nil: every organ
-	if opts.Department != "" {
-		depts, err := s.store.Departments(ctx)
-		if err != nil {
-			return nil, err
-		}
-		ids = []string{duty.NewTree(depts).Organ(opts.Department)}
-	}
-	organs, tree, err := s.store.LoadOrgans(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	organs, keep, err := Scope(tree, organs, opts.Department)
+	organs, keep, err := LoadScope(ctx, s.store, opts.Department)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +150,29 @@ func (s *Service) evaluate(ctx context.Context, sc *duty.Scan, opts Options) (*d
 	}
 	Compare(rep, prev)
 	return rep, nil
+}
+
+// LoadScope reads the organs a scan of department needs from the store (every organ when
+// department is ""), each collection once, and the set of departments whose violations it
+// reports (nil for all).
+func LoadScope(ctx context.Context, st *store.Store, department string) ([]*duty.Organ, map[string]bool, error) {
+	var ids []string // nil: every organ
+	if department != "" {
+		depts, err := st.Departments(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		tree := duty.NewTree(depts)
+		if tree.Department(department) == nil {
+			return nil, nil, fmt.Errorf("department %q: %w", department, duty.ErrNotFound)
+		}
+		ids = []string{tree.Organ(department)}
+	}
+	organs, tree, err := st.LoadOrgans(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	return Scope(tree, organs, department)
 }
 
 // Compare fills first_seen on each violation of rep and rep.Resolved from the previous scan of
