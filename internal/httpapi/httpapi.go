@@ -30,7 +30,7 @@ type Config struct {
 
 // Deps are the services the API exposes.
 type Deps struct {
-	Store  *store.Store
+	Store    *store.Store
 	Scans    *scan.Service
 	Policies *live.Manager
 }
