@@ -27,7 +27,10 @@ Usage:
   dutycheck scan --input DIR [--as-of YYYY-MM-DD] [--department ID] [--policies DIR] [--format json|csv|table] [--lang zh|en]
   dutycheck serve [--addr HOST:PORT] [--data DIR] [--mongo-uri URI] [--policies DIR] [--load DIR] [--log-level LEVEL]
   dutycheck import [--mongo-uri URI] [--data DIR] DIR
-  dutycheck policy test [DIR]
+  dutycheck policy test [DIR] [-v]
+  dutycheck policy push [--server URL] [-m MESSAGE] DIR
+  dutycheck policy revisions [--server URL]
+  dutycheck policy activate [--server URL] REVISION
 
 Run "dutycheck <command> -h" for a command's flags.
 `
