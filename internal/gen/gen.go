@@ -1,0 +1,122 @@
+// Package gen generates realistic duty records for any number of organs, deterministically.
+//
+// Each organ is modelled on the seed's provincial People's Congress organ (省人大机关): a Party
+// Group with its secretary and members, the organ Party Committee and Discipline Committee, the
+// general office and the research office, eight special committees, their divisions, affiliated
+// units and Party branches, about 300 people, and the records their duties leave in one year:
+// appointments and integrity talks, responsibility letters at three levels, duty record books,
+// work suggestions, meetings, responsibility lists and integrity files.
+//
+// The records are compliant with every duty of DOMAIN.md as of the last day of Options.Year,
+// except for a share (Options.ViolationRate) of deliberate violations spread over every reason
+// of every duty. When the rate is positive, the first organ also carries at least one violation
+// of each reason, so that even a one-organ dataset exercises every policy. Output depends only
+// on the options: the same options give byte-identical files, and organ N is the same whatever
+// the number of organs generated.
+//
+// It is used for the sample fixture, for `dutycheck gen`, and for benchmarks at scale.
+package gen
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Options says what to generate.
+type Options struct {
+	// Organs is the number of organs (each an independent organisation); less than 1 means 1.
+	Organs int
+	// Seed selects the random stream; each organ draws from its own stream derived from it.
+	Seed int64
+	// Year is the scan year Y: the records are those of Y and the years before it, complete
+	// as of Y-12-31. Zero means 2025.
+	Year int
+	// ViolationRate is the share, from 0 to 1, of duty checks deliberately failed. Zero gives a
+	// dataset without violations.
+	ViolationRate float64
+}
+
+// Dataset maps a collection name (DOMAIN.md) to its documents. A document is a JSON-like
+// object whose values are string, bool, int64, []any and map[string]any; dates are
+// "YYYY-MM-DD" strings and optional fields are absent, never null.
+type Dataset map[string][]map[string]any
+
+// The collections of DOMAIN.md, in the order a dataset is built.
+const (
+	colDepartments = iota
+	colPeople
+	colAppointments
+	colTalks
+	colLetters
+	colRecordBooks
+	colSuggestions
+	colMeetings
+	colLists
+	colFiles
+	numCollections
+)
+
+var collectionNames = [numCollections]string{
+	"departments", "people", "appointments", "talks", "letters",
+	"record_books", "suggestions", "meetings", "responsibility_lists", "integrity_files",
+}
+
+// organRecords holds one organ's documents by collection.
+type organRecords [numCollections][]map[string]any
+
+// Generate builds the dataset the options describe. Organs are built in parallel, each from
+// its own random stream, and joined in organ order, so the result does not depend on
+// scheduling.
+func Generate(opts Options) Dataset {
+	opts = opts.normalized()
+	organs := make([]organRecords, opts.Organs)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), opts.Organs) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= opts.Organs {
+					return
+				}
+				organs[i] = buildOrgan(opts, i+1)
+			}
+		})
+	}
+	wg.Wait()
+
+	ds := make(Dataset, numCollections)
+	for c, name := range collectionNames {
+		n := 0
+		for i := range organs {
+			n += len(organs[i][c])
+		}
+		docs := make([]map[string]any, 0, n)
+		for i := range organs {
+			docs = append(docs, organs[i][c]...)
+		}
+		ds[name] = docs
+	}
+	return ds
+}
+
+// Count returns the number of documents in all collections.
+func (d Dataset) Count() int {
+	n := 0
+	for _, docs := range d {
+		n += len(docs)
+	}
+	return n
+}
+
+func (o Options) normalized() Options {
+	if o.Organs < 1 {
+		o.Organs = 1
+	}
+	if o.Year == 0 {
+		o.Year = 2025
+	}
+	o.ViolationRate = min(max(o.ViolationRate, 0), 1)
+	return o
+}
