@@ -19,7 +19,7 @@ import (
 func TestLivePolicyChangesThroughAPIAndCLI(t *testing.T) {
 	base, stop := startServe(t, t.TempDir())
 	defer stop()
-	c := client{t, base}
+	c := client{tb: t, base: base}
 	const asOf = "2025-06-30"
 	ds := conformance.Generate(5, conformance.GenOptions{AsOf: asOf, Organs: 1})
 	loadThroughAPI(c, ds)
@@ -53,14 +53,14 @@ func TestLivePolicyChangesThroughAPIAndCLI(t *testing.T) {
 
 	// The CLI lists the revisions and rolls back to the first.
 	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"policy", "revisions", "--server", base}, &out, &errOut); code != 0 {
+	if code := run(context.Background(), []string{"policy", "revisions", "--server", base, "--token", testAdminToken}, &out, &errOut); code != 0 {
 		t.Fatalf("policy revisions: exit %d: %s", code, errOut.String())
 	}
 	if !strings.Contains(out.String(), "* r2") || !strings.Contains(out.String(), "r1") {
 		t.Errorf("policy revisions printed:\n%s", out.String())
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"policy", "activate", "--server", base, "r1"}, &out, &errOut); code != 0 {
+	if code := run(context.Background(), []string{"policy", "activate", "--server", base, "--token", testAdminToken, "r1"}, &out, &errOut); code != 0 {
 		t.Fatalf("policy activate: exit %d: %s", code, errOut.String())
 	}
 	if got := count("talk.pre_appointment"); got != before {
@@ -80,7 +80,7 @@ func TestLivePolicyChangesThroughAPIAndCLI(t *testing.T) {
 		}
 	}
 	errOut.Reset()
-	code := run(context.Background(), []string{"policy", "push", "--server", base, "-m", "shorter window", dir}, &out, &errOut)
+	code := run(context.Background(), []string{"policy", "push", "--server", base, "--token", testAdminToken, "-m", "shorter window", dir}, &out, &errOut)
 	// The bundle's own boundary tests expect 90 days in params/data.json: the push is refused.
 	if code != exitBadInput || !strings.Contains(errOut.String(), "pre_appointment_test.rego") {
 		t.Errorf("push of a bundle whose tests fail: exit %d, stderr %s", code, errOut.String())

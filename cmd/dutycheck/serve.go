@@ -122,6 +122,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 		return err
 	}
 	defer closeStore()
+	if err := bootstrapAdmin(ctx, st, cfg, log); err != nil {
+		return err
+	}
 	if n, err := st.FailStale(ctx, time.Now().Add(-10*time.Minute)); err == nil && n > 0 {
 		log.Warn("marked interrupted scans as failed", "scans", n)
 	}
@@ -172,13 +175,37 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	return nil
 }
 
+// bootstrapAdmin makes DUTYCHECK_ADMIN_TOKEN an admin token, or, on a store without users,
+// creates the first admin with a one-time token: printed once and, for the embedded store,
+// written to DATA/admin-token (mode 0600).
+func bootstrapAdmin(ctx context.Context, st *store.Store, cfg serveConfig, log *slog.Logger) error {
+	if cfg.AdminToken != "" {
+		return st.EnsureAdminToken(ctx, cfg.AdminToken)
+	}
+	token, err := st.Bootstrap(ctx)
+	if err != nil || token == "" {
+		return err
+	}
+	where := "printed here only"
+	if cfg.Store.MongoURI == "" {
+		file := filepath.Join(cfg.Store.DataDir, "admin-token")
+		if err := os.WriteFile(file, []byte(token+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write the first admin token: %w", err)
+		}
+		where = "also written to " + file
+	}
+	log.Warn("first start: created user admin with a one-time token ("+where+"); use it as \"Authorization: Bearer <token>\" and create other users and tokens with it",
+		"token", token)
+	return nil
+}
+
 // importDir loads a dataset folder and writes it through the store's batch validation.
 func importDir(ctx context.Context, st *store.Store, dir string) (int, error) {
 	raw, err := duty.ReadDir(dir)
 	if err != nil {
 		return 0, fmt.Errorf("dataset %s: %w", dir, err)
 	}
-	n, err := st.PutMany(ctx, raw)
+	n, err := st.PutMany(ctx, duty.System("import "+dir), raw)
 	if err != nil {
 		return 0, fmt.Errorf("import %s: %w", dir, err)
 	}

@@ -26,7 +26,7 @@ func startServe(tb testing.TB, dataDir string) (string, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	cfg := serveConfig{Addr: "127.0.0.1:0", Store: storeConfig{DataDir: dataDir, LogLevel: slog.LevelWarn}}
+	cfg := serveConfig{Addr: "127.0.0.1:0", Store: storeConfig{DataDir: dataDir, LogLevel: slog.LevelWarn}, AdminToken: testAdminToken}
 	go func() { done <- serve(ctx, cfg, newLogger(os.Stderr, slog.LevelError), ready) }()
 	select {
 	case addr := <-ready:
@@ -47,9 +47,13 @@ func startServe(tb testing.TB, dataDir string) (string, func()) {
 	return "", nil
 }
 
+// testAdminToken is the DUTYCHECK_ADMIN_TOKEN of the services the tests start.
+const testAdminToken = "test-admin-token-0123456789"
+
 type client struct {
-	tb   testing.TB
-	base string
+	tb    testing.TB
+	base  string
+	token string // "" means the admin token
 }
 
 func (c client) do(method, path string, body []byte) (int, []byte) {
@@ -59,6 +63,13 @@ func (c client) do(method, path string, body []byte) (int, []byte) {
 		c.tb.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	switch c.token {
+	case "":
+		req.Header.Set("Authorization", "Bearer "+testAdminToken)
+	case "none":
+	default:
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.tb.Fatalf("%s %s: %v", method, path, err)
@@ -139,7 +150,7 @@ func expectedStrings(tb testing.TB, keys []conformance.Key) []string {
 func TestServeEndToEnd(t *testing.T) {
 	dataDir := t.TempDir()
 	base, stop := startServe(t, dataDir)
-	c := client{t, base}
+	c := client{tb: t, base: base}
 
 	c.json("GET", "/healthz", nil, http.StatusOK, nil)
 	c.json("GET", "/readyz", nil, http.StatusOK, nil)
@@ -286,7 +297,7 @@ func TestServeEndToEnd(t *testing.T) {
 	stop()
 	base, stop = startServe(t, dataDir)
 	defer stop()
-	c = client{t, base}
+	c = client{tb: t, base: base}
 	var person map[string]any
 	c.json("GET", "/api/v1/collections/people/"+ds["people"][0]["id"].(string), nil, http.StatusOK, &person)
 	if diff := cmp.Diff(normalizeJSON(t, ds["people"][0]), person); diff != "" {

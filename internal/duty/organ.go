@@ -150,18 +150,28 @@ func (o *Organ) Find(collection, id string) Doc {
 	return idx[id]
 }
 
-// DepartmentOf returns the department a violation about the subject belongs to (DOMAIN.md): a
-// department itself; a person's department; a record book's holder's, an integrity file's,
-// talk's person's, a letter's signer's; otherwise the record's department_id.
+// DepartmentOf returns the department a violation about the subject belongs to (see
+// DepartmentOfDoc).
 func (o *Organ) DepartmentOf(subject Ref) string {
 	if subject.Collection == "departments" {
 		return subject.ID
 	}
-	d := o.Find(subject.Collection, subject.ID)
+	return DepartmentOfDoc(subject.Collection, o.Find(subject.Collection, subject.ID), func(p string) string {
+		return o.Find("people", p).Str("department_id")
+	})
+}
+
+// DepartmentOfDoc returns the department a record belongs to (DOMAIN.md): a department itself;
+// a person's department; a record's department_id; else the department of the person it is
+// about (a book's holder, an integrity file's or talk's person, a letter's signer).
+func DepartmentOfDoc(collection string, d Doc, personDept func(id string) string) string {
 	if d == nil {
 		return ""
 	}
-	if subject.Collection == "people" {
+	switch collection {
+	case "departments":
+		return d.ID()
+	case "people":
 		return d.Str("department_id")
 	}
 	if dept := d.Str("department_id"); dept != "" {
@@ -169,7 +179,7 @@ func (o *Organ) DepartmentOf(subject Ref) string {
 	}
 	for _, f := range []string{"holder_id", "person_id", "signer_id"} {
 		if p := d.Str(f); p != "" {
-			return o.DepartmentOf(Ref{Collection: "people", ID: p})
+			return personDept(p)
 		}
 	}
 	return ""

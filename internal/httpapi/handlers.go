@@ -33,7 +33,7 @@ func (s *server) putCollection(c *gin.Context) {
 		s.fail(c, errBadRequest("malformed body: "+strings.TrimPrefix(p.String(), "body: ")))
 		return
 	}
-	n, err := s.Store.PutBatch(c.Request.Context(), coll, docs)
+	n, err := s.Store.PutBatch(c.Request.Context(), principal(c), coll, docs)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -42,7 +42,7 @@ func (s *server) putCollection(c *gin.Context) {
 }
 
 func (s *server) getRecord(c *gin.Context) {
-	d, err := s.Store.Get(c.Request.Context(), c.Param("collection"), c.Param("id"))
+	d, err := s.Store.GetScoped(c.Request.Context(), principal(c), c.Param("collection"), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -51,7 +51,7 @@ func (s *server) getRecord(c *gin.Context) {
 }
 
 func (s *server) deleteRecord(c *gin.Context) {
-	if err := s.Store.Delete(c.Request.Context(), c.Param("collection"), c.Param("id")); err != nil {
+	if err := s.Store.Delete(c.Request.Context(), principal(c), c.Param("collection"), c.Param("id")); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -90,6 +90,14 @@ func (s *server) postScan(c *gin.Context) {
 			return
 		}
 	}
+	p := principal(c)
+	if r.Department == "" {
+		r.Department = p.Scope()
+	}
+	if ok, err := s.inScope(c.Request.Context(), p, r.Department); err != nil || !ok {
+		s.fail(c, errOr(err, fmt.Errorf("department %q: %w", r.Department, duty.ErrNotFound)))
+		return
+	}
 	wait := req.Wait == nil || *req.Wait
 	sc, err := s.Scans.Start(c.Request.Context(), r, wait)
 	if err != nil {
@@ -111,6 +119,10 @@ func (s *server) getScan(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if ok, err := s.inScope(c.Request.Context(), principal(c), sc.Department); err != nil || !ok {
+		s.fail(c, errOr(err, fmt.Errorf("scan %q: %w", sc.ID, duty.ErrNotFound)))
+		return
+	}
 	c.JSON(http.StatusOK, sc)
 }
 
@@ -120,13 +132,24 @@ func (s *server) listScans(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if scans == nil {
-		scans = []duty.Scan{}
+	visible := []duty.Scan{}
+	for _, sc := range scans {
+		if ok, err := s.inScope(c.Request.Context(), principal(c), sc.Department); err != nil {
+			s.fail(c, err)
+			return
+		} else if ok {
+			visible = append(visible, sc)
+		}
 	}
+	scans = visible
 	c.JSON(http.StatusOK, gin.H{"scans": scans})
 }
 
 func (s *server) departmentReport(c *gin.Context) {
+	if ok, err := s.inScope(c.Request.Context(), principal(c), c.Param("id")); err != nil || !ok {
+		s.fail(c, errOr(err, fmt.Errorf("department %q: %w", c.Param("id"), duty.ErrNotFound)))
+		return
+	}
 	rep, err := s.Scans.Latest(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
@@ -145,4 +168,12 @@ func (s *server) departmentReport(c *gin.Context) {
 	default:
 		s.fail(c, errBadRequest("format must be json or csv"))
 	}
+}
+
+// errOr returns err when it is not nil, else fallback.
+func errOr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
 }

@@ -38,6 +38,7 @@ type Deps struct {
 type server struct {
 	cfg Config
 	Deps
+	limiter *limiter
 }
 
 // New returns the HTTP handler of the API.
@@ -52,7 +53,7 @@ func New(cfg Config, deps Deps) http.Handler {
 		cfg.Log = slog.Default()
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &server{cfg: cfg, Deps: deps}
+	s := &server{cfg: cfg, Deps: deps, limiter: newLimiter(10, time.Minute)}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recovery, s.logRequests, s.limits)
@@ -62,15 +63,16 @@ func New(cfg Config, deps Deps) http.Handler {
 	})
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
-	v1 := r.Group("/api/v1")
-	v1.PUT("/collections/:collection", s.putCollection)
-	v1.GET("/collections/:collection/:id", s.getRecord)
-	v1.DELETE("/collections/:collection/:id", s.deleteRecord)
-	v1.POST("/scans", s.postScan)
-	v1.GET("/scans", s.listScans)
-	v1.GET("/scans/:id", s.getScan)
-	v1.GET("/departments/:id/report", s.departmentReport)
+	v1 := r.Group("/api/v1", s.authenticate)
+	v1.PUT("/collections/:collection", require(duty.WriteRecords), s.putCollection)
+	v1.GET("/collections/:collection/:id", require(duty.ReadRecords), s.getRecord)
+	v1.DELETE("/collections/:collection/:id", require(duty.WriteRecords), s.deleteRecord)
+	v1.POST("/scans", require(duty.RunScans), s.postScan)
+	v1.GET("/scans", require(duty.ReadReports), s.listScans)
+	v1.GET("/scans/:id", require(duty.ReadReports), s.getScan)
+	v1.GET("/departments/:id/report", require(duty.ReadReports), s.departmentReport)
 	s.policyRoutes(v1)
+	s.userRoutes(v1)
 	return r
 }
 

@@ -17,19 +17,20 @@ import (
 )
 
 func (s *server) policyRoutes(g *gin.RouterGroup) {
-	g.GET("/policies", s.listPolicies)
-	g.POST("/policies/validate", s.validatePolicies)
-	g.POST("/policies/preview", s.previewPolicies)
-	g.GET("/policies/diff", s.diffRevisions)
-	g.GET("/policies/revisions", s.listRevisions)
-	g.POST("/policies/revisions", s.applyDraft)
-	g.GET("/policies/revisions/:rev", s.getRevision)
-	g.POST("/policies/revisions/:rev/activate", s.activateRevision)
-	g.GET("/policies/:id", s.getPolicy)
-	g.PUT("/policies/:id", s.putPolicy)
-	g.DELETE("/policies/:id", s.deletePolicy)
-	g.GET("/policies/:id/params", s.getParams)
-	g.PUT("/policies/:id/params", s.putParams)
+	read, write := require(duty.ReadPolicies), require(duty.WritePolicies)
+	g.GET("/policies", read, s.listPolicies)
+	g.POST("/policies/validate", write, s.validatePolicies)
+	g.POST("/policies/preview", write, s.previewPolicies)
+	g.GET("/policies/diff", read, s.diffRevisions)
+	g.GET("/policies/revisions", read, s.listRevisions)
+	g.POST("/policies/revisions", write, s.applyDraft)
+	g.GET("/policies/revisions/:rev", read, s.getRevision)
+	g.POST("/policies/revisions/:rev/activate", write, s.activateRevision)
+	g.GET("/policies/:id", read, s.getPolicy)
+	g.PUT("/policies/:id", write, s.putPolicy)
+	g.DELETE("/policies/:id", write, s.deletePolicy)
+	g.GET("/policies/:id/params", read, s.getParams)
+	g.PUT("/policies/:id/params", write, s.putParams)
 }
 
 // actor names who makes a change; access control (when configured) replaces it.
@@ -297,7 +298,12 @@ func (s *server) diffRevisions(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"from": from, "to": to, "files": diffs})
 }
 
-// audit records a change; access control (when configured) keeps the trail.
+// audit appends a policy change to the audit trail.
 func (s *server) audit(c *gin.Context, action, collection, id, hash string) {
-	s.cfg.Log.Info("change", "actor", actor(c), "action", action, "collection", collection, "id", id, "hash", hash)
+	prev := s.Policies.Previous()
+	err := s.Store.Audit(c.Request.Context(), duty.AuditEntry{Actor: actor(c), Action: action, Collection: collection,
+		IDs: []string{id}, Before: []string{prev}, After: []string{hash}})
+	if err != nil {
+		s.cfg.Log.Error("audit trail", "err", err)
+	}
 }

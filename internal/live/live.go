@@ -37,11 +37,12 @@ type Config struct {
 
 // Manager holds the engine in force and changes it safely.
 type Manager struct {
-	cfg     Config
-	current atomic.Pointer[state]
-	refused atomic.Pointer[Refusal]
-	mu      sync.Mutex // serialises changes made by this process
-	dirHash string
+	cfg      Config
+	current  atomic.Pointer[state]
+	refused  atomic.Pointer[Refusal]
+	previous atomic.Pointer[string] // hash in force before the last change, for the audit trail
+	mu       sync.Mutex             // serialises changes made by this process
+	dirHash  string
 }
 
 type state struct {
@@ -89,6 +90,14 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+func (m *Manager) setCurrent(st *state) {
+	if cur := m.current.Load(); cur != nil {
+		h := cur.engine.Revision()
+		m.previous.Store(&h)
+	}
+	m.current.Store(st)
 }
 
 // Engine returns the engine in force. Scans take it once at their start.
@@ -205,7 +214,7 @@ func (m *Manager) commit(ctx context.Context, b *policy.Bundle, author, message 
 	if err != nil {
 		return nil, err
 	}
-	m.current.Store(&state{engine: eng, revision: rev.ID, markerSeq: a.Seq})
+	m.setCurrent(&state{engine: eng, revision: rev.ID, markerSeq: a.Seq})
 	m.cfg.Log.Info("policy revision activated", "revision", rev.ID, "hash", rev.Hash, "author", author, "message", message)
 	return rev, nil
 }
@@ -318,7 +327,7 @@ func (m *Manager) Rollback(ctx context.Context, id, author string) (*duty.Policy
 	if err != nil {
 		return nil, err
 	}
-	m.current.Store(&state{engine: eng, revision: rev.ID, markerSeq: a.Seq})
+	m.setCurrent(&state{engine: eng, revision: rev.ID, markerSeq: a.Seq})
 	m.cfg.Log.Info("policy revision re-activated", "revision", rev.ID, "author", author)
 	return rev, nil
 }
@@ -391,4 +400,13 @@ func (m *Manager) evaluate(ctx context.Context, eng *policy.Engine, req scan.Req
 		return nil, opts, err
 	}
 	return scan.FilterScope(vs, keep), opts, nil
+}
+
+// Previous returns the content hash of the revision that was in force before the latest change
+// made by this process ("" when none), for the audit trail.
+func (m *Manager) Previous() string {
+	if p := m.previous.Load(); p != nil {
+		return *p
+	}
+	return ""
 }

@@ -35,7 +35,7 @@ func loadDataset(tb testing.TB, st *store.Store) {
 			raw[coll] = append(raw[coll], duty.RawDoc{Index: i, Value: jsonLike(tb, d)})
 		}
 	}
-	if _, err := st.PutMany(context.Background(), raw); err != nil {
+	if _, err := st.PutMany(context.Background(), duty.System("test"), raw); err != nil {
 		tb.Fatal(err)
 	}
 }

@@ -18,17 +18,22 @@ import (
 // department tree), where a reference may name a record of the same batch or one already stored.
 // Invalid input changes nothing and comes back as a *duty.ValidationError; an unknown collection
 // is duty.ErrNotFound. It returns the number of documents written.
-func (s *Store) PutBatch(ctx context.Context, collection string, raw []duty.RawDoc) (int, error) {
+func (s *Store) PutBatch(ctx context.Context, actor duty.Principal, collection string, raw []duty.RawDoc) (int, error) {
 	if duty.Lookup(collection) == nil {
 		return 0, fmt.Errorf("collection %q: %w", collection, duty.ErrNotFound)
 	}
-	return s.PutMany(ctx, map[string][]duty.RawDoc{collection: raw})
+	return s.PutMany(ctx, actor, map[string][]duty.RawDoc{collection: raw})
 }
 
 // PutMany is PutBatch over several collections at once (a dataset folder being imported): a
 // reference may name any record of any of the batches, or a stored one. Nothing is written
 // unless every document of every batch is valid.
-func (s *Store) PutMany(ctx context.Context, batches map[string][]duty.RawDoc) (int, error) {
+//
+// A department user (actor.Scope() != "") writes only records of its subtree: each document's
+// department (duty.DepartmentOfDoc) and that of the stored record it replaces must be in the
+// subtree; references may name records of the same organ. Every write is appended to the audit
+// trail with the actor and the before/after hashes.
+func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[string][]duty.RawDoc) (int, error) {
 	for name := range batches {
 		if duty.Lookup(name) == nil {
 			return 0, fmt.Errorf("collection %q: %w", name, duty.ErrNotFound)
@@ -132,6 +137,23 @@ func (s *Store) PutMany(ctx context.Context, batches map[string][]duty.RawDoc) (
 	}
 	tree := duty.NewTree(depts)
 
+	// What the batch replaces, for the scope check and the audit trail.
+	old := map[string]map[string]duty.Doc{}
+	for _, c := range duty.Collections {
+		if len(docs[c.Name]) == 0 {
+			continue
+		}
+		if old[c.Name], err = s.docsByID(ctx, c.Name, keys(boolSet(inBatch[c.Name]))); err != nil {
+			return 0, err
+		}
+	}
+	if root := actor.Scope(); root != "" {
+		probs = append(probs, s.scopeProblems(ctx, root, oldTree, tree, batches, docs, inBatch, old, stored)...)
+		if len(probs) > 0 {
+			return 0, &duty.ValidationError{Problems: probs}
+		}
+	}
+
 	personOrgan := func(id string) string {
 		if i, ok := inBatch["people"][id]; ok {
 			return tree.Organ(docs["people"][i].Str("department_id"))
@@ -178,7 +200,94 @@ func (s *Store) PutMany(ctx context.Context, batches map[string][]duty.RawDoc) (
 			return written, err
 		}
 	}
+	for _, c := range duty.Collections {
+		list := docs[c.Name]
+		if len(list) == 0 {
+			continue
+		}
+		e := duty.AuditEntry{Actor: actor.User, Action: "records.put", Collection: c.Name}
+		for _, d := range list {
+			e.IDs = append(e.IDs, d.ID())
+			e.Before = append(e.Before, docHash(old[c.Name][d.ID()]))
+			e.After = append(e.After, docHash(d))
+		}
+		if err := s.Audit(ctx, e); err != nil {
+			return written, err
+		}
+	}
 	return written, nil
+}
+
+// docsByID returns the stored records of a collection among ids.
+func (s *Store) docsByID(ctx context.Context, collection string, ids []string) (map[string]duty.Doc, error) {
+	out := map[string]duty.Doc{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var filter any = bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
+	if len(ids) == 1 {
+		filter = bson.D{{Key: "_id", Value: ids[0]}} // FerretDB pushes _id equality down
+	}
+	err := s.all(ctx, collection, filter, func(d duty.Doc, _ string) { out[d.ID()] = d })
+	return out, err
+}
+
+// scopeProblems checks a department user's batch: references resolve within its organ, and
+// each document, and the stored record it replaces, belongs to the subtree of root.
+func (s *Store) scopeProblems(ctx context.Context, root string, oldTree, tree *duty.Tree, batches map[string][]duty.RawDoc,
+	docs map[string][]duty.Doc, inBatch map[string]map[string]int, old map[string]map[string]duty.Doc, stored map[string]map[string]string) []duty.Problem {
+	var probs []duty.Problem
+	organ := oldTree.Organ(root)
+	sub, oldSub := tree.Subtree(root), oldTree.Subtree(root)
+	// Stored people the batch needs to place documents: the batch's references plus the people of
+	// the records it replaces.
+	need := map[string]bool{}
+	for _, byID := range old {
+		for _, d := range byID {
+			for _, f := range []string{"holder_id", "person_id", "signer_id"} {
+				if p := d.Str(f); p != "" {
+					need[p] = true
+				}
+			}
+		}
+	}
+	for id := range stored["people"] {
+		need[id] = true
+	}
+	people, err := s.docsByID(ctx, "people", keys(need))
+	if err != nil {
+		return []duty.Problem{{Message: err.Error()}}
+	}
+	personDept := func(id string) string {
+		if i, ok := inBatch["people"][id]; ok {
+			return docs["people"][i].Str("department_id")
+		}
+		return people[id].Str("department_id")
+	}
+	oldPersonDept := func(id string) string { return people[id].Str("department_id") }
+	for _, c := range duty.Collections {
+		for i, d := range docs[c.Name] {
+			r := batches[c.Name][i]
+			add := func(field, msg string) {
+				probs = append(probs, duty.Problem{File: r.File, Line: r.Line, Index: r.Index, ID: d.ID(), Field: field, Message: msg})
+			}
+			c.Refs(d, func(field, coll, id string) {
+				if _, ok := inBatch[coll][id]; ok {
+					return
+				}
+				if o, ok := stored[coll][id]; ok && o != organ {
+					add(field, fmt.Sprintf("names %q, which is neither stored in %s nor in this batch", id, coll))
+				}
+			})
+			if dept := duty.DepartmentOfDoc(c.Name, d, personDept); !sub[dept] || (c.Name == "departments" && d.ID() == root && d.Str("parent_id") != oldTree.Department(root).Str("parent_id")) {
+				add("", fmt.Sprintf("belongs to department %q, outside your department %q and its subtree", dept, root))
+			}
+			if prev, ok := old[c.Name][d.ID()]; ok && !oldSub[duty.DepartmentOfDoc(c.Name, prev, oldPersonDept)] {
+				add("id", "is already used by a record outside your department's subtree")
+			}
+		}
+	}
+	return probs
 }
 
 func keys(m map[string]bool) []string {
@@ -268,13 +377,14 @@ func (s *Store) Restamp(ctx context.Context) error {
 
 // Delete removes one record, unless other records still name it: then it is duty.ErrConflict
 // and the message lists them, so that no reference is left dangling.
-func (s *Store) Delete(ctx context.Context, collection, id string) error {
+func (s *Store) Delete(ctx context.Context, actor duty.Principal, collection, id string) error {
 	if duty.Lookup(collection) == nil {
 		return fmt.Errorf("collection %q: %w", collection, duty.ErrNotFound)
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if _, _, err := s.get(ctx, collection, id); err != nil {
+	before, err := s.GetScoped(ctx, actor, collection, id)
+	if err != nil {
 		return err
 	}
 	var users []string
@@ -301,7 +411,32 @@ func (s *Store) Delete(ctx context.Context, collection, id string) error {
 	if _, err := s.db.Collection(collection).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
 		return fmt.Errorf("delete %s %q: %w", collection, id, unavailable(err))
 	}
-	return nil
+	return s.Audit(ctx, duty.AuditEntry{Actor: actor.User, Action: "records.delete", Collection: collection,
+		IDs: []string{id}, Before: []string{docHash(before)}, After: []string{""}})
+}
+
+// GetScoped returns one record as the actor may see it: a record outside a department user's
+// subtree is duty.ErrNotFound, exactly like a record that does not exist.
+func (s *Store) GetScoped(ctx context.Context, actor duty.Principal, collection, id string) (duty.Doc, error) {
+	d, err := s.Get(ctx, collection, id)
+	if err != nil || actor.Scope() == "" {
+		return d, err
+	}
+	depts, err := s.Departments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dept := duty.DepartmentOfDoc(collection, d, func(p string) string {
+		person, err := s.Get(ctx, "people", p)
+		if err != nil {
+			return ""
+		}
+		return person.Str("department_id")
+	})
+	if !duty.NewTree(depts).Subtree(actor.Scope())[dept] {
+		return nil, fmt.Errorf("%s %q: %w", collection, id, duty.ErrNotFound)
+	}
+	return d, nil
 }
 
 // refPaths lists the dotted paths of the fields that name records of target.

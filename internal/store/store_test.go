@@ -24,7 +24,7 @@ func raw(tb testing.TB, docs ...map[string]any) []duty.RawDoc {
 
 func put(tb testing.TB, st *store.Store, coll string, docs ...map[string]any) {
 	tb.Helper()
-	if _, err := st.PutBatch(context.Background(), coll, raw(tb, docs...)); err != nil {
+	if _, err := st.PutBatch(context.Background(), admin, coll, raw(tb, docs...)); err != nil {
 		tb.Fatalf("put %s: %v", coll, err)
 	}
 }
@@ -71,7 +71,7 @@ func TestPutBatchIsAllOrNothing(t *testing.T) {
 	st := storetest.Open(t)
 	seed(t, st)
 	ctx := context.Background()
-	_, err := st.PutBatch(ctx, "talks", raw(t,
+	_, err := st.PutBatch(ctx, admin, "talks", raw(t,
 		map[string]any{"id": "T-3", "kind": "general", "person_id": "P-1", "held_on": "2025-02-01"},
 		map[string]any{"id": "T-4", "kind": "general", "person_id": "P-404", "held_on": "2025-02-01"},
 		map[string]any{"id": "T-5", "kind": "chat", "person_id": "P-1", "held_on": "2025-02-31"},
@@ -90,7 +90,7 @@ func TestPutBatchIsAllOrNothing(t *testing.T) {
 	if _, err := st.Get(ctx, "talks", "T-3"); !errors.Is(err, duty.ErrNotFound) {
 		t.Errorf("a valid document of a refused batch was written: %v", err)
 	}
-	_, err = st.PutBatch(ctx, "talks", raw(t,
+	_, err = st.PutBatch(ctx, admin, "talks", raw(t,
 		map[string]any{"id": "T-3", "kind": "general", "person_id": "P-1", "held_on": "2025-02-01"},
 		map[string]any{"id": "T-4", "kind": "general", "person_id": "P-404", "held_on": "2025-02-01"},
 	))
@@ -112,7 +112,7 @@ func TestReferencesWithinBatchAndCycles(t *testing.T) {
 		map[string]any{"id": "DIV-X", "name": "新处", "kind": "division", "parent_id": "ORG-1"},
 	)
 	// Moving DIV-1 under BR-1 (which is under DIV-X under ORG-1) is fine; moving DIV-X under BR-1 is a cycle.
-	_, err := st.PutBatch(ctx, "departments", raw(t,
+	_, err := st.PutBatch(ctx, admin, "departments", raw(t,
 		map[string]any{"id": "DIV-X", "name": "新处", "kind": "division", "parent_id": "BR-1"},
 	))
 	var ve *duty.ValidationError
@@ -125,17 +125,17 @@ func TestDeleteRefusesWhileReferenced(t *testing.T) {
 	st := storetest.Open(t)
 	seed(t, st)
 	ctx := context.Background()
-	err := st.Delete(ctx, "people", "P-1")
+	err := st.Delete(ctx, admin, "people", "P-1")
 	if !errors.Is(err, duty.ErrConflict) || !strings.Contains(err.Error(), "T-1") {
 		t.Fatalf("Delete referenced person: err = %v, want ErrConflict naming T-1", err)
 	}
-	if err := st.Delete(ctx, "talks", "T-1"); err != nil {
+	if err := st.Delete(ctx, admin, "talks", "T-1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Delete(ctx, "people", "P-1"); err != nil {
+	if err := st.Delete(ctx, admin, "people", "P-1"); err != nil {
 		t.Fatalf("Delete unreferenced person: %v", err)
 	}
-	if err := st.Delete(ctx, "people", "P-1"); !errors.Is(err, duty.ErrNotFound) {
+	if err := st.Delete(ctx, admin, "people", "P-1"); !errors.Is(err, duty.ErrNotFound) {
 		t.Errorf("Delete twice: err = %v, want ErrNotFound", err)
 	}
 }
@@ -233,3 +233,5 @@ func TestScanChunksRoundTrip(t *testing.T) {
 		t.Errorf("LatestScan of another scope: err = %v, want ErrNotFound", err)
 	}
 }
+
+var admin = duty.System("test")

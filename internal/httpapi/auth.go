@@ -1,0 +1,168 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+)
+
+const (
+	principalKey = "dutycheck.principal"
+	// SessionCookie is the browser session cookie; CSRFHeader and CSRFField carry the session's
+	// CSRF token on unsafe requests made with it.
+	SessionCookie = "dutycheck_session"
+	CSRFHeader    = "X-CSRF-Token"
+	CSRFField     = "csrf"
+	csrfKey       = "dutycheck.csrf"
+)
+
+// authenticate resolves the bearer token or the session cookie to a principal; requests with
+// neither, or with a bad one, answer 401. Token failures are rate limited per client address.
+func (s *server) authenticate(c *gin.Context) {
+	if h := c.GetHeader("Authorization"); h != "" {
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			s.unauthorized(c, "the Authorization header must be \"Bearer <token>\"")
+			return
+		}
+		if !s.limiter.allow(c.ClientIP()) {
+			c.Header("Retry-After", "60")
+			c.AbortWithStatusJSON(http.StatusTooManyRequests, errorBody("rate_limited", "too many failed sign-ins from this address; wait a minute", nil))
+			return
+		}
+		p, err := s.Store.Authenticate(c.Request.Context(), strings.TrimSpace(token))
+		if err != nil {
+			if errors.Is(err, duty.ErrNotFound) {
+				s.limiter.fail(c.ClientIP())
+				s.unauthorized(c, "unknown or revoked token")
+				return
+			}
+			s.fail(c, err)
+			return
+		}
+		s.setPrincipal(c, *p)
+		c.Next()
+		return
+	}
+	if cookie, err := c.Cookie(SessionCookie); err == nil && cookie != "" {
+		sess, err := s.Store.Session(c.Request.Context(), cookie)
+		if err == nil {
+			if unsafe(c.Request.Method) {
+				sent := c.GetHeader(CSRFHeader)
+				if sent == "" {
+					sent = c.PostForm(CSRFField)
+				}
+				if sent != sess.CSRF {
+					c.AbortWithStatusJSON(http.StatusForbidden, errorBody("csrf", "missing or wrong CSRF token", nil))
+					return
+				}
+			}
+			c.Set(csrfKey, sess.CSRF)
+			s.setPrincipal(c, sess.Principal)
+			c.Next()
+			return
+		}
+	}
+	s.unauthorized(c, "sign in: send \"Authorization: Bearer <token>\"")
+}
+
+func unsafe(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
+}
+
+func (s *server) unauthorized(c *gin.Context, msg string) {
+	c.Header("WWW-Authenticate", `Bearer realm="dutycheck"`)
+	c.AbortWithStatusJSON(http.StatusUnauthorized, errorBody("unauthorized", msg, nil))
+}
+
+func (s *server) setPrincipal(c *gin.Context, p duty.Principal) {
+	c.Set(principalKey, p)
+	c.Set(actorKey, p.User)
+}
+
+// principal returns who makes the request (set by authenticate).
+func principal(c *gin.Context) duty.Principal {
+	p, _ := c.Get(principalKey)
+	pr, _ := p.(duty.Principal)
+	return pr
+}
+
+// require answers 403 unless the principal's role allows the action.
+func require(a duty.Action) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !principal(c).Can(a) {
+			c.AbortWithStatusJSON(http.StatusForbidden, errorBody("forbidden", fmt.Sprintf("your role (%s) may not %s", principal(c).Role, a), nil))
+			return
+		}
+		c.Next()
+	}
+}
+
+// inScope reports whether department is in the principal's subtree (always, without a scope).
+func (s *server) inScope(ctx context.Context, p duty.Principal, department string) (bool, error) {
+	root := p.Scope()
+	if root == "" {
+		return true, nil
+	}
+	if department == "" {
+		return false, nil
+	}
+	depts, err := s.Store.Departments(ctx)
+	if err != nil {
+		return false, err
+	}
+	return duty.NewTree(depts).Subtree(root)[department], nil
+}
+
+// limiter counts failed token sign-ins per client address in one-minute windows.
+type limiter struct {
+	mu       sync.Mutex
+	max      int
+	window   time.Duration
+	failures map[string]*window
+}
+
+type window struct {
+	start time.Time
+	n     int
+}
+
+func newLimiter(max int, w time.Duration) *limiter {
+	return &limiter{max: max, window: w, failures: map[string]*window{}}
+}
+
+func (l *limiter) allow(ip string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.failures[ip]
+	if w == nil || time.Since(w.start) > l.window {
+		return true
+	}
+	return w.n < l.max
+}
+
+func (l *limiter) fail(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.failures) > 10000 { // forget old windows rather than grow without bound
+		for k, w := range l.failures {
+			if time.Since(w.start) > l.window {
+				delete(l.failures, k)
+			}
+		}
+	}
+	w := l.failures[ip]
+	if w == nil || time.Since(w.start) > l.window {
+		w = &window{start: time.Now()}
+		l.failures[ip] = w
+	}
+	w.n++
+}
