@@ -174,6 +174,10 @@ func collectionFiles() string {
 // json.Number so that integers are exact. A syntax error is returned as one Problem naming the
 // line and column.
 func DecodeArray(file string, data []byte) ([]RawDoc, *Problem) {
+	if off, ok := withinDepth(data, MaxDepth); !ok {
+		line, col := lineCol(data, off)
+		return nil, &Problem{File: file, Index: -1, Message: fmt.Sprintf("line %d, column %d: JSON nested deeper than %d levels; no record is that deep", line, col, MaxDepth)}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	fail := func(off int64, msg string) *Problem {
@@ -221,6 +225,40 @@ func DecodeArray(file string, data []byte) ([]RawDoc, *Problem) {
 		return nil, fail(off, "unexpected data after the array")
 	}
 	return docs, nil
+}
+
+// MaxDepth is the deepest JSON nesting a dataset file or batch may have. The deepest record is
+// four levels (array, record, tasks, task); the limit keeps hostile input from exhausting the
+// decoder's stack.
+const MaxDepth = 32
+
+// withinDepth scans JSON text for bracket nesting deeper than limit, outside strings; it returns
+// the offset where the limit was passed.
+func withinDepth(data []byte, limit int) (int64, bool) {
+	depth, inString, escaped := 0, false, false
+	for i, b := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped = true
+			case b == '"':
+				inString = false
+			}
+		case b == '"':
+			inString = true
+		case b == '[' || b == '{':
+			depth++
+			if depth > limit {
+				return int64(i), false
+			}
+		case b == ']' || b == '}':
+			depth--
+		}
+	}
+	return 0, true
 }
 
 func skipSpace(data []byte, off int64) int64 {
