@@ -1,8 +1,3 @@
-// Package conformance is an independent, executable reading of DOMAIN.md: a generator of random
-// but valid datasets with dates placed on and around every boundary of every duty, and an oracle
-// that computes, in plain Go and straight from the words of DOMAIN.md, the violations a scan must
-// report. Its tests compare the oracle with the engine (internal/scan), so that the Rego policies
-// are tested against the text, boundary by boundary, not against their own fixtures.
 package conformance
 
 import (

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -78,7 +79,10 @@ func Dataset(ctx context.Context, ds *duty.Dataset, opts Options) (*duty.Report,
 }
 
 // Scope picks the organs a scan of department needs and the set of departments whose violations
-// it reports (nil for all). An unknown department is duty.ErrNotFound.
+// it reports (nil for all). That is the department's organ, plus any organ with an appointment
+// to a department of the subtree: an appointment is evaluated with its person's organ (where
+// the person's talks are) but reported under its own department_id, which may lie in another
+// organ. An unknown department is duty.ErrNotFound.
 func Scope(tree *duty.Tree, organs []*duty.Organ, department string) ([]*duty.Organ, map[string]bool, error) {
 	if department == "" {
 		return organs, nil, nil
@@ -86,13 +90,15 @@ func Scope(tree *duty.Tree, organs []*duty.Organ, department string) ([]*duty.Or
 	if tree.Department(department) == nil {
 		return nil, nil, fmt.Errorf("department %q: %w", department, duty.ErrNotFound)
 	}
+	keep := tree.Subtree(department)
 	organ := tree.Organ(department)
+	var out []*duty.Organ
 	for _, o := range organs {
-		if o.ID == organ {
-			return []*duty.Organ{o}, tree.Subtree(department), nil
+		if o.ID == organ || slices.ContainsFunc(o.Docs["appointments"], func(a duty.Doc) bool { return keep[a.Str("department_id")] }) {
+			out = append(out, o)
 		}
 	}
-	return nil, tree.Subtree(department), nil
+	return out, keep, nil
 }
 
 // FilterScope keeps the violations whose department is in keep (all when keep is nil).

@@ -166,7 +166,10 @@ func LoadScope(ctx context.Context, st *store.Store, department string) ([]*duty
 		if tree.Department(department) == nil {
 			return nil, nil, fmt.Errorf("department %q: %w", department, duty.ErrNotFound)
 		}
-		ids = []string{tree.Organ(department)}
+		if ids, err = st.OrgansWithAppointmentsIn(ctx, tree.Subtree(department)); err != nil {
+			return nil, nil, err
+		}
+		ids = append(ids, tree.Organ(department))
 	}
 	organs, tree, err := st.LoadOrgans(ctx, ids)
 	if err != nil {

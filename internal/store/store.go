@@ -285,3 +285,32 @@ func isNotFound(err error) bool { return errors.Is(err, duty.ErrNotFound) }
 
 // Drop deletes the whole database: every record, scan and report. Tests use it.
 func (s *Store) Drop(ctx context.Context) error { return s.db.Drop(ctx) }
+
+// OrgansWithAppointmentsIn returns the organs holding an appointment to one of the departments:
+// an appointment lives with its person's organ but is reported under its own department.
+func (s *Store) OrgansWithAppointmentsIn(ctx context.Context, departments map[string]bool) ([]string, error) {
+	ids := make([]string, 0, len(departments))
+	for d := range departments {
+		ids = append(ids, d)
+	}
+	set := map[string]bool{}
+	cur, err := s.db.Collection("appointments").Find(ctx, bson.D{{Key: "department_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		options.Find().SetProjection(bson.D{{Key: duty.OrganField, Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("read appointments: %w", unavailable(err))
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		if o, ok := cur.Current.Lookup(duty.OrganField).StringValueOK(); ok {
+			set[o] = true
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("read appointments: %w", unavailable(err))
+	}
+	out := make([]string, 0, len(set))
+	for o := range set {
+		out = append(out, o)
+	}
+	return out, nil
+}

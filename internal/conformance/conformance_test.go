@@ -1,0 +1,417 @@
+package conformance_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dutycheck/dutycheck/internal/conformance"
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/scan"
+)
+
+var (
+	seeds = flag.Int("conformance.seeds", 6, "seeds per as_of date in TestConformance")
+	dump  = flag.String("conformance.dump", "", "write the dataset of every disagreeing case under this folder")
+)
+
+// asOfs are the scan dates: mid-year, the days of the fixed deadlines and the day after,
+// the end of the year, the next year early and after its deadlines, and a leap year.
+var asOfs = []string{
+	"2025-06-30",
+	"2025-03-31", "2025-04-01",
+	"2025-01-31", "2025-02-01",
+	"2025-12-31",
+	"2026-01-15", "2026-04-15",
+	"2024-04-01", // a leap year: day counts across 02-29
+}
+
+// seedFor makes distinct seeds for each as_of date.
+func seedFor(dateIndex, i int) int64 { return int64(1000*(dateIndex+1) + i) }
+
+// subtree picks the scope of the second scan of a dataset, by turns: the second organ, when
+// there is one (so that the first is left out); an inner department with children; a leaf.
+func subtree(ds map[string][]map[string]any, seed int64) string {
+	children := map[string]int{}
+	kind := map[string]string{}
+	for _, d := range ds["departments"] {
+		kind[d["id"].(string)] = d["kind"].(string)
+		if p, ok := d["parent_id"].(string); ok {
+			children[p]++
+		}
+	}
+	var organs, inner, leaves []string
+	for id, k := range kind {
+		switch {
+		case k == "organ":
+			organs = append(organs, id)
+		case children[id] > 0:
+			inner = append(inner, id)
+		default:
+			leaves = append(leaves, id)
+		}
+	}
+	sort.Strings(organs)
+	sort.Strings(inner)
+	sort.Strings(leaves)
+	switch {
+	case seed%3 == 0 && len(organs) > 1:
+		return organs[1]
+	case seed%3 == 2 || len(inner) == 0:
+		return leaves[int(seed/3)%len(leaves)]
+	}
+	return inner[int(seed/3)%len(inner)]
+}
+
+var (
+	engineOnce sync.Once
+	engine     *policy.Engine
+	engineErr  error
+)
+
+// testEngine compiles the built-in policies once for all tests.
+func testEngine(tb testing.TB) *policy.Engine {
+	tb.Helper()
+	engineOnce.Do(func() { engine, engineErr = policy.Compile(context.Background(), policy.Builtin()) })
+	if engineErr != nil {
+		tb.Fatalf("compile the built-in policies: %v", engineErr)
+	}
+	return engine
+}
+
+// scanKeys writes ds to a folder and scans it with the engine, as `dutycheck scan` would.
+func scanKeys(tb testing.TB, ds map[string][]map[string]any, asOf, dept string) ([]conformance.Key, error) {
+	tb.Helper()
+	dir := tb.TempDir()
+	if err := conformance.WriteDir(dir, ds); err != nil {
+		tb.Fatal(err)
+	}
+	rep, err := scan.ScanDir(context.Background(), dir, scan.Options{AsOf: asOf, Department: dept, Engine: testEngine(tb)})
+	if err != nil {
+		return nil, err
+	}
+	return normalize(tb, fromReport(rep)), nil
+}
+
+// normalize sends keys through JSON, so that 2, 2.0 and json.Number("2") in details agree, and
+// sorts them.
+func normalize(tb testing.TB, keys []conformance.Key) []conformance.Key {
+	tb.Helper()
+	out := make([]conformance.Key, len(keys))
+	for i, k := range keys {
+		b, err := json.Marshal(k.Details)
+		if err != nil {
+			tb.Fatalf("details of %v: %v", k, err)
+		}
+		var d map[string]any
+		if err := json.Unmarshal(b, &d); err != nil {
+			tb.Fatalf("details of %v: %v", k, err)
+		}
+		if len(d) == 0 {
+			d = nil
+		}
+		k.Details = d
+		out[i] = k
+	}
+	conformance.SortKeys(out)
+	return out
+}
+
+func fromReport(rep *duty.Report) []conformance.Key {
+	keys := make([]conformance.Key, 0, len(rep.Violations))
+	for _, v := range rep.Violations {
+		keys = append(keys, conformance.Key{Policy: v.Policy, Reason: v.Reason, Department: v.Department,
+			Subject: conformance.Ref{Collection: v.Subject.Collection, ID: v.Subject.ID}, Details: v.Details})
+	}
+	return keys
+}
+
+// TestConformance scans generated datasets with the engine and compares the report with the
+// oracle's reading of DOMAIN.md, for the whole dataset and one department's subtree, at every
+// date of asOfs. It also checks that every policy and reason of DOMAIN.md occurred, so that it
+// cannot pass without testing anything.
+func TestConformance(t *testing.T) {
+	n := *seeds
+	if testing.Short() {
+		n = 1 // a smoke test; the coverage check below needs the full run
+	}
+	seen := map[string]int{}
+	for di, asOf := range asOfs {
+		for i := range n {
+			seed := seedFor(di, i)
+			ds := conformance.Generate(seed, conformance.GenOptions{AsOf: asOf})
+			dir := t.TempDir()
+			if err := conformance.WriteDir(dir, ds); err != nil {
+				t.Fatal(err)
+			}
+			// The oracle reads what the engine reads: the files.
+			onDisk, err := conformance.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, dept := range []string{"", subtree(ds, seed)} {
+				name := fmt.Sprintf("as_of=%s/seed=%d/department=%s", asOf, seed, dept)
+				want := normalize(t, conformance.Expected(onDisk, asOf, dept))
+				if dept == "" {
+					for _, k := range want {
+						seen[k.Policy+"/"+k.Reason]++
+						switch k.Policy {
+						case conformance.PolicyLetter:
+							seen[fmt.Sprintf("%s/%s/level %v", k.Policy, k.Reason, k.Details["level"])]++
+						case conformance.PolicyList:
+							seen[fmt.Sprintf("%s/%s/level %v", k.Policy, k.Reason, k.Details["level"])]++
+						}
+					}
+				}
+				got, err := scanKeys(t, onDisk, asOf, dept)
+				if err != nil {
+					t.Errorf("%s: scan: %v", name, err)
+					continue
+				}
+				if diff := cmp.Diff(lines(want), lines(got)); diff != "" {
+					t.Errorf("%s: report differs from DOMAIN.md's reading (-want +got):\n%s", name, diff)
+					if *dump != "" {
+						out := filepath.Join(*dump, fmt.Sprintf("%s_seed%d", asOf, seed))
+						if err := conformance.WriteDir(out, onDisk); err != nil {
+							t.Error(err)
+						}
+					}
+				}
+			}
+		}
+	}
+	var want []string
+	for policy, reasons := range conformance.Reasons {
+		for _, r := range reasons {
+			want = append(want, policy+"/"+r)
+		}
+	}
+	for _, r := range []string{"missing", "late", "unsigned"} {
+		for lv := 1; lv <= 3; lv++ {
+			want = append(want, fmt.Sprintf("%s/%s/level %d", conformance.PolicyLetter, r, lv))
+		}
+	}
+	for _, lv := range []string{"party_group", "party_group_secretary", "leaders", "party_committee", "discipline_committee", "department_heads", "special_committee"} {
+		want = append(want, fmt.Sprintf("%s/missing/level %s", conformance.PolicyList, lv))
+	}
+	sort.Strings(want)
+	var missing []string
+	for _, w := range want {
+		if seen[w] == 0 {
+			missing = append(missing, w)
+		}
+	}
+	if len(missing) > 0 && !testing.Short() {
+		t.Errorf("never exercised over %d seeds per date: %s", n, strings.Join(missing, ", "))
+	}
+	if testing.Verbose() {
+		keys := slices.Sorted(func(yield func(string) bool) {
+			for k := range seen {
+				if !yield(k) {
+					return
+				}
+			}
+		})
+		for _, k := range keys {
+			t.Logf("%6d %s", seen[k], k)
+		}
+	}
+}
+
+// TestGenerateValid checks that generated datasets are what DOMAIN.md calls valid: unique ids,
+// every reference naming an existing record of the right collection, a department tree without
+// cycles whose roots are exactly the organs, 1 to 3 organs of 10 to 40 people; and that the
+// project's own loader accepts them.
+func TestGenerateValid(t *testing.T) {
+	for di, asOf := range asOfs {
+		for i := range 3 {
+			seed := seedFor(di, i)
+			t.Run(fmt.Sprintf("%s/%d", asOf, seed), func(t *testing.T) {
+				ds := conformance.Generate(seed, conformance.GenOptions{AsOf: asOf})
+				checkValid(t, ds)
+				dir := t.TempDir()
+				if err := conformance.WriteDir(dir, ds); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := duty.LoadDir(dir); err != nil {
+					t.Errorf("duty.LoadDir refuses the dataset: %v", err)
+				}
+				again := conformance.Generate(seed, conformance.GenOptions{AsOf: asOf})
+				if diff := cmp.Diff(ds, again); diff != "" {
+					t.Errorf("Generate is not deterministic (-first +second):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+func checkValid(tb testing.TB, ds map[string][]map[string]any) {
+	tb.Helper()
+	ids := map[string]map[string]bool{}
+	for _, c := range conformance.Collections {
+		ids[c] = map[string]bool{}
+		for _, d := range ds[c] {
+			id, _ := d["id"].(string)
+			if id == "" || ids[c][id] {
+				tb.Errorf("%s: id %q empty or repeated", c, id)
+			}
+			ids[c][id] = true
+		}
+	}
+	ref := func(c, id, coll, field string, v any) {
+		s, ok := v.(string)
+		if !ok || !ids[coll][s] {
+			tb.Errorf("%s/%s: %s %v names no %s", c, id, field, v, coll)
+		}
+	}
+	date := func(c, id, field string, v any) {
+		s, _ := v.(string)
+		if !duty.ValidDate(s) {
+			tb.Errorf("%s/%s: %s %v is not a date", c, id, field, v)
+		}
+	}
+	parent := map[string]string{}
+	organPeople := map[string]int{}
+	for _, d := range ds["departments"] {
+		id := d["id"].(string)
+		p, has := d["parent_id"]
+		if has != (d["kind"] != "organ") {
+			tb.Errorf("departments/%s: kind %v with parent_id %v", id, d["kind"], p)
+		}
+		if has {
+			ref("departments", id, "departments", "parent_id", p)
+			parent[id] = p.(string)
+		}
+		if m, ok := d["discipline_member_id"]; ok {
+			ref("departments", id, "people", "discipline_member_id", m)
+		}
+	}
+	root := func(id string) string {
+		for range len(parent) + 1 {
+			p, ok := parent[id]
+			if !ok {
+				return id
+			}
+			id = p
+		}
+		tb.Errorf("departments: cycle through %s", id)
+		return ""
+	}
+	for _, p := range ds["people"] {
+		id := p["id"].(string)
+		ref("people", id, "departments", "department_id", p["department_id"])
+		organPeople[root(p["department_id"].(string))]++
+		for _, s := range anySlice(p["supervises"]) {
+			ref("people", id, "departments", "supervises", s)
+		}
+		if l, ok := p["left_on"]; ok {
+			date("people", id, "left_on", l)
+		}
+	}
+	if n := len(organPeople); n < 1 || n > 3 {
+		tb.Errorf("%d organs with people, want 1 to 3", n)
+	}
+	for organ, n := range organPeople {
+		if n < 10 || n > 40 {
+			tb.Errorf("organ %s has %d people, want 10 to 40", organ, n)
+		}
+	}
+	for _, a := range ds["appointments"] {
+		id := a["id"].(string)
+		ref("appointments", id, "people", "person_id", a["person_id"])
+		ref("appointments", id, "departments", "department_id", a["department_id"])
+		date("appointments", id, "effective_on", a["effective_on"])
+	}
+	for _, x := range ds["talks"] {
+		id := x["id"].(string)
+		ref("talks", id, "people", "person_id", x["person_id"])
+		if c, ok := x["conducted_by"]; ok {
+			ref("talks", id, "people", "conducted_by", c)
+		}
+		date("talks", id, "held_on", x["held_on"])
+	}
+	for _, l := range ds["letters"] {
+		id := l["id"].(string)
+		ref("letters", id, "people", "issuer_id", l["issuer_id"])
+		ref("letters", id, "people", "signer_id", l["signer_id"])
+	}
+	for _, b := range ds["record_books"] {
+		id := b["id"].(string)
+		ref("record_books", id, "people", "holder_id", b["holder_id"])
+		date("record_books", id, "issued_on", b["issued_on"])
+		for _, in := range anySlice(b["inspections"]) {
+			ref("record_books", id, "people", "inspector_id", in.(map[string]any)["inspector_id"])
+		}
+	}
+	for _, s := range ds["suggestions"] {
+		ref("suggestions", s["id"].(string), "departments", "department_id", s["department_id"])
+	}
+	for _, m := range ds["meetings"] {
+		ref("meetings", m["id"].(string), "departments", "department_id", m["department_id"])
+	}
+	for _, l := range ds["responsibility_lists"] {
+		id := l["id"].(string)
+		ref("responsibility_lists", id, "departments", "department_id", l["department_id"])
+		if h, ok := l["holder_id"]; ok {
+			ref("responsibility_lists", id, "people", "holder_id", h)
+		}
+	}
+	for _, f := range ds["integrity_files"] {
+		ref("integrity_files", f["id"].(string), "people", "person_id", f["person_id"])
+	}
+}
+
+// anySlice turns []string, []map[string]any and []any alike into []any.
+func anySlice(v any) []any {
+	switch s := v.(type) {
+	case []any:
+		return s
+	case []string:
+		out := make([]any, len(s))
+		for i, x := range s {
+			out[i] = x
+		}
+		return out
+	case []map[string]any:
+		out := make([]any, len(s))
+		for i, x := range s {
+			out[i] = x
+		}
+		return out
+	}
+	return nil
+}
+
+// TestWriteReadDir checks that a dataset survives the round trip through its folder.
+func TestWriteReadDir(t *testing.T) {
+	ds := conformance.Generate(7, conformance.GenOptions{})
+	dir := t.TempDir()
+	if err := conformance.WriteDir(dir, ds); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range conformance.Collections {
+		if _, err := os.Stat(filepath.Join(dir, c+".json")); err != nil {
+			t.Errorf("collection %s not written: %v", c, err)
+		}
+	}
+	back, err := conformance.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := normalize(t, conformance.Expected(ds, conformance.DefaultAsOf, ""))
+	got := normalize(t, conformance.Expected(back, conformance.DefaultAsOf, ""))
+	if diff := cmp.Diff(lines(want), lines(got)); diff != "" {
+		t.Errorf("the oracle reads the folder differently from memory (-memory +folder):\n%s", diff)
+	}
+}

@@ -1,0 +1,15 @@
+// Package conformance is an independent, executable reading of DOMAIN.md, so that the Rego
+// policies are tested against the text, boundary by boundary, and not against their own
+// fixtures.
+//
+// Generate makes random but valid datasets whose dates sit on and around every boundary of
+// every duty relative to an as_of date; WriteDir and ReadDir move them to and from a dataset
+// folder. Expected is a plain-Go implementation of the ten duties, written from DOMAIN.md's
+// words without reading the policies, that says which violations a scan must report.
+//
+// The package's tests compare Expected with the engine (internal/scan) over many seeds and
+// as_of dates, for the whole dataset and for one department's subtree, and check that every
+// policy and reason of DOMAIN.md occurred, so that they cannot pass vacuously. Flags:
+// -conformance.seeds N (seeds per date, default 6) and -conformance.dump DIR (write the
+// dataset of each disagreeing case there); -short runs one seed per date.
+package conformance
