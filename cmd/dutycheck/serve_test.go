@@ -251,6 +251,16 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("second scan summary = %+v, want all persisting and %d resolved", s, len(resolved))
 	}
 
+	// Other as-of dates: early in the year before and after the deadlines, late in the year, early
+	// next year.
+	for _, other := range []string{"2025-01-31", "2025-04-01", "2025-12-31", "2026-01-15", "2026-04-15"} {
+		var osc duty.Scan
+		c.json("POST", "/api/v1/scans", map[string]any{"as_of": other}, http.StatusCreated, &osc)
+		if diff := cmp.Diff(expectedStrings(t, conformance.Expected(ds, other, "")), keyStrings(t, osc.Report.Violations)); diff != "" {
+			t.Errorf("whole-store scan as of %s (-want oracle +got service):\n%s", other, diff)
+		}
+	}
+
 	// Bad input: refused whole, with the bad field named; nothing written.
 	status, body := c.do("PUT", "/api/v1/collections/talks", []byte(`[
 		{"id":"NEW-OK","kind":"general","person_id":"`+ds["people"][0]["id"].(string)+`","held_on":"2025-05-01"},
