@@ -231,8 +231,9 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	var appt map[string]any
 	c.json("GET", "/api/v1/collections/appointments/"+fixed.Subject.ID, nil, http.StatusOK, &appt)
-	c.json("PUT", "/api/v1/collections/talks", []map[string]any{{"id": "FIX-TALK", "kind": "pre_appointment",
-		"person_id": appt["person_id"], "held_on": appt["effective_on"]}}, http.StatusOK, nil)
+	fixTalk := map[string]any{"id": "FIX-TALK", "kind": "pre_appointment", "person_id": appt["person_id"], "held_on": appt["effective_on"]}
+	c.json("PUT", "/api/v1/collections/talks", []map[string]any{fixTalk}, http.StatusOK, nil)
+	ds["talks"] = append(ds["talks"], fixTalk) // the oracle's copy of the records follows the store
 	var second duty.Scan
 	c.json("POST", "/api/v1/scans", map[string]any{"as_of": asOf}, http.StatusCreated, &second)
 	var resolved []string
