@@ -152,6 +152,26 @@ func TestAccessControl(t *testing.T) {
 		}
 	}
 
+	// The CLI against the service: the same table.
+	for _, tc := range []struct {
+		user string
+		args []string
+		want int
+	}{
+		{"office", []string{"policy", "revisions"}, exitOK},
+		{"office", []string{"policy", "activate", "r1"}, exitBadInput},
+		{"inspector", []string{"policy", "activate", "r1"}, exitBadInput},
+		{"editor", []string{"policy", "activate", "r1"}, exitOK},
+	} {
+		var out, errOut strings.Builder
+		args := append(slices.Clone(tc.args[:2]), append([]string{"--server", base, "--token", tokens[tc.user]}, tc.args[2:]...)...)
+		if code := run(context.Background(), args, &out, &errOut); code != tc.want {
+			t.Errorf("%s: dutycheck %v: exit %d, want %d; stderr %s", tc.user, tc.args, code, tc.want, errOut.String())
+		} else if tc.want != exitOK && !strings.Contains(errOut.String(), "may not") {
+			t.Errorf("%s: dutycheck %v: stderr %q does not say why", tc.user, tc.args, errOut.String())
+		}
+	}
+
 	// Authentication failures.
 	for _, tc := range []struct {
 		name, token string
