@@ -7,6 +7,11 @@
 #   within one organ (DOMAIN.md: "Every roster, pair and meeting count is within one organ").
 package lib.org
 
+# Indexing rule for every policy: an index is a complete rule built once, such as `idx := {k: g |
+# some k in {x.f | some x in c}; g := [x | some x in c; x.f == k]}` with c filtered first (so every
+# key hits OPA's comprehension index), and `idx[k]` is then O(1). Never a partial rule
+# `idx[k] := ... if`: OPA re-runs its body for each key looked up, which is quadratic.
+
 import data.lib.dates
 
 # as_of is the scan date (YYYY-MM-DD); as_of_day its day number.
@@ -21,14 +26,14 @@ year := dates.year(input.as_of)
 year_start_day := dates.in_year(year, "01-01")
 
 # departments maps department id to department.
-departments[d.id] := d if some d in input.departments
+departments := {d.id: d | some d in input.departments}
 
 # people maps person id to person, on the roster or not.
-people[p.id] := p if some p in input.people
+people := {p.id: p | some p in input.people}
 
 # roster maps person id to person for everyone on the roster at as_of: active, and no
 # left_on on or before as_of (a person who left on as_of is off the roster).
-roster[p.id] := p if {
+roster := {p.id: p |
 	some p in input.people
 	p.active == true
 	not _left(p)
@@ -37,7 +42,7 @@ roster[p.id] := p if {
 _left(p) if p.left_on <= input.as_of
 
 # organs maps id to department for the organ roots in the input.
-organs[d.id] := d if {
+organs := {d.id: d |
 	some d in input.departments
 	d.kind == "organ"
 }
@@ -51,31 +56,34 @@ is_leader(p) if has_role(p, "party_group_member")
 is_leader(p) if p.rank == "bureau"
 
 # roster_in_department maps a department id to the roster people whose department it is.
-roster_in_department[did] := [p |
-	some p in roster
-	p.department_id == did
-] if {
-	some q in roster
-	did := q.department_id
+roster_in_department := {did: ps |
+	some did in {p.department_id | some p in roster}
+	ps := [p |
+		some p in roster
+		p.department_id == did
+	]
 }
 
-# _year_appointment_days maps a person id to the day numbers of their appointments effective
-# in year Y (the engine has already dropped appointments effective after as_of).
-_year_appointment_days[pid] := {dates.day(a.effective_on) |
+# _year_appointments holds the appointments effective in year Y (the engine has already dropped
+# appointments effective after as_of).
+_year_appointments := [a |
 	some a in input.appointments
-	a.person_id == pid
 	dates.year(a.effective_on) == year
-} if {
-	some x in input.appointments
-	pid := x.person_id
+]
+
+# _year_appointment_days maps a person id to the day numbers of their appointments effective in
+# year Y; people without one are absent.
+_year_appointment_days := {pid: ds |
+	some pid in {a.person_id | some a in _year_appointments}
+	ds := {dates.day(a.effective_on) |
+		some a in _year_appointments
+		a.person_id == pid
+	}
 }
 
 # took_office_day maps a person id to the day of their latest appointment effective in Y and on
 # or before as_of; people without one are absent.
-took_office_day[pid] := max(ds) if {
-	some pid, ds in _year_appointment_days
-	count(ds) > 0
-}
+took_office_day := {pid: max(ds) | some pid, ds in _year_appointment_days}
 
 # deadline_day returns the later of Y-<base_md> and, for each person in pids who took office in Y,
 # new_days after that day (DOMAIN.md duties 2 and 3).
@@ -91,18 +99,21 @@ deadline_day(base_md, new_days, pids) := max(days) if {
 ref(collection, id) := {"collection": collection, "id": id}
 
 # _child_ids maps a department id that is some department's parent to its direct children's ids.
-_child_ids[pid] := {d.id |
-	some d in input.departments
-	d.parent_id == pid
-} if {
-	some x in input.departments
-	pid := x.parent_id
+_child_ids := {pid: ids |
+	some pid in {d.parent_id | some d in input.departments}
+	ids := {d.id |
+		some d in input.departments
+		d.parent_id == pid
+	}
 }
 
 # _children maps every department id to its direct children's ids (graph.reachable stops at a
 # node that is not a key, so leaves map to the empty set).
-_children[d.id] := object.get(_child_ids, d.id, set()) if some d in input.departments
+_children := {d.id: object.get(_child_ids, d.id, set()) | some d in input.departments}
 
 # organ_departments maps an organ id to the ids of every department in its tree, the organ
 # itself included, so a duty can credit the organ with a record of any of its departments.
-organ_departments[oid] := {oid} | graph.reachable(_children, {oid}) if some oid, _ in organs
+organ_departments := {oid: ids |
+	some oid, _ in organs
+	ids := {oid} | graph.reachable(_children, {oid})
+}

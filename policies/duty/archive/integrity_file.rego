@@ -31,23 +31,22 @@ import data.lib.org
 
 _params := data.params.archive.integrity_file
 
-# _files maps a person id to their integrity files. It is read with object.get so that it is
-# built once per evaluation rather than re-derived for each person looked up.
-_files[pid] := [f |
-	some f in input.integrity_files
-	f.person_id == pid
-] if {
-	some x in input.integrity_files
-	pid := x.person_id
+# _files maps a person id to their integrity files; people without one are absent.
+_files := {pid: fs |
+	some pid in {f.person_id | some f in input.integrity_files}
+	fs := [f |
+		some f in input.integrity_files
+		f.person_id == pid
+	]
 }
 
-# _appointments maps a person id to the ids of their appointments.
-_appointments[pid] := {a.id |
-	some a in input.appointments
-	a.person_id == pid
-} if {
-	some x in input.appointments
-	pid := x.person_id
+# _appointments maps a person id to the ids of their appointments; people without one are absent.
+_appointments := {pid: ids |
+	some pid in {a.person_id | some a in input.appointments}
+	ids := {a.id |
+		some a in input.appointments
+		a.person_id == pid
+	}
 }
 
 _rank_zh := {"bureau": "厅级", "division": "处级", "section": "科级", "staff": "科级以下"}

@@ -59,35 +59,40 @@ _params := data.params.letter.three_levels
 
 _accountable := {1: "party_group_secretary", 2: "leaders", 3: "department_heads"}
 
-# _letters maps [level, issuer_id, signer_id] to that pair's letters of year Y.
-_letters[k] := [l |
+# _year_letters holds the letters of year Y.
+_year_letters := [l |
 	some l in input.letters
 	l.year == org.year
-	[l.level, l.issuer_id, l.signer_id] == k
-] if {
-	some x in input.letters
-	x.year == org.year
-	k := [x.level, x.issuer_id, x.signer_id]
+]
+
+# _letters maps [level, issuer_id, signer_id] to that pair's letters of year Y.
+_letters := {k: ls |
+	some k in {[l.level, l.issuer_id, l.signer_id] | some l in _year_letters}
+	ls := [l |
+		some l in _year_letters
+		[l.level, l.issuer_id, l.signer_id] == k
+	]
 }
 
 # _secretaries holds the ids of roster Party Group secretaries (level-1 issuers).
-_secretaries contains p.id if {
+_secretaries := {p.id |
 	some p in org.roster
 	org.has_role(p, "party_group_secretary")
 }
 
 # _leaders holds the ids of roster Party Group members and bureau-rank cadres (level-1 signers).
-_leaders contains p.id if {
+_leaders := {p.id |
 	some p in org.roster
 	org.is_leader(p)
 }
 
 # _heads_in_department maps a department id to the ids of its roster department heads.
-_heads_in_department[did] := {p.id |
-	some p in org.roster_in_department[did]
-	org.has_role(p, "department_head")
-} if {
-	some did, _ in org.roster_in_department
+_heads_in_department := {did: ids |
+	some did, ps in org.roster_in_department
+	ids := {p.id |
+		some p in ps
+		org.has_role(p, "department_head")
+	}
 }
 
 # _pairs holds the required [level, issuer_id, signer_id] triples; a set, so duplicates collapse.

@@ -56,21 +56,21 @@ _level_zh := {
 }
 
 # _by_department maps a department id to the lists naming it, of any year.
-_by_department[did] := [l |
-	some l in input.responsibility_lists
-	l.department_id == did
-] if {
-	some x in input.responsibility_lists
-	did := x.department_id
+_by_department := {did: ls |
+	some did in {l.department_id | some l in input.responsibility_lists}
+	ls := [l |
+		some l in input.responsibility_lists
+		l.department_id == did
+	]
 }
 
 # _by_holder maps a person id to the lists they hold, of any year.
-_by_holder[pid] := [l |
-	some l in input.responsibility_lists
-	l.holder_id == pid
-] if {
-	some x in input.responsibility_lists
-	pid := x.holder_id
+_by_holder := {pid: ls |
+	some pid in {l.holder_id | some l in input.responsibility_lists}
+	ls := [l |
+		some l in input.responsibility_lists
+		l.holder_id == pid
+	]
 }
 
 # Organ-level lists: subject the organ.

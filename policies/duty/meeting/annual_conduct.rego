@@ -33,15 +33,20 @@ _params := data.params.meeting.annual_conduct
 
 _deadline_day := dates.in_year(org.year, _params.deadline)
 
-# _meetings maps a department id to its annual_conduct meetings held in year Y.
-_meetings[did] := [m |
+# _year_meetings holds the annual_conduct meetings held in year Y.
+_year_meetings := [m |
 	some m in input.meetings
-	m.department_id == did
 	m.kind == "annual_conduct"
 	dates.year(m.held_on) == org.year
-] if {
-	some x in input.meetings
-	did := x.department_id
+]
+
+# _meetings maps a department id to its annual_conduct meetings held in year Y.
+_meetings := {did: ms |
+	some did in {m.department_id | some m in _year_meetings}
+	ms := [m |
+		some m in _year_meetings
+		m.department_id == did
+	]
 }
 
 violation contains v if {

@@ -30,16 +30,21 @@ import data.lib.org
 
 _params := data.params.meeting.joint
 
-# _joint[did] maps a department id to its joint meetings held in [Y-01-01, as_of].
-_joint[did] := [m |
+# _joint_meetings holds the joint meetings held in [Y-01-01, as_of].
+_joint_meetings := [m |
 	some m in input.meetings
-	m.department_id == did
 	m.kind == "joint"
 	dates.day(m.held_on) >= org.year_start_day
 	dates.day(m.held_on) <= org.as_of_day
-] if {
-	some x in input.meetings
-	did := x.department_id
+]
+
+# _joint maps a department id to its joint meetings held in [Y-01-01, as_of].
+_joint := {did: ms |
+	some did in {m.department_id | some m in _joint_meetings}
+	ms := [m |
+		some m in _joint_meetings
+		m.department_id == did
+	]
 }
 
 violation contains v if {

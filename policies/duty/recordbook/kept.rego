@@ -65,14 +65,14 @@ import data.lib.org
 _params := data.params.recordbook.kept
 
 # _books holds the record books of year Y issued on or before as_of.
-_books contains b if {
+_books := {b |
 	some b in input.record_books
 	b.year == org.year
 	b.issued_on <= org.as_of
 }
 
 # _has_book holds the ids of people who hold a book in _books.
-_has_book contains b.holder_id if some b in _books
+_has_book := {b.holder_id | some b in _books}
 
 # _is_holder is true for roster people who must keep a book.
 _is_holder(p) if org.is_leader(p)
@@ -112,12 +112,11 @@ violation contains v if {
 	}
 }
 
-# _gaps maps a book id to its [days, from_day, to_day] gaps between neighbouring points, in date order.
-_gaps[b.id] := [[pts[i] - pts[i - 1], pts[i - 1], pts[i]] |
+# _gaps returns book b's [days, from_day, to_day] gaps between neighbouring points, in date order.
+_gaps(b) := [[pts[i] - pts[i - 1], pts[i - 1], pts[i]] |
 	some i, _ in pts
 	i > 0
 ] if {
-	some b in _books
 	start := max({org.year_start_day, dates.day(b.issued_on)})
 	entry_days := {d |
 		some e in b.entries
@@ -130,7 +129,7 @@ _gaps[b.id] := [[pts[i] - pts[i - 1], pts[i - 1], pts[i]] |
 
 violation contains v if {
 	some b in _books
-	gaps := _gaps[b.id]
+	gaps := _gaps(b)
 	largest := max({g[0] | some g in gaps})
 	largest > _params.max_gap_days
 	worst := [g | some g in gaps; g[0] == largest][0]
@@ -149,20 +148,19 @@ violation contains v if {
 	}
 }
 
-# _named_tasks maps a book id to the task ids that its entries dated on or before as_of name.
-_named_tasks[b.id] := {e.task_id |
+# _named_tasks returns the task ids that book b's entries dated on or before as_of name.
+_named_tasks(b) := {e.task_id |
 	some e in b.entries
 	e.date <= org.as_of
 	is_string(e.task_id)
-} if {
-	some b in _books
 }
 
 violation contains v if {
 	some b in _books
+	named := _named_tasks(b)
 	some t in b.tasks
 	t.due_on <= org.as_of
-	not t.id in _named_tasks[b.id]
+	not t.id in named
 	v := {
 		"reason": "task_without_entry",
 		"subject": org.ref("record_books", b.id),

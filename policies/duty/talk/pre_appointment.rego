@@ -27,15 +27,21 @@ import data.lib.org
 
 _params := data.params.talk.pre_appointment
 
-# _talk_days maps a person id to the day numbers of their recorded pre-appointment talks.
-_talk_days[pid] := {dates.day(t.held_on) |
+# _talks holds the recorded pre-appointment talks.
+_talks := [t |
 	some t in input.talks
-	t.person_id == pid
 	t.kind == "pre_appointment"
 	object.get(t, "recorded", true) != false
-} if {
-	some x in input.talks
-	pid := x.person_id
+]
+
+# _talk_days maps a person id to the day numbers of their recorded pre-appointment talks; people
+# without one are absent.
+_talk_days := {pid: days |
+	some pid in {t.person_id | some t in _talks}
+	days := {dates.day(t.held_on) |
+		some t in _talks
+		t.person_id == pid
+	}
 }
 
 violation contains v if {
