@@ -1,6 +1,9 @@
 package duty
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Organ is the records of one organisation: its organ department, every department under it,
 // and every record that belongs to it. Policies are evaluated one organ at a time.
@@ -46,7 +49,7 @@ func Split(ds *Dataset) ([]*Organ, *Tree) {
 	for _, o := range organs {
 		out = append(out, o)
 	}
-	slices.SortFunc(out, func(a, b *Organ) int { return compareStrings(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b *Organ) int { return strings.Compare(a.ID, b.ID) })
 	return out, tree
 }
 
@@ -72,16 +75,6 @@ func refCollection(c *Collection, field string) string {
 		}
 	}
 	return ""
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // AsOf returns the organ as it stood on date: records dated after it are left out (by each
@@ -168,17 +161,23 @@ func DepartmentOfDoc(collection string, d Doc, personDept func(id string) string
 	if d == nil {
 		return ""
 	}
+	return DepartmentOfFields(collection, d.Str, personDept)
+}
+
+// DepartmentOfFields is DepartmentOfDoc for a record held in another representation (the
+// policy engine's): field returns a string field of the record, "" when absent.
+func DepartmentOfFields(collection string, field func(name string) string, personDept func(id string) string) string {
 	switch collection {
 	case "departments":
-		return d.ID()
+		return field("id")
 	case "people":
-		return d.Str("department_id")
+		return field("department_id")
 	}
-	if dept := d.Str("department_id"); dept != "" {
+	if dept := field("department_id"); dept != "" {
 		return dept
 	}
 	for _, f := range []string{"holder_id", "person_id", "signer_id"} {
-		if p := d.Str(f); p != "" {
+		if p := field(f); p != "" {
 			return personDept(p)
 		}
 	}

@@ -83,11 +83,11 @@ func SortViolations(vs []Violation) {
 			{a.Department, b.Department}, {a.Policy, b.Policy}, {a.Subject.ID, b.Subject.ID},
 			{a.Subject.Collection, b.Subject.Collection}, {a.Reason, b.Reason},
 		} {
-			if r := compareStrings(c[0], c[1]); r != 0 {
+			if r := strings.Compare(c[0], c[1]); r != 0 {
 				return r
 			}
 		}
-		return compareStrings(a.Key(), b.Key())
+		return strings.Compare(a.Key(), b.Key())
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -43,7 +44,7 @@ func (s *Store) SaveRevision(ctx context.Context, rev *duty.PolicyRevision) erro
 	for p, c := range rev.Files {
 		doc.Files = append(doc.Files, file{p, c})
 	}
-	slices.SortFunc(doc.Files, func(a, b file) int { return compare(a.Path, b.Path) })
+	slices.SortFunc(doc.Files, func(a, b file) int { return strings.Compare(a.Path, b.Path) })
 	if _, err := s.db.Collection(revisionsColl).InsertOne(ctx, doc); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
 			return fmt.Errorf("policy revision %s was saved concurrently; try again: %w", rev.ID, duty.ErrConflict)
@@ -51,16 +52,6 @@ func (s *Store) SaveRevision(ctx context.Context, rev *duty.PolicyRevision) erro
 		return fmt.Errorf("save policy revision: %w", unavailable(err))
 	}
 	return nil
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (s *Store) latestSeq(ctx context.Context) (int64, error) {
