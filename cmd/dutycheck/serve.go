@@ -20,6 +20,7 @@ import (
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/store"
+	"github.com/dutycheck/dutycheck/internal/web"
 )
 
 // storeConfig is where the records live: a MongoDB URI, or the embedded store's folder.
@@ -147,7 +148,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	defer stopPoll()
 	go policies.Run(pollCtx)
 	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log})
-	handler := httpapi.New(httpapi.Config{Log: log}, httpapi.Deps{Store: st, Scans: scans, Policies: policies})
+	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies})
+	handler := httpapi.New(httpapi.Config{Log: log}, httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

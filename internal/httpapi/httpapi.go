@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -33,6 +34,9 @@ type Deps struct {
 	Store    *store.Store
 	Scans    *scan.Service
 	Policies *live.Manager
+	// Pages, when set, serves every path outside /api/ that no route here answers (the web
+	// pages); unknown /api/ paths keep their JSON 404.
+	Pages http.Handler
 }
 
 type server struct {
@@ -57,7 +61,14 @@ func New(cfg Config, deps Deps) http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recovery, s.logRequests, s.limits)
-	r.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound("no such endpoint: "+c.Request.URL.Path)) })
+	r.NoRoute(func(c *gin.Context) {
+		if s.Pages == nil || c.Request.URL.Path == "/api" || strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			s.fail(c, errNotFound("no such endpoint: "+c.Request.URL.Path))
+			return
+		}
+		c.Status(http.StatusOK) // gin presets 404 for NoRoute; the pages set their own status
+		s.Pages.ServeHTTP(c.Writer, c.Request)
+	})
 	r.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody("method_not_allowed", c.Request.Method+" is not allowed here", nil))
 	})

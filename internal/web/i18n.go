@@ -1,0 +1,329 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// The languages of the pages: Chinese first (the staff's language), English on request.
+const (
+	langZH = "zh"
+	langEN = "en"
+	// langCookie remembers the choice made with ?lang= across pages.
+	langCookie = "dutycheck_lang"
+)
+
+// language picks the page language: ?lang= (remembered in a cookie), else the cookie, else
+// Chinese. Anything but "en" is Chinese.
+func language(w http.ResponseWriter, r *http.Request) string {
+	if q := r.URL.Query().Get("lang"); q != "" {
+		lang := langZH
+		if q == langEN {
+			lang = langEN
+		}
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
+			SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		return lang
+	}
+	if c, err := r.Cookie(langCookie); err == nil && c.Value == langEN {
+		return langEN
+	}
+	return langZH
+}
+
+// messages holds every text of the pages: key → {Chinese, English}. Values may be fmt formats.
+var messages = map[string][2]string{
+	"app":             {"履责检查", "Duty check"},
+	"app.sub":         {"主体责任落实情况检查系统", "Main-responsibility compliance checker"},
+	"skip":            {"跳到正文", "Skip to content"},
+	"nav.overview":    {"总览", "Overview"},
+	"nav.scans":       {"检查", "Scans"},
+	"nav.policies":    {"规则", "Policies"},
+	"nav.revisions":   {"规则版本", "Revisions"},
+	"signout":         {"退出", "Sign out"},
+	"signed.as":       {"当前用户", "Signed in as"},
+	"lang.switch":     {"English", "中文"},
+	"lang.switch.tip": {"Switch to English", "切换到中文"},
+
+	"role.admin":         {"管理员", "administrator"},
+	"role.policy_editor": {"规则维护", "policy editor"},
+	"role.inspector":     {"检查人员", "inspector"},
+	"role.department":    {"部门用户", "department user"},
+
+	"login.title":   {"登录", "Sign in"},
+	"login.intro":   {"请粘贴管理员发放的访问令牌。令牌只用于本次登录,不会保存在浏览器中。", "Paste the access token your administrator gave you. It is used for this sign-in only and is not kept in the browser."},
+	"login.token":   {"访问令牌", "Access token"},
+	"login.submit":  {"登录", "Sign in"},
+	"login.bad":     {"令牌无效或已吊销,请核对后重试。", "The token is unknown or revoked. Check it and try again."},
+	"login.limited": {"登录失败次数过多,请一分钟后再试。", "Too many failed sign-ins from this address; wait a minute."},
+	"login.csrf":    {"登录表单已过期,请重新提交。", "The sign-in form expired; please submit it again."},
+
+	"overview.title":      {"总览", "Overview"},
+	"overview.intro":      {"各机关、部门当前未整改的问题(按最近一次检查),以及历次检查的问题数量走势。", "Open violations of each organ and department (from the latest scan), and the trend over the stored scans."},
+	"overview.noscan":     {"尚未检查。", "Not scanned yet."},
+	"overview.scan.now":   {"立即检查", "Scan now"},
+	"overview.trend":      {"问题数量走势", "Violations over the stored scans"},
+	"overview.trend.none": {"至少需要一次检查才能显示走势。", "The trend appears after the first scan."},
+	"overview.tree":       {"机关与部门", "Organ and departments"},
+	"overview.changes":    {"与上次检查相比", "Compared with the previous scan"},
+	"overview.expand":     {"下级部门", "sub-departments"},
+	"last.scan":           {"最近检查", "Latest scan"},
+	"as.of":               {"检查基准日", "As of"},
+	"generated":           {"生成时间", "Generated"},
+	"revision":            {"规则版本", "Policy revision"},
+	"open.violations":     {"未整改问题", "Open violations"},
+	"department":          {"部门", "Department"},
+	"kind":                {"类型", "Kind"},
+	"total":               {"合计", "Total"},
+	"none":                {"无", "none"},
+
+	"sev.high":   {"高", "High"},
+	"sev.medium": {"中", "Medium"},
+	"sev.low":    {"低", "Low"},
+	"severity":   {"严重程度", "Severity"},
+
+	"report.title":         {"检查报告", "Compliance report"},
+	"report.scope":         {"范围:%s 及其下级部门", "Scope: %s and the departments under it"},
+	"report.filters":       {"筛选", "Filter"},
+	"report.duty":          {"职责", "Duty"},
+	"report.reason":        {"原因", "Reason"},
+	"report.all":           {"全部", "All"},
+	"report.apply":         {"筛选", "Apply"},
+	"report.reset":         {"清除筛选", "Clear"},
+	"report.download":      {"下载", "Download"},
+	"report.csv":           {"CSV(当前所示)", "CSV (as shown)"},
+	"report.json":          {"JSON(当前所示)", "JSON (as shown)"},
+	"report.print":         {"打印为 A4 文档:使用浏览器的“打印”。", "Print as an A4 document with the browser's Print command."},
+	"report.shown":         {"显示 %d 项,共 %d 项", "Showing %d of %d"},
+	"report.none":          {"没有符合条件的问题。", "No violation matches."},
+	"report.clean":         {"该范围内没有未整改的问题。", "No open violation in this scope."},
+	"report.noscan":        {"还没有覆盖该部门的检查。", "No scan covers this department yet."},
+	"report.resolved":      {"自上次检查以来已整改", "Resolved since the previous scan"},
+	"report.resolved.none": {"与上次检查相比,没有新整改的问题。", "Nothing was resolved since the previous scan."},
+	"report.new":           {"新增", "new"},
+	"report.persisting":    {"持续", "persisting"},
+	"report.since":         {"自 %s", "since %s"},
+	"report.count":         {"%d 项", "%d"},
+	"report.subtree":       {"下级部门", "Departments under it"},
+	"report.status":        {"状态", "Status"},
+	"col.department":       {"部门", "Department"},
+	"col.message":          {"问题说明", "Finding"},
+	"col.reason":           {"原因", "Reason"},
+	"col.subject":          {"责任对象", "Subject"},
+	"col.evidence":         {"相关记录", "Evidence"},
+	"col.accountable":      {"责任层级", "Accountable"},
+	"col.since":            {"起始", "Since"},
+	"col.duty":             {"职责", "Duty"},
+	"summary.total":        {"问题总数", "Violations"},
+	"summary.new":          {"新增", "New"},
+	"summary.persisting":   {"持续", "Persisting"},
+	"summary.resolved":     {"已整改", "Resolved"},
+
+	"scan.title":       {"开展检查", "Run a scan"},
+	"scan.intro":       {"按检查基准日评估所选部门(含下级部门)或整个机关的履责记录。", "Evaluate the records of a department (with the departments under it) or of the whole organ as of a date."},
+	"scan.department":  {"检查范围", "Scope"},
+	"scan.whole":       {"全部机关", "All organs"},
+	"scan.asof":        {"检查基准日", "As of"},
+	"scan.asof.help":   {"格式 YYYY-MM-DD,晚于该日的记录不计入。", "YYYY-MM-DD; records dated after it are ignored."},
+	"scan.start":       {"开始检查", "Start scan"},
+	"scan.recent":      {"最近的检查", "Recent scans"},
+	"scan.none":        {"还没有检查记录。", "No scans yet."},
+	"scan.started":     {"开始时间", "Started"},
+	"scan.status":      {"状态", "Status"},
+	"scan.running":     {"进行中", "running"},
+	"scan.done":        {"已完成", "done"},
+	"scan.failed":      {"失败", "failed"},
+	"scan.progress":    {"已评估 %v / %v 个机关", "%v of %v organs evaluated"},
+	"scan.wait":        {"检查进行中,本页会自动刷新。", "The scan is running; this page refreshes by itself."},
+	"scan.error":       {"检查失败:%s", "The scan failed: %s"},
+	"scan.bad.date":    {"检查基准日须为有效日期 YYYY-MM-DD。", "The as-of date must be a real date YYYY-MM-DD."},
+	"scan.heading":     {"检查 %s", "Scan %s"},
+	"scan.id":          {"检查编号", "Scan"},
+	"scan.report":      {"检查结果", "Result"},
+	"scan.open":        {"查看", "Open"},
+	"scan.violations":  {"问题", "Violations"},
+	"scan.dept.report": {"查看该部门的最新报告", "The department's latest report"},
+
+	"record.title":       {"记录", "Record"},
+	"record.fields":      {"字段", "Fields"},
+	"record.field":       {"字段", "Field"},
+	"record.value":       {"内容", "Value"},
+	"record.violations":  {"涉及该记录的问题(最近一次检查)", "Violations naming this record (latest scan)"},
+	"record.none":        {"最近一次检查中没有涉及该记录的问题。", "No violation of the latest scan names this record."},
+	"record.as.subject":  {"责任对象", "subject"},
+	"record.as.evidence": {"相关记录", "evidence"},
+	"record.role":        {"关系", "Named as"},
+
+	"policies.title":       {"检查规则", "Policies"},
+	"policies.intro":       {"每项职责是一条规则;参数可在此调整,调整前可预览影响。", "Each duty is a policy; its parameters can be changed here, with the impact previewed first."},
+	"policies.inforce":     {"现行版本", "In force"},
+	"policies.dirmode":     {"规则来自服务器上的目录(serve --policies),只能在该目录中修改。", "The policies follow a folder on the server (serve --policies); change the files there."},
+	"policies.id":          {"编号", "Id"},
+	"policies.name":        {"名称", "Title"},
+	"policies.params":      {"参数", "Parameters"},
+	"policies.history":     {"版本记录", "Revision history"},
+	"policy.description":   {"说明", "Description"},
+	"policy.seed":          {"依据", "Source"},
+	"policy.reasons":       {"原因代码", "Reasons"},
+	"policy.accountable":   {"责任层级", "Accountable"},
+	"policy.params":        {"参数", "Parameters"},
+	"policy.param":         {"参数", "Parameter"},
+	"policy.value":         {"当前值", "Value"},
+	"policy.meaning":       {"含义", "Meaning"},
+	"policy.edit.params":   {"调整参数", "Change parameters"},
+	"policy.edit.module":   {"编辑规则代码", "Edit the module"},
+	"policy.module":        {"规则代码(Rego)", "Module (Rego)"},
+	"policy.test":          {"测试代码(Rego)", "Tests (Rego)"},
+	"policy.message":       {"修改说明", "Why (kept with the revision)"},
+	"policy.preview.scope": {"预览范围", "Preview scope"},
+	"policy.validate":      {"检查", "Check"},
+	"policy.preview":       {"预览影响", "Preview impact"},
+	"policy.apply":         {"应用", "Apply"},
+	"policy.problems":      {"未通过检查,未作任何修改:", "Refused; nothing was changed:"},
+	"policy.tests.failed":  {"以下测试未通过:", "These tests failed:"},
+	"policy.ok":            {"编译通过,%d 项测试全部通过。", "Compiles; all %d tests pass."},
+	"policy.impact":        {"影响预览(基准日 %s):新增 %d 项,消除 %d 项,不变 %d 项。尚未应用。", "Impact as of %s: %d added, %d removed, %d unchanged. Not applied yet."},
+	"policy.added":         {"将新增的问题", "Violations it would add"},
+	"policy.removed":       {"将消除的问题", "Violations it would remove"},
+	"policy.applied":       {"已应用,新版本 %s 现已生效。重新检查即可看到新结果。", "Applied: revision %s is now in force. Run a scan to see the new result."},
+	"policy.rolledback":    {"已回退,版本 %s 现已生效。", "Rolled back: revision %s is now in force."},
+	"policy.readonly":      {"您的角色只能查看规则。", "Your role may only read the policies."},
+	"policy.line":          {"第 %d 行", "line %d"},
+	"policy.hint.array":    {"多个值以逗号分隔", "separate values with commas"},
+	"policy.default":       {"默认", "default"},
+
+	"rev.title":    {"规则版本记录", "Policy revisions"},
+	"rev.id":       {"版本", "Revision"},
+	"rev.author":   {"修改人", "Author"},
+	"rev.message":  {"说明", "Message"},
+	"rev.created":  {"时间", "Created"},
+	"rev.active":   {"生效中", "in force"},
+	"rev.diff":     {"与上一版比较", "Diff with parent"},
+	"rev.rollback": {"回退到此版本", "Roll back to this"},
+	"diff.title":   {"版本比较 %s → %s", "Diff %s → %s"},
+	"diff.none":    {"两个版本内容相同。", "The revisions are identical."},
+
+	"err.title":       {"出错了", "Something went wrong"},
+	"err.404":         {"没有找到该页面或记录,或不在您的权限范围内。", "No such page or record, or it is outside what you may see."},
+	"err.403":         {"您的角色无权进行此操作。", "Your role may not do this."},
+	"err.csrf":        {"表单已失效(缺少或错误的安全令牌)。请返回刷新页面后重试。", "The form is no longer valid (missing or wrong security token). Go back, reload and try again."},
+	"err.500":         {"服务器内部错误,已记录。请稍后重试。", "Internal error; it has been logged. Try again later."},
+	"err.unavailable": {"数据库暂时不可用,请稍后重试。", "The store is unavailable; try again later."},
+	"err.back":        {"返回总览", "Back to the overview"},
+}
+
+// label texts of codes used in reports: reasons, severities, levels, collections, kinds.
+var codes = map[string][2]string{
+	// reasons
+	"reason.missing":                 {"缺失", "missing"},
+	"reason.late":                    {"逾期", "late"},
+	"reason.unsigned":                {"未签署完整", "unsigned"},
+	"reason.gap":                     {"间隔过长", "gap"},
+	"reason.task_without_entry":      {"任务无记实", "task without entry"},
+	"reason.not_inspected":           {"未按期检查", "not inspected"},
+	"reason.overdue":                 {"逾期未销号", "overdue"},
+	"reason.closed_without_evidence": {"销号无佐证", "closed without evidence"},
+	"reason.stale":                   {"未及时更新", "stale"},
+	"reason.unreported":              {"未报告", "unreported"},
+	// accountable levels
+	"level.party_group":           {"机关党组", "Party Group"},
+	"level.party_group_secretary": {"机关党组书记", "Party Group secretary"},
+	"level.leaders":               {"党组成员和厅级干部", "Party Group members and bureau-level cadres"},
+	"level.party_committee":       {"机关党委", "organ Party Committee"},
+	"level.discipline_committee":  {"机关纪委", "organ Discipline Committee"},
+	"level.department_heads":      {"处室(单位)主要负责人", "heads of divisions and units"},
+	"level.special_committee":     {"专工委", "special committee"},
+	// collections
+	"coll.departments":          {"部门", "department"},
+	"coll.people":               {"人员", "person"},
+	"coll.appointments":         {"任职", "appointment"},
+	"coll.talks":                {"谈话", "talk"},
+	"coll.letters":              {"责任书", "letter"},
+	"coll.record_books":         {"记实本", "record book"},
+	"coll.suggestions":          {"工作建议书", "suggestion letter"},
+	"coll.meetings":             {"会议", "meeting"},
+	"coll.responsibility_lists": {"责任清单", "responsibility list"},
+	"coll.integrity_files":      {"廉政档案", "integrity file"},
+	// ranks, roles, talk kinds
+	"rank.bureau":                {"厅级", "bureau"},
+	"rank.division":              {"处级", "division"},
+	"rank.section":               {"科级", "section"},
+	"rank.staff":                 {"科级以下", "staff"},
+	"role.party_group_secretary": {"机关党组书记", "Party Group secretary"},
+	"role.party_group_member":    {"党组成员", "Party Group member"},
+	"role.department_head":       {"处室(单位)主要负责人", "department head"},
+	"role.discipline_member":     {"纪检委员", "discipline member"},
+	"talk.general":               {"一般性谈话", "general"},
+	"talk.pre_appointment":       {"任前廉政谈话", "pre-appointment"},
+	"talk.reminder":              {"提醒谈话", "reminder"},
+	"talk.petition_verification": {"信访核实谈话", "petition verification"},
+	// department kinds
+	"kind.organ":                {"机关", "organ"},
+	"kind.party_committee":      {"机关党委", "Party Committee"},
+	"kind.discipline_committee": {"机关纪委", "Discipline Committee"},
+	"kind.special_committee":    {"专工委", "special committee"},
+	"kind.office":               {"厅室", "office"},
+	"kind.division":             {"处室", "division"},
+	"kind.unit":                 {"直属单位", "unit"},
+	"kind.branch":               {"党支部", "Party branch"},
+}
+
+// text returns the message key in lang, formatted with args; an unknown key is shown as is so
+// that a missing translation is visible rather than blank.
+func text(lang, key string, args ...any) string {
+	m, ok := messages[key]
+	if !ok {
+		if m, ok = codes[key]; !ok {
+			return key
+		}
+	}
+	s := m[0]
+	if lang == langEN {
+		s = m[1]
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+// code returns the label of a code of a family ("reason", "level", "coll", "kind"), or the code
+// itself when it has none (policies may add reasons of their own).
+func code(lang, family, c string) string {
+	m, ok := codes[family+"."+c]
+	if !ok {
+		return c
+	}
+	if lang == langEN {
+		return m[1]
+	}
+	return m[0]
+}
+
+// day formats a stored timestamp or date as YYYY-MM-DD (in the server's time zone for
+// timestamps).
+func day(s string) string {
+	if len(s) == len(time.DateOnly) {
+		return s
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000000Z"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.Local().Format(time.DateOnly)
+		}
+	}
+	if len(s) >= 10 {
+		return s[:10]
+	}
+	return s
+}
+
+// stamp formats a stored timestamp as YYYY-MM-DD HH:MM in the server's time zone.
+func stamp(s string) string {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000000Z"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.Local().Format("2006-01-02 15:04")
+		}
+	}
+	return day(s)
+}

@@ -1,0 +1,529 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/live"
+	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/scan"
+)
+
+// paramLabels names the bundle's parameters in Chinese; METADATA describes them in English.
+var paramLabels = map[string]string{
+	"severity":               "严重程度",
+	"ranks":                  "适用职级",
+	"max_days_before":        "任职前最早可谈话天数",
+	"deadline":               "年度期限(月-日)",
+	"new_appointee_days":     "年内新任职者的宽限天数",
+	"max_gap_days":           "最长间隔天数",
+	"inspection_after_days":  "签发多少天后须有检查",
+	"inspection_window_days": "检查须落在最近多少天内",
+	"max_age_days":           "档案最长未更新天数",
+	"report_within_days":     "须在事项发生后多少天内报告",
+}
+
+type paramView struct {
+	Name, Label, Desc, Type string
+	Text                    string // the value as the form shows it
+	Min, Max                string
+	Checked                 bool
+}
+
+type policyRow struct {
+	Meta     policy.Meta
+	Title    string
+	Desc     string
+	Severity string
+	Params   []paramView
+}
+
+type policyListPage struct {
+	Revision string
+	Hash     string
+	DirMode  bool
+	Policies []policyRow
+	CanEdit  bool
+}
+
+func (h *handler) policyRow(lang string, m policy.Meta) policyRow {
+	e := h.Policies.Engine()
+	r := policyRow{Meta: m, Title: m.Title, Desc: m.Description, Severity: m.Severity}
+	if lang == langEN {
+		if m.TitleEN != "" {
+			r.Title = m.TitleEN
+		}
+		if m.DescriptionEN != "" {
+			r.Desc = m.DescriptionEN
+		}
+	}
+	values := e.Params(m.ID)
+	if s, ok := values["severity"].(string); ok && s != "" {
+		r.Severity = s
+	}
+	names := make([]string, 0, len(m.Params))
+	for n := range m.Params {
+		names = append(names, n)
+	}
+	slices.SortFunc(names, func(a, b string) int { // severity last: it is the same for every policy
+		if (a == "severity") != (b == "severity") {
+			if a == "severity" {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a, b)
+	})
+	for _, n := range names {
+		schema, _ := m.Params[n].(map[string]any)
+		pv := paramView{Name: n, Label: n}
+		pv.Type, _ = schema["type"].(string)
+		pv.Desc, _ = schema["description"].(string)
+		if lang != langEN {
+			if l, ok := paramLabels[n]; ok {
+				pv.Label = l
+			}
+		}
+		if v, ok := schema["minimum"]; ok {
+			pv.Min = fmt.Sprint(v)
+		}
+		if v, ok := schema["maximum"]; ok {
+			pv.Max = fmt.Sprint(v)
+		}
+		pv.Text = paramText(values[n])
+		if b, ok := values[n].(bool); ok {
+			pv.Checked = b
+		}
+		r.Params = append(r.Params, pv)
+	}
+	return r
+}
+
+// paramText shows a parameter value in a form field: arrays as comma-separated lists.
+func paramText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = fmt.Sprint(e)
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(v)
+}
+
+func (h *handler) policyList(rq *request) error {
+	e := h.Policies.Engine()
+	page := policyListPage{Revision: h.Policies.Revision(), Hash: e.Revision(), DirMode: h.Policies.DirMode(),
+		CanEdit: rq.p.Can(duty.WritePolicies)}
+	for _, m := range e.Policies() {
+		page.Policies = append(page.Policies, h.policyRow(rq.lang, m))
+	}
+	return h.render(rq, http.StatusOK, "policies", text(rq.lang, "policies.title"), page)
+}
+
+// policyPage is one policy: METADATA, parameters, and the editors with their results.
+type policyPage struct {
+	policyRow
+	Revision    string
+	ModuleFile  string
+	TestFile    string
+	Module      string
+	Test        string
+	CanEdit     bool
+	DirMode     bool
+	Departments []option
+	AsOf        string
+	Message     string
+	Applied     string
+
+	// The outcome of a check, preview or apply of one of the forms ("params" or "module").
+	Form     string
+	Problems []policy.Problem
+	Failed   []policy.TestResult
+	Passed   int
+	OK       bool
+	Error    string
+	Impact   *impactView
+	Listing  []lineView // the submitted module, with problems under their lines
+	TListing []lineView // the submitted tests, likewise
+}
+
+// draftForm is one of the page's two forms (params or module), for the shared form fields.
+type draftForm struct {
+	*policyPage
+	Name string
+}
+
+// For returns the page as seen by the form named name.
+func (p *policyPage) For(name string) draftForm { return draftForm{policyPage: p, Name: name} }
+
+type impactView struct {
+	AsOf      string
+	Scope     string
+	Added     []row
+	Removed   []row
+	NAdded    int
+	NRemoved  int
+	Unchanged int
+}
+
+type lineView struct {
+	N        int
+	Text     string
+	Problems []string
+}
+
+func testFile(module string) string { return strings.TrimSuffix(module, ".rego") + "_test.rego" }
+
+func (h *handler) newPolicyPage(rq *request, id string) (*policyPage, error) {
+	e := h.Policies.Engine()
+	m, ok := e.Policy(id)
+	if !ok {
+		return nil, fmt.Errorf("policy %q: %w", id, duty.ErrNotFound)
+	}
+	files := e.Bundle().Files
+	page := &policyPage{policyRow: h.policyRow(rq.lang, m), Revision: h.Policies.Revision(), ModuleFile: m.File,
+		TestFile: testFile(m.File), Module: files[m.File], Test: files[testFile(m.File)],
+		CanEdit: rq.p.Can(duty.WritePolicies) && !h.Policies.DirMode(), DirMode: h.Policies.DirMode()}
+	if page.CanEdit {
+		tree, err := h.tree(rq.ctx)
+		if err != nil {
+			return nil, err
+		}
+		dept := rq.r.FormValue("department")
+		page.Departments = h.departmentOptions(rq, tree, dept)
+		page.AsOf = rq.r.FormValue("as_of")
+		if page.AsOf == "" {
+			page.AsOf = h.latestAsOf(rq)
+		}
+		page.Message = rq.r.FormValue("message")
+	}
+	return page, nil
+}
+
+// latestAsOf is the as-of date of the latest finished scan (previews default to it, so that
+// they compare with the report people look at), else today.
+func (h *handler) latestAsOf(rq *request) string {
+	scans, err := h.Store.ListScans(rq.ctx, 20)
+	if err == nil {
+		for _, sc := range scans {
+			if sc.Status == duty.ScanDone {
+				return sc.AsOf
+			}
+		}
+	}
+	return h.cfg.Today()
+}
+
+func (h *handler) policyPage(rq *request) error {
+	page, err := h.newPolicyPage(rq, rq.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	page.Applied = rq.r.URL.Query().Get("applied")
+	return h.render(rq, http.StatusOK, "policy", page.Title, page)
+}
+
+var listSep = regexp.MustCompile(`[,,、;;\s]+`)
+
+// policyParams checks, previews or applies new parameter values of one policy. Only the values
+// that differ from those in force make the draft; the gate (live.Manager) checks them.
+func (h *handler) policyParams(rq *request) error {
+	id := rq.r.PathValue("id")
+	page, err := h.newPolicyPage(rq, id)
+	if err != nil {
+		return err
+	}
+	page.Form = "params"
+	current := h.Policies.Engine().Params(id)
+	changed := map[string]any{}
+	for i, pv := range page.Params {
+		raw, present := rq.r.PostForm["p."+pv.Name]
+		var v any
+		switch pv.Type {
+		case "boolean":
+			v = present && len(raw) > 0 && raw[0] == "true"
+			page.Params[i].Checked = v.(bool)
+		case "integer":
+			if !present {
+				continue
+			}
+			s := strings.TrimSpace(raw[0])
+			page.Params[i].Text = s
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				v = n
+			} else {
+				v = s // the gate names the type it expected
+			}
+		case "array":
+			if !present {
+				continue
+			}
+			page.Params[i].Text = raw[0]
+			items := []any{}
+			for _, s := range listSep.Split(strings.TrimSpace(raw[0]), -1) {
+				if s != "" {
+					items = append(items, s)
+				}
+			}
+			v = items
+		default:
+			if !present {
+				continue
+			}
+			s := strings.TrimSpace(raw[0])
+			page.Params[i].Text = s
+			v = s
+		}
+		if !sameJSON(v, current[pv.Name]) {
+			changed[pv.Name] = v
+		}
+	}
+	d := live.Draft{Params: map[string]map[string]any{id: changed}, Message: page.Message}
+	if len(changed) == 0 {
+		d.Params = nil
+	}
+	if d.Message == "" {
+		d.Message = "changed parameters of " + id + " in the web pages"
+	}
+	return h.runDraft(rq, page, d)
+}
+
+func sameJSON(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(x) == string(y)
+}
+
+// policyModule checks, previews or applies a new module (and tests) of one policy.
+func (h *handler) policyModule(rq *request) error {
+	id := rq.r.PathValue("id")
+	page, err := h.newPolicyPage(rq, id)
+	if err != nil {
+		return err
+	}
+	page.Form = "module"
+	module := strings.ReplaceAll(rq.r.PostForm.Get("module"), "\r\n", "\n")
+	test := strings.ReplaceAll(rq.r.PostForm.Get("test"), "\r\n", "\n")
+	page.Module, page.Test = module, test
+	d := live.Draft{Files: map[string]*string{page.ModuleFile: &module}, Message: page.Message}
+	// The tests change only when the form sends them: emptied, the test file is removed.
+	_, exists := h.Policies.Engine().Bundle().Files[page.TestFile]
+	if _, sent := rq.r.PostForm["test"]; !sent {
+		page.Test = h.Policies.Engine().Bundle().Files[page.TestFile]
+	} else if strings.TrimSpace(test) != "" {
+		d.Files[page.TestFile] = &test
+	} else if exists {
+		d.Files[page.TestFile] = nil
+	}
+	if d.Message == "" {
+		d.Message = "changed the module of " + id + " in the web pages"
+	}
+	return h.runDraft(rq, page, d)
+}
+
+// runDraft does what the form's action button asks with the draft: check it, preview its
+// impact, or apply it. Refusals are shown on the page, next to the form.
+func (h *handler) runDraft(rq *request, page *policyPage, d live.Draft) error {
+	var err error
+	switch rq.r.PostForm.Get("action") {
+	case "apply":
+		var rev *duty.PolicyRevision
+		if rev, err = h.Policies.Apply(rq.ctx, d, rq.p.User); err == nil {
+			h.audit(rq, "policy.change", rev)
+			return rq.redirect("/policies/" + url.PathEscape(page.Meta.ID) + "?applied=" + url.QueryEscape(rev.ID))
+		}
+	case "preview":
+		dept := rq.r.PostForm.Get("department")
+		if page.AsOf != "" && !duty.ValidDate(page.AsOf) {
+			err = fmt.Errorf("%s: %w", text(rq.lang, "scan.bad.date"), duty.ErrInvalid)
+			break
+		}
+		if ok, serr := h.inScope(rq.ctx, rq.p, dept); serr != nil || !ok {
+			return errOr(serr, fmt.Errorf("department %q: %w", dept, duty.ErrNotFound))
+		}
+		var imp *live.Impact
+		if imp, err = h.Policies.Preview(rq.ctx, d, scan.Request{Department: dept, AsOf: page.AsOf}); err == nil {
+			page.Impact, err = h.impactView(rq, imp)
+			if err != nil {
+				return err
+			}
+		}
+	default: // check
+		var results []policy.TestResult
+		results, err = h.Policies.Validate(rq.ctx, d)
+		if err == nil {
+			page.OK, page.Passed = true, len(results)
+		}
+	}
+	status := http.StatusOK
+	if err != nil {
+		var be *policy.BundleError
+		switch {
+		case errors.As(err, &be):
+			page.Problems = be.Problems
+			status = http.StatusUnprocessableEntity
+		case errors.Is(err, duty.ErrInvalid), errors.Is(err, duty.ErrConflict), errors.Is(err, duty.ErrNotFound):
+			page.Error = err.Error()
+			status = http.StatusUnprocessableEntity
+		default:
+			return err
+		}
+		if page.Form == "module" {
+			page.Listing = listing(page.Module, page.ModuleFile, page.Problems)
+			page.TListing = listing(page.Test, page.TestFile, page.Problems)
+		}
+	}
+	return h.render(rq, status, "policy", page.Title, page)
+}
+
+func errOr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
+}
+
+// listing numbers the lines of a submitted file and puts each problem located in it under its
+// line; nil when no problem is in the file.
+func listing(src, file string, probs []policy.Problem) []lineView {
+	at := map[int][]string{}
+	for _, p := range probs {
+		if p.File == file && p.Row > 0 {
+			at[p.Row] = append(at[p.Row], fmt.Sprintf("%d:%d %s", p.Row, p.Col, p.Message))
+		}
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	lines := strings.Split(src, "\n")
+	out := make([]lineView, len(lines))
+	for i, l := range lines {
+		out[i] = lineView{N: i + 1, Text: l, Problems: at[i+1]}
+	}
+	for row, msgs := range at { // problems past the end (a missing brace) go on the last line
+		if row > len(lines) && len(out) > 0 {
+			out[len(out)-1].Problems = append(out[len(out)-1].Problems, msgs...)
+		}
+	}
+	return out
+}
+
+// maxImpactRows bounds the rows of each impact table; the counts are always complete.
+const maxImpactRows = 200
+
+func (h *handler) impactView(rq *request, imp *live.Impact) (*impactView, error) {
+	tree, err := h.tree(rq.ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := h.newNamer(rq.ctx, tree)
+	v := &impactView{AsOf: imp.AsOf, Scope: scopeName(rq.lang, tree, imp.Department), NAdded: len(imp.Added),
+		NRemoved: len(imp.Removed), Unchanged: imp.Unchanged}
+	mk := func(vs []duty.Violation) []row {
+		var out []row
+		for i, x := range vs {
+			if i == maxImpactRows {
+				break
+			}
+			out = append(out, row{V: x, Dept: names.dept(x.Department), Subject: names.ref(rq.lang, x.Subject)})
+		}
+		return out
+	}
+	v.Added, v.Removed = mk(imp.Added), mk(imp.Removed)
+	return v, nil
+}
+
+// audit appends a policy change made here to the audit trail, as the API does.
+func (h *handler) audit(rq *request, action string, rev *duty.PolicyRevision) {
+	err := h.Store.Audit(rq.ctx, duty.AuditEntry{Actor: rq.p.User, Action: action, Collection: "policy_revisions",
+		IDs: []string{rev.ID}, Before: []string{h.Policies.Previous()}, After: []string{rev.Hash}})
+	if err != nil {
+		h.cfg.Log.Error("audit trail", "err", err)
+	}
+}
+
+type revisionsPage struct {
+	Active     string
+	Revisions  []duty.PolicyRevision
+	CanEdit    bool
+	RolledBack string
+}
+
+func (h *handler) revisions(rq *request) error {
+	revs, err := h.Store.Revisions(rq.ctx)
+	if err != nil {
+		return err
+	}
+	page := revisionsPage{Active: h.Policies.Revision(), Revisions: revs,
+		CanEdit: rq.p.Can(duty.WritePolicies) && !h.Policies.DirMode(), RolledBack: rq.r.URL.Query().Get("rolledback")}
+	return h.render(rq, http.StatusOK, "revisions", text(rq.lang, "rev.title"), page)
+}
+
+func (h *handler) rollback(rq *request) error {
+	rev, err := h.Policies.Rollback(rq.ctx, rq.r.PathValue("rev"), rq.p.User)
+	if err != nil {
+		return err
+	}
+	h.audit(rq, "policy.activate", rev)
+	return rq.redirect("/policies/revisions?rolledback=" + url.QueryEscape(rev.ID))
+}
+
+type diffPage struct {
+	From, To string
+	Files    []diffFile
+}
+
+type diffFile struct {
+	Path, Status string
+	Lines        []diffLine
+}
+
+type diffLine struct {
+	Class, Text string
+}
+
+func (h *handler) diff(rq *request) error {
+	q := rq.r.URL.Query()
+	from, to := q.Get("from"), q.Get("to")
+	if from == "" || to == "" {
+		return fmt.Errorf("give both from and to revisions: %w", duty.ErrInvalid)
+	}
+	files, err := h.Policies.Diff(rq.ctx, from, to)
+	if err != nil {
+		return err
+	}
+	page := diffPage{From: from, To: to}
+	for _, f := range files {
+		df := diffFile{Path: f.Path, Status: f.Status}
+		for _, l := range strings.Split(strings.TrimSuffix(f.Unified, "\n"), "\n") {
+			cls := "ctx"
+			switch {
+			case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"):
+				cls = "file"
+			case strings.HasPrefix(l, "@@"):
+				cls = "hunk"
+			case strings.HasPrefix(l, "+"):
+				cls = "add"
+			case strings.HasPrefix(l, "-"):
+				cls = "del"
+			}
+			df.Lines = append(df.Lines, diffLine{Class: cls, Text: l})
+		}
+		page.Files = append(page.Files, df)
+	}
+	return h.render(rq, http.StatusOK, "diff", text(rq.lang, "diff.title", from, to), page)
+}

@@ -1,0 +1,401 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+)
+
+// filter is what the report pages narrow the violations to (GET parameters duty, severity,
+// reason); the downloads take the same parameters, so they hold exactly what is shown.
+type filter struct {
+	Duty, Severity, Reason string
+}
+
+func parseFilter(q url.Values) filter {
+	return filter{Duty: q.Get("duty"), Severity: q.Get("severity"), Reason: q.Get("reason")}
+}
+
+func (f filter) match(v *duty.Violation) bool {
+	return (f.Duty == "" || v.Policy == f.Duty) && (f.Severity == "" || v.Severity == f.Severity) &&
+		(f.Reason == "" || v.Reason == f.Reason)
+}
+
+// Active reports whether any filter is set.
+func (f filter) Active() bool { return f != filter{} }
+
+// Query is the filter as a query string ("" or "?duty=…").
+func (f filter) Query() string {
+	q := url.Values{}
+	for k, v := range map[string]string{"duty": f.Duty, "severity": f.Severity, "reason": f.Reason} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+// isNew reports whether a violation fails for the first time in the report's scan.
+func isNew(rep *duty.Report, v *duty.Violation) bool {
+	return v.FirstSeen == nil || v.FirstSeen.ScanID == rep.ScanID
+}
+
+// filtered returns a copy of the report holding only the matching violations and resolved
+// checks, with its summary counted again over them.
+func filtered(rep *duty.Report, f filter) *duty.Report {
+	out := *rep
+	out.Violations = []duty.Violation{}
+	for i := range rep.Violations {
+		if f.match(&rep.Violations[i]) {
+			out.Violations = append(out.Violations, rep.Violations[i])
+		}
+	}
+	out.Resolved = []duty.Violation{}
+	for i := range rep.Resolved {
+		if f.match(&rep.Resolved[i]) {
+			out.Resolved = append(out.Resolved, rep.Resolved[i])
+		}
+	}
+	sum := duty.Summarize(out.Violations)
+	sum.New = 0
+	for i := range out.Violations {
+		if isNew(rep, &out.Violations[i]) {
+			sum.New++
+		} else {
+			sum.Persisting++
+		}
+	}
+	sum.Resolved = len(out.Resolved)
+	out.Summary = sum
+	return &out
+}
+
+// reportView is a report as the pages show it: filtered, grouped by duty, with names.
+type reportView struct {
+	Rep      *duty.Report // filtered
+	All      int          // violations before filtering
+	Filter   filter
+	Action   string // the page the filter form submits to
+	CSV      string
+	JSON     string
+	Duties   []option
+	Sevs     []option
+	Reasons  []option
+	Groups   []group
+	Resolved []row
+	Revision string
+}
+
+type group struct {
+	Policy   string
+	Severity string
+	Rows     []row
+}
+
+type row struct {
+	V        duty.Violation
+	Dept     string // the department's name
+	Subject  string // the subject's name or label
+	New      bool
+	Key      string // policy|subject|reason|details, for tests and scripts
+	Evidence []evidence
+}
+
+type evidence struct {
+	Ref   duty.Ref
+	Label string
+}
+
+var severityRank = map[string]int{"high": 0, "medium": 1, "low": 2}
+
+// namer labels records for people: departments and people by name, others by kind and id.
+type namer struct {
+	ctx    context.Context
+	h      *handler
+	tree   *orgTree
+	people map[string]string
+}
+
+func (h *handler) newNamer(ctx context.Context, tree *orgTree) *namer {
+	return &namer{ctx: ctx, h: h, tree: tree, people: map[string]string{}}
+}
+
+func (n *namer) dept(id string) string {
+	if d := n.tree.Department(id); d != nil {
+		return d.Str("name")
+	}
+	return id
+}
+
+func (n *namer) person(id string) string {
+	if name, ok := n.people[id]; ok {
+		return name
+	}
+	name := id
+	if d, err := n.h.Store.Get(n.ctx, "people", id); err == nil {
+		name = d.Str("name")
+	}
+	n.people[id] = name
+	return name
+}
+
+func (n *namer) ref(lang string, r duty.Ref) string {
+	switch r.Collection {
+	case "departments":
+		return n.dept(r.ID)
+	case "people":
+		return n.person(r.ID)
+	}
+	return code(lang, "coll", r.Collection) + " " + r.ID
+}
+
+// buildReport prepares a report for a page at path (the filter form's action and the base of
+// the download links).
+func (h *handler) buildReport(ctx context.Context, lang string, rep *duty.Report, f filter, path string, tree *orgTree) (*reportView, error) {
+	shown := filtered(rep, f)
+	v := &reportView{Rep: shown, All: len(rep.Violations), Filter: f, Action: path,
+		CSV: path + "/report.csv" + f.Query(), JSON: path + "/report.json" + f.Query()}
+	var err error
+	if v.Revision, err = h.revisionLabel(ctx, rep.PolicyRevision); err != nil {
+		return nil, err
+	}
+	// Filter choices: what the unfiltered report holds, with counts, plus the current choice.
+	duties, reasons := map[string]int{}, map[string]int{}
+	sevs := map[string]int{}
+	for _, x := range rep.Violations {
+		duties[x.Policy]++
+		reasons[x.Reason]++
+		sevs[x.Severity]++
+	}
+	p := &Page{Lang: lang, h: h}
+	ids := sortedKeys(duties, f.Duty)
+	for _, id := range ids {
+		v.Duties = append(v.Duties, option{Value: id, Label: fmt.Sprintf("%s (%d)", p.PolicyTitle(id), duties[id]), Selected: id == f.Duty})
+	}
+	for _, s := range []string{"high", "medium", "low"} {
+		v.Sevs = append(v.Sevs, option{Value: s, Label: fmt.Sprintf("%s (%d)", p.Sev(s), sevs[s]), Selected: s == f.Severity})
+	}
+	for _, r := range sortedKeys(reasons, f.Reason) {
+		v.Reasons = append(v.Reasons, option{Value: r, Label: fmt.Sprintf("%s (%d)", p.Reason(r), reasons[r]), Selected: r == f.Reason})
+	}
+
+	names := h.newNamer(ctx, tree)
+	mk := func(x duty.Violation) row {
+		r := row{V: x, Dept: names.dept(x.Department), Subject: names.ref(lang, x.Subject), New: isNew(rep, &x),
+			Key: strings.Join([]string{x.Policy, x.Subject.Collection + "/" + x.Subject.ID, x.Reason, duty.DetailString(x.Details)}, "|")}
+		for _, e := range x.Evidence {
+			r.Evidence = append(r.Evidence, evidence{Ref: e, Label: names.ref(lang, e)})
+		}
+		return r
+	}
+	byPolicy := map[string]*group{}
+	for _, x := range shown.Violations {
+		g := byPolicy[x.Policy]
+		if g == nil {
+			g = &group{Policy: x.Policy, Severity: x.Severity}
+			byPolicy[x.Policy] = g
+		}
+		g.Rows = append(g.Rows, mk(x))
+	}
+	for _, g := range byPolicy {
+		v.Groups = append(v.Groups, *g)
+	}
+	slices.SortFunc(v.Groups, func(a, b group) int {
+		if d := severityRank[a.Severity] - severityRank[b.Severity]; d != 0 {
+			return d
+		}
+		return strings.Compare(a.Policy, b.Policy)
+	})
+	for _, x := range shown.Resolved {
+		r := mk(x)
+		r.New = false
+		v.Resolved = append(v.Resolved, r)
+	}
+	return v, nil
+}
+
+// Rows lists the shown violations in group order, as the CSV download holds them.
+func (v *reportView) Rows() []row {
+	var out []row
+	for _, g := range v.Groups {
+		out = append(out, g.Rows...)
+	}
+	return out
+}
+
+func sortedKeys(m map[string]int, extra string) []string {
+	out := make([]string, 0, len(m)+1)
+	for k := range m {
+		out = append(out, k)
+	}
+	if extra != "" && m[extra] == 0 {
+		out = append(out, extra)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// revisionLabel names the policy revision a report was made with: the store's revision id
+// (r3) when known, and the start of the content hash.
+func (h *handler) revisionLabel(ctx context.Context, hash string) (string, error) {
+	short := hash
+	if len(short) > 10 {
+		short = short[:10]
+	}
+	revs, err := h.Store.Revisions(ctx)
+	if err != nil {
+		return "", err
+	}
+	for i := len(revs) - 1; i >= 0; i-- {
+		if revs[i].Hash == hash {
+			return revs[i].ID + " · " + short, nil
+		}
+	}
+	return short, nil
+}
+
+// departmentPage is the department report page.
+type departmentPage struct {
+	ID       string
+	Name     string
+	Kind     string
+	Crumbs   []crumb
+	Children []crumb
+	Report   *reportView // nil before the first scan covering the department
+	CanScan  bool
+}
+
+type crumb struct {
+	ID, Name string
+}
+
+// orgTree is the department forest with each department's children in the seed's order.
+type orgTree struct {
+	*duty.Tree
+	kids map[string][]string
+}
+
+func (h *handler) tree(ctx context.Context) (*orgTree, error) {
+	depts, err := h.Store.Departments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := &orgTree{Tree: duty.NewTree(depts), kids: map[string][]string{}}
+	for _, d := range depts {
+		if p := d.Str("parent_id"); p != "" {
+			t.kids[p] = append(t.kids[p], d.ID())
+		}
+	}
+	for _, ids := range t.kids {
+		slices.SortFunc(ids, func(a, b string) int {
+			ka, kb := kindOrder[t.Department(a).Str("kind")], kindOrder[t.Department(b).Str("kind")]
+			if ka != kb {
+				return ka - kb
+			}
+			return strings.Compare(a, b)
+		})
+	}
+	return t, nil
+}
+
+// children returns the departments directly under id, in the seed's order.
+func (t *orgTree) children(id string) []string { return t.kids[id] }
+
+// visibleDepartment checks that department id exists and is in the user's scope; anything else
+// is not found, so that a department user learns nothing about other subtrees.
+func (h *handler) visibleDepartment(rq *request, id string) (*orgTree, error) {
+	tree, err := h.tree(rq.ctx)
+	if err != nil {
+		return nil, err
+	}
+	if tree.Department(id) == nil {
+		return nil, fmt.Errorf("department %q: %w", id, duty.ErrNotFound)
+	}
+	if root := rq.p.Scope(); root != "" && !tree.Subtree(root)[id] {
+		return nil, fmt.Errorf("department %q: %w", id, duty.ErrNotFound)
+	}
+	return tree, nil
+}
+
+func (h *handler) departmentReport(rq *request) error {
+	id := rq.r.PathValue("id")
+	tree, err := h.visibleDepartment(rq, id)
+	if err != nil {
+		return err
+	}
+	d := tree.Department(id)
+	page := departmentPage{ID: id, Name: d.Str("name"), Kind: d.Str("kind"), CanScan: rq.p.Can(duty.RunScans)}
+	// Breadcrumbs up to the organ, or to the user's scope.
+	for cur := d.Str("parent_id"); cur != ""; {
+		pd := tree.Department(cur)
+		if pd == nil || (rq.p.Scope() != "" && !tree.Subtree(rq.p.Scope())[cur]) {
+			break
+		}
+		page.Crumbs = append([]crumb{{ID: cur, Name: pd.Str("name")}}, page.Crumbs...)
+		cur = pd.Str("parent_id")
+		if len(page.Crumbs) > 64 {
+			break
+		}
+	}
+	for _, c := range tree.children(id) {
+		page.Children = append(page.Children, crumb{ID: c, Name: tree.Department(c).Str("name")})
+	}
+	rep, err := h.Scans.Latest(rq.ctx, id)
+	switch {
+	case errors.Is(err, duty.ErrNotFound):
+	case err != nil:
+		return err
+	default:
+		if page.Report, err = h.buildReport(rq.ctx, rq.lang, rep, parseFilter(rq.r.URL.Query()), "/departments/"+url.PathEscape(id), tree); err != nil {
+			return err
+		}
+	}
+	return h.render(rq, http.StatusOK, "department", page.Name, page)
+}
+
+func (h *handler) departmentDownload(format string) pageFunc {
+	return func(rq *request) error {
+		id := rq.r.PathValue("id")
+		if _, err := h.visibleDepartment(rq, id); err != nil {
+			return err
+		}
+		rep, err := h.Scans.Latest(rq.ctx, id)
+		if err != nil {
+			return err
+		}
+		return download(rq, filtered(rep, parseFilter(rq.r.URL.Query())), format, "report-"+id+"-"+rep.AsOf)
+	}
+}
+
+// download writes a report as an attachment. The CSV starts with a byte order mark so that
+// spreadsheet programs read the Chinese text as UTF-8.
+func download(rq *request, rep *duty.Report, format, name string) error {
+	w := rq.w
+	switch format {
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".csv"))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("\ufeff"))
+		return duty.WriteCSV(w, rep)
+	default:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".json"))
+		w.WriteHeader(http.StatusOK)
+		return duty.WriteJSON(w, rep)
+	}
+}
+
+// kindOrder places departments as the seed lists them: committees, offices, special
+// committees, divisions, units, branches.
+var kindOrder = map[string]int{"organ": 0, "party_committee": 1, "discipline_committee": 2, "office": 3,
+	"special_committee": 4, "division": 5, "unit": 6, "branch": 7}

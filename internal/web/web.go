@@ -1,0 +1,375 @@
+// Package web is dutycheck's browser interface for the people who read the reports and adjust
+// the duties: discipline inspection staff and organ Party staff. It serves server-rendered
+// pages (html/template, Chinese by default with an English switch) from templates, a stylesheet
+// and a small script embedded in the binary, as a plain net/http handler that httpapi mounts for
+// every path outside /api/.
+//
+// Every page sits behind a browser session (store.CreateSession, started by pasting a bearer
+// token on the sign-in page) and shows only what the user's role and department scope allow;
+// every form carries the session's CSRF token, checked on every POST. The pages reuse the
+// services the JSON API uses (store, scan.Service, live.Manager); they hold no logic of their own
+// about scans or policies.
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/httpapi"
+	"github.com/dutycheck/dutycheck/internal/live"
+	"github.com/dutycheck/dutycheck/internal/scan"
+	"github.com/dutycheck/dutycheck/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Config holds the settings of the pages.
+type Config struct {
+	// SessionTTL is how long a browser session lasts; 0 means 12 hours.
+	SessionTTL time.Duration
+	// Today returns the default as-of date of a scan form (YYYY-MM-DD); nil means today in the
+	// server's time zone.
+	Today func() string
+	Log   *slog.Logger
+}
+
+// Deps are the services the pages show and drive.
+type Deps struct {
+	Store    *store.Store
+	Scans    *scan.Service
+	Policies *live.Manager
+}
+
+type handler struct {
+	cfg Config
+	Deps
+	mux     *http.ServeMux
+	pages   map[string]*template.Template
+	assets  map[string]string // file name → content hash, for cache-busting URLs
+	limiter *limiter
+}
+
+// New returns the handler of the pages. It panics when the embedded templates do not parse,
+// which a test catches before any release.
+func New(cfg Config, deps Deps) http.Handler {
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.Today == nil {
+		cfg.Today = func() string { return time.Now().Format(time.DateOnly) }
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	h := &handler{cfg: cfg, Deps: deps, mux: http.NewServeMux(), limiter: newLimiter(10, time.Minute)}
+	h.assets = assetHashes()
+	h.pages = parsePages(h.assets)
+
+	static, _ := fs.Sub(staticFS, "static")
+	files := http.FileServerFS(static)
+	h.mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		files.ServeHTTP(w, r)
+	})))
+	h.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/icon.svg", http.StatusMovedPermanently)
+	})
+	h.mux.HandleFunc("GET /login", h.public(h.loginForm))
+	h.mux.HandleFunc("POST /login", h.public(h.login))
+	h.route("POST /logout", "", h.logout)
+
+	h.route("GET /{$}", "", h.overview)
+	h.route("GET /departments/{id}", duty.ReadReports, h.departmentReport)
+	h.route("GET /departments/{id}/report.csv", duty.ReadReports, h.departmentDownload("csv"))
+	h.route("GET /departments/{id}/report.json", duty.ReadReports, h.departmentDownload("json"))
+	h.route("GET /scans", duty.RunScans, h.scanForm)
+	h.route("POST /scans", duty.RunScans, h.startScan)
+	h.route("GET /scans/{id}", duty.ReadReports, h.scanPage)
+	h.route("GET /scans/{id}/report.csv", duty.ReadReports, h.scanDownload("csv"))
+	h.route("GET /scans/{id}/report.json", duty.ReadReports, h.scanDownload("json"))
+	h.route("GET /records/{collection}/{id}", duty.ReadRecords, h.record)
+	h.route("GET /policies", duty.ReadPolicies, h.policyList)
+	h.route("GET /policies/revisions", duty.ReadPolicies, h.revisions)
+	h.route("GET /policies/diff", duty.ReadPolicies, h.diff)
+	h.route("POST /policies/revisions/{rev}/activate", duty.WritePolicies, h.rollback)
+	h.route("GET /policies/{id}", duty.ReadPolicies, h.policyPage)
+	h.route("POST /policies/{id}/params", duty.WritePolicies, h.policyParams)
+	h.route("POST /policies/{id}/module", duty.WritePolicies, h.policyModule)
+	h.route("/", "", func(rq *request) error { return errNotFound })
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// request is one page request: the writer, the request, its language and, behind the session,
+// who makes it and the session's CSRF token.
+type request struct {
+	w       http.ResponseWriter
+	r       *http.Request
+	ctx     context.Context
+	lang    string
+	p       duty.Principal
+	csrf    string
+	session string
+	signed  bool
+}
+
+type pageFunc func(rq *request) error
+
+var (
+	errNotFound  = fmt.Errorf("page: %w", duty.ErrNotFound)
+	errForbidden = errors.New("forbidden")
+	errCSRF      = errors.New("missing or wrong CSRF token")
+)
+
+// securityHeaders are sent with every page: no framing, no inline script, no sniffing, no
+// referrer leaving the site, and no caching of pages that show records.
+func securityHeaders(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "same-origin")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Cache-Control", "no-store")
+}
+
+// public wraps the pages that need no session (sign-in).
+func (h *handler) public(fn pageFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w)
+		rq := &request{w: w, r: r, ctx: r.Context(), lang: language(w, r)}
+		if sess, id, err := h.session(r); err == nil {
+			rq.p, rq.csrf, rq.session, rq.signed = sess.Principal, sess.CSRF, id, true
+		}
+		if err := fn(rq); err != nil {
+			h.fail(rq, err)
+		}
+	}
+}
+
+// route registers a page behind the session: without one a GET is sent to the sign-in page
+// (and back afterwards); a POST must carry the session's CSRF token; the role must allow need.
+func (h *handler) route(pattern string, need duty.Action, fn pageFunc) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w)
+		rq := &request{w: w, r: r, ctx: r.Context(), lang: language(w, r)}
+		sess, id, err := h.session(r)
+		switch {
+		case errors.Is(err, duty.ErrNotFound):
+			next := "/"
+			if r.Method == http.MethodGet {
+				next = r.URL.RequestURI()
+			}
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
+			return
+		case err != nil:
+			h.fail(rq, err)
+			return
+		}
+		rq.p, rq.csrf, rq.session, rq.signed = sess.Principal, sess.CSRF, id, true
+		if r.Method == http.MethodPost {
+			if err := r.ParseForm(); err != nil {
+				h.fail(rq, fmt.Errorf("read form: %w", duty.ErrInvalid))
+				return
+			}
+			if !sameToken(r.PostForm.Get(httpapi.CSRFField), sess.CSRF) {
+				h.fail(rq, errCSRF)
+				return
+			}
+		}
+		if need != "" && !rq.p.Can(need) {
+			h.fail(rq, errForbidden)
+			return
+		}
+		if err := fn(rq); err != nil {
+			h.fail(rq, err)
+		}
+	})
+}
+
+func sameToken(sent, want string) bool {
+	return sent != "" && want != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
+}
+
+// session resolves the session cookie; duty.ErrNotFound when there is none or it expired.
+func (h *handler) session(r *http.Request) (*store.Session, string, error) {
+	c, err := r.Cookie(httpapi.SessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, "", fmt.Errorf("no session: %w", duty.ErrNotFound)
+	}
+	s, err := h.Store.Session(r.Context(), c.Value)
+	if err != nil {
+		return nil, "", err
+	}
+	return s, c.Value, nil
+}
+
+// inScope reports whether department is in the principal's subtree (always without a scope).
+func (h *handler) inScope(ctx context.Context, p duty.Principal, department string) (bool, error) {
+	root := p.Scope()
+	if root == "" {
+		return true, nil
+	}
+	if department == "" {
+		return false, nil
+	}
+	depts, err := h.Store.Departments(ctx)
+	if err != nil {
+		return false, err
+	}
+	return duty.NewTree(depts).Subtree(root)[department], nil
+}
+
+// fail shows the error page with the status of the error's kind; internal errors are logged
+// and not shown.
+func (h *handler) fail(rq *request, err error) {
+	status, key := http.StatusInternalServerError, "err.500"
+	switch {
+	case errors.Is(err, errCSRF):
+		status, key = http.StatusForbidden, "err.csrf"
+	case errors.Is(err, errForbidden):
+		status, key = http.StatusForbidden, "err.403"
+	case errors.Is(err, duty.ErrNotFound):
+		status, key = http.StatusNotFound, "err.404"
+	case errors.Is(err, duty.ErrInvalid):
+		status, key = http.StatusUnprocessableEntity, ""
+	case errors.Is(err, duty.ErrUnavailable):
+		status, key = http.StatusServiceUnavailable, "err.unavailable"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		status, key = http.StatusServiceUnavailable, "err.unavailable"
+	}
+	if status >= 500 {
+		h.cfg.Log.Error("page failed", "path", rq.r.URL.Path, "err", err)
+	}
+	msg := ""
+	if key != "" {
+		msg = text(rq.lang, key)
+	} else {
+		msg = err.Error()
+	}
+	if rerr := h.render(rq, status, "error", text(rq.lang, "err.title"), errorPage{Status: status, Message: msg}); rerr != nil {
+		h.cfg.Log.Error("render error page", "err", rerr)
+		http.Error(rq.w, http.StatusText(status), status)
+	}
+}
+
+type errorPage struct {
+	Status  int
+	Message string
+}
+
+// render executes a page template into a buffer first, so that a template error becomes a
+// clean 500 instead of half a page.
+func (h *handler) render(rq *request, status int, name, title string, data any) error {
+	t, ok := h.pages[name]
+	if !ok {
+		return fmt.Errorf("no page template %q", name)
+	}
+	p := &Page{Lang: rq.lang, Title: title, CSRF: rq.csrf, CSRFField: httpapi.CSRFField, D: data, h: h, path: rq.r.URL}
+	if rq.signed {
+		pr := rq.p
+		p.User = &pr
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	rq.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	rq.w.WriteHeader(status)
+	_, err := rq.w.Write(buf.Bytes())
+	return err
+}
+
+// redirect answers 303 to a local path.
+func (rq *request) redirect(path string) error {
+	http.Redirect(rq.w, rq.r, path, http.StatusSeeOther)
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// clientIP is the address failed sign-ins are counted against.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// limiter counts failed sign-ins per client address in fixed windows.
+type limiter struct {
+	mu       sync.Mutex
+	max      int
+	window   time.Duration
+	failures map[string]*window
+}
+
+type window struct {
+	start time.Time
+	n     int
+}
+
+func newLimiter(max int, w time.Duration) *limiter {
+	return &limiter{max: max, window: w, failures: map[string]*window{}}
+}
+
+func (l *limiter) allow(ip string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.failures[ip]
+	return w == nil || time.Since(w.start) > l.window || w.n < l.max
+}
+
+func (l *limiter) fail(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.failures) > 10000 {
+		for k, w := range l.failures {
+			if time.Since(w.start) > l.window {
+				delete(l.failures, k)
+			}
+		}
+	}
+	w := l.failures[ip]
+	if w == nil || time.Since(w.start) > l.window {
+		w = &window{start: time.Now()}
+		l.failures[ip] = w
+	}
+	w.n++
+}
+
+// localPath returns next when it is a path on this site, else "/": the sign-in page must not
+// become an open redirect.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
