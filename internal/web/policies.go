@@ -248,6 +248,7 @@ func (h *handler) policyParams(rq *request) error {
 		return err
 	}
 	page.Form = "params"
+	rq.self = "/policies/" + id
 	current := h.Policies.Engine().Params(id)
 	changed := map[string]any{}
 	for i, pv := range page.Params {
@@ -316,6 +317,7 @@ func (h *handler) policyModule(rq *request) error {
 		return err
 	}
 	page.Form = "module"
+	rq.self = "/policies/" + id
 	module := strings.ReplaceAll(rq.r.PostForm.Get("module"), "\r\n", "\n")
 	test := strings.ReplaceAll(rq.r.PostForm.Get("test"), "\r\n", "\n")
 	page.Module, page.Test = module, test

@@ -133,6 +133,9 @@ type request struct {
 	csrf    string
 	session string
 	signed  bool
+	// self is the page the language switch leads back to, when it is not the request's URL (a
+	// form's answer to a POST).
+	self string
 }
 
 type pageFunc func(rq *request) error
@@ -287,7 +290,11 @@ func (h *handler) render(rq *request, status int, name, title string, data any) 
 	if !ok {
 		return fmt.Errorf("no page template %q", name)
 	}
-	p := &Page{Lang: rq.lang, Title: title, CSRF: rq.csrf, CSRFField: httpapi.CSRFField, D: data, h: h, path: rq.r.URL}
+	self := rq.r.URL
+	if rq.self != "" {
+		self = &url.URL{Path: rq.self}
+	}
+	p := &Page{Lang: rq.lang, Title: title, CSRF: rq.csrf, CSRFField: httpapi.CSRFField, D: data, h: h, path: self}
 	if rq.signed {
 		pr := rq.p
 		p.User = &pr

@@ -552,6 +552,9 @@ func TestPages(t *testing.T) {
 		if revs, _ := e.st.Revisions(ctx); len(revs) != 1 {
 			t.Errorf("preview stored a revision")
 		}
+		if !strings.Contains(r.body, `href="/policies/talk.pre_appointment?lang=en"`) {
+			t.Errorf("the language switch of a form's answer does not lead back to the policy page")
+		}
 		r = e.post("editor", path, params("apply", "30"))
 		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/policies/talk.pre_appointment?applied=r2" {
 			t.Fatalf("apply: %d %s %.300s", r.status, r.header.Get("Location"), r.body)
