@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -33,7 +31,7 @@ func (s *server) authenticate(c *gin.Context) {
 			s.unauthorized(c, "the Authorization header must be \"Bearer <token>\"")
 			return
 		}
-		if !s.limiter.allow(c.ClientIP()) {
+		if !s.limiter.Allow(c.ClientIP()) {
 			c.Header("Retry-After", "60")
 			c.AbortWithStatusJSON(http.StatusTooManyRequests, errorBody("rate_limited", "too many failed sign-ins from this address; wait a minute", nil))
 			return
@@ -41,7 +39,7 @@ func (s *server) authenticate(c *gin.Context) {
 		p, err := s.Store.Authenticate(c.Request.Context(), strings.TrimSpace(token))
 		if err != nil {
 			if errors.Is(err, duty.ErrNotFound) {
-				s.limiter.fail(c.ClientIP())
+				s.limiter.Fail(c.ClientIP())
 				s.unauthorized(c, "unknown or revoked token")
 				return
 			}
@@ -120,49 +118,4 @@ func (s *server) inScope(ctx context.Context, p duty.Principal, department strin
 		return false, err
 	}
 	return duty.NewTree(depts).Subtree(root)[department], nil
-}
-
-// limiter counts failed token sign-ins per client address in one-minute windows.
-type limiter struct {
-	mu       sync.Mutex
-	max      int
-	window   time.Duration
-	failures map[string]*window
-}
-
-type window struct {
-	start time.Time
-	n     int
-}
-
-func newLimiter(max int, w time.Duration) *limiter {
-	return &limiter{max: max, window: w, failures: map[string]*window{}}
-}
-
-func (l *limiter) allow(ip string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	w := l.failures[ip]
-	if w == nil || time.Since(w.start) > l.window {
-		return true
-	}
-	return w.n < l.max
-}
-
-func (l *limiter) fail(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.failures) > 10000 { // forget old windows rather than grow without bound
-		for k, w := range l.failures {
-			if time.Since(w.start) > l.window {
-				delete(l.failures, k)
-			}
-		}
-	}
-	w := l.failures[ip]
-	if w == nil || time.Since(w.start) > l.window {
-		w = &window{start: time.Now()}
-		l.failures[ip] = w
-	}
-	w.n++
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/store"
 )
@@ -42,7 +43,7 @@ type Deps struct {
 type server struct {
 	cfg Config
 	Deps
-	limiter *limiter
+	limiter *ratelimit.Failures
 }
 
 // New returns the HTTP handler of the API.
@@ -57,7 +58,7 @@ func New(cfg Config, deps Deps) http.Handler {
 		cfg.Log = slog.Default()
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &server{cfg: cfg, Deps: deps, limiter: newLimiter(10, time.Minute)}
+	s := &server{cfg: cfg, Deps: deps, limiter: ratelimit.New(10, time.Minute)}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recovery, s.logRequests, s.limits)

@@ -51,7 +51,7 @@ func (h *handler) login(rq *request) error {
 		return h.showLogin(rq, http.StatusForbidden, next, "login.csrf")
 	}
 	ip := clientIP(r)
-	if !h.limiter.allow(ip) {
+	if !h.limiter.Allow(ip) {
 		rq.w.Header().Set("Retry-After", "60")
 		return h.showLogin(rq, http.StatusTooManyRequests, next, "login.limited")
 	}
@@ -59,7 +59,7 @@ func (h *handler) login(rq *request) error {
 	token = strings.TrimPrefix(token, "Bearer ")
 	p, err := h.Store.Authenticate(rq.ctx, token)
 	if errors.Is(err, duty.ErrNotFound) || token == "" {
-		h.limiter.fail(ip)
+		h.limiter.Fail(ip)
 		return h.showLogin(rq, http.StatusUnauthorized, next, "login.bad")
 	}
 	if err != nil {

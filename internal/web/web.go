@@ -27,12 +27,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/live"
+	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/store"
 )
@@ -66,7 +66,7 @@ type handler struct {
 	mux     *http.ServeMux
 	pages   map[string]*template.Template
 	assets  map[string]string // file name → content hash, for cache-busting URLs
-	limiter *limiter
+	limiter *ratelimit.Failures
 }
 
 // New returns the handler of the pages. It panics when the embedded templates do not parse,
@@ -81,7 +81,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	h := &handler{cfg: cfg, Deps: deps, mux: http.NewServeMux(), limiter: newLimiter(10, time.Minute)}
+	h := &handler{cfg: cfg, Deps: deps, mux: http.NewServeMux(), limiter: ratelimit.New(10, time.Minute)}
 	h.assets = assetHashes()
 	h.pages = parsePages(h.assets)
 
@@ -328,48 +328,6 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// limiter counts failed sign-ins per client address in fixed windows.
-type limiter struct {
-	mu       sync.Mutex
-	max      int
-	window   time.Duration
-	failures map[string]*window
-}
-
-type window struct {
-	start time.Time
-	n     int
-}
-
-func newLimiter(max int, w time.Duration) *limiter {
-	return &limiter{max: max, window: w, failures: map[string]*window{}}
-}
-
-func (l *limiter) allow(ip string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	w := l.failures[ip]
-	return w == nil || time.Since(w.start) > l.window || w.n < l.max
-}
-
-func (l *limiter) fail(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.failures) > 10000 {
-		for k, w := range l.failures {
-			if time.Since(w.start) > l.window {
-				delete(l.failures, k)
-			}
-		}
-	}
-	w := l.failures[ip]
-	if w == nil || time.Since(w.start) > l.window {
-		w = &window{start: time.Now()}
-		l.failures[ip] = w
-	}
-	w.n++
 }
 
 // localPath returns next when it is a path on this site, else "/": the sign-in page must not

@@ -1,0 +1,53 @@
+// Package ratelimit counts failed sign-ins per client address, so that the API and the pages
+// can lock out an address that guesses tokens.
+package ratelimit
+
+import (
+	"sync"
+	"time"
+)
+
+// Failures counts failures per key in fixed windows; it is safe for concurrent use.
+type Failures struct {
+	mu      sync.Mutex
+	max     int
+	window  time.Duration
+	windows map[string]*window
+}
+
+type window struct {
+	start time.Time
+	n     int
+}
+
+// New allows max failures per key within each window.
+func New(max int, per time.Duration) *Failures {
+	return &Failures{max: max, window: per, windows: map[string]*window{}}
+}
+
+// Allow reports whether key may try again: fewer than max failures in its current window.
+func (f *Failures) Allow(key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w := f.windows[key]
+	return w == nil || time.Since(w.start) > f.window || w.n < f.max
+}
+
+// Fail counts one failure of key.
+func (f *Failures) Fail(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.windows) > 10000 { // forget old windows rather than grow without bound
+		for k, w := range f.windows {
+			if time.Since(w.start) > f.window {
+				delete(f.windows, k)
+			}
+		}
+	}
+	w := f.windows[key]
+	if w == nil || time.Since(w.start) > f.window {
+		w = &window{start: time.Now()}
+		f.windows[key] = w
+	}
+	w.n++
+}
