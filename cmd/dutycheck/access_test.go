@@ -23,7 +23,7 @@ func startServeLoaded(tb testing.TB) (string, func()) {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	cfg := serveConfig{Addr: "127.0.0.1:0", LoadDir: filepath.Join("..", "..", "fixtures", "sample"),
-		Store: storeConfig{DataDir: tb.TempDir(), LogLevel: slog.LevelError}, AdminToken: testAdminToken}
+		Store: testStoreConfig(tb, tb.TempDir()), AdminToken: testAdminToken}
 	go func() { done <- serve(ctx, cfg, newLogger(io.Discard, slog.LevelError), ready) }()
 	select {
 	case addr := <-ready:

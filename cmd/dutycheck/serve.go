@@ -26,6 +26,7 @@ import (
 // storeConfig is where the records live: a MongoDB URI, or the embedded store's folder.
 type storeConfig struct {
 	MongoURI string
+	Database string
 	DataDir  string
 	LogLevel slog.Level
 }
@@ -41,6 +42,7 @@ type serveConfig struct {
 
 func storeFlags(fs *flag.FlagSet, cfg *storeConfig) *string {
 	fs.StringVar(&cfg.MongoURI, "mongo-uri", os.Getenv("MONGODB_URI"), "MongoDB URI (env MONGODB_URI); empty starts the embedded store")
+	fs.StringVar(&cfg.Database, "mongo-db", "dutycheck", "database name")
 	fs.StringVar(&cfg.DataDir, "data", "./data", "folder of the embedded store")
 	return fs.String("log-level", "info", "log level: debug, info, warn or error (debug also shows the embedded store's logs)")
 }
@@ -71,7 +73,7 @@ func openStore(ctx context.Context, cfg storeConfig, log *slog.Logger) (*store.S
 		uri = db.URI()
 		log.Info("embedded store started", "folder", filepath.Join(cfg.DataDir, "db"))
 	}
-	st, err := store.Open(ctx, store.Config{URI: uri})
+	st, err := store.Open(ctx, store.Config{URI: uri, Database: cfg.Database})
 	if err != nil {
 		if db != nil {
 			db.Close()

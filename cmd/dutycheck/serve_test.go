@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,7 +28,7 @@ func startServe(tb testing.TB, dataDir string) (string, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	cfg := serveConfig{Addr: "127.0.0.1:0", Store: storeConfig{DataDir: dataDir, LogLevel: slog.LevelWarn}, AdminToken: testAdminToken}
+	cfg := serveConfig{Addr: "127.0.0.1:0", Store: testStoreConfig(tb, dataDir), AdminToken: testAdminToken}
 	go func() { done <- serve(ctx, cfg, newLogger(os.Stderr, slog.LevelError), ready) }()
 	select {
 	case addr := <-ready:
@@ -45,6 +47,18 @@ func startServe(tb testing.TB, dataDir string) (string, func()) {
 		tb.Fatal("serve did not start in 60s")
 	}
 	return "", nil
+}
+
+// testStoreConfig is the embedded store in dataDir, or, when MONGODB_URI is set, a database of
+// that MongoDB named after dataDir (so that a restart on the same folder finds its records).
+func testStoreConfig(tb testing.TB, dataDir string) storeConfig {
+	tb.Helper()
+	cfg := storeConfig{DataDir: dataDir, LogLevel: slog.LevelError, Database: "dutycheck"}
+	if uri := os.Getenv("MONGODB_URI"); uri != "" {
+		cfg.MongoURI = uri
+		cfg.Database = fmt.Sprintf("dutycheck_test_%x", sha256.Sum256([]byte(dataDir)))[:40] // the same folder, the same database
+	}
+	return cfg
 }
 
 // testAdminToken is the DUTYCHECK_ADMIN_TOKEN of the services the tests start.
