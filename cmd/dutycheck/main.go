@@ -27,6 +27,8 @@ Usage:
   dutycheck scan --input DIR [--as-of YYYY-MM-DD] [--department ID] [--policies DIR] [--format json|csv|table] [--lang zh|en]
   dutycheck serve [--addr HOST:PORT] [--data DIR] [--mongo-uri URI] [--policies DIR] [--load DIR] [--log-level LEVEL]
   dutycheck import [--mongo-uri URI] [--data DIR] DIR
+  dutycheck gen --organs N [--seed S] [--year Y] [--rate R] --out DIR
+  dutycheck bench [--organs 10,100,1000] [--runs 3] [--json] [--data DIR] [--mongo-uri URI]
   dutycheck policy test [DIR] [-v]
   dutycheck policy push [--server URL] [-m MESSAGE] DIR
   dutycheck policy revisions [--server URL]
@@ -59,6 +61,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runServe(ctx, args[1:], stderr)
 	case "import":
 		err = runImport(ctx, args[1:], stdout, stderr)
+	case "gen":
+		err = runGen(ctx, args[1:], stdout, stderr)
+	case "bench":
+		err = runBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

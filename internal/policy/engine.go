@@ -44,6 +44,7 @@ type Engine struct {
 	revision string
 	data     map[string]any
 	metas    []Meta
+	vars     []string // the query variable of each policy, in metas order
 	query    rego.PreparedEvalQuery
 }
 
@@ -95,7 +96,8 @@ func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
 		return nil, &BundleError{Problems: paramProbs}
 	}
 	for i, m := range e.metas {
-		exprs = append(exprs, fmt.Sprintf("p%d = data.%s.violation", i, m.Package))
+		e.vars = append(e.vars, fmt.Sprintf("p%d", i))
+		exprs = append(exprs, fmt.Sprintf("%s = data.%s.violation", e.vars[i], m.Package))
 	}
 	store := dataStore(data)
 	q, err := rego.New(
@@ -251,23 +253,28 @@ func (e *Engine) severity(m Meta) string {
 }
 
 // Evaluate runs every duty policy over one organ's records as they stood on asOf (records dated
-// later are left out first, see duty.Organ.AsOf) and returns the violations, sorted.
+// later are left out first, as duty.Organ.AsOf does) and returns the violations, sorted.
 func (e *Engine) Evaluate(ctx context.Context, o *duty.Organ, asOf string) ([]duty.Violation, error) {
-	view := o.AsOf(asOf)
-	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(Input(view, asOf)))
+	return e.EvaluateInput(ctx, inputOf(o, asOf))
+}
+
+// EvaluateInput runs every duty policy over one organ's input and returns the violations,
+// sorted. The input is not changed and may be evaluated again.
+func (e *Engine) EvaluateInput(ctx context.Context, in *OrganInput) ([]duty.Violation, error) {
+	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(in.Value()))
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			// OPA's cancel error does not wrap the context's: keep errors.Is(err, context.Canceled) true.
-			return nil, fmt.Errorf("evaluate organ %q: %w: %w", o.ID, ctxErr, err)
+			return nil, fmt.Errorf("evaluate organ %q: %w: %w", in.ID, ctxErr, err)
 		}
-		return nil, fmt.Errorf("evaluate organ %q: %w", o.ID, err)
+		return nil, fmt.Errorf("evaluate organ %q: %w", in.ID, err)
 	}
 	if len(rs) != 1 {
-		return nil, fmt.Errorf("evaluate organ %q: the policy query gave %d results, want 1", o.ID, len(rs))
+		return nil, fmt.Errorf("evaluate organ %q: the policy query gave %d results, want 1", in.ID, len(rs))
 	}
 	var out []duty.Violation
 	for i, m := range e.metas {
-		set, _ := rs[0].Bindings[fmt.Sprintf("p%d", i)].([]any)
+		set, _ := rs[0].Bindings[e.vars[i]].([]any)
 		sev := e.severity(m)
 		for _, raw := range set {
 			v, err := toViolation(raw)
@@ -279,7 +286,7 @@ func (e *Engine) Evaluate(ctx context.Context, o *duty.Organ, asOf string) ([]du
 				v.Accountable = m.Accountable
 			}
 			if v.Department == "" {
-				v.Department = view.DepartmentOf(v.Subject)
+				v.Department = in.departmentOf(v.Subject)
 			}
 			out = append(out, v)
 		}
@@ -396,7 +403,7 @@ func toValue(x any) ast.Value {
 	case map[string]any:
 		items := make([][2]*ast.Term, 0, len(v))
 		for k, e := range v {
-			if strings.HasPrefix(k, "_") {
+			if isPrivate(k) {
 				continue // store-private fields such as the organ stamp
 			}
 			items = append(items, ast.Item(ast.StringTerm(k), ast.NewTerm(toValue(e))))

@@ -27,6 +27,9 @@ type Options struct {
 	Engine *policy.Engine
 	// Workers bounds how many organs are evaluated at once; 0 means GOMAXPROCS.
 	Workers int
+	// Readers bounds how many organs a scan of the store reads at once; 0 means 1, which on
+	// a machine of few cores leaves them to the evaluation.
+	Readers int
 	// Progress, when set, is called after each organ with the organs done and the total.
 	Progress func(done, total int)
 }
@@ -48,6 +51,9 @@ func (o *Options) Normalize(ctx context.Context) error {
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Readers <= 0 {
+		o.Readers = 1
 	}
 	return nil
 }

@@ -23,6 +23,9 @@ type Service struct {
 	base   context.Context // background scans run under it; cancelled by Shutdown
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	cacheMu sync.Mutex
+	cache   map[string]cached // scope → its last report, by organ
 }
 
 // ServiceConfig wires a Service.
@@ -52,6 +55,9 @@ func NewService(cfg ServiceConfig) *Service {
 type Request struct {
 	Department string `json:"department"`
 	AsOf       string `json:"as_of"`
+	// Full evaluates every organ again instead of reusing the results of organs unchanged since
+	// the previous scan of the scope (benchmarks and tests compare the two).
+	Full bool `json:"-"`
 }
 
 // Start checks the request, stores a running scan and runs it: to the end before returning when
@@ -76,21 +82,21 @@ func (s *Service) Start(ctx context.Context, req Request, wait bool) (*duty.Scan
 		defer s.wg.Done()
 		runCtx, cancel := context.WithTimeout(ctx, s.timeout)
 		defer cancel()
-		return s.run(runCtx, sc, opts)
+		return s.run(runCtx, sc, opts, req.Full)
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		runCtx, cancel := context.WithTimeout(s.base, s.timeout)
 		defer cancel()
-		if _, err := s.run(runCtx, sc, opts); err != nil {
+		if _, err := s.run(runCtx, sc, opts, req.Full); err != nil {
 			s.log.Warn("scan failed", "scan", sc.ID, "err", err)
 		}
 	}()
 	return sc, nil
 }
 
-func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options) (*duty.Scan, error) {
+func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options, full bool) (*duty.Scan, error) {
 	started := time.Now()
 	var lastSave time.Time
 	var mu sync.Mutex
@@ -103,7 +109,7 @@ func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options) (*duty.S
 			_ = s.store.UpdateProgress(ctx, sc.ID, sc.Progress)
 		}
 	}
-	rep, err := s.evaluate(ctx, sc, opts)
+	rep, results, keepHash, err := s.scanStore(ctx, sc, opts, full)
 	if err != nil {
 		reason := err.Error()
 		if errors.Is(err, context.Canceled) {
@@ -119,37 +125,13 @@ func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options) (*duty.S
 	}
 	sc.Status, sc.Report, sc.Summary = duty.ScanDone, rep, &rep.Summary
 	sc.FinishedAt = time.Now().UTC().Format(duty.TimeFormat)
-	if err := s.store.FinishScan(ctx, sc); err != nil {
+	if err := s.store.FinishIndexedScan(ctx, sc, results, keepHash); err != nil {
 		_ = s.store.FailScan(context.WithoutCancel(ctx), sc.ID, "could not save the report")
 		return nil, err
 	}
 	s.log.Info("scan done", "scan", sc.ID, "department", sc.Department, "as_of", sc.AsOf,
 		"violations", rep.Summary.Violations, "organs", sc.Progress.Total, "duration", time.Since(started))
 	return sc, nil
-}
-
-func (s *Service) evaluate(ctx context.Context, sc *duty.Scan, opts Options) (*duty.Report, error) {
-	organs, keep, err := LoadScope(ctx, s.store, opts.Department)
-	if err != nil {
-		return nil, err
-	}
-	sc.Progress = duty.Progress{Total: len(organs)}
-	vs, err := Evaluate(ctx, opts, organs)
-	if err != nil {
-		return nil, err
-	}
-	vs = FilterScope(vs, keep)
-	rep := NewReport(opts, vs)
-	rep.ScanID = sc.ID
-	prev, err := s.store.LatestScan(ctx, []string{opts.Department})
-	switch {
-	case errors.Is(err, duty.ErrNotFound):
-		prev = nil
-	case err != nil:
-		return nil, err
-	}
-	Compare(rep, prev)
-	return rep, nil
 }
 
 // LoadScope reads the organs a scan of department needs from the store (every organ when

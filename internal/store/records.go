@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
@@ -137,13 +136,14 @@ func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[s
 	}
 	tree := duty.NewTree(depts)
 
-	// What the batch replaces, for the scope check and the audit trail.
+	// What the batch replaces, for the scope check, the organ tables and the audit trail.
 	old := map[string]map[string]duty.Doc{}
+	oldOrgan := map[string]map[string]string{} // collection → id → organ stamp
 	for _, c := range duty.Collections {
 		if len(docs[c.Name]) == 0 {
 			continue
 		}
-		if old[c.Name], err = s.docsByID(ctx, c.Name, keys(boolSet(inBatch[c.Name]))); err != nil {
+		if old[c.Name], oldOrgan[c.Name], err = s.storedByID(ctx, c.Name, keys(boolSet(inBatch[c.Name]))); err != nil {
 			return 0, err
 		}
 	}
@@ -160,39 +160,88 @@ func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[s
 		}
 		return stored["people"][id]
 	}
-	oldPeople := map[string]string{}
-	if len(docs["people"]) > 0 {
-		if oldPeople, err = s.organStamps(ctx, "people", keys(boolSet(inBatch["people"]))); err != nil {
-			return 0, err
-		}
+	// Each record goes to its collection and to its organ's table; a record that changes organ
+	// leaves the old one's table. The organs' versions step before and after the writes.
+	type write struct {
+		ids    []string
+		docs   []any
+		insert bool
 	}
-	written, restamp := 0, false
+	writes := map[string][]*write{} // collection → new records, replaced records
+	tables := organWrites{}
+	restamp, departments := false, len(docs["departments"]) > 0
 	for _, c := range duty.Collections {
 		list := docs[c.Name]
 		if len(list) == 0 {
 			continue
 		}
-		models := make([]mongo.WriteModel, len(list))
-		for i, d := range list {
+		fresh, replaced := &write{insert: true}, &write{}
+		for _, d := range list {
 			organ := duty.OrganOf(c, d, tree.Organ, personOrgan)
+			prevOrgan, existed := oldOrgan[c.Name][d.ID()]
 			switch c.Name {
 			case "departments":
 				restamp = restamp || (oldTree.Department(d.ID()) != nil && oldTree.Organ(d.ID()) != organ)
 			case "people":
-				old, existed := oldPeople[d.ID()]
-				restamp = restamp || (existed && old != organ)
+				restamp = restamp || (existed && prevOrgan != organ)
 			}
-			models[i] = mongo.NewReplaceOneModel().
-				SetFilter(bson.D{{Key: "_id", Value: d.ID()}}).
-				SetReplacement(toBSON(d, organ)).
-				SetUpsert(true)
+			stored := toBSON(d, organ)
+			w := fresh
+			if existed {
+				w = replaced
+			}
+			w.ids, w.docs = append(w.ids, d.ID()), append(w.docs, stored)
+			key := tableKey(c.Name, d.ID())
+			if existed && prevOrgan != organ && prevOrgan != "" {
+				ch := tables.change(prevOrgan)
+				ch.remove = append(ch.remove, key)
+			}
+			if organ == "" {
+				continue
+			}
+			td, err := tableDoc(c.Name, d.ID(), stored)
+			if err != nil {
+				return 0, err
+			}
+			ch := tables.change(organ)
+			if existed && prevOrgan == organ {
+				ch.replaceIDs, ch.replace = append(ch.replaceIDs, key), append(ch.replace, td)
+			} else {
+				ch.insertIDs, ch.insert = append(ch.insertIDs, key), append(ch.insert, td)
+			}
 		}
-		for start := 0; start < len(models); start += 1000 {
-			part := models[start:min(start+1000, len(models))]
-			if _, err := s.db.Collection(c.Name).BulkWrite(ctx, part, options.BulkWrite().SetOrdered(true)); err != nil {
-				return written, fmt.Errorf("write %s: %w", c.Name, unavailable(err))
+		writes[c.Name] = []*write{fresh, replaced}
+	}
+	touched := tables.organs()
+	if err := s.beginOrgans(ctx, touched); err != nil {
+		return 0, err
+	}
+	if departments {
+		if err := s.bumpDepartments(ctx); err != nil {
+			return 0, err
+		}
+	}
+	written := 0
+	for _, c := range duty.Collections {
+		for _, w := range writes[c.Name] {
+			var err error
+			if w.insert {
+				err = insertOrReplace(ctx, s.db.Collection(c.Name), w.ids, w.docs)
+			} else {
+				err = replaceAll(ctx, s.db.Collection(c.Name), w.ids, w.docs)
 			}
-			written += len(part)
+			if err != nil {
+				return written, fmt.Errorf("write %s: %w", c.Name, err)
+			}
+			written += len(w.ids)
+		}
+	}
+	if err := tables.apply(ctx, s); err != nil {
+		return written, err
+	}
+	if departments {
+		if err := s.bumpDepartments(ctx); err != nil {
+			return written, err
 		}
 	}
 	if restamp {
@@ -200,36 +249,57 @@ func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[s
 			return written, err
 		}
 	}
+	if err := s.endOrgans(ctx, touched); err != nil {
+		return written, err
+	}
 	for _, c := range duty.Collections {
 		list := docs[c.Name]
-		if len(list) == 0 {
-			continue
-		}
-		e := duty.AuditEntry{Actor: actor.User, Action: "records.put", Collection: c.Name}
-		for _, d := range list {
-			e.IDs = append(e.IDs, d.ID())
-			e.Before = append(e.Before, docHash(old[c.Name][d.ID()]))
-			e.After = append(e.After, docHash(d))
-		}
-		if err := s.Audit(ctx, e); err != nil {
-			return written, err
+		// One audit entry per collection and per auditChunk records, far below the document
+		// size limit however big the batch.
+		for start := 0; start < len(list); start += auditChunk {
+			e := duty.AuditEntry{Actor: actor.User, Action: "records.put", Collection: c.Name}
+			for _, d := range list[start:min(start+auditChunk, len(list))] {
+				e.IDs = append(e.IDs, d.ID())
+				e.Before = append(e.Before, docHash(old[c.Name][d.ID()]))
+				e.After = append(e.After, docHash(d))
+			}
+			if err := s.Audit(ctx, e); err != nil {
+				return written, err
+			}
 		}
 	}
 	return written, nil
 }
 
+// auditChunk is the most record ids one audit entry lists.
+const auditChunk = 5000
+
+// fewIDs is up to how many ids a lookup asks for each id on its own instead of one query for
+// all. The embedded store answers an `_id` query by parsing every row of the table in SQLite
+// (its _id index is on another expression than its queries use), and an `$in` query by
+// decoding every document of the collection in Go, about fifty times slower per row.
+const fewIDs = 32
+
 // docsByID returns the stored records of a collection among ids.
 func (s *Store) docsByID(ctx context.Context, collection string, ids []string) (map[string]duty.Doc, error) {
-	out := map[string]duty.Doc{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var filter any = bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
-	if len(ids) == 1 {
-		filter = bson.D{{Key: "_id", Value: ids[0]}} // FerretDB pushes _id equality down
-	}
-	err := s.all(ctx, collection, filter, func(d duty.Doc, _ string) { out[d.ID()] = d })
+	out, _, err := s.storedByID(ctx, collection, ids)
 	return out, err
+}
+
+// storedByID returns the stored records of a collection among ids, and their organ stamps.
+func (s *Store) storedByID(ctx context.Context, collection string, ids []string) (map[string]duty.Doc, map[string]string, error) {
+	out, organs := map[string]duty.Doc{}, map[string]string{}
+	add := func(d duty.Doc, organ string) { out[d.ID()], organs[d.ID()] = d, organ }
+	if len(ids) <= fewIDs {
+		for _, id := range ids {
+			if err := s.all(ctx, collection, bson.D{{Key: "_id", Value: id}}, add); err != nil {
+				return nil, nil, err
+			}
+		}
+		return out, organs, nil
+	}
+	err := s.all(ctx, collection, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, add)
+	return out, organs, err
 }
 
 // scopeProblems checks a department user's batch: references resolve within its organ, and
@@ -302,16 +372,17 @@ func keys(m map[string]bool) []string {
 // organStamps returns id → organ stamp for the stored records of collection among ids.
 func (s *Store) organStamps(ctx context.Context, collection string, ids []string) (map[string]string, error) {
 	out := map[string]string{}
-	if len(ids) == 1 {
-		_, organ, err := s.get(ctx, collection, ids[0])
-		if err == nil {
-			out[ids[0]] = organ
-			return out, nil
+	if len(ids) <= fewIDs {
+		for _, id := range ids {
+			_, organ, err := s.get(ctx, collection, id)
+			switch {
+			case err == nil:
+				out[id] = organ
+			case !isNotFound(err):
+				return nil, err
+			}
 		}
-		if isNotFound(err) {
-			return out, nil
-		}
-		return nil, err
+		return out, nil
 	}
 	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
 	cur, err := s.db.Collection(collection).Find(ctx, filter,
@@ -339,9 +410,9 @@ func boolSet(m map[string]int) map[string]bool {
 	return out
 }
 
-// Restamp recomputes every record's organ stamp from the department tree and the people, and
-// rewrites the stamps that changed. It runs after a department or a person moves to another
-// organ, which is rare; it is idempotent.
+// Restamp recomputes every record's organ stamp from the department tree and the people,
+// rewrites the stamps that changed and rebuilds the organ tables. It runs after a department or
+// a person moves to another organ, which is rare; it is idempotent.
 func (s *Store) Restamp(ctx context.Context) error {
 	depts, err := s.Departments(ctx)
 	if err != nil {
@@ -372,7 +443,7 @@ func (s *Store) Restamp(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	return s.RebuildOrganTables(ctx)
 }
 
 // Delete removes one record, unless other records still name it: then it is duty.ErrConflict
@@ -408,8 +479,37 @@ func (s *Store) Delete(ctx context.Context, actor duty.Principal, collection, id
 	if len(users) > 0 {
 		return fmt.Errorf("%s %q is still named by %s: %w", collection, id, strings.Join(users, ", "), duty.ErrConflict)
 	}
+	_, organ, err := s.get(ctx, collection, id)
+	if err != nil {
+		return err
+	}
+	var organs []string
+	if organ != "" {
+		organs = []string{organ}
+	}
+	if err := s.beginOrgans(ctx, organs); err != nil {
+		return err
+	}
+	if collection == "departments" {
+		if err := s.bumpDepartments(ctx); err != nil {
+			return err
+		}
+	}
 	if _, err := s.db.Collection(collection).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
 		return fmt.Errorf("delete %s %q: %w", collection, id, unavailable(err))
+	}
+	if organ != "" {
+		if _, err := s.db.Collection(organTable(organ)).DeleteOne(ctx, bson.D{{Key: "_id", Value: tableKey(collection, id)}}); err != nil {
+			return fmt.Errorf("delete %s %q from the table of organ %q: %w", collection, id, organ, unavailable(err))
+		}
+	}
+	if collection == "departments" {
+		if err := s.bumpDepartments(ctx); err != nil {
+			return err
+		}
+	}
+	if err := s.endOrgans(ctx, organs); err != nil {
+		return err
 	}
 	return s.Audit(ctx, duty.AuditEntry{Actor: actor.User, Action: "records.delete", Collection: collection,
 		IDs: []string{id}, Before: []string{docHash(before)}, After: []string{""}})

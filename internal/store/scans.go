@@ -30,6 +30,10 @@ type scanDoc struct {
 	Resolved  int    `bson:"resolved_chunks"`
 	UpdatedAt string `bson:"updated_at"`
 	Generated string `bson:"generated_at,omitempty"`
+	// Format is reportFormat for scans whose violations are kept by organ (reports.go), 0 for
+	// those kept in scan_chunks.
+	Format    int    `bson:"format,omitempty"`
+	ScopeHash string `bson:"scope_hash,omitempty"`
 	// SummaryJSON keeps the summary as JSON text: its maps are keyed by policy ids such as
 	// "talk.pre_appointment", and FerretDB refuses field names with dots.
 	SummaryJSON string `bson:"summary_json,omitempty"`
@@ -166,6 +170,13 @@ func (s *Store) withReport(ctx context.Context, d *scanDoc) (*duty.Scan, error) 
 	if sc.Status != duty.ScanDone {
 		return &sc, nil
 	}
+	if d.Format == reportFormat {
+		vs, resolved, err := s.indexedViolations(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		return s.assemble(d, sc, vs, resolved), nil
+	}
 	read := func(prefix string, n int) ([]duty.Violation, error) {
 		out := []duty.Violation{}
 		for i := range n {
@@ -191,6 +202,11 @@ func (s *Store) withReport(ctx context.Context, d *scanDoc) (*duty.Scan, error) 
 			vs[i].Evidence = []duty.Ref{}
 		}
 	}
+	return s.assemble(d, sc, vs, resolved), nil
+}
+
+// assemble attaches a report of the violations to a done scan.
+func (s *Store) assemble(d *scanDoc, sc duty.Scan, vs, resolved []duty.Violation) *duty.Scan {
 	rep := &duty.Report{ScanID: sc.ID, AsOf: sc.AsOf, PolicyRevision: sc.PolicyRevision, GeneratedAt: d.Generated,
 		Violations: vs, Resolved: resolved}
 	if sc.Department != "" {
@@ -203,12 +219,20 @@ func (s *Store) withReport(ctx context.Context, d *scanDoc) (*duty.Scan, error) 
 		rep.Summary = duty.Summarize(vs)
 	}
 	sc.Report = rep
-	return &sc, nil
+	return &sc
 }
 
 // LatestScan returns the most recently finished done scan whose scope is one of scopes ("" is
 // the whole store), with its report; duty.ErrNotFound when there is none.
 func (s *Store) LatestScan(ctx context.Context, scopes []string) (*duty.Scan, error) {
+	d, err := s.latestScanDoc(ctx, scopes)
+	if err != nil {
+		return nil, err
+	}
+	return s.withReport(ctx, d)
+}
+
+func (s *Store) latestScanDoc(ctx context.Context, scopes []string) (*scanDoc, error) {
 	var d scanDoc
 	err := s.db.Collection(scansColl).FindOne(ctx,
 		bson.D{{Key: "status", Value: duty.ScanDone}, {Key: "scope", Value: bson.D{{Key: "$in", Value: scopes}}}},
@@ -219,7 +243,7 @@ func (s *Store) LatestScan(ctx context.Context, scopes []string) (*duty.Scan, er
 	if err != nil {
 		return nil, fmt.Errorf("read scans: %w", unavailable(err))
 	}
-	return s.withReport(ctx, &d)
+	return &d, nil
 }
 
 // ListScans returns the most recent scans, newest first, without reports.

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -35,6 +36,10 @@ type Store struct {
 	// writeMu serialises record writes in this process, so that a batch's reference checks and
 	// its writes are not interleaved with another batch's.
 	writeMu sync.Mutex
+
+	deptMu      sync.Mutex
+	depts       []duty.Doc // the departments last read, nil when unknown
+	deptVersion int64      // their version
 }
 
 const (
@@ -57,6 +62,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	if err := s.ensureIndexes(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if err := s.checkOrganTables(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
 	}
@@ -230,11 +239,48 @@ func (s *Store) all(ctx context.Context, collection string, filter any, fn func(
 	return nil
 }
 
-// Departments returns every stored department.
+// Departments returns every stored department. Callers must not change the documents.
+//
+// The departments are read on every write and by most pages, and a province holds tens of
+// thousands of them, so the store keeps the last list it read together with the departments'
+// version (store_meta "departments", increased before and after every write of a department):
+// while the version is the same, the list is.
 func (s *Store) Departments(ctx context.Context) ([]duty.Doc, error) {
-	var out []duty.Doc
-	err := s.all(ctx, "departments", bson.D{}, func(d duty.Doc, _ string) { out = append(out, d) })
-	return out, err
+	var meta struct {
+		Version int64 `bson:"version"`
+	}
+	err := s.db.Collection(metaColl).FindOne(ctx, bson.D{{Key: "_id", Value: "departments"}}).Decode(&meta)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("read store metadata: %w", unavailable(err))
+	}
+	s.deptMu.Lock()
+	if s.depts != nil && s.deptVersion == meta.Version {
+		out := slices.Clone(s.depts)
+		s.deptMu.Unlock()
+		return out, nil
+	}
+	s.deptMu.Unlock()
+	out := []duty.Doc{}
+	if err := s.all(ctx, "departments", bson.D{}, func(d duty.Doc, _ string) { out = append(out, d) }); err != nil {
+		return nil, err
+	}
+	s.deptMu.Lock()
+	s.depts, s.deptVersion = out, meta.Version
+	s.deptMu.Unlock()
+	return slices.Clone(out), nil
+}
+
+// bumpDepartments increases the departments' version, before and after a write of departments.
+func (s *Store) bumpDepartments(ctx context.Context) error {
+	_, err := s.db.Collection(metaColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: "departments"}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("update store metadata: %w", unavailable(err))
+	}
+	s.deptMu.Lock()
+	s.depts = nil
+	s.deptMu.Unlock()
+	return nil
 }
 
 // LoadOrgans reads the records of the given organs (all organs when ids is nil), each

@@ -1,0 +1,208 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/policy"
+)
+
+// OPAVersion is the version of OPA dutycheck is built with, the one to compare with.
+var OPAVersion = func() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/open-policy-agent/opa" {
+				return d.Version
+			}
+		}
+	}
+	return "v1.22.2"
+}()
+
+// measureOPA runs the same bundle over the same records with the opa CLI: `opa eval` of every
+// duty's violation set, over one input file per organ (GOMAXPROCS processes at a time) or over
+// one file holding every organ (one process, each organ evaluated `with input as` it). The
+// inputs are exactly the engine's (records dated after the as-of date left out); writing them
+// is not timed.
+func measureOPA(ctx context.Context, cfg *Config, res *Result, eng *policy.Engine, organs []*duty.Organ, date string) error {
+	dir, err := os.MkdirTemp("", "dutycheck-bench-opa-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bundle := filepath.Join(dir, "bundle")
+	for name, text := range eng.Bundle().Files {
+		if policy.IsTest(name) {
+			continue
+		}
+		p := filepath.Join(bundle, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	var sets []string
+	for _, m := range eng.Policies() {
+		sets = append(sets, fmt.Sprintf("%q: data.%s.violation", m.ID, m.Package))
+	}
+	object := "{" + strings.Join(sets, ", ") + "}"
+
+	files := make([]string, len(organs))
+	all, err := os.Create(filepath.Join(dir, "all.json"))
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(all, 1<<20)
+	w.WriteString(`{"organs": [`)
+	for i, o := range organs {
+		b, err := json.Marshal(inputJSON(o, date))
+		if err != nil {
+			return err
+		}
+		files[i] = filepath.Join(dir, fmt.Sprintf("organ-%d.json", i))
+		if err := os.WriteFile(files[i], b, 0o644); err != nil {
+			return err
+		}
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.Write(b)
+	}
+	w.WriteString("]}\n")
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := all.Close(); err != nil {
+		return err
+	}
+
+	perFile := func() (int, error) { return opaFiles(ctx, cfg.OPA, bundle, files, "x := "+object) }
+	oneFile := func() (int, error) {
+		return opaEval(ctx, cfg.OPA, bundle, filepath.Join(dir, "all.json"),
+			"x := [v | some o in input.organs; v := "+object+" with input as o]")
+	}
+	modes := map[string]func() (int, error){"files": perFile, "file": oneFile}
+	mode := cfg.OPAMode
+	if mode == "" {
+		// One trial of each; the faster one is measured.
+		best := time.Duration(-1)
+		for _, m := range []string{"files", "file"} {
+			start := time.Now()
+			if _, err := modes[m](); err != nil {
+				return fmt.Errorf("opa CLI (%s): %w", m, err)
+			}
+			if d := time.Since(start); best < 0 || d < best {
+				best, mode = d, m
+			}
+		}
+	}
+	run, ok := modes[mode]
+	if !ok {
+		return fmt.Errorf("opa mode %q: want files or file", mode)
+	}
+	res.OPAMode = mode
+	res.OPACLIS, err = median(cfg.Runs, func() error {
+		n, err := run()
+		res.OPAViolations = n
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("opa CLI (%s): %w", mode, err)
+	}
+	return nil
+}
+
+// inputJSON is the policy input of an organ as JSON-ready values.
+func inputJSON(o *duty.Organ, date string) map[string]any {
+	view := o.AsOf(date)
+	in := map[string]any{"as_of": date, "organ": o.ID}
+	for _, c := range duty.Collections {
+		docs := view.Docs[c.Name]
+		if docs == nil {
+			docs = []duty.Doc{}
+		}
+		in[c.Name] = docs
+	}
+	return in
+}
+
+// opaFiles evaluates query over each input file, GOMAXPROCS processes at a time, and returns the
+// number of violations.
+func opaFiles(ctx context.Context, opa, bundle string, files []string, query string) (int, error) {
+	var (
+		mu    sync.Mutex
+		total int
+		first error
+		wg    sync.WaitGroup
+	)
+	next := make(chan string)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for f := range next {
+				n, err := opaEval(ctx, opa, bundle, f, query)
+				mu.Lock()
+				total += n
+				if err != nil && first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, f := range files {
+		next <- f
+	}
+	close(next)
+	wg.Wait()
+	return total, first
+}
+
+// opaEval runs one `opa eval` and counts the violations in its result: x is an object of sets,
+// or an array of such objects.
+func opaEval(ctx context.Context, opa, bundle, input, query string) (int, error) {
+	cmd := exec.CommandContext(ctx, opa, "eval", "--format", "json", "-d", bundle, "-i", input, query)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	var r struct {
+		Result []struct {
+			Bindings struct {
+				X json.RawMessage `json:"x"`
+			} `json:"bindings"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil || len(r.Result) != 1 {
+		return 0, fmt.Errorf("opa eval printed no result: %.200s", out)
+	}
+	var objs []map[string][]json.RawMessage
+	if err := json.Unmarshal(r.Result[0].Bindings.X, &objs); err != nil {
+		var one map[string][]json.RawMessage
+		if err := json.Unmarshal(r.Result[0].Bindings.X, &one); err != nil {
+			return 0, fmt.Errorf("opa eval result: %w", err)
+		}
+		objs = append(objs, one)
+	}
+	n := 0
+	for _, o := range objs {
+		for _, set := range o {
+			n += len(set)
+		}
+	}
+	return n, nil
+}

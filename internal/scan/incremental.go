@@ -1,0 +1,420 @@
+package scan
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/store"
+)
+
+// A scan over the store reads organ by organ from the organ tables (store.ReadOrgan): each
+// record once, decoded straight into the policy input. Readers, evaluators and the writer of
+// the report work at once, so organs are evaluated while the next ones are read and each
+// organ's violations are stored as soon as they are known; at any time the scan holds the
+// records of a few organs only.
+//
+// It reuses, from the previous scan of the same scope, the violations of every organ whose
+// version (store.OrganVersions), the policy revision, the as-of date and the departments
+// reported on are those of that scan: the organ's violations would be exactly the same. Their
+// first_seen is unchanged too (all persist), so the new report points to the earlier chunks
+// instead of writing them again (store.OrganResult.Source), and only the organs that changed
+// are read, evaluated, compared and written.
+
+// outcome is what a scan found for one organ.
+type outcome struct {
+	organ  string
+	result store.OrganResult
+	vs     []duty.Violation
+	skip   bool // not an organ: its table holds no root department
+}
+
+// cached is the last report of one scope, by organ, kept in memory so that a re-scan does not
+// read back what it reuses.
+type cached struct {
+	scanID  string
+	byOrgan map[string][]duty.Violation
+}
+
+// cacheScopes bounds how many scopes' reports the service keeps in memory.
+const cacheScopes = 4
+
+func (s *Service) cachedReport(scope, scanID string) map[string][]duty.Violation {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if c, ok := s.cache[scope]; ok && c.scanID == scanID {
+		return c.byOrgan
+	}
+	return nil
+}
+
+func (s *Service) remember(scope, scanID string, byOrgan map[string][]duty.Violation) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if s.cache == nil {
+		s.cache = map[string]cached{}
+	}
+	if _, ok := s.cache[scope]; !ok && len(s.cache) >= cacheScopes {
+		for k := range s.cache {
+			delete(s.cache, k)
+			break
+		}
+	}
+	s.cache[scope] = cached{scanID: scanID, byOrgan: byOrgan}
+}
+
+// plan is what a scan will do: the organs it evaluates, those it reuses, and what it needs of
+// the previous scan.
+type plan struct {
+	evaluate []string
+	reuse    []store.OrganResult
+	versions map[string]store.OrganVersion
+	keep     map[string]bool // departments reported on, nil for all
+	keepHash string
+	prev     *store.ScanMeta
+	prevIdx  map[string]store.OrganResult // the previous scan's index, when indexed
+}
+
+// scopeHash identifies the set of departments a scan reports on ("" for all).
+func scopeHash(keep map[string]bool) string {
+	if keep == nil {
+		return ""
+	}
+	ids := make([]string, 0, len(keep))
+	for id := range keep {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	h := sha256.New()
+	for _, id := range ids {
+		h.Write([]byte(id))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// makePlan decides which organs to evaluate and which results to reuse.
+func (s *Service) makePlan(ctx context.Context, opts Options, full bool) (*plan, error) {
+	versions, err := s.store.OrganVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{versions: versions}
+	var organs []string
+	if opts.Department == "" {
+		for id := range versions {
+			organs = append(organs, id)
+		}
+	} else {
+		depts, err := s.store.Departments(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tree := duty.NewTree(depts)
+		if tree.Department(opts.Department) == nil {
+			return nil, fmt.Errorf("department %q: %w", opts.Department, duty.ErrNotFound)
+		}
+		p.keep = tree.Subtree(opts.Department)
+		// An appointment lives with its person's organ but is reported under its own department.
+		if organs, err = s.store.OrgansWithAppointmentsIn(ctx, p.keep); err != nil {
+			return nil, err
+		}
+		if o := tree.Organ(opts.Department); !slices.Contains(organs, o) {
+			organs = append(organs, o)
+		}
+	}
+	slices.Sort(organs)
+	p.keepHash = scopeHash(p.keep)
+
+	prev, err := s.store.LatestScanMeta(ctx, opts.Department)
+	switch {
+	case errors.Is(err, duty.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		p.prev = prev
+	}
+	if p.prev != nil && p.prev.Indexed {
+		entries, err := s.store.ScanIndex(ctx, p.prev.ID)
+		if err != nil {
+			return nil, err
+		}
+		p.prevIdx = make(map[string]store.OrganResult, len(entries))
+		for _, e := range entries {
+			p.prevIdx[e.Organ] = e
+		}
+	}
+	reusable := !full && p.prevIdx != nil && p.prev.AsOf == opts.AsOf &&
+		p.prev.PolicyRevision == opts.Engine.Revision() && p.prev.ScopeHash == p.keepHash
+	for _, o := range organs {
+		v, known := versions[o]
+		e, ok := p.prevIdx[o]
+		if reusable && ok && known && v.Settled && e.Version >= 0 && e.Version == v.Version {
+			p.reuse = append(p.reuse, e)
+			continue
+		}
+		p.evaluate = append(p.evaluate, o)
+	}
+	return p, nil
+}
+
+// previous returns the violations of the previous scan that the organs evaluated now may
+// repeat or resolve: those of the evaluated organs, and of organs no longer in the scan. For a
+// previous scan kept in the old layout, all of them.
+func (s *Service) previous(ctx context.Context, p *plan, opts Options) ([]duty.Violation, error) {
+	if p.prev == nil {
+		return nil, nil
+	}
+	if !p.prev.Indexed {
+		sc, err := s.store.GetScan(ctx, p.prev.ID)
+		if err != nil || sc.Report == nil {
+			return nil, err
+		}
+		return sc.Report.Violations, nil
+	}
+	reused := map[string]bool{}
+	for _, e := range p.reuse {
+		reused[e.Organ] = true
+	}
+	var entries []store.OrganResult
+	for o, e := range p.prevIdx {
+		if !reused[o] {
+			entries = append(entries, e)
+		}
+	}
+	var byOrgan map[string][]duty.Violation
+	if c := s.cachedReport(opts.Department, p.prev.ID); c != nil {
+		byOrgan = c
+	} else {
+		var err error
+		if byOrgan, err = s.store.OrganViolations(ctx, entries); err != nil {
+			return nil, err
+		}
+	}
+	var out []duty.Violation
+	for _, e := range entries {
+		out = append(out, byOrgan[e.Organ]...)
+	}
+	return out, nil
+}
+
+// reused returns the violations of the reused organs, from memory or from the store.
+func (s *Service) reused(ctx context.Context, p *plan, opts Options) (map[string][]duty.Violation, error) {
+	if len(p.reuse) == 0 {
+		return map[string][]duty.Violation{}, nil
+	}
+	if c := s.cachedReport(opts.Department, p.prev.ID); c != nil {
+		return c, nil
+	}
+	return s.store.OrganViolations(ctx, p.reuse)
+}
+
+// scanStore runs a scan over the store: plan, evaluate the organs that need it while reusing the
+// others, store each organ's violations as they come, and build the report. The report's
+// violations share memory with the service's cache: callers must not change them.
+func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, full bool) (*duty.Report, []store.OrganResult, string, error) {
+	p, err := s.makePlan(ctx, opts, full)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	total := len(p.evaluate) + len(p.reuse)
+	sc.Progress = duty.Progress{Total: total}
+	prevVs, err := s.previous(ctx, p, opts)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	before := make(map[string]*duty.Seen, len(prevVs))
+	for i := range prevVs {
+		if prevVs[i].FirstSeen != nil {
+			before[prevVs[i].Key()] = prevVs[i].FirstSeen
+		}
+	}
+	reusedVs, err := s.reused(ctx, p, opts)
+	if err != nil {
+		return nil, nil, "", err
+	}
+
+	byOrgan := make(map[string][]duty.Violation, total)
+	results := make([]store.OrganResult, 0, total)
+	for _, e := range p.reuse {
+		byOrgan[e.Organ] = reusedVs[e.Organ]
+		results = append(results, e)
+	}
+	done := len(p.reuse)
+	if opts.Progress != nil && done > 0 {
+		opts.Progress(done, total)
+	}
+
+	seen := &duty.Seen{AsOf: opts.AsOf, ScanID: sc.ID}
+	now := map[string]bool{}
+	fresh := 0
+	err = s.pipeline(ctx, opts, p, func(o outcome) error {
+		done++
+		if opts.Progress != nil {
+			opts.Progress(done, total)
+		}
+		if o.skip {
+			return nil
+		}
+		vs := FilterScope(o.vs, p.keep)
+		for i := range vs {
+			k := vs[i].Key()
+			now[k] = true
+			if fs, ok := before[k]; ok {
+				vs[i].FirstSeen = fs
+			} else {
+				vs[i].FirstSeen = seen
+				fresh++
+			}
+		}
+		r, err := s.store.PutOrganViolations(ctx, sc.ID, o.organ, o.result.Version, vs)
+		if err != nil {
+			return err
+		}
+		byOrgan[o.organ] = vs
+		results = append(results, r)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, "", err
+	}
+
+	var all []duty.Violation
+	for _, r := range results {
+		all = append(all, byOrgan[r.Organ]...)
+	}
+	duty.SortViolations(all)
+	rep := NewReport(opts, all)
+	rep.ScanID = sc.ID
+	rep.Resolved = []duty.Violation{}
+	for _, v := range prevVs {
+		if !now[v.Key()] {
+			rep.Resolved = append(rep.Resolved, v)
+		}
+	}
+	rep.Summary.New, rep.Summary.Persisting, rep.Summary.Resolved = fresh, len(all)-fresh, len(rep.Resolved)
+	slices.SortFunc(results, func(a, b store.OrganResult) int { return compareStrings(a.Organ, b.Organ) })
+	s.remember(opts.Department, sc.ID, byOrgan)
+	s.log.Debug("scan plan", "scan", sc.ID, "evaluated", len(p.evaluate), "reused", len(p.reuse))
+	return rep, results, p.keepHash, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// pipeline reads the organs of p.evaluate from their tables, evaluates them on opts.Workers
+// goroutines, and hands each outcome to fn, one at a time, as it comes. It stops at the first
+// error or when ctx ends.
+func (s *Service) pipeline(ctx context.Context, opts Options, p *plan, fn func(outcome) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		errMu    sync.Mutex
+		firstErr error
+	)
+	fail := func(err error) {
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+		cancel()
+	}
+	organs := make(chan string)
+	inputs := make(chan *policy.OrganInput, opts.Workers)
+	outcomes := make(chan outcome, opts.Workers)
+
+	go func() {
+		defer close(organs)
+		for _, o := range p.evaluate {
+			select {
+			case organs <- o:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var readers sync.WaitGroup
+	for range min(opts.Readers, max(len(p.evaluate), 1)) {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			terms := policy.NewTerms()
+			for o := range organs {
+				in := policy.NewOrganInput(o, opts.AsOf)
+				terms.Reset()
+				if err := store.ReadOrgan(ctx, s.store, o, terms, in.Add); err != nil {
+					fail(err)
+					return
+				}
+				select {
+				case inputs <- in:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { readers.Wait(); close(inputs) }()
+	var workers sync.WaitGroup
+	for range opts.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for in := range inputs {
+				version := int64(-1)
+				// The version read before the records: a write since then changes it, so these
+				// results are reused only if nothing was written meanwhile.
+				if v, ok := p.versions[in.ID]; ok && v.Settled {
+					version = v.Version
+				}
+				o := outcome{organ: in.ID, result: store.OrganResult{Version: version}}
+				if !in.IsOrgan() {
+					o.skip = true
+				} else {
+					vs, err := opts.Engine.EvaluateInput(ctx, in)
+					if err != nil {
+						fail(err)
+						return
+					}
+					o.vs = vs
+				}
+				select {
+				case outcomes <- o:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { workers.Wait(); close(outcomes) }()
+	failed := false
+	for o := range outcomes {
+		if failed || ctx.Err() != nil {
+			continue
+		}
+		if err := fn(o); err != nil {
+			failed = true
+			fail(err)
+		}
+	}
+	errMu.Lock()
+	defer errMu.Unlock()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}

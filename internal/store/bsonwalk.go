@@ -1,0 +1,114 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+)
+
+// walker decodes BSON documents straight into a caller's representation (duty.ValueBuilder),
+// without the driver's intermediate values: a scan turns the stored bytes of a record into
+// the policy engine's value in one pass. Its stacks are reused from document to document.
+type walker[T any] struct {
+	b    duty.ValueBuilder[T]
+	keys [][]byte
+	vals []T
+}
+
+var errBSON = errors.New("malformed BSON")
+
+// document decodes the BSON document (or array, when array is true) data.
+func (w *walker[T]) document(data []byte, array bool) (T, error) {
+	var zero T
+	if len(data) < 5 || int(binary.LittleEndian.Uint32(data)) != len(data) || data[len(data)-1] != 0 {
+		return zero, errBSON
+	}
+	keyBase, valBase := len(w.keys), len(w.vals)
+	defer func() { w.keys, w.vals = w.keys[:keyBase], w.vals[:valBase] }()
+	p := 4
+	end := len(data) - 1
+	for p < end {
+		typ := data[p]
+		p++
+		k := p
+		for p < end && data[p] != 0 {
+			p++
+		}
+		if p >= end {
+			return zero, errBSON
+		}
+		key := data[k:p]
+		p++
+		v, n, err := w.value(typ, data[p:end])
+		if err != nil {
+			return zero, fmt.Errorf("field %s: %w", key, err)
+		}
+		p += n
+		if !array {
+			w.keys = append(w.keys, key)
+		}
+		w.vals = append(w.vals, v)
+	}
+	if array {
+		return w.b.Array(w.vals[valBase:]), nil
+	}
+	return w.b.Object(w.keys[keyBase:], w.vals[valBase:]), nil
+}
+
+// value decodes one element's value of BSON type typ at the start of data and returns it with
+// the number of bytes it took.
+func (w *walker[T]) value(typ byte, data []byte) (T, int, error) {
+	var zero T
+	need := func(n int) bool { return n >= 0 && len(data) >= n }
+	switch typ {
+	case 0x01: // double
+		if !need(8) {
+			return zero, 0, errBSON
+		}
+		f := math.Float64frombits(binary.LittleEndian.Uint64(data))
+		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return w.b.Int(int64(f)), 8, nil
+		}
+		return w.b.Float(f), 8, nil
+	case 0x02: // string
+		if !need(4) {
+			return zero, 0, errBSON
+		}
+		n := int(int32(binary.LittleEndian.Uint32(data)))
+		if n < 1 || !need(4+n) || data[4+n-1] != 0 {
+			return zero, 0, errBSON
+		}
+		return w.b.String(data[4 : 4+n-1]), 4 + n, nil
+	case 0x03, 0x04: // document, array
+		if !need(4) {
+			return zero, 0, errBSON
+		}
+		n := int(int32(binary.LittleEndian.Uint32(data)))
+		if n < 5 || !need(n) {
+			return zero, 0, errBSON
+		}
+		v, err := w.document(data[:n], typ == 0x04)
+		return v, n, err
+	case 0x08: // boolean
+		if !need(1) {
+			return zero, 0, errBSON
+		}
+		return w.b.Bool(data[0] != 0), 1, nil
+	case 0x0A: // null
+		return w.b.Null(), 0, nil
+	case 0x10: // int32
+		if !need(4) {
+			return zero, 0, errBSON
+		}
+		return w.b.Int(int64(int32(binary.LittleEndian.Uint32(data)))), 4, nil
+	case 0x12: // int64
+		if !need(8) {
+			return zero, 0, errBSON
+		}
+		return w.b.Int(int64(binary.LittleEndian.Uint64(data))), 8, nil
+	}
+	return zero, 0, fmt.Errorf("unexpected BSON type 0x%02x", typ)
+}
