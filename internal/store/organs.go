@@ -150,8 +150,8 @@ func (s *Store) stepOrgans(ctx context.Context, organs []string, pending int64) 
 			}).
 			SetUpsert(true))
 	}
-	for start := 0; start < len(models); start += 1000 {
-		part := models[start:min(start+1000, len(models))]
+	for start := 0; start < len(models); start += updatesPerCommand {
+		part := models[start:min(start+updatesPerCommand, len(models))]
 		if _, err := s.db.Collection(organVersionsColl).BulkWrite(ctx, part, options.BulkWrite().SetOrdered(false)); err != nil {
 			return fmt.Errorf("update organ versions: %w", unavailable(err))
 		}
@@ -238,14 +238,19 @@ func insertOrReplace(ctx context.Context, coll *mongo.Collection, ids []string, 
 	return nil
 }
 
+// updatesPerCommand is the most updates sent in one command. The embedded store keeps the
+// query of each update of a command open until the command ends, one SQLite connection each,
+// from a pool of 100: a command of 100 updates that match waits forever for a connection.
+const updatesPerCommand = 32
+
 // replaceAll upserts documents by _id (ids[i] is docs[i]'s).
 func replaceAll(ctx context.Context, coll *mongo.Collection, ids []string, docs []any) error {
 	models := make([]mongo.WriteModel, len(docs))
 	for i, d := range docs {
 		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: ids[i]}}).SetReplacement(d).SetUpsert(true)
 	}
-	for start := 0; start < len(models); start += 1000 {
-		if _, err := coll.BulkWrite(ctx, models[start:min(start+1000, len(models))], options.BulkWrite().SetOrdered(true)); err != nil {
+	for start := 0; start < len(models); start += updatesPerCommand {
+		if _, err := coll.BulkWrite(ctx, models[start:min(start+updatesPerCommand, len(models))], options.BulkWrite().SetOrdered(true)); err != nil {
 			return unavailable(err)
 		}
 	}

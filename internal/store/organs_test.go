@@ -3,8 +3,10 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -229,4 +231,32 @@ func TestBigBatchIsAuditedInChunks(t *testing.T) {
 		t.Errorf("audit entries list %d ids of the batch, want %d", ids, len(talks))
 	}
 	checkTables(t, st, "after a big batch")
+}
+
+// TestManyOrgansInOneBatch writes and rewrites 150 organs at once: the embedded store must not
+// run out of connections on a command of many updates (see updatesPerCommand).
+func TestManyOrgansInOneBatch(t *testing.T) {
+	st := storetest.Open(t)
+	var depts []map[string]any
+	for i := range 150 {
+		depts = append(depts, map[string]any{"id": fmt.Sprintf("O-%03d", i), "name": "机关", "kind": "organ"})
+	}
+	put(t, st, "departments", depts...)
+	for _, d := range depts {
+		d["name"] = "改名机关"
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		put(t, st, "departments", depts...)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("rewriting 150 organs in one batch did not finish in two minutes")
+	}
+	if v := versions(t, st); len(v) != 150 {
+		t.Errorf("%d organ versions, want 150", len(v))
+	}
+	checkTables(t, st, "after rewriting 150 organs")
 }
