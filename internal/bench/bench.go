@@ -151,6 +151,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	runtime.GC()
 	debug.FreeOSMemory()
 	resetPeakRSS()
+	cfg.logf("loaded in %.1f s; the dataset freed, %.0f MB resident", res.LoadS, peakRSSMB(true))
 
 	same, err := measureStore(ctx, &cfg, res, st, eng, date, talk, offline)
 	if err != nil {
