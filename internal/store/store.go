@@ -330,7 +330,12 @@ func (s *Store) LoadOrgans(ctx context.Context, ids []string) ([]*duty.Organ, *d
 func isNotFound(err error) bool { return errors.Is(err, duty.ErrNotFound) }
 
 // Drop deletes the whole database: every record, scan and report. Tests use it.
-func (s *Store) Drop(ctx context.Context) error { return s.db.Drop(ctx) }
+func (s *Store) Drop(ctx context.Context) error {
+	s.deptMu.Lock()
+	s.depts = nil
+	s.deptMu.Unlock()
+	return s.db.Drop(ctx)
+}
 
 // OrgansWithAppointmentsIn returns the organs holding an appointment to one of the departments:
 // an appointment lives with its person's organ but is reported under its own department.
