@@ -26,12 +26,11 @@ type chunk struct {
 
 type scanDoc struct {
 	duty.Scan `bson:",inline"`
-	Chunks    int    `bson:"chunks"`
 	Resolved  int    `bson:"resolved_chunks"`
 	UpdatedAt string `bson:"updated_at"`
 	Generated string `bson:"generated_at,omitempty"`
-	// Format is reportFormat for scans whose violations are kept by organ (reports.go), 0 for
-	// those kept in scan_chunks.
+	// Format is reportFormat for scans whose violations are kept by organ (reports.go); other
+	// values are not read.
 	Format    int    `bson:"format,omitempty"`
 	ScopeHash string `bson:"scope_hash,omitempty"`
 	// SummaryJSON keeps the summary as JSON text: its maps are keyed by policy ids such as
@@ -67,51 +66,6 @@ func (s *Store) UpdateProgress(ctx context.Context, id string, p duty.Progress) 
 		bson.D{{Key: "$set", Value: bson.D{{Key: "progress", Value: p}, {Key: "updated_at", Value: now()}}}})
 	if err != nil {
 		return fmt.Errorf("update scan %s: %w", id, unavailable(err))
-	}
-	return nil
-}
-
-// FinishScan stores the report's chunks, then marks the scan done: a reader never sees a done
-// scan without its report.
-func (s *Store) FinishScan(ctx context.Context, sc *duty.Scan) error {
-	rep := sc.Report
-	write := func(prefix string, vs []duty.Violation) (int, error) {
-		n := 0
-		for start := 0; start < len(vs); start += chunkSize {
-			c := chunk{ID: fmt.Sprintf("%s/%s%d", sc.ID, prefix, n), ScanID: sc.ID, Violations: vs[start:min(start+chunkSize, len(vs))]}
-			_, err := s.db.Collection(chunksColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, c, options.Replace().SetUpsert(true))
-			if err != nil {
-				return 0, fmt.Errorf("save report of scan %s: %w", sc.ID, unavailable(err))
-			}
-			n++
-		}
-		return n, nil
-	}
-	nv, err := write("v", rep.Violations)
-	if err != nil {
-		return err
-	}
-	nr, err := write("r", rep.Resolved)
-	if err != nil {
-		return err
-	}
-	sum, err := json.Marshal(rep.Summary)
-	if err != nil {
-		return fmt.Errorf("encode summary of scan %s: %w", sc.ID, err)
-	}
-	_, err = s.db.Collection(scansColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: sc.ID}}, bson.D{{Key: "$set", Value: bson.D{
-		{Key: "status", Value: duty.ScanDone},
-		{Key: "progress", Value: sc.Progress},
-		{Key: "policy_revision", Value: rep.PolicyRevision},
-		{Key: "finished_at", Value: sc.FinishedAt},
-		{Key: "summary_json", Value: string(sum)},
-		{Key: "chunks", Value: nv},
-		{Key: "resolved_chunks", Value: nr},
-		{Key: "generated_at", Value: rep.GeneratedAt},
-		{Key: "updated_at", Value: now()},
-	}}})
-	if err != nil {
-		return fmt.Errorf("finish scan %s: %w", sc.ID, unavailable(err))
 	}
 	return nil
 }
@@ -177,32 +131,7 @@ func (s *Store) withReport(ctx context.Context, d *scanDoc) (*duty.Scan, error) 
 		}
 		return s.assemble(d, sc, vs, resolved), nil
 	}
-	read := func(prefix string, n int) ([]duty.Violation, error) {
-		out := []duty.Violation{}
-		for i := range n {
-			var c chunk
-			err := s.db.Collection(chunksColl).FindOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("%s/%s%d", sc.ID, prefix, i)}}).Decode(&c)
-			if err != nil {
-				return nil, fmt.Errorf("read report of scan %s: %w", sc.ID, unavailable(err))
-			}
-			out = append(out, c.Violations...)
-		}
-		return out, nil
-	}
-	vs, err := read("v", d.Chunks)
-	if err != nil {
-		return nil, err
-	}
-	resolved, err := read("r", d.Resolved)
-	if err != nil {
-		return nil, err
-	}
-	for i := range vs {
-		if vs[i].Evidence == nil {
-			vs[i].Evidence = []duty.Ref{}
-		}
-	}
-	return s.assemble(d, sc, vs, resolved), nil
+	return nil, fmt.Errorf("scan %s: %w: its report is in a format this version does not read", sc.ID, duty.ErrNotFound)
 }
 
 // assemble attaches a report of the violations to a done scan.

@@ -43,8 +43,7 @@ type Store struct {
 }
 
 const (
-	scansColl  = "scans"
-	chunksColl = "scan_chunks"
+	scansColl = "scans"
 )
 
 // Open connects, checks that the server answers and creates the indexes.

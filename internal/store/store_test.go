@@ -210,9 +210,14 @@ func TestScanChunksRoundTrip(t *testing.T) {
 			Details: map[string]any{"level": int64(i % 3)}, Evidence: []duty.Ref{{Collection: "talks", ID: "T"}},
 			Message: duty.Message{ZH: "中文", EN: "en"}})
 	}
+	duty.SortViolations(vs) // reports are sorted; the store gives them back in that order
 	sc.Report = &duty.Report{ScanID: "S-1", AsOf: "2025-06-30", PolicyRevision: "r1", Violations: vs, Summary: duty.Summarize(vs)}
 	sc.FinishedAt = "2025-06-30T00:00:01.000000Z"
-	if err := st.FinishScan(ctx, sc); err != nil {
+	res, err := st.PutOrganViolations(ctx, "S-1", "ORG-1", 1, vs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.FinishIndexedScan(ctx, sc, []store.OrganResult{res}, ""); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.GetScan(ctx, "S-1")
