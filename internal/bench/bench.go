@@ -150,6 +150,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	ds = nil
 	runtime.GC()
 	debug.FreeOSMemory()
+	before := peakRSSMB(true) // the reset below clears the kernel's peak for getrusage too
 	resetPeakRSS()
 	cfg.logf("loaded in %.1f s; the dataset freed, %.0f MB resident", res.LoadS, peakRSSMB(true))
 
@@ -158,7 +159,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	res.ScanPeakRSSMB = peakRSSMB(true)
-	res.PeakRSSMB = peakRSSMB(false)
+	res.PeakRSSMB = max(before, peakRSSMB(false), res.ScanPeakRSSMB)
 	res.Same = same && (cfg.OPA == "" || res.OPAViolations == res.Violations)
 	res.ScanOverRead = ratio(res.ScanS, res.ReadS)
 	res.OPAOverEval = ratio(res.OPACLIS, res.EvalS)
