@@ -165,18 +165,11 @@ func (s *Service) makePlan(ctx context.Context, opts Options, full bool) (*plan,
 }
 
 // previous returns the violations of the previous scan that the organs evaluated now may
-// repeat or resolve: those of the evaluated organs, and of organs no longer in the scan. For a
-// previous scan kept in the old layout, all of them.
+// repeat or resolve: those of the evaluated organs, and of organs no longer in the scan. A
+// previous scan whose report is in a layout this version does not read counts as none.
 func (s *Service) previous(ctx context.Context, p *plan, opts Options) ([]duty.Violation, error) {
-	if p.prev == nil {
+	if p.prev == nil || !p.prev.Indexed {
 		return nil, nil
-	}
-	if !p.prev.Indexed {
-		sc, err := s.store.GetScan(ctx, p.prev.ID)
-		if err != nil || sc.Report == nil {
-			return nil, err
-		}
-		return sc.Report.Violations, nil
 	}
 	reused := map[string]bool{}
 	for _, e := range p.reuse {

@@ -19,6 +19,7 @@ type Service struct {
 	engine  func() *policy.Engine
 	log     *slog.Logger
 	timeout time.Duration
+	readers int
 
 	base   context.Context // background scans run under it; cancelled by Shutdown
 	cancel context.CancelFunc
@@ -37,6 +38,8 @@ type ServiceConfig struct {
 	Log    *slog.Logger
 	// Timeout bounds one scan; 0 means 30 minutes.
 	Timeout time.Duration
+	// Readers bounds how many organs a scan reads from the store at once (Options.Readers).
+	Readers int
 }
 
 // NewService returns a scan service.
@@ -48,7 +51,7 @@ func NewService(cfg ServiceConfig) *Service {
 		cfg.Log = slog.Default()
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, base: base, cancel: cancel}
+	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, base: base, cancel: cancel}
 }
 
 // Request says what to scan.
@@ -63,7 +66,7 @@ type Request struct {
 // Start checks the request, stores a running scan and runs it: to the end before returning when
 // wait is true (under ctx), else in the background (until done or Shutdown).
 func (s *Service) Start(ctx context.Context, req Request, wait bool) (*duty.Scan, error) {
-	opts := Options{AsOf: req.AsOf, Department: req.Department, Engine: s.engine()}
+	opts := Options{AsOf: req.AsOf, Department: req.Department, Engine: s.engine(), Readers: s.readers}
 	if err := opts.Normalize(ctx); err != nil {
 		return nil, err
 	}
