@@ -22,8 +22,10 @@ as_of_day := dates.day(input.as_of)
 # year is the calendar year Y of as_of.
 year := dates.year(input.as_of)
 
-# year_start_day is the day number of Y-01-01.
-year_start_day := dates.in_year(year, "01-01")
+# year_start is Y-01-01 (YYYY-MM-DD) and year_start_day its day number.
+year_start := concat("", [substring(input.as_of, 0, 4), "-01-01"])
+
+year_start_day := dates.day(year_start)
 
 # departments maps department id to department.
 departments := {d.id: d | some d in input.departments}
@@ -54,6 +56,28 @@ has_role(p, r) if r in p.roles
 is_leader(p) if has_role(p, "party_group_member")
 
 is_leader(p) if p.rank == "bureau"
+
+# secretary_ids, head_ids and leader_ids hold the ids of the people, on the roster or not, with
+# role party_group_secretary, with role department_head, and for whom is_leader holds. In a loop
+# over people, test `p.id in org.leader_ids` rather than call a function per person: a set
+# lookup costs a fraction of a call.
+secretary_ids := {p.id |
+	some p in input.people
+	"party_group_secretary" in p.roles
+}
+
+head_ids := {p.id |
+	some p in input.people
+	"department_head" in p.roles
+}
+
+leader_ids := {p.id |
+	some p in input.people
+	"party_group_member" in p.roles
+} | {p.id |
+	some p in input.people
+	p.rank == "bureau"
+}
 
 # roster_in_department maps a department id to the roster people whose department it is.
 roster_in_department := {did: ps |

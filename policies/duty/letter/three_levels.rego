@@ -74,16 +74,28 @@ _letters := {k: ls |
 	]
 }
 
+# _held holds the pairs [level, issuer, signer] with a letter of year Y signed by both sides on
+# or before Y-<deadline>: such a pair holds whatever its deadline, which is never earlier, so
+# the deadline is worked out only for the other pairs.
+_held := {[l.level, l.issuer_id, l.signer_id] |
+	some l in _year_letters
+	_signed_by_both(l)
+	l.signed_on <= _base_deadline
+}
+
+# _base_deadline is Y-<deadline> (YYYY-MM-DD), the earliest deadline of any pair.
+_base_deadline := concat("-", [substring(org.as_of, 0, 4), _params.deadline])
+
 # _secretaries holds the ids of roster Party Group secretaries (level-1 issuers).
-_secretaries := {p.id |
-	some p in org.roster
-	org.has_role(p, "party_group_secretary")
+_secretaries := {pid |
+	some pid in org.secretary_ids
+	org.roster[pid]
 }
 
 # _leaders holds the ids of roster Party Group members and bureau-rank cadres (level-1 signers).
-_leaders := {p.id |
-	some p in org.roster
-	org.is_leader(p)
+_leaders := {pid |
+	some pid in org.leader_ids
+	org.roster[pid]
 }
 
 # _heads_in_department maps a department id to the ids of its roster department heads.
@@ -91,7 +103,7 @@ _heads_in_department := {did: ids |
 	some did, ps in org.roster_in_department
 	ids := {p.id |
 		some p in ps
-		org.has_role(p, "department_head")
+		p.id in org.head_ids
 	}
 }
 
@@ -110,8 +122,8 @@ _pairs contains [2, s.id, h] if {
 }
 
 _pairs contains [3, h.id, p.id] if {
-	some h in org.roster
-	org.has_role(h, "department_head")
+	some hid in org.head_ids
+	h := org.roster[hid]
 	some p in org.roster_in_department[h.department_id]
 	p.rank == "division"
 	p.id != h.id
@@ -119,6 +131,7 @@ _pairs contains [3, h.id, p.id] if {
 
 violation contains v if {
 	some pair in _pairs
+	not pair in _held
 	[level, issuer, signer] := pair
 	deadline := org.deadline_day(_params.deadline, _params.new_appointee_days, {issuer, signer})
 	org.as_of_day > deadline

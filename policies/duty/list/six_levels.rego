@@ -89,11 +89,11 @@ violation contains v if {
 # Personal lists: subject the person.
 violation contains v if {
 	_checked
-	some pid, p in org.roster
-	some level in _person_levels
-	_owes(p, level)
+	some level, pids in _owers
+	some pid in pids
+	not [pid, level] in _held_by_holder
+	p := org.roster[pid]
 	lists := object.get(_by_holder, pid, [])
-	not _has(lists, level)
 	v := _violation(org.ref("people", pid), sprintf("%s(%s)", [p.name, pid]), sprintf("%s (%s)", [p.name, pid]), level, level, _of_level(lists, level))
 }
 
@@ -107,17 +107,19 @@ violation contains v if {
 	v := _violation(org.ref("departments", c.id), sprintf("%s(%s)", [c.name, c.id]), sprintf("%s (%s)", [c.name, c.id]), "special_committee", "department_heads", lists)
 }
 
-_person_levels := ["party_group_secretary", "leaders", "department_heads"]
-
-# _owes is true when roster person p owes a personal list at level.
-_owes(p, "party_group_secretary") if org.has_role(p, "party_group_secretary")
-
-_owes(p, "leaders") if {
-	not org.has_role(p, "party_group_secretary")
-	org.is_leader(p)
+# _owers maps each person level to the ids of the roster people who owe a list of it: Party
+# Group secretaries; leaders who are not secretaries; department heads.
+_owers := {
+	"party_group_secretary": {pid | some pid in org.secretary_ids; org.roster[pid]},
+	"leaders": {pid | some pid in org.leader_ids; not pid in org.secretary_ids; org.roster[pid]},
+	"department_heads": {pid | some pid in org.head_ids; org.roster[pid]},
 }
 
-_owes(p, "department_heads") if org.has_role(p, "department_head")
+# _held_by_holder holds [holder_id, level] for each list of year Y.
+_held_by_holder := {[l.holder_id, l.level] |
+	some l in input.responsibility_lists
+	l.year == org.year
+}
 
 _of_level(lists, level) := [l |
 	some l in lists

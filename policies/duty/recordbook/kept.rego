@@ -74,30 +74,26 @@ _books := {b |
 # _has_book holds the ids of people who hold a book in _books.
 _has_book := {b.holder_id | some b in _books}
 
-# _is_holder is true for roster people who must keep a book.
-_is_holder(p) if org.is_leader(p)
+# _holders holds the ids of the people who must keep a book when on the roster: leaders and
+# department heads.
+_holders := org.leader_ids | org.head_ids
 
-_is_holder(p) if org.has_role(p, "department_head")
-
-# _accountable returns the responsible level for a book held by person p.
-_accountable(p) := "party_group_secretary" if {
-	org.has_role(p, "party_group_secretary")
+# _accountable returns the responsible level for a book held by person pid (leaders for an id
+# that is no person of the input).
+_accountable(pid) := "party_group_secretary" if {
+	pid in org.secretary_ids
 } else := "department_heads" if {
-	org.has_role(p, "department_head")
-	not org.is_leader(p)
-} else := "leaders"
-
-_holder_accountable(pid) := _accountable(org.people[pid]) if {
-	org.people[pid]
+	pid in org.head_ids
+	not pid in org.leader_ids
 } else := "leaders"
 
 _name(pid) := object.get(org.people, [pid, "name"], pid)
 
 violation contains v if {
-	some p in org.roster
-	_is_holder(p)
-	not p.id in _has_book
-	deadline := org.deadline_day(_params.deadline, _params.new_appointee_days, {p.id})
+	some pid in _holders
+	p := org.roster[pid]
+	not pid in _has_book
+	deadline := org.deadline_day(_params.deadline, _params.new_appointee_days, {pid})
 	org.as_of_day > deadline
 	v := {
 		"reason": "missing",
@@ -108,33 +104,35 @@ violation contains v if {
 			"en": sprintf("%s has no duty record book for %d (deadline %s, as of %s)", [p.name, org.year, dates.date(deadline), org.as_of]),
 		},
 		"evidence": [],
-		"accountable": _accountable(p),
+		"accountable": _accountable(pid),
 	}
 }
 
-# _gaps returns book b's [days, from_day, to_day] gaps between neighbouring points, in date order.
-_gaps(b) := [[pts[i] - pts[i - 1], pts[i - 1], pts[i]] |
-	some i, _ in pts
-	i > 0
-] if {
-	start := max({org.year_start_day, dates.day(b.issued_on)})
-	entry_days := {d |
-		some e in b.entries
-		d := dates.day(e.date)
-		d >= start
-		d <= org.as_of_day
-	}
-	pts := sort({start, org.as_of_day} | entry_days)
+# _points returns the sorted day numbers of book b's points: the start of its period, the later
+# of Y-01-01 and issued_on; each entry date from the start to as_of; and as_of. Dates are
+# compared as YYYY-MM-DD strings first, so only the entries in range are turned into days.
+_points(b) := sort({dates.day(start), org.as_of_day} | {d |
+	some e in b.entries
+	e.date >= start
+	e.date <= org.as_of
+	d := dates.day(e.date)
+}) if {
+	start := max({org.year_start, b.issued_on})
 }
 
 violation contains v if {
 	some b in _books
-	gaps := _gaps(b)
-	largest := max({g[0] | some g in gaps})
+	pts := _points(b)
+	gaps := [g |
+		some i, d in pts
+		i > 0
+		g := d - pts[i - 1]
+	]
+	largest := max(gaps)
 	largest > _params.max_gap_days
-	worst := [g | some g in gaps; g[0] == largest][0]
-	from := dates.date(worst[1])
-	to := dates.date(worst[2])
+	i := [j | some j, g in gaps; g == largest][0]
+	from := dates.date(pts[i])
+	to := dates.date(pts[i + 1])
 	v := {
 		"reason": "gap",
 		"subject": org.ref("record_books", b.id),
@@ -144,7 +142,7 @@ violation contains v if {
 			"en": sprintf("Record book %s of %s for %d has no entry for %d days between %s and %s (more than %d)", [b.id, _name(b.holder_id), b.year, largest, from, to, _params.max_gap_days]),
 		},
 		"evidence": [org.ref("people", b.holder_id)],
-		"accountable": _holder_accountable(b.holder_id),
+		"accountable": _accountable(b.holder_id),
 	}
 }
 
@@ -170,7 +168,7 @@ violation contains v if {
 			"en": sprintf("Record book %s of %s for %d: task %q (%s) was due on %s and has no entry as of %s", [b.id, _name(b.holder_id), b.year, t.title, t.id, t.due_on, org.as_of]),
 		},
 		"evidence": [org.ref("people", b.holder_id)],
-		"accountable": _holder_accountable(b.holder_id),
+		"accountable": _accountable(b.holder_id),
 	}
 }
 
@@ -188,7 +186,7 @@ violation contains v if {
 			"en": sprintf("Record book %s of %s for %d, issued on %s, has no inspection between %s and %s", [b.id, _name(b.holder_id), b.year, b.issued_on, dates.date(from), org.as_of]),
 		},
 		"evidence": [org.ref("people", b.holder_id)],
-		"accountable": _holder_accountable(b.holder_id),
+		"accountable": _accountable(b.holder_id),
 	}
 }
 
