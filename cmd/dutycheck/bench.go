@@ -31,6 +31,7 @@ type benchConfig struct {
 	Rate     float64
 	OPA      string
 	OPAMode  string
+	Offline  bool
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -47,6 +48,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Float64Var(&cfg.Rate, "rate", 0.05, "share of duty checks the generated organs fail")
 	fs.StringVar(&cfg.OPA, "opa", "", "opa binary (default: opa on PATH or in GOPATH/bin)")
 	fs.StringVar(&cfg.OPAMode, "opa-mode", "", "opa CLI input: files (one per organ), file (one for all), or empty to use the faster")
+	fs.BoolVar(&cfg.Offline, "offline", false, "measure only the evaluation in memory and the opa CLI, without the store")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -93,6 +95,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if cfg.OPAMode != "" {
 				child = append(child, "--opa-mode", cfg.OPAMode)
 			}
+			if cfg.Offline {
+				child = append(child, "--offline")
+			}
 			cmd := exec.CommandContext(ctx, self, child...)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, stderr
@@ -122,7 +127,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // benchOne measures one size in this process.
 func benchOne(ctx context.Context, cfg benchConfig, organs int, stderr io.Writer) (*bench.Result, error) {
 	bc := bench.Config{Organs: organs, Runs: cfg.Runs, Seed: cfg.Seed, Year: cfg.Year, Rate: cfg.Rate,
-		OPA: cfg.OPA, OPAMode: cfg.OPAMode, Log: stderr}
+		OPA: cfg.OPA, OPAMode: cfg.OPAMode, Offline: cfg.Offline, Log: stderr}
 	if bc.OPA == "" {
 		gopath := os.Getenv("GOPATH")
 		if gopath == "" {
@@ -136,6 +141,9 @@ func benchOne(ctx context.Context, cfg benchConfig, organs int, stderr io.Writer
 			bc.OPANote = err.Error()
 		}
 		bc.OPA = p
+	}
+	if cfg.Offline {
+		return bench.Run(ctx, bc)
 	}
 	uri := cfg.MongoURI
 	if uri == "" {

@@ -44,6 +44,9 @@ type Config struct {
 	// OPAMode is "files" (one input file per organ, GOMAXPROCS opa processes at a time), "file"
 	// (one input file of every organ, one process) or "" to try both and keep the faster.
 	OPAMode string
+	// Offline measures only the evaluation in memory, the opa CLI and the organ growth,
+	// without the store: no load, read, scan or re-scan (they are reported as 0).
+	Offline bool
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }
@@ -58,7 +61,7 @@ type Result struct {
 	LoadS   float64 `json:"load_s"`    // importing the dataset through the store's validation (once)
 	ReadS   float64 `json:"read_s"`    // (a) reading every record out of the store
 	ScanS   float64 `json:"scan_s"`    // (b) a full scan: read, evaluate, compare, store the report
-	EvalS   float64 `json:"eval_s"`    // (c) evaluating the organs already in memory
+	EvalS   float64 `json:"eval_s"`    // (c) evaluating the records held in memory as a scan receives them
 	OPACLIS float64 `json:"opa_cli_s"` // (d) the opa CLI on the same policies and records
 	WriteS  float64 `json:"write_s"`   // changing one record through the store's validation
 	RescanS float64 `json:"rescan_s"`  // (e) a scan after that change
@@ -116,17 +119,29 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
-	cfg.logf("generating")
-	ds := gen.Generate(gen.Options{Organs: cfg.Organs, Seed: cfg.Seed, Year: cfg.Year, ViolationRate: cfg.Rate})
-	res.Records = ds.Count()
+	gopts := gen.Options{Organs: cfg.Organs, Seed: cfg.Seed, Year: cfg.Year, ViolationRate: cfg.Rate}
 
-	// (c) and (d): the organs in memory, and the opa CLI over the same records.
-	offline, err := measureOffline(ctx, &cfg, res, ds, eng, date)
+	// (c) and (d): the records in memory, and the opa CLI over the same records. The dataset is
+	// generated for them and freed before they are timed.
+	offline, err := measureOffline(ctx, &cfg, res, gopts, eng, date)
 	if err != nil {
 		return nil, err
 	}
 
-	// The store: load, then (a), (b), (e).
+	if cfg.Offline {
+		res.PeakRSSMB = peakRSSMB(false)
+		res.Same = cfg.OPA == "" || res.OPAViolations == res.Violations
+		res.OPAOverEval = ratio(res.OPACLIS, res.EvalS)
+		res.Machine.LoadEnd = loadAvg()
+		return res, nil
+	}
+
+	// The store: load, then (a), (b), (e). The same dataset again (generation is deterministic).
+	cfg.logf("generating")
+	ds := gen.Generate(gopts)
+	if n := ds.Count(); n != res.Records {
+		return nil, fmt.Errorf("generated %d records, then %d for the same options", res.Records, n)
+	}
 	talk := changeableTalk(ds, cfg.Organs)
 	st, err := cfg.Store(ctx, fmt.Sprintf("bench_%d", cfg.Organs))
 	if err != nil {
@@ -175,21 +190,88 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-// measureOffline times the evaluation of the organs in memory, the opa CLI, and the growth with
-// the size of an organ. It returns the violations, as canonical strings.
-func measureOffline(ctx context.Context, cfg *Config, res *Result, ds gen.Dataset, eng *policy.Engine, date string) ([]string, error) {
+// offlineData is what the offline measures need once the dataset is freed.
+type offlineData struct {
+	organs   []organRecords
+	size     int          // bytes of BSON in organs
+	want     []string     // the violations scan.Evaluate found, canonical
+	one, big organRecords // the first organ alone, and ten organs made one
+	opa      *opaInputs   // nil without the opa CLI
+}
+
+// prepareOffline generates the dataset and, untimed, keeps of it only what the offline measures
+// need: the records as BSON, the violations the plain evaluation of the organs finds (to check
+// the timed one against), and the opa CLI's input files. When it returns, the dataset and its
+// organs are garbage.
+func prepareOffline(ctx context.Context, cfg *Config, res *Result, gopts gen.Options, eng *policy.Engine, date string) (_ *offlineData, err error) {
+	cfg.logf("generating")
+	ds := gen.Generate(gopts)
+	res.Records = ds.Count()
 	organs, err := Organs(ds)
 	if err != nil {
 		return nil, err
 	}
+	d := &offlineData{}
+	if d.organs, d.size, err = encodeOrgans(organs); err != nil {
+		return nil, err
+	}
+	cfg.logf("evaluating the organs once, for reference")
 	opts := scan.Options{AsOf: date, Engine: eng}
 	if err := opts.Normalize(ctx); err != nil {
 		return nil, err
 	}
+	vs, err := scan.Evaluate(ctx, opts, organs)
+	if err != nil {
+		return nil, err
+	}
+	d.want = canonical(vs)
+	if cfg.OPA != "" {
+		if d.opa, err = writeOPAInputs(eng, organs, date); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				d.opa.remove()
+			}
+		}()
+	}
+	d.one = d.organs[0]
+	big, err := Organs(Merge(gen.Generate(gen.Options{Organs: 10, Seed: cfg.Seed, Year: cfg.Year, ViolationRate: cfg.Rate})))
+	if err != nil {
+		return nil, err
+	}
+	bigRecs, _, err := encodeOrgans(big[:1])
+	if err != nil {
+		return nil, err
+	}
+	d.big = bigRecs[0]
+	return d, nil
+}
+
+// measureOffline times the evaluation of the records in memory, the opa CLI, and the growth
+// with the size of an organ. The records are held as a scan receives them from the store, as
+// BSON bytes, and evaluated as a scan does (evaluateRecords); the generated dataset is not
+// live while they are timed. It returns the violations, as canonical strings, and fails if
+// they are not those of the plain evaluation of the organs (scan.Evaluate).
+func measureOffline(ctx context.Context, cfg *Config, res *Result, gopts gen.Options, eng *policy.Engine, date string) ([]string, error) {
+	d, err := prepareOffline(ctx, cfg, res, gopts, eng, date)
+	if err != nil {
+		return nil, err
+	}
+	if d.opa != nil {
+		defer d.opa.remove()
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	cfg.logf("the dataset freed: %d records held as %.0f MB of BSON, %.0f MB of heap in use",
+		res.Records, float64(d.size)/(1<<20), float64(ms.HeapAlloc)/(1<<20))
+
 	var vs []duty.Violation
 	cfg.logf("evaluating in memory")
 	res.EvalS, err = median(cfg.Runs, func() error {
-		vs, err = scan.Evaluate(ctx, opts, organs)
+		vs, err = evaluateRecords(ctx, eng, d.organs, date)
 		return err
 	})
 	if err != nil {
@@ -197,10 +279,15 @@ func measureOffline(ctx context.Context, cfg *Config, res *Result, ds gen.Datase
 	}
 	res.Violations = len(vs)
 	offline := canonical(vs)
+	if !slices.Equal(offline, d.want) {
+		return nil, fmt.Errorf("the evaluation of the records as BSON found %d violations and the evaluation of the organs %d; they differ (%s)",
+			len(offline), len(d.want), firstDifference(offline, d.want))
+	}
+	vs = nil
 
-	if cfg.OPA != "" {
+	if d.opa != nil {
 		cfg.logf("running the opa CLI")
-		if err := measureOPA(ctx, cfg, res, eng, organs, date); err != nil {
+		if err := measureOPA(ctx, cfg, res, d.opa); err != nil {
 			return nil, err
 		}
 	} else {
@@ -208,12 +295,16 @@ func measureOffline(ctx context.Context, cfg *Config, res *Result, ds gen.Datase
 	}
 
 	// Growth with the size of one organ: the first organ alone, and ten organs made one.
-	one := organs[0]
-	big, err := Organs(Merge(gen.Generate(gen.Options{Organs: 10, Seed: cfg.Seed, Year: cfg.Year, ViolationRate: cfg.Rate})))
+	terms := policy.NewTerms()
+	dec := store.NewDecoder(terms)
+	small, err := d.one.input(dec, terms, date)
 	if err != nil {
 		return nil, err
 	}
-	small, large := inputOf(one, date), inputOf(big[0], date)
+	large, err := d.big.input(dec, terms, date)
+	if err != nil {
+		return nil, err
+	}
 	t1, err := median(cfg.Runs, func() error { _, err := eng.EvaluateInput(ctx, small); return err })
 	if err != nil {
 		return nil, err
@@ -226,14 +317,21 @@ func measureOffline(ctx context.Context, cfg *Config, res *Result, ds gen.Datase
 	return offline, nil
 }
 
-func inputOf(o *duty.Organ, date string) *policy.OrganInput {
-	in := policy.NewOrganInput(o.ID, date)
-	for _, c := range duty.Collections {
-		for _, d := range o.Docs[c.Name] {
-			in.Add(c, policy.DocTerm(d))
+// firstDifference describes the first violation in one of two sorted lists and not the other.
+func firstDifference(got, want []string) string {
+	for i := 0; i < len(got) || i < len(want); i++ {
+		switch {
+		case i >= len(got):
+			return "missing " + want[i]
+		case i >= len(want):
+			return "extra " + got[i]
+		case got[i] < want[i]:
+			return "extra " + got[i]
+		case got[i] > want[i]:
+			return "missing " + want[i]
 		}
 	}
-	return in
+	return "same"
 }
 
 // measureStore times reading, full scans and re-scans after a one-record change, and checks

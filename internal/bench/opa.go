@@ -30,17 +30,29 @@ var OPAVersion = func() string {
 	return "v1.22.2"
 }()
 
-// measureOPA runs the same bundle over the same records with the opa CLI: `opa eval` of every
-// duty's violation set, over one input file per organ (GOMAXPROCS processes at a time) or over
-// one file holding every organ (one process, each organ evaluated `with input as` it). The
-// inputs are exactly the engine's (records dated after the as-of date left out); writing them
-// is not timed.
-func measureOPA(ctx context.Context, cfg *Config, res *Result, eng *policy.Engine, organs []*duty.Organ, date string) error {
+// opaInputs are the files the opa CLI runs over: the bundle, one input file per organ, and
+// all.json holding every organ. They are written before the measure, from the organs.
+type opaInputs struct {
+	dir, bundle string
+	files       []string
+	object      string // the query's object of every duty's violation set
+}
+
+// remove deletes the files.
+func (in *opaInputs) remove() { os.RemoveAll(in.dir) }
+
+// writeOPAInputs writes the bundle and the inputs of organs as of date: exactly the engine's
+// (records dated after the as-of date left out).
+func writeOPAInputs(eng *policy.Engine, organs []*duty.Organ, date string) (_ *opaInputs, err error) {
 	dir, err := os.MkdirTemp("", "dutycheck-bench-opa-")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
 	bundle := filepath.Join(dir, "bundle")
 	for name, text := range eng.Bundle().Files {
 		if policy.IsTest(name) {
@@ -48,10 +60,10 @@ func measureOPA(ctx context.Context, cfg *Config, res *Result, eng *policy.Engin
 		}
 		p := filepath.Join(bundle, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
+			return nil, err
 		}
 		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	var sets []string
@@ -63,18 +75,18 @@ func measureOPA(ctx context.Context, cfg *Config, res *Result, eng *policy.Engin
 	files := make([]string, len(organs))
 	all, err := os.Create(filepath.Join(dir, "all.json"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	w := bufio.NewWriterSize(all, 1<<20)
 	w.WriteString(`{"organs": [`)
 	for i, o := range organs {
 		b, err := json.Marshal(inputJSON(o, date))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		files[i] = filepath.Join(dir, fmt.Sprintf("organ-%d.json", i))
 		if err := os.WriteFile(files[i], b, 0o644); err != nil {
-			return err
+			return nil, err
 		}
 		if i > 0 {
 			w.WriteByte(',')
@@ -83,16 +95,23 @@ func measureOPA(ctx context.Context, cfg *Config, res *Result, eng *policy.Engin
 	}
 	w.WriteString("]}\n")
 	if err := w.Flush(); err != nil {
-		return err
+		return nil, err
 	}
 	if err := all.Close(); err != nil {
-		return err
+		return nil, err
 	}
+	return &opaInputs{dir: dir, bundle: bundle, files: files, object: object}, nil
+}
 
-	perFile := func() (int, error) { return opaFiles(ctx, cfg.OPA, bundle, files, "x := "+object) }
+// measureOPA runs the same bundle over the same records with the opa CLI: `opa eval` of every
+// duty's violation set, over one input file per organ (GOMAXPROCS processes at a time) or over
+// one file holding every organ (one process, each organ evaluated `with input as` it).
+func measureOPA(ctx context.Context, cfg *Config, res *Result, in *opaInputs) error {
+	var err error
+	perFile := func() (int, error) { return opaFiles(ctx, cfg.OPA, in.bundle, in.files, "x := "+in.object) }
 	oneFile := func() (int, error) {
-		return opaEval(ctx, cfg.OPA, bundle, filepath.Join(dir, "all.json"),
-			"x := [v | some o in input.organs; v := "+object+" with input as o]")
+		return opaEval(ctx, cfg.OPA, in.bundle, filepath.Join(in.dir, "all.json"),
+			"x := [v | some o in input.organs; v := "+in.object+" with input as o]")
 	}
 	modes := map[string]func() (int, error){"files": perFile, "file": oneFile}
 	mode := cfg.OPAMode

@@ -6,8 +6,41 @@ import (
 	"fmt"
 	"math"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
+
+// EncodeRecord returns a record's fields as a BSON document, the bytes the store keeps of it
+// (without its _id and organ stamp). It lets a caller hold records in memory compactly, the
+// way a scan receives them, and decode them with a Decoder as ReadOrgan does.
+func EncodeRecord(doc map[string]any) ([]byte, error) {
+	b, err := bson.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encode record: %w", err)
+	}
+	return b, nil
+}
+
+// Decoder decodes records, BSON documents such as EncodeRecord returns, straight into a
+// caller's representation with the walker ReadOrgan uses, reusing its buffers from record to
+// record. A Decoder is used by one goroutine at a time.
+type Decoder[T any] struct{ w walker[T] }
+
+// NewDecoder returns a Decoder building values with b.
+func NewDecoder[T any](b duty.ValueBuilder[T]) *Decoder[T] {
+	return &Decoder[T]{w: walker[T]{b: b}}
+}
+
+// Decode decodes one record. Fields whose names start with "_" are passed to the builder like
+// any other (policy.Terms leaves them out).
+func (d *Decoder[T]) Decode(data []byte) (T, error) { return d.w.document(data, false) }
+
+// DecodeRecord decodes one record with b; a Decoder decodes many without new buffers each time.
+func DecodeRecord[T any](data []byte, b duty.ValueBuilder[T]) (T, error) {
+	w := walker[T]{b: b}
+	return w.document(data, false)
+}
 
 // walker decodes BSON documents straight into a caller's representation (duty.ValueBuilder),
 // without the driver's intermediate values: a scan turns the stored bytes of a record into

@@ -1,0 +1,145 @@
+package bench
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/store"
+)
+
+// organRecords is one organ's records held the way a scan receives them from the store: for
+// each collection, in the order of duty.Collections, the BSON documents of its records one
+// after the other (each starts with its length). Bytes hold no pointers: however many records
+// are held, the garbage collector does not scan them.
+type organRecords struct {
+	id    string
+	colls [][]byte
+}
+
+// encodeOrgans encodes organs' records (store.EncodeRecord) and returns them with the number of
+// bytes they take.
+func encodeOrgans(organs []*duty.Organ) ([]organRecords, int, error) {
+	out := make([]organRecords, len(organs))
+	size := 0
+	for i, o := range organs {
+		r := organRecords{id: o.ID, colls: make([][]byte, len(duty.Collections))}
+		for j, c := range duty.Collections {
+			var buf []byte
+			for _, d := range o.Docs[c.Name] {
+				b, err := store.EncodeRecord(d)
+				if err != nil {
+					return nil, 0, fmt.Errorf("organ %s, %s %s: %w", o.ID, c.Name, d.ID(), err)
+				}
+				buf = append(buf, b...)
+			}
+			r.colls[j] = buf
+			size += len(buf)
+		}
+		out[i] = r
+	}
+	return out, size, nil
+}
+
+// input decodes the organ's records into its policy input as of date, as a scan's reader does:
+// terms is reset, then every record is decoded by dec (which builds with terms) and added.
+func (o *organRecords) input(dec *store.Decoder[*ast.Term], terms *policy.Terms, date string) (*policy.OrganInput, error) {
+	terms.Reset()
+	in := policy.NewOrganInput(o.id, date)
+	for j, c := range duty.Collections {
+		buf := o.colls[j]
+		for len(buf) > 0 {
+			if len(buf) < 4 {
+				return nil, fmt.Errorf("organ %s, %s: truncated record", o.id, c.Name)
+			}
+			n := int(binary.LittleEndian.Uint32(buf))
+			if n < 5 || n > len(buf) {
+				return nil, fmt.Errorf("organ %s, %s: truncated record", o.id, c.Name)
+			}
+			rec, err := dec.Decode(buf[:n])
+			if err != nil {
+				return nil, fmt.Errorf("organ %s, %s: %w", o.id, c.Name, err)
+			}
+			in.Add(c, rec)
+			buf = buf[n:]
+		}
+	}
+	return in, nil
+}
+
+// evaluateRecords evaluates organs as a scan of the store does, without the store: GOMAXPROCS
+// workers take one organ at a time, decode its records into its input with a policy.Terms of
+// their own and evaluate it. It returns every violation, sorted, and stops at the first error
+// or when ctx ends.
+func evaluateRecords(ctx context.Context, eng *policy.Engine, organs []organRecords, date string) ([]duty.Violation, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([][]duty.Violation, len(organs))
+	jobs := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	for range min(runtime.GOMAXPROCS(0), max(len(organs), 1)) {
+		wg.Go(func() {
+			terms := policy.NewTerms()
+			dec := store.NewDecoder(terms)
+			for i := range jobs {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				in, err := organs[i].input(dec, terms, date)
+				if err != nil {
+					fail(err)
+					continue
+				}
+				if !in.IsOrgan() { // as a scan: records left without their root make no organ
+					continue
+				}
+				vs, err := eng.EvaluateInput(ctx, in)
+				if err != nil {
+					fail(err)
+					continue
+				}
+				results[i] = vs
+			}
+		})
+	}
+feed:
+	for i := range organs {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var all []duty.Violation
+	for _, vs := range results {
+		all = append(all, vs...)
+	}
+	duty.SortViolations(all)
+	return all, nil
+}

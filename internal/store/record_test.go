@@ -1,0 +1,94 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/gen"
+	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/store"
+	"github.com/dutycheck/dutycheck/internal/store/storetest"
+)
+
+// A generated organ's records, encoded with EncodeRecord and decoded into OPA terms, are the
+// terms policy.DocTerm gives for the same records, and those ReadOrgan gives once the records
+// are stored.
+func TestEncodeRecordRoundTrip(t *testing.T) {
+	ds := gen.Generate(gen.Options{Organs: 1, Seed: 7, Year: 2025, ViolationRate: 0.05})
+	raw := map[string][]duty.RawDoc{}
+	for c, docs := range ds {
+		for i, d := range docs {
+			raw[c] = append(raw[c], duty.RawDoc{Index: i, Value: d})
+		}
+	}
+	valid, err := duty.NewDataset(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	organs, _ := duty.Split(valid)
+	if len(organs) != 1 {
+		t.Fatalf("%d organs, want 1", len(organs))
+	}
+	organ := organs[0]
+
+	// collection → id → term decoded from EncodeRecord's bytes.
+	decoded := map[string]map[string]*ast.Term{}
+	dec := store.NewDecoder(policy.NewTerms())
+	n := 0
+	for _, c := range duty.Collections {
+		decoded[c.Name] = map[string]*ast.Term{}
+		for _, d := range organ.Docs[c.Name] {
+			b, err := store.EncodeRecord(d)
+			if err != nil {
+				t.Fatalf("%s %s: %v", c.Name, d.ID(), err)
+			}
+			got, err := dec.Decode(b)
+			if err != nil {
+				t.Fatalf("%s %s: decode: %v", c.Name, d.ID(), err)
+			}
+			if want := policy.DocTerm(d); !got.Equal(want) {
+				t.Errorf("%s %s: decoded %v, want DocTerm's %v", c.Name, d.ID(), got, want)
+			}
+			one, err := store.DecodeRecord(b, policy.NewTerms())
+			if err != nil || !one.Equal(got) {
+				t.Errorf("%s %s: DecodeRecord gave %v, %v; want %v", c.Name, d.ID(), one, err, got)
+			}
+			decoded[c.Name][d.ID()] = got
+			n++
+		}
+	}
+	if n < 500 {
+		t.Fatalf("only %d records generated", n)
+	}
+	if _, err := store.DecodeRecord([]byte{5, 0, 0, 0}, policy.NewTerms()); err == nil {
+		t.Error("a truncated document decoded without error")
+	}
+
+	st := storetest.Open(t)
+	ctx := context.Background()
+	if _, err := st.PutMany(ctx, duty.System("test"), raw); err != nil {
+		t.Fatal(err)
+	}
+	read := 0
+	err = store.ReadOrgan(ctx, st, organ.ID, policy.NewTerms(), func(c *duty.Collection, rec *ast.Term) {
+		read++
+		id, _ := rec.Value.(ast.Object).Get(ast.StringTerm("id")).Value.(ast.String)
+		want, ok := decoded[c.Name][string(id)]
+		if !ok {
+			t.Errorf("ReadOrgan gave %s %s, not among the encoded records", c.Name, id)
+			return
+		}
+		if !rec.Equal(want) {
+			t.Errorf("%s %s: ReadOrgan gave %v, the encoded record decodes to %v", c.Name, id, rec, want)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read != n {
+		t.Errorf("ReadOrgan gave %d records, want %d", read, n)
+	}
+}
