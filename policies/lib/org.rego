@@ -92,8 +92,10 @@ roster_in_department := {did: ps |
 # appointments effective after as_of).
 _year_appointments := [a |
 	some a in input.appointments
-	dates.year(a.effective_on) == year
+	startswith(a.effective_on, _year_prefix)
 ]
+
+_year_prefix := substring(input.as_of, 0, 5)
 
 # _year_appointment_days maps a person id to the day numbers of their appointments effective in
 # year Y; people without one are absent.

@@ -51,10 +51,19 @@ _appointments := {pid: ids |
 
 _rank_zh := {"bureau": "厅级", "division": "处级", "section": "科级", "staff": "科级以下"}
 
-violation contains v if {
+# _subjects maps the id of each roster person of a rank in params.ranks to the person.
+_subjects := {pid: p |
 	some pid, p in org.roster
 	p.rank in _params.ranks
-	count(object.get(_files, pid, [])) == 0
+}
+
+# _stale_before is the date (YYYY-MM-DD) before which a last update is more than max_age_days
+# before as_of: dates compare as strings, so the age is worked out only for stale files.
+_stale_before := dates.date(org.as_of_day - _params.max_age_days)
+
+violation contains v if {
+	some pid, p in _subjects
+	not _files[pid]
 	rank_zh := object.get(_rank_zh, p.rank, p.rank)
 	v := {
 		"reason": "missing",
@@ -69,11 +78,10 @@ violation contains v if {
 }
 
 violation contains v if {
-	some pid, p in org.roster
-	p.rank in _params.ranks
-	files := object.get(_files, pid, [])
-	count(files) > 0
+	some pid, p in _subjects
+	files := _files[pid]
 	newest := max({f.updated_on | some f in files})
+	newest < _stale_before
 	age := dates.between(newest, org.as_of)
 	age > _params.max_age_days
 	rank_zh := object.get(_rank_zh, p.rank, p.rank)

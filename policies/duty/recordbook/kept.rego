@@ -114,20 +114,17 @@ violation contains v if {
 _points(b) := sort({dates.day(start), org.as_of_day} | {d |
 	some e in b.entries
 	e.date >= start
-	e.date <= org.as_of
+	e.date <= end
 	d := dates.day(e.date)
 }) if {
 	start := max({org.year_start, b.issued_on})
+	end := org.as_of
 }
 
 violation contains v if {
 	some b in _books
 	pts := _points(b)
-	gaps := [g |
-		some i, d in pts
-		i > 0
-		g := d - pts[i - 1]
-	]
+	gaps := [g | some i, d in array.slice(pts, 1, count(pts)); g := d - pts[i]]
 	largest := max(gaps)
 	largest > _params.max_gap_days
 	i := [j | some j, g in gaps; g == largest][0]
@@ -149,15 +146,18 @@ violation contains v if {
 # _named_tasks returns the task ids that book b's entries dated on or before as_of name.
 _named_tasks(b) := {e.task_id |
 	some e in b.entries
-	e.date <= org.as_of
 	is_string(e.task_id)
+	e.date <= end
+} if {
+	end := org.as_of
 }
 
 violation contains v if {
 	some b in _books
+	due := [t | some t in b.tasks; t.due_on <= org.as_of]
+	count(due) > 0
 	named := _named_tasks(b)
-	some t in b.tasks
-	t.due_on <= org.as_of
+	some t in due
 	not t.id in named
 	v := {
 		"reason": "task_without_entry",
