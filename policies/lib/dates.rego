@@ -8,8 +8,12 @@ package lib.dates
 
 _ns_per_day := 86400000000000
 
-# day returns the number of whole days from 1970-01-01 to the date string d.
-day(d) := time.parse_ns("2006-01-02", d) / _ns_per_day
+# day returns the number of whole days from 1970-01-01 to the date string d. It is
+# time.parse_ns(d) / _ns_per_day worked out through whole seconds: midnight's nanoseconds end in
+# nine zeros, and the seconds of any date from 1901 to 2038 divide by 86400 as small integers,
+# which OPA does several times faster than dividing the nanoseconds (a float quotient). Every
+# duty turns dates into days, so this is the hottest function of an evaluation.
+day(d) := to_number(trim_suffix(format_int(time.parse_ns("2006-01-02", d), 10), "000000000")) / 86400
 
 # date returns the YYYY-MM-DD string of day number n.
 date(n) := time.format([n * _ns_per_day, "UTC", "2006-01-02"])
