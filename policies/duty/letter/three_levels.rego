@@ -100,12 +100,18 @@ _leaders := {pid |
 
 # _heads_in_department maps a department id to the ids of its roster department heads.
 _heads_in_department := {did: ids |
-	some did, ps in org.roster_in_department
-	ids := {p.id |
-		some p in ps
-		p.id in org.head_ids
+	some did in {h.department_id | some h in _heads}
+	ids := {h.id |
+		some h in _heads
+		h.department_id == did
 	}
 }
+
+# _heads holds the roster department heads.
+_heads := [h |
+	some hid in org.head_ids
+	h := org.roster[hid]
+]
 
 # _pairs holds the required [level, issuer_id, signer_id] triples; a set, so duplicates collapse.
 _pairs contains [1, s, p] if {
@@ -122,8 +128,7 @@ _pairs contains [2, s.id, h] if {
 }
 
 _pairs contains [3, h.id, p.id] if {
-	some hid in org.head_ids
-	h := org.roster[hid]
+	some h in _heads
 	some p in org.roster_in_department[h.department_id]
 	p.rank == "division"
 	p.id != h.id
