@@ -103,11 +103,12 @@ func writeOPAInputs(eng *policy.Engine, organs []*duty.Organ, date string) (_ *o
 	return &opaInputs{dir: dir, bundle: bundle, files: files, object: object}, nil
 }
 
-// measureOPA runs the same bundle over the same records with the opa CLI: `opa eval` of every
-// duty's violation set, over one input file per organ (GOMAXPROCS processes at a time) or over
-// one file holding every organ (one process, each organ evaluated `with input as` it).
-func measureOPA(ctx context.Context, cfg *Config, res *Result, in *opaInputs) error {
-	var err error
+// opaRunner returns a run of the same bundle over the same records by the opa CLI: `opa eval`
+// of every duty's violation set, over one input file per organ (GOMAXPROCS processes at a
+// time) or over one file holding every organ (one process, each organ evaluated `with input
+// as` it). With no mode configured it tries each once and returns the faster; the mode is
+// recorded in res. A run returns the number of violations the CLI found.
+func opaRunner(ctx context.Context, cfg *Config, res *Result, in *opaInputs) (func() (int, error), error) {
 	perFile := func() (int, error) { return opaFiles(ctx, cfg.OPA, in.bundle, in.files, "x := "+in.object) }
 	oneFile := func() (int, error) {
 		return opaEval(ctx, cfg.OPA, in.bundle, filepath.Join(in.dir, "all.json"),
@@ -116,12 +117,11 @@ func measureOPA(ctx context.Context, cfg *Config, res *Result, in *opaInputs) er
 	modes := map[string]func() (int, error){"files": perFile, "file": oneFile}
 	mode := cfg.OPAMode
 	if mode == "" {
-		// One trial of each; the faster one is measured.
 		best := time.Duration(-1)
 		for _, m := range []string{"files", "file"} {
 			start := time.Now()
 			if _, err := modes[m](); err != nil {
-				return fmt.Errorf("opa CLI (%s): %w", m, err)
+				return nil, fmt.Errorf("opa CLI (%s): %w", m, err)
 			}
 			if d := time.Since(start); best < 0 || d < best {
 				best, mode = d, m
@@ -130,18 +130,16 @@ func measureOPA(ctx context.Context, cfg *Config, res *Result, in *opaInputs) er
 	}
 	run, ok := modes[mode]
 	if !ok {
-		return fmt.Errorf("opa mode %q: want files or file", mode)
+		return nil, fmt.Errorf("opa mode %q: want files or file", mode)
 	}
 	res.OPAMode = mode
-	res.OPACLIS, err = median(cfg.Runs, func() error {
+	return func() (int, error) {
 		n, err := run()
-		res.OPAViolations = n
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("opa CLI (%s): %w", mode, err)
-	}
-	return nil
+		if err != nil {
+			return 0, fmt.Errorf("opa CLI (%s): %w", mode, err)
+		}
+		return n, nil
+	}, nil
 }
 
 // inputJSON is the policy input of an organ as JSON-ready values.
