@@ -109,16 +109,21 @@ violation contains v if {
 }
 
 # _points returns the sorted day numbers of book b's points: the start of its period, the later
-# of Y-01-01 and issued_on; each entry date from the start to as_of; and as_of. Dates are
-# compared as YYYY-MM-DD strings first, so only the entries in range are turned into days.
-_points(b) := sort({dates.day(start), org.as_of_day} | {d |
-	some e in b.entries
-	e.date >= start
-	e.date <= end
-	d := dates.day(e.date)
-}) if {
+# of Y-01-01 and issued_on; each entry date from the start to as_of; and as_of.
+_points(b) := sort({dates.day(start), org.as_of_day} | {dates.day(d) | some d in in_range}) if {
 	start := max({org.year_start, b.issued_on})
-	end := org.as_of
+	in_range := _within({e.date | some e in b.entries}, start, org.as_of)
+}
+
+# _within returns the dates of ds from `from` to `to` (YYYY-MM-DD strings compare as dates); it
+# compares each date only when the earliest or the latest is out of range, which is rare.
+_within(ds, from, to) := ds if {
+	min(ds) >= from
+	max(ds) <= to
+} else := {d |
+	some d in ds
+	d >= from
+	d <= to
 }
 
 violation contains v if {
@@ -146,7 +151,6 @@ violation contains v if {
 # _named_tasks returns the task ids that book b's entries dated on or before as_of name.
 _named_tasks(b) := {e.task_id |
 	some e in b.entries
-	is_string(e.task_id)
 	e.date <= end
 } if {
 	end := org.as_of
@@ -154,7 +158,8 @@ _named_tasks(b) := {e.task_id |
 
 violation contains v if {
 	some b in _books
-	due := [t | some t in b.tasks; t.due_on <= org.as_of]
+	as_of := org.as_of
+	due := [t | some t in b.tasks; t.due_on <= as_of]
 	count(due) > 0
 	named := _named_tasks(b)
 	some t in due
