@@ -87,7 +87,33 @@ func TestBench(t *testing.T) {
 	if code, _, _ := runCLI(t, "bench", "--organs", "2,x"); code != exitBadInput {
 		t.Errorf("bench --organs 2,x = %d, want %d", code, exitBadInput)
 	}
-	if !slices.Contains(strings.Split(usage, "\n"), "  dutycheck bench [--organs 10,100,1000] [--runs 3] [--json] [--data DIR] [--mongo-uri URI]") {
+	if !slices.Contains(strings.Split(usage, "\n"), "  dutycheck bench [--organs 10,100,1000] [--runs 3] [--json] [--offline] [--data DIR] [--mongo-uri URI]") {
 		t.Error("usage does not show bench")
+	}
+}
+
+func TestBenchOffline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("bench evaluates generated organs")
+	}
+	data := t.TempDir()
+	code, out, errOut := runCLI(t, "bench", "--offline", "--organs", "2", "--runs", "2", "--json", "--data", data)
+	if code != exitOK {
+		t.Fatalf("bench --offline = %d, stderr %s", code, errOut)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("bench --offline --json printed %q: %v", out, err)
+	}
+	if v, _ := r["eval_s"].(float64); v <= 0 || r["violations"].(float64) == 0 || r["same_violations"] != true {
+		t.Errorf("bench --offline: eval_s %v, violations %v, same %v", r["eval_s"], r["violations"], r["same_violations"])
+	}
+	for _, k := range []string{"read_s", "scan_s", "rescan_s", "load_s"} {
+		if r[k] != 0.0 {
+			t.Errorf("bench --offline: %s = %v, want 0 (no store)", k, r[k])
+		}
+	}
+	if entries, _ := os.ReadDir(data); len(entries) != 0 {
+		t.Errorf("bench --offline wrote %d entries into the data folder; it should not open a store", len(entries))
 	}
 }

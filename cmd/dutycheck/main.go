@@ -28,7 +28,7 @@ Usage:
   dutycheck serve [--addr HOST:PORT] [--data DIR] [--mongo-uri URI] [--policies DIR] [--load DIR] [--log-level LEVEL]
   dutycheck import [--mongo-uri URI] [--data DIR] DIR
   dutycheck gen --organs N [--seed S] [--year Y] [--rate R] --out DIR
-  dutycheck bench [--organs 10,100,1000] [--runs 3] [--json] [--data DIR] [--mongo-uri URI]
+  dutycheck bench [--organs 10,100,1000] [--runs 3] [--json] [--offline] [--data DIR] [--mongo-uri URI]
   dutycheck policy test [DIR] [-v]
   dutycheck policy push [--server URL] [-m MESSAGE] DIR
   dutycheck policy revisions [--server URL]
