@@ -61,23 +61,30 @@ is_leader(p) if p.rank == "bureau"
 # role party_group_secretary, with role department_head, and for whom is_leader holds. In a loop
 # over people, test `p.id in org.leader_ids` rather than call a function per person: a set
 # lookup costs a fraction of a call.
-secretary_ids := {p.id |
-	some p in input.people
-	"party_group_secretary" in p.roles
+secretary_ids := {pr[1] |
+	some pr in _person_roles
+	pr[0] == "party_group_secretary"
 }
 
-head_ids := {p.id |
-	some p in input.people
-	"department_head" in p.roles
+head_ids := {pr[1] |
+	some pr in _person_roles
+	pr[0] == "department_head"
 }
 
-leader_ids := {p.id |
-	some p in input.people
-	"party_group_member" in p.roles
+leader_ids := {pr[1] |
+	some pr in _person_roles
+	pr[0] == "party_group_member"
 } | {p.id |
 	some p in input.people
 	p.rank == "bureau"
 }
+
+# _person_roles holds [role, person id] for every role of every person: most people hold none,
+# so the role sets above look at a few pairs rather than at everyone.
+_person_roles := [[r, p.id] |
+	some p in input.people
+	some r in p.roles
+]
 
 # roster_in_department maps a department id to the roster people whose department it is.
 roster_in_department := {did: ps |
