@@ -5,12 +5,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"runtime"
-	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/store"
 )
 
@@ -74,72 +74,22 @@ func (o *organRecords) input(dec *store.Decoder[*ast.Term], terms *policy.Terms,
 }
 
 // evaluateRecords evaluates organs as a scan of the store does, without the store: GOMAXPROCS
-// workers take one organ at a time, decode its records into its input with a policy.Terms of
-// their own and evaluate it. It returns every violation, sorted, and stops at the first error
-// or when ctx ends.
+// workers (scan.EvaluateEach) take one organ at a time, decode its records into its input with
+// a policy.Terms of their own and evaluate it. It returns every violation, sorted, and stops at
+// the first error or when ctx ends.
 func evaluateRecords(ctx context.Context, eng *policy.Engine, organs []organRecords, date string) ([]duty.Violation, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	results := make([][]duty.Violation, len(organs))
-	jobs := make(chan int)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		mu.Unlock()
-		cancel()
-	}
-	for range min(runtime.GOMAXPROCS(0), max(len(organs), 1)) {
-		wg.Go(func() {
-			terms := policy.NewTerms()
-			dec := store.NewDecoder(terms)
-			for i := range jobs {
-				if ctx.Err() != nil {
-					continue // drain
-				}
-				in, err := organs[i].input(dec, terms, date)
-				if err != nil {
-					fail(err)
-					continue
-				}
-				if !in.IsOrgan() { // as a scan: records left without their root make no organ
-					continue
-				}
-				vs, err := eng.EvaluateInput(ctx, in)
-				if err != nil {
-					fail(err)
-					continue
-				}
-				results[i] = vs
+	return scan.EvaluateEach(ctx, runtime.GOMAXPROCS(0), len(organs), func() func(context.Context, int) ([]duty.Violation, error) {
+		terms := policy.NewTerms()
+		dec := store.NewDecoder(terms)
+		return func(ctx context.Context, i int) ([]duty.Violation, error) {
+			in, err := organs[i].input(dec, terms, date)
+			if err != nil {
+				return nil, err
 			}
-		})
-	}
-feed:
-	for i := range organs {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
+			if !in.IsOrgan() { // as a scan: records left without their root make no organ
+				return nil, nil
+			}
+			return eng.EvaluateInput(ctx, in)
 		}
-	}
-	close(jobs)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var all []duty.Violation
-	for _, vs := range results {
-		all = append(all, vs...)
-	}
-	duty.SortViolations(all)
-	return all, nil
+	}, nil)
 }

@@ -124,9 +124,23 @@ func FilterScope(vs []duty.Violation, keep map[string]bool) []duty.Violation {
 // Evaluate runs the engine over the organs on a pool of opts.Workers goroutines and returns all
 // violations, sorted. It stops at the first error or when ctx is cancelled.
 func Evaluate(ctx context.Context, opts Options, organs []*duty.Organ) ([]duty.Violation, error) {
+	return EvaluateEach(ctx, opts.Workers, len(organs), func() func(context.Context, int) ([]duty.Violation, error) {
+		return func(ctx context.Context, i int) ([]duty.Violation, error) {
+			return opts.Engine.Evaluate(ctx, organs[i], opts.AsOf)
+		}
+	}, opts.Progress)
+}
+
+// EvaluateEach evaluates n organs, numbered 0 to n-1, on a pool of workers goroutines and
+// returns all their violations, sorted. Each worker calls newWorker once for the function it
+// evaluates its organs with, so that it can keep state of its own (a decoder, a term table).
+// progress, if not nil, is called after each organ. It stops at the first error or when ctx is
+// cancelled.
+func EvaluateEach(ctx context.Context, workers, n int, newWorker func() func(ctx context.Context, i int) ([]duty.Violation, error),
+	progress func(done, total int)) ([]duty.Violation, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make([][]duty.Violation, len(organs))
+	results := make([][]duty.Violation, n)
 	jobs := make(chan int)
 	var (
 		wg       sync.WaitGroup
@@ -134,12 +148,11 @@ func Evaluate(ctx context.Context, opts Options, organs []*duty.Organ) ([]duty.V
 		firstErr error
 		done     int
 	)
-	for range min(opts.Workers, max(len(organs), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range min(workers, max(n, 1)) {
+		wg.Go(func() {
+			evaluate := newWorker()
 			for i := range jobs {
-				vs, err := opts.Engine.Evaluate(ctx, organs[i], opts.AsOf)
+				vs, err := evaluate(ctx, i)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -147,15 +160,15 @@ func Evaluate(ctx context.Context, opts Options, organs []*duty.Organ) ([]duty.V
 				}
 				results[i] = vs
 				done++
-				if opts.Progress != nil {
-					opts.Progress(done, len(organs))
+				if progress != nil {
+					progress(done, n)
 				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 feed:
-	for i := range organs {
+	for i := range n {
 		select {
 		case jobs <- i:
 		case <-ctx.Done():
