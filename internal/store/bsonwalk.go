@@ -36,12 +36,6 @@ func NewDecoder[T any](b duty.ValueBuilder[T]) *Decoder[T] {
 // any other (policy.Terms leaves them out).
 func (d *Decoder[T]) Decode(data []byte) (T, error) { return d.w.document(data, false) }
 
-// DecodeRecord decodes one record with b; a Decoder decodes many without new buffers each time.
-func DecodeRecord[T any](data []byte, b duty.ValueBuilder[T]) (T, error) {
-	w := walker[T]{b: b}
-	return w.document(data, false)
-}
-
 // walker decodes BSON documents straight into a caller's representation (duty.ValueBuilder),
 // without the driver's intermediate values: a scan turns the stored bytes of a record into
 // the policy engine's value in one pass. Its stacks are reused from document to document.

@@ -52,9 +52,9 @@ func TestEncodeRecordRoundTrip(t *testing.T) {
 			if want := policy.DocTerm(d); !got.Equal(want) {
 				t.Errorf("%s %s: decoded %v, want DocTerm's %v", c.Name, d.ID(), got, want)
 			}
-			one, err := store.DecodeRecord(b, policy.NewTerms())
+			one, err := store.NewDecoder(policy.NewTerms()).Decode(b)
 			if err != nil || !one.Equal(got) {
-				t.Errorf("%s %s: DecodeRecord gave %v, %v; want %v", c.Name, d.ID(), one, err, got)
+				t.Errorf("%s %s: a fresh Decoder gave %v, %v; want %v", c.Name, d.ID(), one, err, got)
 			}
 			decoded[c.Name][d.ID()] = got
 			n++
@@ -63,7 +63,7 @@ func TestEncodeRecordRoundTrip(t *testing.T) {
 	if n < 500 {
 		t.Fatalf("only %d records generated", n)
 	}
-	if _, err := store.DecodeRecord([]byte{5, 0, 0, 0}, policy.NewTerms()); err == nil {
+	if _, err := store.NewDecoder(policy.NewTerms()).Decode([]byte{5, 0, 0, 0}); err == nil {
 		t.Error("a truncated document decoded without error")
 	}
 
