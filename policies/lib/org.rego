@@ -22,8 +22,11 @@ as_of_day := dates.day(input.as_of)
 # year is the calendar year Y of as_of.
 year := dates.year(input.as_of)
 
+# year_prefix is "Y-", the start of every YYYY-MM-DD date in year Y.
+year_prefix := substring(input.as_of, 0, 5)
+
 # year_start is Y-01-01 (YYYY-MM-DD) and year_start_day its day number.
-year_start := concat("", [substring(input.as_of, 0, 4), "-01-01"])
+year_start := concat("", [year_prefix, "01-01"])
 
 year_start_day := dates.day(year_start)
 
@@ -52,13 +55,13 @@ organs := {d.id: d |
 # has_role is true when person p has role r.
 has_role(p, r) if r in p.roles
 
-# is_leader is true for a Party Group member or a bureau-rank cadre (DOMAIN.md level "leaders").
-is_leader(p) if has_role(p, "party_group_member")
-
-is_leader(p) if p.rank == "bureau"
+# is_leader is true for a person of the input who is a Party Group member or a bureau-rank cadre
+# (DOMAIN.md level "leaders"): one of leader_ids.
+is_leader(p) if p.id in leader_ids
 
 # secretary_ids, head_ids and leader_ids hold the ids of the people, on the roster or not, with
-# role party_group_secretary, with role department_head, and for whom is_leader holds. In a loop
+# role party_group_secretary, with role department_head, and who are leaders (Party Group
+# members and bureau-rank cadres). In a loop
 # over people, test `p.id in org.leader_ids` rather than call a function per person: a set
 # lookup costs a fraction of a call.
 secretary_ids := {pr[1] |
@@ -99,10 +102,8 @@ roster_in_department := {did: ps |
 # appointments effective after as_of).
 _year_appointments := [a |
 	some a in input.appointments
-	startswith(a.effective_on, _year_prefix)
+	startswith(a.effective_on, year_prefix)
 ]
-
-_year_prefix := substring(input.as_of, 0, 5)
 
 # _year_appointment_days maps a person id to the day numbers of their appointments effective in
 # year Y; people without one are absent.

@@ -84,7 +84,7 @@ _held := {[l.level, l.issuer_id, l.signer_id] |
 }
 
 # _base_deadline is Y-<deadline> (YYYY-MM-DD), the earliest deadline of any pair.
-_base_deadline := concat("-", [substring(org.as_of, 0, 4), _params.deadline])
+_base_deadline := concat("", [org.year_prefix, _params.deadline])
 
 # _secretaries holds the ids of roster Party Group secretaries (level-1 issuers).
 _secretaries := {pid |
