@@ -128,10 +128,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
+	res.OPAOverEval = ratio(res.OPACLIS, res.EvalS)
+	sameOPA := cfg.OPA == "" || res.OPAViolations == res.Violations
 	if cfg.Offline {
 		res.PeakRSSMB = peakRSSMB(false)
-		res.Same = cfg.OPA == "" || res.OPAViolations == res.Violations
-		res.OPAOverEval = ratio(res.OPACLIS, res.EvalS)
+		res.Same = sameOPA
 		res.Machine.LoadEnd = loadAvg()
 		return res, nil
 	}
@@ -177,9 +178,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.ScanPeakRSSMB = peakRSSMB(true)
 	res.PeakRSSMB = max(before, peakRSSMB(false), res.ScanPeakRSSMB)
-	res.Same = same && (cfg.OPA == "" || res.OPAViolations == res.Violations)
+	res.Same = same && sameOPA
 	res.ScanOverRead = ratio(res.ScanS, res.ReadS)
-	res.OPAOverEval = ratio(res.OPACLIS, res.EvalS)
 	res.ScanOverRescan = ratio(res.ScanS, res.RescanS)
 	res.Machine.LoadEnd = loadAvg()
 	return res, nil
