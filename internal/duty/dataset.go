@@ -124,8 +124,12 @@ func LoadDir(dir string) (*Dataset, error) {
 }
 
 // ReadDir reads a dataset folder without validating the documents: one <collection>.json file
-// (a JSON array of objects) per collection, a missing file meaning an empty collection. Any
-// other .json file and broken JSON are reported together in a *ValidationError.
+// (a JSON array of objects) per collection, a missing file meaning an empty collection. Every
+// problem is reported together in a *ValidationError: any other file whose name ends in .json
+// in any case (talks.JSON, Talks.json, staff.json: a file the user meant as data is never
+// skipped silently), broken JSON, and a folder without departments (an empty or wrong folder
+// would otherwise be a clean dataset with nothing to check). Other files, such as a README, are
+// not read.
 func ReadDir(dir string) (map[string][]RawDoc, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -134,16 +138,30 @@ func ReadDir(dir string) (map[string][]RawDoc, error) {
 	var probs []Problem
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasSuffix(name, ".json") && Lookup(strings.TrimSuffix(name, ".json")) == nil {
-			probs = append(probs, Problem{File: name, Index: -1, Message: "is not a collection of DOMAIN.md (expected one of " + collectionFiles() + ")"})
+		lower := strings.ToLower(strings.TrimSpace(name))
+		if !strings.HasSuffix(lower, ".json") {
+			continue
 		}
+		stem := strings.TrimSuffix(name, ".json")
+		if name == stem+".json" && Lookup(stem) != nil {
+			continue
+		}
+		if c := Lookup(strings.TrimSuffix(lower, ".json")); c != nil {
+			probs = append(probs, Problem{File: name, Index: -1, Message: fmt.Sprintf("is not read: the file of collection %s must be named exactly %s.json (lower case)", c.Name, c.Name)})
+			continue
+		}
+		probs = append(probs, Problem{File: name, Index: -1, Message: "is not a collection of DOMAIN.md (expected one of " + collectionFiles() + ")"})
 	}
 	raw := map[string][]RawDoc{}
+	departments := false // departments.json was read, or failed with a problem of its own
 	for _, c := range Collections {
 		file := c.Name + ".json"
 		data, err := os.ReadFile(filepath.Join(dir, file))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
+		}
+		if c.Name == "departments" {
+			departments = true
 		}
 		if err != nil {
 			probs = append(probs, Problem{File: file, Index: -1, Message: err.Error()})
@@ -155,6 +173,13 @@ func ReadDir(dir string) (map[string][]RawDoc, error) {
 			continue
 		}
 		raw[c.Name] = docs
+		if c.Name == "departments" && len(docs) == 0 {
+			probs = append(probs, Problem{File: file, Index: -1, Message: "holds no department: a dataset needs at least its organ, so an empty one would check nothing"})
+		}
+	}
+	if !departments {
+		probs = append(probs, Problem{File: "departments.json", Index: -1,
+			Message: "is missing: a dataset folder needs its departments (at least the organ), so this folder would check nothing; is it the right folder?"})
 	}
 	if len(probs) > 0 {
 		return nil, &ValidationError{Problems: probs}

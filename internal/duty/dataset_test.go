@@ -72,6 +72,9 @@ func ids(docs []duty.Doc) []string {
 	return out
 }
 
+// noDepartments is the problem of a dataset folder without departments.json.
+const noDepartments = "is missing: a dataset folder needs its departments (at least the organ), so this folder would check nothing; is it the right folder?"
+
 func TestLoadDir(t *testing.T) {
 	allCollections := "departments.json, people.json, appointments.json, talks.json, letters.json, record_books.json, suggestions.json, meetings.json, responsibility_lists.json, integrity_files.json"
 	tests := []struct {
@@ -80,9 +83,35 @@ func TestLoadDir(t *testing.T) {
 		want  []duty.Problem // nil: the folder loads
 		count int
 	}{
-		{name: "empty folder is an empty dataset", files: map[string]string{}},
+		{name: "empty folder checks nothing: refused",
+			files: map[string]string{},
+			want:  []duty.Problem{{File: "departments.json", Index: -1, Message: noDepartments}}},
+		{name: "wrong folder: refused",
+			files: map[string]string{"README.md": "# 数据", "main.go": "package main"},
+			want:  []duty.Problem{{File: "departments.json", Index: -1, Message: noDepartments}}},
+		{name: "records without departments: refused",
+			files: map[string]string{"meetings.json": "[]"},
+			want:  []duty.Problem{{File: "departments.json", Index: -1, Message: noDepartments}}},
+		{name: "no department in departments.json: refused",
+			files: map[string]string{"departments.json": "[]"},
+			want:  []duty.Problem{{File: "departments.json", Index: -1, Message: "holds no department: a dataset needs at least its organ, so an empty one would check nothing"}}},
+		{name: "broken departments.json is one problem",
+			files: map[string]string{"departments.json": "["},
+			want:  []duty.Problem{{File: "departments.json", Index: -1, Message: "line 1, column 1: invalid JSON: unexpected end of JSON input"}}},
 		{name: "missing files are empty collections", files: withBase(nil), count: 5},
 		{name: "other files are ignored", files: withBase(map[string]string{"README.md": "# 数据", "notes.txt": "[", "people.json.bak": "x"}), count: 5},
+		{name: "upper-case extension",
+			files: withBase(map[string]string{"talks.JSON": `[]`}),
+			want:  []duty.Problem{{File: "talks.JSON", Index: -1, Message: "is not read: the file of collection talks must be named exactly talks.json (lower case)"}}},
+		{name: "upper-case name",
+			files: withBase(map[string]string{"Talks.json": `[]`, "MEETINGS.Json": `[]`}),
+			want: []duty.Problem{
+				{File: "MEETINGS.Json", Index: -1, Message: "is not read: the file of collection meetings must be named exactly meetings.json (lower case)"},
+				{File: "Talks.json", Index: -1, Message: "is not read: the file of collection talks must be named exactly talks.json (lower case)"},
+			}},
+		{name: "unknown collection file in upper case",
+			files: withBase(map[string]string{"STAFF.JSON": `[]`}),
+			want:  []duty.Problem{{File: "STAFF.JSON", Index: -1, Message: "is not a collection of DOMAIN.md (expected one of " + allCollections + ")"}}},
 		{name: "unknown collection file",
 			files: withBase(map[string]string{"staff.json": `[]`}),
 			want:  []duty.Problem{{File: "staff.json", Index: -1, Message: "is not a collection of DOMAIN.md (expected one of " + allCollections + ")"}}},

@@ -85,7 +85,7 @@ var Collections = []*Collection{
 	}},
 	{Name: "letters", OrganVia: "signer_id", Fields: []Field{
 		{Name: "id", Kind: String},
-		{Name: "year", Kind: Int, Min: 1900, Max: 9999},
+		{Name: "year", Kind: Int, Min: MinYear, Max: MaxYear},
 		{Name: "level", Kind: Int, Min: 1, Max: 3},
 		{Name: "issuer_id", Kind: String, Ref: "people"},
 		{Name: "signer_id", Kind: String, Ref: "people"},
@@ -97,7 +97,7 @@ var Collections = []*Collection{
 		Nested: map[string]string{"entries": "date", "inspections": "date"},
 		Fields: []Field{
 			{Name: "id", Kind: String},
-			{Name: "year", Kind: Int, Min: 1900, Max: 9999},
+			{Name: "year", Kind: Int, Min: MinYear, Max: MaxYear},
 			{Name: "holder_id", Kind: String, Ref: "people"},
 			{Name: "issued_on", Kind: Date},
 			{Name: "tasks", Kind: Objects, Fields: []Field{
@@ -137,7 +137,7 @@ var Collections = []*Collection{
 	}},
 	{Name: "responsibility_lists", OrganVia: "department_id", Fields: []Field{
 		{Name: "id", Kind: String},
-		{Name: "year", Kind: Int, Min: 1900, Max: 9999},
+		{Name: "year", Kind: Int, Min: MinYear, Max: MaxYear},
 		{Name: "level", Kind: String, Enum: ListLevels},
 		{Name: "department_id", Kind: String, Ref: "departments"},
 		{Name: "holder_id", Kind: String, Optional: true, Ref: "people"},

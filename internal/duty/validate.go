@@ -12,13 +12,48 @@ import (
 
 var datePattern = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 
-// ValidDate reports whether s is a real calendar date written YYYY-MM-DD.
-func ValidDate(s string) bool {
-	if !datePattern.MatchString(s) {
-		return false
+// The dates dutycheck accepts, everywhere: record fields, as-of dates and parameters. The
+// policies count days (lib.dates.day) through nanoseconds since 1970, defined from 1677-09-22 to
+// 2262-04-11; this range lies well inside, so that every accepted date, and every date a policy
+// works out from one by a parameter's days, is countable. A date the policies could not count
+// would make a duty report nothing (issue 12).
+const (
+	MinDate = "1900-01-01"
+	MaxDate = "2199-12-31"
+	MinYear = 1900
+	MaxYear = 2199
+)
+
+// ValidDate reports whether s is a real calendar date written YYYY-MM-DD from MinDate to MaxDate.
+func ValidDate(s string) bool { return dateFault(s) == "" }
+
+// DateProblem says what is wrong with s as a date, as a record field's problem ("must be …"),
+// or "" when nothing is.
+func DateProblem(s string) string {
+	if f := dateFault(s); f != "" {
+		return fmt.Sprintf("must be %s, got %q", f, s)
 	}
-	_, err := time.Parse(time.DateOnly, s)
-	return err == nil
+	return ""
+}
+
+// CheckDate returns nil when value is a date dutycheck accepts, else an error matching
+// ErrInvalid that names the field, the value and what was expected.
+func CheckDate(field, value string) error {
+	if f := dateFault(value); f != "" {
+		return fmt.Errorf("%s %q: %w: expected %s", field, value, ErrInvalid, f)
+	}
+	return nil
+}
+
+// dateFault is what a date must be that s is not, or "".
+func dateFault(s string) string {
+	if _, err := time.Parse(time.DateOnly, s); err != nil || !datePattern.MatchString(s) {
+		return "a date YYYY-MM-DD"
+	}
+	if s < MinDate || s > MaxDate {
+		return "a date from " + MinDate + " to " + MaxDate + " (out of range)"
+	}
+	return ""
 }
 
 // Normalize checks one raw JSON object (as decoded with json.Decoder.UseNumber, or from BSON)
@@ -133,7 +168,7 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 		case f.Kind == String && strings.TrimSpace(s) == "":
 			return bad("must be " + describe(f) + ", got an empty string")
 		case f.Kind == Date && !ValidDate(s):
-			return bad(fmt.Sprintf("must be a date YYYY-MM-DD, got %q", s))
+			return bad(DateProblem(s))
 		case len(f.Enum) > 0 && !slices.Contains(f.Enum, s):
 			return bad(fmt.Sprintf("must be one of %s, got %q", strings.Join(f.Enum, ", "), s))
 		}

@@ -158,6 +158,20 @@ func TestNormalizeFieldKinds(t *testing.T) {
 			want: []duty.Problem{prob("major_matters[0].event_on", `must be a date YYYY-MM-DD, got "2025-02-29"`)}},
 		{name: "29 February in a leap year", collection: "integrity_files", doc: `{` + file + `, "major_matters": [{"id": "M1", "kind": "婚姻", "event_on": "2024-02-29"}]}`},
 
+		// The accepted range, 1900-01-01 to 2199-12-31: every date the policies can count (issue 12).
+		{name: "updated_on before 1900", collection: "integrity_files", doc: `{"id": "F1", "person_id": "P1", "updated_on": "1025-06-01", "major_matters": []}`,
+			want: []duty.Problem{prob("updated_on", `must be a date from 1900-01-01 to 2199-12-31 (out of range), got "1025-06-01"`)}},
+		{name: "reported_on after 2199", collection: "integrity_files", doc: `{` + file + `, "major_matters": [{"id": "M1", "kind": "婚姻", "event_on": "2025-01-01", "reported_on": "2925-01-01"}]}`,
+			want: []duty.Problem{prob("major_matters[0].reported_on", `must be a date from 1900-01-01 to 2199-12-31 (out of range), got "2925-01-01"`)}},
+		{name: "the day before the range", collection: "talks", doc: `{` + talk + `, "held_on": "1899-12-31"}`,
+			want: []duty.Problem{prob("held_on", `must be a date from 1900-01-01 to 2199-12-31 (out of range), got "1899-12-31"`)}},
+		{name: "the day after the range", collection: "people", doc: `{` + person + `, "roles": [], "left_on": "2200-01-01"}`,
+			want: []duty.Problem{prob("left_on", `must be a date from 1900-01-01 to 2199-12-31 (out of range), got "2200-01-01"`)}},
+		{name: "first day of the range", collection: "talks", doc: `{` + talk + `, "held_on": "1900-01-01"}`},
+		{name: "last day of the range", collection: "integrity_files", doc: `{` + file + `, "major_matters": [{"id": "M1", "kind": "婚姻", "event_on": "2199-12-31", "reported_on": "2199-12-31"}]}`},
+		{name: "year after the range", collection: "letters", doc: `{"year": 2200, "level": 2, ` + letter + `}`,
+			want: []duty.Problem{prob("year", "must be an integer from 1900 to 2199, got 2200")}},
+
 		// Enumerations.
 		{name: "unknown department kind", collection: "departments", doc: `{"id": "D1", "name": "处室", "kind": "bureau", "parent_id": "ORG"}`,
 			want: []duty.Problem{prob("kind", `must be one of `+kindsList+`, got "bureau"`)}},
@@ -196,11 +210,11 @@ func TestNormalizeFieldKinds(t *testing.T) {
 		{name: "negative integer", collection: "letters", doc: `{"year": 2025, "level": -1, ` + letter + `}`,
 			want: []duty.Problem{prob("level", "must be an integer from 1 to 3, got -1")}},
 		{name: "year out of range", collection: "responsibility_lists", doc: `{"id": "R1", "year": 25, "level": "party_group", "department_id": "ORG", "items": []}`,
-			want: []duty.Problem{prob("year", "must be an integer from 1900 to 9999, got 25")}},
+			want: []duty.Problem{prob("year", "must be an integer from 1900 to 2199, got 25")}},
 		{name: "non-integer number", collection: "letters", doc: `{"year": 2025, "level": 2.5, ` + letter + `}`,
 			want: []duty.Problem{prob("level", "must be an integer from 1 to 3, got a number")}},
 		{name: "huge number", collection: "letters", doc: `{"year": 1e30, "level": 2, ` + letter + `}`,
-			want: []duty.Problem{prob("year", "must be an integer from 1900 to 9999, got a number")}},
+			want: []duty.Problem{prob("year", "must be an integer from 1900 to 2199, got a number")}},
 		{name: "integral float is an integer", collection: "letters", doc: `{"year": 2025.0, "level": 2, ` + letter + `}`},
 
 		// Nested object arrays.
@@ -289,6 +303,18 @@ func TestValidDate(t *testing.T) {
 		{"2025-06-30", true},
 		{"2024-02-29", true},
 		{"1999-12-31", true},
+		{"1900-01-01", true},
+		{"2199-12-31", true},
+		{"1900-02-29", false}, // 1900 is not a leap year
+		{"2000-02-29", true},
+		{"1899-12-31", false},
+		{"2200-01-01", false},
+		{"2262-04-12", false},
+		{"1677-09-21", false},
+		{"1025-01-01", false},
+		{"2925-01-01", false},
+		{"0000-01-01", false},
+		{"9999-12-31", false},
 		{"2025-02-29", false},
 		{"2025-02-30", false},
 		{"2025-04-31", false},
@@ -306,6 +332,39 @@ func TestValidDate(t *testing.T) {
 		t.Run(tc.date, func(t *testing.T) {
 			if got := duty.ValidDate(tc.date); got != tc.want {
 				t.Errorf("ValidDate(%q) = %v, want %v", tc.date, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCheckDate(t *testing.T) {
+	tests := []struct {
+		note, field, value string
+		want               string // "" for no error
+	}{
+		{note: "in range", field: "as_of", value: "2025-12-31"},
+		{note: "first day", field: "as_of", value: "1900-01-01"},
+		{note: "last day", field: "as_of", value: "2199-12-31"},
+		{note: "past the policies' nanoseconds", field: "as_of", value: "2262-04-12",
+			want: `as_of "2262-04-12": invalid input: expected a date from 1900-01-01 to 2199-12-31 (out of range)`},
+		{note: "before the range", field: "as_of", value: "1899-12-31",
+			want: `as_of "1899-12-31": invalid input: expected a date from 1900-01-01 to 2199-12-31 (out of range)`},
+		{note: "no such day", field: "as_of", value: "2025-02-29",
+			want: `as_of "2025-02-29": invalid input: expected a date YYYY-MM-DD`},
+		{note: "not a date", field: "as_of", value: "31.12.2025",
+			want: `as_of "31.12.2025": invalid input: expected a date YYYY-MM-DD`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.note, func(t *testing.T) {
+			err := duty.CheckDate(tc.field, tc.value)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("CheckDate(%q) = %v, want nil", tc.value, err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tc.want || !errors.Is(err, duty.ErrInvalid) {
+				t.Errorf("CheckDate(%q) = %v, want %q matching ErrInvalid", tc.value, err, tc.want)
 			}
 		})
 	}

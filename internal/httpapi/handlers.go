@@ -85,8 +85,8 @@ func (s *server) postScan(c *gin.Context) {
 	}
 	if req.AsOf != nil {
 		r.AsOf = *req.AsOf
-		if !duty.ValidDate(r.AsOf) {
-			s.fail(c, errBadRequest(fmt.Sprintf("as_of %q is not a date YYYY-MM-DD", r.AsOf)))
+		if err := duty.CheckDate("as_of", r.AsOf); err != nil {
+			s.fail(c, err)
 			return
 		}
 	}

@@ -237,9 +237,11 @@ func (s *server) previewPolicies(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if body.AsOf != "" && !duty.ValidDate(body.AsOf) {
-		s.fail(c, errBadRequest(fmt.Sprintf("as_of %q is not a date YYYY-MM-DD", body.AsOf)))
-		return
+	if body.AsOf != "" {
+		if err := duty.CheckDate("as_of", body.AsOf); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	imp, err := s.Policies.Preview(c.Request.Context(), body.Draft, scan.Request{Department: body.Department, AsOf: body.AsOf})
 	if err != nil {

@@ -39,8 +39,8 @@ func (o *Options) Normalize(ctx context.Context) error {
 	if o.AsOf == "" {
 		o.AsOf = time.Now().Format(time.DateOnly)
 	}
-	if !duty.ValidDate(o.AsOf) {
-		return fmt.Errorf("as_of %q: %w: expected a date YYYY-MM-DD", o.AsOf, duty.ErrInvalid)
+	if err := duty.CheckDate("as_of", o.AsOf); err != nil {
+		return err
 	}
 	if o.Engine == nil {
 		e, err := policy.Compile(ctx, policy.Builtin())
