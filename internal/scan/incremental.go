@@ -20,7 +20,14 @@ import (
 // organ's violations are stored as soon as they are known; at any time the scan holds the
 // records of a few organs only.
 //
-// It reuses, from the previous scan of the same scope, the violations of every organ whose
+// It compares with the previous report (store.PreviousScanMeta): of the same scope or of an
+// enclosing one (an ancestor department or the whole store, its violations limited to this
+// scope), at the latest as-of date on or before this scan's, the last run of that date. So a
+// department scan after an organ scan finds the organ's checks persisting, and a scan as of an
+// earlier date than the latest report neither claims that report's checks resolved nor dates
+// a first_seen after its own as-of date.
+//
+// It reuses, from the previous scan when it has the same scope, the violations of every organ whose
 // version (store.OrganVersions), the policy revision, the as-of date and the departments
 // reported on are those of that scan: the organ's violations would be exactly the same. Their
 // first_seen is unchanged too (all persist), so the new report points to the earlier chunks
@@ -77,6 +84,7 @@ type plan struct {
 	versions map[string]store.OrganVersion
 	keep     map[string]bool // departments reported on, nil for all
 	keepHash string
+	organs   []string // the organs of this scan: evaluated or reused
 	prev     *store.ScanMeta
 	prevIdx  map[string]store.OrganResult // the previous scan's index, when indexed
 }
@@ -107,6 +115,7 @@ func (s *Service) makePlan(ctx context.Context, opts Options, full bool) (*plan,
 	}
 	p := &plan{versions: versions}
 	var organs []string
+	scopes := []string{""} // this scan's scope and the enclosing ones
 	if opts.Department == "" {
 		for id := range versions {
 			organs = append(organs, id)
@@ -128,11 +137,16 @@ func (s *Service) makePlan(ctx context.Context, opts Options, full bool) (*plan,
 		if o := tree.Organ(opts.Department); !slices.Contains(organs, o) {
 			organs = append(organs, o)
 		}
+		for cur, hops := opts.Department, 0; cur != "" && hops <= len(depts); hops++ {
+			scopes = append(scopes, cur)
+			cur = tree.Department(cur).Str("parent_id")
+		}
 	}
 	slices.Sort(organs)
 	p.keepHash = scopeHash(p.keep)
+	p.organs = organs
 
-	prev, err := s.store.LatestScanMeta(ctx, opts.Department)
+	prev, err := s.store.PreviousScanMeta(ctx, scopes, opts.AsOf)
 	switch {
 	case errors.Is(err, duty.ErrNotFound):
 	case err != nil:
@@ -164,9 +178,11 @@ func (s *Service) makePlan(ctx context.Context, opts Options, full bool) (*plan,
 	return p, nil
 }
 
-// previous returns the violations of the previous scan that the organs evaluated now may
-// repeat or resolve: those of the evaluated organs, and of organs no longer in the scan. A
-// previous scan whose report is in a layout this version does not read counts as none.
+// previous returns the violations of the previous report in this scan's scope that the organs
+// evaluated now may repeat or resolve: of a scan of the same scope, those of the evaluated
+// organs and of organs no longer in the scan; of an enclosing scope's, those of this scan's
+// organs in this scan's departments. A previous scan whose report is in a layout this version
+// does not read counts as none.
 func (s *Service) previous(ctx context.Context, p *plan, opts Options) ([]duty.Violation, error) {
 	if p.prev == nil || !p.prev.Indexed {
 		return nil, nil
@@ -175,14 +191,15 @@ func (s *Service) previous(ctx context.Context, p *plan, opts Options) ([]duty.V
 	for _, e := range p.reuse {
 		reused[e.Organ] = true
 	}
+	same := p.prev.Department == opts.Department
 	var entries []store.OrganResult
 	for o, e := range p.prevIdx {
-		if !reused[o] {
+		if !reused[o] && (same || slices.Contains(p.organs, o)) {
 			entries = append(entries, e)
 		}
 	}
 	var byOrgan map[string][]duty.Violation
-	if c := s.cachedReport(opts.Department, p.prev.ID); c != nil {
+	if c := s.cachedReport(p.prev.Department, p.prev.ID); c != nil {
 		byOrgan = c
 	} else {
 		var err error
@@ -194,6 +211,9 @@ func (s *Service) previous(ctx context.Context, p *plan, opts Options) ([]duty.V
 	for _, e := range entries {
 		out = append(out, byOrgan[e.Organ]...)
 	}
+	if !same {
+		out = FilterScope(out, p.keep)
+	}
 	return out, nil
 }
 
@@ -202,7 +222,7 @@ func (s *Service) reused(ctx context.Context, p *plan, opts Options) (map[string
 	if len(p.reuse) == 0 {
 		return map[string][]duty.Violation{}, nil
 	}
-	if c := s.cachedReport(opts.Department, p.prev.ID); c != nil {
+	if c := s.cachedReport(p.prev.Department, p.prev.ID); c != nil {
 		return c, nil
 	}
 	return s.store.OrganViolations(ctx, p.reuse)
@@ -224,7 +244,9 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 	}
 	before := make(map[string]*duty.Seen, len(prevVs))
 	for i := range prevVs {
-		if prevVs[i].FirstSeen != nil {
+		// A first_seen after this scan's date (in a report stored by an earlier version) is
+		// not inherited: the check is new as of this date.
+		if fs := prevVs[i].FirstSeen; fs != nil && fs.AsOf <= opts.AsOf {
 			before[prevVs[i].Key()] = prevVs[i].FirstSeen
 		}
 	}

@@ -163,8 +163,9 @@ func LoadScope(ctx context.Context, st *store.Store, department string) ([]*duty
 	return Scope(tree, organs, department)
 }
 
-// Compare fills first_seen on each violation of rep and rep.Resolved from the previous scan of
-// the same scope (nil when there is none).
+// Compare fills first_seen on each violation of rep and rep.Resolved from prev, the previous
+// report in rep's scope (nil when there is none; see store.PreviousScanMeta), its violations
+// already limited to rep's scope. A first_seen after rep's as-of date is not inherited.
 func Compare(rep *duty.Report, prev *duty.Scan) {
 	before := map[string]duty.Violation{}
 	if prev != nil && prev.Report != nil {
@@ -178,7 +179,7 @@ func Compare(rep *duty.Report, prev *duty.Scan) {
 		v := &rep.Violations[i]
 		k := v.Key()
 		now[k] = true
-		if p, ok := before[k]; ok && p.FirstSeen != nil {
+		if p, ok := before[k]; ok && p.FirstSeen != nil && p.FirstSeen.AsOf <= rep.AsOf {
 			v.FirstSeen = p.FirstSeen
 			rep.Summary.Persisting++
 		} else {

@@ -123,23 +123,31 @@ func (s *Store) FinishIndexedScan(ctx context.Context, sc *duty.Scan, results []
 	return nil
 }
 
-// ScanMeta is what a new scan needs to know of an earlier one to reuse its results.
+// ScanMeta is what a new scan needs to know of an earlier one to compare with it and reuse its
+// results.
 type ScanMeta struct {
 	ID, AsOf, PolicyRevision string
+	// Department is the scan's scope, "" for the whole store.
+	Department string
 	// ScopeHash identifies the departments the scan reported on.
 	ScopeHash string
 	// Indexed is true for scans whose violations are kept by organ (ScanIndex).
 	Indexed bool
 }
 
-// LatestScanMeta returns the most recently finished done scan whose scope is department ("" for
-// the whole store), without its report; duty.ErrNotFound when there is none.
-func (s *Store) LatestScanMeta(ctx context.Context, department string) (*ScanMeta, error) {
-	d, err := s.latestScanDoc(ctx, []string{department})
+// PreviousScanMeta returns, without its report, the done scan a new scan at asOf over one of
+// scopes compares with: among the done scans of those scopes ("" is the whole store) with an
+// as-of date on or before asOf, the latest as-of date, and of those the last finished.
+// duty.ErrNotFound when there is none. A scan never compares with a later date's report, so it
+// never claims as resolved what was found only after its date, and a first_seen it inherits is
+// never after its own as-of date.
+func (s *Store) PreviousScanMeta(ctx context.Context, scopes []string, asOf string) (*ScanMeta, error) {
+	d, err := s.latestScanDoc(ctx, scopes, asOf)
 	if err != nil {
 		return nil, err
 	}
-	return &ScanMeta{ID: d.ID, AsOf: d.AsOf, PolicyRevision: d.PolicyRevision, ScopeHash: d.ScopeHash, Indexed: d.Format == reportFormat}, nil
+	return &ScanMeta{ID: d.ID, AsOf: d.AsOf, PolicyRevision: d.PolicyRevision, Department: d.Department,
+		ScopeHash: d.ScopeHash, Indexed: d.Format == reportFormat}, nil
 }
 
 // ScanIndex returns where the violations of each organ of an indexed scan are kept.

@@ -151,21 +151,28 @@ func (s *Store) assemble(d *scanDoc, sc duty.Scan, vs, resolved []duty.Violation
 	return &sc
 }
 
-// LatestScan returns the most recently finished done scan whose scope is one of scopes ("" is
-// the whole store), with its report; duty.ErrNotFound when there is none.
+// LatestScan returns, with its report, the latest done scan whose scope is one of scopes ("" is
+// the whole store): the one with the latest as-of date, and of those the last finished (a scan
+// run today as of last June is not newer than last December's). duty.ErrNotFound when there is
+// none.
 func (s *Store) LatestScan(ctx context.Context, scopes []string) (*duty.Scan, error) {
-	d, err := s.latestScanDoc(ctx, scopes)
+	d, err := s.latestScanDoc(ctx, scopes, "")
 	if err != nil {
 		return nil, err
 	}
 	return s.withReport(ctx, d)
 }
 
-func (s *Store) latestScanDoc(ctx context.Context, scopes []string) (*scanDoc, error) {
+// latestScanDoc finds the done scan of one of scopes with the latest as-of date, on or before
+// asOf unless asOf is "", the last finished among those.
+func (s *Store) latestScanDoc(ctx context.Context, scopes []string, asOf string) (*scanDoc, error) {
+	filter := bson.D{{Key: "status", Value: duty.ScanDone}, {Key: "scope", Value: bson.D{{Key: "$in", Value: scopes}}}}
+	if asOf != "" {
+		filter = append(filter, bson.E{Key: "as_of", Value: bson.D{{Key: "$lte", Value: asOf}}})
+	}
 	var d scanDoc
-	err := s.db.Collection(scansColl).FindOne(ctx,
-		bson.D{{Key: "status", Value: duty.ScanDone}, {Key: "scope", Value: bson.D{{Key: "$in", Value: scopes}}}},
-		options.FindOne().SetSort(bson.D{{Key: "finished_at", Value: -1}, {Key: "_id", Value: -1}})).Decode(&d)
+	err := s.db.Collection(scansColl).FindOne(ctx, filter,
+		options.FindOne().SetSort(bson.D{{Key: "as_of", Value: -1}, {Key: "finished_at", Value: -1}, {Key: "_id", Value: -1}})).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("no finished scan covers %v: %w", scopes, duty.ErrNotFound)
 	}
