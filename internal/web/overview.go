@@ -30,7 +30,9 @@ type node struct {
 	ID, Name, Kind, KindLabel string
 	Depth                     int
 	Counts                    sevCounts
-	Children                  []*node
+	// Checked is false before any scan covers the node: it has no counts, not zero violations.
+	Checked  bool
+	Children []*node
 }
 
 type sevCounts struct {
@@ -99,7 +101,7 @@ func buildTree(lang string, tree *orgTree, root string, rep *duty.Report) *node 
 	var build func(id string, depth int) *node
 	build = func(id string, depth int) *node {
 		d := tree.Department(id)
-		n := &node{ID: id, Name: d.Str("name"), Kind: d.Str("kind"), KindLabel: code(lang, "kind", d.Str("kind")), Depth: depth}
+		n := &node{ID: id, Name: d.Str("name"), Kind: d.Str("kind"), KindLabel: code(lang, "kind", d.Str("kind")), Depth: depth, Checked: rep != nil}
 		nodes[id] = n
 		if depth < 64 {
 			for _, c := range tree.children(id) {
@@ -125,43 +127,50 @@ func buildTree(lang string, tree *orgTree, root string, rep *duty.Report) *node 
 	return top
 }
 
-// trendPoint is one stored scan covering a root: its as-of date and the violations it found
-// in the root's subtree.
+// trendPoint is one as-of date of the stored scans covering a root: the violations the last
+// scan run as of that date found in the root's subtree.
 type trendPoint struct {
 	AsOf  string
 	Scan  string
 	Count int
 }
 
-// maxTrend is how many scans the trend shows (the latest ones).
+// maxTrend is how many as-of dates the trend shows (the latest ones).
 const maxTrend = 12
 
-// trend counts, for each finished scan whose scope covers root (the whole store, root or an
-// ancestor), the violations in root's subtree, from the stored per-department summary. The
-// points are ordered by as-of date, then by when the scan ran.
+// trend counts, for each as-of date of the finished scans whose scope covers root (the whole
+// store, root or an ancestor), the violations in root's subtree found by the last scan run as
+// of that date (the one the department's report would show), from the stored per-department
+// summary: re-running a date replaces its point instead of adding one. The points are ordered
+// by as-of date.
 func trend(tree *orgTree, root string, scans []duty.Scan) []trendPoint {
 	sub := tree.Subtree(root)
-	var out []trendPoint
-	for _, sc := range scans { // newest first
+	last := map[string]duty.Scan{} // as-of date → the last finished scan of that date covering root
+	for _, sc := range scans {
 		if sc.Status != duty.ScanDone || sc.Summary == nil {
 			continue
 		}
 		if sc.Department != "" && !tree.Subtree(sc.Department)[root] {
 			continue
 		}
+		if l, ok := last[sc.AsOf]; !ok || sc.FinishedAt > l.FinishedAt || sc.FinishedAt == l.FinishedAt && sc.ID > l.ID {
+			last[sc.AsOf] = sc
+		}
+	}
+	out := make([]trendPoint, 0, len(last))
+	for asOf, sc := range last {
 		n := 0
 		for d, c := range sc.Summary.ByDepartment {
 			if sub[d] {
 				n += c
 			}
 		}
-		out = append(out, trendPoint{AsOf: sc.AsOf, Scan: sc.ID, Count: n})
-		if len(out) == maxTrend {
-			break
-		}
+		out = append(out, trendPoint{AsOf: asOf, Scan: sc.ID, Count: n})
 	}
-	slices.Reverse(out)
-	slices.SortStableFunc(out, func(a, b trendPoint) int { return strings.Compare(a.AsOf, b.AsOf) })
+	slices.SortFunc(out, func(a, b trendPoint) int { return strings.Compare(a.AsOf, b.AsOf) })
+	if len(out) > maxTrend {
+		out = out[len(out)-maxTrend:]
+	}
 	return out
 }
 
