@@ -203,8 +203,9 @@ func (s *Service) Get(ctx context.Context, id string) (*duty.Scan, error) {
 	return s.store.GetScan(ctx, id)
 }
 
-// Latest returns the latest report covering department's subtree: from the newest finished scan
-// of the department itself, of an ancestor, or of the whole store, limited to the subtree.
+// Latest returns the latest report covering department's subtree: among the done scans of the
+// department itself, of an ancestor, or of the whole store, the one with the latest as-of date
+// (of those, the last finished), limited to the subtree.
 func (s *Service) Latest(ctx context.Context, department string) (*duty.Report, error) {
 	depts, err := s.store.Departments(ctx)
 	if err != nil {
