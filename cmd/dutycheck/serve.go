@@ -29,6 +29,8 @@ type storeConfig struct {
 	Database string
 	DataDir  string
 	LogLevel slog.Level
+	// Hook is the store's test hook (store.Config.Hook); nil outside tests.
+	Hook func(point string) error
 }
 
 // serveConfig is everything `dutycheck serve` needs, built from flags and environment.
@@ -73,7 +75,9 @@ func openStore(ctx context.Context, cfg storeConfig, log *slog.Logger) (*store.S
 		uri = db.URI()
 		log.Info("embedded store started", "folder", filepath.Join(cfg.DataDir, "db"))
 	}
-	st, err := store.Open(ctx, store.Config{URI: uri, Database: cfg.Database})
+	// The embedded store is this process's alone (its folder lock says so): whatever an earlier
+	// process left under way is a dead process's, completed by Open.
+	st, err := store.Open(ctx, store.Config{URI: uri, Database: cfg.Database, Exclusive: db != nil, Hook: cfg.Hook})
 	if err != nil {
 		if db != nil {
 			db.Close()
@@ -128,9 +132,13 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	if err := bootstrapAdmin(ctx, st, cfg, log); err != nil {
 		return err
 	}
-	if n, err := st.FailStale(ctx, time.Now().Add(-10*time.Minute)); err == nil && n > 0 {
-		log.Warn("marked interrupted scans as failed", "scans", n)
+	if rec := st.Recovered(); len(rec.Completed)+len(rec.FailedScans) > 0 || rec.Rebuilt {
+		log.Warn("recovered the store after an interrupted run", "completed", rec.Completed,
+			"failed_scans", rec.FailedScans, "organ_tables_rebuilt", rec.Rebuilt)
 	}
+	keepCtx, stopKeep := context.WithCancel(ctx)
+	defer stopKeep()
+	go st.KeepAlive(keepCtx, func(err error) { log.Warn("store lease", "err", err) })
 	if cfg.LoadDir != "" {
 		n, err := importDir(ctx, st, cfg.LoadDir)
 		if err != nil {

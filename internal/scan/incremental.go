@@ -79,6 +79,9 @@ type plan struct {
 	keepHash string
 	prev     *store.ScanMeta
 	prevIdx  map[string]store.OrganResult // the previous scan's index, when indexed
+	// tables is the generation of organ tables the scan reads, pinned for its whole run so
+	// that a rebuild meanwhile never shows it half a table (store.PinTables).
+	tables *store.Tables
 }
 
 // scopeHash identifies the set of departments a scan reports on ("" for all).
@@ -101,11 +104,18 @@ func scopeHash(keep map[string]bool) string {
 
 // makePlan decides which organs to evaluate and which results to reuse.
 func (s *Service) makePlan(ctx context.Context, opts Options, full bool) (*plan, error) {
-	versions, err := s.store.OrganVersions(ctx)
+	tables, err := s.store.PinTables(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p := &plan{versions: versions}
+	p := &plan{versions: tables.Versions, tables: tables}
+	versions := tables.Versions
+	planned := false
+	defer func() {
+		if !planned {
+			tables.Release()
+		}
+	}()
 	var organs []string
 	if opts.Department == "" {
 		for id := range versions {
@@ -161,6 +171,7 @@ func (s *Service) makePlan(ctx context.Context, opts Options, full bool) (*plan,
 		}
 		p.evaluate = append(p.evaluate, o)
 	}
+	planned = true
 	return p, nil
 }
 
@@ -216,6 +227,7 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 	if err != nil {
 		return nil, nil, "", err
 	}
+	defer p.tables.Release()
 	total := len(p.evaluate) + len(p.reuse)
 	sc.Progress = duty.Progress{Total: total}
 	prevVs, err := s.previous(ctx, p, opts)
@@ -275,6 +287,9 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 		return nil
 	})
 	if err != nil {
+		return nil, nil, "", err
+	}
+	if err := p.tables.Check(ctx); err != nil {
 		return nil, nil, "", err
 	}
 
@@ -349,7 +364,7 @@ func (s *Service) pipeline(ctx context.Context, opts Options, p *plan, fn func(o
 			for o := range organs {
 				in := policy.NewOrganInput(o, opts.AsOf)
 				terms.Reset()
-				if err := store.ReadOrgan(ctx, s.store, o, terms, in.Add); err != nil {
+				if err := store.ReadOrganIn(ctx, p.tables, o, terms, in.Add); err != nil {
 					fail(err)
 					return
 				}

@@ -1,0 +1,522 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+)
+
+// Crash consistency. FerretDB v1 has no transactions, so every write of records (a batch, an
+// import, a deletion, a department move with its rebuild of the organ tables) is an operation
+// with a journal entry:
+//
+//  1. the entry's payload is written first: the stored form of every record the batch writes
+//     and the before/after hashes of its audit entries, in chunks far below the 16 MiB document
+//     limit (journal_chunks), then its head (journal), which names the chunks — a head exists
+//     only once its payload is complete;
+//  2. then the data: the records, the organ tables, the versions, the audit entries (their ids
+//     come from the operation, so writing one twice leaves one);
+//  3. last, the head is removed, then its chunks.
+//
+// A process killed anywhere in 2 leaves the head. Recovery (Open, and for a shared MongoDB the
+// lease watch of KeepAlive) completes every operation of a dead process: it writes its records
+// again from the journal (upserts of the same documents converge), applies its deletion again,
+// writes its missing audit entries, restamps when the operation moved a department or a person
+// to another organ, and builds the organ tables again from the collections. Killed in 1, the
+// operation wrote nothing: its chunks are removed. No timestamp decides anything.
+//
+// Who is dead: with the embedded store, the process holds the folder's lock, so every operation
+// and running scan of another instance found at Open is a dead process's (Config.Exclusive).
+// With a shared MongoDB each process keeps a lease (instances) that KeepAlive renews; an
+// operation or scan whose owner's lease has lapsed, or that has no lease, is a dead process's.
+
+const (
+	journalColl   = "journal"
+	journalChunks = "journal_chunks"
+	instancesColl = "instances"
+	// journalChunkBytes bounds the records of one journal chunk (BSON bytes), far below the
+	// 16 MiB document limit whatever the batch.
+	journalChunkBytes = 4 << 20
+	// leaseTTL is how long a process's lease lasts without renewal (shared MongoDB only).
+	leaseTTL = 30 * time.Second
+)
+
+type journalHead struct {
+	ID    string `bson:"_id"`
+	Kind  string `bson:"kind"` // "put", "delete", "rebuild"
+	Owner string `bson:"owner"`
+	Actor string `bson:"actor"`
+	At    string `bson:"at"`
+	// Chunks is how many chunks (op/0 …) hold the records of a put.
+	Chunks int `bson:"chunks"`
+	// Restamp: the put moves a department or a person to another organ.
+	Restamp     bool `bson:"restamp,omitempty"`
+	Departments bool `bson:"departments,omitempty"`
+	// Organs are the organs whose versions the operation marks as being written.
+	Organs []string `bson:"organs"`
+	// A deletion: the record and its audit hash.
+	Collection string `bson:"collection,omitempty"`
+	DocID      string `bson:"doc_id,omitempty"`
+	Before     string `bson:"before,omitempty"`
+}
+
+type journalChunk struct {
+	ID         string     `bson:"_id"`
+	Op         string     `bson:"op"`
+	Owner      string     `bson:"owner"`
+	Collection string     `bson:"collection"`
+	Docs       []bson.Raw `bson:"docs"`
+	Before     []string   `bson:"before"`
+	After      []string   `bson:"after"`
+}
+
+func chunkKey(op string, i int) string { return op + "/" + strconv.Itoa(i) }
+
+// auditID is the id of the i-th audit entry of an operation: the same when written again.
+func auditID(h *journalHead, i int) string { return h.At + "-" + h.ID + "-" + strconv.Itoa(i) }
+
+// newOp starts the head of an operation of this process.
+func (s *Store) newOp(kind string, actor duty.Principal) *journalHead {
+	return &journalHead{ID: randomHex(8), Kind: kind, Owner: s.instance, Actor: actor.User, At: now()}
+}
+
+// pendingPut is a collection's records of a batch with the hashes of its audit entries.
+type pendingPut struct {
+	collection    string
+	ids           []string
+	docs          []bson.D
+	before, after []string
+}
+
+// journalPut writes the chunks, then the head, of a put.
+func (s *Store) journalPut(ctx context.Context, h *journalHead, puts []pendingPut) ([]journalChunk, error) {
+	var chunks []journalChunk
+	for _, p := range puts {
+		var cur *journalChunk
+		size := 0
+		for i, d := range p.docs {
+			raw, err := bson.Marshal(d)
+			if err != nil {
+				return nil, fmt.Errorf("journal %s %q: %w", p.collection, p.ids[i], err)
+			}
+			if cur == nil || size+len(raw) > journalChunkBytes || len(cur.Docs) >= auditChunk {
+				chunks = append(chunks, journalChunk{ID: chunkKey(h.ID, len(chunks)), Op: h.ID, Owner: h.Owner, Collection: p.collection})
+				cur, size = &chunks[len(chunks)-1], 0
+			}
+			cur.Docs = append(cur.Docs, raw)
+			cur.Before = append(cur.Before, p.before[i])
+			cur.After = append(cur.After, p.after[i])
+			size += len(raw)
+		}
+	}
+	for _, c := range chunks {
+		if _, err := s.db.Collection(journalChunks).InsertOne(ctx, c); err != nil {
+			return nil, fmt.Errorf("write the journal: %w", unavailable(err))
+		}
+	}
+	h.Chunks = len(chunks)
+	if err := s.writeHead(ctx, h); err != nil {
+		return nil, err
+	}
+	return chunks, nil
+}
+
+func (s *Store) writeHead(ctx context.Context, h *journalHead) error {
+	if _, err := s.db.Collection(journalColl).InsertOne(ctx, h); err != nil {
+		return fmt.Errorf("write the journal: %w", unavailable(err))
+	}
+	return nil
+}
+
+// finishOp removes an operation's journal entry: the head first, so that a head never names
+// missing chunks.
+func (s *Store) finishOp(ctx context.Context, h *journalHead) error {
+	if _, err := s.db.Collection(journalColl).DeleteOne(ctx, bson.D{{Key: "_id", Value: h.ID}}); err != nil {
+		return fmt.Errorf("close the journal entry %s: %w", h.ID, unavailable(err))
+	}
+	for i := 0; i < h.Chunks; i++ {
+		if _, err := s.db.Collection(journalChunks).DeleteOne(ctx, bson.D{{Key: "_id", Value: chunkKey(h.ID, i)}}); err != nil {
+			return fmt.Errorf("close the journal entry %s: %w", h.ID, unavailable(err))
+		}
+	}
+	return nil
+}
+
+// auditChunkOf writes the audit entry of one journal chunk (idempotent).
+func (s *Store) auditChunkOf(ctx context.Context, h *journalHead, i int, c *journalChunk) error {
+	e := duty.AuditEntry{ID: auditID(h, i), At: h.At, Actor: h.Actor, Action: "records.put", Collection: c.Collection,
+		Before: c.Before, After: c.After, IDs: make([]string, len(c.Docs))}
+	for j, d := range c.Docs {
+		e.IDs[j], _ = d.Lookup("_id").StringValueOK()
+	}
+	return s.auditOnce(ctx, e)
+}
+
+// auditOnce appends an audit entry whose id is fixed, unless it is there already.
+func (s *Store) auditOnce(ctx context.Context, e duty.AuditEntry) error {
+	if e.IDs == nil {
+		e.IDs = []string{}
+	}
+	_, err := s.db.Collection(auditColl).InsertOne(ctx, e)
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("write audit trail: %w", unavailable(err))
+	}
+	return nil
+}
+
+// hook calls the test hook at a named point; its error aborts the operation there, as a crash
+// would (nothing after it is written).
+func (s *Store) hook(point string) error {
+	if s.cfg.Hook == nil {
+		return nil
+	}
+	if err := s.cfg.Hook(point); err != nil {
+		return fmt.Errorf("at %s: %w", point, err)
+	}
+	return nil
+}
+
+// Recovery is what Open found and did: the operations of dead processes it completed and the
+// scans it marked failed.
+type Recovery struct {
+	Completed   []string // "put 3f2a… (import fixtures/sample, 1169 records)"
+	FailedScans []string
+	Rebuilt     bool
+}
+
+// Recovered returns what the last recovery did (at Open, or since by KeepAlive).
+func (s *Store) Recovered() Recovery {
+	s.recMu.Lock()
+	defer s.recMu.Unlock()
+	return s.rec
+}
+
+// registerInstance records this process's lease (shared MongoDB) so that others can tell it is
+// alive.
+func (s *Store) registerInstance(ctx context.Context) error {
+	_, err := s.db.Collection(instancesColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: s.instance}},
+		bson.D{{Key: "_id", Value: s.instance}, {Key: "started_at", Value: now()},
+			{Key: "expires_at", Value: time.Now().Add(leaseTTL).UTC().Format(duty.TimeFormat)}},
+		options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("record this process's lease: %w", unavailable(err))
+	}
+	return nil
+}
+
+// alive returns whether owner is a live process: this one, or (shared MongoDB) one whose lease
+// has not lapsed. With an exclusive store every other instance is dead.
+func (s *Store) aliveFunc(ctx context.Context) (func(owner string) bool, error) {
+	if s.cfg.Exclusive {
+		return func(owner string) bool { return owner == s.instance }, nil
+	}
+	cur, err := s.db.Collection(instancesColl).Find(ctx, bson.D{})
+	if err != nil {
+		return nil, fmt.Errorf("read leases: %w", unavailable(err))
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	live := map[string]bool{s.instance: true}
+	at := now()
+	for cur.Next(ctx) {
+		var d struct {
+			ID      string `bson:"_id"`
+			Expires string `bson:"expires_at"`
+		}
+		if cur.Decode(&d) == nil && d.Expires > at {
+			live[d.ID] = true
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("read leases: %w", unavailable(err))
+	}
+	return func(owner string) bool { return live[owner] }, nil
+}
+
+// KeepAlive renews this process's lease and completes the operations and fails the scans of
+// processes whose leases lapsed, until ctx ends. With an exclusive store it returns at once:
+// Open did all there is to do.
+func (s *Store) KeepAlive(ctx context.Context, onError func(error)) {
+	if s.cfg.Exclusive {
+		return
+	}
+	t := time.NewTicker(leaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := s.registerInstance(ctx)
+		if err == nil {
+			err = s.recoverDead(ctx)
+		}
+		if err != nil && ctx.Err() == nil && onError != nil {
+			onError(err)
+		}
+	}
+}
+
+// recoverDead completes the journal entries and fails the running scans of dead processes,
+// then makes the organ tables equal to the collections if anything was completed or the
+// tables are missing, of another layout or half-built.
+func (s *Store) recoverDead(ctx context.Context) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	alive, err := s.aliveFunc(ctx)
+	if err != nil {
+		return err
+	}
+	var rec Recovery
+
+	// Scans first: a scan of a dead process will never finish.
+	cur, err := s.db.Collection(scansColl).Find(ctx, bson.D{{Key: "status", Value: duty.ScanRunning}})
+	if err != nil {
+		return fmt.Errorf("read scans: %w", unavailable(err))
+	}
+	var dead []scanDoc
+	for cur.Next(ctx) {
+		var d scanDoc
+		if err := cur.Decode(&d); err == nil && !alive(d.Owner) {
+			dead = append(dead, d)
+		}
+	}
+	cur.Close(context.WithoutCancel(ctx))
+	for _, d := range dead {
+		reason := "interrupted: the process running the scan stopped before it finished (it was killed or crashed); run the scan again"
+		if err := s.FailScan(ctx, d.ID, reason); err != nil {
+			return err
+		}
+		rec.FailedScans = append(rec.FailedScans, d.ID)
+	}
+
+	// Journal entries of dead processes, oldest first.
+	var heads []journalHead
+	cur, err = s.db.Collection(journalColl).Find(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("read the journal: %w", unavailable(err))
+	}
+	for cur.Next(ctx) {
+		var h journalHead
+		if err := cur.Decode(&h); err != nil {
+			cur.Close(context.WithoutCancel(ctx))
+			return fmt.Errorf("decode a journal entry: %w", err)
+		}
+		if !alive(h.Owner) {
+			heads = append(heads, h)
+		}
+	}
+	cur.Close(context.WithoutCancel(ctx))
+	slices.SortFunc(heads, func(a, b journalHead) int { return compareStr(a.At+a.ID, b.At+b.ID) })
+
+	rebuild, restamp := false, false
+	var ops []string
+	for i := range heads {
+		h := &heads[i]
+		n, err := s.redo(ctx, h)
+		if err != nil {
+			return fmt.Errorf("complete the interrupted %s %s of %s: %w", h.Kind, h.ID, h.Actor, err)
+		}
+		rebuild, restamp = true, restamp || h.Restamp
+		ops = append(ops, h.ID)
+		rec.Completed = append(rec.Completed, fmt.Sprintf("%s %s (%s, %d records)", h.Kind, h.ID, h.Actor, n))
+	}
+
+	format, gen, err := s.readTablesMeta(ctx)
+	if err != nil {
+		return err
+	}
+	if format != organTablesFormat {
+		rebuild = true
+	}
+	if s.cfg.Exclusive && !rebuild {
+		// A write counted as under way with no journal entry (a store written by an earlier
+		// version): the tables may lag behind the collections.
+		n, err := s.db.Collection(organVersionsColl).CountDocuments(ctx, bson.D{{Key: "pending", Value: bson.D{{Key: "$gt", Value: int64(0)}}}})
+		if err != nil {
+			return fmt.Errorf("read organ versions: %w", unavailable(err))
+		}
+		rebuild = n > 0
+	}
+	s.setGen(gen)
+	if restamp {
+		if err := s.restampStamps(ctx); err != nil {
+			return err
+		}
+	}
+	if rebuild {
+		if err := s.rebuildTables(ctx, ""); err != nil {
+			return err
+		}
+		rec.Rebuilt = true
+	}
+	if len(ops) > 0 || (s.cfg.Exclusive && rebuild) {
+		if err := s.settle(ctx, ops); err != nil {
+			return err
+		}
+	}
+	for i := range heads {
+		if err := s.finishOp(ctx, &heads[i]); err != nil {
+			return err
+		}
+	}
+	// Chunks of operations killed before their head was written: they wrote nothing.
+	if err := s.dropOrphanChunks(ctx, alive); err != nil {
+		return err
+	}
+	if err := s.dropStaleTables(ctx); err != nil {
+		return err
+	}
+	s.recMu.Lock()
+	if len(rec.Completed)+len(rec.FailedScans) > 0 || rec.Rebuilt {
+		s.rec = rec
+	}
+	s.recMu.Unlock()
+	return nil
+}
+
+func compareStr(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// redo applies a dead process's operation again, from its journal: every record of a put is
+// written again (inserted, or replaced when there), a deletion deleted again, and the missing
+// audit entries written. The organ tables are rebuilt afterwards by the caller. It returns the
+// number of records.
+func (s *Store) redo(ctx context.Context, h *journalHead) (int, error) {
+	n := 0
+	if h.Departments || (h.Kind == "delete" && h.Collection == "departments") {
+		if err := s.bumpDepartments(ctx); err != nil {
+			return 0, err
+		}
+	}
+	switch h.Kind {
+	case "put":
+		for i := 0; i < h.Chunks; i++ {
+			var c journalChunk
+			err := s.db.Collection(journalChunks).FindOne(ctx, bson.D{{Key: "_id", Value: chunkKey(h.ID, i)}}).Decode(&c)
+			if err != nil {
+				return n, fmt.Errorf("read journal chunk %d: %w", i, unavailable(err))
+			}
+			ids := make([]string, len(c.Docs))
+			docs := make([]any, len(c.Docs))
+			for j, d := range c.Docs {
+				ids[j], _ = d.Lookup("_id").StringValueOK()
+				docs[j] = d
+			}
+			if err := insertOrRewrite(ctx, s.db.Collection(c.Collection), ids, docs); err != nil {
+				return n, fmt.Errorf("write %s: %w", c.Collection, err)
+			}
+			n += len(docs)
+			if err := s.auditChunkOf(ctx, h, i, &c); err != nil {
+				return n, err
+			}
+		}
+	case "delete":
+		if _, err := s.db.Collection(h.Collection).DeleteOne(ctx, bson.D{{Key: "_id", Value: h.DocID}}); err != nil {
+			return 0, fmt.Errorf("delete %s %q: %w", h.Collection, h.DocID, unavailable(err))
+		}
+		n = 1
+		err := s.auditOnce(ctx, duty.AuditEntry{ID: auditID(h, 0), At: h.At, Actor: h.Actor, Action: "records.delete",
+			Collection: h.Collection, IDs: []string{h.DocID}, Before: []string{h.Before}, After: []string{""}})
+		if err != nil {
+			return n, err
+		}
+	case "rebuild":
+	default:
+		return 0, fmt.Errorf("a journal entry of unknown kind %q", h.Kind)
+	}
+	if h.Departments || (h.Kind == "delete" && h.Collection == "departments") {
+		if err := s.bumpDepartments(ctx); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// insertOrRewrite is insertOrReplace for recovery: the documents already there are deleted
+// and inserted again, one command per thousand, instead of one upsert each (which the embedded
+// store answers by reading the whole table).
+func insertOrRewrite(ctx context.Context, coll *mongo.Collection, ids []string, docs []any) error {
+	for start := 0; start < len(docs); start += 1000 {
+		part := docs[start:min(start+1000, len(docs))]
+		_, err := coll.InsertMany(ctx, part, options.InsertMany().SetOrdered(false))
+		if err == nil {
+			continue
+		}
+		var bwe mongo.BulkWriteException
+		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+			return unavailable(err)
+		}
+		var dupIDs []string
+		var dups []any
+		for _, we := range bwe.WriteErrors {
+			if we.Code != 11000 || we.Index < 0 || we.Index >= len(part) {
+				return unavailable(err)
+			}
+			dupIDs = append(dupIDs, ids[start+we.Index])
+			dups = append(dups, part[we.Index])
+		}
+		if _, err := coll.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: dupIDs}}}}); err != nil {
+			return unavailable(err)
+		}
+		if _, err := coll.InsertMany(ctx, dups, options.InsertMany().SetOrdered(false)); err != nil {
+			return unavailable(err)
+		}
+	}
+	return nil
+}
+
+// settle marks the writes of the given operations over (and, with an exclusive store, every
+// write counted by an earlier version): the tables were just rebuilt from the collections.
+func (s *Store) settle(ctx context.Context, ops []string) error {
+	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}
+	if len(ops) > 0 {
+		update = append(update, bson.E{Key: "$pullAll", Value: bson.D{{Key: "pending_ops", Value: ops}}})
+	}
+	if s.cfg.Exclusive {
+		update = append(update, bson.E{Key: "$set", Value: bson.D{{Key: "pending", Value: int64(0)}, {Key: "pending_ops", Value: bson.A{}}}})
+		update = slices.DeleteFunc(update, func(e bson.E) bool { return e.Key == "$pullAll" })
+	}
+	if _, err := s.db.Collection(organVersionsColl).UpdateMany(ctx, bson.D{}, update); err != nil {
+		return fmt.Errorf("update organ versions: %w", unavailable(err))
+	}
+	return nil
+}
+
+// dropOrphanChunks removes the journal chunks of dead processes that no head names.
+func (s *Store) dropOrphanChunks(ctx context.Context, alive func(string) bool) error {
+	cur, err := s.db.Collection(journalChunks).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "owner", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("read the journal: %w", unavailable(err))
+	}
+	var ids []string
+	for cur.Next(ctx) {
+		owner, _ := cur.Current.Lookup("owner").StringValueOK()
+		if id, ok := cur.Current.Lookup("_id").StringValueOK(); ok && !alive(owner) {
+			ids = append(ids, id)
+		}
+	}
+	cur.Close(context.WithoutCancel(ctx))
+	for _, id := range ids {
+		if _, err := s.db.Collection(journalChunks).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+			return fmt.Errorf("clean the journal: %w", unavailable(err))
+		}
+	}
+	return nil
+}
