@@ -32,10 +32,10 @@ type Config struct {
 	// process found at Open is a dead process's. Without it, processes tell each other alive by
 	// leases (see KeepAlive).
 	Exclusive bool
-	// Hook, for tests, is called at named points of writes and scans ("put.after-journal",
-	// "put.mid-batch", "put.before-audit", "delete.after-journal", "rebuild.mid",
-	// "scan.organ-read"); an error aborts the operation there as a crash would. A kill test's
-	// child blocks in it until it is killed.
+	// Hook, for tests, is called at named points of writes and scans ("put.journal-chunks",
+	// "put.after-journal", "put.mid-batch", "put.before-audit", "delete.after-journal",
+	// "rebuild.mid", "scan.organ-read"); an error aborts the operation there as a crash would.
+	// A kill test's child blocks in it until it is killed.
 	Hook func(point string) error
 }
 

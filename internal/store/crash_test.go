@@ -1,0 +1,294 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/store"
+	"github.com/dutycheck/dutycheck/internal/store/storetest"
+)
+
+// errKilled stands for the process dying at a hook point: the operation stops there and
+// writes nothing more, exactly what kill -9 leaves (cmd/dutycheck's kill tests do the same with
+// a real SIGKILL of a child process).
+var errKilled = errors.New("killed")
+
+// killAt returns a store config whose hook fails at point once armed.
+func killAt(cfg store.Config, point string) (store.Config, *atomic.Bool) {
+	armed := &atomic.Bool{}
+	cfg.Hook = func(p string) error {
+		if p == point && armed.Load() {
+			return errKilled
+		}
+		return nil
+	}
+	return cfg, armed
+}
+
+// checkRecovered checks every invariant a restart must restore: the records of the batch are
+// all there as written, the organ tables equal the collections, each record has its audit entry,
+// and every organ is settled.
+func checkRecovered(tb testing.TB, st *store.Store, want map[string][]map[string]any, action string) {
+	tb.Helper()
+	ctx := context.Background()
+	for coll, docs := range want {
+		for _, d := range docs {
+			id := d["id"].(string)
+			got, err := st.Get(ctx, coll, id)
+			switch {
+			case action == "records.delete":
+				if !errors.Is(err, duty.ErrNotFound) {
+					tb.Errorf("%s %s: after recovery Get = %v, %v; want it deleted", coll, id, got, err)
+				}
+			case err != nil:
+				tb.Errorf("%s %s: missing after recovery: %v", coll, id, err)
+			default:
+				for k, v := range d {
+					if fmt.Sprint(got[k]) != fmt.Sprint(v) {
+						tb.Errorf("%s %s: after recovery %s = %v, want %v", coll, id, k, got[k], v)
+					}
+				}
+			}
+		}
+	}
+	checkTables(tb, st, "after recovery")
+	trail, err := st.AuditTrail(ctx, "", 1000)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	audited := map[string]int{}
+	for _, e := range trail {
+		if e.Action == action {
+			for _, id := range e.IDs {
+				audited[e.Collection+"/"+id]++
+			}
+		}
+	}
+	for coll, docs := range want {
+		for _, d := range docs {
+			if k := coll + "/" + d["id"].(string); audited[k] < 1 {
+				tb.Errorf("%s: no %s audit entry after recovery", k, action)
+			}
+		}
+	}
+	for organ, v := range versions(tb, st) {
+		if !v.Settled {
+			tb.Errorf("organ %s is left unsettled after recovery", organ)
+		}
+	}
+}
+
+// TestCrashedWritesAreCompletedAtOpen kills a batch, a department move and a deletion at each of
+// their points, opens the store again (as the next start does) and checks that the write is
+// complete, with its audit entry and the organ tables equal to the collections, whatever the
+// point. Before the journal, the batch was left half-written with no audit entry and the tables
+// behind the collections until a rebuild ten minutes later.
+func TestCrashedWritesAreCompletedAtOpen(t *testing.T) {
+	batch := map[string][]map[string]any{
+		"departments": {
+			{"id": "DIV-9", "name": "九处", "kind": "division", "parent_id": "ORG-1"},
+		},
+		"people": {
+			{"id": "P-9", "name": "王五", "department_id": "DIV-9", "rank": "division", "roles": []any{}, "active": true},
+			{"id": "P-10", "name": "赵六", "department_id": "DIV-2", "rank": "staff", "roles": []any{}, "active": true},
+		},
+		"talks": {
+			{"id": "T-9", "kind": "general", "person_id": "P-9", "held_on": "2025-02-02"},
+			{"id": "T-10", "kind": "reminder", "person_id": "P-10", "held_on": "2025-02-03"},
+			{"id": "T-1", "kind": "reminder", "person_id": "P-2", "held_on": "2025-01-02"}, // moves to ORG-2
+		},
+	}
+	move := map[string][]map[string]any{
+		"departments": {{"id": "DIV-2", "name": "二处", "kind": "division", "parent_id": "ORG-1"}},
+	}
+	inBatch := map[string]string{"people/P-9": "ORG-1", "people/P-10": "ORG-2", "talks/T-1": "ORG-2", "talks/T-10": "ORG-2"}
+	moved := map[string]string{"people/P-2": "ORG-1", "talks/T-2": "ORG-1", "departments/DIV-2": "ORG-1"}
+	for _, tc := range []struct {
+		note, point string
+		write       map[string][]map[string]any
+		organs      map[string]string // collection/id → organ after the write
+		del         bool
+	}{
+		{note: "batch, killed after its journal", point: "put.after-journal", write: batch, organs: inBatch},
+		{note: "batch, killed after its first write", point: "put.mid-batch", write: batch, organs: inBatch},
+		{note: "batch, killed before its audit entry", point: "put.before-audit", write: batch, organs: inBatch},
+		{note: "department move, killed after its journal", point: "put.after-journal", write: move, organs: moved},
+		{note: "department move, killed after its first write", point: "put.mid-batch", write: move, organs: moved},
+		{note: "department move, killed in the rebuild", point: "rebuild.mid", write: move, organs: moved},
+		{note: "department move, killed before its audit entry", point: "put.before-audit", write: move, organs: moved},
+		{note: "deletion, killed after its journal", point: "delete.after-journal", del: true},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			ctx := context.Background()
+			cfg, armed := killAt(storetest.NewConfig(t), tc.point)
+			st := storetest.OpenConfig(t, cfg)
+			t.Cleanup(func() { _ = st.Drop(context.Background()) })
+			seed(t, st)
+			checkTables(t, st, "before the crash")
+			armed.Store(true)
+			want, action := tc.write, "records.put"
+			var err error
+			if tc.del {
+				want, action = map[string][]map[string]any{"talks": {{"id": "T-2"}}}, "records.delete"
+				err = st.Delete(ctx, admin, "talks", "T-2")
+			} else {
+				raws := map[string][]duty.RawDoc{}
+				for c, docs := range tc.write {
+					raws[c] = raw(t, docs...)
+				}
+				_, err = st.PutMany(ctx, admin, raws)
+			}
+			if !errors.Is(err, errKilled) {
+				t.Fatalf("the write was not killed at %s: %v", tc.point, err)
+			}
+
+			// The next start.
+			cfg.Hook = nil
+			st2 := storetest.OpenConfig(t, cfg)
+			rec := st2.Recovered()
+			if len(rec.Completed) != 1 || !rec.Rebuilt {
+				t.Errorf("recovery = %+v, want one completed operation and the tables rebuilt", rec)
+			}
+			checkRecovered(t, st2, want, action)
+			for key, want := range tc.organs {
+				coll, id, _ := strings.Cut(key, "/")
+				if _, organ, err := st2.GetWithOrgan(ctx, coll, id); err != nil || organ != want {
+					t.Errorf("%s after recovery: organ %q, %v; want %s", key, organ, err, want)
+				}
+			}
+			// A third start has nothing left to do.
+			st3 := storetest.OpenConfig(t, cfg)
+			if rec := st3.Recovered(); len(rec.Completed) != 0 || rec.Rebuilt {
+				t.Errorf("a second restart recovered again: %+v", rec)
+			}
+		})
+	}
+}
+
+// TestCrashedWriteBeforeItsJournalChangesNothing: a batch killed while its journal was being
+// written (chunks, no head) has not written a record; the next start drops its chunks and
+// changes nothing.
+func TestCrashedWriteBeforeItsJournalChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	cfg, armed := killAt(storetest.NewConfig(t), "put.journal-chunks")
+	st := storetest.OpenConfig(t, cfg)
+	t.Cleanup(func() { _ = st.Drop(context.Background()) })
+	seed(t, st)
+	before := fromCollections(t, st)
+	armed.Store(true)
+	_, err := st.PutBatch(ctx, admin, "talks", raw(t, map[string]any{"id": "T-7", "kind": "general", "person_id": "P-1", "held_on": "2025-03-01"}))
+	if !errors.Is(err, errKilled) {
+		t.Fatalf("the batch was not killed: %v", err)
+	}
+	cfg.Hook = nil
+	st2 := storetest.OpenConfig(t, cfg)
+	if _, err := st2.Get(ctx, "talks", "T-7"); !errors.Is(err, duty.ErrNotFound) {
+		t.Errorf("T-7 after a batch killed before its journal was complete: %v, want not found", err)
+	}
+	if diff := cmp.Diff(before, fromCollections(t, st2)); diff != "" {
+		t.Errorf("records changed (-before +after):\n%s", diff)
+	}
+	if rec := st2.Recovered(); len(rec.Completed) != 0 {
+		t.Errorf("recovery completed %v, want nothing", rec.Completed)
+	}
+	checkTables(t, st2, "after recovery")
+}
+
+func keysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestScansOfADeadProcessFailAtOpen: a scan left running by a process that died is failed at
+// the next start, with a reason, at once: no waiting for it to look old.
+func TestScansOfADeadProcessFailAtOpen(t *testing.T) {
+	ctx := context.Background()
+	cfg := storetest.NewConfig(t)
+	st := storetest.OpenConfig(t, cfg)
+	t.Cleanup(func() { _ = st.Drop(context.Background()) })
+	sc := &duty.Scan{ID: "S-dead", Status: duty.ScanRunning, AsOf: "2025-12-31", StartedAt: "2025-12-31T00:00:00Z"}
+	if err := st.CreateScan(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	mine := &duty.Scan{ID: "S-mine", Status: duty.ScanRunning, AsOf: "2025-12-31", StartedAt: "2025-12-31T00:00:00Z"}
+	st2 := storetest.OpenConfig(t, cfg)
+	if err := st2.CreateScan(ctx, mine); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st2.GetScan(ctx, "S-dead")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != duty.ScanFailed || got.Error == "" {
+		t.Errorf("the dead process's scan after a restart: status %q, error %q; want failed with a reason", got.Status, got.Error)
+	}
+	if rec := st2.Recovered(); !slices.Equal(rec.FailedScans, []string{"S-dead"}) {
+		t.Errorf("Recovered().FailedScans = %v, want [S-dead]", rec.FailedScans)
+	}
+	if got, _ := st2.GetScan(ctx, "S-mine"); got.Status != duty.ScanRunning {
+		t.Errorf("the live process's own scan: %q, want running", got.Status)
+	}
+}
+
+// TestPinnedTablesSurviveARebuild: a scan that pinned the organ tables reads them whole while a
+// department move rebuilds them, and the old generation is dropped when it lets go. Before
+// generations, the rebuild dropped every table under the scan.
+func TestPinnedTablesSurviveARebuild(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	seed(t, st)
+	want := fromTables(t, st)
+	tables, err := st.PinTables(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, st, "departments", map[string]any{"id": "DIV-2", "name": "二处", "kind": "division", "parent_id": "ORG-1"})
+	checkTables(t, st, "after the move")
+	got := map[string]map[string][]string{}
+	for organ := range want {
+		err := store.ReadOrganIn(ctx, tables, organ, plain{}, func(c *duty.Collection, rec any) {
+			if got[organ] == nil {
+				got[organ] = map[string][]string{}
+			}
+			got[organ][c.Name] = append(got[organ][c.Name], fmt.Sprint(rec))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for organ, byColl := range want {
+		for c, docs := range byColl {
+			if len(got[organ][c]) != len(docs) {
+				t.Errorf("pinned %s %s: %d records, want %d (the generation before the move)", organ, c, len(got[organ][c]), len(docs))
+			}
+		}
+	}
+	if err := tables.Check(ctx); err != nil {
+		t.Errorf("Check on an exclusive store: %v", err)
+	}
+	tables.Release()
+	again, err := st.PinTables(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Release()
+	n := 0
+	if err := store.ReadOrganIn(ctx, tables, "ORG-2", plain{}, func(*duty.Collection, any) { n++ }); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("the released old generation still has %d records of ORG-2: not dropped", n)
+	}
+}
