@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
@@ -94,6 +96,34 @@ func openStore(ctx context.Context, cfg storeConfig, log *slog.Logger) (*store.S
 	}, nil
 }
 
+// pauseHook is for the kill tests only (env DUTYCHECK_PAUSE_AT, a comma-separated list of the
+// store's hook points, store.Config.Hook): the first time the process reaches one of them it
+// says so on stderr and stops there for good, so that the test kills it with SIGKILL at exactly
+// that point. Empty: no hook.
+func pauseHook(points string, stderr io.Writer) func(string) error {
+	if points == "" {
+		return nil
+	}
+	want := map[string]bool{}
+	for _, p := range strings.Split(points, ",") {
+		want[strings.TrimSpace(p)] = true
+	}
+	var mu sync.Mutex
+	return func(point string) error {
+		mu.Lock()
+		hit := want[point]
+		delete(want, point)
+		mu.Unlock()
+		if !hit {
+			return nil
+		}
+		fmt.Fprintf(stderr, "dutycheck: paused at %s (DUTYCHECK_PAUSE_AT)\n", point)
+		for {
+			time.Sleep(time.Hour) // until killed
+		}
+	}
+}
+
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
@@ -117,6 +147,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	cfg.Store.LogLevel = lvl
+	cfg.Store.Hook = pauseHook(os.Getenv("DUTYCHECK_PAUSE_AT"), stderr)
 	cfg.AdminToken = os.Getenv("DUTYCHECK_ADMIN_TOKEN")
 	return serve(ctx, cfg, newLogger(stderr, lvl), nil)
 }
@@ -240,6 +271,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	cfg.LogLevel = lvl
+	cfg.Hook = pauseHook(os.Getenv("DUTYCHECK_PAUSE_AT"), stderr)
 	log := newLogger(stderr, lvl)
 	st, closeStore, err := openStore(ctx, cfg, log)
 	if err != nil {

@@ -60,6 +60,9 @@ func checkRecovered(tb testing.TB, st *store.Store, want map[string][]map[string
 		}
 	}
 	checkTables(tb, st, "after recovery")
+	if err := st.VerifyOrganTables(ctx); err != nil {
+		tb.Error(err)
+	}
 	trail, err := st.AuditTrail(ctx, "", 1000)
 	if err != nil {
 		tb.Fatal(err)
@@ -290,5 +293,13 @@ func TestPinnedTablesSurviveARebuild(t *testing.T) {
 	}
 	if n != 0 {
 		t.Errorf("the released old generation still has %d records of ORG-2: not dropped", n)
+	}
+}
+
+func TestVerifyOrganTables(t *testing.T) {
+	st := storetest.Open(t)
+	seed(t, st)
+	if err := st.VerifyOrganTables(context.Background()); err != nil {
+		t.Errorf("after clean writes: %v", err)
 	}
 }

@@ -124,6 +124,9 @@ func (s *Store) journalPut(ctx context.Context, h *journalHead, puts []pendingPu
 		}
 	}
 	h.Chunks = len(chunks)
+	if err := s.hook("put.journal-chunks"); err != nil {
+		return nil, err
+	}
 	if err := s.writeHead(ctx, h); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -702,4 +703,147 @@ func (t *Tables) Check(ctx context.Context) error {
 		return fmt.Errorf("the organ tables were rebuilt by another process while the scan read them: %w", duty.ErrConflict)
 	}
 	return nil
+}
+
+// VerifyOrganTables compares the organ tables in force with the collections: every record in
+// the table its organ stamp names, with the same fields, and nothing else. It reads the whole
+// store; tests and the kill tests' restarts use it.
+func (s *Store) VerifyOrganTables(ctx context.Context) error {
+	if err := s.loadGen(ctx); err != nil {
+		return err
+	}
+	gen := s.currentGen()
+	want := map[string]map[string]string{} // organ → table key → fields
+	for _, coll := range duty.Collections {
+		cur, err := s.db.Collection(coll.Name).Find(ctx, bson.D{})
+		if err != nil {
+			return fmt.Errorf("read %s: %w", coll.Name, unavailable(err))
+		}
+		for cur.Next(ctx) {
+			organ, _ := cur.Current.Lookup(duty.OrganField).StringValueOK()
+			id, _ := cur.Current.Lookup("_id").StringValueOK()
+			if organ == "" {
+				continue
+			}
+			doc, err := tableDoc(coll.Name, id, bson.Raw(slices.Clone(cur.Current)))
+			if err != nil {
+				cur.Close(context.WithoutCancel(ctx))
+				return err
+			}
+			if want[organ] == nil {
+				want[organ] = map[string]string{}
+			}
+			want[organ][tableKey(coll.Name, id)] = canonicalFields(doc)
+		}
+		err = cur.Err()
+		cur.Close(context.WithoutCancel(ctx))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", coll.Name, unavailable(err))
+		}
+	}
+	names, err := s.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("list collections: %w", unavailable(err))
+	}
+	tables := map[string]bool{}
+	for _, n := range names {
+		if tableGen(n) == gen {
+			tables[n] = true
+		}
+	}
+	var problems []string
+	for organ, recs := range want {
+		name := organTable(gen, organ)
+		delete(tables, name)
+		got := map[string]string{}
+		cur, err := s.db.Collection(name).Find(ctx, bson.D{})
+		if err != nil {
+			return fmt.Errorf("read %s: %w", name, unavailable(err))
+		}
+		for cur.Next(ctx) {
+			var d bson.D
+			if err := bson.Unmarshal(cur.Current, &d); err != nil {
+				cur.Close(context.WithoutCancel(ctx))
+				return err
+			}
+			key, _ := cur.Current.Lookup("_id").StringValueOK()
+			got[key] = canonicalFields(d)
+		}
+		err = cur.Err()
+		cur.Close(context.WithoutCancel(ctx))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", name, unavailable(err))
+		}
+		for k, v := range recs {
+			switch g, ok := got[k]; {
+			case !ok:
+				problems = append(problems, fmt.Sprintf("%s missing from the table of organ %s", k, organ))
+			case g != v:
+				problems = append(problems, fmt.Sprintf("%s differs in the table of organ %s", k, organ))
+			}
+		}
+		for k := range got {
+			if _, ok := recs[k]; !ok {
+				problems = append(problems, fmt.Sprintf("%s in the table of organ %s, not in its collection with that organ", k, organ))
+			}
+		}
+	}
+	for name := range tables {
+		n, err := s.db.Collection(name).CountDocuments(ctx, bson.D{})
+		if err != nil {
+			return fmt.Errorf("read %s: %w", name, unavailable(err))
+		}
+		if n > 0 {
+			problems = append(problems, fmt.Sprintf("table %s holds %d records of no organ", name, n))
+		}
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		if len(problems) > 20 {
+			problems = append(problems[:20], fmt.Sprintf("… and %d more", len(problems)-20))
+		}
+		return fmt.Errorf("the organ tables differ from the collections: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// canonicalFields renders a table document's fields with every object's keys in order (a
+// record's nested objects come from Go maps, so two writes of the same record may order them
+// differently).
+func canonicalFields(d bson.D) string {
+	b, err := json.Marshal(plainValue(d))
+	if err != nil {
+		return fmt.Sprint(d)
+	}
+	return string(b)
+}
+
+func plainValue(v any) any {
+	switch x := v.(type) {
+	case bson.D:
+		m := make(map[string]any, len(x))
+		for _, e := range x {
+			m[e.Key] = plainValue(e.Value)
+		}
+		return m
+	case bson.M:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = plainValue(e)
+		}
+		return m
+	case bson.A:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = plainValue(e)
+		}
+		return out
+	case bson.RawValue:
+		var out any
+		if x.Unmarshal(&out) != nil {
+			return x.String()
+		}
+		return plainValue(out)
+	}
+	return v
 }
