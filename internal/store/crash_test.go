@@ -303,3 +303,57 @@ func TestVerifyOrganTables(t *testing.T) {
 		t.Errorf("after clean writes: %v", err)
 	}
 }
+
+// TestCrashedBigBatchIsJournaledInChunks: a batch of about 12 MB (the API takes up to 32 MiB)
+// is journaled in chunks below the 16 MiB document limit, and completed after a crash.
+func TestCrashedBigBatchIsJournaledInChunks(t *testing.T) {
+	ctx := context.Background()
+	cfg, armed := killAt(storetest.NewConfig(t), "put.mid-batch")
+	st := storetest.OpenConfig(t, cfg)
+	t.Cleanup(func() { _ = st.Drop(context.Background()) })
+	seed(t, st)
+	content := strings.Repeat("履责留痕", 100) // 1,200 bytes
+	var books []map[string]any
+	for i := range 40 {
+		var entries []any
+		for d := range 250 {
+			entries = append(entries, map[string]any{"date": fmt.Sprintf("2025-%02d-%02d", 1+d%12, 1+d%28), "content": content})
+		}
+		books = append(books, map[string]any{"id": fmt.Sprintf("RB-%02d", i), "year": 2025, "holder_id": "P-1",
+			"issued_on": "2025-01-01", "tasks": []any{}, "entries": entries, "inspections": []any{}})
+	}
+	armed.Store(true)
+	if _, err := st.PutMany(ctx, admin, map[string][]duty.RawDoc{
+		"record_books": raw(t, books...),
+		"talks":        raw(t, map[string]any{"id": "T-8", "kind": "general", "person_id": "P-2", "held_on": "2025-04-01"}),
+	}); !errors.Is(err, errKilled) {
+		t.Fatalf("the batch was not killed: %v", err)
+	}
+	cfg.Hook = nil
+	st2 := storetest.OpenConfig(t, cfg)
+	want := map[string][]map[string]any{"record_books": {}, "talks": {{"id": "T-8", "person_id": "P-2"}}}
+	for _, b := range books {
+		want["record_books"] = append(want["record_books"], map[string]any{"id": b["id"], "holder_id": "P-1"})
+	}
+	checkRecovered(t, st2, want, "records.put")
+	got, err := st2.Get(ctx, "record_books", "RB-39")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(got["entries"].([]any)); n != 250 {
+		t.Errorf("RB-39 has %d entries after recovery, want 250", n)
+	}
+	trail, err := st2.AuditTrail(ctx, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks := 0
+	for _, e := range trail {
+		if e.Collection == "record_books" {
+			chunks++
+		}
+	}
+	if chunks < 3 {
+		t.Errorf("the 12 MB of record books were journaled (and audited) in %d chunks, want 3 or more of at most 4 MiB", chunks)
+	}
+}
