@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -21,11 +22,13 @@ import (
 //
 //  1. the entry's payload is written first: the stored form of every record the batch writes
 //     and the before/after hashes of its audit entries, in chunks far below the 16 MiB document
-//     limit (journal_chunks), then its head (journal), which names the chunks — a head exists
-//     only once its payload is complete;
+//     limit, in a table of the operation's own ("journal.<op>": dropping it is one cheap
+//     command, where deleting big documents one by one makes the embedded store parse them
+//     all each time), then its head (journal), which names the chunks — a head exists only
+//     once its payload is complete;
 //  2. then the data: the records, the organ tables, the versions, the audit entries (their ids
 //     come from the operation, so writing one twice leaves one);
-//  3. last, the head is removed, then its chunks.
+//  3. last, the head is removed, then the table of its chunks.
 //
 // A process killed anywhere in 2 leaves the head. Recovery (Open, and for a shared MongoDB the
 // lease watch of KeepAlive) completes every operation of a dead process: it writes its records
@@ -40,9 +43,10 @@ import (
 // operation or scan whose owner's lease has lapsed, or that has no lease, is a dead process's.
 
 const (
-	journalColl   = "journal"
-	journalChunks = "journal_chunks"
-	instancesColl = "instances"
+	journalColl = "journal"
+	// chunkTablePrefix starts the name of an operation's table of chunks.
+	chunkTablePrefix = "journal."
+	instancesColl    = "instances"
 	// journalChunkBytes bounds the records of one journal chunk (BSON bytes), far below the
 	// 16 MiB document limit whatever the batch.
 	journalChunkBytes = 4 << 20
@@ -80,6 +84,10 @@ type journalChunk struct {
 }
 
 func chunkKey(op string, i int) string { return op + "/" + strconv.Itoa(i) }
+
+func (s *Store) chunkTable(op string) *mongo.Collection {
+	return s.db.Collection(chunkTablePrefix + op)
+}
 
 // auditID is the id of the i-th audit entry of an operation: the same when written again.
 func auditID(h *journalHead, i int) string { return h.At + "-" + h.ID + "-" + strconv.Itoa(i) }
@@ -119,7 +127,7 @@ func (s *Store) journalPut(ctx context.Context, h *journalHead, puts []pendingPu
 		}
 	}
 	for _, c := range chunks {
-		if _, err := s.db.Collection(journalChunks).InsertOne(ctx, c); err != nil {
+		if _, err := s.chunkTable(h.ID).InsertOne(ctx, c); err != nil {
 			return nil, fmt.Errorf("write the journal: %w", unavailable(err))
 		}
 	}
@@ -146,8 +154,8 @@ func (s *Store) finishOp(ctx context.Context, h *journalHead) error {
 	if _, err := s.db.Collection(journalColl).DeleteOne(ctx, bson.D{{Key: "_id", Value: h.ID}}); err != nil {
 		return fmt.Errorf("close the journal entry %s: %w", h.ID, unavailable(err))
 	}
-	for i := 0; i < h.Chunks; i++ {
-		if _, err := s.db.Collection(journalChunks).DeleteOne(ctx, bson.D{{Key: "_id", Value: chunkKey(h.ID, i)}}); err != nil {
+	if h.Chunks > 0 {
+		if err := s.chunkTable(h.ID).Drop(ctx); err != nil {
 			return fmt.Errorf("close the journal entry %s: %w", h.ID, unavailable(err))
 		}
 	}
@@ -412,7 +420,7 @@ func (s *Store) redo(ctx context.Context, h *journalHead) (int, error) {
 	case "put":
 		for i := 0; i < h.Chunks; i++ {
 			var c journalChunk
-			err := s.db.Collection(journalChunks).FindOne(ctx, bson.D{{Key: "_id", Value: chunkKey(h.ID, i)}}).Decode(&c)
+			err := s.chunkTable(h.ID).FindOne(ctx, bson.D{{Key: "_id", Value: chunkKey(h.ID, i)}}).Decode(&c)
 			if err != nil {
 				return n, fmt.Errorf("read journal chunk %d: %w", i, unavailable(err))
 			}
@@ -502,23 +510,35 @@ func (s *Store) settle(ctx context.Context, ops []string) error {
 	return nil
 }
 
-// dropOrphanChunks removes the journal chunks of dead processes that no head names.
+// dropOrphanChunks drops the tables of chunks of dead processes' operations that no head
+// names: killed before their head was written, they wrote nothing else.
 func (s *Store) dropOrphanChunks(ctx context.Context, alive func(string) bool) error {
-	cur, err := s.db.Collection(journalChunks).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "owner", Value: 1}}))
+	names, err := s.db.ListCollectionNames(ctx, bson.D{})
 	if err != nil {
-		return fmt.Errorf("read the journal: %w", unavailable(err))
+		return fmt.Errorf("list collections: %w", unavailable(err))
 	}
-	var ids []string
-	for cur.Next(ctx) {
-		owner, _ := cur.Current.Lookup("owner").StringValueOK()
-		if id, ok := cur.Current.Lookup("_id").StringValueOK(); ok && !alive(owner) {
-			ids = append(ids, id)
+	for _, n := range names {
+		op, ok := strings.CutPrefix(n, chunkTablePrefix)
+		if !ok {
+			continue
 		}
-	}
-	cur.Close(context.WithoutCancel(ctx))
-	for _, id := range ids {
-		if _, err := s.db.Collection(journalChunks).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
-			return fmt.Errorf("clean the journal: %w", unavailable(err))
+		err := s.db.Collection(journalColl).FindOne(ctx, bson.D{{Key: "_id", Value: op}}).Err()
+		switch {
+		case err == nil:
+			continue // a live process's operation under way
+		case !errors.Is(err, mongo.ErrNoDocuments):
+			return fmt.Errorf("read the journal: %w", unavailable(err))
+		}
+		var c journalChunk
+		err = s.db.Collection(n).FindOne(ctx, bson.D{}, options.FindOne().SetProjection(bson.D{{Key: "owner", Value: 1}})).Decode(&c)
+		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return fmt.Errorf("read %s: %w", n, unavailable(err))
+		}
+		if err == nil && alive(c.Owner) {
+			continue // its head is about to be written
+		}
+		if err := s.db.Collection(n).Drop(ctx); err != nil {
+			return fmt.Errorf("drop %s: %w", n, unavailable(err))
 		}
 	}
 	return nil
