@@ -356,41 +356,46 @@ func TestKillDuringDepartmentMove(t *testing.T) {
 	}
 }
 
-// TestKillDuringScan kills `dutycheck serve` in the middle of a scan and restarts: the scan is
-// failed with a reason at once (it stayed running for ever before), and a new scan reports what
-// the records say.
+// TestKillDuringScan kills `dutycheck serve` in the middle of a scan — while it reads an organ,
+// and when it records its progress after evaluating one — and restarts: the scan
+// is failed with a reason at once (it stayed running for ever before), and a new scan reports
+// what the records say.
 func TestKillDuringScan(t *testing.T) {
 	if os.Getenv("MONGODB_URI") != "" {
 		t.Skip("the kill tests use the embedded store")
 	}
-	data := t.TempDir()
-	c := startChild(t, []string{"DUTYCHECK_PAUSE_AT=scan.organ-read", "DUTYCHECK_ADMIN_TOKEN=" + testAdminToken},
-		"serve", "--data", data, "--addr", "127.0.0.1:0", "--load", sampleDir)
-	addr := c.waitFor(t, regexp.MustCompile(`dutycheck serving.* addr=(http://\S+)`))[1]
-	req, _ := http.NewRequest(http.MethodPost, addr+"/api/v1/scans", bytes.NewBufferString(`{"as_of":"2025-12-31","wait":false}`))
-	req.Header.Set("Authorization", "Bearer "+testAdminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var started duty.Scan
-	err = json.NewDecoder(resp.Body).Decode(&started)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusAccepted || started.ID == "" {
-		t.Fatalf("POST /scans: %d %+v %v", resp.StatusCode, started, err)
-	}
-	c.waitFor(t, pausedAt("scan.organ-read"))
-	c.kill()
+	for _, point := range []string{"scan.organ-read", "scan.progress"} {
+		t.Run(point, func(t *testing.T) {
+			data := t.TempDir()
+			c := startChild(t, []string{"DUTYCHECK_PAUSE_AT=" + point, "DUTYCHECK_ADMIN_TOKEN=" + testAdminToken},
+				"serve", "--data", data, "--addr", "127.0.0.1:0", "--load", sampleDir)
+			addr := c.waitFor(t, regexp.MustCompile(`dutycheck serving.* addr=(http://\S+)`))[1]
+			req, _ := http.NewRequest(http.MethodPost, addr+"/api/v1/scans", bytes.NewBufferString(`{"as_of":"2025-12-31","wait":false}`))
+			req.Header.Set("Authorization", "Bearer "+testAdminToken)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var started duty.Scan
+			err = json.NewDecoder(resp.Body).Decode(&started)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusAccepted || started.ID == "" {
+				t.Fatalf("POST /scans: %d %+v %v", resp.StatusCode, started, err)
+			}
+			c.waitFor(t, pausedAt(point))
+			c.kill()
 
-	st := restart(t, data)
-	sc, err := st.GetScan(context.Background(), started.ID)
-	if err != nil {
-		t.Fatal(err)
+			st := restart(t, data)
+			sc, err := st.GetScan(context.Background(), started.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc.Status != duty.ScanFailed || !strings.Contains(sc.Error, "interrupted") {
+				t.Errorf("the killed process's scan after the restart: status %q, error %q; want failed, interrupted", sc.Status, sc.Error)
+			}
+			checkStore(t, st, datasetIDs(t, sampleDir), true)
+		})
 	}
-	if sc.Status != duty.ScanFailed || !strings.Contains(sc.Error, "interrupted") {
-		t.Errorf("the killed process's scan after the restart: status %q, error %q; want failed, interrupted", sc.Status, sc.Error)
-	}
-	checkStore(t, st, datasetIDs(t, sampleDir), true)
 }
 
 // TestSecondProcessOnTheSameDataIsRefused: while `serve` runs on a folder, `import` and

@@ -65,6 +65,7 @@ func (s *Store) CreateScan(ctx context.Context, sc *duty.Scan) error {
 
 // UpdateProgress records a running scan's progress.
 func (s *Store) UpdateProgress(ctx context.Context, id string, p duty.Progress) error {
+	defer func() { _ = s.hook("scan.progress") }()
 	_, err := s.db.Collection(scansColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "progress", Value: p}, {Key: "updated_at", Value: now()}}}})
 	if err != nil {
