@@ -357,3 +357,50 @@ func TestCrashedBigBatchIsJournaledInChunks(t *testing.T) {
 		t.Errorf("the 12 MB of record books were journaled (and audited) in %d chunks, want 3 or more of at most 4 MiB", chunks)
 	}
 }
+
+// TestSharedStoreRecoversOnlyDeadProcesses: on a shared MongoDB (not Exclusive), a process
+// leaves alone the operations and scans of a process whose lease is alive, and completes them
+// once that process is gone.
+func TestSharedStoreRecoversOnlyDeadProcesses(t *testing.T) {
+	ctx := context.Background()
+	shared := storetest.NewConfig(t)
+	shared.Exclusive = false
+	cfgA, armed := killAt(shared, "put.mid-batch")
+	a, err := store.Open(ctx, cfgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Drop(context.Background()) })
+	seed(t, a)
+	if err := a.CreateScan(ctx, &duty.Scan{ID: "S-a", Status: duty.ScanRunning, AsOf: "2025-12-31"}); err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+	batch := map[string][]map[string]any{"talks": {
+		{"id": "T-5", "kind": "general", "person_id": "P-1", "held_on": "2025-05-01"},
+		{"id": "T-6", "kind": "general", "person_id": "P-2", "held_on": "2025-05-02"},
+	}}
+	if _, err := a.PutBatch(ctx, admin, "talks", raw(t, batch["talks"]...)); !errors.Is(err, errKilled) {
+		t.Fatalf("the batch was not stopped: %v", err)
+	}
+
+	// A is alive (its lease holds): B completes nothing of it.
+	b := storetest.OpenConfig(t, shared)
+	if rec := b.Recovered(); len(rec.Completed)+len(rec.FailedScans) != 0 {
+		t.Errorf("a process recovered the work of a live one: %+v", rec)
+	}
+	if sc, _ := b.GetScan(ctx, "S-a"); sc.Status != duty.ScanRunning {
+		t.Errorf("the live process's scan: %q, want running", sc.Status)
+	}
+
+	// A is gone: the next process to open completes its batch and fails its scan.
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := storetest.OpenConfig(t, shared)
+	rec := c.Recovered()
+	if len(rec.Completed) != 1 || !slices.Equal(rec.FailedScans, []string{"S-a"}) {
+		t.Errorf("after the process is gone: recovery %+v, want its batch completed and its scan failed", rec)
+	}
+	checkRecovered(t, c, batch, "records.put")
+}
