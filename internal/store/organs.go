@@ -623,49 +623,39 @@ func (s *Store) loadGen(ctx context.Context) error {
 	return nil
 }
 
-// Tables is one generation of the organ tables pinned for a scan, with the organs' versions
-// read while it was the generation in force. Release it when done.
+// Tables is one generation of the organ tables pinned for a scan. Release it when done.
 type Tables struct {
-	s        *Store
-	gen      int64
-	Versions map[string]OrganVersion
-	once     sync.Once
+	s    *Store
+	gen  int64
+	once sync.Once
 }
 
 // PinTables pins the generation in force for a scan: its tables stay until Release, whatever
-// rebuild happens meanwhile. The versions are read while it is in force, so that results are
-// never recorded under a version of records they were not computed from.
+// rebuild happens meanwhile. A scan reads the organs' versions after pinning and then asks
+// Current: when the generation is still in force, the versions are those of the records in
+// its tables, so results are never recorded under a version of records they were not computed
+// from (a rebuild steps every version after its switch).
 func (s *Store) PinTables(ctx context.Context) (*Tables, error) {
-	for {
-		if !s.cfg.Exclusive {
-			if err := s.loadGen(ctx); err != nil {
-				return nil, err
-			}
-		}
-		s.genMu.Lock()
-		t := &Tables{s: s, gen: s.gen}
-		s.refs[t.gen]++
-		s.genMu.Unlock()
-		v, err := s.OrganVersions(ctx)
-		if err != nil {
-			t.Release()
-			return nil, err
-		}
-		if !s.cfg.Exclusive {
-			if err := s.loadGen(ctx); err != nil {
-				t.Release()
-				return nil, err
-			}
-		}
-		if s.currentGen() == t.gen {
-			t.Versions = v
-			return t, nil
-		}
-		t.Release()
-		if err := ctx.Err(); err != nil {
+	if !s.cfg.Exclusive {
+		if err := s.loadGen(ctx); err != nil {
 			return nil, err
 		}
 	}
+	s.genMu.Lock()
+	defer s.genMu.Unlock()
+	t := &Tables{s: s, gen: s.gen}
+	s.refs[t.gen]++
+	return t, nil
+}
+
+// Current says whether the pinned generation is still the one in force.
+func (t *Tables) Current(ctx context.Context) (bool, error) {
+	if !t.s.cfg.Exclusive {
+		if err := t.s.loadGen(ctx); err != nil {
+			return false, err
+		}
+	}
+	return t.s.currentGen() == t.gen, nil
 }
 
 // Release unpins the tables; the last scan to release a generation no longer in force drops
