@@ -78,6 +78,7 @@ type journalChunk struct {
 	Op         string     `bson:"op"`
 	Owner      string     `bson:"owner"`
 	Collection string     `bson:"collection"`
+	IDs        []string   `bson:"ids"`
 	Docs       []bson.Raw `bson:"docs"`
 	Before     []string   `bson:"before"`
 	After      []string   `bson:"after"`
@@ -105,31 +106,51 @@ type pendingPut struct {
 	before, after []string
 }
 
-// journalPut writes the chunks, then the head, of a put.
+// journalPut writes the chunks, then the head, of a put. It returns the chunks without their
+// documents (written, they are not needed again unless the process dies), for the audit entries.
 func (s *Store) journalPut(ctx context.Context, h *journalHead, puts []pendingPut) ([]journalChunk, error) {
 	var chunks []journalChunk
+	var cur *journalChunk
+	size := 0
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		if _, err := s.chunkTable(h.ID).InsertOne(ctx, cur); err != nil {
+			return fmt.Errorf("write the journal: %w", unavailable(err))
+		}
+		cur.Docs = nil
+		chunks = append(chunks, *cur)
+		cur = nil
+		return nil
+	}
 	for _, p := range puts {
-		var cur *journalChunk
-		size := 0
+		if err := flush(); err != nil {
+			return nil, err
+		}
 		for i, d := range p.docs {
 			raw, err := bson.Marshal(d)
 			if err != nil {
 				return nil, fmt.Errorf("journal %s %q: %w", p.collection, p.ids[i], err)
 			}
-			if cur == nil || size+len(raw) > journalChunkBytes || len(cur.Docs) >= auditChunk {
-				chunks = append(chunks, journalChunk{ID: chunkKey(h.ID, len(chunks)), Op: h.ID, Owner: h.Owner, Collection: p.collection})
-				cur, size = &chunks[len(chunks)-1], 0
+			if cur != nil && (size+len(raw) > journalChunkBytes || len(cur.Docs) >= auditChunk) {
+				if err := flush(); err != nil {
+					return nil, err
+				}
 			}
+			if cur == nil {
+				cur = &journalChunk{ID: chunkKey(h.ID, len(chunks)), Op: h.ID, Owner: h.Owner, Collection: p.collection}
+				size = 0
+			}
+			cur.IDs = append(cur.IDs, p.ids[i])
 			cur.Docs = append(cur.Docs, raw)
 			cur.Before = append(cur.Before, p.before[i])
 			cur.After = append(cur.After, p.after[i])
 			size += len(raw)
 		}
 	}
-	for _, c := range chunks {
-		if _, err := s.chunkTable(h.ID).InsertOne(ctx, c); err != nil {
-			return nil, fmt.Errorf("write the journal: %w", unavailable(err))
-		}
+	if err := flush(); err != nil {
+		return nil, err
 	}
 	h.Chunks = len(chunks)
 	if err := s.hook("put.journal-chunks"); err != nil {
@@ -165,10 +186,7 @@ func (s *Store) finishOp(ctx context.Context, h *journalHead) error {
 // auditChunkOf writes the audit entry of one journal chunk (idempotent).
 func (s *Store) auditChunkOf(ctx context.Context, h *journalHead, i int, c *journalChunk) error {
 	e := duty.AuditEntry{ID: auditID(h, i), At: h.At, Actor: h.Actor, Action: "records.put", Collection: c.Collection,
-		Before: c.Before, After: c.After, IDs: make([]string, len(c.Docs))}
-	for j, d := range c.Docs {
-		e.IDs[j], _ = d.Lookup("_id").StringValueOK()
-	}
+		Before: c.Before, After: c.After, IDs: c.IDs}
 	return s.auditOnce(ctx, e)
 }
 
@@ -424,13 +442,11 @@ func (s *Store) redo(ctx context.Context, h *journalHead) (int, error) {
 			if err != nil {
 				return n, fmt.Errorf("read journal chunk %d: %w", i, unavailable(err))
 			}
-			ids := make([]string, len(c.Docs))
 			docs := make([]any, len(c.Docs))
 			for j, d := range c.Docs {
-				ids[j], _ = d.Lookup("_id").StringValueOK()
 				docs[j] = d
 			}
-			if err := insertOrRewrite(ctx, s.db.Collection(c.Collection), ids, docs); err != nil {
+			if err := insertOrRewrite(ctx, s.db.Collection(c.Collection), c.IDs, docs); err != nil {
 				return n, fmt.Errorf("write %s: %w", c.Collection, err)
 			}
 			n += len(docs)
