@@ -19,7 +19,7 @@ import (
 // errKilled stands for the process dying at a hook point: the operation stops there and
 // writes nothing more, exactly what kill -9 leaves (cmd/dutycheck's kill tests do the same with
 // a real SIGKILL of a child process).
-var errKilled = errors.New("killed")
+var errKilled = fmt.Errorf("killed: %w", store.ErrSimulatedCrash)
 
 // killAt returns a store config whose hook fails at point once armed.
 func killAt(cfg store.Config, point string) (store.Config, *atomic.Bool) {
@@ -403,4 +403,54 @@ func TestSharedStoreRecoversOnlyDeadProcesses(t *testing.T) {
 		t.Errorf("after the process is gone: recovery %+v, want its batch completed and its scan failed", rec)
 	}
 	checkRecovered(t, c, batch, "records.put")
+}
+
+// TestFailedOrCancelledWriteIsCompletedAtOnce: a batch whose request is cancelled half-way, or
+// whose write fails half-way while the process lives on, is not left half-visible until the
+// next start: a cancelled one runs to its end, a failed one is completed from its journal at
+// once (and still reported as an error).
+func TestFailedOrCancelledWriteIsCompletedAtOnce(t *testing.T) {
+	batch := map[string][]map[string]any{"talks": {
+		{"id": "T-5", "kind": "general", "person_id": "P-1", "held_on": "2025-05-01"},
+		{"id": "T-6", "kind": "general", "person_id": "P-2", "held_on": "2025-05-02"},
+	}}
+	for _, tc := range []struct {
+		note    string
+		fail    bool
+		wantErr bool
+	}{
+		{note: "cancelled", fail: false, wantErr: false},
+		{note: "failed", fail: true, wantErr: true},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			cfg := storetest.NewConfig(t)
+			armed := &atomic.Bool{}
+			cfg.Hook = func(p string) error {
+				if p != "put.mid-batch" || !armed.CompareAndSwap(true, false) {
+					return nil
+				}
+				cancel()
+				if tc.fail {
+					return errors.New("the store went away")
+				}
+				return nil
+			}
+			st := storetest.OpenConfig(t, cfg)
+			t.Cleanup(func() { _ = st.Drop(context.Background()) })
+			seed(t, st)
+			armed.Store(true)
+			_, err := st.PutBatch(ctx, admin, "talks", raw(t, batch["talks"]...))
+			if (err != nil) != tc.wantErr {
+				t.Errorf("PutBatch = %v, want an error: %v", err, tc.wantErr)
+			}
+			checkRecovered(t, st, batch, "records.put")
+			// Nothing is left for the next start.
+			cfg.Hook = nil
+			if rec := storetest.OpenConfig(t, cfg).Recovered(); len(rec.Completed) != 0 {
+				t.Errorf("the next start completed %v, want nothing left", rec.Completed)
+			}
+		})
+	}
 }

@@ -202,8 +202,12 @@ func (s *Store) auditOnce(ctx context.Context, e duty.AuditEntry) error {
 	return nil
 }
 
-// hook calls the test hook at a named point; its error aborts the operation there, as a crash
-// would (nothing after it is written).
+// ErrSimulatedCrash, returned by a test hook (Config.Hook), stops an operation where it is as
+// a crash would: nothing after it is written, and the store does not complete it itself. Any
+// other error from a hook stands for a failed write.
+var ErrSimulatedCrash = errors.New("simulated crash")
+
+// hook calls the test hook at a named point; its error aborts the operation there.
 func (s *Store) hook(point string) error {
 	if s.cfg.Hook == nil {
 		return nil
@@ -347,26 +351,12 @@ func (s *Store) recoverDead(ctx context.Context) error {
 	cur.Close(context.WithoutCancel(ctx))
 	slices.SortFunc(heads, func(a, b journalHead) int { return compareStr(a.At+a.ID, b.At+b.ID) })
 
-	rebuild, restamp := false, false
-	var ops []string
-	for i := range heads {
-		h := &heads[i]
-		n, err := s.redo(ctx, h)
-		if err != nil {
-			return fmt.Errorf("complete the interrupted %s %s of %s: %w", h.Kind, h.ID, h.Actor, err)
-		}
-		rebuild, restamp = true, restamp || h.Restamp
-		ops = append(ops, h.ID)
-		rec.Completed = append(rec.Completed, fmt.Sprintf("%s %s (%s, %d records)", h.Kind, h.ID, h.Actor, n))
-	}
-
 	format, gen, err := s.readTablesMeta(ctx)
 	if err != nil {
 		return err
 	}
-	if format != organTablesFormat {
-		rebuild = true
-	}
+	s.setGen(gen)
+	rebuild := format != organTablesFormat
 	if s.cfg.Exclusive && !rebuild {
 		// A write counted as under way with no journal entry (a store written by an earlier
 		// version): the tables may lag behind the collections.
@@ -376,27 +366,8 @@ func (s *Store) recoverDead(ctx context.Context) error {
 		}
 		rebuild = n > 0
 	}
-	s.setGen(gen)
-	if restamp {
-		if err := s.restampStamps(ctx); err != nil {
-			return err
-		}
-	}
-	if rebuild {
-		if err := s.rebuildTables(ctx, ""); err != nil {
-			return err
-		}
-		rec.Rebuilt = true
-	}
-	if len(ops) > 0 || (s.cfg.Exclusive && rebuild) {
-		if err := s.settle(ctx, ops); err != nil {
-			return err
-		}
-	}
-	for i := range heads {
-		if err := s.finishOp(ctx, &heads[i]); err != nil {
-			return err
-		}
+	if err := s.completeOps(ctx, heads, rebuild, &rec); err != nil {
+		return err
 	}
 	// Chunks of operations killed before their head was written: they wrote nothing.
 	if err := s.dropOrphanChunks(ctx, alive); err != nil {
@@ -421,6 +392,66 @@ func compareStr(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// completeOps completes journaled operations: each is applied again from its journal, the
+// organ stamps are recomputed when one moved records to another organ, the organ tables are
+// rebuilt (also when rebuild is set), their writes are marked over, and their entries removed.
+// The caller holds writeMu.
+func (s *Store) completeOps(ctx context.Context, heads []journalHead, rebuild bool, rec *Recovery) error {
+	restamp := false
+	var ops []string
+	for i := range heads {
+		h := &heads[i]
+		n, err := s.redo(ctx, h)
+		if err != nil {
+			return fmt.Errorf("complete the interrupted %s %s of %s: %w", h.Kind, h.ID, h.Actor, err)
+		}
+		rebuild, restamp = true, restamp || h.Restamp
+		ops = append(ops, h.ID)
+		rec.Completed = append(rec.Completed, fmt.Sprintf("%s %s (%s, %d records)", h.Kind, h.ID, h.Actor, n))
+	}
+	if restamp {
+		if err := s.restampStamps(ctx); err != nil {
+			return err
+		}
+	}
+	if rebuild {
+		if err := s.rebuildTables(ctx, ""); err != nil {
+			return err
+		}
+		rec.Rebuilt = true
+	}
+	if len(ops) > 0 || (s.cfg.Exclusive && rebuild) {
+		if err := s.settle(ctx, ops); err != nil {
+			return err
+		}
+	}
+	for i := range heads {
+		if err := s.finishOp(ctx, &heads[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finishFailed completes an operation of this process that failed after its journal entry was
+// written (the store answered an error, or the request was cancelled): rather than leave it
+// half-visible until the next start, it is completed at once, as recovery would. A simulated
+// crash (ErrSimulatedCrash) is left to the next start, like a real one. When completion fails
+// too, the entry stays and the next start (or, with a shared MongoDB, another process once this
+// one's lease lapses) completes it. The caller holds writeMu.
+func (s *Store) finishFailed(ctx context.Context, h *journalHead, err error) error {
+	if errors.Is(err, ErrSimulatedCrash) {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Minute)
+	defer cancel()
+	var rec Recovery
+	if cerr := s.completeOps(ctx, []journalHead{*h}, false, &rec); cerr != nil {
+		return errors.Join(err, fmt.Errorf("complete the write after the failure (left to the next start): %w", cerr))
+	}
+	return fmt.Errorf("%w (the write was completed afterwards)", err)
 }
 
 // redo applies a dead process's operation again, from its journal: every record of a put is

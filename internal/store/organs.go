@@ -378,7 +378,7 @@ func (s *Store) RebuildOrganTables(ctx context.Context) error {
 		return err
 	}
 	if err := s.rebuildTables(ctx, h.ID); err != nil {
-		return err
+		return s.finishFailed(ctx, h, err)
 	}
 	return s.finishOp(ctx, h)
 }

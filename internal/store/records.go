@@ -249,70 +249,76 @@ func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[s
 	if err != nil {
 		return 0, err
 	}
-	if err := s.hook("put.after-journal"); err != nil {
-		return 0, err
-	}
-	if err := s.beginOrgans(ctx, touched, h.ID); err != nil {
-		return 0, err
-	}
-	if departments {
-		if err := s.bumpDepartments(ctx); err != nil {
+	// Journaled: from here on the write is completed whatever happens to the request (a cancelled
+	// context no longer stops it half-way), and a failure is completed at once (finishFailed).
+	apply := func(ctx context.Context) (int, error) {
+		if err := s.hook("put.after-journal"); err != nil {
 			return 0, err
 		}
-	}
-	written := 0
-	for _, c := range duty.Collections {
-		for _, w := range writes[c.Name] {
-			if len(w.ids) == 0 {
-				continue
+		if err := s.beginOrgans(ctx, touched, h.ID); err != nil {
+			return 0, err
+		}
+		if departments {
+			if err := s.bumpDepartments(ctx); err != nil {
+				return 0, err
 			}
-			var err error
-			if w.insert {
-				err = insertOrReplace(ctx, s.db.Collection(c.Name), w.ids, w.docs)
-			} else {
-				err = replaceAll(ctx, s.db.Collection(c.Name), w.ids, w.docs)
-			}
-			if err != nil {
-				return written, fmt.Errorf("write %s: %w", c.Name, err)
-			}
-			if written == 0 {
-				if err := s.hook("put.mid-batch"); err != nil {
-					return written, err
+		}
+		written := 0
+		for _, c := range duty.Collections {
+			for _, w := range writes[c.Name] {
+				if len(w.ids) == 0 {
+					continue
 				}
+				var err error
+				if w.insert {
+					err = insertOrReplace(ctx, s.db.Collection(c.Name), w.ids, w.docs)
+				} else {
+					err = replaceAll(ctx, s.db.Collection(c.Name), w.ids, w.docs)
+				}
+				if err != nil {
+					return written, fmt.Errorf("write %s: %w", c.Name, err)
+				}
+				if written == 0 {
+					if err := s.hook("put.mid-batch"); err != nil {
+						return written, err
+					}
+				}
+				written += len(w.ids)
 			}
-			written += len(w.ids)
 		}
-	}
-	// A batch that moves records to another organ rebuilds the tables as a new generation
-	// instead: scans keep reading the old one, whole, until the switch.
-	if !restamp {
-		if err := tables.apply(ctx, s, s.currentGen()); err != nil {
+		// A batch that moves records to another organ rebuilds the tables as a new generation
+		// instead: scans keep reading the old one, whole, until the switch.
+		if !restamp {
+			if err := tables.apply(ctx, s, s.currentGen()); err != nil {
+				return written, err
+			}
+		}
+		if departments {
+			if err := s.bumpDepartments(ctx); err != nil {
+				return written, err
+			}
+		}
+		if restamp {
+			if err := s.restamp(ctx, h.ID); err != nil {
+				return written, err
+			}
+		}
+		if err := s.endOrgans(ctx, touched, h.ID); err != nil {
 			return written, err
 		}
-	}
-	if departments {
-		if err := s.bumpDepartments(ctx); err != nil {
+		if err := s.hook("put.before-audit"); err != nil {
 			return written, err
 		}
-	}
-	if restamp {
-		if err := s.restamp(ctx, h.ID); err != nil {
-			return written, err
+		for i := range chunks {
+			if err := s.auditChunkOf(ctx, h, i, &chunks[i]); err != nil {
+				return written, err
+			}
 		}
+		return written, s.finishOp(ctx, h)
 	}
-	if err := s.endOrgans(ctx, touched, h.ID); err != nil {
-		return written, err
-	}
-	if err := s.hook("put.before-audit"); err != nil {
-		return written, err
-	}
-	for i := range chunks {
-		if err := s.auditChunkOf(ctx, h, i, &chunks[i]); err != nil {
-			return written, err
-		}
-	}
-	if err := s.finishOp(ctx, h); err != nil {
-		return written, err
+	written, err := apply(context.WithoutCancel(ctx))
+	if err != nil {
+		return written, s.finishFailed(ctx, h, err)
 	}
 	return written, nil
 }
@@ -552,39 +558,45 @@ func (s *Store) Delete(ctx context.Context, actor duty.Principal, collection, id
 	if err := s.writeHead(ctx, h); err != nil {
 		return err
 	}
-	if err := s.hook("delete.after-journal"); err != nil {
-		return err
-	}
-	if err := s.beginOrgans(ctx, organs, h.ID); err != nil {
-		return err
-	}
-	if collection == "departments" {
-		if err := s.bumpDepartments(ctx); err != nil {
+	apply := func(ctx context.Context) error { // as in PutMany: journaled, so completed whatever happens
+		if err := s.hook("delete.after-journal"); err != nil {
 			return err
 		}
-	}
-	if _, err := s.db.Collection(collection).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
-		return fmt.Errorf("delete %s %q: %w", collection, id, unavailable(err))
-	}
-	if organ != "" {
-		if _, err := s.db.Collection(organTable(s.currentGen(), organ)).DeleteOne(ctx, bson.D{{Key: "_id", Value: tableKey(collection, id)}}); err != nil {
-			return fmt.Errorf("delete %s %q from the table of organ %q: %w", collection, id, organ, unavailable(err))
-		}
-	}
-	if collection == "departments" {
-		if err := s.bumpDepartments(ctx); err != nil {
+		if err := s.beginOrgans(ctx, organs, h.ID); err != nil {
 			return err
 		}
+		if collection == "departments" {
+			if err := s.bumpDepartments(ctx); err != nil {
+				return err
+			}
+		}
+		if _, err := s.db.Collection(collection).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+			return fmt.Errorf("delete %s %q: %w", collection, id, unavailable(err))
+		}
+		if organ != "" {
+			if _, err := s.db.Collection(organTable(s.currentGen(), organ)).DeleteOne(ctx, bson.D{{Key: "_id", Value: tableKey(collection, id)}}); err != nil {
+				return fmt.Errorf("delete %s %q from the table of organ %q: %w", collection, id, organ, unavailable(err))
+			}
+		}
+		if collection == "departments" {
+			if err := s.bumpDepartments(ctx); err != nil {
+				return err
+			}
+		}
+		if err := s.endOrgans(ctx, organs, h.ID); err != nil {
+			return err
+		}
+		err := s.auditOnce(ctx, duty.AuditEntry{ID: auditID(h, 0), At: h.At, Actor: h.Actor, Action: "records.delete",
+			Collection: collection, IDs: []string{id}, Before: []string{h.Before}, After: []string{""}})
+		if err != nil {
+			return err
+		}
+		return s.finishOp(ctx, h)
 	}
-	if err := s.endOrgans(ctx, organs, h.ID); err != nil {
-		return err
+	if err := apply(context.WithoutCancel(ctx)); err != nil {
+		return s.finishFailed(ctx, h, err)
 	}
-	err = s.auditOnce(ctx, duty.AuditEntry{ID: auditID(h, 0), At: h.At, Actor: h.Actor, Action: "records.delete",
-		Collection: collection, IDs: []string{id}, Before: []string{h.Before}, After: []string{""}})
-	if err != nil {
-		return err
-	}
-	return s.finishOp(ctx, h)
+	return nil
 }
 
 // GetScoped returns one record as the actor may see it: a record outside a department user's
