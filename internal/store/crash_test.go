@@ -393,6 +393,11 @@ func TestSharedStoreRecoversOnlyDeadProcesses(t *testing.T) {
 		t.Errorf("the live process's scan: %q, want running", sc.Status)
 	}
 
+	// B, alive, writes one of the records after A did: A's completion must not undo it.
+	later := map[string]any{"id": "T-6", "kind": "reminder", "person_id": "P-2", "held_on": "2025-05-03"}
+	put(t, b, "talks", later)
+	batch["talks"][1] = later
+
 	// A is gone: the next process to open completes its batch and fails its scan.
 	if err := a.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -452,5 +457,47 @@ func TestFailedOrCancelledWriteIsCompletedAtOnce(t *testing.T) {
 				t.Errorf("the next start completed %v, want nothing left", rec.Completed)
 			}
 		})
+	}
+}
+
+// TestAuditHashOfStoredRecordIsItsWrittenHash: the hash of a record as read back from the store
+// is the hash its write recorded (the audit entry's after = the next write's before). Recovery
+// on a shared MongoDB relies on it to tell a record still as the dead process left it from one
+// written since.
+func TestAuditHashOfStoredRecordIsItsWrittenHash(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	seed(t, st)
+	book := map[string]any{"id": "RB-1", "year": 2025, "holder_id": "P-1", "issued_on": "2025-01-01",
+		"tasks":       []any{map[string]any{"id": "K-1", "title": "任务", "due_on": "2025-03-01"}},
+		"entries":     []any{map[string]any{"date": "2025-02-01", "task_id": "K-1", "content": "记实"}},
+		"inspections": []any{map[string]any{"date": "2025-06-01", "inspector_id": "P-2", "findings": "无"}}}
+	put(t, st, "record_books", book)
+	talk := map[string]any{"id": "T-1", "kind": "general", "person_id": "P-1", "held_on": "2025-01-02", "recorded": true}
+	put(t, st, "talks", talk)
+	book["year"] = 2026
+	talk["recorded"] = false
+	put(t, st, "record_books", book)
+	put(t, st, "talks", talk)
+	trail, err := st.AuditTrail(ctx, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Newest first: for each record, the latest entry's before is the previous entry's after.
+	seen := map[string]string{} // record → before of the newer write
+	for _, e := range trail {
+		for i, id := range e.IDs {
+			k := e.Collection + "/" + id
+			if k != "record_books/RB-1" && k != "talks/T-1" {
+				continue
+			}
+			if before, ok := seen[k]; ok && before != e.After[i] {
+				t.Errorf("%s: written with hash %s, read back as %s", k, e.After[i], before)
+			}
+			seen[k] = e.Before[i]
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("audit entries for %v, want both records", seen)
 	}
 }

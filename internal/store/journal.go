@@ -473,11 +473,11 @@ func (s *Store) redo(ctx context.Context, h *journalHead) (int, error) {
 			if err != nil {
 				return n, fmt.Errorf("read journal chunk %d: %w", i, unavailable(err))
 			}
-			docs := make([]any, len(c.Docs))
-			for j, d := range c.Docs {
-				docs[j] = d
+			ids, docs, err := s.stillToWrite(ctx, &c)
+			if err != nil {
+				return n, err
 			}
-			if err := insertOrRewrite(ctx, s.db.Collection(c.Collection), c.IDs, docs); err != nil {
+			if err := insertOrRewrite(ctx, s.db.Collection(c.Collection), ids, docs); err != nil {
 				return n, fmt.Errorf("write %s: %w", c.Collection, err)
 			}
 			n += len(docs)
@@ -505,6 +505,31 @@ func (s *Store) redo(ctx context.Context, h *journalHead) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// stillToWrite returns the records of a chunk to write again. With an exclusive store, all of
+// them: nobody else wrote since. With a shared MongoDB, a live process may have written one of
+// them after the dead one did; a record whose stored version is neither the one before the
+// batch nor the batch's own is left as it is (the later write wins).
+func (s *Store) stillToWrite(ctx context.Context, c *journalChunk) ([]string, []any, error) {
+	var stored map[string]duty.Doc
+	if !s.cfg.Exclusive {
+		var err error
+		if stored, err = s.docsByID(ctx, c.Collection, c.IDs); err != nil {
+			return nil, nil, err
+		}
+	}
+	ids, docs := make([]string, 0, len(c.IDs)), make([]any, 0, len(c.IDs))
+	for j, id := range c.IDs {
+		if stored != nil {
+			h := docHash(stored[id])
+			if h != c.Before[j] && h != c.After[j] {
+				continue
+			}
+		}
+		ids, docs = append(ids, id), append(docs, c.Docs[j])
+	}
+	return ids, docs, nil
 }
 
 // insertOrRewrite is insertOrReplace for recovery: the documents already there are deleted
