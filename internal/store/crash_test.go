@@ -325,13 +325,14 @@ func TestCrashedBigBatchIsJournaledInChunks(t *testing.T) {
 	armed.Store(true)
 	if _, err := st.PutMany(ctx, admin, map[string][]duty.RawDoc{
 		"record_books": raw(t, books...),
-		"talks":        raw(t, map[string]any{"id": "T-8", "kind": "general", "person_id": "P-2", "held_on": "2025-04-01"}),
+		// A record replaced: the journal holds the records, to complete the batch.
+		"talks": raw(t, map[string]any{"id": "T-1", "kind": "reminder", "person_id": "P-2", "held_on": "2025-04-01"}),
 	}); !errors.Is(err, errKilled) {
 		t.Fatalf("the batch was not killed: %v", err)
 	}
 	cfg.Hook = nil
 	st2 := storetest.OpenConfig(t, cfg)
-	want := map[string][]map[string]any{"record_books": {}, "talks": {{"id": "T-8", "person_id": "P-2"}}}
+	want := map[string][]map[string]any{"record_books": {}, "talks": {{"id": "T-1", "person_id": "P-2"}}}
 	for _, b := range books {
 		want["record_books"] = append(want["record_books"], map[string]any{"id": b["id"], "holder_id": "P-1"})
 	}
@@ -393,10 +394,10 @@ func TestSharedStoreRecoversOnlyDeadProcesses(t *testing.T) {
 		t.Errorf("the live process's scan: %q, want running", sc.Status)
 	}
 
-	// B, alive, writes one of the records after A did: A's completion must not undo it.
+	// B, alive, writes one of the records after A did: A's undoing (its batch is of new records
+	// and had no audit entry yet) must not undo B's write.
 	later := map[string]any{"id": "T-6", "kind": "reminder", "person_id": "P-2", "held_on": "2025-05-03"}
 	put(t, b, "talks", later)
-	batch["talks"][1] = later
 
 	// A is gone: the next process to open completes its batch and fails its scan.
 	if err := a.Close(ctx); err != nil {
@@ -407,7 +408,36 @@ func TestSharedStoreRecoversOnlyDeadProcesses(t *testing.T) {
 	if len(rec.Completed) != 1 || !slices.Equal(rec.FailedScans, []string{"S-a"}) {
 		t.Errorf("after the process is gone: recovery %+v, want its batch completed and its scan failed", rec)
 	}
-	checkRecovered(t, c, batch, "records.put")
+	if _, err := c.Get(ctx, "talks", "T-5"); !errors.Is(err, duty.ErrNotFound) {
+		t.Errorf("T-5 of the undone batch: %v, want not found", err)
+	}
+	checkRecovered(t, c, map[string][]map[string]any{"talks": {later}}, "records.put")
+
+	// The same with a batch that replaces a record (so journals the records, to complete
+	// them): a record written since by a live process is left as it is.
+	cfgD, armedD := killAt(shared, "put.mid-batch")
+	d, err := store.Open(ctx, cfgD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	armedD.Store(true)
+	replace := []map[string]any{
+		{"id": "T-1", "kind": "reminder", "person_id": "P-1", "held_on": "2025-01-02"},
+		{"id": "T-2", "kind": "reminder", "person_id": "P-2", "held_on": "2025-01-03"},
+	}
+	if _, err := d.PutBatch(ctx, admin, "talks", raw(t, replace...)); !errors.Is(err, errKilled) {
+		t.Fatalf("the batch was not stopped: %v", err)
+	}
+	later2 := map[string]any{"id": "T-2", "kind": "petition_verification", "person_id": "P-2", "held_on": "2025-01-04"}
+	put(t, c, "talks", later2)
+	if err := d.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := storetest.OpenConfig(t, shared)
+	if rec := e.Recovered(); len(rec.Completed) != 1 || strings.Contains(rec.Completed[0], "undone") {
+		t.Errorf("recovery %+v, want the batch completed", rec)
+	}
+	checkRecovered(t, e, map[string][]map[string]any{"talks": {replace[0], later2}}, "records.put")
 }
 
 // TestFailedOrCancelledWriteIsCompletedAtOnce: a batch whose request is cancelled half-way, or
@@ -425,6 +455,8 @@ func TestFailedOrCancelledWriteIsCompletedAtOnce(t *testing.T) {
 		wantErr bool
 	}{
 		{note: "cancelled", fail: false, wantErr: false},
+		// A batch of new records failing half-way is undone (completed, it would be a batch
+		// the client was told failed).
 		{note: "failed", fail: true, wantErr: true},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
@@ -450,7 +482,16 @@ func TestFailedOrCancelledWriteIsCompletedAtOnce(t *testing.T) {
 			if (err != nil) != tc.wantErr {
 				t.Errorf("PutBatch = %v, want an error: %v", err, tc.wantErr)
 			}
-			checkRecovered(t, st, batch, "records.put")
+			if tc.fail {
+				for _, d := range batch["talks"] {
+					if _, err := st.Get(context.Background(), "talks", d["id"].(string)); !errors.Is(err, duty.ErrNotFound) {
+						t.Errorf("%s of the failed batch: %v, want it undone", d["id"], err)
+					}
+				}
+				checkTables(t, st, "after the undo")
+			} else {
+				checkRecovered(t, st, batch, "records.put")
+			}
 			// Nothing is left for the next start.
 			cfg.Hook = nil
 			if rec := storetest.OpenConfig(t, cfg).Recovered(); len(rec.Completed) != 0 {
@@ -499,5 +540,67 @@ func TestAuditHashOfStoredRecordIsItsWrittenHash(t *testing.T) {
 	}
 	if len(seen) != 2 {
 		t.Errorf("audit entries for %v, want both records", seen)
+	}
+}
+
+// TestCrashedBatchOfNewRecordsIsUndone: a batch of new records only (an import into an empty
+// store) journals their ids, not the records: killed before its audit entries it is undone —
+// none of its records is left — and killed once its audit entries are begun it is completed.
+func TestCrashedBatchOfNewRecordsIsUndone(t *testing.T) {
+	batch := map[string][]map[string]any{
+		"departments": {{"id": "DIV-9", "name": "九处", "kind": "division", "parent_id": "ORG-1"}},
+		"people":      {{"id": "P-9", "name": "王五", "department_id": "DIV-9", "rank": "division", "roles": []any{}, "active": true}},
+		"talks":       {{"id": "T-9", "kind": "general", "person_id": "P-9", "held_on": "2025-02-02"}},
+	}
+	for _, tc := range []struct {
+		point   string
+		present bool
+	}{
+		{point: "put.after-journal"},
+		{point: "put.mid-batch"},
+		{point: "put.before-audit"},
+		{point: "put.after-first-audit", present: true},
+	} {
+		t.Run(tc.point, func(t *testing.T) {
+			ctx := context.Background()
+			cfg, armed := killAt(storetest.NewConfig(t), tc.point)
+			st := storetest.OpenConfig(t, cfg)
+			t.Cleanup(func() { _ = st.Drop(context.Background()) })
+			seed(t, st)
+			before := fromCollections(t, st)
+			armed.Store(true)
+			raws := map[string][]duty.RawDoc{}
+			for c, docs := range batch {
+				raws[c] = raw(t, docs...)
+			}
+			if _, err := st.PutMany(ctx, admin, raws); !errors.Is(err, errKilled) {
+				t.Fatalf("the batch was not killed at %s: %v", tc.point, err)
+			}
+			cfg.Hook = nil
+			st2 := storetest.OpenConfig(t, cfg)
+			rec := st2.Recovered()
+			if len(rec.Completed) != 1 || strings.Contains(rec.Completed[0], "undone") == tc.present {
+				t.Errorf("recovery = %+v, want the batch completed: %v", rec, tc.present)
+			}
+			if tc.present {
+				checkRecovered(t, st2, batch, "records.put")
+				return
+			}
+			if diff := cmp.Diff(before, fromCollections(t, st2)); diff != "" {
+				t.Errorf("the undone batch left records (-before +after):\n%s", diff)
+			}
+			for c, docs := range batch {
+				if _, err := st2.Get(ctx, c, docs[0]["id"].(string)); !errors.Is(err, duty.ErrNotFound) {
+					t.Errorf("%s %s after the batch was undone: %v", c, docs[0]["id"], err)
+				}
+			}
+			checkTables(t, st2, "after the undo")
+			if err := st2.VerifyOrganTables(ctx); err != nil {
+				t.Error(err)
+			}
+			if deps, err := st2.Departments(ctx); err != nil || len(deps) != 4 {
+				t.Errorf("departments after the undo: %d, %v; want the 4 of the seed", len(deps), err)
+			}
+		})
 	}
 }

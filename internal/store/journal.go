@@ -63,7 +63,12 @@ type journalHead struct {
 	// Chunks is how many chunks (op/0 …) hold the records of a put.
 	Chunks int `bson:"chunks"`
 	// Restamp: the put moves a department or a person to another organ.
-	Restamp     bool `bson:"restamp,omitempty"`
+	Restamp bool `bson:"restamp,omitempty"`
+	// Undo: every record of the put is new (an import into an empty store, new records), so the
+	// journal holds only their ids and audit hashes, not the records: a put cut short before
+	// its audit entries is undone (its records deleted) instead of completed. Its first audit
+	// entry is written after its last data write, so once it exists the put is completed.
+	Undo        bool `bson:"undo,omitempty"`
 	Departments bool `bson:"departments,omitempty"`
 	// Organs are the organs whose versions the operation marks as being written.
 	Organs []string `bson:"organs"`
@@ -129,11 +134,14 @@ func (s *Store) journalPut(ctx context.Context, h *journalHead, puts []pendingPu
 			return nil, err
 		}
 		for i, d := range p.docs {
-			raw, err := bson.Marshal(d)
-			if err != nil {
-				return nil, fmt.Errorf("journal %s %q: %w", p.collection, p.ids[i], err)
+			var raw bson.Raw
+			if !h.Undo {
+				var err error
+				if raw, err = bson.Marshal(d); err != nil {
+					return nil, fmt.Errorf("journal %s %q: %w", p.collection, p.ids[i], err)
+				}
 			}
-			if cur != nil && (size+len(raw) > journalChunkBytes || len(cur.Docs) >= auditChunk) {
+			if cur != nil && (size+len(raw) > journalChunkBytes || len(cur.IDs) >= auditChunk) {
 				if err := flush(); err != nil {
 					return nil, err
 				}
@@ -143,7 +151,9 @@ func (s *Store) journalPut(ctx context.Context, h *journalHead, puts []pendingPu
 				size = 0
 			}
 			cur.IDs = append(cur.IDs, p.ids[i])
-			cur.Docs = append(cur.Docs, raw)
+			if raw != nil {
+				cur.Docs = append(cur.Docs, raw)
+			}
 			cur.Before = append(cur.Before, p.before[i])
 			cur.After = append(cur.After, p.after[i])
 			size += len(raw)
@@ -409,7 +419,11 @@ func (s *Store) completeOps(ctx context.Context, heads []journalHead, rebuild bo
 		}
 		rebuild, restamp = true, restamp || h.Restamp
 		ops = append(ops, h.ID)
-		rec.Completed = append(rec.Completed, fmt.Sprintf("%s %s (%s, %d records)", h.Kind, h.ID, h.Actor, n))
+		what := "completed"
+		if n < 0 {
+			what, n = "undone", -n
+		}
+		rec.Completed = append(rec.Completed, fmt.Sprintf("%s %s %s (%s, %d records)", h.Kind, h.ID, what, h.Actor, n))
 	}
 	if restamp {
 		if err := s.restampStamps(ctx); err != nil {
@@ -467,6 +481,9 @@ func (s *Store) redo(ctx context.Context, h *journalHead) (int, error) {
 	}
 	switch h.Kind {
 	case "put":
+		if h.Undo {
+			return s.redoOrUndo(ctx, h)
+		}
 		for i := 0; i < h.Chunks; i++ {
 			var c journalChunk
 			err := s.chunkTable(h.ID).FindOne(ctx, bson.D{{Key: "_id", Value: chunkKey(h.ID, i)}}).Decode(&c)
@@ -503,6 +520,53 @@ func (s *Store) redo(ctx context.Context, h *journalHead) (int, error) {
 		if err := s.bumpDepartments(ctx); err != nil {
 			return n, err
 		}
+	}
+	return n, nil
+}
+
+// redoOrUndo completes a put of new records whose audit entries were begun (the records are
+// all written), else undoes it: its records are deleted. It returns how many records it
+// completed, or minus how many it undid.
+func (s *Store) redoOrUndo(ctx context.Context, h *journalHead) (int, error) {
+	err := s.db.Collection(auditColl).FindOne(ctx, bson.D{{Key: "_id", Value: auditID(h, 0)}}).Err()
+	audited := err == nil
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, fmt.Errorf("read audit trail: %w", unavailable(err))
+	}
+	n := 0
+	for i := 0; i < h.Chunks; i++ {
+		var c journalChunk
+		err := s.chunkTable(h.ID).FindOne(ctx, bson.D{{Key: "_id", Value: chunkKey(h.ID, i)}}).Decode(&c)
+		if err != nil {
+			return n, fmt.Errorf("read journal chunk %d: %w", i, unavailable(err))
+		}
+		if audited {
+			if err := s.auditChunkOf(ctx, h, i, &c); err != nil {
+				return n, err
+			}
+			n += len(c.IDs)
+			continue
+		}
+		ids := c.IDs
+		if !s.cfg.Exclusive { // leave alone what a live process wrote since
+			stored, err := s.docsByID(ctx, c.Collection, c.IDs)
+			if err != nil {
+				return n, err
+			}
+			ids = nil
+			for j, id := range c.IDs {
+				if d, ok := stored[id]; ok && docHash(d) == c.After[j] {
+					ids = append(ids, id)
+				}
+			}
+		}
+		for start := 0; start < len(ids); start += 1000 {
+			part := ids[start:min(start+1000, len(ids))]
+			if _, err := s.db.Collection(c.Collection).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: part}}}}); err != nil {
+				return n, fmt.Errorf("undo %s: %w", c.Collection, unavailable(err))
+			}
+		}
+		n -= len(c.IDs)
 	}
 	return n, nil
 }

@@ -221,6 +221,12 @@ func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[s
 	// a crash is completed by the next start (journal.go).
 	h := s.newOp("put", actor)
 	h.Restamp, h.Departments, h.Organs = restamp, departments, touched
+	h.Undo = true
+	for _, ws := range writes {
+		for _, w := range ws {
+			h.Undo = h.Undo && (w.insert || len(w.ids) == 0)
+		}
+	}
 	var puts []pendingPut
 	for _, c := range duty.Collections {
 		list := docs[c.Name]
@@ -312,6 +318,11 @@ func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[s
 		for i := range chunks {
 			if err := s.auditChunkOf(ctx, h, i, &chunks[i]); err != nil {
 				return written, err
+			}
+			if i == 0 {
+				if err := s.hook("put.after-first-audit"); err != nil {
+					return written, err
+				}
 			}
 		}
 		return written, s.finishOp(ctx, h)

@@ -33,7 +33,8 @@ type Config struct {
 	// leases (see KeepAlive).
 	Exclusive bool
 	// Hook, for tests, is called at named points of writes and scans ("put.journal-chunks",
-	// "put.after-journal", "put.mid-batch", "put.before-audit", "delete.after-journal",
+	// "put.after-journal", "put.mid-batch", "put.before-audit", "put.after-first-audit",
+	// "delete.after-journal",
 	// "rebuild.mid", "scan.organ-read", "scan.progress"); an error aborts the operation there as
 	// a crash would (but for "scan.progress", whose error a scan ignores).
 	// A kill test's child blocks in it until it is killed.
