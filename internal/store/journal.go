@@ -34,8 +34,11 @@ import (
 // lease watch of KeepAlive) completes every operation of a dead process: it writes its records
 // again from the journal (upserts of the same documents converge), applies its deletion again,
 // writes its missing audit entries, restamps when the operation moved a department or a person
-// to another organ, and builds the organ tables again from the collections. Killed in 1, the
-// operation wrote nothing: its chunks are removed. No timestamp decides anything.
+// to another organ, and builds the organ tables again from the collections. A put of new
+// records only journals their ids (journalHead.Undo) and is undone instead, unless its audit
+// entries were begun. Killed in 1, the operation wrote nothing: its chunks are removed. No
+// timestamp decides anything. A living process whose journaled write fails completes it at
+// once (finishFailed).
 //
 // Who is dead: with the embedded store, the process holds the folder's lock, so every operation
 // and running scan of another instance found at Open is a dead process's (Config.Exclusive).
