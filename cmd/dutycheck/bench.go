@@ -163,8 +163,9 @@ func benchOne(ctx context.Context, cfg benchConfig, organs int, stderr io.Writer
 		defer db.Close()
 		uri = db.URI()
 	}
+	exclusive := cfg.MongoURI == ""
 	bc.Store = func(ctx context.Context, database string) (*store.Store, error) {
-		return store.Open(ctx, store.Config{URI: uri, Database: database})
+		return store.Open(ctx, store.Config{URI: uri, Database: database, Exclusive: exclusive})
 	}
 	return bench.Run(ctx, bc)
 }

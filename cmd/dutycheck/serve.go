@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
@@ -29,6 +31,8 @@ type storeConfig struct {
 	Database string
 	DataDir  string
 	LogLevel slog.Level
+	// Hook is the store's test hook (store.Config.Hook); nil outside tests.
+	Hook func(point string) error
 }
 
 // serveConfig is everything `dutycheck serve` needs, built from flags and environment.
@@ -73,7 +77,9 @@ func openStore(ctx context.Context, cfg storeConfig, log *slog.Logger) (*store.S
 		uri = db.URI()
 		log.Info("embedded store started", "folder", filepath.Join(cfg.DataDir, "db"))
 	}
-	st, err := store.Open(ctx, store.Config{URI: uri, Database: cfg.Database})
+	// The embedded store is this process's alone (its folder lock says so): whatever an earlier
+	// process left under way is a dead process's, completed by Open.
+	st, err := store.Open(ctx, store.Config{URI: uri, Database: cfg.Database, Exclusive: db != nil, Hook: cfg.Hook})
 	if err != nil {
 		if db != nil {
 			db.Close()
@@ -88,6 +94,34 @@ func openStore(ctx context.Context, cfg storeConfig, log *slog.Logger) (*store.S
 			db.Close()
 		}
 	}, nil
+}
+
+// pauseHook is for the kill tests only (env DUTYCHECK_PAUSE_AT, a comma-separated list of the
+// store's hook points, store.Config.Hook): the first time the process reaches one of them it
+// says so on stderr and stops there for good, so that the test kills it with SIGKILL at exactly
+// that point. Empty: no hook.
+func pauseHook(points string, stderr io.Writer) func(string) error {
+	if points == "" {
+		return nil
+	}
+	want := map[string]bool{}
+	for _, p := range strings.Split(points, ",") {
+		want[strings.TrimSpace(p)] = true
+	}
+	var mu sync.Mutex
+	return func(point string) error {
+		mu.Lock()
+		hit := want[point]
+		delete(want, point)
+		mu.Unlock()
+		if !hit {
+			return nil
+		}
+		fmt.Fprintf(stderr, "dutycheck: paused at %s (DUTYCHECK_PAUSE_AT)\n", point)
+		for {
+			time.Sleep(time.Hour) // until killed
+		}
+	}
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
@@ -113,6 +147,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	cfg.Store.LogLevel = lvl
+	cfg.Store.Hook = pauseHook(os.Getenv("DUTYCHECK_PAUSE_AT"), stderr)
 	cfg.AdminToken = os.Getenv("DUTYCHECK_ADMIN_TOKEN")
 	return serve(ctx, cfg, newLogger(stderr, lvl), nil)
 }
@@ -128,9 +163,13 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	if err := bootstrapAdmin(ctx, st, cfg, log); err != nil {
 		return err
 	}
-	if n, err := st.FailStale(ctx, time.Now().Add(-10*time.Minute)); err == nil && n > 0 {
-		log.Warn("marked interrupted scans as failed", "scans", n)
+	if rec := st.Recovered(); len(rec.Completed)+len(rec.FailedScans) > 0 || rec.Rebuilt {
+		log.Warn("recovered the store after an interrupted run", "completed", rec.Completed,
+			"failed_scans", rec.FailedScans, "organ_tables_rebuilt", rec.Rebuilt)
 	}
+	keepCtx, stopKeep := context.WithCancel(ctx)
+	defer stopKeep()
+	go st.KeepAlive(keepCtx, func(err error) { log.Warn("store lease", "err", err) })
 	if cfg.LoadDir != "" {
 		n, err := importDir(ctx, st, cfg.LoadDir)
 		if err != nil {
@@ -232,6 +271,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	cfg.LogLevel = lvl
+	cfg.Hook = pauseHook(os.Getenv("DUTYCHECK_PAUSE_AT"), stderr)
 	log := newLogger(stderr, lvl)
 	st, closeStore, err := openStore(ctx, cfg, log)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -30,9 +32,46 @@ type DB struct {
 	uri    string
 	cancel context.CancelFunc
 	done   chan struct{}
+	lock   *os.File
+}
+
+// LockFile is the name of the file, in the store's folder, that the running process holds an
+// exclusive flock(2) on. The kernel releases it when the process ends, however it ends (kill -9
+// included), so a lock never outlives its process and no stale lock needs clearing by hand.
+const LockFile = "dutycheck.lock"
+
+// ErrInUse is returned by Start when another process has the folder's store open.
+var ErrInUse = errors.New("the embedded store is in use by another process")
+
+// lock takes the folder's lock, or fails at once with ErrInUse.
+func lock(dir string) (*os.File, error) {
+	name := filepath.Join(dir, LockFile)
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("embedded store lock %s: %w", name, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		owner, _ := os.ReadFile(name)
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			who := strings.TrimSpace(string(owner))
+			if who != "" {
+				who = " (" + who + ")"
+			}
+			return nil, fmt.Errorf("%w%s: %s is locked; stop the other dutycheck serve or import using this --data folder, or use another folder", ErrInUse, who, name)
+		}
+		return nil, fmt.Errorf("embedded store lock %s: %w", name, err)
+	}
+	// Who holds it, for the message another process shows; informative only, the flock decides.
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(fmt.Sprintf("pid %d since %s\n", os.Getpid(), time.Now().UTC().Format(time.RFC3339))), 0)
+	}
+	return f, nil
 }
 
 // Start starts FerretDB on 127.0.0.1 with a free port and waits until it accepts connections.
+// It first takes the folder's lock (LockFile): a second process on the same folder gets ErrInUse
+// instead of a second FerretDB writing the same SQLite files, whose views would diverge.
 func Start(ctx context.Context, cfg Config) (*DB, error) {
 	dir, err := filepath.Abs(cfg.Dir)
 	if err != nil {
@@ -41,6 +80,16 @@ func Start(ctx context.Context, cfg Config) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("embedded store folder %q: %w", dir, err)
 	}
+	lk, err := lock(dir)
+	if err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			lk.Close()
+		}
+	}()
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -55,7 +104,7 @@ func Start(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("start embedded store in %s: %w", dir, err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	db := &DB{cancel: cancel, done: make(chan struct{})}
+	db := &DB{cancel: cancel, done: make(chan struct{}), lock: lk}
 	go func() {
 		defer close(db.done)
 		_ = f.Run(runCtx)
@@ -68,11 +117,14 @@ func Start(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, errors.New("start embedded store: it stopped before listening")
 	case <-time.After(30 * time.Second):
 		cancel()
+		<-db.done
 		return nil, errors.New("start embedded store: not listening after 30s")
 	case <-ctx.Done():
 		cancel()
+		<-db.done
 		return nil, ctx.Err()
 	}
+	started = true
 	return db, nil
 }
 
@@ -83,4 +135,5 @@ func (db *DB) URI() string { return db.uri }
 func (db *DB) Close() {
 	db.cancel()
 	<-db.done
+	db.lock.Close() // releases the flock
 }

@@ -232,10 +232,11 @@ func (s *Service) reused(ctx context.Context, p *plan, opts Options) (map[string
 // others, store each organ's violations as they come, and build the report. The report's
 // violations share memory with the service's cache: callers must not change them.
 func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, full bool) (*duty.Report, []store.OrganResult, string, error) {
-	p, err := s.makePlan(ctx, opts, full)
+	tables, p, err := s.pinnedPlan(ctx, opts, full)
 	if err != nil {
 		return nil, nil, "", err
 	}
+	defer tables.Release()
 	total := len(p.evaluate) + len(p.reuse)
 	sc.Progress = duty.Progress{Total: total}
 	prevVs, err := s.previous(ctx, p, opts)
@@ -269,7 +270,7 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 	seen := &duty.Seen{AsOf: opts.AsOf, ScanID: sc.ID}
 	now := map[string]bool{}
 	fresh := 0
-	err = s.pipeline(ctx, opts, p, func(o outcome) error {
+	err = s.pipeline(ctx, opts, p, tables, func(o outcome) error {
 		done++
 		if opts.Progress != nil {
 			opts.Progress(done, total)
@@ -299,6 +300,9 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 	if err != nil {
 		return nil, nil, "", err
 	}
+	if err := tables.Check(ctx); err != nil {
+		return nil, nil, "", err
+	}
 
 	var all []duty.Violation
 	for _, r := range results {
@@ -320,6 +324,30 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 	return rep, results, p.keepHash, nil
 }
 
+// pinnedPlan pins the organ tables in force (store.PinTables), then plans. A scan reads that
+// generation only, whole, whatever rebuild (a department moved to another organ) happens
+// meanwhile. When a rebuild switched generations between the pin and the plan's reading of the
+// organs' versions, it pins and plans again: the versions must be those of the pinned tables.
+func (s *Service) pinnedPlan(ctx context.Context, opts Options, full bool) (*store.Tables, *plan, error) {
+	for {
+		tables, err := s.store.PinTables(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		p, err := s.makePlan(ctx, opts, full)
+		if err == nil {
+			var current bool
+			if current, err = tables.Current(ctx); err == nil && current {
+				return tables, p, nil
+			}
+		}
+		tables.Release()
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+}
+
 func compareStrings(a, b string) int {
 	switch {
 	case a < b:
@@ -333,7 +361,7 @@ func compareStrings(a, b string) int {
 // pipeline reads the organs of p.evaluate from their tables, evaluates them on opts.Workers
 // goroutines, and hands each outcome to fn, one at a time, as it comes. It stops at the first
 // error or when ctx ends.
-func (s *Service) pipeline(ctx context.Context, opts Options, p *plan, fn func(outcome) error) error {
+func (s *Service) pipeline(ctx context.Context, opts Options, p *plan, tables *store.Tables, fn func(outcome) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -371,7 +399,7 @@ func (s *Service) pipeline(ctx context.Context, opts Options, p *plan, fn func(o
 			for o := range organs {
 				in := policy.NewOrganInput(o, opts.AsOf)
 				terms.Reset()
-				if err := store.ReadOrgan(ctx, s.store, o, terms, in.Add); err != nil {
+				if err := store.ReadOrganIn(ctx, tables, o, terms, in.Add); err != nil {
 					fail(err)
 					return
 				}

@@ -4,11 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -32,29 +36,61 @@ import (
 // scan its per-collection queries.
 //
 // organ_versions keeps, for every organ, a version that every write to one of its records (or
-// its table) increases, before and after the write, and the count of writes under way. A scan
-// reuses an organ's previous results only when its version is the same and no write is under
-// way (see scan.Service).
+// its table) increases, before and after the write, and the operations under way on it
+// (pending_ops, by journal id). A scan reuses an organ's previous results only when its version
+// is the same and no write is under way (see scan.Service).
+//
+// Generations. The tables are built in generations: "organ_g<N>.<id>" holds organ id's records
+// in generation N, and store_meta "organ_tables" names the generation in force. A rebuild (a
+// department moved to another organ, recovery after a crash) writes a whole new generation
+// beside the one in force, then switches the pointer in one write, then drops the old tables
+// once no scan of this process reads them (PinTables). A scan thus reads one consistent
+// generation from its first organ to its last, never a table being rebuilt; a rebuild killed
+// half-way leaves the generation in force untouched and its own tables as garbage, dropped at
+// the next start.
 
 const (
 	organVersionsColl = "organ_versions"
 	metaColl          = "store_meta"
-	organTablePrefix  = "organ."
+	// legacyTablePrefix is the prefix of the tables of format 1, before generations.
+	legacyTablePrefix = "organ."
+	organTablePrefix  = "organ_g"
 	// organTablesFormat is the layout of the organ tables; a store whose meta document says
 	// otherwise (or nothing: a store written before them) has them rebuilt when opened.
-	organTablesFormat = 1
+	organTablesFormat = 2
 )
 
 var safeOrganID = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,119}$`)
 
-// organTable returns the name of the table of organ: "organ.<id>" when the id is a plain
-// name, else "organ.~<hash>".
-func organTable(organ string) string {
+// genPrefix is the prefix of the tables of generation gen.
+func genPrefix(gen int64) string { return organTablePrefix + strconv.FormatInt(gen, 10) + "." }
+
+// organTable returns the name of the table of organ in generation gen: "organ_g<gen>.<id>" when
+// the id is a plain name, else "organ_g<gen>.~<hash>".
+func organTable(gen int64, organ string) string {
 	if safeOrganID.MatchString(organ) {
-		return organTablePrefix + organ
+		return genPrefix(gen) + organ
 	}
 	h := sha256.Sum256([]byte(organ))
-	return organTablePrefix + "~" + hex.EncodeToString(h[:12])
+	return genPrefix(gen) + "~" + hex.EncodeToString(h[:12])
+}
+
+// tableGen returns the generation of an organ table's name, or -1 for other names (tables of
+// format 1 included).
+func tableGen(name string) int64 {
+	rest, ok := strings.CutPrefix(name, organTablePrefix)
+	if !ok {
+		return -1
+	}
+	num, _, ok := strings.Cut(rest, ".")
+	if !ok {
+		return -1
+	}
+	g, err := strconv.ParseInt(num, 10, 64)
+	if err != nil {
+		return -1
+	}
+	return g
 }
 
 // tableKey is a record's _id in its organ's table.
@@ -88,10 +124,11 @@ func tableDoc(collection, id string, stored any) (bson.D, error) {
 }
 
 type organVersionDoc struct {
-	ID        string `bson:"_id"`
-	Version   int64  `bson:"version"`
-	Pending   int64  `bson:"pending"`
-	UpdatedAt string `bson:"updated_at"`
+	ID         string   `bson:"_id"`
+	Version    int64    `bson:"version"`
+	Pending    int64    `bson:"pending"` // format 1's count of writes under way
+	PendingOps []string `bson:"pending_ops"`
+	UpdatedAt  string   `bson:"updated_at"`
 }
 
 // OrganVersion is the state of one organ's records.
@@ -116,7 +153,7 @@ func (s *Store) OrganVersions(ctx context.Context) (map[string]OrganVersion, err
 		if err := cur.Decode(&d); err != nil {
 			return nil, fmt.Errorf("decode organ version: %w", err)
 		}
-		out[d.ID] = OrganVersion{Version: d.Version, Settled: d.Pending == 0}
+		out[d.ID] = OrganVersion{Version: d.Version, Settled: d.Pending == 0 && len(d.PendingOps) == 0}
 	}
 	if err := cur.Err(); err != nil {
 		return nil, fmt.Errorf("read organ versions: %w", unavailable(err))
@@ -124,30 +161,36 @@ func (s *Store) OrganVersions(ctx context.Context) (map[string]OrganVersion, err
 	return out, nil
 }
 
-// beginOrgans marks a write to the organs as under way, and endOrgans as finished; each
+// beginOrgans marks the write op to the organs as under way, and endOrgans as finished; each
 // increases their versions. A scan that read a version before or during the write sees another
-// one afterwards, so it never reuses results computed from records the write was changing.
-func (s *Store) beginOrgans(ctx context.Context, organs []string) error {
-	return s.stepOrgans(ctx, organs, 1)
+// one afterwards, so it never reuses results computed from records the write was changing. The
+// operation is named (its journal id) so that recovery can end exactly the writes of a dead
+// process.
+func (s *Store) beginOrgans(ctx context.Context, organs []string, op string) error {
+	return s.stepOrgans(ctx, organs, bson.E{Key: "$addToSet", Value: bson.D{{Key: "pending_ops", Value: op}}})
 }
 
-func (s *Store) endOrgans(ctx context.Context, organs []string) error {
-	return s.stepOrgans(ctx, organs, -1)
+func (s *Store) endOrgans(ctx context.Context, organs []string, op string) error {
+	return s.stepOrgans(ctx, organs, bson.E{Key: "$pullAll", Value: bson.D{{Key: "pending_ops", Value: bson.A{op}}}})
 }
 
-func (s *Store) stepOrgans(ctx context.Context, organs []string, pending int64) error {
+func (s *Store) stepOrgans(ctx context.Context, organs []string, change bson.E) error {
 	if len(organs) == 0 {
 		return nil
 	}
 	models := make([]mongo.WriteModel, 0, len(organs))
 	at := now()
 	for _, o := range organs {
+		update := bson.D{
+			{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}},
+			{Key: "$set", Value: bson.D{{Key: "updated_at", Value: at}}},
+		}
+		if change.Key != "" {
+			update = append(update, change)
+		}
 		models = append(models, mongo.NewUpdateOneModel().
 			SetFilter(bson.D{{Key: "_id", Value: o}}).
-			SetUpdate(bson.D{
-				{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}, {Key: "pending", Value: pending}}},
-				{Key: "$set", Value: bson.D{{Key: "updated_at", Value: at}}},
-			}).
+			SetUpdate(update).
 			SetUpsert(true))
 	}
 	for start := 0; start < len(models); start += updatesPerCommand {
@@ -187,11 +230,11 @@ func (w organWrites) organs() []string {
 	return out
 }
 
-// apply writes the changes to the organ tables.
-func (w organWrites) apply(ctx context.Context, s *Store) error {
+// apply writes the changes to the organ tables of generation gen.
+func (w organWrites) apply(ctx context.Context, s *Store, gen int64) error {
 	for _, organ := range w.organs() {
 		c := w[organ]
-		coll := s.db.Collection(organTable(organ))
+		coll := s.db.Collection(organTable(gen, organ))
 		for _, key := range c.remove {
 			if _, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}}); err != nil {
 				return fmt.Errorf("write the table of organ %q: %w", organ, unavailable(err))
@@ -257,10 +300,23 @@ func replaceAll(ctx context.Context, coll *mongo.Collection, ids []string, docs 
 	return nil
 }
 
-// ReadOrgan reads every record of organ from its table, decoding each with b, and calls fn
-// with its collection and value. It reads nothing else.
+// ReadOrgan reads every record of organ from its table in the generation in force, decoding
+// each with b, and calls fn with its collection and value. It reads nothing else. A scan uses
+// ReadOrganIn, which reads the generation it pinned.
 func ReadOrgan[T any](ctx context.Context, s *Store, organ string, b duty.ValueBuilder[T], fn func(c *duty.Collection, rec T)) error {
-	cur, err := s.db.Collection(organTable(organ)).Find(ctx, bson.D{})
+	return readOrgan(ctx, s, s.currentGen(), organ, b, fn)
+}
+
+// ReadOrganIn is ReadOrgan in the generation of t.
+func ReadOrganIn[T any](ctx context.Context, t *Tables, organ string, b duty.ValueBuilder[T], fn func(c *duty.Collection, rec T)) error {
+	if err := readOrgan(ctx, t.s, t.gen, organ, b, fn); err != nil {
+		return err
+	}
+	return t.s.hook("scan.organ-read")
+}
+
+func readOrgan[T any](ctx context.Context, s *Store, gen int64, organ string, b duty.ValueBuilder[T], fn func(c *duty.Collection, rec T)) error {
+	cur, err := s.db.Collection(organTable(gen, organ)).Find(ctx, bson.D{})
 	if err != nil {
 		return fmt.Errorf("read organ %q: %w", organ, unavailable(err))
 	}
@@ -307,48 +363,67 @@ func (s *Store) ReadAll(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// RebuildOrganTables recomputes every organ table from the collections: it drops them, reads
-// each collection once and writes each record into the table its organ stamp names, and
-// increases every organ's version. It runs at the end of Restamp, when a store written before
-// the organ tables is opened, and after an interrupted write; it is idempotent. Like Restamp,
-// it must not run alongside a write.
+// RebuildOrganTables builds a new generation of the organ tables from the collections and
+// puts it in force (see Generations above); scans under way finish on the generation they
+// pinned. It runs when a department moves to another organ (Restamp), when a store written
+// before the current layout is opened, and in recovery; it is idempotent and journaled.
 func (s *Store) RebuildOrganTables(ctx context.Context) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.loadGen(ctx); err != nil {
+		return err
+	}
+	h := s.newOp("rebuild", duty.System("store"))
+	if err := s.writeHead(ctx, h); err != nil {
+		return err
+	}
+	if err := s.rebuildTables(ctx, h.ID); err != nil {
+		return s.finishFailed(ctx, h, err)
+	}
+	return s.finishOp(ctx, h)
+}
+
+// rebuildTables writes a new generation of the organ tables from the collections, switches
+// to it and drops the old one when no scan of this process reads it. The caller holds writeMu.
+// op, when not "", is the journal entry the rebuild belongs to: the organs are marked as being
+// written by it until the switch.
+func (s *Store) rebuildTables(ctx context.Context, op string) error {
 	old, err := s.OrganVersions(ctx)
 	if err != nil {
 		return err
-	}
-	names, err := s.db.ListCollectionNames(ctx, bson.D{})
-	if err != nil {
-		return fmt.Errorf("list collections: %w", unavailable(err))
 	}
 	organs := map[string]bool{}
 	for o := range old {
 		organs[o] = true
 	}
-	if err := s.beginOrgans(ctx, keys(organs)); err != nil {
-		return err
+	if op != "" {
+		if err := s.beginOrgans(ctx, keys(organs), op); err != nil {
+			return err
+		}
 	}
 	s.deptMu.Lock()
 	s.depts = nil // the rebuild is also the time to forget what this process remembers
 	s.deptMu.Unlock()
-	for _, n := range names {
-		if strings.HasPrefix(n, organTablePrefix) {
-			if err := s.db.Collection(n).Drop(ctx); err != nil {
-				return fmt.Errorf("drop %s: %w", n, unavailable(err))
-			}
-		}
+	gen, err := s.nextGen(ctx)
+	if err != nil {
+		return err
 	}
 	const flushAt = 256
 	buf := map[string]*organChange{}
+	flushed := false
 	flush := func(organ string) error {
 		c := buf[organ]
 		if c == nil || len(c.insert) == 0 {
 			return nil
 		}
-		err := insertOrReplace(ctx, s.db.Collection(organTable(organ)), c.insertIDs, c.insert)
+		err := insertOrReplace(ctx, s.db.Collection(organTable(gen, organ)), c.insertIDs, c.insert)
 		c.insert, c.insertIDs = c.insert[:0], c.insertIDs[:0]
 		if err != nil {
 			return fmt.Errorf("write the table of organ %q: %w", organ, err)
+		}
+		if !flushed {
+			flushed = true
+			return s.hook("rebuild.mid")
 		}
 		return nil
 	}
@@ -389,10 +464,13 @@ func (s *Store) RebuildOrganTables(ctx context.Context) error {
 			return fmt.Errorf("read %s: %w", coll.Name, unavailable(err))
 		}
 	}
-	for organ := range buf {
+	for _, organ := range keys(boolKeys(buf)) {
 		if err := flush(organ); err != nil {
 			return err
 		}
+	}
+	if err := s.switchGen(ctx, gen); err != nil {
+		return err
 	}
 	var before, found []string
 	for o := range organs {
@@ -402,56 +480,360 @@ func (s *Store) RebuildOrganTables(ctx context.Context) error {
 			found = append(found, o)
 		}
 	}
-	if err := s.endOrgans(ctx, before); err != nil {
+	if op != "" {
+		if err := s.endOrgans(ctx, before, op); err != nil {
+			return err
+		}
+	} else if err := s.stepOrgans(ctx, before, bson.E{}); err != nil {
 		return err
 	}
-	if err := s.stepOrgans(ctx, found, 0); err != nil {
-		return err
+	return s.stepOrgans(ctx, found, bson.E{})
+}
+
+func boolKeys[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
 	}
-	_, err = s.db.Collection(metaColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "organ_tables"}},
-		bson.D{{Key: "_id", Value: "organ_tables"}, {Key: "format", Value: organTablesFormat}, {Key: "built_at", Value: now()}},
+	return out
+}
+
+// readTablesMeta returns the layout and the generation in force of the organ tables (0, 0
+// when none was recorded).
+func (s *Store) readTablesMeta(ctx context.Context) (int, int64, error) {
+	var meta struct {
+		Format     int   `bson:"format"`
+		Generation int64 `bson:"generation"`
+	}
+	err := s.db.Collection(metaColl).FindOne(ctx, bson.D{{Key: "_id", Value: "organ_tables"}}).Decode(&meta)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, 0, fmt.Errorf("read store metadata: %w", unavailable(err))
+	}
+	return meta.Format, meta.Generation, nil
+}
+
+// nextGen takes a generation number never used before.
+func (s *Store) nextGen(ctx context.Context) (int64, error) {
+	var d struct {
+		Seq int64 `bson:"seq"`
+	}
+	err := s.db.Collection(metaColl).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "organ_tables_seq"}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "seq", Value: int64(1)}}}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&d)
+	if err != nil {
+		return 0, fmt.Errorf("take a generation of the organ tables: %w", unavailable(err))
+	}
+	_, cur, err := s.readTablesMeta(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if d.Seq <= cur { // a store whose sequence document was lost: stay above the generation in force
+		return s.nextGenAbove(ctx, cur)
+	}
+	return d.Seq, nil
+}
+
+func (s *Store) nextGenAbove(ctx context.Context, cur int64) (int64, error) {
+	_, err := s.db.Collection(metaColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "organ_tables_seq"}},
+		bson.D{{Key: "_id", Value: "organ_tables_seq"}, {Key: "seq", Value: cur + 1}}, options.Replace().SetUpsert(true))
+	if err != nil {
+		return 0, fmt.Errorf("take a generation of the organ tables: %w", unavailable(err))
+	}
+	return cur + 1, nil
+}
+
+// switchGen puts generation gen in force: one write of the pointer, then the old generation's
+// tables are dropped unless a scan of this process still reads them (the last to release them
+// drops them).
+func (s *Store) switchGen(ctx context.Context, gen int64) error {
+	s.genMu.Lock()
+	_, err := s.db.Collection(metaColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "organ_tables"}},
+		bson.D{{Key: "_id", Value: "organ_tables"}, {Key: "format", Value: organTablesFormat},
+			{Key: "generation", Value: gen}, {Key: "built_at", Value: now()}},
 		options.Replace().SetUpsert(true))
 	if err != nil {
+		s.genMu.Unlock()
 		return fmt.Errorf("record the organ tables: %w", unavailable(err))
+	}
+	s.gen = gen
+	s.genMu.Unlock()
+	return s.dropStaleTables(ctx)
+}
+
+// dropStaleTables drops the organ tables of every generation before the one in force that no
+// scan of this process reads, and the tables of format 1. With an exclusive store it also drops
+// the tables of generations after it: rebuilds killed before their switch.
+func (s *Store) dropStaleTables(ctx context.Context) error {
+	names, err := s.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("list collections: %w", unavailable(err))
+	}
+	s.genMu.Lock()
+	cur := s.gen
+	pinned := maps.Clone(s.refs)
+	s.genMu.Unlock()
+	for _, n := range names {
+		g := tableGen(n)
+		stale := g >= 0 && g != cur && pinned[g] == 0 && (g < cur || s.cfg.Exclusive)
+		if !stale && !(g < 0 && strings.HasPrefix(n, legacyTablePrefix)) {
+			continue
+		}
+		if err := s.db.Collection(n).Drop(ctx); err != nil {
+			return fmt.Errorf("drop %s: %w", n, unavailable(err))
+		}
 	}
 	return nil
 }
 
-// staleWrite is how long a write may stay under way before the store, when opened, takes it
-// for interrupted.
-const staleWrite = 10 * time.Minute
-
-// checkOrganTables rebuilds the organ tables when they are missing or of another layout, or
-// when a write to them was interrupted (under way for longer than staleWrite).
-func (s *Store) checkOrganTables(ctx context.Context) error {
-	var meta struct {
-		Format int `bson:"format"`
-	}
-	err := s.db.Collection(metaColl).FindOne(ctx, bson.D{{Key: "_id", Value: "organ_tables"}}).Decode(&meta)
-	switch {
-	case errors.Is(err, mongo.ErrNoDocuments):
-	case err != nil:
-		return fmt.Errorf("read store metadata: %w", unavailable(err))
-	case meta.Format == organTablesFormat:
-		stale, err := s.db.Collection(organVersionsColl).CountDocuments(ctx, bson.D{
-			{Key: "pending", Value: bson.D{{Key: "$gt", Value: 0}}},
-			{Key: "updated_at", Value: bson.D{{Key: "$lt", Value: time.Now().Add(-staleWrite).UTC().Format(duty.TimeFormat)}}},
-		})
-		if err != nil {
-			return fmt.Errorf("read organ versions: %w", unavailable(err))
-		}
-		if stale == 0 {
-			return nil
-		}
-	}
-	if err := s.RebuildOrganTables(ctx); err != nil {
-		return err
-	}
-	// The tables now match the collections: the interrupted writes are over.
-	_, err = s.db.Collection(organVersionsColl).UpdateMany(ctx, bson.D{{Key: "pending", Value: bson.D{{Key: "$ne", Value: int64(0)}}}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "pending", Value: int64(0)}}}})
+// dropGen drops every table of generation gen.
+func (s *Store) dropGen(ctx context.Context, gen int64) error {
+	names, err := s.db.ListCollectionNames(ctx, bson.D{})
 	if err != nil {
-		return fmt.Errorf("update organ versions: %w", unavailable(err))
+		return fmt.Errorf("list collections: %w", unavailable(err))
+	}
+	for _, n := range names {
+		if tableGen(n) == gen {
+			if err := s.db.Collection(n).Drop(ctx); err != nil {
+				return fmt.Errorf("drop %s: %w", n, unavailable(err))
+			}
+		}
 	}
 	return nil
+}
+
+func (s *Store) setGen(gen int64) {
+	s.genMu.Lock()
+	s.gen = gen
+	s.genMu.Unlock()
+}
+
+func (s *Store) currentGen() int64 {
+	s.genMu.Lock()
+	defer s.genMu.Unlock()
+	return s.gen
+}
+
+// loadGen reads the generation in force: another process sharing the store may have switched it.
+func (s *Store) loadGen(ctx context.Context) error {
+	_, gen, err := s.readTablesMeta(ctx)
+	if err != nil {
+		return err
+	}
+	s.setGen(gen)
+	return nil
+}
+
+// Tables is one generation of the organ tables pinned for a scan. Release it when done.
+type Tables struct {
+	s    *Store
+	gen  int64
+	once sync.Once
+}
+
+// PinTables pins the generation in force for a scan: its tables stay until Release, whatever
+// rebuild happens meanwhile. A scan reads the organs' versions after pinning and then asks
+// Current: when the generation is still in force, the versions are those of the records in
+// its tables, so results are never recorded under a version of records they were not computed
+// from (a rebuild steps every version after its switch).
+func (s *Store) PinTables(ctx context.Context) (*Tables, error) {
+	if !s.cfg.Exclusive {
+		if err := s.loadGen(ctx); err != nil {
+			return nil, err
+		}
+	}
+	s.genMu.Lock()
+	defer s.genMu.Unlock()
+	t := &Tables{s: s, gen: s.gen}
+	s.refs[t.gen]++
+	return t, nil
+}
+
+// Current says whether the pinned generation is still the one in force.
+func (t *Tables) Current(ctx context.Context) (bool, error) {
+	if !t.s.cfg.Exclusive {
+		if err := t.s.loadGen(ctx); err != nil {
+			return false, err
+		}
+	}
+	return t.s.currentGen() == t.gen, nil
+}
+
+// Release unpins the tables; the last scan to release a generation no longer in force drops
+// its tables.
+func (t *Tables) Release() {
+	t.once.Do(func() {
+		s := t.s
+		s.genMu.Lock()
+		s.refs[t.gen]--
+		if s.refs[t.gen] <= 0 {
+			delete(s.refs, t.gen)
+		}
+		drop := s.refs[t.gen] == 0 && t.gen != s.gen
+		s.genMu.Unlock()
+		if drop {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_ = s.dropGen(ctx, t.gen)
+		}
+	})
+}
+
+// Check says whether the pinned tables were intact for the whole scan. With an exclusive store
+// they are (the pin keeps them); with a shared MongoDB another process may have rebuilt and
+// dropped them, and the scan must then fail rather than report what it read.
+func (t *Tables) Check(ctx context.Context) error {
+	if t.s.cfg.Exclusive {
+		return nil
+	}
+	_, gen, err := t.s.readTablesMeta(ctx)
+	if err != nil {
+		return err
+	}
+	if gen != t.gen {
+		return fmt.Errorf("the organ tables were rebuilt by another process while the scan read them: %w", duty.ErrConflict)
+	}
+	return nil
+}
+
+// VerifyOrganTables compares the organ tables in force with the collections: every record in
+// the table its organ stamp names, with the same fields, and nothing else. It reads the whole
+// store; tests and the kill tests' restarts use it.
+func (s *Store) VerifyOrganTables(ctx context.Context) error {
+	if err := s.loadGen(ctx); err != nil {
+		return err
+	}
+	gen := s.currentGen()
+	want := map[string]map[string]string{} // organ → table key → fields
+	for _, coll := range duty.Collections {
+		cur, err := s.db.Collection(coll.Name).Find(ctx, bson.D{})
+		if err != nil {
+			return fmt.Errorf("read %s: %w", coll.Name, unavailable(err))
+		}
+		for cur.Next(ctx) {
+			organ, _ := cur.Current.Lookup(duty.OrganField).StringValueOK()
+			id, _ := cur.Current.Lookup("_id").StringValueOK()
+			if organ == "" {
+				continue
+			}
+			doc, err := tableDoc(coll.Name, id, bson.Raw(slices.Clone(cur.Current)))
+			if err != nil {
+				cur.Close(context.WithoutCancel(ctx))
+				return err
+			}
+			if want[organ] == nil {
+				want[organ] = map[string]string{}
+			}
+			want[organ][tableKey(coll.Name, id)] = canonicalFields(doc)
+		}
+		err = cur.Err()
+		cur.Close(context.WithoutCancel(ctx))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", coll.Name, unavailable(err))
+		}
+	}
+	names, err := s.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("list collections: %w", unavailable(err))
+	}
+	tables := map[string]bool{}
+	for _, n := range names {
+		if tableGen(n) == gen {
+			tables[n] = true
+		}
+	}
+	var problems []string
+	for organ, recs := range want {
+		name := organTable(gen, organ)
+		delete(tables, name)
+		got := map[string]string{}
+		cur, err := s.db.Collection(name).Find(ctx, bson.D{})
+		if err != nil {
+			return fmt.Errorf("read %s: %w", name, unavailable(err))
+		}
+		for cur.Next(ctx) {
+			var d bson.D
+			if err := bson.Unmarshal(cur.Current, &d); err != nil {
+				cur.Close(context.WithoutCancel(ctx))
+				return err
+			}
+			key, _ := cur.Current.Lookup("_id").StringValueOK()
+			got[key] = canonicalFields(d)
+		}
+		err = cur.Err()
+		cur.Close(context.WithoutCancel(ctx))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", name, unavailable(err))
+		}
+		for k, v := range recs {
+			switch g, ok := got[k]; {
+			case !ok:
+				problems = append(problems, fmt.Sprintf("%s missing from the table of organ %s", k, organ))
+			case g != v:
+				problems = append(problems, fmt.Sprintf("%s differs in the table of organ %s", k, organ))
+			}
+		}
+		for k := range got {
+			if _, ok := recs[k]; !ok {
+				problems = append(problems, fmt.Sprintf("%s in the table of organ %s, not in its collection with that organ", k, organ))
+			}
+		}
+	}
+	for name := range tables {
+		n, err := s.db.Collection(name).CountDocuments(ctx, bson.D{})
+		if err != nil {
+			return fmt.Errorf("read %s: %w", name, unavailable(err))
+		}
+		if n > 0 {
+			problems = append(problems, fmt.Sprintf("table %s holds %d records of no organ", name, n))
+		}
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		if len(problems) > 20 {
+			problems = append(problems[:20], fmt.Sprintf("… and %d more", len(problems)-20))
+		}
+		return fmt.Errorf("the organ tables differ from the collections: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// canonicalFields renders a table document's fields with every object's keys in order (a
+// record's nested objects come from Go maps, so two writes of the same record may order them
+// differently).
+func canonicalFields(d bson.D) string {
+	b, err := json.Marshal(plainValue(d))
+	if err != nil {
+		return fmt.Sprint(d)
+	}
+	return string(b)
+}
+
+func plainValue(v any) any {
+	switch x := v.(type) {
+	case bson.D:
+		m := make(map[string]any, len(x))
+		for _, e := range x {
+			m[e.Key] = plainValue(e.Value)
+		}
+		return m
+	case bson.M:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = plainValue(e)
+		}
+		return m
+	case bson.A:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = plainValue(e)
+		}
+		return out
+	case bson.RawValue:
+		var out any
+		if x.Unmarshal(&out) != nil {
+			return x.String()
+		}
+		return plainValue(out)
+	}
+	return v
 }

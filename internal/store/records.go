@@ -40,6 +40,9 @@ func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[s
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if err := s.loadGen(ctx); err != nil {
+		return 0, err
+	}
 
 	var probs []duty.Problem
 	docs := map[string][]duty.Doc{}
@@ -213,60 +216,120 @@ func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[s
 		writes[c.Name] = []*write{fresh, replaced}
 	}
 	touched := tables.organs()
-	if err := s.beginOrgans(ctx, touched); err != nil {
-		return 0, err
-	}
-	if departments {
-		if err := s.bumpDepartments(ctx); err != nil {
-			return 0, err
+
+	// The journal first: every record the batch writes and its audit hashes. From here on,
+	// a crash is completed by the next start (journal.go).
+	h := s.newOp("put", actor)
+	h.Restamp, h.Departments, h.Organs = restamp, departments, touched
+	h.Undo = true
+	for _, ws := range writes {
+		for _, w := range ws {
+			h.Undo = h.Undo && (w.insert || len(w.ids) == 0)
 		}
 	}
-	written := 0
-	for _, c := range duty.Collections {
-		for _, w := range writes[c.Name] {
-			var err error
-			if w.insert {
-				err = insertOrReplace(ctx, s.db.Collection(c.Name), w.ids, w.docs)
-			} else {
-				err = replaceAll(ctx, s.db.Collection(c.Name), w.ids, w.docs)
-			}
-			if err != nil {
-				return written, fmt.Errorf("write %s: %w", c.Name, err)
-			}
-			written += len(w.ids)
-		}
-	}
-	if err := tables.apply(ctx, s); err != nil {
-		return written, err
-	}
-	if departments {
-		if err := s.bumpDepartments(ctx); err != nil {
-			return written, err
-		}
-	}
-	if restamp {
-		if err := s.Restamp(ctx); err != nil {
-			return written, err
-		}
-	}
-	if err := s.endOrgans(ctx, touched); err != nil {
-		return written, err
-	}
+	var puts []pendingPut
 	for _, c := range duty.Collections {
 		list := docs[c.Name]
-		// One audit entry per collection and per auditChunk records, far below the document
-		// size limit however big the batch.
-		for start := 0; start < len(list); start += auditChunk {
-			e := duty.AuditEntry{Actor: actor.User, Action: "records.put", Collection: c.Name}
-			for _, d := range list[start:min(start+auditChunk, len(list))] {
-				e.IDs = append(e.IDs, d.ID())
-				e.Before = append(e.Before, docHash(old[c.Name][d.ID()]))
-				e.After = append(e.After, docHash(d))
+		if len(list) == 0 {
+			continue
+		}
+		p := pendingPut{collection: c.Name}
+		for _, d := range list {
+			p.ids = append(p.ids, d.ID())
+			p.before = append(p.before, docHash(old[c.Name][d.ID()]))
+			p.after = append(p.after, docHash(d))
+		}
+		// The stored documents, in the order of the ids.
+		byID := make(map[string]bson.D, len(list))
+		for _, w := range writes[c.Name] {
+			for k, id := range w.ids {
+				byID[id] = w.docs[k].(bson.D)
 			}
-			if err := s.Audit(ctx, e); err != nil {
+		}
+		for _, id := range p.ids {
+			p.docs = append(p.docs, byID[id])
+		}
+		puts = append(puts, p)
+	}
+	chunks, err := s.journalPut(ctx, h, puts)
+	if err != nil {
+		return 0, err
+	}
+	// Journaled: from here on the write is completed whatever happens to the request (a cancelled
+	// context no longer stops it half-way), and a failure is completed at once (finishFailed).
+	apply := func(ctx context.Context) (int, error) {
+		if err := s.hook("put.after-journal"); err != nil {
+			return 0, err
+		}
+		if err := s.beginOrgans(ctx, touched, h.ID); err != nil {
+			return 0, err
+		}
+		if departments {
+			if err := s.bumpDepartments(ctx); err != nil {
+				return 0, err
+			}
+		}
+		written := 0
+		for _, c := range duty.Collections {
+			for _, w := range writes[c.Name] {
+				if len(w.ids) == 0 {
+					continue
+				}
+				var err error
+				if w.insert {
+					err = insertOrReplace(ctx, s.db.Collection(c.Name), w.ids, w.docs)
+				} else {
+					err = replaceAll(ctx, s.db.Collection(c.Name), w.ids, w.docs)
+				}
+				if err != nil {
+					return written, fmt.Errorf("write %s: %w", c.Name, err)
+				}
+				if written == 0 {
+					if err := s.hook("put.mid-batch"); err != nil {
+						return written, err
+					}
+				}
+				written += len(w.ids)
+			}
+		}
+		// A batch that moves records to another organ rebuilds the tables as a new generation
+		// instead: scans keep reading the old one, whole, until the switch.
+		if !restamp {
+			if err := tables.apply(ctx, s, s.currentGen()); err != nil {
 				return written, err
 			}
 		}
+		if departments {
+			if err := s.bumpDepartments(ctx); err != nil {
+				return written, err
+			}
+		}
+		if restamp {
+			if err := s.restamp(ctx, h.ID); err != nil {
+				return written, err
+			}
+		}
+		if err := s.endOrgans(ctx, touched, h.ID); err != nil {
+			return written, err
+		}
+		if err := s.hook("put.before-audit"); err != nil {
+			return written, err
+		}
+		for i := range chunks {
+			if err := s.auditChunkOf(ctx, h, i, &chunks[i]); err != nil {
+				return written, err
+			}
+			if i == 0 {
+				if err := s.hook("put.after-first-audit"); err != nil {
+					return written, err
+				}
+			}
+		}
+		return written, s.finishOp(ctx, h)
+	}
+	written, err := apply(context.WithoutCancel(ctx))
+	if err != nil {
+		return written, s.finishFailed(ctx, h, err)
 	}
 	return written, nil
 }
@@ -410,10 +473,20 @@ func boolSet(m map[string]int) map[string]bool {
 	return out
 }
 
-// Restamp recomputes every record's organ stamp from the department tree and the people,
-// rewrites the stamps that changed and rebuilds the organ tables. It runs after a department or
-// a person moves to another organ, which is rare; it is idempotent.
-func (s *Store) Restamp(ctx context.Context) error {
+// restamp recomputes every record's organ stamp from the department tree and the people,
+// rewrites the stamps that changed and rebuilds the organ tables, as part of the journaled
+// operation op. It runs after a department or a person moves to another organ, which is rare;
+// it is idempotent. The caller holds writeMu.
+func (s *Store) restamp(ctx context.Context, op string) error {
+	if err := s.restampStamps(ctx); err != nil {
+		return err
+	}
+	return s.rebuildTables(ctx, op)
+}
+
+// restampStamps rewrites the organ stamps that the department tree and the people no longer
+// give.
+func (s *Store) restampStamps(ctx context.Context) error {
 	depts, err := s.Departments(ctx)
 	if err != nil {
 		return err
@@ -443,7 +516,7 @@ func (s *Store) Restamp(ctx context.Context) error {
 			}
 		}
 	}
-	return s.RebuildOrganTables(ctx)
+	return nil
 }
 
 // Delete removes one record, unless other records still name it: then it is duty.ErrConflict
@@ -487,32 +560,54 @@ func (s *Store) Delete(ctx context.Context, actor duty.Principal, collection, id
 	if organ != "" {
 		organs = []string{organ}
 	}
-	if err := s.beginOrgans(ctx, organs); err != nil {
+	if err := s.loadGen(ctx); err != nil {
 		return err
 	}
-	if collection == "departments" {
-		if err := s.bumpDepartments(ctx); err != nil {
-			return err
-		}
-	}
-	if _, err := s.db.Collection(collection).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
-		return fmt.Errorf("delete %s %q: %w", collection, id, unavailable(err))
-	}
-	if organ != "" {
-		if _, err := s.db.Collection(organTable(organ)).DeleteOne(ctx, bson.D{{Key: "_id", Value: tableKey(collection, id)}}); err != nil {
-			return fmt.Errorf("delete %s %q from the table of organ %q: %w", collection, id, organ, unavailable(err))
-		}
-	}
-	if collection == "departments" {
-		if err := s.bumpDepartments(ctx); err != nil {
-			return err
-		}
-	}
-	if err := s.endOrgans(ctx, organs); err != nil {
+	h := s.newOp("delete", actor)
+	h.Collection, h.DocID, h.Before, h.Organs = collection, id, docHash(before), organs
+	h.Departments = collection == "departments"
+	if err := s.writeHead(ctx, h); err != nil {
 		return err
 	}
-	return s.Audit(ctx, duty.AuditEntry{Actor: actor.User, Action: "records.delete", Collection: collection,
-		IDs: []string{id}, Before: []string{docHash(before)}, After: []string{""}})
+	apply := func(ctx context.Context) error { // as in PutMany: journaled, so completed whatever happens
+		if err := s.hook("delete.after-journal"); err != nil {
+			return err
+		}
+		if err := s.beginOrgans(ctx, organs, h.ID); err != nil {
+			return err
+		}
+		if collection == "departments" {
+			if err := s.bumpDepartments(ctx); err != nil {
+				return err
+			}
+		}
+		if _, err := s.db.Collection(collection).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+			return fmt.Errorf("delete %s %q: %w", collection, id, unavailable(err))
+		}
+		if organ != "" {
+			if _, err := s.db.Collection(organTable(s.currentGen(), organ)).DeleteOne(ctx, bson.D{{Key: "_id", Value: tableKey(collection, id)}}); err != nil {
+				return fmt.Errorf("delete %s %q from the table of organ %q: %w", collection, id, organ, unavailable(err))
+			}
+		}
+		if collection == "departments" {
+			if err := s.bumpDepartments(ctx); err != nil {
+				return err
+			}
+		}
+		if err := s.endOrgans(ctx, organs, h.ID); err != nil {
+			return err
+		}
+		err := s.auditOnce(ctx, duty.AuditEntry{ID: auditID(h, 0), At: h.At, Actor: h.Actor, Action: "records.delete",
+			Collection: collection, IDs: []string{id}, Before: []string{h.Before}, After: []string{""}})
+		if err != nil {
+			return err
+		}
+		return s.finishOp(ctx, h)
+	}
+	if err := apply(context.WithoutCancel(ctx)); err != nil {
+		return s.finishFailed(ctx, h, err)
+	}
+	return nil
 }
 
 // GetScoped returns one record as the actor may see it: a record outside a department user's

@@ -26,7 +26,10 @@ type chunk struct {
 
 type scanDoc struct {
 	duty.Scan `bson:",inline"`
-	Resolved  int    `bson:"resolved_chunks"`
+	Resolved  int `bson:"resolved_chunks"`
+	// Owner is the instance running the scan (Store.Instance): a scan whose owner died is
+	// marked failed by recovery.
+	Owner     string `bson:"owner,omitempty"`
 	UpdatedAt string `bson:"updated_at"`
 	Generated string `bson:"generated_at,omitempty"`
 	// Format is reportFormat for scans whose violations are kept by organ (reports.go); other
@@ -52,7 +55,7 @@ func now() string { return time.Now().UTC().Format(duty.TimeFormat) }
 
 // CreateScan stores a new running scan.
 func (s *Store) CreateScan(ctx context.Context, sc *duty.Scan) error {
-	doc := scanDoc{Scan: *sc, UpdatedAt: now()}
+	doc := scanDoc{Scan: *sc, UpdatedAt: now(), Owner: s.instance}
 	doc.Report = nil
 	if _, err := s.db.Collection(scansColl).InsertOne(ctx, doc); err != nil {
 		return fmt.Errorf("save scan %s: %w", sc.ID, unavailable(err))
@@ -62,6 +65,7 @@ func (s *Store) CreateScan(ctx context.Context, sc *duty.Scan) error {
 
 // UpdateProgress records a running scan's progress.
 func (s *Store) UpdateProgress(ctx context.Context, id string, p duty.Progress) error {
+	defer func() { _ = s.hook("scan.progress") }()
 	_, err := s.db.Collection(scansColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "progress", Value: p}, {Key: "updated_at", Value: now()}}}})
 	if err != nil {
@@ -80,29 +84,6 @@ func (s *Store) FailScan(ctx context.Context, id, reason string) error {
 		return fmt.Errorf("fail scan %s: %w", id, unavailable(err))
 	}
 	return nil
-}
-
-// FailStale marks as failed the running scans that have not reported progress since before
-// cutoff: scans of a process that stopped without finishing them.
-func (s *Store) FailStale(ctx context.Context, cutoff time.Time) (int, error) {
-	var stale []string
-	cur, err := s.db.Collection(scansColl).Find(ctx, bson.D{{Key: "status", Value: duty.ScanRunning}})
-	if err != nil {
-		return 0, fmt.Errorf("read scans: %w", unavailable(err))
-	}
-	for cur.Next(ctx) {
-		var d scanDoc
-		if err := cur.Decode(&d); err == nil && d.UpdatedAt < cutoff.UTC().Format(duty.TimeFormat) {
-			stale = append(stale, d.ID)
-		}
-	}
-	cur.Close(context.WithoutCancel(ctx))
-	for _, id := range stale {
-		if err := s.FailScan(ctx, id, "interrupted: the service stopped before the scan finished"); err != nil {
-			return 0, err
-		}
-	}
-	return len(stale), nil
 }
 
 // GetScan returns a scan, with its report when it is done.

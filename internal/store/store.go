@@ -5,7 +5,7 @@
 // Every record is stored with _id = its id and an organ stamp (duty.OrganField), so that one
 // organ's records come back with one indexed query per collection. Batches are validated whole
 // before the first write and written as idempotent upserts: FerretDB has no multi-document
-// transactions, so a batch retried after a crash converges to the same state.
+// transactions, so every write is journaled first and completed after a crash (journal.go).
 package store
 
 import (
@@ -27,12 +27,35 @@ import (
 type Config struct {
 	URI      string
 	Database string // default "dutycheck"
+	// Exclusive says that this process is the only one using the database (the embedded store,
+	// whose folder lock the process holds): every journal entry and running scan of another
+	// process found at Open is a dead process's. Without it, processes tell each other alive by
+	// leases (see KeepAlive).
+	Exclusive bool
+	// Hook, for tests, is called at named points of writes and scans ("put.journal-chunks",
+	// "put.after-journal", "put.mid-batch", "put.before-audit", "put.after-first-audit",
+	// "delete.after-journal",
+	// "rebuild.mid", "scan.organ-read", "scan.progress"); an error aborts the operation there as
+	// a crash would (but for "scan.progress", whose error a scan ignores).
+	// A kill test's child blocks in it until it is killed.
+	Hook func(point string) error
 }
 
 // Store is a connection to the database.
 type Store struct {
 	client *mongo.Client
 	db     *mongo.Database
+	cfg    Config
+	// instance names this process in the journal, on its scans and in its lease.
+	instance string
+
+	genMu sync.Mutex
+	gen   int64         // the generation of organ tables in force
+	refs  map[int64]int // generation → scans of this process reading it
+
+	recMu sync.Mutex
+	rec   Recovery
+
 	// writeMu serialises record writes in this process, so that a batch's reference checks and
 	// its writes are not interleaved with another batch's.
 	writeMu sync.Mutex
@@ -55,7 +78,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to MongoDB: %w", errors.Join(duty.ErrUnavailable, err))
 	}
-	s := &Store{client: client, db: client.Database(cfg.Database)}
+	s := &Store{client: client, db: client.Database(cfg.Database), cfg: cfg, refs: map[int64]int{},
+		instance: time.Now().UTC().Format("20060102T150405") + "-" + randomHex(6)}
 	if err := s.Ping(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
@@ -64,9 +88,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	if err := s.checkOrganTables(ctx); err != nil {
+	if err := s.registerInstance(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
+	}
+	// Before anything is served: complete what dead processes left half-done.
+	if err := s.recoverDead(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("recover the store: %w", err)
 	}
 	return s, nil
 }
@@ -89,8 +118,14 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 	return nil
 }
 
-// Close disconnects.
-func (s *Store) Close(ctx context.Context) error { return s.client.Disconnect(ctx) }
+// Close gives up this process's lease and disconnects.
+func (s *Store) Close(ctx context.Context) error {
+	_, _ = s.db.Collection(instancesColl).DeleteOne(ctx, bson.D{{Key: "_id", Value: s.instance}})
+	return s.client.Disconnect(ctx)
+}
+
+// Instance is the name of this process in the journal, on its scans and in its lease.
+func (s *Store) Instance() string { return s.instance }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {

@@ -46,17 +46,36 @@ func URI(tb testing.TB) string {
 // Open returns a store on a fresh database, closed when the test ends.
 func Open(tb testing.TB) *store.Store {
 	tb.Helper()
+	st := OpenConfig(tb, NewConfig(tb))
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = st.Drop(ctx)
+	})
+	return st
+}
+
+// NewConfig returns the configuration of a fresh database of its own, for tests that open it
+// more than once (a store "restarted" after a simulated crash). The database is used by this
+// test alone, so the store is Exclusive, as the embedded store of a process is.
+func NewConfig(tb testing.TB) store.Config {
+	tb.Helper()
 	name := fmt.Sprintf("test_%d_%d", time.Now().UnixNano()%1e9, counter.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	return store.Config{URI: URI(tb), Database: name, Exclusive: true}
+}
+
+// OpenConfig opens a store, closed when the test ends.
+func OpenConfig(tb testing.TB, cfg store.Config) *store.Store {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	st, err := store.Open(ctx, store.Config{URI: URI(tb), Database: name})
+	st, err := store.Open(ctx, cfg)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_ = st.Drop(ctx)
 		_ = st.Close(ctx)
 	})
 	return st
