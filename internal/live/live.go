@@ -131,11 +131,13 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	if cfg.Dir != "" {
-		if err := m.syncDir(ctx); err != nil {
-			var be *policy.BundleError
-			if !errors.As(err, &be) {
-				return nil, err
-			}
+		err := m.syncDir(ctx)
+		for try := 0; try < 3 && errors.Is(err, duty.ErrConflict); try++ {
+			err = m.syncDir(ctx) // another process stored a revision first: again on the newest
+		}
+		var be *policy.BundleError
+		if err != nil && !errors.As(err, &be) {
+			return nil, err
 		}
 	}
 	if m.current.Load() == nil {

@@ -285,16 +285,7 @@ func TestTwoProcessesNeverSplit(t *testing.T) {
 // Two processes seeding an empty store at once: one seeds, the other serves what it seeded.
 func TestTwoProcessesSeedOnce(t *testing.T) {
 	sts := sharedStores(t, 2)
-	ms := make([]*live.Manager, 2)
-	var wg sync.WaitGroup
-	for i := range ms {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ms[i] = newManager(t, sts[i], "")
-		}()
-	}
-	wg.Wait()
+	ms := startAtOnce(t, sts, policy.Builtin(), "")
 	revs, err := sts[0].Revisions(context.Background())
 	if err != nil || len(revs) != 1 {
 		t.Fatalf("%d revisions after two seedings (%v), want 1", len(revs), err)
@@ -522,4 +513,45 @@ func TestBuiltinDrift(t *testing.T) {
 	if old.Revision() != "r3" || old.Drift() == nil {
 		t.Errorf("the old binary follows %s with drift %+v; want r3 and a drift", old.Revision(), old.Drift())
 	}
+}
+
+// Two processes in directory mode start at once on one store and one folder: the folder is
+// recorded once, and both serve it.
+func TestTwoProcessesInDirectoryMode(t *testing.T) {
+	sts := sharedStores(t, 2)
+	dir := t.TempDir()
+	writeBundle(t, dir, builtinV2(t).Files)
+	ms := startAtOnce(t, sts, policy.Builtin(), dir)
+	revs, err := sts[0].Revisions(context.Background())
+	if err != nil || len(revs) != 1 || revs[0].Author != live.ActorDirectory {
+		t.Fatalf("revisions %+v (%v), want one by %s", revs, err, live.ActorDirectory)
+	}
+	for i, m := range ms {
+		if m.Revision() != "r1" || m.Engine().Revision() != builtinV2(t).Revision() {
+			t.Errorf("process %d serves %s (%s), want r1 with the folder", i, m.Revision(), m.Engine().Revision())
+		}
+	}
+}
+
+// startAtOnce starts one manager per store, all at the same moment: processes starting together.
+func startAtOnce(tb testing.TB, sts []*store.Store, builtin *policy.Bundle, dir string) []*live.Manager {
+	tb.Helper()
+	ms := make([]*live.Manager, len(sts))
+	errs := make([]error, len(sts))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range sts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			ms[i], errs[i] = live.New(context.Background(), live.Config{Store: sts[i], Builtin: builtin, Dir: dir, Log: quiet})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		tb.Fatal(err)
+	}
+	return ms
 }
