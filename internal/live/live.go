@@ -507,35 +507,47 @@ func auditAction(rev *duty.PolicyRevision) string {
 // audit appends a revision to the audit trail. A failure is logged: the revision is stored, and
 // the next start adds the missing entry (reconcileAudit).
 func (m *Manager) audit(ctx context.Context, rev *duty.PolicyRevision, before string) {
-	err := m.cfg.Store.Audit(ctx, duty.AuditEntry{Actor: rev.Author, Action: auditAction(rev), Collection: "policy_revisions",
-		IDs: []string{rev.ID}, Before: []string{before}, After: []string{rev.Hash}})
+	err := m.cfg.Store.AuditRevision(ctx, duty.AuditEntry{Actor: rev.Author, Action: auditAction(rev), Collection: "policy_revisions",
+		IDs: []string{rev.ID}, Before: []string{before}, After: []string{rev.Hash}}, rev)
 	if err != nil {
 		m.cfg.Log.Error("audit trail: policy revision stored without its entry; added at the next start", "revision", rev.ID, "err", err)
 	}
 }
 
-// reconcileAudit adds an audit entry for every stored revision that has none: written by an
-// earlier version (which audited only API changes) or by a process that died between the two
-// writes.
+// reconcileAudit adds the audit entry of every stored revision that has none: written by an
+// earlier version (which audited only API changes) or by a process that died between the
+// revision and its entry. Only revisions not marked audited are looked at.
 func (m *Manager) reconcileAudit(ctx context.Context) {
-	revs, err := m.cfg.Store.Revisions(ctx)
-	if err != nil {
-		m.cfg.Log.Warn("audit trail of policy revisions not checked", "err", err)
-		return
-	}
-	audited, err := m.cfg.Store.AuditedRevisions(ctx)
-	if err != nil {
-		m.cfg.Log.Warn("audit trail of policy revisions not checked", "err", err)
-		return
-	}
-	hash := map[string]string{}
-	for _, r := range revs {
-		hash[r.ID] = r.Hash
-	}
-	for i := len(revs) - 1; i >= 0; i-- { // oldest first
-		if r := revs[i]; !audited[r.ID] {
-			m.audit(ctx, &r, hash[r.Parent])
+	revs, err := m.cfg.Store.UnauditedRevisions(ctx)
+	if err != nil || len(revs) == 0 {
+		if err != nil {
+			m.cfg.Log.Warn("audit trail of policy revisions not checked", "err", err)
 		}
+		return
+	}
+	var earlier map[string]bool // entries an earlier version wrote, with ids of its own
+	for _, r := range revs {
+		if r.Source == "" && earlier == nil {
+			if earlier, err = m.cfg.Store.AuditedRevisions(ctx); err != nil {
+				m.cfg.Log.Warn("audit trail of policy revisions not checked", "err", err)
+				return
+			}
+		}
+	}
+	for _, r := range revs {
+		if earlier[r.ID] {
+			if err := m.cfg.Store.MarkRevisionAudited(ctx, r.ID); err != nil {
+				m.cfg.Log.Warn("audit trail of policy revisions", "err", err)
+			}
+			continue
+		}
+		before := ""
+		if r.Parent != "" {
+			if p, err := m.cfg.Store.RevisionMeta(ctx, r.Parent); err == nil {
+				before = p.Hash
+			}
+		}
+		m.audit(ctx, &r, before)
 	}
 }
 

@@ -446,6 +446,23 @@ func TestEarlierStore(t *testing.T) {
 	if trail, _ := st.AuditTrail(ctx, "", 10); len(trail) != 1 {
 		t.Errorf("after a second start: %d audit entries, want 1", len(trail))
 	}
+	// A process died between storing a revision and its audit entry: the next start adds it.
+	b2, err := b.WithParams("meeting.joint", map[string]any{"max_gap_days": 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.InsertRevision(ctx, &duty.PolicyRevision{Hash: b2.Revision(), Author: "editor", Source: live.SourceAPI, Parent: "r1", Files: b2.Files}, 1); err != nil {
+		t.Fatal(err)
+	}
+	m = newManager(t, st, "")
+	trail, err = st.AuditTrail(ctx, "", 10)
+	if err != nil || len(trail) != 2 || trail[0].Actor != "editor" || trail[0].Action != "policy.change" || trail[0].IDs[0] != "r2" ||
+		trail[0].Before[0] != b.Revision() || trail[0].After[0] != b2.Revision() {
+		t.Errorf("audit trail %+v (%v), want r2's change by editor first", trail, err)
+	}
+	if m.Revision() != "r2" {
+		t.Errorf("in force %s, want r2", m.Revision())
+	}
 }
 
 // A newer binary on a store seeded by an older one: it says so, keeps serving the stored

@@ -40,6 +40,8 @@ type file struct {
 type revisionDoc struct {
 	duty.PolicyRevision `bson:",inline"`
 	Files               []file `bson:"files"`
+	// Audited is set once the revision's audit entry is written (AuditRevision).
+	Audited bool `bson:"audited,omitempty"`
 }
 
 // RevisionID is the id of the revision with sequence number seq.
@@ -143,9 +145,52 @@ func (s *Store) DropLegacyActive(ctx context.Context) error {
 	return nil
 }
 
+// AuditRevision appends the audit entry of policy revision rev, once: the entry's time is the
+// revision's and its id is that time and the revision id, so writing it again (after a crash
+// between the revision and its entry) changes nothing, and it sorts with the other entries by
+// time. The revision is then marked audited.
+func (s *Store) AuditRevision(ctx context.Context, e duty.AuditEntry, rev *duty.PolicyRevision) error {
+	e.At = rev.CreatedAt
+	e.ID = rev.CreatedAt + "-" + rev.ID
+	if _, err := s.db.Collection(auditColl).InsertOne(ctx, e); err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("write audit trail: %w", unavailable(err))
+	}
+	return s.MarkRevisionAudited(ctx, rev.ID)
+}
+
+// MarkRevisionAudited records that revision id has its audit entry.
+func (s *Store) MarkRevisionAudited(ctx context.Context, id string) error {
+	_, err := s.db.Collection(revisionsColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "audited", Value: true}}}})
+	if err != nil {
+		return fmt.Errorf("mark policy revision %s audited: %w", id, unavailable(err))
+	}
+	return nil
+}
+
+// UnauditedRevisions lists, oldest first and without their files, the revisions not marked
+// audited: written by an earlier version, or by a process that died before their entry.
+func (s *Store) UnauditedRevisions(ctx context.Context) ([]duty.PolicyRevision, error) {
+	cur, err := s.db.Collection(revisionsColl).Find(ctx, bson.D{{Key: "audited", Value: bson.D{{Key: "$ne", Value: true}}}},
+		options.Find().SetProjection(bson.D{{Key: "files", Value: 0}}))
+	if err != nil {
+		return nil, fmt.Errorf("read policy revisions: %w", unavailable(err))
+	}
+	var docs []revisionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("read policy revisions: %w", unavailable(err))
+	}
+	out := make([]duty.PolicyRevision, len(docs))
+	for i, d := range docs {
+		out[i] = d.PolicyRevision
+	}
+	slices.SortFunc(out, func(a, b duty.PolicyRevision) int { return int(a.Seq - b.Seq) })
+	return out, nil
+}
+
 // AuditedRevisions returns the ids of the policy revisions that have an entry in the audit
-// trail, so that a revision whose entry was lost (the process died between the two writes) gets
-// one at the next start.
+// trail, whichever version wrote it. It reads every policy entry: used once, for the revisions
+// of an earlier version.
 func (s *Store) AuditedRevisions(ctx context.Context) (map[string]bool, error) {
 	cur, err := s.db.Collection(auditColl).Find(ctx, bson.D{{Key: "collection", Value: revisionsColl}},
 		options.Find().SetProjection(bson.D{{Key: "ids", Value: 1}}))
