@@ -271,3 +271,15 @@ func TestBuiltinDrift(t *testing.T) {
 		})
 	}
 }
+
+// The drift banner of every policy page lists the files adopting the built-in bundle changes.
+func TestDriftBannerListsTheFiles(t *testing.T) {
+	st := storetest.Open(t)
+	newService(t, st, policy.Builtin())
+	s := newService(t, st, builtinV2())
+	for _, path := range []string{"/policies", "/policies/meeting.joint", "/policies/revisions"} {
+		if _, _, p := s.page("GET", path, nil); !strings.Contains(p, `<li><code>duty/meeting/joint.rego</code> 修改</li>`) {
+			t.Errorf("%s: the drift banner does not list the changed file", path)
+		}
+	}
+}
