@@ -103,7 +103,7 @@ func TestAccessControl(t *testing.T) {
 		"report outside":     {"GET", "/api/v1/departments/ORG-1-DIV-01/report", ""},
 		"csv outside":        {"GET", "/api/v1/departments/ORG-1-DIV-01/report?format=csv", ""},
 		"list policies":      {"GET", "/api/v1/policies", ""},
-		"change params":      {"PUT", "/api/v1/policies/meeting.joint/params", `{"params":{"max_gap_days":91},"message":"access test"}`},
+		"change params":      {"PUT", "/api/v1/policies/meeting.joint/params", `{"params":{"max_gap_days":91},"message":"access test","base":"r1"}`},
 		"preview":            {"POST", "/api/v1/policies/preview", `{"draft":{"params":{"meeting.joint":{"max_gap_days":30}}},"as_of":"2025-12-31"}`},
 		"list users":         {"GET", "/api/v1/users", ""},
 		"create token":       {"POST", "/api/v1/users/inspector/tokens", `{"name":"x"}`},

@@ -11,7 +11,18 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/dutycheck/dutycheck/internal/httpapi"
 )
+
+// callError is a non-2xx answer of the service: its status, error code and message.
+type callError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *callError) Error() string { return e.msg }
 
 // apiClient talks to a running `dutycheck serve`.
 type apiClient struct {
@@ -47,6 +58,7 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, into an
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", httpapi.CLIUserAgent) // the service records the revisions it makes as "cli"
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
@@ -68,7 +80,7 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, into an
 			} `json:"error"`
 		}
 		if json.Unmarshal(data, &e) != nil || e.Error.Message == "" {
-			return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+			return &callError{status: resp.StatusCode, msg: fmt.Sprintf("%s %s: %s", method, path, resp.Status)}
 		}
 		var sb strings.Builder
 		fmt.Fprintf(&sb, "%s (%s)", e.Error.Message, resp.Status)
@@ -87,7 +99,7 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, into an
 				fmt.Fprintf(&sb, "\n  document %d %s %s: %s", pr.Index, pr.ID, pr.Field, pr.Message)
 			}
 		}
-		return fmt.Errorf("%s", sb.String())
+		return &callError{status: resp.StatusCode, code: e.Error.Code, msg: sb.String()}
 	}
 	if into != nil {
 		return json.Unmarshal(data, into)

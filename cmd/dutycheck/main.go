@@ -30,9 +30,10 @@ Usage:
   dutycheck gen --organs N [--seed S] [--year Y] [--rate R] --out DIR
   dutycheck bench [--organs 10,100,1000] [--runs 3] [--json] [--offline] [--data DIR] [--mongo-uri URI]
   dutycheck policy test [DIR] [-v]
-  dutycheck policy push [--server URL] [-m MESSAGE] DIR
+  dutycheck policy push [--server URL] [--base REVISION] [-m MESSAGE] DIR
   dutycheck policy revisions [--server URL]
-  dutycheck policy activate [--server URL] REVISION
+  dutycheck policy activate [--server URL] [--base REVISION] [-m MESSAGE] REVISION
+  dutycheck policy adopt-builtin [--server URL] [--base REVISION] [-m MESSAGE]
 
 Run "dutycheck <command> -h" for a command's flags.
 `

@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/dutycheck/dutycheck/internal/policy"
 )
@@ -57,17 +62,49 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 		return policyRevisions(ctx, args[1:], stdout, stderr)
 	case "activate":
 		return policyActivate(ctx, args[1:], stdout, stderr)
+	case "adopt-builtin":
+		return policyAdopt(ctx, args[1:], stdout, stderr)
 	}
-	return exitBadInput, fmt.Errorf("policy: unknown subcommand %q (expected test, push, revisions or activate)", args[0])
+	return exitBadInput, fmt.Errorf("policy: unknown subcommand %q (expected test, push, revisions, activate or adopt-builtin)", args[0])
+}
+
+// exitStale is the exit status of a policy change refused because it was made on a revision
+// that is no longer in force (the service answered 409): nothing was changed.
+const exitStale = 3
+
+// changeFailed turns a refused change into its exit status: 3 when made on a stale base, else 2.
+func changeFailed(cmd string, err error) (int, error) {
+	var ce *callError
+	if errors.As(err, &ce) && ce.status == http.StatusConflict && ce.code == "stale_base" {
+		return exitStale, fmt.Errorf("%s: refused, nothing was changed: %w\n"+
+			"  (another change came first; see `dutycheck policy revisions`, then redo the change on the revision in force)", cmd, err)
+	}
+	return exitBadInput, fmt.Errorf("%s: %w", cmd, err)
+}
+
+// inForce reads the revision in force, the base of a change made without --base.
+func inForce(ctx context.Context, c *apiClient) (string, error) {
+	var out struct {
+		Revision string `json:"revision"`
+	}
+	if err := c.call(ctx, "GET", "/api/v1/policies", nil, &out); err != nil {
+		return "", err
+	}
+	if out.Revision == "" {
+		return "", fmt.Errorf("the service did not say which revision is in force")
+	}
+	return out.Revision, nil
 }
 
 // policyPush sends a whole policy folder to the service as a new revision: it passes the same
-// gate as any change (compile and Rego tests) and becomes active at once.
+// gate as any change (compile and Rego tests) and becomes active at once. It is made on --base
+// (the revision the folder was taken from), else on the revision in force when it is read.
 func policyPush(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("policy push", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := clientFlags(fs)
 	message := fs.String("m", "", "why: kept with the revision")
+	base := fs.String("base", "", "the revision the folder was made on (default: the one in force, read first)")
 	if err := fs.Parse(args); err != nil {
 		return exitBadInput, errUsage
 	}
@@ -86,15 +123,21 @@ func policyPush(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 	if msg == "" {
 		msg = "pushed from " + fs.Arg(0)
 	}
+	if *base == "" {
+		if *base, err = inForce(ctx, c); err != nil {
+			return exitBadInput, fmt.Errorf("policy push: %w", err)
+		}
+	}
 	var out struct {
 		Revision struct {
-			ID, Hash string
+			ID, Hash, Parent string
 		} `json:"revision"`
 	}
-	if err := c.call(ctx, "POST", "/api/v1/policies/revisions", map[string]any{"files": files, "replace": true, "message": msg}, &out); err != nil {
-		return exitBadInput, fmt.Errorf("policy push: %w", err)
+	body := map[string]any{"files": files, "replace": true, "message": msg, "base": *base}
+	if err := c.call(ctx, "POST", "/api/v1/policies/revisions", body, &out); err != nil {
+		return changeFailed("policy push", err)
 	}
-	fmt.Fprintf(stdout, "revision %s (%s) is active\n", out.Revision.ID, out.Revision.Hash)
+	fmt.Fprintf(stdout, "revision %s (%s) is in force, made on %s\n", out.Revision.ID, out.Revision.Hash, out.Revision.Parent)
 	return exitOK, nil
 }
 
@@ -108,8 +151,9 @@ func policyRevisions(ctx context.Context, args []string, stdout, stderr io.Write
 	var out struct {
 		Active    string `json:"active"`
 		Revisions []struct {
-			ID, Hash, Author, Message string
-			CreatedAt                 string `json:"created_at"`
+			ID, Hash, Author, Message, Source string
+			CreatedAt                         string `json:"created_at"`
+			RestoredFrom                      string `json:"restored_from"`
 		} `json:"revisions"`
 	}
 	if err := c.call(ctx, "GET", "/api/v1/policies/revisions", nil, &out); err != nil {
@@ -120,24 +164,81 @@ func policyRevisions(ctx context.Context, args []string, stdout, stderr io.Write
 		if r.ID == out.Active {
 			mark = "*"
 		}
-		fmt.Fprintf(stdout, "%s %-5s %s  %s  %-20s %s\n", mark, r.ID, r.Hash, r.CreatedAt, r.Author, r.Message)
+		msg := r.Message
+		if r.RestoredFrom != "" && !strings.Contains(msg, r.RestoredFrom) {
+			msg += " (restores " + r.RestoredFrom + ")"
+		}
+		fmt.Fprintf(stdout, "%s %-5s %s  %s  %-20s %-9s %s\n", mark, r.ID, r.Hash, r.CreatedAt, r.Author, r.Source, msg)
 	}
 	return exitOK, nil
 }
 
+// policyActivate brings an earlier revision back into force, as a new revision made on --base
+// (default: the revision in force, read first).
 func policyActivate(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("policy activate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := clientFlags(fs)
+	base := fs.String("base", "", "the revision in force the rollback is made on (default: read first)")
+	message := fs.String("m", "", "why: kept with the revision")
 	if err := fs.Parse(args); err != nil {
 		return exitBadInput, errUsage
 	}
 	if fs.NArg() != 1 {
 		return exitBadInput, fmt.Errorf("policy activate: expected one revision id, e.g. r3")
 	}
-	if err := c.call(ctx, "POST", "/api/v1/policies/revisions/"+fs.Arg(0)+"/activate", nil, nil); err != nil {
-		return exitBadInput, fmt.Errorf("policy activate: %w", err)
+	if *base == "" {
+		var err error
+		if *base, err = inForce(ctx, c); err != nil {
+			return exitBadInput, fmt.Errorf("policy activate: %w", err)
+		}
 	}
-	fmt.Fprintf(stdout, "revision %s is active\n", fs.Arg(0))
+	var out struct {
+		Revision struct{ ID string } `json:"revision"`
+	}
+	body := map[string]any{"base": *base, "message": *message}
+	if err := c.call(ctx, "POST", "/api/v1/policies/revisions/"+url.PathEscape(fs.Arg(0))+"/activate", body, &out); err != nil {
+		return changeFailed("policy activate", err)
+	}
+	fmt.Fprintf(stdout, "revision %s is in force again as revision %s\n", fs.Arg(0), out.Revision.ID)
+	return exitOK, nil
+}
+
+// policyAdopt makes the service's built-in bundle a new revision when it differs from the one
+// the store was seeded with (parameter changes kept), on --base (default: read first).
+func policyAdopt(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("policy adopt-builtin", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := clientFlags(fs)
+	base := fs.String("base", "", "the revision in force the adoption is made on (default: read first)")
+	message := fs.String("m", "", "why: kept with the revision")
+	if err := fs.Parse(args); err != nil {
+		return exitBadInput, errUsage
+	}
+	var info struct {
+		Revision string          `json:"revision"`
+		Drift    json.RawMessage `json:"drift"`
+		Changes  []struct{ Path, Status string }
+	}
+	if err := c.call(ctx, "GET", "/api/v1/policies/builtin", nil, &info); err != nil {
+		return exitBadInput, fmt.Errorf("policy adopt-builtin: %w", err)
+	}
+	if len(info.Drift) == 0 || string(info.Drift) == "null" {
+		fmt.Fprintf(stdout, "the service's built-in bundle is the one the store has: nothing to adopt\n")
+		return exitOK, nil
+	}
+	if *base == "" {
+		*base = info.Revision
+	}
+	for _, ch := range info.Changes {
+		fmt.Fprintf(stdout, "  %-8s %s\n", ch.Status, ch.Path)
+	}
+	var out struct {
+		Revision struct{ ID, Hash string } `json:"revision"`
+	}
+	if err := c.call(ctx, "POST", "/api/v1/policies/builtin/adopt", map[string]any{"base": *base, "message": *message}, &out); err != nil {
+		return changeFailed("policy adopt-builtin", err)
+	}
+	fmt.Fprintf(stdout, "the built-in bundle is in force as revision %s (%s)\n", out.Revision.ID, out.Revision.Hash)
 	return exitOK, nil
 }

@@ -144,7 +144,9 @@ type Scan struct {
 	Report         *Report  `json:"report,omitempty" bson:"-"`
 }
 
-// PolicyRevision is one stored version of the whole policy bundle.
+// PolicyRevision is one stored version of the whole policy bundle. The revisions form an
+// append-only history: every change, rollback, seeding and adoption is a new revision, and the
+// one with the highest Seq is in force.
 type PolicyRevision struct {
 	ID        string `json:"id" bson:"_id"`
 	Seq       int64  `json:"seq" bson:"seq"`
@@ -152,15 +154,14 @@ type PolicyRevision struct {
 	Author    string `json:"author" bson:"author"`
 	Message   string `json:"message" bson:"message"`
 	CreatedAt string `json:"created_at" bson:"created_at"`
-	Parent    string `json:"parent,omitempty" bson:"parent,omitempty"`
+	// Parent is the revision the change was made on (its base), "" for the first.
+	Parent string `json:"parent,omitempty" bson:"parent,omitempty"`
+	// Source says where the change came from: api, cli, page, directory, builtin or migration.
+	Source string `json:"source,omitempty" bson:"source,omitempty"`
+	// RestoredFrom names the earlier revision a rollback brought back.
+	RestoredFrom string `json:"restored_from,omitempty" bson:"restored_from,omitempty"`
+	// BuiltinHash is the hash of the binary's built-in bundle this revision seeded or adopted.
+	BuiltinHash string `json:"builtin_hash,omitempty" bson:"builtin_hash,omitempty"`
 	// Files is the bundle: path → content. Absent from listings.
 	Files map[string]string `json:"files,omitempty" bson:"-"`
-}
-
-// ActivePolicy says which revision is in force and since when.
-type ActivePolicy struct {
-	Revision    string `json:"revision" bson:"revision"`
-	Seq         int64  `json:"seq" bson:"seq"`
-	ActivatedBy string `json:"activated_by" bson:"activated_by"`
-	ActivatedAt string `json:"activated_at" bson:"activated_at"`
 }

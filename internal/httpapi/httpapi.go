@@ -134,6 +134,9 @@ func (s *server) readyz(c *gin.Context) {
 		if r := s.Policies.Refused(); r != nil {
 			pol["refused_change"] = r
 		}
+		if d := s.Policies.Drift(); d != nil {
+			pol["builtin_drift"] = d // still ready: the stored revision serves
+		}
 		checks["policies"] = pol
 	}
 	status := http.StatusOK

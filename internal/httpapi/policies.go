@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"path"
@@ -26,6 +27,8 @@ func (s *server) policyRoutes(g *gin.RouterGroup) {
 	g.POST("/policies/revisions", write, s.applyDraft)
 	g.GET("/policies/revisions/:rev", read, s.getRevision)
 	g.POST("/policies/revisions/:rev/activate", write, s.activateRevision)
+	g.GET("/policies/builtin", read, s.getBuiltin)
+	g.POST("/policies/builtin/adopt", write, s.adoptBuiltin)
 	g.GET("/policies/:id", read, s.getPolicy)
 	g.PUT("/policies/:id", write, s.putPolicy)
 	g.DELETE("/policies/:id", write, s.deletePolicy)
@@ -44,6 +47,65 @@ func actor(c *gin.Context) string {
 }
 
 const actorKey = "dutycheck.actor"
+
+// CLIUserAgent starts the User-Agent of the dutycheck command line, so that the revisions it
+// makes are recorded with source "cli".
+const CLIUserAgent = "dutycheck-cli"
+
+// etag is a revision id as an entity tag: the value a client sends back in If-Match.
+func etag(rev string) string { return `"` + rev + `"` }
+
+// change is who makes a change from where, on revision base, and why. The base comes from the
+// body's "base" field or from the If-Match header (the ETag of the revision read); a change
+// that names none is refused with 428, and one whose two bases differ with 400.
+func (s *server) change(c *gin.Context, bodyBase, message string) (live.Change, error) {
+	base := bodyBase
+	if h := strings.TrimSpace(c.GetHeader("If-Match")); h != "" {
+		if h == "*" || strings.Contains(h, ",") {
+			return live.Change{}, errBadRequest(`If-Match must name one revision, e.g. "r3"`)
+		}
+		h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
+		if base != "" && base != h {
+			return live.Change{}, errBadRequest(fmt.Sprintf("the body's base %q and If-Match %q name different revisions", base, h))
+		}
+		base = h
+	}
+	if base == "" {
+		base = c.Query("base")
+	}
+	if base == "" {
+		return live.Change{}, &apiError{http.StatusPreconditionRequired, "base_required",
+			`a policy change must name the revision it was made on: "base": "<revision>" in the body, ?base=<revision> or If-Match: "<revision>" (the revision and ETag of GET /api/v1/policies)`}
+	}
+	src := live.SourceAPI
+	if strings.HasPrefix(c.GetHeader("User-Agent"), CLIUserAgent) {
+		src = live.SourceCLI
+	}
+	return live.Change{Base: base, Author: actor(c), Source: src, Message: message}, nil
+}
+
+// failChange answers a refused policy change: a stale base with 409, the base and the revision
+// in force; everything else through the one table.
+func (s *server) failChange(c *gin.Context, err error) {
+	var se *live.StaleError
+	if errors.As(err, &se) {
+		c.Header("ETag", etag(se.Current))
+		c.AbortWithStatusJSON(http.StatusConflict, gin.H{"error": gin.H{"code": "stale_base", "message": se.Error(),
+			"base": se.Base, "current": se.Current}})
+		return
+	}
+	if errors.Is(err, live.ErrBaseRequired) {
+		err = &apiError{http.StatusPreconditionRequired, "base_required", err.Error()}
+	}
+	s.fail(c, err)
+}
+
+// changed answers a revision made by a change.
+func (s *server) changed(c *gin.Context, status int, rev *duty.PolicyRevision) {
+	rev.Files = nil
+	c.Header("ETag", etag(rev.ID))
+	c.JSON(status, gin.H{"revision": rev})
+}
 
 // decodeJSON decodes a JSON body strictly (unknown fields refused, numbers kept exact).
 func decodeJSON(c *gin.Context, into any, shape string) error {
@@ -74,7 +136,10 @@ func (s *server) listPolicies(c *gin.Context) {
 	for _, m := range e.Policies() {
 		out = append(out, policyView{Meta: m, Params: e.Params(m.ID)})
 	}
-	c.JSON(http.StatusOK, gin.H{"revision": s.Policies.Revision(), "hash": e.Revision(), "dir_mode": s.Policies.DirMode(), "policies": out})
+	rev := s.Policies.Revision()
+	c.Header("ETag", etag(rev))
+	c.JSON(http.StatusOK, gin.H{"revision": rev, "hash": e.Revision(), "dir_mode": s.Policies.DirMode(),
+		"builtin_drift": s.Policies.Drift(), "policies": out})
 }
 
 func testFile(module string) string { return strings.TrimSuffix(module, ".rego") + "_test.rego" }
@@ -87,21 +152,24 @@ func (s *server) getPolicy(c *gin.Context) {
 		return
 	}
 	files := e.Bundle().Files
+	rev := s.Policies.Revision()
+	c.Header("ETag", etag(rev))
 	c.JSON(http.StatusOK, gin.H{"metadata": m, "params": e.Params(m.ID), "file": m.File, "module": files[m.File],
-		"test_file": testFile(m.File), "test": files[testFile(m.File)], "revision": s.Policies.Revision()})
+		"test_file": testFile(m.File), "test": files[testFile(m.File)], "revision": rev})
 }
 
 type putPolicyBody struct {
 	Module  string  `json:"module"`
 	Test    *string `json:"test"`
 	Message string  `json:"message"`
+	Base    string  `json:"base"`
 }
 
 // putPolicy creates or replaces one policy's module (and optionally its test).
 func (s *server) putPolicy(c *gin.Context) {
 	id := c.Param("id")
 	var body putPolicyBody
-	if err := decodeJSON(c, &body, `{"module": "<rego>", "test": "<rego>"?, "message": "why"?}`); err != nil {
+	if err := decodeJSON(c, &body, `{"base": "<revision>", "module": "<rego>", "test": "<rego>"?, "message": "why"?}`); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -113,7 +181,7 @@ func (s *server) putPolicy(c *gin.Context) {
 	if m, ok := s.Policies.Engine().Policy(id); ok {
 		file = m.File
 	}
-	d := live.Draft{Files: map[string]*string{file: &body.Module}, Message: body.Message}
+	d := live.Draft{Files: map[string]*string{file: &body.Module}, Message: body.Message, Base: body.Base}
 	if body.Test != nil {
 		d.Files[testFile(file)] = body.Test
 	}
@@ -155,7 +223,7 @@ func (s *server) deletePolicy(c *gin.Context) {
 	if d.Message == "" {
 		d.Message = "deleted policy " + m.ID
 	}
-	s.apply(c, d)
+	s.apply(c, d) // the base: If-Match or ?base=
 }
 
 func (s *server) getParams(c *gin.Context) {
@@ -165,12 +233,15 @@ func (s *server) getParams(c *gin.Context) {
 		s.fail(c, fmt.Errorf("policy %q: %w", c.Param("id"), duty.ErrNotFound))
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"policy": m.ID, "params": e.Params(m.ID), "schema": m.Params, "revision": s.Policies.Revision()})
+	rev := s.Policies.Revision()
+	c.Header("ETag", etag(rev))
+	c.JSON(http.StatusOK, gin.H{"policy": m.ID, "params": e.Params(m.ID), "schema": m.Params, "revision": rev})
 }
 
 type putParamsBody struct {
 	Params  map[string]any `json:"params"`
 	Message string         `json:"message"`
+	Base    string         `json:"base"`
 }
 
 func (s *server) putParams(c *gin.Context) {
@@ -180,7 +251,7 @@ func (s *server) putParams(c *gin.Context) {
 		return
 	}
 	var body putParamsBody
-	if err := decodeJSON(c, &body, `{"params": {"<name>": value}, "message": "why"?}`); err != nil {
+	if err := decodeJSON(c, &body, `{"base": "<revision>", "params": {"<name>": value}, "message": "why"?}`); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -188,27 +259,32 @@ func (s *server) putParams(c *gin.Context) {
 		s.fail(c, errBadRequest(`"params" must name at least one parameter`))
 		return
 	}
-	s.apply(c, live.Draft{Params: map[string]map[string]any{id: body.Params}, Message: body.Message})
+	s.apply(c, live.Draft{Params: map[string]map[string]any{id: body.Params}, Message: body.Message, Base: body.Base})
 }
 
 func (s *server) applyDraft(c *gin.Context) {
 	var d live.Draft
-	if err := decodeJSON(c, &d, `{"files": {"<path>": "<content>" | null}?, "params": {"<policy>": {...}}?, "message": "why"?, "replace": bool?}`); err != nil {
+	if err := decodeJSON(c, &d, `{"base": "<revision>", "files": {"<path>": "<content>" | null}?, "params": {"<policy>": {...}}?, "message": "why"?, "replace": bool?}`); err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.apply(c, d)
 }
 
+// apply makes a draft a new revision, on the base the request names (the revision, with its
+// author and source, goes to the audit trail in live).
 func (s *server) apply(c *gin.Context, d live.Draft) {
-	rev, err := s.Policies.Apply(c.Request.Context(), d, actor(c))
+	ch, err := s.change(c, d.Base, d.Message)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.audit(c, "policy.change", "policy_revisions", rev.ID, rev.Hash)
-	rev.Files = nil
-	c.JSON(http.StatusCreated, gin.H{"revision": rev})
+	rev, err := s.Policies.Apply(c.Request.Context(), d, ch)
+	if err != nil {
+		s.failChange(c, err)
+		return
+	}
+	s.changed(c, http.StatusCreated, rev)
 }
 
 func (s *server) validatePolicies(c *gin.Context) {
@@ -260,6 +336,7 @@ func (s *server) listRevisions(c *gin.Context) {
 	if revs == nil {
 		revs = []duty.PolicyRevision{}
 	}
+	c.Header("ETag", etag(s.Policies.Revision()))
 	c.JSON(http.StatusOK, gin.H{"active": s.Policies.Revision(), "revisions": revs})
 }
 
@@ -272,15 +349,81 @@ func (s *server) getRevision(c *gin.Context) {
 	c.JSON(http.StatusOK, rev)
 }
 
+// changeBody is the optional body of a rollback or an adoption.
+type changeBody struct {
+	Base    string `json:"base"`
+	Message string `json:"message"`
+}
+
+// optionalBody decodes a changeBody when the request has one.
+func optionalBody(c *gin.Context) (changeBody, error) {
+	var body changeBody
+	if c.Request.ContentLength == 0 {
+		return body, nil
+	}
+	data, err := readBody(c)
+	if err != nil || len(bytes.TrimSpace(data)) == 0 {
+		return body, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		return body, errBadRequest(fmt.Sprintf(`malformed body: %v (expected {"base": "<revision>", "message": "why"?})`, err))
+	}
+	return body, nil
+}
+
+// activateRevision brings an earlier revision back into force as a new revision (a rollback).
 func (s *server) activateRevision(c *gin.Context) {
-	rev, err := s.Policies.Rollback(c.Request.Context(), c.Param("rev"), actor(c))
+	body, err := optionalBody(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.audit(c, "policy.activate", "policy_revisions", rev.ID, rev.Hash)
-	rev.Files = nil
-	c.JSON(http.StatusOK, gin.H{"revision": rev})
+	ch, err := s.change(c, body.Base, body.Message)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	rev, err := s.Policies.Rollback(c.Request.Context(), c.Param("rev"), ch)
+	if err != nil {
+		s.failChange(c, err)
+		return
+	}
+	s.changed(c, http.StatusCreated, rev)
+}
+
+// getBuiltin says whether this binary's built-in bundle differs from the store's, and what
+// adopting it would change.
+func (s *server) getBuiltin(c *gin.Context) {
+	changes := []gin.H{}
+	if s.Policies.Drift() != nil {
+		for _, f := range s.Policies.BuiltinChanges() {
+			changes = append(changes, gin.H{"path": f.Path, "status": f.Status})
+		}
+	}
+	c.Header("ETag", etag(s.Policies.Revision()))
+	c.JSON(http.StatusOK, gin.H{"revision": s.Policies.Revision(), "drift": s.Policies.Drift(), "changes": changes})
+}
+
+// adoptBuiltin makes this binary's built-in bundle a new revision (parameter changes kept).
+func (s *server) adoptBuiltin(c *gin.Context) {
+	body, err := optionalBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ch, err := s.change(c, body.Base, body.Message)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	rev, err := s.Policies.AdoptBuiltin(c.Request.Context(), ch)
+	if err != nil {
+		s.failChange(c, err)
+		return
+	}
+	s.changed(c, http.StatusCreated, rev)
 }
 
 func (s *server) diffRevisions(c *gin.Context) {
@@ -298,14 +441,4 @@ func (s *server) diffRevisions(c *gin.Context) {
 		diffs = []live.FileDiff{}
 	}
 	c.JSON(http.StatusOK, gin.H{"from": from, "to": to, "files": diffs})
-}
-
-// audit appends a policy change to the audit trail.
-func (s *server) audit(c *gin.Context, action, collection, id, hash string) {
-	prev := s.Policies.Previous()
-	err := s.Store.Audit(c.Request.Context(), duty.AuditEntry{Actor: actor(c), Action: action, Collection: collection,
-		IDs: []string{id}, Before: []string{prev}, After: []string{hash}})
-	if err != nil {
-		s.cfg.Log.Error("audit trail", "err", err)
-	}
 }

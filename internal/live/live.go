@@ -1,8 +1,11 @@
-// Package live keeps the policies in force while the service runs: revisions of the whole
-// bundle in the store, the compile-and-test gate every change passes, atomic activation and
-// rollback, impact previews, and the poll that makes every process sharing the store follow the
-// active revision within seconds. In directory mode it watches a policy folder instead of taking
-// changes through the API.
+// Package live keeps the policies in force while the service runs: an append-only history of
+// revisions of the whole bundle in the store, the compile-and-test gate every change passes,
+// compare-and-set changes (each made on the revision its author saw; a change on a stale base is
+// refused, in one process and across processes sharing the store), rollbacks and adoptions of a
+// new built-in bundle as revisions of their own, every revision in the audit trail with its
+// actor, impact previews, and the poll that makes every process sharing the store follow the
+// newest revision within a poll interval. In directory mode it watches a policy folder instead of
+// taking changes through the API.
 package live
 
 import (
@@ -26,29 +29,50 @@ import (
 // Config wires a Manager.
 type Config struct {
 	Store *store.Store
-	// Builtin is the bundle that seeds the first revision of an empty store.
+	// Builtin is the bundle built into the binary: it seeds the first revision of an empty store,
+	// and when it differs from the one the store was seeded with (or last adopted), Drift says so.
 	Builtin *policy.Bundle
 	// Dir, when set, is the policy folder to follow (directory mode); API changes are refused.
 	Dir string
-	// PollInterval is how often the active-revision marker (and the folder) is checked; 0 means 500ms.
+	// PollInterval is how often Run looks for revisions written by other processes (and checks
+	// the folder); 0 means 500ms.
 	PollInterval time.Duration
 	Log          *slog.Logger
 }
 
+// The actors of the changes the service makes by itself.
+const (
+	ActorBuiltin   = "system:builtin"   // the built-in bundle seeded into an empty store
+	ActorDirectory = "system:directory" // a change of the policy folder (serve --policies)
+	ActorMigration = "system:migration" // a rollback of an earlier version, recorded as a revision
+)
+
+// Sources of a revision (duty.PolicyRevision.Source).
+const (
+	SourceAPI       = "api"
+	SourceCLI       = "cli"
+	SourcePage      = "page"
+	SourceDirectory = "directory"
+	SourceBuiltin   = "builtin"
+	SourceMigration = "migration"
+)
+
 // Manager holds the engine in force and changes it safely.
 type Manager struct {
-	cfg      Config
-	current  atomic.Pointer[state]
-	refused  atomic.Pointer[Refusal]
-	previous atomic.Pointer[string] // hash in force before the last change, for the audit trail
-	mu       sync.Mutex             // serialises changes made by this process
-	dirHash  string
+	cfg         Config
+	current     atomic.Pointer[state]
+	refused     atomic.Pointer[Refusal]
+	mu          sync.Mutex // orders the moves of current (it only ever moves forward)
+	dirHash     string     // the folder content last committed or refused (directory mode)
+	builtinHash string     // hash of cfg.Builtin
 }
 
 type state struct {
-	engine    *policy.Engine
-	revision  string // store revision id, e.g. "r3"
-	markerSeq int64
+	engine *policy.Engine
+	rev    duty.PolicyRevision // the revision in force, without its files
+	// builtin is the hash of the built-in bundle the store was seeded with or last adopted ("" when
+	// none), recorded in revision builtinIn.
+	builtin, builtinIn string
 }
 
 // Refusal is a change that did not pass the gate in directory mode.
@@ -57,10 +81,41 @@ type Refusal struct {
 	Problems []policy.Problem `json:"problems"`
 }
 
-// New loads the policies in force: in directory mode the folder (recorded as a revision when it
-// changed), else the store's active revision, seeding the built-in bundle into an empty store.
-// A broken folder does not stop the start: the last good revision serves and the refusal is
-// reported by Refused.
+// Change says on which revision a change was made, by whom, from where and why.
+type Change struct {
+	// Base is the revision the change was made on (the one its author saw). It is required: a
+	// change on any other revision than the one in force is refused with a StaleError.
+	Base    string
+	Author  string
+	Source  string // SourceAPI, SourceCLI or SourcePage
+	Message string
+}
+
+// ErrBaseRequired refuses a change that does not say which revision it was made on. It matches
+// duty.ErrInvalid.
+var ErrBaseRequired = fmt.Errorf("a policy change must name the revision it was made on (base): %w", duty.ErrInvalid)
+
+// StaleError refuses a change made on a revision that is no longer in force: another change
+// (in this process or another one sharing the store) came first. Nothing was stored. It matches
+// duty.ErrConflict.
+type StaleError struct {
+	Base    string // the revision the change was made on
+	Current string // the revision in force now
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("the policies changed since revision %s: %s is in force now; nothing was saved — "+
+		"read %s and make the change again on it", e.Base, e.Current, e.Current)
+}
+
+// Is makes errors.Is(err, duty.ErrConflict) true.
+func (e *StaleError) Is(target error) bool { return target == duty.ErrConflict }
+
+// New loads the policies in force (the newest stored revision), seeding the built-in bundle
+// into an empty store. In directory mode the folder is then recorded as a revision when it
+// differs; a broken folder does not stop the start: the last good revision serves and the
+// refusal is reported by Refused. It logs a warning when the binary's built-in bundle differs
+// from the one the store was seeded with (Drift).
 func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 500 * time.Millisecond
@@ -68,43 +123,136 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	m := &Manager{cfg: cfg}
+	m := &Manager{cfg: cfg, builtinHash: cfg.Builtin.Revision()}
+	if err := m.load(ctx); err != nil && !errors.Is(err, duty.ErrNotFound) {
+		return nil, err
+	}
+	if err := m.migrate(ctx); err != nil {
+		return nil, err
+	}
 	if cfg.Dir != "" {
-		if err := m.syncDir(ctx); err != nil {
-			var be *policy.BundleError
-			if !errors.As(err, &be) {
-				return nil, err
-			}
+		err := m.syncDir(ctx)
+		for try := 0; try < 3 && errors.Is(err, duty.ErrConflict); try++ {
+			err = m.syncDir(ctx) // another process stored a revision first: again on the newest
 		}
-		if m.current.Load() != nil {
-			return m, nil
+		var be *policy.BundleError
+		if err != nil && !errors.As(err, &be) {
+			return nil, err
 		}
 	}
-	if err := m.follow(ctx); err == nil {
-		return m, nil
-	} else if !errors.Is(err, duty.ErrNotFound) {
-		return nil, err
+	if m.current.Load() == nil {
+		// An empty store: the built-in bundle is the first revision.
+		_, err := m.commit(ctx, nil, cfg.Builtin, duty.PolicyRevision{Author: ActorBuiltin,
+			Message: "built-in bundle", Source: SourceBuiltin, BuiltinHash: m.builtinHash})
+		if errors.Is(err, duty.ErrConflict) { // another process seeded it at the same moment
+			err = m.load(ctx)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	// An empty store: the built-in bundle is the first revision.
-	if _, err := m.commit(ctx, cfg.Builtin, "system", "built-in bundle"); err != nil {
-		return nil, err
+	m.reconcileAudit(ctx)
+	if d := m.Drift(); d != nil {
+		cfg.Log.Warn("the built-in policy bundle of this binary differs from the one the store was seeded with; "+
+			"the stored revision keeps serving until an admin adopts it (POST /api/v1/policies/builtin/adopt)",
+			"builtin", d.Builtin, "recorded", d.Recorded, "recorded_in", d.RecordedIn, "in_force", m.Revision())
 	}
 	return m, nil
 }
 
-func (m *Manager) setCurrent(st *state) {
-	if cur := m.current.Load(); cur != nil {
-		h := cur.engine.Revision()
-		m.previous.Store(&h)
+// load puts the newest stored revision in force; duty.ErrNotFound when the store has none.
+func (m *Manager) load(ctx context.Context) error {
+	revs, err := m.cfg.Store.Revisions(ctx)
+	if err != nil {
+		return err
+	}
+	if len(revs) == 0 {
+		return fmt.Errorf("no policy revision: %w", duty.ErrNotFound)
+	}
+	bh, bin := recordedBuiltin(revs)
+	st, err := m.stateOf(ctx, revs[0].ID, bh, bin)
+	if err != nil {
+		return err
+	}
+	m.advance(st)
+	return nil
+}
+
+// recordedBuiltin finds the built-in bundle the store was last seeded with or adopted, in
+// revisions listed newest first. Earlier versions did not record it: their seeded revision,
+// "built-in bundle" by "system", has the built-in bundle's hash as its own.
+func recordedBuiltin(revs []duty.PolicyRevision) (hash, in string) {
+	for _, r := range revs {
+		if r.BuiltinHash != "" {
+			return r.BuiltinHash, r.ID
+		}
+	}
+	for _, r := range revs {
+		if r.Author == "system" && r.Message == "built-in bundle" {
+			return r.Hash, r.ID
+		}
+	}
+	return "", ""
+}
+
+// stateOf compiles stored revision id. It passed the gate when it was stored.
+func (m *Manager) stateOf(ctx context.Context, id, builtin, builtinIn string) (*state, error) {
+	rev, err := m.cfg.Store.Revision(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := policy.Compile(ctx, &policy.Bundle{Files: rev.Files})
+	if err != nil {
+		return nil, fmt.Errorf("compile policy revision %s: %w", rev.ID, err)
+	}
+	rev.Files = nil
+	return &state{engine: eng, rev: *rev, builtin: builtin, builtinIn: builtinIn}, nil
+}
+
+// advance puts st in force unless a newer revision already is; it reports whether it did.
+func (m *Manager) advance(st *state) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur := m.current.Load(); cur != nil && cur.rev.Seq >= st.rev.Seq {
+		return false
 	}
 	m.current.Store(st)
+	return true
+}
+
+// migrate records a rollback made by an earlier version (which moved an active-revision
+// marker instead of appending a revision) as a revision, so that the newest revision is the
+// one in force, and removes the marker.
+func (m *Manager) migrate(ctx context.Context) error {
+	id, err := m.cfg.Store.LegacyActive(ctx)
+	if err != nil || id == "" {
+		return err
+	}
+	st := m.current.Load()
+	if st != nil && st.rev.ID != id {
+		old, err := m.cfg.Store.RevisionMeta(ctx, id)
+		if err != nil {
+			return err
+		}
+		if old.Hash != st.rev.Hash {
+			_, err := m.rollback(ctx, st, id, Change{Author: ActorMigration, Source: SourceMigration,
+				Message: "revision " + id + " was in force (rolled back by an earlier version)"})
+			if errors.Is(err, duty.ErrConflict) {
+				err = m.load(ctx) // another process migrated first
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return m.cfg.Store.DropLegacyActive(ctx)
 }
 
 // Engine returns the engine in force. Scans take it once at their start.
 func (m *Manager) Engine() *policy.Engine { return m.current.Load().engine }
 
 // Revision returns the id of the store revision in force.
-func (m *Manager) Revision() string { return m.current.Load().revision }
+func (m *Manager) Revision() string { return m.current.Load().rev.ID }
 
 // Refused returns the last change refused in directory mode since the last good one, or nil.
 func (m *Manager) Refused() *Refusal { return m.refused.Load() }
@@ -112,8 +260,66 @@ func (m *Manager) Refused() *Refusal { return m.refused.Load() }
 // DirMode reports whether the policies follow a folder.
 func (m *Manager) DirMode() bool { return m.cfg.Dir != "" }
 
-// Run polls until ctx ends: the store's active-revision marker (a change made by another
-// process) and, in directory mode, the folder.
+// Drift says that the binary's built-in bundle differs from the one the store was seeded with or
+// last adopted. The service keeps serving the stored revision: the built-in bundle never
+// replaces user edits by itself; an admin adopts it (AdoptBuiltin).
+type Drift struct {
+	Builtin    string `json:"builtin"`               // hash of this binary's built-in bundle
+	Recorded   string `json:"recorded"`              // hash recorded at seeding or adoption ("" when never)
+	RecordedIn string `json:"recorded_in,omitempty"` // the revision that recorded it
+	InForce    string `json:"in_force"`              // the revision in force
+	Message    string `json:"message"`
+}
+
+// Drift returns the difference between the built-in bundle and the store's, or nil when there is
+// none (or in directory mode, where the folder is the source of truth).
+func (m *Manager) Drift() *Drift {
+	st := m.current.Load()
+	if m.DirMode() || st == nil || st.builtin == m.builtinHash || st.rev.Hash == m.builtinHash {
+		return nil
+	}
+	return &Drift{Builtin: m.builtinHash, Recorded: st.builtin, RecordedIn: st.builtinIn, InForce: st.rev.ID,
+		Message: "this binary's built-in policy bundle differs from the one the store was seeded with; " +
+			"the stored revision keeps serving until an admin adopts it"}
+}
+
+// BuiltinChanges lists what adopting the built-in bundle would change in the bundle in force.
+func (m *Manager) BuiltinChanges() []FileDiff {
+	return DiffFiles(m.Engine().Bundle().Files, m.adoptable(m.current.Load()).Files)
+}
+
+// adoptable is the built-in bundle with the parameter changes in force carried over.
+func (m *Manager) adoptable(st *state) *policy.Bundle {
+	b := m.cfg.Builtin.Clone()
+	if ov, ok := st.engine.Bundle().Files[policy.OverridesFile]; ok {
+		b.Files[policy.OverridesFile] = ov
+	}
+	return b
+}
+
+// AdoptBuiltin makes the binary's built-in bundle a new revision on base c.Base, through the
+// gate. The parameter changes in force (params/overrides.json) are carried over; rule changes are
+// replaced by the built-in rules (BuiltinChanges lists them first).
+func (m *Manager) AdoptBuiltin(ctx context.Context, c Change) (*duty.PolicyRevision, error) {
+	if m.DirMode() {
+		return nil, fmt.Errorf("%w: %w", ErrDirMode, duty.ErrConflict)
+	}
+	st, err := m.on(ctx, c.Base)
+	if err != nil {
+		return nil, err
+	}
+	if m.Drift() == nil {
+		return nil, fmt.Errorf("the built-in bundle of this binary (%s) is the one the store already has: nothing to adopt: %w", m.builtinHash, duty.ErrInvalid)
+	}
+	msg := c.Message
+	if msg == "" {
+		msg = "adopted the built-in bundle " + m.builtinHash
+	}
+	return m.commit(ctx, st, m.adoptable(st), duty.PolicyRevision{Author: c.Author, Message: msg, Source: c.Source, BuiltinHash: m.builtinHash})
+}
+
+// Run polls until ctx ends: for revisions written by other processes and, in directory mode,
+// the folder.
 func (m *Manager) Run(ctx context.Context) {
 	t := time.NewTicker(m.cfg.PollInterval)
 	defer t.Stop()
@@ -123,46 +329,64 @@ func (m *Manager) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if m.cfg.Dir != "" {
-			if err := m.syncDir(ctx); err != nil && ctx.Err() == nil {
-				m.cfg.Log.Warn("policy folder change refused; the last good revision keeps serving", "folder", m.cfg.Dir, "err", err)
-			}
-		}
-		if err := m.follow(ctx); err != nil && ctx.Err() == nil {
-			m.cfg.Log.Warn("follow active policy revision", "err", err)
+		if err := m.Poll(ctx); err != nil && ctx.Err() == nil {
+			m.cfg.Log.Warn("policy poll", "err", err)
 		}
 	}
 }
 
-// follow loads the store's active revision when the marker moved.
+// Poll does once what Run does every PollInterval: records a changed folder (directory mode) and
+// follows the revisions other processes wrote.
+func (m *Manager) Poll(ctx context.Context) error {
+	var errs []error
+	if m.cfg.Dir != "" {
+		if err := m.syncDir(ctx); err != nil {
+			m.cfg.Log.Warn("policy folder change refused; the last good revision keeps serving", "folder", m.cfg.Dir, "err", err)
+		}
+	}
+	if err := m.follow(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("follow policy revisions: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// follow puts in force the newest revision written after the one in force. Revisions are
+// numbered without gaps, so it reads them by id: r<n+1>, r<n+2>, … until one is missing.
 func (m *Manager) follow(ctx context.Context) error {
-	a, err := m.cfg.Store.Active(ctx)
+	cur := m.current.Load()
+	if cur == nil {
+		return m.load(ctx)
+	}
+	var next *duty.PolicyRevision
+	bh, bin := cur.builtin, cur.builtinIn
+	for seq := cur.rev.Seq + 1; ; seq++ {
+		r, err := m.cfg.Store.RevisionMeta(ctx, store.RevisionID(seq))
+		if errors.Is(err, duty.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		next = r
+		if r.BuiltinHash != "" {
+			bh, bin = r.BuiltinHash, r.ID
+		}
+	}
+	if next == nil {
+		return nil
+	}
+	st, err := m.stateOf(ctx, next.ID, bh, bin)
 	if err != nil {
 		return err
 	}
-	if cur := m.current.Load(); cur != nil && cur.markerSeq == a.Seq {
-		return nil
+	if m.advance(st) {
+		m.cfg.Log.Info("policy revision in force", "revision", st.rev.ID, "hash", st.rev.Hash, "author", st.rev.Author)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if cur := m.current.Load(); cur != nil && cur.markerSeq >= a.Seq {
-		return nil
-	}
-	rev, err := m.cfg.Store.Revision(ctx, a.Revision)
-	if err != nil {
-		return err
-	}
-	eng, err := policy.Compile(ctx, &policy.Bundle{Files: rev.Files})
-	if err != nil {
-		return fmt.Errorf("compile active revision %s: %w", rev.ID, err)
-	}
-	m.current.Store(&state{engine: eng, revision: rev.ID, markerSeq: a.Seq})
-	m.cfg.Log.Info("policy revision in force", "revision", rev.ID, "hash", eng.Revision())
 	return nil
 }
 
-// syncDir reloads the folder when its content changed: through the gate, then recorded and
-// activated; a refused change is kept for Refused.
+// syncDir records the folder as a revision when its content changed and passes the gate; a
+// refused change is kept for Refused.
 func (m *Manager) syncDir(ctx context.Context) error {
 	b, err := policy.LoadDir(m.cfg.Dir)
 	if err != nil {
@@ -173,18 +397,23 @@ func (m *Manager) syncDir(ctx context.Context) error {
 	if h == m.dirHash {
 		return nil
 	}
-	m.dirHash = h
-	if cur := m.current.Load(); cur != nil && cur.engine.Revision() == h {
+	st := m.current.Load()
+	if st != nil && st.rev.Hash == h {
+		m.dirHash = h
 		m.refused.Store(nil)
 		return nil
 	}
-	if _, err := m.commit(ctx, b, "folder "+m.cfg.Dir, "changed in the policy folder"); err != nil {
+	_, err = m.commit(ctx, st, b, duty.PolicyRevision{Author: ActorDirectory,
+		Message: "changed in the policy folder " + m.cfg.Dir, Source: SourceDirectory})
+	if err != nil {
 		var be *policy.BundleError
 		if errors.As(err, &be) {
+			m.dirHash = h // not retried until the folder changes again
 			m.refuse(be.Problems)
 		}
-		return err
+		return err // a stale base or an unavailable store: retried at the next poll
 	}
+	m.dirHash = h
 	m.refused.Store(nil)
 	return nil
 }
@@ -193,30 +422,133 @@ func (m *Manager) refuse(probs []policy.Problem) {
 	m.refused.Store(&Refusal{At: time.Now().UTC().Format(time.RFC3339), Problems: probs})
 }
 
-// commit gates a bundle (compile and Rego tests), stores it as a new revision, activates it and
-// puts it in force in this process at once.
-func (m *Manager) commit(ctx context.Context, b *policy.Bundle, author, message string) (*duty.PolicyRevision, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+// on returns the state a change made on revision base applies to: the one in force, after
+// catching up with the revisions other processes wrote. A change on any other revision is
+// stale.
+func (m *Manager) on(ctx context.Context, base string) (*state, error) {
+	if base == "" {
+		return nil, ErrBaseRequired
+	}
+	st := m.current.Load()
+	if st.rev.ID != base {
+		if err := m.follow(ctx); err != nil {
+			return nil, err
+		}
+		st = m.current.Load()
+	}
+	if st.rev.ID != base {
+		return nil, &StaleError{Base: base, Current: st.rev.ID}
+	}
+	return st, nil
+}
+
+// gate compiles a bundle and runs its Rego tests; a bundle that fails either is refused with a
+// *policy.BundleError.
+func (m *Manager) gate(ctx context.Context, b *policy.Bundle) (*policy.Engine, error) {
 	eng, _, err := policy.Check(ctx, b)
+	return eng, err
+}
+
+// commit gates bundle b and stores it as the revision that follows on (nil for the first of an
+// empty store) with rev's author, message and source. The store's insert is the compare-and-set:
+// when another revision followed on first, in any process, nothing is stored and the answer is
+// a StaleError. The new revision is in force in this process at once, in the audit trail, and
+// followed by the others within a poll.
+func (m *Manager) commit(ctx context.Context, on *state, b *policy.Bundle, rev duty.PolicyRevision) (*duty.PolicyRevision, error) {
+	eng, err := m.gate(ctx, b)
 	if err != nil {
 		return nil, err
 	}
-	parent := ""
-	if cur := m.current.Load(); cur != nil {
-		parent = cur.revision
+	var baseSeq int64
+	var before, bh, bin string
+	if on != nil {
+		baseSeq, before, bh, bin = on.rev.Seq, on.rev.Hash, on.builtin, on.builtinIn
+		rev.Parent = on.rev.ID
 	}
-	rev := &duty.PolicyRevision{Hash: eng.Revision(), Author: author, Message: message, Parent: parent, Files: b.Files}
-	if err := m.cfg.Store.SaveRevision(ctx, rev); err != nil {
-		return nil, err
+	rev.Hash, rev.Files = eng.Revision(), b.Files
+	if err := m.cfg.Store.InsertRevision(ctx, &rev, baseSeq); err != nil {
+		if !errors.Is(err, duty.ErrConflict) {
+			return nil, err
+		}
+		stale := &StaleError{Base: rev.Parent}
+		if ferr := m.follow(ctx); ferr != nil {
+			m.cfg.Log.Warn("follow policy revisions", "err", ferr)
+		}
+		if cur := m.current.Load(); cur != nil {
+			stale.Current = cur.rev.ID
+		}
+		return nil, stale
 	}
-	a, err := m.cfg.Store.Activate(ctx, rev.ID, author)
+	if rev.BuiltinHash != "" {
+		bh, bin = rev.BuiltinHash, rev.ID
+	}
+	meta := rev
+	meta.Files = nil
+	m.advance(&state{engine: eng, rev: meta, builtin: bh, builtinIn: bin})
+	m.audit(ctx, &meta, before)
+	m.cfg.Log.Info("policy revision in force", "revision", rev.ID, "hash", rev.Hash, "author", rev.Author,
+		"source", rev.Source, "parent", rev.Parent, "restored_from", rev.RestoredFrom, "message", rev.Message)
+	return &rev, nil
+}
+
+// auditAction names a revision's kind in the audit trail.
+func auditAction(rev *duty.PolicyRevision) string {
+	switch {
+	case rev.Source == SourceBuiltin:
+		return "policy.seed"
+	case rev.RestoredFrom != "":
+		return "policy.activate"
+	case rev.BuiltinHash != "":
+		return "policy.adopt"
+	}
+	return "policy.change"
+}
+
+// audit appends a revision to the audit trail. A failure is logged: the revision is stored, and
+// the next start adds the missing entry (reconcileAudit).
+func (m *Manager) audit(ctx context.Context, rev *duty.PolicyRevision, before string) {
+	err := m.cfg.Store.AuditRevision(ctx, duty.AuditEntry{Actor: rev.Author, Action: auditAction(rev), Collection: "policy_revisions",
+		IDs: []string{rev.ID}, Before: []string{before}, After: []string{rev.Hash}}, rev)
 	if err != nil {
-		return nil, err
+		m.cfg.Log.Error("audit trail: policy revision stored without its entry; added at the next start", "revision", rev.ID, "err", err)
 	}
-	m.setCurrent(&state{engine: eng, revision: rev.ID, markerSeq: a.Seq})
-	m.cfg.Log.Info("policy revision activated", "revision", rev.ID, "hash", rev.Hash, "author", author, "message", message)
-	return rev, nil
+}
+
+// reconcileAudit adds the audit entry of every stored revision that has none: written by an
+// earlier version (which audited only API changes) or by a process that died between the
+// revision and its entry. Only revisions not marked audited are looked at.
+func (m *Manager) reconcileAudit(ctx context.Context) {
+	revs, err := m.cfg.Store.UnauditedRevisions(ctx)
+	if err != nil || len(revs) == 0 {
+		if err != nil {
+			m.cfg.Log.Warn("audit trail of policy revisions not checked", "err", err)
+		}
+		return
+	}
+	var earlier map[string]bool // entries an earlier version wrote, with ids of its own
+	for _, r := range revs {
+		if r.Source == "" && earlier == nil {
+			if earlier, err = m.cfg.Store.AuditedRevisions(ctx); err != nil {
+				m.cfg.Log.Warn("audit trail of policy revisions not checked", "err", err)
+				return
+			}
+		}
+	}
+	for _, r := range revs {
+		if earlier[r.ID] {
+			if err := m.cfg.Store.MarkRevisionAudited(ctx, r.ID); err != nil {
+				m.cfg.Log.Warn("audit trail of policy revisions", "err", err)
+			}
+			continue
+		}
+		before := ""
+		if r.Parent != "" {
+			if p, err := m.cfg.Store.RevisionMeta(ctx, r.Parent); err == nil {
+				before = p.Hash
+			}
+		}
+		m.audit(ctx, &r, before)
+	}
 }
 
 // Draft is a proposed change to the bundle in force.
@@ -229,12 +561,18 @@ type Draft struct {
 	Message string `json:"message,omitempty"`
 	// Replace starts from an empty bundle instead of the one in force (a whole folder pushed).
 	Replace bool `json:"replace,omitempty"`
+	// Base is the revision the draft was made on (carried into Change.Base by the API).
+	Base string `json:"base,omitempty"`
 }
 
 // Bundle applies the draft to the bundle in force. Paths must be clean relative paths of .rego
 // or data.json files (or params/overrides.json).
 func (m *Manager) Bundle(d Draft) (*policy.Bundle, error) {
-	b := m.Engine().Bundle().Clone()
+	return bundleOn(m.Engine(), d)
+}
+
+func bundleOn(eng *policy.Engine, d Draft) (*policy.Bundle, error) {
+	b := eng.Bundle().Clone()
 	if d.Replace {
 		b = &policy.Bundle{Files: map[string]string{}}
 	}
@@ -264,7 +602,7 @@ func (m *Manager) Bundle(d Draft) (*policy.Bundle, error) {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		if _, ok := m.Engine().Policy(id); !ok && d.Files == nil {
+		if _, ok := eng.Policy(id); !ok && d.Files == nil {
 			return nil, fmt.Errorf("policy %q: %w", id, duty.ErrNotFound)
 		}
 		var err error
@@ -288,48 +626,63 @@ func (m *Manager) Validate(ctx context.Context, d Draft) ([]policy.TestResult, e
 // ErrDirMode refuses API changes while the policies follow a folder.
 var ErrDirMode = errors.New("the policies follow a folder (serve --policies); change the files there")
 
-// Apply gates a draft and, when it passes, stores and activates it as a new revision.
-func (m *Manager) Apply(ctx context.Context, d Draft, author string) (*duty.PolicyRevision, error) {
+// Apply gates a draft made on revision c.Base and, when it passes and c.Base is still in force,
+// stores it as the next revision, in force at once. The draft is applied to c.Base's bundle,
+// never to a newer one: a change made on a stale base is refused (StaleError), so that no change
+// silently undoes another.
+func (m *Manager) Apply(ctx context.Context, d Draft, c Change) (*duty.PolicyRevision, error) {
 	if m.DirMode() {
 		return nil, fmt.Errorf("%w: %w", ErrDirMode, duty.ErrConflict)
 	}
-	b, err := m.Bundle(d)
+	st, err := m.on(ctx, c.Base)
 	if err != nil {
 		return nil, err
 	}
-	if b.Revision() == m.Engine().Revision() {
+	b, err := bundleOn(st.engine, d)
+	if err != nil {
+		return nil, err
+	}
+	if b.Revision() == st.engine.Revision() {
 		return nil, fmt.Errorf("the draft changes nothing: %w", duty.ErrInvalid)
 	}
-	msg := d.Message
+	msg := c.Message
+	if msg == "" {
+		msg = d.Message
+	}
 	if msg == "" {
 		msg = "changed through the API"
 	}
-	return m.commit(ctx, b, author, msg)
+	return m.commit(ctx, st, b, duty.PolicyRevision{Author: c.Author, Message: msg, Source: c.Source})
 }
 
-// Rollback re-activates an earlier revision after passing it through the gate again (the
-// engine may have changed since it was stored).
-func (m *Manager) Rollback(ctx context.Context, id, author string) (*duty.PolicyRevision, error) {
+// Rollback brings an earlier revision back into force as a new revision (restored_from names
+// it), made on revision c.Base, after passing it through the gate again (the engine may have
+// changed since it was stored).
+func (m *Manager) Rollback(ctx context.Context, id string, c Change) (*duty.PolicyRevision, error) {
 	if m.DirMode() {
 		return nil, fmt.Errorf("%w: %w", ErrDirMode, duty.ErrConflict)
 	}
-	rev, err := m.cfg.Store.Revision(ctx, id)
+	st, err := m.on(ctx, c.Base)
 	if err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	eng, _, err := policy.Check(ctx, &policy.Bundle{Files: rev.Files})
+	return m.rollback(ctx, st, id, c)
+}
+
+func (m *Manager) rollback(ctx context.Context, st *state, id string, c Change) (*duty.PolicyRevision, error) {
+	if id == st.rev.ID {
+		return nil, fmt.Errorf("revision %s is already in force: %w", id, duty.ErrInvalid)
+	}
+	old, err := m.cfg.Store.Revision(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	a, err := m.cfg.Store.Activate(ctx, rev.ID, author)
-	if err != nil {
-		return nil, err
+	msg := c.Message
+	if msg == "" {
+		msg = "re-activated " + id
 	}
-	m.setCurrent(&state{engine: eng, revision: rev.ID, markerSeq: a.Seq})
-	m.cfg.Log.Info("policy revision re-activated", "revision", rev.ID, "author", author)
-	return rev, nil
+	return m.commit(ctx, st, &policy.Bundle{Files: old.Files}, duty.PolicyRevision{Author: c.Author, Message: msg,
+		Source: c.Source, RestoredFrom: id})
 }
 
 // Impact is what a draft would change in a scope's violations, relative to the revision in force.
@@ -400,13 +753,4 @@ func (m *Manager) evaluate(ctx context.Context, eng *policy.Engine, req scan.Req
 		return nil, opts, err
 	}
 	return scan.FilterScope(vs, keep), opts, nil
-}
-
-// Previous returns the content hash of the revision that was in force before the latest change
-// made by this process ("" when none), for the audit trail.
-func (m *Manager) Previous() string {
-	if p := m.previous.Load(); p != nil {
-		return *p
-	}
-	return ""
 }

@@ -87,7 +87,7 @@ func TestParamsChangeRollbackAndPreview(t *testing.T) {
 	if len(imp.Added) == 0 {
 		t.Fatal("preview of a stricter window added no violation: the test dataset proves nothing")
 	}
-	rev, err := m.Apply(ctx, draft, "tester")
+	rev, err := m.Apply(ctx, draft, live.Change{Base: "r1", Author: "tester"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,9 +121,13 @@ func TestParamsChangeRollbackAndPreview(t *testing.T) {
 		t.Errorf("a stricter window removed %d violations", len(imp.Removed))
 	}
 
-	// Rollback restores the earlier behaviour exactly.
-	if _, err := m.Rollback(ctx, "r1", "tester"); err != nil {
+	// Rollback restores the earlier behaviour exactly, as a revision of its own.
+	back, err := m.Rollback(ctx, "r1", live.Change{Base: "r2", Author: "tester"})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if back.ID != "r3" || back.RestoredFrom != "r1" || back.Parent != "r2" || m.Revision() != "r3" {
+		t.Errorf("rollback made %+v, in force %s; want r3 restored from r1 on r2", back, m.Revision())
 	}
 	if diff := cmp.Diff(before, keys(t, m, st)); diff != "" {
 		t.Errorf("after rollback (-before +now):\n%s", diff)
@@ -163,7 +167,7 @@ func TestRefusedChangesKeepTheRevision(t *testing.T) {
 		{"path outside the bundle", live.Draft{Files: map[string]*string{"../x.rego": ptr("package x")}}, "clean relative path", "../x.rego", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := m.Apply(ctx, tc.draft, "tester")
+			_, err := m.Apply(ctx, tc.draft, live.Change{Base: "r1", Author: "tester"})
 			var be *policy.BundleError
 			if !errors.As(err, &be) {
 				t.Fatalf("err = %v, want a BundleError", err)
@@ -195,7 +199,7 @@ func TestSecondProcessFollowsWithinTwoSeconds(t *testing.T) {
 	a := newManager(t, st, "")
 	b := newManager(t, st, "") // another process sharing the store
 	go b.Run(ctx)
-	if _, err := a.Apply(ctx, live.Draft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 45}}}, "tester"); err != nil {
+	if _, err := a.Apply(ctx, live.Draft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 45}}}, live.Change{Base: "r1", Author: "tester"}); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now() // the change is active in the store from here
@@ -266,7 +270,7 @@ func TestDirectoryMode(t *testing.T) {
 		t.Errorf("refusal problems = %+v, want the file and line", p)
 	}
 	// API changes are refused in directory mode.
-	if _, err := m.Apply(ctx, live.Draft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 10}}}, "x"); !errors.Is(err, duty.ErrConflict) {
+	if _, err := m.Apply(ctx, live.Draft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 10}}}, live.Change{Base: m.Revision(), Author: "x"}); !errors.Is(err, duty.ErrConflict) {
 		t.Errorf("Apply in directory mode: err = %v, want ErrConflict", err)
 	}
 

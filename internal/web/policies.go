@@ -47,11 +47,63 @@ type policyRow struct {
 }
 
 type policyListPage struct {
+	policyChrome
 	Revision string
 	Hash     string
 	DirMode  bool
 	Policies []policyRow
 	CanEdit  bool
+}
+
+// policyChrome is what every policy page carries besides its content: the revision the page was
+// read on (sent back by every form, so that a change made on it is refused once another came
+// first), the banner of a newer built-in bundle with its adopt form, and the refusal of a stale
+// change.
+type policyChrome struct {
+	Base     string // the revision the forms were read on
+	Drift    *live.Drift
+	Changes  []live.FileDiff // what adopting the built-in bundle would change
+	CanAdopt bool
+	Adopted  string // the revision an adoption just made
+	Stale    *live.StaleError
+	NoBase   bool   // a form came without its base
+	Reload   string // the page to reload after a refusal
+	// AdoptHere: the adopt form is on this page (the policy list); others link to it.
+	AdoptHere bool
+}
+
+// chrome fills the policy chrome for the revision in force; a form's own base, when it sent
+// one, is kept so that re-showing the form after a refusal does not silently move it on.
+func (h *handler) chrome(rq *request, reload string) policyChrome {
+	c := policyChrome{Base: h.Policies.Revision(), Drift: h.Policies.Drift(),
+		CanAdopt: rq.p.Can(duty.WritePolicies) && !h.Policies.DirMode(), Reload: reload, AdoptHere: reload == "/policies"}
+	if rq.r.Method == http.MethodPost {
+		c.Base = rq.r.PostForm.Get("base")
+	}
+	if c.Drift != nil {
+		c.Changes = h.Policies.BuiltinChanges()
+	}
+	return c
+}
+
+// refusal shows a stale or base-less change on the page; it reports the status, or false when
+// the error is of another kind.
+func (c *policyChrome) refusal(err error) (int, bool) {
+	var se *live.StaleError
+	switch {
+	case errors.As(err, &se):
+		c.Stale = se
+		return http.StatusConflict, true
+	case errors.Is(err, live.ErrBaseRequired):
+		c.NoBase = true
+		return http.StatusPreconditionRequired, true
+	}
+	return 0, false
+}
+
+// change is a change made in the pages by the signed-in user on the form's base.
+func (rq *request) change(message string) live.Change {
+	return live.Change{Base: rq.r.PostForm.Get("base"), Author: rq.p.User, Source: live.SourcePage, Message: message}
 }
 
 func (h *handler) policyRow(lang string, m policy.Meta) policyRow {
@@ -126,17 +178,38 @@ func paramText(v any) string {
 
 func (h *handler) policyList(rq *request) error {
 	e := h.Policies.Engine()
-	page := policyListPage{Revision: h.Policies.Revision(), Hash: e.Revision(), DirMode: h.Policies.DirMode(),
+	page := policyListPage{policyChrome: h.chrome(rq, "/policies"), Revision: h.Policies.Revision(), Hash: e.Revision(), DirMode: h.Policies.DirMode(),
 		CanEdit: rq.p.Can(duty.WritePolicies)}
+	page.Adopted = rq.r.URL.Query().Get("adopted")
 	for _, m := range e.Policies() {
 		page.Policies = append(page.Policies, h.policyRow(rq.lang, m))
 	}
 	return h.render(rq, http.StatusOK, "policies", text(rq.lang, "policies.title"), page)
 }
 
+// adoptBuiltin makes this binary's built-in bundle a new revision, on the base the page was
+// read on.
+func (h *handler) adoptBuiltin(rq *request) error {
+	rev, err := h.Policies.AdoptBuiltin(rq.ctx, rq.change(""))
+	if err == nil {
+		return rq.redirect("/policies?adopted=" + url.QueryEscape(rev.ID))
+	}
+	page := policyListPage{policyChrome: h.chrome(rq, "/policies"), Revision: h.Policies.Revision(), Hash: h.Policies.Engine().Revision(),
+		DirMode: h.Policies.DirMode(), CanEdit: rq.p.Can(duty.WritePolicies)}
+	status, ok := page.refusal(err)
+	if !ok {
+		return err
+	}
+	for _, m := range h.Policies.Engine().Policies() {
+		page.Policies = append(page.Policies, h.policyRow(rq.lang, m))
+	}
+	return h.render(rq, status, "policies", text(rq.lang, "policies.title"), page)
+}
+
 // policyPage is one policy: METADATA, parameters, and the editors with their results.
 type policyPage struct {
 	policyRow
+	policyChrome
 	Revision    string
 	ModuleFile  string
 	TestFile    string
@@ -195,7 +268,7 @@ func (h *handler) newPolicyPage(rq *request, id string) (*policyPage, error) {
 		return nil, fmt.Errorf("policy %q: %w", id, duty.ErrNotFound)
 	}
 	files := e.Bundle().Files
-	page := &policyPage{policyRow: h.policyRow(rq.lang, m), Revision: h.Policies.Revision(), ModuleFile: m.File,
+	page := &policyPage{policyRow: h.policyRow(rq.lang, m), policyChrome: h.chrome(rq, "/policies/"+url.PathEscape(id)), Revision: h.Policies.Revision(), ModuleFile: m.File,
 		TestFile: testFile(m.File), Module: files[m.File], Test: files[testFile(m.File)],
 		CanEdit: rq.p.Can(duty.WritePolicies) && !h.Policies.DirMode(), DirMode: h.Policies.DirMode()}
 	if page.CanEdit {
@@ -344,8 +417,7 @@ func (h *handler) runDraft(rq *request, page *policyPage, d live.Draft) error {
 	switch rq.r.PostForm.Get("action") {
 	case "apply":
 		var rev *duty.PolicyRevision
-		if rev, err = h.Policies.Apply(rq.ctx, d, rq.p.User); err == nil {
-			h.audit(rq, "policy.change", rev)
+		if rev, err = h.Policies.Apply(rq.ctx, d, rq.change(d.Message)); err == nil {
 			return rq.redirect("/policies/" + url.PathEscape(page.Meta.ID) + "?applied=" + url.QueryEscape(rev.ID))
 		}
 	case "preview":
@@ -374,7 +446,11 @@ func (h *handler) runDraft(rq *request, page *policyPage, d live.Draft) error {
 	status := http.StatusOK
 	if err != nil {
 		var be *policy.BundleError
+		if st, ok := page.refusal(err); ok {
+			status = st
+		}
 		switch {
+		case page.Stale != nil || page.NoBase:
 		case errors.As(err, &be):
 			page.Problems = be.Problems
 			status = http.StatusUnprocessableEntity
@@ -449,39 +525,45 @@ func (h *handler) impactView(rq *request, imp *live.Impact) (*impactView, error)
 	return v, nil
 }
 
-// audit appends a policy change made here to the audit trail, as the API does.
-func (h *handler) audit(rq *request, action string, rev *duty.PolicyRevision) {
-	err := h.Store.Audit(rq.ctx, duty.AuditEntry{Actor: rq.p.User, Action: action, Collection: "policy_revisions",
-		IDs: []string{rev.ID}, Before: []string{h.Policies.Previous()}, After: []string{rev.Hash}})
-	if err != nil {
-		h.cfg.Log.Error("audit trail", "err", err)
-	}
-}
-
 type revisionsPage struct {
+	policyChrome
 	Active     string
 	Revisions  []duty.PolicyRevision
 	CanEdit    bool
-	RolledBack string
+	RolledBack string // the revision a rollback just made
+	Restored   string // the revision it brought back
 }
 
 func (h *handler) revisions(rq *request) error {
+	return h.showRevisions(rq, http.StatusOK, nil)
+}
+
+func (h *handler) showRevisions(rq *request, status int, refused error) error {
 	revs, err := h.Store.Revisions(rq.ctx)
 	if err != nil {
 		return err
 	}
-	page := revisionsPage{Active: h.Policies.Revision(), Revisions: revs,
-		CanEdit: rq.p.Can(duty.WritePolicies) && !h.Policies.DirMode(), RolledBack: rq.r.URL.Query().Get("rolledback")}
-	return h.render(rq, http.StatusOK, "revisions", text(rq.lang, "rev.title"), page)
+	q := rq.r.URL.Query()
+	page := revisionsPage{policyChrome: h.chrome(rq, "/policies/revisions"), Active: h.Policies.Revision(), Revisions: revs,
+		CanEdit: rq.p.Can(duty.WritePolicies) && !h.Policies.DirMode(), RolledBack: q.Get("rolledback"), Restored: q.Get("restored")}
+	if refused != nil {
+		if st, ok := page.refusal(refused); ok {
+			status = st
+		} else {
+			return refused
+		}
+		page.Base = h.Policies.Revision() // the list shows the history as it is now
+	}
+	return h.render(rq, status, "revisions", text(rq.lang, "rev.title"), page)
 }
 
+// rollback brings an earlier revision back as a new revision, on the base the list was read on.
 func (h *handler) rollback(rq *request) error {
-	rev, err := h.Policies.Rollback(rq.ctx, rq.r.PathValue("rev"), rq.p.User)
+	rev, err := h.Policies.Rollback(rq.ctx, rq.r.PathValue("rev"), rq.change(""))
 	if err != nil {
-		return err
+		return h.showRevisions(rq, 0, err)
 	}
-	h.audit(rq, "policy.activate", rev)
-	return rq.redirect("/policies/revisions?rolledback=" + url.QueryEscape(rev.ID))
+	return rq.redirect("/policies/revisions?rolledback=" + url.QueryEscape(rev.ID) + "&restored=" + url.QueryEscape(rev.RestoredFrom))
 }
 
 type diffPage struct {

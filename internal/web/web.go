@@ -113,6 +113,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	h.route("GET /policies/revisions", duty.ReadPolicies, h.revisions)
 	h.route("GET /policies/diff", duty.ReadPolicies, h.diff)
 	h.route("POST /policies/revisions/{rev}/activate", duty.WritePolicies, h.rollback)
+	h.route("POST /policies/builtin/adopt", duty.WritePolicies, h.adoptBuiltin)
 	h.route("GET /policies/{id}", duty.ReadPolicies, h.policyPage)
 	h.route("POST /policies/{id}/params", duty.WritePolicies, h.policyParams)
 	h.route("POST /policies/{id}/module", duty.WritePolicies, h.policyModule)

@@ -536,7 +536,7 @@ func TestPages(t *testing.T) {
 		path := "/policies/talk.pre_appointment/params"
 		params := func(action, v string) url.Values {
 			return url.Values{"action": {action}, "p.max_days_before": {v}, "p.ranks": {"bureau, division"}, "p.severity": {"high"},
-				"as_of": {"2025-12-31"}, "department": {""}, "message": {"stricter talks"}}
+				"as_of": {"2025-12-31"}, "department": {""}, "message": {"stricter talks"}, "base": {"r1"}}
 		}
 		if r := e.post("editor", path, params("validate", "soon")); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "must be an integer") {
 			t.Errorf("bad parameter: %d, want 422 naming the problem", r.status)
@@ -583,14 +583,79 @@ func TestPages(t *testing.T) {
 		if r := e.post("inspector", "/policies/revisions/r1/activate", url.Values{}); r.status != http.StatusForbidden {
 			t.Errorf("inspector rolled back: %d", r.status)
 		}
-		r = e.post("editor", "/policies/revisions/r1/activate", url.Values{})
-		if r.status != http.StatusSeeOther || !strings.Contains(r.header.Get("Location"), "rolledback=r1") {
+		r = e.post("editor", "/policies/revisions/r1/activate", url.Values{"base": {"r2"}})
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/policies/revisions?rolledback=r3&restored=r1" {
 			t.Errorf("rollback: %d %s", r.status, r.header.Get("Location"))
+		}
+		if p := e.get("editor", "/policies/revisions?rolledback=r3&restored=r1"); !strings.Contains(p.body, `id="rolledback"`) || !strings.Contains(p.body, "恢复自 r1") {
+			t.Errorf("the revision history does not show the rollback as r3 restoring r1")
 		}
 		if p := e.get("editor", "/policies/talk.pre_appointment"); !strings.Contains(p.body, `value="90"`) {
 			t.Errorf("after rollback max_days_before is not 90 again")
 		}
 	})
+}
+
+var baseField = regexp.MustCompile(`name="base" value="([^"]*)"`)
+
+// TestStaleChangesInPages: every policy form carries the revision it was read on; a change on a
+// revision that is no longer in force is refused with 409 and says so in Chinese; nothing is
+// stored.
+func TestStaleChangesInPages(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	checkBases := func(path, want string) {
+		t.Helper()
+		r := e.get("editor", path)
+		bases := baseField.FindAllStringSubmatch(r.body, -1)
+		if len(bases) == 0 {
+			t.Errorf("%s: no form carries its base", path)
+		}
+		for _, b := range bases {
+			if b[1] != want {
+				t.Errorf("%s: a form carries base %q, want %s", path, b[1], want)
+			}
+		}
+	}
+	checkBases("/policies/meeting.joint", "r1")
+	apply := func(base string, v string) url.Values {
+		f := url.Values{"action": {"apply"}, "p.max_gap_days": {v}, "as_of": {"2025-12-31"}, "department": {""}}
+		if base != "" {
+			f.Set("base", base)
+		}
+		return f
+	}
+	// Two editors opened the page on r1; the first applies.
+	if r := e.post("editor", "/policies/meeting.joint/params", apply("r1", "40")); r.status != http.StatusSeeOther {
+		t.Fatalf("first change: %d %.300s", r.status, r.body)
+	}
+	checkBases("/policies/revisions", "r2")
+	checkBases("/policies/meeting.joint", "r2")
+	for _, tc := range []struct {
+		note, path string
+		form       url.Values
+		status     int
+		want       string
+	}{
+		{"params on a stale base", "/policies/meeting.joint/params", apply("r1", "41"), http.StatusConflict, "规则已被他人修改。您是在版本 r1 上修改的，现行版本已是 r2。"},
+		{"params without base", "/policies/meeting.joint/params", apply("", "41"), http.StatusPreconditionRequired, "表单没有注明所依据的版本"},
+		{"module on a stale base", "/policies/meeting.joint/module", url.Values{"action": {"apply"}, "module": {"package duty.meeting.joint\n"}, "base": {"r1"}}, http.StatusConflict, `id="stale"`},
+		{"rollback on a stale base", "/policies/revisions/r1/activate", url.Values{"base": {"r1"}}, http.StatusConflict, "现行版本已是 r2"},
+		{"rollback without base", "/policies/revisions/r1/activate", url.Values{}, http.StatusPreconditionRequired, `id="nobase"`},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			r := e.post("editor", tc.path, tc.form)
+			if r.status != tc.status || !strings.Contains(r.body, tc.want) {
+				t.Errorf("status %d, want %d with %q: %.600s", r.status, tc.status, tc.want, r.body)
+			}
+		})
+	}
+	if revs, _ := e.st.Revisions(ctx); len(revs) != 2 {
+		t.Errorf("refused changes stored revisions: %d, want 2", len(revs))
+	}
+	if p := e.get("editor", "/policies/meeting.joint"); !strings.Contains(p.body, `value="40"`) {
+		t.Errorf("the first change is not in force")
+	}
 }
 
 var rowKey = regexp.MustCompile(`<tr class="violation" data-key="([^"]*)"`)
