@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/guard"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/store"
@@ -43,6 +44,7 @@ type Manager struct {
 	previous atomic.Pointer[string] // hash in force before the last change, for the audit trail
 	mu       sync.Mutex             // serialises changes made by this process
 	dirHash  string
+	guard    *guard.Guard // refuses changes that silently switch a duty off (gate.go)
 }
 
 type state struct {
@@ -68,7 +70,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	m := &Manager{cfg: cfg}
+	m := &Manager{cfg: cfg, guard: guard.New(cfg.Builtin)}
 	if cfg.Dir != "" {
 		if err := m.syncDir(ctx); err != nil {
 			var be *policy.BundleError
@@ -198,7 +200,7 @@ func (m *Manager) refuse(probs []policy.Problem) {
 func (m *Manager) commit(ctx context.Context, b *policy.Bundle, author, message string) (*duty.PolicyRevision, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	eng, _, err := policy.Check(ctx, b)
+	eng, _, err := m.gate(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -229,6 +231,9 @@ type Draft struct {
 	Message string `json:"message,omitempty"`
 	// Replace starts from an empty bundle instead of the one in force (a whole folder pushed).
 	Replace bool `json:"replace,omitempty"`
+	// SwitchOff switches duties off (true) or back on (false), in policy.SwitchedOffFile. A change
+	// after which a duty reports nothing is refused unless it switches the duty off here.
+	SwitchOff map[string]bool `json:"switch_off,omitempty"`
 }
 
 // Bundle applies the draft to the bundle in force. Paths must be clean relative paths of .rego
@@ -244,8 +249,8 @@ func (m *Manager) Bundle(d Draft) (*policy.Bundle, error) {
 		switch {
 		case clean != p || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "..") || strings.Contains(p, "\\"):
 			probs = append(probs, policy.Problem{File: p, Message: "must be a clean relative path inside the bundle"})
-		case !strings.HasSuffix(p, ".rego") && path.Base(p) != "data.json" && p != policy.OverridesFile:
-			probs = append(probs, policy.Problem{File: p, Message: "is not a bundle file: expected a .rego module, a data.json or " + policy.OverridesFile})
+		case !policy.IsBundleFile(p):
+			probs = append(probs, policy.Problem{File: p, Message: "is not a bundle file: expected a .rego module, a data.json, " + policy.OverridesFile + " or " + policy.SwitchedOffFile})
 		case content == nil:
 			if _, ok := b.Files[p]; !ok {
 				probs = append(probs, policy.Problem{File: p, Message: "cannot be deleted: no such file in the bundle"})
@@ -272,6 +277,9 @@ func (m *Manager) Bundle(d Draft) (*policy.Bundle, error) {
 			return nil, err
 		}
 	}
+	if len(d.SwitchOff) > 0 {
+		return b.WithSwitchedOff(d.SwitchOff)
+	}
 	return b, nil
 }
 
@@ -281,7 +289,7 @@ func (m *Manager) Validate(ctx context.Context, d Draft) ([]policy.TestResult, e
 	if err != nil {
 		return nil, err
 	}
-	_, results, err := policy.Check(ctx, b)
+	_, results, err := m.gate(ctx, b)
 	return results, err
 }
 
@@ -319,7 +327,7 @@ func (m *Manager) Rollback(ctx context.Context, id, author string) (*duty.Policy
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	eng, _, err := policy.Check(ctx, &policy.Bundle{Files: rev.Files})
+	eng, _, err := m.gate(ctx, &policy.Bundle{Files: rev.Files})
 	if err != nil {
 		return nil, err
 	}
@@ -350,7 +358,7 @@ func (m *Manager) Preview(ctx context.Context, d Draft, req scan.Request) (*Impa
 	if err != nil {
 		return nil, err
 	}
-	draft, _, err := policy.Check(ctx, b)
+	draft, _, err := m.gate(ctx, b)
 	if err != nil {
 		return nil, err
 	}
