@@ -200,7 +200,8 @@ func (g *Guard) Check(ctx context.Context, before, after *policy.Engine) error {
 		}
 		probs = append(probs, policy.Problem{File: b.file, Message: fmt.Sprintf(
 			"duty %s %s on the reference organ (generated: seed %d, year %d, as of %s), where it reported %d under %s: "+
-				"the change would switch it off silently. To switch it off, say so: \"switch_off\": {%q: true} in the change (kept in %s)",
+				"the change would switch it off silently. To switch it off, say so in the change: \"switch_off\": {%q: true} in a draft, "+
+				"\"switch_off\": true with its parameters, or the id listed in %s",
 			id, what, reference.Seed, reference.Year, AsOf, b.n, b.from, id, policy.SwitchedOffFile)})
 	}
 	if len(probs) > 0 {
