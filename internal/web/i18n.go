@@ -189,6 +189,7 @@ var messages = map[string][2]string{
 	"policy.applied":       {"已应用,新版本 %s 现已生效。重新检查即可看到新结果。", "Applied: revision %s is now in force. Run a scan to see the new result."},
 	"policy.rolledback":    {"已回退,版本 %s 现已生效。", "Rolled back: revision %s is now in force."},
 	"policy.readonly":      {"您的角色只能查看规则。", "Your role may only read the policies."},
+	"policy.switched_off":  {"已停用：此项职责不再检查。", "Switched off: this duty is not checked."},
 	"policy.line":          {"第 %d 行", "line %d"},
 	"policy.hint.array":    {"多个值以逗号分隔", "separate values with commas"},
 	"policy.default":       {"默认", "default"},
