@@ -160,7 +160,7 @@ type Choice struct {
 // array, or the three severities. It is nil when any value of the type is allowed.
 func Choices(schema map[string]any) []Choice {
 	if t, _ := schema["type"].(string); t == "severity" {
-		return severityChoices
+		return slices.Clone(severityChoices)
 	}
 	if t, _ := schema["type"].(string); t == "array" {
 		if items, ok := schema["items"].(map[string]any); ok {
