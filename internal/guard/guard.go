@@ -51,8 +51,13 @@ func New(builtin *policy.Bundle) *Guard {
 }
 
 // Reference returns the reference organ, validated as any dataset is.
-func Reference() (*duty.Organ, error) {
-	ds := gen.Generate(reference)
+func Reference() (*duty.Organ, error) { return Organ(reference) }
+
+// Organ generates a one-organ dataset with opts (Organs is taken as 1) and returns the organ,
+// validated as any dataset is.
+func Organ(opts gen.Options) (*duty.Organ, error) {
+	opts.Organs = 1
+	ds := gen.Generate(opts)
 	raw := make(map[string][]duty.RawDoc, len(ds))
 	for c, docs := range ds {
 		list := make([]duty.RawDoc, len(docs))
@@ -63,11 +68,11 @@ func Reference() (*duty.Organ, error) {
 	}
 	d, err := duty.NewDataset(raw)
 	if err != nil {
-		return nil, fmt.Errorf("reference organ: %w", err)
+		return nil, fmt.Errorf("generated organ (seed %d, year %d): %w", opts.Seed, opts.Year, err)
 	}
 	organs, _ := duty.Split(d)
 	if len(organs) != 1 {
-		return nil, fmt.Errorf("reference organ: the generator made %d organs, want 1", len(organs))
+		return nil, fmt.Errorf("generated organ (seed %d, year %d): %d organs, want 1", opts.Seed, opts.Year, len(organs))
 	}
 	return organs[0], nil
 }

@@ -3,11 +3,13 @@ package guard_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/gen"
 	"github.com/dutycheck/dutycheck/internal/guard"
 	"github.com/dutycheck/dutycheck/internal/policy"
 )
@@ -54,6 +56,39 @@ func TestReferenceOrganViolatesEveryDuty(t *testing.T) {
 	for _, m := range e.Policies() {
 		if counts[m.ID] == 0 {
 			t.Errorf("Counts[%s] = 0", m.ID)
+		}
+	}
+}
+
+// TestOtherOrgansViolateEveryDuty: the reference organ is not a lucky draw — the first organ of
+// any seed and year violates every reason of every duty as of its year's end, so the guard's
+// baseline does not hang on one seed.
+func TestOtherOrgansViolateEveryDuty(t *testing.T) {
+	e := compile(t, policy.Builtin())
+	for _, opts := range []gen.Options{
+		{Seed: 2, Year: 2025, ViolationRate: 0.02},
+		{Seed: 7, Year: 2024, ViolationRate: 0.05},
+		{Seed: 42, Year: 2030, ViolationRate: 0.01},
+		{Seed: 1000, Year: 2019, ViolationRate: 0.1},
+	} {
+		o, err := guard.Organ(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs, err := e.Evaluate(context.Background(), o, fmt.Sprintf("%d-12-31", opts.Year))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, v := range vs {
+			seen[v.Policy+" "+v.Reason] = true
+		}
+		for _, m := range e.Policies() {
+			for _, r := range m.Reasons {
+				if !seen[m.ID+" "+r] {
+					t.Errorf("seed %d, year %d: %s reports no %q violation", opts.Seed, opts.Year, m.ID, r)
+				}
+			}
 		}
 	}
 }
