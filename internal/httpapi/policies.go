@@ -216,7 +216,9 @@ func (s *server) deletePolicy(c *gin.Context) {
 		s.fail(c, fmt.Errorf("policy %q: %w", c.Param("id"), duty.ErrNotFound))
 		return
 	}
-	d := live.Draft{Files: map[string]*string{m.File: nil}, Message: c.Query("message")}
+	// Deleting a duty is switching it off, said explicitly: kept in the revision's
+	// policy.SwitchedOffFile so that the guard lets it through.
+	d := live.Draft{Files: map[string]*string{m.File: nil}, SwitchOff: map[string]bool{m.ID: true}, Message: c.Query("message")}
 	if _, ok := s.Policies.Engine().Bundle().Files[testFile(m.File)]; ok {
 		d.Files[testFile(m.File)] = nil
 	}
@@ -242,6 +244,9 @@ type putParamsBody struct {
 	Params  map[string]any `json:"params"`
 	Message string         `json:"message"`
 	Base    string         `json:"base"`
+	// SwitchOff says the change switches the duty off: without it, a change after which the
+	// duty reports nothing on the reference organ is refused.
+	SwitchOff bool `json:"switch_off"`
 }
 
 func (s *server) putParams(c *gin.Context) {
@@ -251,7 +256,7 @@ func (s *server) putParams(c *gin.Context) {
 		return
 	}
 	var body putParamsBody
-	if err := decodeJSON(c, &body, `{"base": "<revision>", "params": {"<name>": value}, "message": "why"?}`); err != nil {
+	if err := decodeJSON(c, &body, `{"base": "<revision>", "params": {"<name>": value}, "message": "why"?, "switch_off": bool?}`); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -259,12 +264,16 @@ func (s *server) putParams(c *gin.Context) {
 		s.fail(c, errBadRequest(`"params" must name at least one parameter`))
 		return
 	}
-	s.apply(c, live.Draft{Params: map[string]map[string]any{id: body.Params}, Message: body.Message, Base: body.Base})
+	d := live.Draft{Params: map[string]map[string]any{id: body.Params}, Message: body.Message, Base: body.Base}
+	if body.SwitchOff {
+		d.SwitchOff = map[string]bool{id: true}
+	}
+	s.apply(c, d)
 }
 
 func (s *server) applyDraft(c *gin.Context) {
 	var d live.Draft
-	if err := decodeJSON(c, &d, `{"base": "<revision>", "files": {"<path>": "<content>" | null}?, "params": {"<policy>": {...}}?, "message": "why"?, "replace": bool?}`); err != nil {
+	if err := decodeJSON(c, &d, `{"base": "<revision>", "files": {"<path>": "<content>" | null}?, "params": {"<policy>": {...}}?, "switch_off": {"<policy>": bool}?, "message": "why"?, "replace": bool?}`); err != nil {
 		s.fail(c, err)
 		return
 	}

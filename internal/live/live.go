@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/guard"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/store"
@@ -62,9 +63,10 @@ type Manager struct {
 	cfg         Config
 	current     atomic.Pointer[state]
 	refused     atomic.Pointer[Refusal]
-	mu          sync.Mutex // orders the moves of current (it only ever moves forward)
-	dirHash     string     // the folder content last committed or refused (directory mode)
-	builtinHash string     // hash of cfg.Builtin
+	mu          sync.Mutex   // orders the moves of current (it only ever moves forward)
+	dirHash     string       // the folder content last committed or refused (directory mode)
+	builtinHash string       // hash of cfg.Builtin
+	guard       *guard.Guard // refuses changes that silently switch a duty off (gate.go)
 }
 
 type state struct {
@@ -123,7 +125,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	m := &Manager{cfg: cfg, builtinHash: cfg.Builtin.Revision()}
+	m := &Manager{cfg: cfg, builtinHash: cfg.Builtin.Revision(), guard: guard.New(cfg.Builtin)}
 	if err := m.load(ctx); err != nil && !errors.Is(err, duty.ErrNotFound) {
 		return nil, err
 	}
@@ -442,20 +444,13 @@ func (m *Manager) on(ctx context.Context, base string) (*state, error) {
 	return st, nil
 }
 
-// gate compiles a bundle and runs its Rego tests; a bundle that fails either is refused with a
-// *policy.BundleError.
-func (m *Manager) gate(ctx context.Context, b *policy.Bundle) (*policy.Engine, error) {
-	eng, _, err := policy.Check(ctx, b)
-	return eng, err
-}
-
 // commit gates bundle b and stores it as the revision that follows on (nil for the first of an
 // empty store) with rev's author, message and source. The store's insert is the compare-and-set:
 // when another revision followed on first, in any process, nothing is stored and the answer is
 // a StaleError. The new revision is in force in this process at once, in the audit trail, and
 // followed by the others within a poll.
 func (m *Manager) commit(ctx context.Context, on *state, b *policy.Bundle, rev duty.PolicyRevision) (*duty.PolicyRevision, error) {
-	eng, err := m.gate(ctx, b)
+	eng, _, err := m.gate(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -563,6 +558,9 @@ type Draft struct {
 	Replace bool `json:"replace,omitempty"`
 	// Base is the revision the draft was made on (carried into Change.Base by the API).
 	Base string `json:"base,omitempty"`
+	// SwitchOff switches duties off (true) or back on (false), in policy.SwitchedOffFile. A change
+	// after which a duty reports nothing is refused unless it switches the duty off here.
+	SwitchOff map[string]bool `json:"switch_off,omitempty"`
 }
 
 // Bundle applies the draft to the bundle in force. Paths must be clean relative paths of .rego
@@ -582,8 +580,8 @@ func bundleOn(eng *policy.Engine, d Draft) (*policy.Bundle, error) {
 		switch {
 		case clean != p || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "..") || strings.Contains(p, "\\"):
 			probs = append(probs, policy.Problem{File: p, Message: "must be a clean relative path inside the bundle"})
-		case !strings.HasSuffix(p, ".rego") && path.Base(p) != "data.json" && p != policy.OverridesFile:
-			probs = append(probs, policy.Problem{File: p, Message: "is not a bundle file: expected a .rego module, a data.json or " + policy.OverridesFile})
+		case !policy.IsBundleFile(p):
+			probs = append(probs, policy.Problem{File: p, Message: "is not a bundle file: expected a .rego module, a data.json, " + policy.OverridesFile + " or " + policy.SwitchedOffFile})
 		case content == nil:
 			if _, ok := b.Files[p]; !ok {
 				probs = append(probs, policy.Problem{File: p, Message: "cannot be deleted: no such file in the bundle"})
@@ -610,6 +608,9 @@ func bundleOn(eng *policy.Engine, d Draft) (*policy.Bundle, error) {
 			return nil, err
 		}
 	}
+	if len(d.SwitchOff) > 0 {
+		return b.WithSwitchedOff(d.SwitchOff)
+	}
 	return b, nil
 }
 
@@ -619,7 +620,7 @@ func (m *Manager) Validate(ctx context.Context, d Draft) ([]policy.TestResult, e
 	if err != nil {
 		return nil, err
 	}
-	_, results, err := policy.Check(ctx, b)
+	_, results, err := m.gate(ctx, b)
 	return results, err
 }
 
@@ -703,7 +704,7 @@ func (m *Manager) Preview(ctx context.Context, d Draft, req scan.Request) (*Impa
 	if err != nil {
 		return nil, err
 	}
-	draft, _, err := policy.Check(ctx, b)
+	draft, _, err := m.gate(ctx, b)
 	if err != nil {
 		return nil, err
 	}

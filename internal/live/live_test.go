@@ -163,7 +163,11 @@ func TestRefusedChangesKeepTheRevision(t *testing.T) {
 		{"param out of range", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days_before": -1}}}, "must be at least 0", "", false},
 		{"param of wrong type", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days_before": "ninety"}}}, "must be an integer", "", false},
 		{"unknown param", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days": 3}}}, "is not a parameter", "", false},
-		{"bad deadline", live.Draft{Params: map[string]map[string]any{"letter.three_levels": {"deadline": "02-30"}}}, "real month and day", "", false},
+		{"bad deadline", live.Draft{Params: map[string]map[string]any{"letter.three_levels": {"deadline": "02-30"}}}, "exists in every year", "", false},
+		{"leap day deadline", live.Draft{Params: map[string]map[string]any{"meeting.annual_conduct": {"deadline": "02-29"}}}, "not 02-29", "", false},
+		{"misspelt rank", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"ranks": []any{"burea"}}}}, `must be one of "bureau"（厅级）`, "", false},
+		{"rank labels", live.Draft{Params: map[string]map[string]any{"archive.integrity_file": {"ranks": []any{"厅级", "处级"}}}}, `got "厅级"`, "", false},
+		{"duty silenced", live.Draft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 366}}}, "duty meeting.joint reports no violation", "duty/meeting/joint.rego", false},
 		{"path outside the bundle", live.Draft{Files: map[string]*string{"../x.rego": ptr("package x")}}, "clean relative path", "../x.rego", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -244,11 +248,22 @@ func TestDirectoryMode(t *testing.T) {
 	start := m.Revision()
 	n := len(m.Engine().Policies())
 
-	// Delete a policy and its test: reloaded without it.
+	// Delete a policy and its test: refused, as the duty would stop reporting without saying so.
 	for _, f := range []string{"duty/branch/discipline_member.rego", "duty/branch/discipline_member_test.rego"} {
 		if err := os.Remove(filepath.Join(dir, f)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	waitFor("the refused deletion", func() bool {
+		r := m.Refused()
+		return r != nil && len(r.Problems) == 1 && strings.Contains(r.Problems[0].Message, "duty branch.discipline_member is no longer in the bundle")
+	})
+	if m.Revision() != start {
+		t.Errorf("a silent deletion changed the revision in force to %s", m.Revision())
+	}
+	// Switched off in the folder: reloaded without it.
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(policy.SwitchedOffFile)), []byte(`["branch.discipline_member"]`), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	waitFor("the deletion", func() bool { return len(m.Engine().Policies()) == n-1 })
 	afterDelete := m.Revision()

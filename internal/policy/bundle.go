@@ -68,8 +68,12 @@ func LoadDir(dir string) (*Bundle, error) {
 }
 
 func isBundleFile(p string) bool {
-	return strings.HasSuffix(p, ".rego") || path.Base(p) == "data.json" || p == OverridesFile
+	return strings.HasSuffix(p, ".rego") || path.Base(p) == "data.json" || p == OverridesFile || p == SwitchedOffFile
 }
+
+// IsBundleFile reports whether a bundle path names a file the bundle reads: a .rego module, a
+// data.json, OverridesFile or SwitchedOffFile.
+func IsBundleFile(p string) bool { return isBundleFile(p) }
 
 // IsTest reports whether the file is a Rego test module.
 func IsTest(p string) bool { return strings.HasSuffix(p, "_test.rego") }

@@ -35,6 +35,9 @@ type Meta struct {
 	Seed          string         `json:"seed,omitempty"`
 	Params        map[string]any `json:"params,omitempty"`
 	Custom        map[string]any `json:"custom,omitempty"`
+	// SwitchedOff is true when the bundle switches the duty off (SwitchedOffFile): it is not
+	// evaluated, and the change that did so said so explicitly.
+	SwitchedOff bool `json:"switched_off,omitempty"`
 }
 
 // Engine is a compiled bundle, prepared once and evaluated many times; it is safe for
@@ -83,17 +86,15 @@ func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
 		return nil, &BundleError{Problems: []Problem{{File: ".", Message: "no duty policy: expected a package duty.<area>.<name> with a `violation` rule"}}}
 	}
 	slices.SortFunc(e.metas, func(a, b Meta) int { return strings.Compare(a.ID, b.ID) })
-	var paramProbs []Problem
-	for id, params := range overrides {
-		m, ok := e.Policy(id)
-		if !ok {
-			paramProbs = append(paramProbs, Problem{File: OverridesFile, Message: fmt.Sprintf("overrides parameters of %q, which is not a policy of the bundle", id)})
-			continue
-		}
-		paramProbs = append(paramProbs, ValidateParams(m, params)...)
+	if probs := e.checkParams(overrides); len(probs) > 0 {
+		return nil, &BundleError{Problems: probs}
 	}
-	if len(paramProbs) > 0 {
-		return nil, &BundleError{Problems: paramProbs}
+	off, err := b.SwitchedOff()
+	if err != nil {
+		return nil, err
+	}
+	for i := range e.metas {
+		e.metas[i].SwitchedOff = slices.Contains(off, e.metas[i].ID)
 	}
 	for i, m := range e.metas {
 		e.vars = append(e.vars, fmt.Sprintf("p%d", i))
@@ -110,6 +111,48 @@ func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
 	}
 	e.query = q
 	return e, nil
+}
+
+// checkParams refuses a bundle whose parameters could silently switch a duty off: a schema
+// that cannot check (unknown type or keyword, bad pattern, enum without labels), an override
+// outside its schema, or a value in force (a default of params/data.json or an override)
+// missing or outside its schema — so a default not among its enum is refused too.
+func (e *Engine) checkParams(overrides map[string]map[string]any) []Problem {
+	var probs []Problem
+	for _, m := range e.metas {
+		probs = append(probs, CheckSchema(m)...)
+	}
+	if len(probs) > 0 {
+		return probs // values are checked only against schemas that hold
+	}
+	for _, id := range sortedKeys(overrides) {
+		m, ok := e.Policy(id)
+		if !ok {
+			probs = append(probs, Problem{File: OverridesFile, Message: fmt.Sprintf("overrides parameters of %q, which is not a policy of the bundle", id)})
+			continue
+		}
+		for _, p := range ValidateParams(m, overrides[id]) {
+			p.File = OverridesFile
+			probs = append(probs, p)
+		}
+	}
+	if len(probs) > 0 {
+		return probs
+	}
+	for _, m := range e.metas {
+		values := e.Params(m.ID)
+		at := "data.params." + m.ID
+		for _, name := range sortedKeys(m.Params) {
+			if _, ok := values[name]; !ok {
+				probs = append(probs, Problem{File: m.File, Message: fmt.Sprintf("parameter %s.%s: has no value: set its default in %s.%s (params/data.json)", m.ID, name, at, name)})
+			}
+		}
+		for _, p := range ValidateParams(m, values) {
+			p.Message += " (the value in force, " + at + ")"
+			probs = append(probs, p)
+		}
+	}
+	return probs
 }
 
 func parse(b *Bundle) (map[string]*ast.Module, map[string]any, []Problem) {
@@ -274,6 +317,9 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *OrganInput) ([]duty.Viol
 	}
 	var out []duty.Violation
 	for i, m := range e.metas {
+		if m.SwitchedOff {
+			continue
+		}
 		set, _ := rs[0].Bindings[e.vars[i]].([]any)
 		sev := e.severity(m)
 		for _, raw := range set {

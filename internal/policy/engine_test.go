@@ -36,6 +36,8 @@ const probeRego = `# METADATA
 #   en:
 #     title: Probe
 #     description: Every record is a violation.
+#   params:
+#     days: {type: integer, zh: 天数, minimum: 0, maximum: 3650, description: not read by the probe}
 package duty.x.probe
 
 import data.lib.util
@@ -327,6 +329,7 @@ func TestEngineMetadata(t *testing.T) {
 		Title: "探针", TitleEN: "Probe",
 		Description: "A duty for tests: every record is a violation.", DescriptionEN: "Every record is a violation.",
 		Severity: "high", Accountable: "party_committee", Reasons: []string{"flagged", "inactive", "placed"},
+		Params: map[string]any{"days": map[string]any{"type": "integer", "zh": "天数", "minimum": 0, "maximum": 3650, "description": "not read by the probe"}},
 	}
 	if diff := cmp.Diff(want, m, cmpopts.IgnoreFields(policy.Meta{}, "Custom")); diff != "" {
 		t.Errorf("x.probe METADATA (-want +got):\n%s", diff)

@@ -202,6 +202,7 @@ var messages = map[string][2]string{
 	"policy.file.removed":  {"删除", "removed"},
 	"policy.file.changed":  {"修改", "changed"},
 	"policy.readonly":      {"您的角色只能查看规则。", "Your role may only read the policies."},
+	"policy.switched_off":  {"已停用：此项职责不再检查。", "Switched off: this duty is not checked."},
 	"policy.line":          {"第 %d 行", "line %d"},
 	"policy.hint.array":    {"多个值以逗号分隔", "separate values with commas"},
 	"policy.default":       {"默认", "default"},

@@ -17,25 +17,21 @@ import (
 	"github.com/dutycheck/dutycheck/internal/scan"
 )
 
-// paramLabels names the bundle's parameters in Chinese; METADATA describes them in English.
-var paramLabels = map[string]string{
-	"severity":               "严重程度",
-	"ranks":                  "适用职级",
-	"max_days_before":        "任职前最早可谈话天数",
-	"deadline":               "年度期限(月-日)",
-	"new_appointee_days":     "年内新任职者的宽限天数",
-	"max_gap_days":           "最长间隔天数",
-	"inspection_after_days":  "签发多少天后须有检查",
-	"inspection_window_days": "检查须落在最近多少天内",
-	"max_age_days":           "档案最长未更新天数",
-	"report_within_days":     "须在事项发生后多少天内报告",
-}
-
+// paramView is one parameter in the form. Its label and choices come from the policy's METADATA
+// (custom.params: zh, enum with zh and en labels), so the form offers only allowed values.
 type paramView struct {
 	Name, Label, Desc, Type string
 	Text                    string // the value as the form shows it
 	Min, Max                string
 	Checked                 bool
+	Choices                 []choiceView // allowed values; the form shows a list to pick from
+	Multi                   bool         // an array of choices: several may be picked
+}
+
+// choiceView is one allowed value of a parameter, with its label in the page's language.
+type choiceView struct {
+	Value, Label string
+	Selected     bool
 }
 
 type policyRow struct {
@@ -139,10 +135,18 @@ func (h *handler) policyRow(lang string, m policy.Meta) policyRow {
 		pv := paramView{Name: n, Label: n}
 		pv.Type, _ = schema["type"].(string)
 		pv.Desc, _ = schema["description"].(string)
-		if lang != langEN {
-			if l, ok := paramLabels[n]; ok {
-				pv.Label = l
+		if l, _ := schema["zh"].(string); l != "" && lang != langEN {
+			pv.Label = l
+		}
+		if pv.Type != "severity" { // the severity list has its own labels (i18n)
+			for _, c := range policy.Choices(schema) {
+				cv := choiceView{Value: paramText(c.Value), Label: c.ZH}
+				if lang == langEN || cv.Label == "" {
+					cv.Label = c.EN
+				}
+				pv.Choices = append(pv.Choices, cv)
 			}
+			pv.Multi = pv.Type == "array" && len(pv.Choices) > 0
 		}
 		if v, ok := schema["minimum"]; ok {
 			pv.Min = fmt.Sprint(v)
@@ -154,9 +158,25 @@ func (h *handler) policyRow(lang string, m policy.Meta) policyRow {
 		if b, ok := values[n].(bool); ok {
 			pv.Checked = b
 		}
+		pv.selectChoices(values[n])
 		r.Params = append(r.Params, pv)
 	}
 	return r
+}
+
+// selectChoices marks the choices the value holds (one value, or the elements of an array).
+func (pv *paramView) selectChoices(v any) {
+	held := map[string]bool{}
+	if arr, ok := v.([]any); ok {
+		for _, e := range arr {
+			held[paramText(e)] = true
+		}
+	} else if v != nil {
+		held[paramText(v)] = true
+	}
+	for i := range pv.Choices {
+		pv.Choices[i].Selected = held[pv.Choices[i].Value]
+	}
 }
 
 // paramText shows a parameter value in a form field: arrays as comma-separated lists.
@@ -342,18 +362,24 @@ func (h *handler) policyParams(rq *request) error {
 			} else {
 				v = s // the gate names the type it expected
 			}
+			page.Params[i].selectChoices(v)
 		case "array":
-			if !present {
+			// Choices come as one form value each (checkboxes); a text field as one list. A form
+			// with every choice unchecked sends none, and its marker says the field was shown.
+			if !present && (!pv.Multi || rq.r.PostForm.Get("shown."+pv.Name) == "") {
 				continue
 			}
-			page.Params[i].Text = raw[0]
+			page.Params[i].Text = strings.Join(raw, ", ")
 			items := []any{}
-			for _, s := range listSep.Split(strings.TrimSpace(raw[0]), -1) {
-				if s != "" {
-					items = append(items, s)
+			for _, r := range raw {
+				for _, s := range listSep.Split(strings.TrimSpace(r), -1) {
+					if s != "" {
+						items = append(items, s)
+					}
 				}
 			}
 			v = items
+			page.Params[i].selectChoices(v)
 		default:
 			if !present {
 				continue
@@ -361,6 +387,7 @@ func (h *handler) policyParams(rq *request) error {
 			s := strings.TrimSpace(raw[0])
 			page.Params[i].Text = s
 			v = s
+			page.Params[i].selectChoices(v)
 		}
 		if !sameJSON(v, current[pv.Name]) {
 			changed[pv.Name] = v

@@ -21,9 +21,21 @@
 #       file: missing when there is none; stale when its newest updated_on is more than
 #       max_age_days (default 365) before as_of. Subject: the person.
 #   params:
-#     ranks: {type: array, items: string, description: ranks that need an integrity file}
-#     max_age_days: {type: integer, minimum: 1, maximum: 3650, description: longest allowed age of the newest update}
-#     severity: {type: severity}
+#     ranks:
+#       type: array
+#       zh: 适用职级
+#       description: ranks that need an integrity file
+#       minItems: 1
+#       uniqueItems: true
+#       items:
+#         type: string
+#         enum:
+#           - {value: bureau, zh: 厅级, en: bureau}
+#           - {value: division, zh: 处级, en: division}
+#           - {value: section, zh: 科级, en: section}
+#           - {value: staff, zh: 科级以下, en: staff}
+#     max_age_days: {type: integer, zh: 档案最长未更新天数, minimum: 1, maximum: 3650, description: longest allowed age of the newest update}
+#     severity: {type: severity, zh: 严重程度}
 package duty.archive.integrity_file
 
 import data.lib.dates

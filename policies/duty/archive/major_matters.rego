@@ -23,8 +23,8 @@
 #       report_within_days (default 30) days after event_on is late; not reported and as_of more
 #       than 30 days after event_on is unreported. Subject: the integrity file, with matter.
 #   params:
-#     report_within_days: {type: integer, minimum: 0, maximum: 3650, description: days after event_on a matter must be reported within}
-#     severity: {type: severity}
+#     report_within_days: {type: integer, zh: 须在事项发生后多少天内报告, minimum: 0, maximum: 3650, description: days after event_on a matter must be reported within}
+#     severity: {type: severity, zh: 严重程度}
 package duty.archive.major_matters
 
 import data.lib.dates

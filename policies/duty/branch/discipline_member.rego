@@ -21,7 +21,7 @@
 #       no left_on on or before as_of). Reason: missing when absent or off the roster. Subject:
 #       the branch.
 #   params:
-#     severity: {type: severity}
+#     severity: {type: severity, zh: 严重程度}
 package duty.branch.discipline_member
 
 import data.lib.org

@@ -47,9 +47,9 @@
 #       level and issuer. Accountable: level 1 party_group_secretary, level 2 leaders, level 3
 #       department_heads. Evidence: the late letters, all the pair's letters when unsigned, the issuer when missing.
 #   params:
-#     deadline: {type: string, pattern: "^[0-9]{2}-[0-9]{2}$", description: "yearly deadline as MM-DD"}
-#     new_appointee_days: {type: integer, minimum: 0, maximum: 3650, description: days after taking office in Y that a new appointee's pairs have}
-#     severity: {type: severity}
+#     deadline: {type: string, zh: 年度期限（月-日）, format: month-day, description: "yearly deadline as MM-DD"}
+#     new_appointee_days: {type: integer, zh: 年内新任职者的宽限天数, minimum: 0, maximum: 3650, description: days after taking office in Y that a new appointee's pairs have}
+#     severity: {type: severity, zh: 严重程度}
 package duty.letter.three_levels
 
 import data.lib.dates

@@ -32,8 +32,8 @@
 #       roster department head (subject: the person); and a list of any level for each special
 #       committee (subject: the committee, level special_committee). Reason: missing, with level.
 #   params:
-#     deadline: {type: string, pattern: "^[0-1][0-9]-[0-3][0-9]$", description: last month-day (MM-DD) of year Y for the lists}
-#     severity: {type: severity}
+#     deadline: {type: string, zh: 年度期限（月-日）, format: month-day, description: last month-day (MM-DD) of year Y for the lists}
+#     severity: {type: severity, zh: 严重程度}
 package duty.list.six_levels
 
 import data.lib.dates

@@ -22,8 +22,8 @@
 #       each organ needs a meeting of kind annual_conduct held in [Y-01-01, Y-<deadline>] by any
 #       department of the organ. Subject: the organ. Reason: missing.
 #   params:
-#     deadline: {type: string, pattern: "^[0-1][0-9]-[0-3][0-9]$", description: last month-day (MM-DD) of year Y for the meeting}
-#     severity: {type: severity}
+#     deadline: {type: string, zh: 年度期限（月-日）, format: month-day, description: last month-day (MM-DD) of year Y for the meeting}
+#     severity: {type: severity, zh: 严重程度}
 package duty.meeting.annual_conduct
 
 import data.lib.dates

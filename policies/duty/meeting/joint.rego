@@ -21,8 +21,8 @@
 #       Y-01-01, the days of its joint meetings in [Y-01-01, as_of], and as_of, no two neighbours
 #       may lie more than max_gap_days (default 92) apart. Subject: the committee. Reason: gap.
 #   params:
-#     max_gap_days: {type: integer, minimum: 1, maximum: 366, description: longest allowed gap between neighbouring days}
-#     severity: {type: severity}
+#     max_gap_days: {type: integer, zh: 最长间隔天数, minimum: 1, maximum: 366, description: longest allowed gap between neighbouring days}
+#     severity: {type: severity, zh: 严重程度}
 package duty.meeting.joint
 
 import data.lib.dates

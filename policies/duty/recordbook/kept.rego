@@ -51,12 +51,12 @@
 #       [as_of - inspection_window_days (183), as_of]. Accountable: party_group_secretary for a holder
 #       with that role, else department_heads for a department head who is not a leader, else leaders.
 #   params:
-#     deadline: {type: string, pattern: "^[0-9]{2}-[0-9]{2}$", description: "yearly deadline for the book as MM-DD"}
-#     new_appointee_days: {type: integer, minimum: 0, maximum: 3650, description: days after taking office in Y that a new holder has}
-#     max_gap_days: {type: integer, minimum: 1, maximum: 3650, description: largest allowed number of days between neighbouring entries}
-#     inspection_after_days: {type: integer, minimum: 0, maximum: 3650, description: book age in days after which an inspection is due}
-#     inspection_window_days: {type: integer, minimum: 0, maximum: 3650, description: how many days back from as_of an inspection counts}
-#     severity: {type: severity}
+#     deadline: {type: string, zh: 年度期限（月-日）, format: month-day, description: "yearly deadline for the book as MM-DD"}
+#     new_appointee_days: {type: integer, zh: 年内新任职者的宽限天数, minimum: 0, maximum: 3650, description: days after taking office in Y that a new holder has}
+#     max_gap_days: {type: integer, zh: 最长间隔天数, minimum: 1, maximum: 3650, description: largest allowed number of days between neighbouring entries}
+#     inspection_after_days: {type: integer, zh: 签发多少天后须有检查, minimum: 0, maximum: 3650, description: book age in days after which an inspection is due}
+#     inspection_window_days: {type: integer, zh: 检查须落在最近多少天内, minimum: 0, maximum: 3650, description: how many days back from as_of an inspection counts}
+#     severity: {type: severity, zh: 严重程度}
 package duty.recordbook.kept
 
 import data.lib.dates

@@ -23,7 +23,7 @@
 #       as_of after its due_on is overdue; an item marked closed without closed_on, or with
 #       evidence absent or empty, is closed_without_evidence. Subject: the suggestion, with item.
 #   params:
-#     severity: {type: severity}
+#     severity: {type: severity, zh: 严重程度}
 package duty.suggestion.closeout
 
 import data.lib.dates

@@ -17,9 +17,21 @@
 #       pre_appointment talk with the same person held within [effective_on - max_days_before,
 #       effective_on] and not marked recorded: false. Subject: the appointment. Reason: missing.
 #   params:
-#     ranks: {type: array, items: string, description: ranks whose appointments need a talk}
-#     max_days_before: {type: integer, minimum: 0, maximum: 3650, description: earliest day of the talk before effective_on}
-#     severity: {type: severity}
+#     ranks:
+#       type: array
+#       zh: 适用职级
+#       description: ranks whose appointments need a talk
+#       minItems: 1
+#       uniqueItems: true
+#       items:
+#         type: string
+#         enum:
+#           - {value: bureau, zh: 厅级, en: bureau}
+#           - {value: division, zh: 处级, en: division}
+#           - {value: section, zh: 科级, en: section}
+#           - {value: staff, zh: 科级以下, en: staff}
+#     max_days_before: {type: integer, zh: 任职前最早可谈话天数, minimum: 0, maximum: 3650, description: earliest day of the talk before effective_on}
+#     severity: {type: severity, zh: 严重程度}
 package duty.talk.pre_appointment
 
 import data.lib.dates
