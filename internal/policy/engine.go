@@ -52,18 +52,28 @@ type Engine struct {
 // does not compile is refused too) and prepares the query over every duty policy. Errors come
 // back as a *BundleError naming file, line and column.
 func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
+	e, _, err := compile(ctx, b)
+	return e, err
+}
+
+// newCompiler returns the compiler of user policies: Rego v1 and the sandbox's capabilities.
+func newCompiler() *ast.Compiler {
+	return ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1).WithCapabilities(Capabilities())
+}
+
+func compile(ctx context.Context, b *Bundle) (*Engine, *ast.Compiler, error) {
 	modules, data, probs := parse(b)
 	if len(probs) > 0 {
-		return nil, &BundleError{Problems: probs}
+		return nil, nil, &BundleError{Problems: probs}
 	}
 	overrides, err := b.Overrides()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	applyOverrides(data, overrides)
-	compiler := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
+	compiler := newCompiler()
 	if compiler.Compile(modules); compiler.Failed() {
-		return nil, &BundleError{Problems: astProblems(compiler.Errors)}
+		return nil, nil, &BundleError{Problems: astProblems(compiler.Errors)}
 	}
 	e := &Engine{bundle: b, revision: b.Revision(), data: data}
 	var exprs []string
@@ -73,14 +83,14 @@ func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
 		}
 		meta, ok, err := policyMeta(file, m)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if ok {
 			e.metas = append(e.metas, meta)
 		}
 	}
 	if len(e.metas) == 0 {
-		return nil, &BundleError{Problems: []Problem{{File: ".", Message: "no duty policy: expected a package duty.<area>.<name> with a `violation` rule"}}}
+		return nil, nil, &BundleError{Problems: []Problem{{File: ".", Message: "no duty policy: expected a package duty.<area>.<name> with a `violation` rule"}}}
 	}
 	slices.SortFunc(e.metas, func(a, b Meta) int { return strings.Compare(a.ID, b.ID) })
 	var paramProbs []Problem
@@ -93,7 +103,7 @@ func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
 		paramProbs = append(paramProbs, ValidateParams(m, params)...)
 	}
 	if len(paramProbs) > 0 {
-		return nil, &BundleError{Problems: paramProbs}
+		return nil, nil, &BundleError{Problems: paramProbs}
 	}
 	for i, m := range e.metas {
 		e.vars = append(e.vars, fmt.Sprintf("p%d", i))
@@ -106,10 +116,10 @@ func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
 		rego.Store(store),
 	).PrepareForEval(ctx)
 	if err != nil {
-		return nil, &BundleError{Problems: errProblems(err)}
+		return nil, nil, &BundleError{Problems: errProblems(err)}
 	}
 	e.query = q
-	return e, nil
+	return e, compiler, nil
 }
 
 func parse(b *Bundle) (map[string]*ast.Module, map[string]any, []Problem) {
@@ -130,6 +140,7 @@ func parse(b *Bundle) (map[string]*ast.Module, map[string]any, []Problem) {
 		}
 		modules[n] = m
 	}
+	probs = append(probs, deniedCalls(modules)...)
 	return modules, data, probs
 }
 
