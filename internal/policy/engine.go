@@ -46,6 +46,7 @@ type Engine struct {
 	metas    []Meta
 	vars     []string // the query variable of each policy, in metas order
 	query    rego.PreparedEvalQuery
+	box      *pool // set by Sandbox.Bind: evaluate in sandbox children
 }
 
 // Compile parses and compiles the bundle's modules (test modules included, so that a test that
@@ -270,24 +271,33 @@ func (e *Engine) Evaluate(ctx context.Context, o *duty.Organ, asOf string) ([]du
 }
 
 // EvaluateInput runs every duty policy over one organ's input and returns the violations,
-// sorted. The input is not changed and may be evaluated again.
+// sorted. The input is not changed and may be evaluated again. An engine bound to a sandbox
+// (Sandbox.Bind) evaluates in a child process under the sandbox's limits; any other engine
+// evaluates here, within DefaultTimeout per organ (OPA checks the deadline between steps and
+// inside numbers.range).
 func (e *Engine) EvaluateInput(ctx context.Context, in *OrganInput) ([]duty.Violation, error) {
-	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(in.Value()))
+	var sets [][]any
+	var err error
+	if e.box != nil {
+		sets, err = e.box.eval(ctx, in.ID, in.Value())
+	} else {
+		sets, err = e.evalBounded(ctx, in)
+	}
 	if err != nil {
+		var be *BudgetError
+		if errors.As(err, &be) {
+			return nil, err
+		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			// OPA's cancel error does not wrap the context's: keep errors.Is(err, context.Canceled) true.
 			return nil, fmt.Errorf("evaluate organ %q: %w: %w", in.ID, ctxErr, err)
 		}
 		return nil, fmt.Errorf("evaluate organ %q: %w", in.ID, err)
 	}
-	if len(rs) != 1 {
-		return nil, fmt.Errorf("evaluate organ %q: the policy query gave %d results, want 1", in.ID, len(rs))
-	}
 	var out []duty.Violation
 	for i, m := range e.metas {
-		set, _ := rs[0].Bindings[e.vars[i]].([]any)
 		sev := e.severity(m)
-		for _, raw := range set {
+		for _, raw := range sets[i] {
 			v, err := toViolation(raw)
 			if err != nil {
 				return nil, fmt.Errorf("policy %s: %w", m.ID, err)
@@ -305,6 +315,22 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *OrganInput) ([]duty.Viol
 	duty.SortViolations(out)
 	return out, nil
 }
+
+// evalBounded evaluates in this process within DefaultTimeout.
+func (e *Engine) evalBounded(ctx context.Context, in *OrganInput) ([][]any, error) {
+	bounded, cancel := context.WithTimeoutCause(ctx, DefaultTimeout, errOrganTimeout)
+	defer cancel()
+	sets, err := e.evalLocal(bounded, in.Value())
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(bounded), errOrganTimeout) {
+		return nil, &BudgetError{Resource: "time", Limit: DefaultTimeout.String(), During: "evaluating organ " + in.ID}
+	}
+	if len(sets) != len(e.metas) && err == nil {
+		return nil, fmt.Errorf("the policy query gave %d sets, want %d", len(sets), len(e.metas))
+	}
+	return sets, err
+}
+
+var errOrganTimeout = errors.New("organ evaluation timed out")
 
 // toViolation converts one violation object a policy returned.
 func toViolation(raw any) (duty.Violation, error) {
