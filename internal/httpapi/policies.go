@@ -241,7 +241,9 @@ func (s *server) previewPolicies(c *gin.Context) {
 		s.fail(c, errBadRequest(fmt.Sprintf("as_of %q is not a date YYYY-MM-DD", body.AsOf)))
 		return
 	}
-	imp, err := s.Policies.Preview(c.Request.Context(), body.Draft, scan.Request{Department: body.Department, AsOf: body.AsOf})
+	// Preview checks the principal's scope, audits the preview and answers counts alone to
+	// whoever may not read records (a policy editor).
+	imp, err := s.Policies.Preview(c.Request.Context(), body.Draft, scan.Request{Department: body.Department, AsOf: body.AsOf}, principal(c))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -33,6 +33,10 @@ type Config struct {
 	// PollInterval is how often the active-revision marker (and the folder) is checked; 0 means 500ms.
 	PollInterval time.Duration
 	Log          *slog.Logger
+	// Sandbox, when set, runs the gate's tests and evaluates drafts (previews) in child
+	// processes with bounded memory and time; the service always sets it. Without it (tests)
+	// they run in this process.
+	Sandbox *policy.Sandbox
 }
 
 // Manager holds the engine in force and changes it safely.
@@ -156,7 +160,7 @@ func (m *Manager) follow(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("compile active revision %s: %w", rev.ID, err)
 	}
-	m.current.Store(&state{engine: eng, revision: rev.ID, markerSeq: a.Seq})
+	m.current.Store(&state{engine: m.bind(eng), revision: rev.ID, markerSeq: a.Seq})
 	m.cfg.Log.Info("policy revision in force", "revision", rev.ID, "hash", eng.Revision())
 	return nil
 }
@@ -198,7 +202,7 @@ func (m *Manager) refuse(probs []policy.Problem) {
 func (m *Manager) commit(ctx context.Context, b *policy.Bundle, author, message string) (*duty.PolicyRevision, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	eng, _, err := policy.Check(ctx, b)
+	eng, _, err := m.check(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +218,7 @@ func (m *Manager) commit(ctx context.Context, b *policy.Bundle, author, message 
 	if err != nil {
 		return nil, err
 	}
-	m.setCurrent(&state{engine: eng, revision: rev.ID, markerSeq: a.Seq})
+	m.setCurrent(&state{engine: m.bind(eng), revision: rev.ID, markerSeq: a.Seq})
 	m.cfg.Log.Info("policy revision activated", "revision", rev.ID, "hash", rev.Hash, "author", author, "message", message)
 	return rev, nil
 }
@@ -281,8 +285,25 @@ func (m *Manager) Validate(ctx context.Context, d Draft) ([]policy.TestResult, e
 	if err != nil {
 		return nil, err
 	}
-	_, results, err := policy.Check(ctx, b)
+	_, results, err := m.check(ctx, b)
 	return results, err
+}
+
+// bind makes the engine in force evaluate in the sandbox (when there is one): a module that
+// passed the gate may still blow up on real records, and scans must not take the service down.
+func (m *Manager) bind(e *policy.Engine) *policy.Engine {
+	if m.cfg.Sandbox == nil {
+		return e
+	}
+	return m.cfg.Sandbox.Bind(e)
+}
+
+// check is the gate: compile, require tests, run them, in the sandbox when there is one.
+func (m *Manager) check(ctx context.Context, b *policy.Bundle) (*policy.Engine, []policy.TestResult, error) {
+	if m.cfg.Sandbox != nil {
+		return m.cfg.Sandbox.Check(ctx, b)
+	}
+	return policy.Check(ctx, b)
 }
 
 // ErrDirMode refuses API changes while the policies follow a folder.
@@ -319,7 +340,7 @@ func (m *Manager) Rollback(ctx context.Context, id, author string) (*duty.Policy
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	eng, _, err := policy.Check(ctx, &policy.Bundle{Files: rev.Files})
+	eng, _, err := m.check(ctx, &policy.Bundle{Files: rev.Files})
 	if err != nil {
 		return nil, err
 	}
@@ -327,34 +348,103 @@ func (m *Manager) Rollback(ctx context.Context, id, author string) (*duty.Policy
 	if err != nil {
 		return nil, err
 	}
-	m.setCurrent(&state{engine: eng, revision: rev.ID, markerSeq: a.Seq})
+	m.setCurrent(&state{engine: m.bind(eng), revision: rev.ID, markerSeq: a.Seq})
 	m.cfg.Log.Info("policy revision re-activated", "revision", rev.ID, "author", author)
 	return rev, nil
 }
 
 // Impact is what a draft would change in a scope's violations, relative to the revision in force.
 type Impact struct {
-	AsOf       string           `json:"as_of"`
-	Department string           `json:"department,omitempty"`
-	Active     string           `json:"active_revision"`
-	Draft      string           `json:"draft_hash"`
-	Added      []duty.Violation `json:"added"`
-	Removed    []duty.Violation `json:"removed"`
-	Unchanged  int              `json:"unchanged"`
+	AsOf       string `json:"as_of"`
+	Department string `json:"department,omitempty"`
+	Active     string `json:"active_revision"`
+	Draft      string `json:"draft_hash"`
+	// Detailed tells whether Added and Removed list the violations: only for a caller who may
+	// read records, and only inside its scope. Others get Counts alone.
+	Detailed  bool             `json:"detailed"`
+	Added     []duty.Violation `json:"added"`
+	Removed   []duty.Violation `json:"removed"`
+	Unchanged int              `json:"unchanged"`
+	Counts    ImpactCounts     `json:"counts"`
 }
 
-// Preview evaluates a draft and the revision in force over the stored records of a scope and
-// returns the violations the draft would add and remove. Nothing is stored.
-func (m *Manager) Preview(ctx context.Context, d Draft, req scan.Request) (*Impact, error) {
+// ImpactCounts counts the violations a draft adds and removes.
+type ImpactCounts struct {
+	Added   Tally `json:"added"`
+	Removed Tally `json:"removed"`
+}
+
+// Tally counts violations by policy, by policy and reason ("<policy>/<reason>") and by
+// department. A draft writes its violations' reason and department itself, so that it could
+// smuggle record contents through them: a reason its policy's METADATA does not list, and a
+// department the store does not hold, are counted under "(other)".
+type Tally struct {
+	Total        int            `json:"total"`
+	ByPolicy     map[string]int `json:"by_policy"`
+	ByReason     map[string]int `json:"by_reason"`
+	ByDepartment map[string]int `json:"by_department"`
+}
+
+const otherKey = "(other)"
+
+func tally(vs []duty.Violation, reasons map[string]map[string]bool, depts map[string]bool) Tally {
+	t := Tally{Total: len(vs), ByPolicy: map[string]int{}, ByReason: map[string]int{}, ByDepartment: map[string]int{}}
+	for _, v := range vs {
+		t.ByPolicy[v.Policy]++
+		r := v.Reason
+		if !reasons[v.Policy][r] {
+			r = otherKey
+		}
+		t.ByReason[v.Policy+"/"+r]++
+		d := v.Department
+		if !depts[d] {
+			d = otherKey
+		}
+		t.ByDepartment[d]++
+	}
+	return t
+}
+
+// Preview evaluates a draft (in the sandbox) and the revision in force over the stored records
+// of a scope and returns what the draft would add and remove, for principal p: the violations
+// inside p's scope when p may read records, else only counts. Every preview is audited (who,
+// the draft's hash, the scope) before it runs; without the audit it does not run. Nothing else
+// is stored.
+func (m *Manager) Preview(ctx context.Context, d Draft, req scan.Request, p duty.Principal) (*Impact, error) {
 	b, err := m.Bundle(d)
 	if err != nil {
 		return nil, err
 	}
-	draft, _, err := policy.Check(ctx, b)
+	depts, err := m.cfg.Store.Departments(ctx)
 	if err != nil {
 		return nil, err
 	}
+	tree := duty.NewTree(depts)
+	if root := p.Scope(); root != "" {
+		if req.Department == "" {
+			req.Department = root
+		}
+		if !tree.Subtree(root)[req.Department] {
+			return nil, fmt.Errorf("department %q: %w", req.Department, duty.ErrNotFound)
+		}
+	}
 	active := m.Engine()
+	scope := req.Department
+	if scope == "" {
+		scope = "*"
+	}
+	if err := m.cfg.Store.Audit(ctx, duty.AuditEntry{Actor: p.User, Action: "policy.preview", Collection: "policy_revisions",
+		IDs: []string{"department:" + scope, "as_of:" + req.AsOf}, Before: []string{active.Revision()}, After: []string{b.Revision()}}); err != nil {
+		return nil, fmt.Errorf("audit the preview: %w", err)
+	}
+	draft, _, err := m.check(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	if m.cfg.Sandbox != nil {
+		draft = m.cfg.Sandbox.Bind(draft)
+		defer draft.Close()
+	}
 	before, opts, err := m.evaluate(ctx, active, req)
 	if err != nil {
 		return nil, err
@@ -382,6 +472,25 @@ func (m *Manager) Preview(ctx context.Context, d Draft, req scan.Request) (*Impa
 		if !is[v.Key()] {
 			imp.Removed = append(imp.Removed, v)
 		}
+	}
+	reasons := map[string]map[string]bool{}
+	for _, e := range []*policy.Engine{active, draft} {
+		for _, meta := range e.Policies() {
+			if reasons[meta.ID] == nil {
+				reasons[meta.ID] = map[string]bool{}
+			}
+			for _, r := range meta.Reasons {
+				reasons[meta.ID][r] = true
+			}
+		}
+	}
+	known := map[string]bool{}
+	for _, dep := range depts {
+		known[dep.ID()] = true
+	}
+	imp.Counts = ImpactCounts{Added: tally(imp.Added, reasons, known), Removed: tally(imp.Removed, reasons, known)}
+	if imp.Detailed = p.Can(duty.ReadRecords); !imp.Detailed {
+		imp.Added, imp.Removed = []duty.Violation{}, []duty.Violation{}
 	}
 	return imp, nil
 }

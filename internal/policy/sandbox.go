@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,7 +120,12 @@ func (s *Sandbox) Limits() Limits { return s.lim }
 // bundle that passes there is compiled in this process, and only for evaluation in a
 // sandbox or, once activated, for scans.
 func (s *Sandbox) Check(ctx context.Context, b *Bundle) (*Engine, []TestResult, error) {
-	c, err := s.start(ctx)
+	release, err := s.slot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer release()
+	c, err := s.start()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -180,7 +184,11 @@ type evalAnswer struct {
 	Error    string    `json:"error,omitempty"`
 }
 
-// pool keeps the idle children of one bound engine.
+// idleTTL is how long an idle child is kept for the next organ or scan of its engine.
+const idleTTL = 30 * time.Second
+
+// pool keeps the idle children of one bound engine; a child idle for idleTTL is stopped, so
+// that an engine no longer used (a revision replaced) holds no process for long.
 type pool struct {
 	sb     *Sandbox
 	files  map[string]string
@@ -190,6 +198,11 @@ type pool struct {
 }
 
 func (p *pool) eval(ctx context.Context, organ string, in ast.Value) ([][]any, error) {
+	release, err := p.sb.slot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	c, err := p.get(ctx)
 	if err != nil {
 		return nil, err
@@ -235,7 +248,7 @@ func (p *pool) get(ctx context.Context) (*child, error) {
 		return c, nil
 	}
 	p.mu.Unlock()
-	c, err := p.sb.start(ctx)
+	c, err := p.sb.start()
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +273,28 @@ func (p *pool) put(c *child) {
 		c.close()
 		return
 	}
+	c.idleSince = time.Now()
 	p.idle = append(p.idle, c)
+	time.AfterFunc(idleTTL, p.reap)
+}
+
+// reap stops the children idle for idleTTL or more.
+func (p *pool) reap() {
+	p.mu.Lock()
+	var stale []*child
+	keep := p.idle[:0]
+	for _, c := range p.idle {
+		if time.Since(c.idleSince) >= idleTTL {
+			stale = append(stale, c)
+		} else {
+			keep = append(keep, c)
+		}
+	}
+	p.idle = keep
+	p.mu.Unlock()
+	for _, c := range stale {
+		c.close()
+	}
 }
 
 func (p *pool) close() {
@@ -278,40 +312,55 @@ type child struct {
 	sb      *Sandbox
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
+	stdout  *os.File
 	out     *limitedReader
 	dec     *json.Decoder
 	stderr  *headBuffer
 	done    chan struct{} // closed when the process has exited
 	waitErr error
 	once    sync.Once
+
+	idleSince time.Time // guarded by the pool's mu
 }
 
-// start takes a slot and starts a child.
-func (s *Sandbox) start(ctx context.Context) (*child, error) {
-	if os.Getenv(sandboxEnv) != "" {
-		return nil, errors.New("policy sandbox: a sandbox child may not start children")
-	}
+// slot waits for one of the sandbox's Children slots: a slot is held while a child works (a
+// test run, one organ), so that at most Children children hold memory at once. Idle children
+// hold none: they have collected their garbage, and they stop after idleTTL.
+func (s *Sandbox) slot(ctx context.Context) (func(), error) {
 	select {
 	case s.sem <- struct{}{}:
+		return func() { <-s.sem }, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("wait for a policy sandbox: %w", ctx.Err())
+	}
+}
+
+// start starts a child; the caller holds a slot.
+func (s *Sandbox) start() (*child, error) {
+	if os.Getenv(sandboxEnv) != "" {
+		return nil, errors.New("policy sandbox: a sandbox child may not start children")
 	}
 	cmd := exec.Command(s.exe, s.args...)
 	cmd.Env = append(sandboxEnviron(), sandboxEnv+"="+strconv.FormatInt(s.lim.Memory, 10))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		<-s.sem
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
+	// Our own pipe, not cmd.StdoutPipe: Wait (in its goroutine, to learn of a crash at once)
+	// would close that one under a read still under way.
+	stdout, w, err := os.Pipe()
 	if err != nil {
-		<-s.sem
+		_ = stdin.Close()
 		return nil, err
 	}
-	c := &child{sb: s, cmd: cmd, stdin: stdin, stderr: &headBuffer{max: 16 << 10}, done: make(chan struct{})}
+	cmd.Stdout = w
+	c := &child{sb: s, cmd: cmd, stdin: stdin, stdout: stdout, stderr: &headBuffer{max: 16 << 10}, done: make(chan struct{})}
 	cmd.Stderr = c.stderr
-	if err := cmd.Start(); err != nil {
-		<-s.sem
+	err = cmd.Start()
+	_ = w.Close()
+	if err != nil {
+		_ = stdin.Close()
+		_ = stdout.Close()
 		return nil, fmt.Errorf("start the policy sandbox %s: %w: %w", s.exe, err, duty.ErrUnavailable)
 	}
 	c.out = &limitedReader{r: stdout}
@@ -320,7 +369,6 @@ func (s *Sandbox) start(ctx context.Context) (*child, error) {
 	go func() {
 		c.waitErr = cmd.Wait()
 		close(c.done)
-		<-s.sem
 	}()
 	return c, nil
 }
@@ -393,7 +441,7 @@ func (c *child) failure(err error, during string) error {
 		return &BudgetError{Resource: "memory", Limit: fmt.Sprintf("%d MiB", c.sb.lim.Memory>>20), During: during}
 	}
 	first, _, _ := strings.Cut(strings.TrimSpace(msg), "\n")
-	return fmt.Errorf("policy sandbox died while %s (%v): %s: %w", during, c.waitErr, first, duty.ErrInvalid)
+	return fmt.Errorf("policy sandbox failed while %s (%v, exit: %v): %s: %w", during, err, c.waitErr, first, duty.ErrInvalid)
 }
 
 // close kills the child (when still running) and waits for it.
@@ -402,6 +450,7 @@ func (c *child) close() {
 		_ = c.stdin.Close()
 		_ = c.cmd.Process.Kill()
 		<-c.done
+		_ = c.stdout.Close()
 	})
 }
 
@@ -477,7 +526,6 @@ func SandboxMain() {
 
 // runChild bounds this process's memory, then answers requests until stdin ends.
 func runChild(budget int64, stdin io.Reader, stdout io.Writer) int {
-	debug.SetMemoryLimit(budget * 3 / 4)
 	if err := limitAddressSpace(budget); err != nil {
 		fmt.Fprintln(os.Stderr, "dutycheck policy sandbox: limit memory:", err)
 		return 2

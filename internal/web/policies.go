@@ -358,7 +358,7 @@ func (h *handler) runDraft(rq *request, page *policyPage, d live.Draft) error {
 			return errOr(serr, fmt.Errorf("department %q: %w", dept, duty.ErrNotFound))
 		}
 		var imp *live.Impact
-		if imp, err = h.Policies.Preview(rq.ctx, d, scan.Request{Department: dept, AsOf: page.AsOf}); err == nil {
+		if imp, err = h.Policies.Preview(rq.ctx, d, scan.Request{Department: dept, AsOf: page.AsOf}, rq.p); err == nil {
 			page.Impact, err = h.impactView(rq, imp)
 			if err != nil {
 				return err
@@ -433,8 +433,8 @@ func (h *handler) impactView(rq *request, imp *live.Impact) (*impactView, error)
 		return nil, err
 	}
 	names := h.newNamer(rq.ctx, tree)
-	v := &impactView{AsOf: imp.AsOf, Scope: scopeName(rq.lang, tree, imp.Department), NAdded: len(imp.Added),
-		NRemoved: len(imp.Removed), Unchanged: imp.Unchanged}
+	v := &impactView{AsOf: imp.AsOf, Scope: scopeName(rq.lang, tree, imp.Department), NAdded: imp.Counts.Added.Total,
+		NRemoved: imp.Counts.Removed.Total, Unchanged: imp.Unchanged}
 	mk := func(vs []duty.Violation) []row {
 		var out []row
 		for i, x := range vs {
