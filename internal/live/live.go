@@ -428,13 +428,16 @@ func (m *Manager) Preview(ctx context.Context, d Draft, req scan.Request, p duty
 			return nil, fmt.Errorf("department %q: %w", req.Department, duty.ErrNotFound)
 		}
 	}
+	if req.AsOf == "" {
+		req.AsOf = time.Now().Format(time.DateOnly) // as scan.Options.Normalize, so the audit names the date
+	}
 	active := m.Engine()
 	scope := req.Department
 	if scope == "" {
 		scope = "*"
 	}
 	if err := m.cfg.Store.Audit(ctx, duty.AuditEntry{Actor: p.User, Action: "policy.preview", Collection: "policy_revisions",
-		IDs: []string{"department:" + scope, "as_of:" + req.AsOf}, Before: []string{active.Revision()}, After: []string{b.Revision()}}); err != nil {
+		IDs: []string{"department:" + scope + " as_of:" + req.AsOf}, Before: []string{active.Revision()}, After: []string{b.Revision()}}); err != nil {
 		return nil, fmt.Errorf("audit the preview: %w", err)
 	}
 	draft, _, err := m.check(ctx, b)

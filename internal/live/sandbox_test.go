@@ -183,7 +183,7 @@ func TestPreviewAnswersWhatTheCallerMayRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(trail) != 1 || trail[0].Action != "policy.preview" || len(trail[0].After) != 1 || trail[0].After[0] != imp.Draft ||
-		len(trail[0].IDs) == 0 || trail[0].IDs[0] != "department:*" {
+		len(trail[0].IDs) != 1 || trail[0].IDs[0] != "department:* as_of:"+asOf {
 		t.Errorf("audit trail of the editor %+v, want one policy.preview of draft %s over every department", trail, imp.Draft)
 	}
 }
