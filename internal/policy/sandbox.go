@@ -175,7 +175,7 @@ type checkAnswer struct {
 }
 
 type evalRequest struct {
-	Input json.RawMessage `json:"input"`
+	Input any `json:"input"`
 }
 
 type evalAnswer struct {
@@ -212,11 +212,14 @@ func (p *pool) eval(ctx context.Context, organ string, in ast.Value) ([][]any, e
 		c.close()
 		return nil, err
 	}
-	data, err := json.Marshal(evalRequest{Input: mustJSON(raw)})
+	input, err := json.Marshal(raw)
 	if err != nil {
 		c.close()
 		return nil, err
 	}
+	// {"input": …} by hand: json.Marshal of a RawMessage would compact the input once more.
+	data := make([]byte, 0, len(input)+10)
+	data = append(append(append(data, `{"input":`...), input...), '}')
 	var ans evalAnswer
 	if err := c.callRaw(ctx, p.sb.lim.Timeout, data, &ans, "evaluating organ "+organ); err != nil {
 		return nil, err
@@ -227,11 +230,6 @@ func (p *pool) eval(ctx context.Context, organ string, in ast.Value) ([][]any, e
 	}
 	p.put(c)
 	return ans.Sets, nil
-}
-
-func mustJSON(x any) json.RawMessage {
-	b, _ := json.Marshal(x)
-	return b
 }
 
 // get takes an idle child or starts one that compiles the bundle.
@@ -581,14 +579,7 @@ func runChild(budget int64, stdin io.Reader, stdout io.Writer) int {
 			if err := dec.Decode(&er); err != nil {
 				return 0
 			}
-			var x any
-			d := json.NewDecoder(bytes.NewReader(er.Input))
-			d.UseNumber()
-			if err := d.Decode(&x); err != nil {
-				answer(evalAnswer{Error: "decode the input: " + err.Error()})
-				continue
-			}
-			in, err := ast.InterfaceToValue(x)
+			in, err := ast.InterfaceToValue(er.Input)
 			if err != nil {
 				answer(evalAnswer{Error: "decode the input: " + err.Error()})
 				continue

@@ -151,3 +151,30 @@ func sampleOrgan() *duty.Organ {
 	out, _ := duty.Split(d)
 	return out[0]
 }
+
+// BenchmarkSandboxOverhead compares one generated organ's evaluation in this process with the
+// same in a (warm) sandbox child: the price of the bound is the input's JSON on the way in and
+// the violations' on the way out.
+func BenchmarkSandboxOverhead(b *testing.B) {
+	o := benchOrgan(b, 1, false)
+	e := benchEngine(b, policy.Builtin())
+	bound := testSandbox(b, policy.Limits{}).Bind(e)
+	defer bound.Close()
+	for _, bc := range []struct {
+		name string
+		e    *policy.Engine
+	}{{"in-process", e}, {"sandbox", bound}} {
+		b.Run(bc.name, func(b *testing.B) {
+			in := inputOf(o)
+			if _, err := bc.e.EvaluateInput(context.Background(), in); err != nil { // warm the child
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := bc.e.EvaluateInput(context.Background(), in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
