@@ -156,3 +156,43 @@ func TestPolicySandboxThroughAPI(t *testing.T) {
 		t.Errorf("no policy.preview of draft %s by editor in the audit trail: %+v", imp.Draft, trail.Entries)
 	}
 }
+
+// TestPolicyTestRefusesUntestedAndDenied: `dutycheck policy test` applies the service's gate.
+func TestPolicyTestRefusesUntestedAndDenied(t *testing.T) {
+	for _, tc := range []struct {
+		note, body string
+		test       bool
+		want       string
+	}{
+		{note: "no test", body: attackViolation, want: "policy z.attack has no test"},
+		{note: "http.send", body: `http.send({"method": "GET", "url": "http://127.0.0.1:1"}).status_code == 200` + "\n\t" + attackViolation, test: true,
+			want: "duty/z/attack.rego:12:2: builtin http.send is not allowed in a dutycheck policy"},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, text := range policy.Builtin().Files {
+				writeFile(t, filepath.Join(dir, name), text)
+			}
+			mod, test := attackPolicy(tc.body, tc.test)
+			writeFile(t, filepath.Join(dir, "duty", "z", "attack.rego"), mod)
+			if test != nil {
+				writeFile(t, filepath.Join(dir, "duty", "z", "attack_test.rego"), *test)
+			}
+			var stdout, stderr strings.Builder
+			code := run(context.Background(), []string{"policy", "test", dir}, &stdout, &stderr)
+			if code != exitBadInput || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d naming %q", code, stderr.String(), exitBadInput, tc.want)
+			}
+		})
+	}
+}
+
+func writeFile(tb testing.TB, path, text string) {
+	tb.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
