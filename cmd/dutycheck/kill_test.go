@@ -36,6 +36,9 @@ import (
 const childEnv = "DUTYCHECK_KILLTEST_CHILD"
 
 func TestMain(m *testing.M) {
+	// This test binary is also the policy sandbox child of the services the tests start
+	// (serve runs the sandbox with os.Executable(), the test binary here).
+	policy.SandboxMain()
 	if args := os.Getenv(childEnv); args != "" {
 		var argv []string
 		if err := json.Unmarshal([]byte(args), &argv); err != nil {

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/dutycheck/dutycheck/internal/policy"
 )
 
 // Exit statuses of every subcommand.
@@ -39,6 +41,7 @@ Run "dutycheck <command> -h" for a command's flags.
 `
 
 func main() {
+	policy.SandboxMain() // a policy sandbox child: evaluate, answer, exit
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -33,11 +33,10 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 				return exitBadInput, err
 			}
 		}
-		if _, err := policy.Compile(ctx, b); err != nil {
-			return exitBadInput, err
-		}
-		results, err := policy.Test(ctx, b)
-		if err != nil {
+		// The service's gate: capabilities, a test for every policy, then the tests (a failing
+		// test is reported below, with the others).
+		_, results, err := policy.Check(ctx, b)
+		if err != nil && results == nil {
 			return exitBadInput, err
 		}
 		pass, fail := 0, 0

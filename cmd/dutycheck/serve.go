@@ -42,6 +42,9 @@ type serveConfig struct {
 	LoadDir     string
 	Store       storeConfig
 	AdminToken  string
+	// Sandbox bounds the gate's test runs and every policy evaluation (scans, previews), each
+	// run in a child process (policy.Sandbox).
+	Sandbox policy.Limits
 }
 
 func storeFlags(fs *flag.FlagSet, cfg *storeConfig) *string {
@@ -136,12 +139,18 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.PoliciesDir, "policies", "", "policy bundle folder (default: the built-in bundle)")
 	fs.StringVar(&cfg.LoadDir, "load", "", "import this dataset folder at start (e.g. fixtures/sample)")
 	level := storeFlags(fs, &cfg.Store)
+	memory := fs.Int64("policy-memory", policy.DefaultMemory>>20, "MiB a policy evaluation may use (the gate's tests, one organ of a scan or preview)")
+	fs.DurationVar(&cfg.Sandbox.Timeout, "policy-timeout", policy.DefaultTimeout, "wall-clock time of the gate's tests, and of one organ's evaluation")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
+	if *memory < 64 || cfg.Sandbox.Timeout < time.Second {
+		return fmt.Errorf("serve: --policy-memory must be at least 64 (MiB) and --policy-timeout at least 1s")
+	}
+	cfg.Sandbox.Memory = *memory << 20
 	lvl, err := parseLevel(*level)
 	if err != nil {
 		return err
@@ -177,7 +186,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 		}
 		log.Info("dataset imported", "folder", cfg.LoadDir, "records", n)
 	}
-	policies, err := live.New(ctx, live.Config{Store: st, Builtin: policy.Builtin(), Dir: cfg.PoliciesDir, Log: log})
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the dutycheck binary for the policy sandbox: %w", err)
+	}
+	sandbox := policy.NewSandbox(exe, cfg.Sandbox)
+	policies, err := live.New(ctx, live.Config{Store: st, Builtin: policy.Builtin(), Dir: cfg.PoliciesDir, Log: log, Sandbox: sandbox})
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // resetPeakRSS resets the kernel's record of this process's peak resident set (Linux: writing
@@ -32,9 +31,5 @@ func peakRSSMB(sinceReset bool) float64 {
 			}
 		}
 	}
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Maxrss) / 1024 // kilobytes on Linux
+	return lifetimePeakRSSKB() / 1024
 }

@@ -328,7 +328,9 @@ func (s *server) previewPolicies(c *gin.Context) {
 			return
 		}
 	}
-	imp, err := s.Policies.Preview(c.Request.Context(), body.Draft, scan.Request{Department: body.Department, AsOf: body.AsOf})
+	// Preview checks the principal's scope, audits the preview and answers counts alone to
+	// whoever may not read records (a policy editor).
+	imp, err := s.Policies.Preview(c.Request.Context(), body.Draft, scan.Request{Department: body.Department, AsOf: body.AsOf}, principal(c))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -39,6 +39,10 @@ type Config struct {
 	// the folder); 0 means 500ms.
 	PollInterval time.Duration
 	Log          *slog.Logger
+	// Sandbox, when set, runs the gate's tests and evaluates drafts (previews) in child
+	// processes with bounded memory and time; the service always sets it. Without it (tests)
+	// they run in this process.
+	Sandbox *policy.Sandbox
 }
 
 // The actors of the changes the service makes by itself.
@@ -208,7 +212,7 @@ func (m *Manager) stateOf(ctx context.Context, id, builtin, builtinIn string) (*
 		return nil, fmt.Errorf("compile policy revision %s: %w", rev.ID, err)
 	}
 	rev.Files = nil
-	return &state{engine: eng, rev: *rev, builtin: builtin, builtinIn: builtinIn}, nil
+	return &state{engine: m.bind(eng), rev: *rev, builtin: builtin, builtinIn: builtinIn}, nil
 }
 
 // advance puts st in force unless a newer revision already is; it reports whether it did.
@@ -479,7 +483,7 @@ func (m *Manager) commit(ctx context.Context, on *state, b *policy.Bundle, rev d
 	}
 	meta := rev
 	meta.Files = nil
-	m.advance(&state{engine: eng, rev: meta, builtin: bh, builtinIn: bin})
+	m.advance(&state{engine: m.bind(eng), rev: meta, builtin: bh, builtinIn: bin})
 	m.audit(ctx, &meta, before)
 	m.cfg.Log.Info("policy revision in force", "revision", rev.ID, "hash", rev.Hash, "author", rev.Author,
 		"source", rev.Source, "parent", rev.Parent, "restored_from", rev.RestoredFrom, "message", rev.Message)
@@ -624,6 +628,23 @@ func (m *Manager) Validate(ctx context.Context, d Draft) ([]policy.TestResult, e
 	return results, err
 }
 
+// bind makes the engine in force evaluate in the sandbox (when there is one): a module that
+// passed the gate may still blow up on real records, and scans must not take the service down.
+func (m *Manager) bind(e *policy.Engine) *policy.Engine {
+	if m.cfg.Sandbox == nil {
+		return e
+	}
+	return m.cfg.Sandbox.Bind(e)
+}
+
+// check is the gate: compile, require tests, run them, in the sandbox when there is one.
+func (m *Manager) check(ctx context.Context, b *policy.Bundle) (*policy.Engine, []policy.TestResult, error) {
+	if m.cfg.Sandbox != nil {
+		return m.cfg.Sandbox.Check(ctx, b)
+	}
+	return policy.Check(ctx, b)
+}
+
 // ErrDirMode refuses API changes while the policies follow a folder.
 var ErrDirMode = errors.New("the policies follow a folder (serve --policies); change the files there")
 
@@ -688,27 +709,99 @@ func (m *Manager) rollback(ctx context.Context, st *state, id string, c Change) 
 
 // Impact is what a draft would change in a scope's violations, relative to the revision in force.
 type Impact struct {
-	AsOf       string           `json:"as_of"`
-	Department string           `json:"department,omitempty"`
-	Active     string           `json:"active_revision"`
-	Draft      string           `json:"draft_hash"`
-	Added      []duty.Violation `json:"added"`
-	Removed    []duty.Violation `json:"removed"`
-	Unchanged  int              `json:"unchanged"`
+	AsOf       string `json:"as_of"`
+	Department string `json:"department,omitempty"`
+	Active     string `json:"active_revision"`
+	Draft      string `json:"draft_hash"`
+	// Detailed tells whether Added and Removed list the violations: only for a caller who may
+	// read records, and only inside its scope. Others get Counts alone.
+	Detailed  bool             `json:"detailed"`
+	Added     []duty.Violation `json:"added"`
+	Removed   []duty.Violation `json:"removed"`
+	Unchanged int              `json:"unchanged"`
+	Counts    ImpactCounts     `json:"counts"`
 }
 
-// Preview evaluates a draft and the revision in force over the stored records of a scope and
-// returns the violations the draft would add and remove. Nothing is stored.
-func (m *Manager) Preview(ctx context.Context, d Draft, req scan.Request) (*Impact, error) {
+// ImpactCounts counts the violations a draft adds and removes.
+type ImpactCounts struct {
+	Added   Tally `json:"added"`
+	Removed Tally `json:"removed"`
+}
+
+// Tally counts violations by policy, by policy and reason ("<policy>/<reason>") and by
+// department. A draft writes its violations' reason and department itself, so that it could
+// smuggle record contents through them: a reason its policy's METADATA does not list, and a
+// department the store does not hold, are counted under "(other)".
+type Tally struct {
+	Total        int            `json:"total"`
+	ByPolicy     map[string]int `json:"by_policy"`
+	ByReason     map[string]int `json:"by_reason"`
+	ByDepartment map[string]int `json:"by_department"`
+}
+
+const otherKey = "(other)"
+
+func tally(vs []duty.Violation, reasons map[string]map[string]bool, depts map[string]bool) Tally {
+	t := Tally{Total: len(vs), ByPolicy: map[string]int{}, ByReason: map[string]int{}, ByDepartment: map[string]int{}}
+	for _, v := range vs {
+		t.ByPolicy[v.Policy]++
+		r := v.Reason
+		if !reasons[v.Policy][r] {
+			r = otherKey
+		}
+		t.ByReason[v.Policy+"/"+r]++
+		d := v.Department
+		if !depts[d] {
+			d = otherKey
+		}
+		t.ByDepartment[d]++
+	}
+	return t
+}
+
+// Preview evaluates a draft (in the sandbox) and the revision in force over the stored records
+// of a scope and returns what the draft would add and remove, for principal p: the violations
+// inside p's scope when p may read records, else only counts. Every preview is audited (who,
+// the draft's hash, the scope) before it runs; without the audit it does not run. Nothing else
+// is stored.
+func (m *Manager) Preview(ctx context.Context, d Draft, req scan.Request, p duty.Principal) (*Impact, error) {
 	b, err := m.Bundle(d)
 	if err != nil {
 		return nil, err
+	}
+	depts, err := m.cfg.Store.Departments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tree := duty.NewTree(depts)
+	if root := p.Scope(); root != "" {
+		if req.Department == "" {
+			req.Department = root
+		}
+		if !tree.Subtree(root)[req.Department] {
+			return nil, fmt.Errorf("department %q: %w", req.Department, duty.ErrNotFound)
+		}
+	}
+	if req.AsOf == "" {
+		req.AsOf = time.Now().Format(time.DateOnly) // as scan.Options.Normalize, so the audit names the date
+	}
+	active := m.Engine()
+	scope := req.Department
+	if scope == "" {
+		scope = "*"
+	}
+	if err := m.cfg.Store.Audit(ctx, duty.AuditEntry{Actor: p.User, Action: "policy.preview", Collection: "policy_revisions",
+		IDs: []string{"department:" + scope + " as_of:" + req.AsOf}, Before: []string{active.Revision()}, After: []string{b.Revision()}}); err != nil {
+		return nil, fmt.Errorf("audit the preview: %w", err)
 	}
 	draft, _, err := m.gate(ctx, b)
 	if err != nil {
 		return nil, err
 	}
-	active := m.Engine()
+	if m.cfg.Sandbox != nil {
+		draft = m.cfg.Sandbox.Bind(draft)
+		defer draft.Close()
+	}
 	before, opts, err := m.evaluate(ctx, active, req)
 	if err != nil {
 		return nil, err
@@ -736,6 +829,25 @@ func (m *Manager) Preview(ctx context.Context, d Draft, req scan.Request) (*Impa
 		if !is[v.Key()] {
 			imp.Removed = append(imp.Removed, v)
 		}
+	}
+	reasons := map[string]map[string]bool{}
+	for _, e := range []*policy.Engine{active, draft} {
+		for _, meta := range e.Policies() {
+			if reasons[meta.ID] == nil {
+				reasons[meta.ID] = map[string]bool{}
+			}
+			for _, r := range meta.Reasons {
+				reasons[meta.ID][r] = true
+			}
+		}
+	}
+	known := map[string]bool{}
+	for _, dep := range depts {
+		known[dep.ID()] = true
+	}
+	imp.Counts = ImpactCounts{Added: tally(imp.Added, reasons, known), Removed: tally(imp.Removed, reasons, known)}
+	if imp.Detailed = p.Can(duty.ReadRecords); !imp.Detailed {
+		imp.Added, imp.Removed = []duty.Violation{}, []duty.Violation{}
 	}
 	return imp, nil
 }

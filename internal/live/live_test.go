@@ -80,7 +80,7 @@ func TestParamsChangeRollbackAndPreview(t *testing.T) {
 	before := keys(t, m, st)
 
 	draft := live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days_before": 10}}, Message: "stricter talks"}
-	imp, err := m.Preview(ctx, draft, scan.Request{AsOf: asOf})
+	imp, err := m.Preview(ctx, draft, scan.Request{AsOf: asOf}, duty.System("tester"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,24 +49,35 @@ type Engine struct {
 	metas    []Meta
 	vars     []string // the query variable of each policy, in metas order
 	query    rego.PreparedEvalQuery
+	box      *pool // set by Sandbox.Bind: evaluate in sandbox children
 }
 
 // Compile parses and compiles the bundle's modules (test modules included, so that a test that
 // does not compile is refused too) and prepares the query over every duty policy. Errors come
 // back as a *BundleError naming file, line and column.
 func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
+	e, _, err := compile(ctx, b)
+	return e, err
+}
+
+// newCompiler returns the compiler of user policies: Rego v1 and the sandbox's capabilities.
+func newCompiler() *ast.Compiler {
+	return ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1).WithCapabilities(Capabilities())
+}
+
+func compile(ctx context.Context, b *Bundle) (*Engine, *ast.Compiler, error) {
 	modules, data, probs := parse(b)
 	if len(probs) > 0 {
-		return nil, &BundleError{Problems: probs}
+		return nil, nil, &BundleError{Problems: probs}
 	}
 	overrides, err := b.Overrides()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	applyOverrides(data, overrides)
-	compiler := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
+	compiler := newCompiler()
 	if compiler.Compile(modules); compiler.Failed() {
-		return nil, &BundleError{Problems: astProblems(compiler.Errors)}
+		return nil, nil, &BundleError{Problems: astProblems(compiler.Errors)}
 	}
 	e := &Engine{bundle: b, revision: b.Revision(), data: data}
 	var exprs []string
@@ -76,22 +87,22 @@ func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
 		}
 		meta, ok, err := policyMeta(file, m)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if ok {
 			e.metas = append(e.metas, meta)
 		}
 	}
 	if len(e.metas) == 0 {
-		return nil, &BundleError{Problems: []Problem{{File: ".", Message: "no duty policy: expected a package duty.<area>.<name> with a `violation` rule"}}}
+		return nil, nil, &BundleError{Problems: []Problem{{File: ".", Message: "no duty policy: expected a package duty.<area>.<name> with a `violation` rule"}}}
 	}
 	slices.SortFunc(e.metas, func(a, b Meta) int { return strings.Compare(a.ID, b.ID) })
 	if probs := e.checkParams(overrides); len(probs) > 0 {
-		return nil, &BundleError{Problems: probs}
+		return nil, nil, &BundleError{Problems: probs}
 	}
 	off, err := b.SwitchedOff()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i := range e.metas {
 		e.metas[i].SwitchedOff = slices.Contains(off, e.metas[i].ID)
@@ -107,10 +118,10 @@ func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
 		rego.Store(store),
 	).PrepareForEval(ctx)
 	if err != nil {
-		return nil, &BundleError{Problems: errProblems(err)}
+		return nil, nil, &BundleError{Problems: errProblems(err)}
 	}
 	e.query = q
-	return e, nil
+	return e, compiler, nil
 }
 
 // checkParams refuses a bundle whose parameters could silently switch a duty off: a schema
@@ -173,6 +184,7 @@ func parse(b *Bundle) (map[string]*ast.Module, map[string]any, []Problem) {
 		}
 		modules[n] = m
 	}
+	probs = append(probs, deniedCalls(modules)...)
 	return modules, data, probs
 }
 
@@ -302,27 +314,36 @@ func (e *Engine) Evaluate(ctx context.Context, o *duty.Organ, asOf string) ([]du
 }
 
 // EvaluateInput runs every duty policy over one organ's input and returns the violations,
-// sorted. The input is not changed and may be evaluated again.
+// sorted. The input is not changed and may be evaluated again. An engine bound to a sandbox
+// (Sandbox.Bind) evaluates in a child process under the sandbox's limits; any other engine
+// evaluates here, within DefaultTimeout per organ (OPA checks the deadline between steps and
+// inside numbers.range).
 func (e *Engine) EvaluateInput(ctx context.Context, in *OrganInput) ([]duty.Violation, error) {
-	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(in.Value()))
+	var sets [][]any
+	var err error
+	if e.box != nil {
+		sets, err = e.box.eval(ctx, in.ID, in.Value())
+	} else {
+		sets, err = e.evalBounded(ctx, in)
+	}
 	if err != nil {
+		var be *BudgetError
+		if errors.As(err, &be) {
+			return nil, err
+		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			// OPA's cancel error does not wrap the context's: keep errors.Is(err, context.Canceled) true.
 			return nil, fmt.Errorf("evaluate organ %q: %w: %w", in.ID, ctxErr, err)
 		}
 		return nil, fmt.Errorf("evaluate organ %q: %w", in.ID, err)
 	}
-	if len(rs) != 1 {
-		return nil, fmt.Errorf("evaluate organ %q: the policy query gave %d results, want 1", in.ID, len(rs))
-	}
 	var out []duty.Violation
 	for i, m := range e.metas {
 		if m.SwitchedOff {
 			continue
 		}
-		set, _ := rs[0].Bindings[e.vars[i]].([]any)
 		sev := e.severity(m)
-		for _, raw := range set {
+		for _, raw := range sets[i] {
 			v, err := toViolation(raw)
 			if err != nil {
 				return nil, fmt.Errorf("policy %s: %w", m.ID, err)
@@ -340,6 +361,22 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *OrganInput) ([]duty.Viol
 	duty.SortViolations(out)
 	return out, nil
 }
+
+// evalBounded evaluates in this process within DefaultTimeout.
+func (e *Engine) evalBounded(ctx context.Context, in *OrganInput) ([][]any, error) {
+	bounded, cancel := context.WithTimeoutCause(ctx, DefaultTimeout, errOrganTimeout)
+	defer cancel()
+	sets, err := e.evalLocal(bounded, in.Value())
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(bounded), errOrganTimeout) {
+		return nil, &BudgetError{Resource: "time", Limit: DefaultTimeout.String(), During: "evaluating organ " + in.ID}
+	}
+	if len(sets) != len(e.metas) && err == nil {
+		return nil, fmt.Errorf("the policy query gave %d sets, want %d", len(sets), len(e.metas))
+	}
+	return sets, err
+}
+
+var errOrganTimeout = errors.New("organ evaluation timed out")
 
 // toViolation converts one violation object a policy returned.
 func toViolation(raw any) (duty.Violation, error) {

@@ -111,6 +111,15 @@ violation contains v if {
 }
 `
 
+const quietTestRego = `package duty.y.quiet_test
+
+import data.duty.y.quiet
+
+test_never if {
+	count(quiet.violation) == 0 with input as {"as_of": "2025-06-30", "organ": "O", "people": [], "departments": []}
+}
+`
+
 const utilRego = `# METADATA
 # title: helpers
 package lib.util
@@ -125,6 +134,7 @@ func testBundle() fstest.MapFS {
 		"duty/x/probe.rego":      {Data: []byte(probeRego)},
 		"duty/x/probe_test.rego": {Data: []byte(probeTestRego)},
 		"duty/y/quiet.rego":      {Data: []byte(quietRego)},
+		"duty/y/quiet_test.rego": {Data: []byte(quietTestRego)},
 		"lib/util.rego":          {Data: []byte(utilRego)},
 		"params/data.json":       {Data: []byte(`{"x": {"probe": {"severity": "low", "days": 30}}}`)},
 		"README.md":              {Data: []byte("not part of the bundle")},
@@ -340,8 +350,8 @@ func TestEngineMetadata(t *testing.T) {
 	if p := e.Params("y.quiet"); p != nil {
 		t.Errorf("Params(y.quiet) = %v, want nil", p)
 	}
-	if e.Bundle() == nil || len(e.Bundle().Files) != 5 {
-		t.Errorf("Bundle() has %d files, want 5 (README.md and hidden folders left out)", len(e.Bundle().Files))
+	if e.Bundle() == nil || len(e.Bundle().Files) != 6 {
+		t.Errorf("Bundle() has %d files, want 6 (README.md and hidden folders left out)", len(e.Bundle().Files))
 	}
 }
 
@@ -563,16 +573,16 @@ func TestTestAndCheck(t *testing.T) {
 	var names []string
 	for _, r := range results {
 		names = append(names, r.Package+"."+r.Name)
-		if !r.Pass || r.File != "duty/x/probe_test.rego" || r.Row == 0 {
-			t.Errorf("result %v: want a pass located in duty/x/probe_test.rego", r)
+		if !r.Pass || !strings.HasSuffix(r.File, "_test.rego") || r.Row == 0 {
+			t.Errorf("result %v: want a pass located in a _test.rego", r)
 		}
 	}
-	if diff := cmp.Diff([]string{"duty.x.probe_test.test_flags_a_meeting", "duty.x.probe_test.test_quiet_on_nothing"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"duty.x.probe_test.test_flags_a_meeting", "duty.x.probe_test.test_quiet_on_nothing", "duty.y.quiet_test.test_never"}, names); diff != "" {
 		t.Errorf("tests run (-want +got):\n%s", diff)
 	}
 	e, results, err := policy.Check(ctx, loadBundle(t, testBundle()))
-	if err != nil || e == nil || len(results) != 2 {
-		t.Errorf("Check = %v, %d results, %v; want an engine and 2 results", e, len(results), err)
+	if err != nil || e == nil || len(results) != 3 {
+		t.Errorf("Check = %v, %d results, %v; want an engine and 3 results", e, len(results), err)
 	}
 
 	// A failing test makes Check refuse the bundle, naming the test, its file and row.
@@ -593,8 +603,8 @@ func TestTestAndCheck(t *testing.T) {
 	if diff := cmp.Diff(want, be.Problems); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
-	if len(results) != 3 {
-		t.Errorf("Check returned %d results with its error, want 3", len(results))
+	if len(results) != 4 {
+		t.Errorf("Check returned %d results with its error, want 4", len(results))
 	}
 	for _, r := range results {
 		if r.Name == "test_wrong" {

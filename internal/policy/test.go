@@ -52,7 +52,7 @@ func Test(ctx context.Context, b *Bundle) ([]TestResult, error) {
 	}
 	defer store.Abort(ctx, txn)
 	ch, err := tester.NewRunner().
-		SetCompiler(ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)).
+		SetCompiler(newCompiler()).
 		SetStore(store).
 		SetModules(modules).
 		SetTimeout(time.Minute).
@@ -94,12 +94,16 @@ func testProblems(results []TestResult) []Problem {
 	return probs
 }
 
-// Check compiles the bundle and runs its tests: the gate every new bundle passes before it is
-// used. It returns the engine, or a *BundleError with compile errors or test failures.
+// Check compiles the bundle, requires a test of every duty policy and runs the tests: the gate
+// every new bundle passes before it is used. It returns the engine, or a *BundleError with
+// compile errors, untested policies or test failures.
 func Check(ctx context.Context, b *Bundle) (*Engine, []TestResult, error) {
-	e, err := Compile(ctx, b)
+	e, compiler, err := compile(ctx, b)
 	if err != nil {
 		return nil, nil, err
+	}
+	if probs := untested(compiler, e.metas); len(probs) > 0 {
+		return nil, nil, &BundleError{Problems: probs}
 	}
 	results, err := Test(ctx, b)
 	if err != nil {
@@ -109,4 +113,68 @@ func Check(ctx context.Context, b *Bundle) (*Engine, []TestResult, error) {
 		return nil, results, &BundleError{Problems: probs}
 	}
 	return e, results, nil
+}
+
+// untested names every duty policy without a test: policy duty/<area>/<name>.rego needs
+// duty/<area>/<name>_test.rego beside it, with at least one test_ rule that reaches the
+// policy's rules (directly or through helpers of the test module).
+func untested(compiler *ast.Compiler, metas []Meta) []Problem {
+	var probs []Problem
+	for _, m := range metas {
+		pm := compiler.Modules[m.File]
+		tf := strings.TrimSuffix(m.File, ".rego") + "_test.rego"
+		tm, ok := compiler.Modules[tf]
+		fail := func(msg string) {
+			row := 1
+			if pm != nil && pm.Package != nil && pm.Package.Location != nil {
+				row = pm.Package.Location.Row
+			}
+			probs = append(probs, Problem{File: m.File, Row: row, Col: 1, Message: msg})
+		}
+		if !ok {
+			fail(fmt.Sprintf("policy %s has no test: add %s with at least one test_ rule that evaluates data.%s (a policy without tests is refused)", m.ID, tf, m.Package))
+			continue
+		}
+		exercised := false
+		tests := 0
+		for _, r := range tm.Rules {
+			if !strings.HasPrefix(r.Head.Ref().String(), "test_") {
+				continue
+			}
+			tests++
+			if reaches(compiler.Graph, r, pm) {
+				exercised = true
+				break
+			}
+		}
+		switch {
+		case tests == 0:
+			fail(fmt.Sprintf("policy %s: %s has no test_ rule (a policy without tests is refused)", m.ID, tf))
+		case !exercised:
+			fail(fmt.Sprintf("policy %s: no test_ rule of %s evaluates a rule of data.%s (a policy without tests is refused)", m.ID, tf, m.Package))
+		}
+	}
+	return probs
+}
+
+// reaches reports whether rule r depends, directly or transitively, on a rule of module target.
+func reaches(g *ast.Graph, r *ast.Rule, target *ast.Module) bool {
+	seen := map[*ast.Rule]bool{}
+	stack := []*ast.Rule{r}
+	for len(stack) > 0 {
+		cur := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for dep := range g.Dependencies(cur) {
+			d, ok := dep.(*ast.Rule)
+			if !ok || seen[d] {
+				continue
+			}
+			if d.Module == target {
+				return true
+			}
+			seen[d] = true
+			stack = append(stack, d)
+		}
+	}
+	return false
 }

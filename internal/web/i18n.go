@@ -179,6 +179,7 @@ var messages = map[string][2]string{
 	"policy.message":       {"修改说明", "Why (kept with the revision)"},
 	"policy.preview.scope": {"预览范围", "Preview scope"},
 	"policy.validate":      {"检查", "Check"},
+	"policy.counts.only":   {"你的角色不能查看记录，预览只显示各项职责和各部门新增、消除的数量。", "Your role may not read records: the preview shows counts by duty and department only."},
 	"policy.preview":       {"预览影响", "Preview impact"},
 	"policy.apply":         {"应用", "Apply"},
 	"policy.problems":      {"未通过检查,未作任何修改:", "Refused; nothing was changed:"},

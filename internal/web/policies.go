@@ -271,6 +271,32 @@ type impactView struct {
 	NAdded    int
 	NRemoved  int
 	Unchanged int
+	// CountsOnly: the caller may not read records; ByPolicy and ByDept say what changes.
+	CountsOnly bool
+	ByPolicy   []countRow
+	ByDept     []countRow
+}
+
+// countRow is how many violations a draft adds and removes for one policy or department.
+type countRow struct {
+	Key, Name      string
+	Added, Removed int
+}
+
+func countRows(added, removed map[string]int, name func(string) string) []countRow {
+	keys := map[string]bool{}
+	for k := range added {
+		keys[k] = true
+	}
+	for k := range removed {
+		keys[k] = true
+	}
+	out := make([]countRow, 0, len(keys))
+	for k := range keys {
+		out = append(out, countRow{Key: k, Name: name(k), Added: added[k], Removed: removed[k]})
+	}
+	slices.SortFunc(out, func(a, b countRow) int { return strings.Compare(a.Key, b.Key) })
+	return out
 }
 
 type lineView struct {
@@ -457,7 +483,7 @@ func (h *handler) runDraft(rq *request, page *policyPage, d live.Draft) error {
 			return errOr(serr, fmt.Errorf("department %q: %w", dept, duty.ErrNotFound))
 		}
 		var imp *live.Impact
-		if imp, err = h.Policies.Preview(rq.ctx, d, scan.Request{Department: dept, AsOf: page.AsOf}); err == nil {
+		if imp, err = h.Policies.Preview(rq.ctx, d, scan.Request{Department: dept, AsOf: page.AsOf}, rq.p); err == nil {
 			page.Impact, err = h.impactView(rq, imp)
 			if err != nil {
 				return err
@@ -536,8 +562,8 @@ func (h *handler) impactView(rq *request, imp *live.Impact) (*impactView, error)
 		return nil, err
 	}
 	names := h.newNamer(rq.ctx, tree)
-	v := &impactView{AsOf: imp.AsOf, Scope: scopeName(rq.lang, tree, imp.Department), NAdded: len(imp.Added),
-		NRemoved: len(imp.Removed), Unchanged: imp.Unchanged}
+	v := &impactView{AsOf: imp.AsOf, Scope: scopeName(rq.lang, tree, imp.Department), NAdded: imp.Counts.Added.Total,
+		NRemoved: imp.Counts.Removed.Total, Unchanged: imp.Unchanged}
 	mk := func(vs []duty.Violation) []row {
 		var out []row
 		for i, x := range vs {
@@ -549,6 +575,11 @@ func (h *handler) impactView(rq *request, imp *live.Impact) (*impactView, error)
 		return out
 	}
 	v.Added, v.Removed = mk(imp.Added), mk(imp.Removed)
+	if v.CountsOnly = !imp.Detailed; v.CountsOnly {
+		c := imp.Counts
+		v.ByPolicy = countRows(c.Added.ByPolicy, c.Removed.ByPolicy, func(k string) string { return k })
+		v.ByDept = countRows(c.Added.ByDepartment, c.Removed.ByDepartment, names.dept)
+	}
 	return v, nil
 }
 

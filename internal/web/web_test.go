@@ -546,8 +546,10 @@ func TestPages(t *testing.T) {
 		}
 		r := e.post("editor", path, params("preview", "30"))
 		added := regexp.MustCompile(`data-added="(\d+)"`).FindStringSubmatch(r.body)
-		if r.status != 200 || added == nil || added[1] == "0" || !strings.Contains(r.body, `class="impact-row"`) {
-			t.Fatalf("preview: %d, added %v", r.status, added)
+		// A policy editor may not read records: counts by duty and department, no violation rows.
+		if r.status != 200 || added == nil || added[1] == "0" || strings.Contains(r.body, `class="impact-row"`) ||
+			!strings.Contains(r.body, `class="count-row"`) || !strings.Contains(r.body, `id="impact-counts-only"`) {
+			t.Fatalf("preview: %d, added %v, want counts and no violation rows", r.status, added)
 		}
 		if revs, _ := e.st.Revisions(ctx); len(revs) != 1 {
 			t.Errorf("preview stored a revision")
