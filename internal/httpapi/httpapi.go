@@ -27,6 +27,11 @@ type Config struct {
 	MaxBodyBytes int64
 	// RequestTimeout bounds the handling of one request (a waited-for scan included); 0 means 10 minutes.
 	RequestTimeout time.Duration
+	// TrustedProxies lists the addresses or CIDR ranges of reverse proxies whose
+	// X-Forwarded-For and X-Real-IP headers name the client. Empty (the default) trusts none:
+	// the client is the connection's peer, so a forged header neither escapes nor aims the
+	// sign-in rate limit.
+	TrustedProxies []string
 	Log            *slog.Logger
 }
 
@@ -38,6 +43,9 @@ type Deps struct {
 	// Pages, when set, serves every path outside /api/ that no route here answers (the web
 	// pages); unknown /api/ paths keep their JSON 404.
 	Pages http.Handler
+	// Limiter counts failed sign-ins per client address; share it with the pages so that the
+	// two doors have one count. Nil makes one for the API alone.
+	Limiter *ratelimit.Failures
 }
 
 type server struct {
@@ -58,8 +66,16 @@ func New(cfg Config, deps Deps) http.Handler {
 		cfg.Log = slog.Default()
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &server{cfg: cfg, Deps: deps, limiter: ratelimit.New(10, time.Minute)}
+	if deps.Limiter == nil {
+		deps.Limiter = ratelimit.New(10, time.Minute)
+	}
+	s := &server{cfg: cfg, Deps: deps, limiter: deps.Limiter}
 	r := gin.New()
+	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		// Callers check the list first (ParseTrustedProxies); should one slip through, trust none.
+		cfg.Log.Error("trusted proxies refused; trusting none", "err", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recovery, s.logRequests, s.limits)
 	r.NoRoute(func(c *gin.Context) {
@@ -110,7 +126,7 @@ func (s *server) limits(c *gin.Context) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.RequestTimeout)
 	defer cancel()
-	c.Request = c.Request.WithContext(ctx)
+	c.Request = c.Request.WithContext(context.WithValue(ctx, clientIPKey{}, c.ClientIP()))
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Next()
 }

@@ -3,6 +3,7 @@
 package ratelimit
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -50,4 +51,23 @@ func (f *Failures) Fail(key string) {
 		f.windows[key] = w
 	}
 	w.n++
+}
+
+// Key is the key failures of a client address are counted under: the address itself for IPv4,
+// its /64 network for IPv6 (one host usually holds a whole /64, and would otherwise have 2^64
+// fresh keys to try from). Anything that is not an address is its own key.
+func Key(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return ip.String()
+	}
+	p, err := ip.Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return p.String()
 }
