@@ -282,7 +282,9 @@ func TestLastAdmin(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.note, func(t *testing.T) {
 			r := e.bearer("admin", "PUT", "/api/v1/users/admin", tc.body)
-			var body struct{ Error struct{ Code, Message string } }
+			var body struct {
+				Error struct{ Code, Message string }
+			}
 			_ = json.Unmarshal([]byte(r.body), &body)
 			if r.status != http.StatusConflict || !strings.Contains(body.Error.Message, "last active admin") {
 				t.Errorf("%s the last admin: %d %s, want 409 naming the last active admin", tc.note, r.status, r.body)
