@@ -10,26 +10,26 @@ import (
 const MaxIDLength = 128
 
 // IDRule says in words which ids ValidID accepts; error messages quote it.
-const IDRule = "1 to 128 characters, each a letter (Chinese characters included), a digit, or one of - _ . : " +
-	"(no slash, space or control character, and not \".\" or \"..\")"
+const IDRule = "1 to 128 characters: letters (Chinese characters included), digits and the marks - _ . : " +
+	"with a letter or a digit first (no slash, space or control character)"
 
 // NameRule says which user and token names ValidName accepts.
 const NameRule = IDRule
 
 // ValidID reports whether s may be a record id: 1 to MaxIDLength characters, each a Unicode
-// letter or digit or one of "-_.:", and not "." or "..". An id is a path segment of the API and
-// the pages (/collections/{collection}/{id}) and a cell of the CSV downloads, so it may hold
-// nothing that a URL, a file name, a terminal or a spreadsheet reads as structure: no slash or
-// backslash, no space, no control or format character, no quote, and no leading "=+@"
-// (those are not in the set; "-" is, and the CSV writer neutralises it).
+// letter or digit or one of "-_.:", the first a letter or a digit. An id is a path segment of
+// the API and the pages (/collections/{collection}/{id}), an argument of the CLI and a cell of
+// the CSV downloads, so it holds nothing that a URL, a file name, a shell, a terminal or a
+// spreadsheet reads as structure: no slash or backslash, no space, no control or format
+// character, no quote, no "." or "..", and no leading "-" (a flag), "=", "+" or "@" (a formula).
 func ValidID(s string) bool {
-	if s == "" || s == "." || s == ".." || !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxIDLength {
+	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxIDLength {
 		return false
 	}
-	for _, r := range s {
+	for i, r := range s {
 		switch {
-		case r == '-' || r == '_' || r == '.' || r == ':':
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
+		case i > 0 && (r == '-' || r == '_' || r == '.' || r == ':'):
 		default:
 			return false
 		}

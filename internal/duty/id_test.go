@@ -41,6 +41,10 @@ func TestValidID(t *testing.T) {
 		{"hash", "a#b", false},
 		{"dot", ".", false},
 		{"dot dot", "..", false},
+		{"leading dash", "-DIV", false},
+		{"leading underscore", "_x", false},
+		{"leading colon", ":x", false},
+		{"full-width digit first", "１号", true},
 		{"invalid UTF-8", "a\xffb", false},
 	}
 	for _, tc := range tests {
