@@ -8,6 +8,7 @@ package duty
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Doc is one validated record: a JSON-like object whose values are string, bool, int64,
@@ -69,11 +70,15 @@ func (e *ValidationError) Error() string {
 	if len(e.Problems) == 1 {
 		return e.Problems[0].String()
 	}
-	s := fmt.Sprintf("%d problems:", len(e.Problems))
+	// A builder, not +=: a refused 30 MiB batch has hundreds of thousands of problems, and
+	// concatenating them one by one copied the message again for each (quadratic).
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d problems:", len(e.Problems))
 	for _, p := range e.Problems {
-		s += "\n  " + p.String()
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
 	}
-	return s
+	return b.String()
 }
 
 // Is makes errors.Is(err, ErrInvalid) true.

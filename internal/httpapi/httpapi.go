@@ -5,6 +5,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -204,11 +205,14 @@ func errorBody(code, msg string, problems any) gin.H {
 	return gin.H{"error": e}
 }
 
+// maxProblems bounds the problems listed in one answer.
+const maxProblems = 1000
+
 // fail answers with the error's status. Messages of user errors are shown; internal and
 // store errors are logged and replaced by a generic message.
 func (s *server) fail(c *gin.Context, err error) {
 	status, code := statusOf(err)
-	msg := err.Error()
+	var msg string // err.Error() only when shown: a refused batch's is its every problem
 	var problems any
 	var ve *duty.ValidationError
 	var be *policy.BundleError
@@ -216,6 +220,11 @@ func (s *server) fail(c *gin.Context, err error) {
 	case errors.As(err, &ve):
 		msg = "the batch was refused; nothing was written"
 		problems = ve.Problems
+		if n := len(ve.Problems); n > maxProblems {
+			// A 30 MiB batch can hold a million problems; the first ones show what is wrong.
+			msg += fmt.Sprintf(" (the first %d of %d problems are listed)", maxProblems, n)
+			problems = ve.Problems[:maxProblems]
+		}
 	case errors.As(err, &be):
 		msg = "the policy bundle was refused"
 		problems = be.Problems
@@ -227,6 +236,8 @@ func (s *server) fail(c *gin.Context, err error) {
 		if code == "unavailable" {
 			msg = "the store is unavailable; try again later"
 		}
+	default:
+		msg = err.Error()
 	}
 	c.AbortWithStatusJSON(status, errorBody(code, msg, problems))
 }
