@@ -27,6 +27,9 @@ var (
 	ErrNotFound    = errors.New("not found")
 	ErrConflict    = errors.New("conflict")
 	ErrUnavailable = errors.New("unavailable")
+	// ErrBusy is a request refused because the service is at a limit it keeps (concurrent
+	// scans); the same request succeeds later.
+	ErrBusy = errors.New("busy")
 )
 
 // Problem is one thing wrong with one document of a dataset or a batch.

@@ -189,6 +189,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, "conflict"
 	case errors.Is(err, duty.ErrUnavailable):
 		return http.StatusServiceUnavailable, "unavailable"
+	case errors.Is(err, duty.ErrBusy):
+		return http.StatusTooManyRequests, "busy"
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout, "timeout"
 	case errors.Is(err, context.Canceled):
@@ -205,6 +207,9 @@ func errorBody(code, msg string, problems any) gin.H {
 	return gin.H{"error": e}
 }
 
+// retryAfter is the Retry-After of a busy answer, in seconds.
+const retryAfter = "30"
+
 // maxProblems bounds the problems listed in one answer.
 const maxProblems = 1000
 
@@ -212,6 +217,9 @@ const maxProblems = 1000
 // store errors are logged and replaced by a generic message.
 func (s *server) fail(c *gin.Context, err error) {
 	status, code := statusOf(err)
+	if status == http.StatusTooManyRequests {
+		c.Header("Retry-After", retryAfter)
+	}
 	var msg string // err.Error() only when shown: a refused batch's is its every problem
 	var problems any
 	var ve *duty.ValidationError

@@ -262,6 +262,9 @@ func (h *handler) fail(rq *request, err error) {
 		status, key = http.StatusUnprocessableEntity, ""
 	case errors.Is(err, duty.ErrUnavailable):
 		status, key = http.StatusServiceUnavailable, "err.unavailable"
+	case errors.Is(err, duty.ErrBusy):
+		status, key = http.StatusTooManyRequests, "err.busy"
+		rq.w.Header().Set("Retry-After", "30")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		status, key = http.StatusServiceUnavailable, "err.unavailable"
 	}
