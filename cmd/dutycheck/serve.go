@@ -199,7 +199,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 }
 
 // The server's read limits: a client has ReadHeaderTimeout to send its headers and ReadTimeout
-// for the whole request, which lets the largest body (32 MiB) through at about 2.3 Mbit/s, far
+// for the whole request, which lets the largest body (32 MiB) through at about 2.2 Mbit/s, far
 // below an intranet's speed, while a body trickled a byte at a time loses its connection after
 // two minutes; an idle keep-alive connection is closed after IdleTimeout. Handlers (a scan the
 // client waits for) are bounded by httpapi.Config.RequestTimeout, not by these.
