@@ -98,10 +98,7 @@ func (e *authEnv) signIn(token, next string, header map[string]string) answer {
 	if m == nil {
 		e.tb.Fatalf("sign-in page without a CSRF field: %d %.300s", page.status, page.body)
 	}
-	var cookies []*http.Cookie
-	for _, c := range (&http.Response{Header: page.header}).Cookies() {
-		cookies = append(cookies, c)
-	}
+	cookies := (&http.Response{Header: page.header}).Cookies()
 	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 	for k, v := range header {
 		h[k] = v
