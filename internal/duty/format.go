@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 )
 
 // CSVHeader is the first row of a CSV report.
@@ -99,12 +101,12 @@ func WriteTable(w io.Writer, r *Report, lang string, deptName func(id string) st
 				name = n + " (" + v.Department + ")"
 			}
 			tw.Flush()
-			fmt.Fprintf(w, "\n== %s ==\n", name)
+			fmt.Fprintf(w, "\n== %s ==\n", printable(name))
 			lastDept, lastPolicy = v.Department, "\x00"
 		}
 		if v.Policy != lastPolicy {
 			tw.Flush()
-			fmt.Fprintf(w, "  -- %s [%s]\n", v.Policy, v.Severity)
+			fmt.Fprintf(w, "  -- %s [%s]\n", printable(v.Policy), printable(v.Severity))
 			lastPolicy = v.Policy
 		}
 		msg := v.Message.ZH
@@ -115,7 +117,19 @@ func WriteTable(w io.Writer, r *Report, lang string, deptName func(id string) st
 		if d := DetailString(v.Details); d != "" {
 			subject += " " + d
 		}
-		fmt.Fprintf(tw, "     %s\t%s\t%s\n", v.Reason, subject, msg)
+		fmt.Fprintf(tw, "     %s\t%s\t%s\n", printable(v.Reason), printable(subject), printable(msg))
 	}
 	return tw.Flush()
+}
+
+// printable replaces control and format characters with U+FFFD for the terminal: a name holding
+// an escape sequence must not rewrite the screen, the title or the clipboard of whoever reads
+// the table.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
 }

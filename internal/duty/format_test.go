@@ -68,3 +68,23 @@ func TestWriteCSVNeutralisesFormulas(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteTableNoEscapes: a name with a terminal escape sequence reaches the table without
+// its control characters.
+func TestWriteTableNoEscapes(t *testing.T) {
+	rep := duty.Report{Violations: []duty.Violation{{Department: "D-1", Policy: "p", Severity: "high", Reason: "missing",
+		Subject: duty.Ref{Collection: "people", ID: "P-1"},
+		Message: duty.Message{ZH: "张三\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b[2J没有记实本\u202e"}}}}
+	var buf bytes.Buffer
+	if err := duty.WriteTable(&buf, &rep, "zh", func(string) string { return "办公厅\x1b[31m" }); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range buf.String() {
+		if r == 0x1b || r == 0x07 || r == '\u202e' {
+			t.Fatalf("the table holds control character %U: %q", r, buf.String())
+		}
+	}
+	if !strings.Contains(buf.String(), "没有记实本") {
+		t.Errorf("the message is gone: %q", buf.String())
+	}
+}
