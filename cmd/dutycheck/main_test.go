@@ -359,6 +359,10 @@ func TestScanCSV(t *testing.T) {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
 	}
 	header := "department,policy,severity,reason,accountable,subject_collection,subject_id,details,message_zh,message_en,evidence,first_seen"
+	out, bom := strings.CutPrefix(out, "\ufeff")
+	if !bom {
+		t.Errorf("CSV does not start with a byte order mark")
+	}
 	if first, _, _ := strings.Cut(out, "\n"); first != header {
 		t.Errorf("CSV header = %q\nwant         %q", first, header)
 	}
@@ -379,7 +383,7 @@ func TestScanCSV(t *testing.T) {
 
 	// A compliant scan is the header alone.
 	code, out, _ = runCLI(t, "scan", "--input", compliant, "--as-of", asOf, "--format", "csv")
-	if code != 0 || out != header+"\n" {
+	if code != 0 || out != "\ufeff"+header+"\n" {
 		t.Errorf("compliant CSV: exit %d, output %q; want 0 and the header", code, out)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/store"
 	"github.com/dutycheck/dutycheck/internal/web"
@@ -45,6 +47,11 @@ type serveConfig struct {
 	// Sandbox bounds the gate's test runs and every policy evaluation (scans, previews), each
 	// run in a child process (policy.Sandbox).
 	Sandbox policy.Limits
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
+	// (--trusted-proxies); none by default.
+	TrustedProxies []string
+	// MaxScans bounds the scans running at once (--max-scans).
+	MaxScans int
 }
 
 func storeFlags(fs *flag.FlagSet, cfg *storeConfig) *string {
@@ -138,11 +145,20 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.PoliciesDir, "policies", "", "policy bundle folder (default: the built-in bundle)")
 	fs.StringVar(&cfg.LoadDir, "load", "", "import this dataset folder at start (e.g. fixtures/sample)")
+	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (default: none, the peer is the client)")
+	fs.IntVar(&cfg.MaxScans, "max-scans", scan.DefaultMaxScans, "scans that may run at once; one more answers 429 with Retry-After")
 	level := storeFlags(fs, &cfg.Store)
 	memory := fs.Int64("policy-memory", policy.DefaultMemory>>20, "MiB a policy evaluation may use (the gate's tests, one organ of a scan or preview)")
 	fs.DurationVar(&cfg.Sandbox.Timeout, "policy-timeout", policy.DefaultTimeout, "wall-clock time of the gate's tests, and of one organ's evaluation")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	var err error
+	if cfg.TrustedProxies, err = parseTrustedProxies(*proxies); err != nil {
+		return err
+	}
+	if cfg.MaxScans < 1 {
+		return fmt.Errorf("serve: --max-scans must be 1 or more, got %d", cfg.MaxScans)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
@@ -202,15 +218,17 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
 	go policies.Run(pollCtx)
-	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log})
-	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies})
-	handler := httpapi.New(httpapi.Config{Log: log}, httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages})
+	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans})
+	limiter := ratelimit.New(10, time.Minute) // one count of failed sign-ins for the API and the pages
+	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter})
+	handler := httpapi.New(httpapi.Config{Log: log, TrustedProxies: cfg.TrustedProxies},
+		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := newHTTPServer(handler)
 	errCh := make(chan error, 1)
 	go func() { errCh <- srv.Serve(ln) }()
 	log.Info("dutycheck serving", "addr", "http://"+ln.Addr().String())
@@ -230,6 +248,41 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	}
 	scans.Shutdown(shutCtx)
 	return nil
+}
+
+// The server's read limits: a client has ReadHeaderTimeout to send its headers and ReadTimeout
+// for the whole request, which lets the largest body (32 MiB) through at about 2.2 Mbit/s, far
+// below an intranet's speed, while a body trickled a byte at a time loses its connection after
+// two minutes; an idle keep-alive connection is closed after IdleTimeout. Handlers (a scan the
+// client waits for) are bounded by httpapi.Config.RequestTimeout, not by these.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 2 * time.Minute
+	idleTimeout       = time.Minute
+	maxHeaderBytes    = 64 << 10
+)
+
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes}
+}
+
+// parseTrustedProxies reads --trusted-proxies: addresses or CIDR ranges, comma-separated.
+func parseTrustedProxies(s string) ([]string, error) {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(part); err != nil {
+			if _, err := netip.ParseAddr(part); err != nil {
+				return nil, fmt.Errorf("serve: --trusted-proxies: %q is neither an address nor a CIDR range (e.g. 10.0.0.5 or 10.0.0.0/24)", part)
+			}
+		}
+		out = append(out, part)
+	}
+	return out, nil
 }
 
 // bootstrapAdmin makes DUTYCHECK_ADMIN_TOKEN an admin token, or, on a store without users,

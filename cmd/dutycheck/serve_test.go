@@ -226,7 +226,10 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("organ %s report (-want oracle +got service):\n%s", organ, diff)
 	}
 	status, csvBody := c.do("GET", "/api/v1/departments/"+organ+"/report?format=csv", nil)
-	lines := strings.Split(strings.TrimSpace(string(csvBody)), "\n")
+	if !strings.HasPrefix(string(csvBody), "\ufeff") {
+		t.Errorf("csv report does not start with a byte order mark")
+	}
+	lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(string(csvBody), "\ufeff")), "\n")
 	if status != http.StatusOK || !strings.HasPrefix(lines[0], "department,policy,severity,reason") || len(lines) != len(rep.Violations)+1 {
 		t.Errorf("csv report: status %d, %d lines for %d violations; header %q", status, len(lines), len(rep.Violations), lines[0])
 	}

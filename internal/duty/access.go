@@ -40,6 +40,9 @@ type Principal struct {
 	User       string `json:"user"`
 	Role       string `json:"role"`
 	Department string `json:"department,omitempty"` // the subtree root of a department user
+	// Token is the id of the bearer token the principal signed in with (never its secret); a
+	// browser session is bound to it.
+	Token string `json:"-"`
 }
 
 // Can reports whether the principal's role allows the action.

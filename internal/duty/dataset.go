@@ -2,6 +2,7 @@ package duty
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -199,6 +200,22 @@ func collectionFiles() string {
 // json.Number so that integers are exact. A syntax error is returned as one Problem naming the
 // line and column.
 func DecodeArray(file string, data []byte) ([]RawDoc, *Problem) {
+	docs, p, _ := DecodeArrayContext(context.Background(), file, data)
+	return docs, p
+}
+
+// DecodeArrayContext is DecodeArray that stops between documents once ctx ends (the client
+// went away), returning ctx's error. Its time is linear in the size of data: lines are counted
+// once, forward from the previous document, never again from the start.
+func DecodeArrayContext(ctx context.Context, file string, data []byte) ([]RawDoc, *Problem, error) {
+	docs, p := decodeArray(ctx, file, data)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	return docs, p, nil
+}
+
+func decodeArray(ctx context.Context, file string, data []byte) ([]RawDoc, *Problem) {
 	if off, ok := withinDepth(data, MaxDepth); !ok {
 		line, col := lineCol(data, off)
 		return nil, &Problem{File: file, Index: -1, Message: fmt.Sprintf("line %d, column %d: JSON nested deeper than %d levels; no record is that deep", line, col, MaxDepth)}
@@ -233,14 +250,17 @@ func DecodeArray(file string, data []byte) ([]RawDoc, *Problem) {
 		return nil, fail(0, "expected a JSON array of documents")
 	}
 	var docs []RawDoc
+	lines := lineCounter{data: data, line: 1}
 	for i := 0; dec.More(); i++ {
+		if ctx.Err() != nil {
+			return nil, nil
+		}
 		start := dec.InputOffset()
 		var v any
 		if err := dec.Decode(&v); err != nil {
 			return nil, syntax(err)
 		}
-		line, _ := lineCol(data, skipSpace(data, start))
-		docs = append(docs, RawDoc{File: file, Line: line, Index: i, Value: v})
+		docs = append(docs, RawDoc{File: file, Line: lines.at(skipSpace(data, start)), Index: i, Value: v})
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, syntax(err)
@@ -291,6 +311,21 @@ func skipSpace(data []byte, off int64) int64 {
 		off++
 	}
 	return off
+}
+
+// lineCounter numbers lines for offsets that only grow: each call counts the line breaks
+// between the previous offset and this one, so numbering a whole file costs one pass.
+type lineCounter struct {
+	data []byte
+	off  int64 // offset counted up to
+	line int   // line at off
+}
+
+func (c *lineCounter) at(off int64) int {
+	off = min(max(off, c.off), int64(len(c.data)))
+	c.line += bytes.Count(c.data[c.off:off], []byte{'\n'})
+	c.off = off
+	return c.line
 }
 
 func lineCol(data []byte, off int64) (int, int) {

@@ -8,6 +8,7 @@ package duty
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Doc is one validated record: a JSON-like object whose values are string, bool, int64,
@@ -26,6 +27,9 @@ var (
 	ErrNotFound    = errors.New("not found")
 	ErrConflict    = errors.New("conflict")
 	ErrUnavailable = errors.New("unavailable")
+	// ErrBusy is a request refused because the service is at a limit it keeps (concurrent
+	// scans); the same request succeeds later.
+	ErrBusy = errors.New("busy")
 )
 
 // Problem is one thing wrong with one document of a dataset or a batch.
@@ -69,11 +73,15 @@ func (e *ValidationError) Error() string {
 	if len(e.Problems) == 1 {
 		return e.Problems[0].String()
 	}
-	s := fmt.Sprintf("%d problems:", len(e.Problems))
+	// A builder, not +=: a refused 30 MiB batch has hundreds of thousands of problems, and
+	// concatenating them one by one copied the message again for each (quadratic).
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d problems:", len(e.Problems))
 	for _, p := range e.Problems {
-		s += "\n  " + p.String()
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
 	}
-	return s
+	return b.String()
 }
 
 // Is makes errors.Is(err, ErrInvalid) true.

@@ -7,17 +7,29 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 )
 
 // CSVHeader is the first row of a CSV report.
 var CSVHeader = []string{"department", "policy", "severity", "reason", "accountable", "subject_collection", "subject_id", "details", "message_zh", "message_en", "evidence", "first_seen"}
 
-// WriteCSV writes the report's violations as CSV, one row each, in report order.
+// BOM is the UTF-8 byte order mark every CSV starts with, so that spreadsheet programs read
+// the Chinese text as UTF-8.
+const BOM = "\ufeff"
+
+// WriteCSV writes the report's violations as CSV, one row each, in report order: a byte order
+// mark, the header, then the rows with every cell passed through SafeCell. It is the one CSV
+// writer of dutycheck (the API, the pages and the CLI).
 func WriteCSV(w io.Writer, r *Report) error {
+	if _, err := io.WriteString(w, BOM); err != nil {
+		return err
+	}
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}
+	row := make([]string, len(CSVHeader))
 	for _, v := range r.Violations {
 		ev := make([]string, len(v.Evidence))
 		for i, e := range v.Evidence {
@@ -27,14 +39,29 @@ func WriteCSV(w io.Writer, r *Report) error {
 		if v.FirstSeen != nil {
 			first = v.FirstSeen.AsOf
 		}
-		if err := cw.Write([]string{v.Department, v.Policy, v.Severity, v.Reason, v.Accountable,
+		for i, cell := range []string{v.Department, v.Policy, v.Severity, v.Reason, v.Accountable,
 			v.Subject.Collection, v.Subject.ID, DetailString(v.Details), v.Message.ZH, v.Message.EN,
-			strings.Join(ev, " "), first}); err != nil {
+			strings.Join(ev, " "), first} {
+			row[i] = SafeCell(cell)
+		}
+		if err := cw.Write(row); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// SafeCell neutralises a spreadsheet formula: a cell that starts with "=", "+", "-", "@", a
+// tab, a carriage return or a line feed gets a leading apostrophe, so that Excel, WPS and
+// LibreOffice show it as text instead of evaluating it (=HYPERLINK(…), =cmd|…, @SUM(…)).
+// Every cell of every spreadsheet export goes through it: records, messages and details are
+// written by users and policy editors.
+func SafeCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r\n", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // WriteJSON writes the report as indented JSON.
@@ -74,12 +101,12 @@ func WriteTable(w io.Writer, r *Report, lang string, deptName func(id string) st
 				name = n + " (" + v.Department + ")"
 			}
 			tw.Flush()
-			fmt.Fprintf(w, "\n== %s ==\n", name)
+			fmt.Fprintf(w, "\n== %s ==\n", printable(name))
 			lastDept, lastPolicy = v.Department, "\x00"
 		}
 		if v.Policy != lastPolicy {
 			tw.Flush()
-			fmt.Fprintf(w, "  -- %s [%s]\n", v.Policy, v.Severity)
+			fmt.Fprintf(w, "  -- %s [%s]\n", printable(v.Policy), printable(v.Severity))
 			lastPolicy = v.Policy
 		}
 		msg := v.Message.ZH
@@ -90,7 +117,19 @@ func WriteTable(w io.Writer, r *Report, lang string, deptName func(id string) st
 		if d := DetailString(v.Details); d != "" {
 			subject += " " + d
 		}
-		fmt.Fprintf(tw, "     %s\t%s\t%s\n", v.Reason, subject, msg)
+		fmt.Fprintf(tw, "     %s\t%s\t%s\n", printable(v.Reason), printable(subject), printable(msg))
 	}
 	return tw.Flush()
+}
+
+// printable replaces control and format characters with U+FFFD for the terminal: a name holding
+// an escape sequence must not rewrite the screen, the title or the clipboard of whoever reads
+// the table.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
 }

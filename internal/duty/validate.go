@@ -167,6 +167,8 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 		switch {
 		case f.Kind == String && strings.TrimSpace(s) == "":
 			return bad("must be " + describe(f) + ", got an empty string")
+		case f.Name == "id" && !ValidID(s):
+			return bad("must be an id of " + IDRule + ", got " + quoteID(s))
 		case f.Kind == Date && !ValidDate(s):
 			return bad(DateProblem(s))
 		case len(f.Enum) > 0 && !slices.Contains(f.Enum, s):

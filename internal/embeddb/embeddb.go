@@ -1,5 +1,8 @@
 // Package embeddb starts the embedded MongoDB-compatible store: FerretDB v1 with its SQLite
-// backend, in-process, listening on a loopback port. It is dutycheck's only importer of FerretDB;
+// backend, in-process, listening on a Unix socket in a folder only the service's user may enter
+// (never on TCP: FerretDB has no authentication, so any local user could otherwise read and
+// change the store around dutycheck's access control and audit trail). It is dutycheck's only
+// importer of FerretDB;
 // everything else reaches the store through the MongoDB driver and the URI this package hands
 // back, exactly as it would reach a real MongoDB.
 package embeddb
@@ -10,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,15 +74,23 @@ func lock(dir string) (*os.File, error) {
 	return f, nil
 }
 
-// Start starts FerretDB on 127.0.0.1 with a free port and waits until it accepts connections.
-// It first takes the folder's lock (LockFile): a second process on the same folder gets ErrInUse
-// instead of a second FerretDB writing the same SQLite files, whose views would diverge.
+// SocketDir is the folder, under Config.Dir, of the store's Unix socket; it is mode 0700.
+const SocketDir = "sock"
+
+// maxSocketPath is the longest Unix socket path every platform accepts (sun_path is 104 bytes
+// on the BSDs and macOS, 108 on Linux, with a terminating NUL).
+const maxSocketPath = 103
+
+// Start starts FerretDB on a Unix socket, DIR/sock/ferretdb.sock, in a folder of mode 0700,
+// and waits until it accepts connections. It listens on no TCP port. It first takes the
+// folder's lock (LockFile): a second process on the same folder gets ErrInUse instead of a
+// second FerretDB writing the same SQLite files, whose views would diverge.
 func Start(ctx context.Context, cfg Config) (*DB, error) {
 	dir, err := filepath.Abs(cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("embedded store folder %q: %w", cfg.Dir, err)
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("embedded store folder %q: %w", dir, err)
 	}
 	lk, err := lock(dir)
@@ -90,12 +103,16 @@ func Start(ctx context.Context, cfg Config) (*DB, error) {
 			lk.Close()
 		}
 	}()
+	socket, err := socketPath(dir)
+	if err != nil {
+		return nil, err
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Listener:  ferretdb.ListenerConfig{Unix: socket},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + dir + "/",
 		Logger:    logger,
@@ -110,9 +127,11 @@ func Start(ctx context.Context, cfg Config) (*DB, error) {
 		_ = f.Run(runCtx)
 	}()
 	uriCh := make(chan string, 1)
-	go func() { uriCh <- f.MongoDBURI() }()
+	go func() { uriCh <- f.MongoDBURI() }() // waits until the listener is ready
 	select {
-	case db.uri = <-uriCh:
+	case <-uriCh:
+		// The driver wants the socket's path escaped into the host part.
+		db.uri = "mongodb://" + url.PathEscape(socket) + "/"
 	case <-db.done:
 		return nil, errors.New("start embedded store: it stopped before listening")
 	case <-time.After(30 * time.Second):
@@ -126,6 +145,33 @@ func Start(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	started = true
 	return db, nil
+}
+
+// socketPath prepares the socket's folder under dir (created, or its mode put back to 0700)
+// and returns the socket's path. A socket left by a process that died is removed; one that
+// answers belongs to a running store, and Start refuses to take it over.
+func socketPath(dir string) (string, error) {
+	sockDir := filepath.Join(dir, SocketDir)
+	if err := os.MkdirAll(sockDir, 0o700); err != nil {
+		return "", fmt.Errorf("embedded store socket folder %q: %w", sockDir, err)
+	}
+	if err := os.Chmod(sockDir, 0o700); err != nil {
+		return "", fmt.Errorf("embedded store socket folder %q: %w", sockDir, err)
+	}
+	socket := filepath.Join(sockDir, "ferretdb.sock")
+	if len(socket) > maxSocketPath {
+		return "", fmt.Errorf("embedded store: the socket path %s is %d bytes, longer than the %d a Unix socket allows; use a data folder with a shorter path", socket, len(socket), maxSocketPath)
+	}
+	if _, err := os.Lstat(socket); err == nil {
+		if c, err := net.DialTimeout("unix", socket, time.Second); err == nil {
+			c.Close()
+			return "", fmt.Errorf("embedded store: %s is in use by another running store; stop it first", socket)
+		}
+		if err := os.Remove(socket); err != nil {
+			return "", fmt.Errorf("embedded store: remove the stale socket %s: %w", socket, err)
+		}
+	}
+	return socket, nil
 }
 
 // URI is the MongoDB connection string of the running store.

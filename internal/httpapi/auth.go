@@ -2,14 +2,17 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/ratelimit"
 )
 
 const (
@@ -31,7 +34,8 @@ func (s *server) authenticate(c *gin.Context) {
 			s.unauthorized(c, "the Authorization header must be \"Bearer <token>\"")
 			return
 		}
-		if !s.limiter.Allow(c.ClientIP()) {
+		ip := ratelimit.Key(ClientIP(c.Request))
+		if !s.limiter.Allow(ip) {
 			c.Header("Retry-After", "60")
 			c.AbortWithStatusJSON(http.StatusTooManyRequests, errorBody("rate_limited", "too many failed sign-ins from this address; wait a minute", nil))
 			return
@@ -39,7 +43,7 @@ func (s *server) authenticate(c *gin.Context) {
 		p, err := s.Store.Authenticate(c.Request.Context(), strings.TrimSpace(token))
 		if err != nil {
 			if errors.Is(err, duty.ErrNotFound) {
-				s.limiter.Fail(c.ClientIP())
+				s.limiter.Fail(ip)
 				s.unauthorized(c, "unknown or revoked token")
 				return
 			}
@@ -58,7 +62,7 @@ func (s *server) authenticate(c *gin.Context) {
 				if sent == "" {
 					sent = c.PostForm(CSRFField)
 				}
-				if sent != sess.CSRF {
+				if !SameToken(sent, sess.CSRF) {
 					c.AbortWithStatusJSON(http.StatusForbidden, errorBody("csrf", "missing or wrong CSRF token", nil))
 					return
 				}
@@ -70,6 +74,28 @@ func (s *server) authenticate(c *gin.Context) {
 		}
 	}
 	s.unauthorized(c, "sign in: send \"Authorization: Bearer <token>\"")
+}
+
+// SameToken reports, in constant time, whether a CSRF token sent with a request is the one
+// expected; an empty token never matches. The API and the pages both check with it.
+func SameToken(sent, want string) bool {
+	return sent != "" && want != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
+}
+
+type clientIPKey struct{}
+
+// ClientIP is the address of the client that sent r, as the API's router resolved it: the
+// connection's peer, or, behind a configured trusted proxy, the address the proxy names. The
+// pages count failed sign-ins against it too.
+func ClientIP(r *http.Request) string {
+	if ip, ok := r.Context().Value(clientIPKey{}).(string); ok && ip != "" {
+		return ip
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func unsafe(method string) bool {

@@ -28,7 +28,11 @@ func (s *server) putCollection(c *gin.Context) {
 		s.fail(c, errBadRequest("empty body: expected a JSON array of documents"))
 		return
 	}
-	docs, p := duty.DecodeArray("body", data)
+	docs, p, err := duty.DecodeArrayContext(c.Request.Context(), "body", data)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	if p != nil {
 		s.fail(c, errBadRequest("malformed body: "+strings.TrimPrefix(p.String(), "body: ")))
 		return

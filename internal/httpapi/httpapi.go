@@ -5,6 +5,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,6 +28,11 @@ type Config struct {
 	MaxBodyBytes int64
 	// RequestTimeout bounds the handling of one request (a waited-for scan included); 0 means 10 minutes.
 	RequestTimeout time.Duration
+	// TrustedProxies lists the addresses or CIDR ranges of reverse proxies whose
+	// X-Forwarded-For and X-Real-IP headers name the client. Empty (the default) trusts none:
+	// the client is the connection's peer, so a forged header neither escapes nor aims the
+	// sign-in rate limit.
+	TrustedProxies []string
 	Log            *slog.Logger
 }
 
@@ -38,6 +44,9 @@ type Deps struct {
 	// Pages, when set, serves every path outside /api/ that no route here answers (the web
 	// pages); unknown /api/ paths keep their JSON 404.
 	Pages http.Handler
+	// Limiter counts failed sign-ins per client address; share it with the pages so that the
+	// two doors have one count. Nil makes one for the API alone.
+	Limiter *ratelimit.Failures
 }
 
 type server struct {
@@ -58,8 +67,16 @@ func New(cfg Config, deps Deps) http.Handler {
 		cfg.Log = slog.Default()
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &server{cfg: cfg, Deps: deps, limiter: ratelimit.New(10, time.Minute)}
+	if deps.Limiter == nil {
+		deps.Limiter = ratelimit.New(10, time.Minute)
+	}
+	s := &server{cfg: cfg, Deps: deps, limiter: deps.Limiter}
 	r := gin.New()
+	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		// Callers check the list first (ParseTrustedProxies); should one slip through, trust none.
+		cfg.Log.Error("trusted proxies refused; trusting none", "err", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recovery, s.logRequests, s.limits)
 	r.NoRoute(func(c *gin.Context) {
@@ -110,7 +127,7 @@ func (s *server) limits(c *gin.Context) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.RequestTimeout)
 	defer cancel()
-	c.Request = c.Request.WithContext(ctx)
+	c.Request = c.Request.WithContext(context.WithValue(ctx, clientIPKey{}, c.ClientIP()))
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Next()
 }
@@ -175,6 +192,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, "conflict"
 	case errors.Is(err, duty.ErrUnavailable):
 		return http.StatusServiceUnavailable, "unavailable"
+	case errors.Is(err, duty.ErrBusy):
+		return http.StatusTooManyRequests, "busy"
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout, "timeout"
 	case errors.Is(err, context.Canceled):
@@ -191,11 +210,20 @@ func errorBody(code, msg string, problems any) gin.H {
 	return gin.H{"error": e}
 }
 
+// retryAfter is the Retry-After of a busy answer, in seconds.
+const retryAfter = "30"
+
+// maxProblems bounds the problems listed in one answer.
+const maxProblems = 1000
+
 // fail answers with the error's status. Messages of user errors are shown; internal and
 // store errors are logged and replaced by a generic message.
 func (s *server) fail(c *gin.Context, err error) {
 	status, code := statusOf(err)
-	msg := err.Error()
+	if status == http.StatusTooManyRequests {
+		c.Header("Retry-After", retryAfter)
+	}
+	var msg string // err.Error() only when shown: a refused batch's is its every problem
 	var problems any
 	var ve *duty.ValidationError
 	var be *policy.BundleError
@@ -203,6 +231,11 @@ func (s *server) fail(c *gin.Context, err error) {
 	case errors.As(err, &ve):
 		msg = "the batch was refused; nothing was written"
 		problems = ve.Problems
+		if n := len(ve.Problems); n > maxProblems {
+			// A 30 MiB batch can hold a million problems; the first ones show what is wrong.
+			msg += fmt.Sprintf(" (the first %d of %d problems are listed)", maxProblems, n)
+			problems = ve.Problems[:maxProblems]
+		}
 	case errors.As(err, &be):
 		msg = "the policy bundle was refused"
 		problems = be.Problems
@@ -214,6 +247,8 @@ func (s *server) fail(c *gin.Context, err error) {
 		if code == "unavailable" {
 			msg = "the store is unavailable; try again later"
 		}
+	default:
+		msg = err.Error()
 	}
 	c.AbortWithStatusJSON(status, errorBody(code, msg, problems))
 }

@@ -47,10 +47,12 @@ func newService(tb testing.TB, st *store.Store, builtin *policy.Bundle) *service
 	if err := st.PutUser(ctx, "test", duty.User{Name: "admin", Role: duty.RoleAdmin}); err != nil {
 		tb.Fatal(err)
 	}
-	if _, s.token, err = st.CreateToken(ctx, "test", "admin", "test"); err != nil {
+	tk, tok, err := st.CreateToken(ctx, "test", "admin", "test")
+	if err != nil {
 		tb.Fatal(err)
 	}
-	if s.session, err = st.CreateSession(ctx, "admin", time.Hour); err != nil {
+	s.token = tok
+	if s.session, err = st.CreateSession(ctx, duty.Principal{User: "admin", Token: tk.ID}, time.Hour); err != nil {
 		tb.Fatal(err)
 	}
 	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: m.Engine, Log: quiet})
@@ -60,14 +62,14 @@ func newService(tb testing.TB, st *store.Store, builtin *policy.Bundle) *service
 	return s
 }
 
-type answer struct {
+type polAnswer struct {
 	status int
 	header http.Header
 	body   map[string]any
 	raw    string
 }
 
-func (s *service) call(method, path string, header map[string]string, body string) answer {
+func (s *service) call(method, path string, header map[string]string, body string) polAnswer {
 	s.tb.Helper()
 	req, err := http.NewRequest(method, s.srv.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -83,13 +85,13 @@ func (s *service) call(method, path string, header map[string]string, body strin
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	a := answer{status: resp.StatusCode, header: resp.Header, raw: string(data)}
+	a := polAnswer{status: resp.StatusCode, header: resp.Header, raw: string(data)}
 	_ = json.Unmarshal(data, &a.body)
 	return a
 }
 
-// field digs a string out of a JSON answer: field(a, "error", "code").
-func field(a answer, keys ...string) string {
+// field digs a string out of a JSON polAnswer: field(a, "error", "code").
+func field(a polAnswer, keys ...string) string {
 	var cur any = a.body
 	for _, k := range keys {
 		m, ok := cur.(map[string]any)

@@ -20,6 +20,7 @@ type Service struct {
 	log     *slog.Logger
 	timeout time.Duration
 	readers int
+	slots   chan struct{} // one per running scan; nil for no bound
 
 	base   context.Context // background scans run under it; cancelled by Shutdown
 	cancel context.CancelFunc
@@ -40,7 +41,16 @@ type ServiceConfig struct {
 	Timeout time.Duration
 	// Readers bounds how many organs a scan reads from the store at once (Options.Readers).
 	Readers int
+	// MaxScans bounds the scans that run at once, waited for or in the background; Start
+	// refuses one more with duty.ErrBusy (HTTP 429 with Retry-After) rather than queueing it, so
+	// that a client learns at once and nothing piles up. 0 means DefaultMaxScans; negative, no
+	// bound.
+	MaxScans int
 }
+
+// DefaultMaxScans is the number of scans that may run at once unless configured: a scan keeps
+// one core busy, and the machine should still answer reads.
+const DefaultMaxScans = 2
 
 // NewService returns a scan service.
 func NewService(cfg ServiceConfig) *Service {
@@ -50,8 +60,15 @@ func NewService(cfg ServiceConfig) *Service {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if cfg.MaxScans == 0 {
+		cfg.MaxScans = DefaultMaxScans
+	}
+	var slots chan struct{}
+	if cfg.MaxScans > 0 {
+		slots = make(chan struct{}, cfg.MaxScans)
+	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, base: base, cancel: cancel}
+	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel}
 }
 
 // Request says what to scan.
@@ -65,7 +82,21 @@ type Request struct {
 
 // Start checks the request, stores a running scan and runs it: to the end before returning when
 // wait is true (under ctx), else in the background (until done or Shutdown).
+// At most ServiceConfig.MaxScans scans run at once; one more is refused with duty.ErrBusy.
 func (s *Service) Start(ctx context.Context, req Request, wait bool) (*duty.Scan, error) {
+	release, err := s.acquire()
+	if err != nil {
+		return nil, err
+	}
+	sc, err := s.start(ctx, req, wait, release)
+	if err != nil {
+		release()
+	}
+	return sc, err
+}
+
+// start is Start holding a slot; it calls release when the scan ends.
+func (s *Service) start(ctx context.Context, req Request, wait bool, release func()) (*duty.Scan, error) {
 	opts := Options{AsOf: req.AsOf, Department: req.Department, Engine: s.engine(), Readers: s.readers}
 	if err := opts.Normalize(ctx); err != nil {
 		return nil, err
@@ -81,6 +112,7 @@ func (s *Service) Start(ctx context.Context, req Request, wait bool) (*duty.Scan
 		return nil, err
 	}
 	if wait {
+		defer release()
 		s.wg.Add(1)
 		defer s.wg.Done()
 		runCtx, cancel := context.WithTimeout(ctx, s.timeout)
@@ -90,6 +122,7 @@ func (s *Service) Start(ctx context.Context, req Request, wait bool) (*duty.Scan
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		defer release()
 		runCtx, cancel := context.WithTimeout(s.base, s.timeout)
 		defer cancel()
 		if _, err := s.run(runCtx, sc, opts, req.Full); err != nil {
@@ -97,6 +130,20 @@ func (s *Service) Start(ctx context.Context, req Request, wait bool) (*duty.Scan
 		}
 	}()
 	return sc, nil
+}
+
+// acquire takes a scan slot, or answers duty.ErrBusy when every slot is taken. Release may be
+// called more than once.
+func (s *Service) acquire() (release func(), err error) {
+	if s.slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return sync.OnceFunc(func() { <-s.slots }), nil
+	default:
+		return nil, fmt.Errorf("%d scans are running, the most allowed at once; try again when one has finished: %w", cap(s.slots), duty.ErrBusy)
+	}
 }
 
 func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options, full bool) (*duty.Scan, error) {

@@ -77,11 +77,12 @@ func (s *Store) AuditTrail(ctx context.Context, actor string, limit int) ([]duty
 	return out, nil
 }
 
-// PutUser creates or changes a user.
+// PutUser creates or changes a user. The last active admin can be neither demoted nor
+// disabled (duty.ErrConflict): nobody could manage users afterwards.
 func (s *Store) PutUser(ctx context.Context, actor string, u duty.User) error {
 	switch {
-	case u.Name == "" || strings.ContainsAny(u.Name, " /\\\t\n"):
-		return fmt.Errorf("user name %q: %w: expected a name without spaces or slashes", u.Name, duty.ErrInvalid)
+	case !duty.ValidName(u.Name):
+		return fmt.Errorf("user name %q: %w: expected %s", u.Name, duty.ErrInvalid, duty.NameRule)
 	case !slices.Contains(duty.UserRoles, u.Role):
 		return fmt.Errorf("role %q: %w: expected one of %s", u.Role, duty.ErrInvalid, strings.Join(duty.UserRoles, ", "))
 	case u.Role == duty.RoleDepartment && u.Department == "":
@@ -94,11 +95,29 @@ func (s *Store) PutUser(ctx context.Context, actor string, u duty.User) error {
 			return fmt.Errorf("department %q of user %s: %w", u.Department, u.Name, duty.ErrInvalid)
 		}
 	}
+	s.usersMu.Lock()
+	defer s.usersMu.Unlock()
 	old, err := s.GetUser(ctx, u.Name)
-	if err == nil {
+	switch {
+	case err == nil:
 		u.CreatedAt = old.CreatedAt
-	} else {
+	case errors.Is(err, duty.ErrNotFound):
 		u.CreatedAt = now()
+	default:
+		return err
+	}
+	if old != nil && activeAdmin(old) && !activeAdmin(&u) {
+		n, err := s.db.Collection(usersColl).CountDocuments(ctx, bson.D{
+			{Key: "_id", Value: bson.D{{Key: "$ne", Value: u.Name}}},
+			{Key: "role", Value: duty.RoleAdmin},
+			{Key: "disabled", Value: bson.D{{Key: "$ne", Value: true}}},
+		})
+		if err != nil {
+			return fmt.Errorf("count admins: %w", unavailable(err))
+		}
+		if n == 0 {
+			return fmt.Errorf("user %s is the last active admin and cannot be demoted or disabled; make another user admin first: %w", u.Name, duty.ErrConflict)
+		}
 	}
 	if _, err := s.db.Collection(usersColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: u.Name}}, u, options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("save user %s: %w", u.Name, unavailable(err))
@@ -106,6 +125,8 @@ func (s *Store) PutUser(ctx context.Context, actor string, u duty.User) error {
 	return s.Audit(ctx, duty.AuditEntry{Actor: actor, Action: "user.put", Collection: usersColl, IDs: []string{u.Name},
 		Before: []string{userHash(old)}, After: []string{userHash(&u)}})
 }
+
+func activeAdmin(u *duty.User) bool { return u.Role == duty.RoleAdmin && !u.Disabled }
 
 func userHash(u *duty.User) string {
 	if u == nil {
@@ -144,6 +165,9 @@ func (s *Store) Users(ctx context.Context) ([]duty.User, error) {
 // CreateToken makes a new bearer token for a user and returns it with its secret, which is
 // shown once: only its hash is stored.
 func (s *Store) CreateToken(ctx context.Context, actor, user, name string) (*duty.Token, string, error) {
+	if !duty.ValidName(name) {
+		return nil, "", fmt.Errorf("token name %q: %w: expected %s", name, duty.ErrInvalid, duty.NameRule)
+	}
 	if _, err := s.GetUser(ctx, user); err != nil {
 		return nil, "", err
 	}
@@ -169,8 +193,14 @@ func (s *Store) insertToken(ctx context.Context, t *duty.Token) error {
 // FormatToken is the bearer token a client sends: dct_<id>_<secret>.
 func FormatToken(id, secret string) string { return "dct_" + id + "_" + secret }
 
+// envTokenName names the token made from DUTYCHECK_ADMIN_TOKEN.
+const envTokenName = "DUTYCHECK_ADMIN_TOKEN"
+
 // EnsureAdminToken makes the given token an admin's ("admin" user), for DUTYCHECK_ADMIN_TOKEN.
-// Any string of 16 or more characters is accepted; it is stored hashed.
+// Any string of 16 or more characters is accepted; it is stored hashed. Every other token made
+// from the variable is revoked, so that rotating the variable ends the old token (and the browser
+// sessions started with it). A token that an admin revoked stays revoked: the service refuses to
+// start with it.
 func (s *Store) EnsureAdminToken(ctx context.Context, token string) error {
 	if len(token) < 16 {
 		return fmt.Errorf("DUTYCHECK_ADMIN_TOKEN: %w: use at least 16 characters", duty.ErrInvalid)
@@ -183,7 +213,44 @@ func (s *Store) EnsureAdminToken(ctx context.Context, token string) error {
 		return err
 	}
 	id := "env-" + hashSecret(token)[:12]
-	return s.insertToken(ctx, &duty.Token{ID: id, User: "admin", Name: "DUTYCHECK_ADMIN_TOKEN", Hash: hashSecret(token), CreatedAt: now()})
+	var old duty.Token
+	err := s.db.Collection(tokensColl).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&old)
+	switch {
+	case err == nil && old.RevokedAt != "":
+		return fmt.Errorf("DUTYCHECK_ADMIN_TOKEN: %w: this token was revoked on %s; set a new one", duty.ErrInvalid, old.RevokedAt)
+	case err == nil:
+	case errors.Is(err, mongo.ErrNoDocuments):
+		if err := s.insertToken(ctx, &duty.Token{ID: id, User: "admin", Name: envTokenName, Hash: hashSecret(token), CreatedAt: now()}); err != nil {
+			return err
+		}
+		if err := s.Audit(ctx, duty.AuditEntry{Actor: "system", Action: "token.create", Collection: tokensColl, IDs: []string{id},
+			Before: []string{""}, After: []string{hashSecret(token)[:16]}}); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("read token: %w", unavailable(err))
+	}
+	cur, err := s.db.Collection(tokensColl).Find(ctx, bson.D{
+		{Key: "name", Value: envTokenName},
+		{Key: "_id", Value: bson.D{{Key: "$ne", Value: id}}},
+		{Key: "revoked_at", Value: bson.D{{Key: "$exists", Value: false}}},
+	})
+	if err != nil {
+		return fmt.Errorf("read tokens: %w", unavailable(err))
+	}
+	var stale []duty.Token
+	if err := cur.All(ctx, &stale); err != nil {
+		return fmt.Errorf("read tokens: %w", unavailable(err))
+	}
+	for _, t := range stale {
+		if !strings.HasPrefix(t.ID, "env-") {
+			continue
+		}
+		if err := s.RevokeToken(ctx, "system", t.ID); err != nil {
+			return fmt.Errorf("revoke the previous DUTYCHECK_ADMIN_TOKEN: %w", err)
+		}
+	}
+	return nil
 }
 
 // Bootstrap creates the first admin and a token for it when there is no user at all; it
@@ -196,7 +263,7 @@ func (s *Store) Bootstrap(ctx context.Context) (string, error) {
 	if err := s.PutUser(ctx, "system", duty.User{Name: "admin", Role: duty.RoleAdmin}); err != nil {
 		return "", err
 	}
-	_, token, err := s.CreateToken(ctx, "system", "admin", "first start")
+	_, token, err := s.CreateToken(ctx, "system", "admin", "first-start")
 	return token, err
 }
 
@@ -256,7 +323,12 @@ func (s *Store) Authenticate(ctx context.Context, token string) (*duty.Principal
 	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hashSecret(secret))) != 1 || t.RevokedAt != "" {
 		return nil, fail
 	}
-	return s.principal(ctx, t.User)
+	p, err := s.principal(ctx, t.User)
+	if err != nil {
+		return nil, err
+	}
+	p.Token = t.ID
+	return p, nil
 }
 
 func (s *Store) principal(ctx context.Context, user string) (*duty.Principal, error) {
@@ -276,34 +348,52 @@ type Session struct {
 type sessionDoc struct {
 	ID      string `bson:"_id"`
 	User    string `bson:"user"`
+	Token   string `bson:"token"`
 	CSRF    string `bson:"csrf"`
 	Expires string `bson:"expires"`
 }
 
-// CreateSession starts a browser session for a user and returns its cookie value.
-func (s *Store) CreateSession(ctx context.Context, user string, ttl time.Duration) (string, error) {
+// CreateSession starts a browser session for the principal signed in with a token
+// (Authenticate) and returns its cookie value. The session lives as long as that token: it ends
+// when the token is revoked or its user disabled, whichever comes first, or after ttl.
+func (s *Store) CreateSession(ctx context.Context, p duty.Principal, ttl time.Duration) (string, error) {
+	if p.Token == "" || p.User == "" {
+		return "", fmt.Errorf("a session needs the token it was started with: %w", duty.ErrInvalid)
+	}
 	id := randomHex(24)
-	d := sessionDoc{ID: hashSecret(id), User: user, CSRF: randomHex(16), Expires: time.Now().Add(ttl).UTC().Format(duty.TimeFormat)}
+	d := sessionDoc{ID: hashSecret(id), User: p.User, Token: p.Token, CSRF: randomHex(16), Expires: time.Now().Add(ttl).UTC().Format(duty.TimeFormat)}
 	if _, err := s.db.Collection(sessionsColl).InsertOne(ctx, d); err != nil {
 		return "", fmt.Errorf("save session: %w", unavailable(err))
 	}
 	return id, nil
 }
 
-// Session resolves a session cookie value; expired and unknown sessions are duty.ErrNotFound.
+// Session resolves a session cookie value. Expired and unknown sessions, sessions whose token
+// was revoked or whose user was disabled (checked on every call), and sessions saved without a
+// token (before tokens bound them) are all duty.ErrNotFound.
 func (s *Store) Session(ctx context.Context, id string) (*Session, error) {
+	gone := fmt.Errorf("no such session: %w", duty.ErrNotFound)
 	var d sessionDoc
 	err := s.db.Collection(sessionsColl).FindOne(ctx, bson.D{{Key: "_id", Value: hashSecret(id)}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && d.Expires < now()) {
-		return nil, fmt.Errorf("no such session: %w", duty.ErrNotFound)
+	if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && (d.Expires < now() || d.Token == "")) {
+		return nil, gone
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read session: %w", unavailable(err))
+	}
+	var t duty.Token
+	err = s.db.Collection(tokensColl).FindOne(ctx, bson.D{{Key: "_id", Value: d.Token}}).Decode(&t)
+	if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && (t.RevokedAt != "" || t.User != d.User)) {
+		return nil, gone
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read token: %w", unavailable(err))
 	}
 	p, err := s.principal(ctx, d.User)
 	if err != nil {
 		return nil, err
 	}
+	p.Token = d.Token
 	return &Session{Principal: *p, CSRF: d.CSRF}, nil
 }
 

@@ -59,6 +59,9 @@ type Store struct {
 	// writeMu serialises record writes in this process, so that a batch's reference checks and
 	// its writes are not interleaved with another batch's.
 	writeMu sync.Mutex
+	// usersMu serialises changes of users, so that two demotions cannot both pass the check
+	// that one active admin remains.
+	usersMu sync.Mutex
 
 	deptMu      sync.Mutex
 	depts       []duty.Doc // the departments last read, nil when unknown

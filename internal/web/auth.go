@@ -7,6 +7,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
+	"github.com/dutycheck/dutycheck/internal/ratelimit"
 )
 
 // loginCookie carries the sign-in form's CSRF token (double submit): before sign-in there is no
@@ -47,10 +48,10 @@ func (h *handler) login(rq *request) error {
 	}
 	next := localPath(r.PostForm.Get("next"))
 	c, err := r.Cookie(loginCookie)
-	if err != nil || !sameToken(r.PostForm.Get(httpapi.CSRFField), c.Value) {
+	if err != nil || !httpapi.SameToken(r.PostForm.Get(httpapi.CSRFField), c.Value) {
 		return h.showLogin(rq, http.StatusForbidden, next, "login.csrf")
 	}
-	ip := clientIP(r)
+	ip := ratelimit.Key(httpapi.ClientIP(r))
 	if !h.limiter.Allow(ip) {
 		rq.w.Header().Set("Retry-After", "60")
 		return h.showLogin(rq, http.StatusTooManyRequests, next, "login.limited")
@@ -65,7 +66,7 @@ func (h *handler) login(rq *request) error {
 	if err != nil {
 		return err
 	}
-	id, err := h.Store.CreateSession(rq.ctx, p.User, h.cfg.SessionTTL)
+	id, err := h.Store.CreateSession(rq.ctx, *p, h.cfg.SessionTTL)
 	if err != nil {
 		return err
 	}

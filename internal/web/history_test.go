@@ -44,10 +44,12 @@ func newUnscannedEnv(tb testing.TB) *env {
 	if err := st.PutUser(ctx, "test", duty.User{Name: "admin", Role: duty.RoleAdmin}); err != nil {
 		tb.Fatal(err)
 	}
-	if _, e.tokens["admin"], err = st.CreateToken(ctx, "test", "admin", "test"); err != nil {
+	tk, tok, err := st.CreateToken(ctx, "test", "admin", "test")
+	if err != nil {
 		tb.Fatal(err)
 	}
-	if e.sessions["admin"], err = st.CreateSession(ctx, "admin", time.Hour); err != nil {
+	e.tokens["admin"] = tok
+	if e.sessions["admin"], err = st.CreateSession(ctx, duty.Principal{User: "admin", Token: tk.ID}, time.Hour); err != nil {
 		tb.Fatal(err)
 	}
 	e.pages = web.New(web.Config{Today: func() string { return "2025-12-31" }, Log: quiet}, web.Deps{Store: st, Scans: scans, Policies: mgr})

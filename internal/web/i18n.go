@@ -233,6 +233,7 @@ var messages = map[string][2]string{
 	"err.403":         {"您的角色无权进行此操作。", "Your role may not do this."},
 	"err.csrf":        {"表单已失效(缺少或错误的安全令牌)。请返回刷新页面后重试。", "The form is no longer valid (missing or wrong security token). Go back, reload and try again."},
 	"err.500":         {"服务器内部错误,已记录。请稍后重试。", "Internal error; it has been logged. Try again later."},
+	"err.busy":        {"同时进行的检查已达上限，请等其中一项完成后再试。", "The most scans allowed at once are running; try again when one has finished."},
 	"err.unavailable": {"数据库暂时不可用,请稍后重试。", "The store is unavailable; try again later."},
 	"err.back":        {"返回总览", "Back to the overview"},
 }

@@ -376,8 +376,8 @@ func (h *handler) departmentDownload(format string) pageFunc {
 	}
 }
 
-// download writes a report as an attachment. The CSV starts with a byte order mark so that
-// spreadsheet programs read the Chinese text as UTF-8.
+// download writes a report as an attachment. The CSV is duty.WriteCSV's: a byte order mark so
+// that spreadsheet programs read the Chinese text as UTF-8, and formulas neutralised.
 func download(rq *request, rep *duty.Report, format, name string) error {
 	w := rq.w
 	switch format {
@@ -385,7 +385,6 @@ func download(rq *request, rep *duty.Report, format, name string) error {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".csv"))
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte("\ufeff"))
 		return duty.WriteCSV(w, rep)
 	default:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")

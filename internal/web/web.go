@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"embed"
 	"encoding/hex"
 	"errors"
@@ -23,11 +22,12 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
@@ -58,6 +58,9 @@ type Deps struct {
 	Store    *store.Store
 	Scans    *scan.Service
 	Policies *live.Manager
+	// Limiter counts failed sign-ins per client address, shared with the API (httpapi.Deps);
+	// nil makes one for the pages alone.
+	Limiter *ratelimit.Failures
 }
 
 type handler struct {
@@ -81,7 +84,10 @@ func New(cfg Config, deps Deps) http.Handler {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	h := &handler{cfg: cfg, Deps: deps, mux: http.NewServeMux(), limiter: ratelimit.New(10, time.Minute)}
+	if deps.Limiter == nil {
+		deps.Limiter = ratelimit.New(10, time.Minute)
+	}
+	h := &handler{cfg: cfg, Deps: deps, mux: http.NewServeMux(), limiter: deps.Limiter}
 	h.assets = assetHashes()
 	h.pages = parsePages(h.assets)
 
@@ -198,7 +204,7 @@ func (h *handler) route(pattern string, need duty.Action, fn pageFunc) {
 				h.fail(rq, fmt.Errorf("read form: %w", duty.ErrInvalid))
 				return
 			}
-			if !sameToken(r.PostForm.Get(httpapi.CSRFField), sess.CSRF) {
+			if !httpapi.SameToken(r.PostForm.Get(httpapi.CSRFField), sess.CSRF) {
 				h.fail(rq, errCSRF)
 				return
 			}
@@ -211,10 +217,6 @@ func (h *handler) route(pattern string, need duty.Action, fn pageFunc) {
 			h.fail(rq, err)
 		}
 	})
-}
-
-func sameToken(sent, want string) bool {
-	return sent != "" && want != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
 }
 
 // session resolves the session cookie; duty.ErrNotFound when there is none or it expired.
@@ -261,6 +263,9 @@ func (h *handler) fail(rq *request, err error) {
 		status, key = http.StatusUnprocessableEntity, ""
 	case errors.Is(err, duty.ErrUnavailable):
 		status, key = http.StatusServiceUnavailable, "err.unavailable"
+	case errors.Is(err, duty.ErrBusy):
+		status, key = http.StatusTooManyRequests, "err.busy"
+		rq.w.Header().Set("Retry-After", "30")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		status, key = http.StatusServiceUnavailable, "err.unavailable"
 	}
@@ -322,19 +327,26 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// clientIP is the address failed sign-ins are counted against.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // localPath returns next when it is a path on this site, else "/": the sign-in page must not
-// become an open redirect.
+// become an open redirect. A browser drops tabs and line breaks from a URL and reads a
+// backslash as a slash, so "/\t/evil.example" and "/\evil.example" lead off-site as "//" does;
+// anything with a control character, a space or a backslash, anything that is not a plain
+// absolute path ("//host", "http:", "\/"), and anything that does not parse is refused.
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if len(next) == 0 || len(next) > 2048 || next[0] != '/' || !utf8.ValidString(next) {
+		return "/"
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || r == '\\' || unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
+			return "/"
+		}
+	}
+	if len(next) > 1 && next[1] == '/' {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") ||
+		strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next

@@ -83,12 +83,12 @@ func newEnv(tb testing.TB) *env {
 		if err := st.PutUser(ctx, "test", duty.User{Name: u.name, Role: u.role, Department: u.dept}); err != nil {
 			tb.Fatal(err)
 		}
-		_, tok, err := st.CreateToken(ctx, "test", u.name, "test")
+		tk, tok, err := st.CreateToken(ctx, "test", u.name, "test")
 		if err != nil {
 			tb.Fatal(err)
 		}
 		e.tokens[u.name] = tok
-		if e.sessions[u.name], err = st.CreateSession(ctx, u.name, time.Hour); err != nil {
+		if e.sessions[u.name], err = st.CreateSession(ctx, duty.Principal{User: u.name, Token: tk.ID}, time.Hour); err != nil {
 			tb.Fatal(err)
 		}
 	}

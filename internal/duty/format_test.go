@@ -1,0 +1,90 @@
+package duty_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"strings"
+	"testing"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+)
+
+func TestSafeCell(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"=HYPERLINK(\"http://evil.example\",\"x\")", "'=HYPERLINK(\"http://evil.example\",\"x\")"},
+		{"+SUM(1,2)", "'+SUM(1,2)"},
+		{"-2+3", "'-2+3"},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"},
+		{"\t=1", "'\t=1"},
+		{"\r=1", "'\r=1"},
+		{"\n=1", "'\n=1"},
+		{"ORG-1", "ORG-1"},
+		{"张三没有记实本", "张三没有记实本"},
+		{"a=1", "a=1"},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		if got := duty.SafeCell(tc.in); got != tc.want {
+			t.Errorf("SafeCell(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestWriteCSVNeutralisesFormulas: the BOM first, and no cell of any column that a spreadsheet
+// would evaluate.
+func TestWriteCSVNeutralisesFormulas(t *testing.T) {
+	evil := []string{"=HYPERLINK(\"http://evil.example\",\"x\")", "+SUM(1)", "-1+1", "@SUM(1)", "\t=1", "\r=1"}
+	var rep duty.Report
+	for _, s := range evil {
+		rep.Violations = append(rep.Violations, duty.Violation{
+			Department: s, Policy: s, Severity: s, Reason: s, Accountable: s,
+			Subject:  duty.Ref{Collection: s, ID: s},
+			Details:  map[string]any{"a": s},
+			Message:  duty.Message{ZH: s, EN: s},
+			Evidence: []duty.Ref{{Collection: s, ID: s}},
+		})
+	}
+	var buf bytes.Buffer
+	if err := duty.WriteCSV(&buf, &rep); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.HasPrefix(out, duty.BOM+"department,") {
+		t.Fatalf("CSV does not start with the BOM and the header: %.40q", out)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(out, duty.BOM))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(evil)+1 {
+		t.Fatalf("%d rows, want %d", len(rows), len(evil)+1)
+	}
+	for _, row := range rows[1:] {
+		for i, cell := range row {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("column %s: cell %q starts a formula", duty.CSVHeader[i], cell)
+			}
+		}
+	}
+}
+
+// TestWriteTableNoEscapes: a name with a terminal escape sequence reaches the table without
+// its control characters.
+func TestWriteTableNoEscapes(t *testing.T) {
+	rep := duty.Report{Violations: []duty.Violation{{Department: "D-1", Policy: "p", Severity: "high", Reason: "missing",
+		Subject: duty.Ref{Collection: "people", ID: "P-1"},
+		Message: duty.Message{ZH: "张三\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b[2J没有记实本\u202e"}}}}
+	var buf bytes.Buffer
+	if err := duty.WriteTable(&buf, &rep, "zh", func(string) string { return "办公厅\x1b[31m" }); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range buf.String() {
+		if r == 0x1b || r == 0x07 || r == '\u202e' {
+			t.Fatalf("the table holds control character %U: %q", r, buf.String())
+		}
+	}
+	if !strings.Contains(buf.String(), "没有记实本") {
+		t.Errorf("the message is gone: %q", buf.String())
+	}
+}
