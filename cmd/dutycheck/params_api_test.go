@@ -20,14 +20,14 @@ func TestParamsRefusedThroughAPI(t *testing.T) {
 		body   string
 		want   []string
 	}{
-		{"a leap-day deadline", "meeting.annual_conduct", `{"params": {"deadline": "02-29"}}`, []string{"meeting.annual_conduct.deadline", "not 02-29"}},
-		{"a leap-day deadline for letters", "letter.three_levels", `{"params": {"deadline": "02-29"}}`, []string{"letter.three_levels.deadline"}},
-		{"a leap-day deadline for record books", "recordbook.kept", `{"params": {"deadline": "02-29"}}`, []string{"recordbook.kept.deadline"}},
-		{"a leap-day deadline for lists", "list.six_levels", `{"params": {"deadline": "02-29"}}`, []string{"list.six_levels.deadline"}},
-		{"a misspelt rank", "talk.pre_appointment", `{"params": {"ranks": ["burea"]}}`, []string{"talk.pre_appointment.ranks", `got \"burea\"`}},
-		{"the labels the page shows", "talk.pre_appointment", `{"params": {"ranks": ["厅级", "处级"]}}`, []string{"talk.pre_appointment.ranks", `got \"厅级\"`, `got \"处级\"`}},
-		{"the labels, integrity files", "archive.integrity_file", `{"params": {"ranks": ["厅级", "处级"]}}`, []string{"archive.integrity_file.ranks"}},
-		{"a silenced duty", "meeting.joint", `{"params": {"max_gap_days": 366}}`, []string{"duty meeting.joint reports no violation", "switch_off"}},
+		{"a leap-day deadline", "meeting.annual_conduct", `{"base": "r1", "params": {"deadline": "02-29"}}`, []string{"meeting.annual_conduct.deadline", "not 02-29"}},
+		{"a leap-day deadline for letters", "letter.three_levels", `{"base": "r1", "params": {"deadline": "02-29"}}`, []string{"letter.three_levels.deadline"}},
+		{"a leap-day deadline for record books", "recordbook.kept", `{"base": "r1", "params": {"deadline": "02-29"}}`, []string{"recordbook.kept.deadline"}},
+		{"a leap-day deadline for lists", "list.six_levels", `{"base": "r1", "params": {"deadline": "02-29"}}`, []string{"list.six_levels.deadline"}},
+		{"a misspelt rank", "talk.pre_appointment", `{"base": "r1", "params": {"ranks": ["burea"]}}`, []string{"talk.pre_appointment.ranks", `got \"burea\"`}},
+		{"the labels the page shows", "talk.pre_appointment", `{"base": "r1", "params": {"ranks": ["厅级", "处级"]}}`, []string{"talk.pre_appointment.ranks", `got \"厅级\"`, `got \"处级\"`}},
+		{"the labels, integrity files", "archive.integrity_file", `{"base": "r1", "params": {"ranks": ["厅级", "处级"]}}`, []string{"archive.integrity_file.ranks"}},
+		{"a silenced duty", "meeting.joint", `{"base": "r1", "params": {"max_gap_days": 366}}`, []string{"duty meeting.joint reports no violation", "switch_off"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.note, func(t *testing.T) {
@@ -59,7 +59,7 @@ func TestParamsRefusedThroughAPI(t *testing.T) {
 	if b, _ := json.Marshal(p.Schema["ranks"]); !strings.Contains(string(b), `"zh":"厅级"`) {
 		t.Errorf("the schema does not show the rank choices with their labels: %s", b)
 	}
-	c.json("PUT", "/api/v1/policies/meeting.joint/params", map[string]any{"params": map[string]any{"max_gap_days": 366}, "switch_off": true, "message": "checked by hand"}, http.StatusCreated, nil)
+	c.json("PUT", "/api/v1/policies/meeting.joint/params", map[string]any{"base": "r1", "params": map[string]any{"max_gap_days": 366}, "switch_off": true, "message": "checked by hand"}, http.StatusCreated, nil)
 	var m struct {
 		Metadata struct {
 			SwitchedOff bool `json:"switched_off"`

@@ -97,7 +97,7 @@ func TestPolicySandboxThroughAPI(t *testing.T) {
 			if test != nil {
 				files["duty/z/attack_test.rego"] = test
 			}
-			data, _ := json.Marshal(map[string]any{"files": files})
+			data, _ := json.Marshal(map[string]any{"files": files, "base": "r1"})
 			editor.tb = t
 			status, out := editor.do("POST", tc.path, data)
 			if status != http.StatusUnprocessableEntity || !strings.Contains(string(out), tc.want) {

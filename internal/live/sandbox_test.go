@@ -24,16 +24,21 @@ func TestMain(m *testing.M) {
 
 func sandboxManager(tb testing.TB, st *store.Store) *live.Manager {
 	tb.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sb := policy.NewSandbox(exe, policy.Limits{Memory: 384 << 20, Timeout: time.Minute})
-	m, err := live.New(context.Background(), live.Config{Store: st, Builtin: policy.Builtin(), Log: quiet, Sandbox: sb})
+	m, err := live.New(context.Background(), live.Config{Store: st, Builtin: policy.Builtin(), Log: quiet, Sandbox: sandboxOf(tb)})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return m
+}
+
+// sandboxOf is a sandbox whose children are this test binary, with a 384 MiB memory budget.
+func sandboxOf(tb testing.TB) *policy.Sandbox {
+	tb.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return policy.NewSandbox(exe, policy.Limits{Memory: 384 << 20, Timeout: time.Minute})
 }
 
 // zPolicy is duty z.bomb: its violation rule runs body for each person; its test (when test
@@ -107,7 +112,8 @@ func TestSandboxedGate(t *testing.T) {
 }
 
 // TestSandboxedEvaluationSurvivesAGatedBomb: a module whose test passes but that blows up on
-// real records (more than one person) is stopped in the scan and in a preview, and the
+// real records (more than one person) is stopped in a preview and at the gate (the guard
+// evaluates the reference organ in the sandbox), and, were it in force, in the scan; the
 // service lives on.
 func TestSandboxedEvaluationSurvivesAGatedBomb(t *testing.T) {
 	st := storetest.Open(t)
@@ -122,16 +128,29 @@ func TestSandboxedEvaluationSurvivesAGatedBomb(t *testing.T) {
 		t.Fatalf("Preview: %v, want a budget error", err)
 	}
 	start = time.Now()
-	if _, err := m.Apply(ctx, d, live.Change{Base: m.Revision(), Author: "editor"}); err != nil {
-		t.Fatalf("Apply of a module whose test passes: %v", err)
+	_, err = m.Apply(ctx, d, live.Change{Base: m.Revision(), Author: "editor"})
+	t.Logf("apply: %v after %v", err, time.Since(start))
+	if !errors.Is(err, policy.ErrBudget) || m.Revision() != "r1" {
+		t.Fatalf("Apply of a module whose test passes but that blows up on records: %v (in force %s), want a budget error and r1", err, m.Revision())
 	}
-	t.Logf("apply after %v", time.Since(start))
+	// Were such a module in force (compiled here without the gate), the scan stops with the
+	// budget error too.
+	b, err := m.Bundle(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bomb, err := policy.Compile(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := sandboxOf(t).Bind(bomb)
+	defer bound.Close()
 	start = time.Now()
 	organs, _, err := scan.LoadScope(ctx, st, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = scan.Evaluate(ctx, scan.Options{AsOf: asOf, Engine: m.Engine(), Workers: 2}, organs)
+	_, err = scan.Evaluate(ctx, scan.Options{AsOf: asOf, Engine: bound, Workers: 2}, organs)
 	t.Logf("scan: %v after %v", err, time.Since(start))
 	var be *policy.BudgetError
 	if !errors.As(err, &be) || be.Resource != "memory" {

@@ -3,7 +3,6 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
-	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -515,7 +514,3 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// policyFile returns the module path of policy id in the bundle layout.
-func policyFile(id string) string {
-	return path.Join("duty", strings.ReplaceAll(id, ".", "/")) + ".rego"
-}

@@ -205,15 +205,6 @@ func TestCrashedWriteBeforeItsJournalChangesNothing(t *testing.T) {
 	checkTables(t, st2, "after recovery")
 }
 
-func keysOf[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // TestScansOfADeadProcessFailAtOpen: a scan left running by a process that died is failed at
 // the next start, with a reason, at once: no waiting for it to look old.
 func TestScansOfADeadProcessFailAtOpen(t *testing.T) {
