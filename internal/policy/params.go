@@ -513,4 +513,3 @@ func jsonText(v any) string {
 	}
 	return string(b)
 }
-
