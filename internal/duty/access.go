@@ -1,5 +1,7 @@
 package duty
 
+import "fmt"
+
 // Roles of dutycheck's users.
 const (
 	RoleAdmin        = "admin"         // users, tokens, audit and everything else
@@ -98,3 +100,85 @@ type AuditEntry struct {
 // System returns an all-powerful principal for the service's own work (imports at start, the
 // command line against the store), named for the audit trail.
 func System(name string) Principal { return Principal{User: name, Role: RoleAdmin} }
+
+// OrganLevel reports why a department user may not write (create, change or delete) the record
+// d of collection although it lies in its subtree: the record satisfies or creates a duty of the
+// organ as a whole, whose result a department must not be able to change (DOMAIN.md). It returns
+// the field at fault and why, or "", "" for a record of the department's own duties. deptKind
+// returns the kind of a department ("" when unknown).
+//
+// Organ-level records are: people with a Party Group role (party_group_secretary,
+// party_group_member) or rank bureau (the organ's leaders, who issue or sign level-1 letters
+// and owe organ-level lists); departments of kind organ, party_committee, discipline_committee
+// or special_committee (each owes organ-level meetings or lists); meetings of kind
+// annual_conduct (counted for the organ) and joint meetings of a discipline committee (counted
+// for the committee); responsibility lists of any level but department_heads and
+// special_committee; and level-1 letters (issued by the Party Group secretary).
+//
+// References a department user's record makes to people or departments outside its subtree
+// (a list's holder, a person's supervised departments) are checked by the store with the
+// subtree at hand.
+func OrganLevel(collection string, d Doc, deptKind func(id string) string) (field, why string) {
+	if d == nil {
+		return "", ""
+	}
+	switch collection {
+	case "people":
+		for _, r := range strs(d["roles"]) {
+			if r == "party_group_secretary" || r == "party_group_member" {
+				return "roles", fmt.Sprintf("names the Party Group role %q, which creates and satisfies organ-level duties; only an admin or an inspector may give, change or remove it", r)
+			}
+		}
+		if d.Str("rank") == "bureau" {
+			return "rank", "is \"bureau\": a bureau-level cadre is one of the organ's leaders, whose letters, record book and list are organ-level duties; only an admin or an inspector may write such a person"
+		}
+	case "departments":
+		switch k := d.Str("kind"); k {
+		case "organ", "party_committee", "discipline_committee", "special_committee":
+			return "kind", fmt.Sprintf("is %q, a body with organ-level duties; only an admin or an inspector may create, change or delete it", k)
+		}
+	case "meetings":
+		switch k := d.Str("kind"); {
+		case k == "annual_conduct":
+			return "kind", "is \"annual_conduct\", a meeting counted for the whole organ; only an admin or an inspector may write it"
+		case k == "joint" && deptKind(d.Str("department_id")) == "discipline_committee":
+			return "kind", "is \"joint\" at a discipline committee, a meeting counted for the organ's discipline committee; only an admin or an inspector may write it"
+		}
+	case "responsibility_lists":
+		switch l := d.Str("level"); l {
+		case "department_heads", "special_committee":
+		default:
+			return "level", fmt.Sprintf("is %q, a list owed at organ level; a department user writes only lists of level \"department_heads\" or \"special_committee\"", l)
+		}
+	case "letters":
+		if intOf(d["level"]) == 1 {
+			return "level", "is 1: a level-1 letter is issued by the organ's Party Group secretary; only an admin or an inspector may write it"
+		}
+	}
+	return "", ""
+}
+
+func strs(v any) []string {
+	arr, _ := v.([]any)
+	out := make([]string, 0, len(arr))
+	for _, x := range arr {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func intOf(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case int:
+		return int64(n)
+	case int32:
+		return int64(n)
+	case float64:
+		return int64(n)
+	}
+	return 0
+}

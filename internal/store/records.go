@@ -418,10 +418,35 @@ func (s *Store) scopeProblems(ctx context.Context, root string, oldTree, tree *d
 			if prev, ok := old[c.Name][d.ID()]; ok && !oldSub[duty.DepartmentOfDoc(c.Name, prev, oldPersonDept)] {
 				add("id", "is already used by a record outside your department's subtree")
 			}
+			// By effect: nothing that satisfies or creates an organ-level duty, before or after.
+			if field, why := duty.OrganLevel(c.Name, d, kindIn(tree)); why != "" {
+				add(field, why)
+			} else if prev, ok := old[c.Name][d.ID()]; ok {
+				if field, why := duty.OrganLevel(c.Name, prev, kindIn(oldTree)); why != "" {
+					add(field, "of the stored record "+why)
+				}
+			}
+			if h := d.Str("holder_id"); c.Name == "responsibility_lists" && h != "" && !sub[personDept(h)] {
+				add("holder_id", fmt.Sprintf("names %q, a person outside your department %q and its subtree, whose list is not yours to keep", h, root))
+			}
+			if c.Name == "people" {
+				for _, v := range asList(d["supervises"]) {
+					if id, _ := v.(string); !sub[id] {
+						add("supervises", fmt.Sprintf("names %q, outside your department %q and its subtree: supervision there creates letter duties of other departments", id, root))
+					}
+				}
+			}
 		}
 	}
 	return probs
 }
+
+// kindIn returns the kind of a department of the tree, for duty.OrganLevel.
+func kindIn(t *duty.Tree) func(id string) string {
+	return func(id string) string { return t.Department(id).Str("kind") }
+}
+
+func asList(v any) []any { l, _ := v.([]any); return l }
 
 func keys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
@@ -530,6 +555,15 @@ func (s *Store) Delete(ctx context.Context, actor duty.Principal, collection, id
 	before, err := s.GetScoped(ctx, actor, collection, id)
 	if err != nil {
 		return err
+	}
+	if actor.Scope() != "" {
+		depts, err := s.Departments(ctx)
+		if err != nil {
+			return err
+		}
+		if field, why := duty.OrganLevel(collection, before, kindIn(duty.NewTree(depts))); why != "" {
+			return &duty.ValidationError{Problems: []duty.Problem{{ID: id, Field: field, Message: why}}}
+		}
 	}
 	var users []string
 	for _, c := range duty.Collections {
