@@ -466,6 +466,7 @@ func (m *Manager) commit(ctx context.Context, on *state, b *policy.Bundle, rev d
 	}
 	rev.Hash, rev.Files = eng.Revision(), b.Files
 	if err := m.cfg.Store.InsertRevision(ctx, &rev, baseSeq); err != nil {
+		eng.Close()
 		if !errors.Is(err, duty.ErrConflict) {
 			return nil, err
 		}
@@ -483,7 +484,7 @@ func (m *Manager) commit(ctx context.Context, on *state, b *policy.Bundle, rev d
 	}
 	meta := rev
 	meta.Files = nil
-	m.advance(&state{engine: m.bind(eng), rev: meta, builtin: bh, builtinIn: bin})
+	m.advance(&state{engine: eng, rev: meta, builtin: bh, builtinIn: bin}) // bound by the gate
 	m.audit(ctx, &meta, before)
 	m.cfg.Log.Info("policy revision in force", "revision", rev.ID, "hash", rev.Hash, "author", rev.Author,
 		"source", rev.Source, "parent", rev.Parent, "restored_from", rev.RestoredFrom, "message", rev.Message)
@@ -624,7 +625,10 @@ func (m *Manager) Validate(ctx context.Context, d Draft) ([]policy.TestResult, e
 	if err != nil {
 		return nil, err
 	}
-	_, results, err := m.gate(ctx, b)
+	eng, results, err := m.gate(ctx, b)
+	if eng != nil {
+		eng.Close()
+	}
 	return results, err
 }
 
@@ -794,14 +798,11 @@ func (m *Manager) Preview(ctx context.Context, d Draft, req scan.Request, p duty
 		IDs: []string{"department:" + scope + " as_of:" + req.AsOf}, Before: []string{active.Revision()}, After: []string{b.Revision()}}); err != nil {
 		return nil, fmt.Errorf("audit the preview: %w", err)
 	}
-	draft, _, err := m.gate(ctx, b)
+	draft, _, err := m.gate(ctx, b) // bound to the sandbox by the gate
 	if err != nil {
 		return nil, err
 	}
-	if m.cfg.Sandbox != nil {
-		draft = m.cfg.Sandbox.Bind(draft)
-		defer draft.Close()
-	}
+	defer draft.Close()
 	before, opts, err := m.evaluate(ctx, active, req)
 	if err != nil {
 		return nil, err
