@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -283,12 +284,20 @@ func (s *server) applyDraft(c *gin.Context) {
 // apply makes a draft a new revision, on the base the request names (the revision, with its
 // author and source, goes to the audit trail in live).
 func (s *server) apply(c *gin.Context, d live.Draft) {
-	ch, err := s.change(c, d.Base, d.Message)
+	s.commitChange(c, d.Base, d.Message, func(ctx context.Context, ch live.Change) (*duty.PolicyRevision, error) {
+		return s.Policies.Apply(ctx, d, ch)
+	})
+}
+
+// commitChange makes one policy change on revision base (a draft, a rollback, an adoption)
+// and answers 201 with the new revision, or the refusal.
+func (s *server) commitChange(c *gin.Context, base, message string, do func(context.Context, live.Change) (*duty.PolicyRevision, error)) {
+	ch, err := s.change(c, base, message)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	rev, err := s.Policies.Apply(c.Request.Context(), d, ch)
+	rev, err := do(c.Request.Context(), ch)
 	if err != nil {
 		s.failChange(c, err)
 		return
@@ -391,17 +400,10 @@ func (s *server) activateRevision(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ch, err := s.change(c, body.Base, body.Message)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	rev, err := s.Policies.Rollback(c.Request.Context(), c.Param("rev"), ch)
-	if err != nil {
-		s.failChange(c, err)
-		return
-	}
-	s.changed(c, http.StatusCreated, rev)
+	id := c.Param("rev")
+	s.commitChange(c, body.Base, body.Message, func(ctx context.Context, ch live.Change) (*duty.PolicyRevision, error) {
+		return s.Policies.Rollback(ctx, id, ch)
+	})
 }
 
 // getBuiltin says whether this binary's built-in bundle differs from the store's, and what
@@ -424,17 +426,7 @@ func (s *server) adoptBuiltin(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ch, err := s.change(c, body.Base, body.Message)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	rev, err := s.Policies.AdoptBuiltin(c.Request.Context(), ch)
-	if err != nil {
-		s.failChange(c, err)
-		return
-	}
-	s.changed(c, http.StatusCreated, rev)
+	s.commitChange(c, body.Base, body.Message, s.Policies.AdoptBuiltin)
 }
 
 func (s *server) diffRevisions(c *gin.Context) {
