@@ -3,62 +3,20 @@ package web_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
-	"github.com/dutycheck/dutycheck/internal/httpapi"
-	"github.com/dutycheck/dutycheck/internal/live"
-	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/scan"
-	"github.com/dutycheck/dutycheck/internal/store/storetest"
-	"github.com/dutycheck/dutycheck/internal/web"
 )
 
 // newUnscannedEnv is the service of newEnv with the sample organ loaded but not scanned yet,
 // and only the admin signed in.
 func newUnscannedEnv(tb testing.TB) *env {
 	tb.Helper()
-	ctx := context.Background()
-	st := storetest.Open(tb)
-	raw, err := duty.ReadDir("../../fixtures/sample")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := st.PutMany(ctx, duty.System("test"), raw); err != nil {
-		tb.Fatal(err)
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mgr, err := live.New(ctx, live.Config{Store: st, Builtin: policy.Builtin(), Log: quiet})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: mgr.Engine, Log: quiet})
-	e := &env{tb: tb, st: st, scans: scans, tokens: map[string]string{}, sessions: map[string]string{}}
-	if err := st.PutUser(ctx, "test", duty.User{Name: "admin", Role: duty.RoleAdmin}); err != nil {
-		tb.Fatal(err)
-	}
-	tk, tok, err := st.CreateToken(ctx, "test", "admin", "test")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e.tokens["admin"] = tok
-	if e.sessions["admin"], err = st.CreateSession(ctx, duty.Principal{User: "admin", Token: tk.ID}, time.Hour); err != nil {
-		tb.Fatal(err)
-	}
-	e.pages = web.New(web.Config{Today: func() string { return "2025-12-31" }, Log: quiet}, web.Deps{Store: st, Scans: scans, Policies: mgr})
-	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: mgr, Pages: e.pages}))
-	tb.Cleanup(func() {
-		e.srv.Close()
-		scans.Shutdown(context.Background())
-	})
-	return e
+	return startEnv(tb, nil, users[:1])
 }
 
 func (e *env) scan(req scan.Request) *duty.Scan {

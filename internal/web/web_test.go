@@ -54,7 +54,16 @@ var users = []struct{ name, role, dept string }{
 	{"office", duty.RoleDepartment, scope},
 }
 
+// newEnv is the service with the sample organ loaded and scanned as of 2025-06-30 and
+// 2025-12-31, and every user of users signed in.
 func newEnv(tb testing.TB) *env {
+	tb.Helper()
+	return startEnv(tb, []string{"2025-06-30", "2025-12-31"}, users)
+}
+
+// startEnv is the service with the sample organ loaded, whole-store scans as of each of
+// scanDates, and each of signedIn with a token and a session.
+func startEnv(tb testing.TB, scanDates []string, signedIn []struct{ name, role, dept string }) *env {
 	tb.Helper()
 	ctx := context.Background()
 	st := storetest.Open(tb)
@@ -72,14 +81,14 @@ func newEnv(tb testing.TB) *env {
 	}
 	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: mgr.Engine, Log: quiet})
 	e := &env{tb: tb, st: st, scans: scans, tokens: map[string]string{}, sessions: map[string]string{}}
-	for _, asOf := range []string{"2025-06-30", "2025-12-31"} {
+	for _, asOf := range scanDates {
 		sc, err := scans.Start(ctx, scan.Request{AsOf: asOf}, true)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		e.whole = sc.ID
 	}
-	for _, u := range users {
+	for _, u := range signedIn {
 		if err := st.PutUser(ctx, "test", duty.User{Name: u.name, Role: u.role, Department: u.dept}); err != nil {
 			tb.Fatal(err)
 		}
