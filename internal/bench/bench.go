@@ -161,7 +161,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	cfg.logf("loading %d records into the store", res.Records)
 	start := time.Now()
-	if _, err := st.PutMany(ctx, duty.System("bench"), Raw(ds)); err != nil {
+	if _, err := st.PutMany(ctx, duty.System("bench"), duty.RawDocs(ds)); err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
 	res.LoadS = time.Since(start).Seconds()

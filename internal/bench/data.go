@@ -9,23 +9,9 @@ import (
 	"github.com/dutycheck/dutycheck/internal/gen"
 )
 
-// Raw turns a generated dataset into raw documents for validation (duty.NewDataset) or a
-// store batch (store.PutMany).
-func Raw(ds gen.Dataset) map[string][]duty.RawDoc {
-	raw := make(map[string][]duty.RawDoc, len(ds))
-	for c, docs := range ds {
-		list := make([]duty.RawDoc, len(docs))
-		for i, d := range docs {
-			list[i] = duty.RawDoc{Index: i, Value: d}
-		}
-		raw[c] = list
-	}
-	return raw
-}
-
 // Organs validates a generated dataset and splits it into organs.
 func Organs(ds gen.Dataset) ([]*duty.Organ, error) {
-	d, err := duty.NewDataset(Raw(ds))
+	d, err := duty.NewDataset(duty.RawDocs(ds))
 	if err != nil {
 		return nil, fmt.Errorf("generated dataset: %w", err)
 	}

@@ -36,6 +36,20 @@ type RawDoc struct {
 	Value any
 }
 
+// RawDocs turns documents held in memory (collection name → documents, as a generator makes
+// them) into raw documents, each with its index, for NewDataset or a store batch.
+func RawDocs(docs map[string][]map[string]any) map[string][]RawDoc {
+	raw := make(map[string][]RawDoc, len(docs))
+	for c, list := range docs {
+		out := make([]RawDoc, len(list))
+		for i, d := range list {
+			out[i] = RawDoc{Index: i, Value: d}
+		}
+		raw[c] = out
+	}
+	return raw
+}
+
 // NewDataset validates raw documents (collection name → documents) as one whole: each document
 // against its schema, ids unique per collection, every reference naming a record of the dataset,
 // and the department tree free of cycles. It returns every problem at once in a

@@ -57,16 +57,7 @@ func Reference() (*duty.Organ, error) { return Organ(reference) }
 // validated as any dataset is.
 func Organ(opts gen.Options) (*duty.Organ, error) {
 	opts.Organs = 1
-	ds := gen.Generate(opts)
-	raw := make(map[string][]duty.RawDoc, len(ds))
-	for c, docs := range ds {
-		list := make([]duty.RawDoc, len(docs))
-		for i, d := range docs {
-			list[i] = duty.RawDoc{Index: i, Value: d}
-		}
-		raw[c] = list
-	}
-	d, err := duty.NewDataset(raw)
+	d, err := duty.NewDataset(duty.RawDocs(gen.Generate(opts)))
 	if err != nil {
 		return nil, fmt.Errorf("generated organ (seed %d, year %d): %w", opts.Seed, opts.Year, err)
 	}

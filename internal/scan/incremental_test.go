@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/dutycheck/dutycheck/internal/bench"
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/gen"
 	"github.com/dutycheck/dutycheck/internal/policy"
@@ -71,7 +70,7 @@ func evaluated(tb testing.TB, st *store.Store, sc *duty.Scan) []string {
 func generated(tb testing.TB, st *store.Store, organs int) gen.Dataset {
 	tb.Helper()
 	ds := gen.Generate(gen.Options{Organs: organs, Seed: 7, Year: 2025, ViolationRate: 0.1})
-	if _, err := st.PutMany(context.Background(), system, bench.Raw(ds)); err != nil {
+	if _, err := st.PutMany(context.Background(), system, duty.RawDocs(ds)); err != nil {
 		tb.Fatal(err)
 	}
 	return ds

@@ -362,7 +362,7 @@ func (s *Store) recoverDead(ctx context.Context) error {
 		}
 	}
 	cur.Close(context.WithoutCancel(ctx))
-	slices.SortFunc(heads, func(a, b journalHead) int { return compareStr(a.At+a.ID, b.At+b.ID) })
+	slices.SortFunc(heads, func(a, b journalHead) int { return strings.Compare(a.At+a.ID, b.At+b.ID) })
 
 	format, gen, err := s.readTablesMeta(ctx)
 	if err != nil {
@@ -395,16 +395,6 @@ func (s *Store) recoverDead(ctx context.Context) error {
 	}
 	s.recMu.Unlock()
 	return nil
-}
-
-func compareStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // completeOps completes journaled operations: each is applied again from its journal, the
