@@ -46,6 +46,26 @@ func (v *Violation) Key() string {
 	return strings.Join([]string{v.Policy, v.Reason, v.Subject.Collection, v.Subject.ID, string(details)}, "\x00")
 }
 
+// Warning is a check that passes on the report's as-of date but would fail within its duty's
+// warn_days (DOMAIN.md "Warnings before a duty is breached"): the violation it would become and
+// the first day it fails.
+type Warning struct {
+	Violation `bson:",inline"`
+	FailsOn   string `json:"fails_on" bson:"fails_on"`
+}
+
+// WaiverRef names the approved waiver that set a violation aside, and its end date.
+type WaiverRef struct {
+	ID    string `json:"id" bson:"id"`
+	Until string `json:"until" bson:"until"`
+}
+
+// Waived is a violation set aside by an approved waiver (INTERFACES.md).
+type Waived struct {
+	Violation `bson:",inline"`
+	Waiver    WaiverRef `json:"waiver" bson:"waiver"`
+}
+
 // Summary counts a report's violations.
 type Summary struct {
 	Violations   int            `json:"violations" bson:"violations"`
@@ -57,6 +77,9 @@ type Summary struct {
 	New        int `json:"new" bson:"new"`
 	Persisting int `json:"persisting" bson:"persisting"`
 	Resolved   int `json:"resolved" bson:"resolved"`
+	// Warnings and Waived count the report's warnings and the violations waivers set aside.
+	Warnings int `json:"warnings" bson:"warnings"`
+	Waived   int `json:"waived" bson:"waived"`
 }
 
 // TimeFormat is the fixed-width UTC timestamp of scans, so that timestamps sort as strings.
@@ -71,6 +94,10 @@ type Report struct {
 	GeneratedAt    string      `json:"generated_at" bson:"generated_at"`
 	Summary        Summary     `json:"summary" bson:"summary"`
 	Violations     []Violation `json:"violations" bson:"violations"`
+	// Warnings lists the checks that would fail within their duty's warn_days, sorted by
+	// SortWarnings; Waived the violations approved waivers set aside.
+	Warnings []Warning `json:"warnings" bson:"warnings"`
+	Waived   []Waived  `json:"waived,omitempty" bson:"waived,omitempty"`
 	// Resolved lists the checks that failed in the previous scan of the same scope and pass now.
 	Resolved []Violation `json:"resolved,omitempty" bson:"resolved,omitempty"`
 }
@@ -78,16 +105,28 @@ type Report struct {
 // SortViolations orders violations by department, policy and subject id (INTERFACES.md), then by
 // reason and details, so that two reports diff cleanly.
 func SortViolations(vs []Violation) {
-	slices.SortStableFunc(vs, func(a, b Violation) int {
-		for _, c := range [][2]string{
-			{a.Department, b.Department}, {a.Policy, b.Policy}, {a.Subject.ID, b.Subject.ID},
-			{a.Subject.Collection, b.Subject.Collection}, {a.Reason, b.Reason},
-		} {
-			if r := strings.Compare(c[0], c[1]); r != 0 {
-				return r
-			}
+	slices.SortStableFunc(vs, func(a, b Violation) int { return compareViolations(&a, &b) })
+}
+
+func compareViolations(a, b *Violation) int {
+	for _, c := range [][2]string{
+		{a.Department, b.Department}, {a.Policy, b.Policy}, {a.Subject.ID, b.Subject.ID},
+		{a.Subject.Collection, b.Subject.Collection}, {a.Reason, b.Reason},
+	} {
+		if r := strings.Compare(c[0], c[1]); r != 0 {
+			return r
 		}
-		return strings.Compare(a.Key(), b.Key())
+	}
+	return strings.Compare(a.Key(), b.Key())
+}
+
+// SortWarnings orders warnings by fails_on, then as SortViolations (INTERFACES.md).
+func SortWarnings(ws []Warning) {
+	slices.SortStableFunc(ws, func(a, b Warning) int {
+		if r := strings.Compare(a.FailsOn, b.FailsOn); r != 0 {
+			return r
+		}
+		return compareViolations(&a.Violation, &b.Violation)
 	})
 }
 

@@ -203,6 +203,7 @@ func NewReport(opts Options, vs []duty.Violation) *duty.Report {
 		GeneratedAt:    time.Now().UTC().Format(time.RFC3339),
 		Summary:        duty.Summarize(vs),
 		Violations:     vs,
+		Warnings:       []duty.Warning{},
 	}
 	if opts.Department != "" {
 		d := opts.Department
