@@ -150,6 +150,10 @@ func OrganLevel(collection string, d Doc, deptKind func(id string) string) (fiel
 		default:
 			return "level", fmt.Sprintf("is %q, a list owed at organ level; a department user writes only lists of level \"department_heads\" or \"special_committee\"", l)
 		}
+	case "appointments":
+		if d.Str("rank") == "bureau" {
+			return "rank", "is \"bureau\": appointing one of the organ's leaders creates organ-level duties (the pre-appointment talk, the level-1 letter); only an admin or an inspector may write it"
+		}
 	case "letters":
 		if intOf(d["level"]) == 1 {
 			return "level", "is 1: a level-1 letter is issued by the organ's Party Group secretary; only an admin or an inspector may write it"
@@ -157,6 +161,32 @@ func OrganLevel(collection string, d Doc, deptKind func(id string) string) (fiel
 	}
 	return "", ""
 }
+
+// leaderFields names, per collection, the field that names the person whose duty the record
+// satisfies: a talk, an appointment or an integrity file is about its person, a record book
+// about its holder, a letter about its signer.
+var leaderFields = map[string]string{
+	"talks": "person_id", "appointments": "person_id", "integrity_files": "person_id",
+	"record_books": "holder_id", "letters": "signer_id",
+}
+
+// LeaderRecord reports why a department user may not write the record d of collection: it is
+// the talk, appointment, integrity file, record book or signed letter of one of the organ's
+// leaders (isLeader: a person with a Party Group role or rank bureau, see OrganLevel), whose
+// duties are organ-level. It returns the field at fault and why, or "", "".
+func LeaderRecord(collection string, d Doc, isLeader func(person string) bool) (field, why string) {
+	f, ok := leaderFields[collection]
+	if !ok || d == nil {
+		return "", ""
+	}
+	if p := d.Str(f); p != "" && isLeader(p) {
+		return f, fmt.Sprintf("names %q, one of the organ's leaders (a Party Group role or rank bureau), whose duties are organ-level; only an admin or an inspector may write their records", p)
+	}
+	return "", ""
+}
+
+// LeaderFields returns the person fields LeaderRecord reads, for loading the people they name.
+func LeaderFields() []string { return []string{"person_id", "holder_id", "signer_id"} }
 
 func strs(v any) []string {
 	arr, _ := v.([]any)

@@ -100,6 +100,29 @@ func TestDepartmentWritesByEffect(t *testing.T) {
 			wantFields: []string{"kind"},
 		},
 		{
+			note: "records of a stored organ leader in the subtree: talk, record book, integrity file",
+			batches: map[string][]map[string]any{
+				"talks":           {{"id": "X-T-1", "kind": "pre_appointment", "person_id": "ORG-1-P-009", "held_on": "2025-02-01"}},
+				"record_books":    {{"id": "X-RB-1", "year": 2025, "holder_id": "ORG-1-P-009", "issued_on": "2025-01-10", "tasks": []any{}, "entries": []any{}, "inspections": []any{}}},
+				"integrity_files": {{"id": "X-IF-1", "person_id": "ORG-1-P-009", "updated_on": "2025-02-01", "major_matters": []any{}}},
+			},
+			wantFields: []string{"person_id", "holder_id", "person_id"},
+		},
+		{
+			note:       "changing a stored leader's talk to name someone else",
+			batches:    map[string][]map[string]any{"talks": {{"id": "ORG-1-T-083", "kind": "pre_appointment", "person_id": "ORG-1-P-048", "held_on": "2025-02-01"}}},
+			wantFields: []string{"person_id"}, // the stored record's person is a leader
+		},
+		{
+			note: "a bureau appointment, and the talk of a leader created in the same batch",
+			batches: map[string][]map[string]any{
+				"people":       {person("X-P-7", "bureau")},
+				"appointments": {{"id": "X-A-1", "person_id": "ORG-1-P-048", "department_id": "ORG-1-DIV-04", "position": "副局长", "rank": "bureau", "effective_on": "2025-03-01"}},
+				"talks":        {{"id": "X-T-2", "kind": "pre_appointment", "person_id": "X-P-7", "held_on": "2025-02-01"}},
+			},
+			wantFields: []string{"rank", "rank", "person_id"},
+		},
+		{
 			note: "allowed: own people, own department-heads list, own meetings",
 			batches: map[string][]map[string]any{
 				"people":               {person("X-P-5", "division", "department_head"), person("X-P-6", "staff")},
@@ -169,6 +192,10 @@ func TestDepartmentWritesByEffect(t *testing.T) {
 	}
 	if _, err := st.Get(ctx, "meetings", "X-M-9"); err != nil {
 		t.Errorf("refused delete removed the meeting: %v", err)
+	}
+	// Deleting a leader's record book is refused too.
+	if err := st.Delete(ctx, office, "record_books", "ORG-1-RB-008"); !errors.As(err, &ve) || ve.Problems[0].Field != "holder_id" {
+		t.Errorf("delete of a leader's record book: err = %v, want refused on holder_id", err)
 	}
 	if err := st.Delete(ctx, office, "meetings", "X-M-10"); err != nil {
 		t.Errorf("delete of the department's own meeting: %v", err)

@@ -384,6 +384,15 @@ func (s *Store) scopeProblems(ctx context.Context, root string, oldTree, tree *d
 			}
 		}
 	}
+	for _, ds := range docs {
+		for _, d := range ds {
+			for _, f := range duty.LeaderFields() {
+				if p := d.Str(f); p != "" {
+					need[p] = true
+				}
+			}
+		}
+	}
 	for id := range stored["people"] {
 		need[id] = true
 	}
@@ -398,6 +407,15 @@ func (s *Store) scopeProblems(ctx context.Context, root string, oldTree, tree *d
 		return people[id].Str("department_id")
 	}
 	oldPersonDept := func(id string) string { return people[id].Str("department_id") }
+	isLeader := func(id string) bool {
+		if i, ok := inBatch["people"][id]; ok {
+			if _, why := duty.OrganLevel("people", docs["people"][i], kindIn(tree)); why != "" {
+				return true
+			}
+		}
+		_, why := duty.OrganLevel("people", people[id], kindIn(oldTree))
+		return why != ""
+	}
 	for _, c := range duty.Collections {
 		for i, d := range docs[c.Name] {
 			r := batches[c.Name][i]
@@ -423,6 +441,13 @@ func (s *Store) scopeProblems(ctx context.Context, root string, oldTree, tree *d
 				add(field, why)
 			} else if prev, ok := old[c.Name][d.ID()]; ok {
 				if field, why := duty.OrganLevel(c.Name, prev, kindIn(oldTree)); why != "" {
+					add(field, "of the stored record "+why)
+				}
+			}
+			if field, why := duty.LeaderRecord(c.Name, d, isLeader); why != "" {
+				add(field, why)
+			} else if prev, ok := old[c.Name][d.ID()]; ok {
+				if field, why := duty.LeaderRecord(c.Name, prev, isLeader); why != "" {
 					add(field, "of the stored record "+why)
 				}
 			}
@@ -562,6 +587,23 @@ func (s *Store) Delete(ctx context.Context, actor duty.Principal, collection, id
 			return err
 		}
 		if field, why := duty.OrganLevel(collection, before, kindIn(duty.NewTree(depts))); why != "" {
+			return &duty.ValidationError{Problems: []duty.Problem{{ID: id, Field: field, Message: why}}}
+		}
+		var named []string
+		for _, f := range duty.LeaderFields() {
+			if p := before.Str(f); p != "" {
+				named = append(named, p)
+			}
+		}
+		people, err := s.docsByID(ctx, "people", named)
+		if err != nil {
+			return err
+		}
+		isLeader := func(p string) bool {
+			_, why := duty.OrganLevel("people", people[p], kindIn(duty.NewTree(depts)))
+			return why != ""
+		}
+		if field, why := duty.LeaderRecord(collection, before, isLeader); why != "" {
 			return &duty.ValidationError{Problems: []duty.Problem{{ID: id, Field: field, Message: why}}}
 		}
 	}
