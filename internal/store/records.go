@@ -56,6 +56,9 @@ func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[s
 		inBatch[c.Name] = ids
 		docs[c.Name] = make([]duty.Doc, len(raw))
 		for i, r := range raw {
+			if i%256 == 0 && ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
 			d, ps := duty.NormalizeRaw(c, r.Value)
 			id := d.ID()
 			if j, dup := ids[id]; dup && id != "" {
