@@ -59,6 +59,7 @@ func TestBench(t *testing.T) {
 	if testing.Short() {
 		t.Skip("bench runs the whole pipeline")
 	}
+	t.Setenv("MONGODB_URI", "") // the embedded store in a folder of its own, never a shared server's default database
 	code, out, errOut := runCLI(t, "bench", "--organs", "2", "--runs", "1", "--json")
 	if code != exitOK {
 		t.Fatalf("bench = %d, stderr %s", code, errOut)

@@ -158,6 +158,7 @@ func TestImportRefusesAFolderWithoutDepartments(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the embedded store")
 	}
+	t.Setenv("MONGODB_URI", "") // the embedded store in a folder of its own, never a shared server's default database
 	code, out, errOut := runCLI(t, "import", "--data", t.TempDir(), t.TempDir())
 	if code != 2 || !strings.Contains(errOut, "departments.json: is missing") {
 		t.Errorf("import of an empty folder: exit %d, want 2; stdout %q; stderr:\n%s", code, out, errOut)

@@ -32,6 +32,7 @@ Usage:
   dutycheck gen --organs N [--seed S] [--year Y] [--rate R] --out DIR
   dutycheck bench [--organs 10,100,1000] [--runs 3] [--json] [--offline] [--data DIR] [--mongo-uri URI]
   dutycheck policy test [DIR] [-v]
+  dutycheck ferretdb [--postgresql-url URL] [--listen 127.0.0.1:PORT]   (development and CI: scripts/pgferret)
   dutycheck policy push [--server URL] [--base REVISION] [-m MESSAGE] DIR
   dutycheck policy revisions [--server URL]
   dutycheck policy activate [--server URL] [--base REVISION] [-m MESSAGE] REVISION
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runGen(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
+	case "ferretdb":
+		err = runFerretDB(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/conformance"
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/store"
 )
 
 // startServe runs `serve` on the embedded store in dataDir and returns its base URL and a stop
@@ -57,6 +58,12 @@ func testStoreConfig(tb testing.TB, dataDir string) storeConfig {
 	if uri := os.Getenv("MONGODB_URI"); uri != "" {
 		cfg.MongoURI = uri
 		cfg.Database = fmt.Sprintf("dutycheck_test_%x", sha256.Sum256([]byte(dataDir)))[:40] // the same folder, the same database
+		db := cfg.Database
+		tb.Cleanup(func() { // after the services on it have stopped (cleanups run in reverse)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = store.DropDatabase(ctx, uri, db)
+		})
 	}
 	return cfg
 }

@@ -183,3 +183,46 @@ func (db *DB) Close() {
 	<-db.done
 	db.lock.Close() // releases the flock
 }
+
+// ServePostgreSQL runs FerretDB with its PostgreSQL backend (the database at pgURL) on the
+// loopback TCP address listen until ctx ends: the separate database server that development and
+// CI use to run dutycheck's store, scan and service tests, and several replicas, against a real
+// server (scripts/pgferret). It refuses an address that is not loopback, since FerretDB has no
+// authentication. ready, when not nil, receives the MongoDB URI once it accepts connections.
+func ServePostgreSQL(ctx context.Context, pgURL, listen string, logger *slog.Logger, ready func(uri string)) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", listen, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("listen address %q: only a loopback address is allowed, FerretDB has no authentication", listen)
+	}
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:      ferretdb.ListenerConfig{TCP: listen},
+		Handler:       "postgresql",
+		PostgreSQLURL: pgURL,
+		Logger:        logger,
+	})
+	if err != nil {
+		return fmt.Errorf("start FerretDB over PostgreSQL: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	if ready != nil {
+		uri := make(chan string, 1)
+		go func() { uri <- f.MongoDBURI() }()
+		select {
+		case u := <-uri:
+			ready(u)
+		case err := <-done:
+			return fmt.Errorf("FerretDB over PostgreSQL stopped before listening: %w", err)
+		}
+	}
+	if err := <-done; err != nil && ctx.Err() == nil {
+		return fmt.Errorf("FerretDB over PostgreSQL: %w", err)
+	}
+	return nil
+}

@@ -402,3 +402,14 @@ func (s *Store) OrgansWithAppointmentsIn(ctx context.Context, departments map[st
 	}
 	return out, nil
 }
+
+// DropDatabase drops the database name at uri, for tests that leave a database of their own on a
+// shared server (MONGODB_URI) and must not leave it behind.
+func DropDatabase(ctx context.Context, uri, name string) error {
+	c, err := mongo.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = c.Disconnect(context.WithoutCancel(ctx)) }()
+	return c.Database(name).Drop(ctx)
+}

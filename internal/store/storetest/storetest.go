@@ -61,7 +61,17 @@ func Open(tb testing.TB) *store.Store {
 func NewConfig(tb testing.TB) store.Config {
 	tb.Helper()
 	name := fmt.Sprintf("test_%d_%d", time.Now().UnixNano()%1e9, counter.Add(1))
-	return store.Config{URI: URI(tb), Database: name, Exclusive: true}
+	uri := URI(tb)
+	if os.Getenv("MONGODB_URI") != "" {
+		// A shared server keeps what a test leaves: drop the database once the test's stores
+		// are closed (cleanups run last-registered first, so this one runs after theirs).
+		tb.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = store.DropDatabase(ctx, uri, name)
+		})
+	}
+	return store.Config{URI: uri, Database: name, Exclusive: true}
 }
 
 // OpenConfig opens a store, closed when the test ends.
