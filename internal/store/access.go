@@ -119,7 +119,10 @@ func (s *Store) PutUser(ctx context.Context, actor string, u duty.User) error {
 			return fmt.Errorf("user %s is the last active admin and cannot be demoted or disabled; make another user admin first: %w", u.Name, duty.ErrConflict)
 		}
 	}
-	if _, err := s.db.Collection(usersColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: u.Name}}, u, options.Replace().SetUpsert(true)); err != nil {
+	if err := upsertRetry(func() error {
+		_, err := s.db.Collection(usersColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: u.Name}}, u, options.Replace().SetUpsert(true))
+		return err
+	}); err != nil {
 		return fmt.Errorf("save user %s: %w", u.Name, unavailable(err))
 	}
 	return s.Audit(ctx, duty.AuditEntry{Actor: actor, Action: "user.put", Collection: usersColl, IDs: []string{u.Name},
@@ -184,7 +187,10 @@ func (s *Store) CreateToken(ctx context.Context, actor, user, name string) (*dut
 }
 
 func (s *Store) insertToken(ctx context.Context, t *duty.Token) error {
-	if _, err := s.db.Collection(tokensColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: t.ID}}, t, options.Replace().SetUpsert(true)); err != nil {
+	if err := upsertRetry(func() error {
+		_, err := s.db.Collection(tokensColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: t.ID}}, t, options.Replace().SetUpsert(true))
+		return err
+	}); err != nil {
 		return fmt.Errorf("save token: %w", unavailable(err))
 	}
 	return nil

@@ -195,7 +195,12 @@ func (s *Store) stepOrgans(ctx context.Context, organs []string, change bson.E) 
 	}
 	for start := 0; start < len(models); start += updatesPerCommand {
 		part := models[start:min(start+updatesPerCommand, len(models))]
-		if _, err := s.db.Collection(organVersionsColl).BulkWrite(ctx, part, options.BulkWrite().SetOrdered(false)); err != nil {
+		// Retried whole on a lost upsert race: $inc twice still changes the version, and
+		// $addToSet and $pullAll are idempotent.
+		if err := upsertRetry(func() error {
+			_, err := s.db.Collection(organVersionsColl).BulkWrite(ctx, part, options.BulkWrite().SetOrdered(false))
+			return err
+		}); err != nil {
 			return fmt.Errorf("update organ versions: %w", unavailable(err))
 		}
 	}
@@ -517,9 +522,11 @@ func (s *Store) nextGen(ctx context.Context) (int64, error) {
 	var d struct {
 		Seq int64 `bson:"seq"`
 	}
-	err := s.db.Collection(metaColl).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "organ_tables_seq"}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "seq", Value: int64(1)}}}},
-		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&d)
+	err := upsertRetry(func() error {
+		return s.db.Collection(metaColl).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "organ_tables_seq"}},
+			bson.D{{Key: "$inc", Value: bson.D{{Key: "seq", Value: int64(1)}}}},
+			options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&d)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("take a generation of the organ tables: %w", unavailable(err))
 	}
@@ -534,8 +541,11 @@ func (s *Store) nextGen(ctx context.Context) (int64, error) {
 }
 
 func (s *Store) nextGenAbove(ctx context.Context, cur int64) (int64, error) {
-	_, err := s.db.Collection(metaColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "organ_tables_seq"}},
-		bson.D{{Key: "_id", Value: "organ_tables_seq"}, {Key: "seq", Value: cur + 1}}, options.Replace().SetUpsert(true))
+	err := upsertRetry(func() error {
+		_, err := s.db.Collection(metaColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "organ_tables_seq"}},
+			bson.D{{Key: "_id", Value: "organ_tables_seq"}, {Key: "seq", Value: cur + 1}}, options.Replace().SetUpsert(true))
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("take a generation of the organ tables: %w", unavailable(err))
 	}
@@ -547,10 +557,13 @@ func (s *Store) nextGenAbove(ctx context.Context, cur int64) (int64, error) {
 // drops them).
 func (s *Store) switchGen(ctx context.Context, gen int64) error {
 	s.genMu.Lock()
-	_, err := s.db.Collection(metaColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "organ_tables"}},
-		bson.D{{Key: "_id", Value: "organ_tables"}, {Key: "format", Value: organTablesFormat},
-			{Key: "generation", Value: gen}, {Key: "built_at", Value: now()}},
-		options.Replace().SetUpsert(true))
+	err := upsertRetry(func() error {
+		_, err := s.db.Collection(metaColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "organ_tables"}},
+			bson.D{{Key: "_id", Value: "organ_tables"}, {Key: "format", Value: organTablesFormat},
+				{Key: "generation", Value: gen}, {Key: "built_at", Value: now()}},
+			options.Replace().SetUpsert(true))
+		return err
+	})
 	if err != nil {
 		s.genMu.Unlock()
 		return fmt.Errorf("record the organ tables: %w", unavailable(err))

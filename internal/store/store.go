@@ -309,8 +309,11 @@ func (s *Store) Departments(ctx context.Context) ([]duty.Doc, error) {
 
 // bumpDepartments increases the departments' version, before and after a write of departments.
 func (s *Store) bumpDepartments(ctx context.Context) error {
-	_, err := s.db.Collection(metaColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: "departments"}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}, options.UpdateOne().SetUpsert(true))
+	err := upsertRetry(func() error {
+		_, err := s.db.Collection(metaColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: "departments"}},
+			bson.D{{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}, options.UpdateOne().SetUpsert(true))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("update store metadata: %w", unavailable(err))
 	}
@@ -412,4 +415,18 @@ func DropDatabase(ctx context.Context, uri, name string) error {
 	}
 	defer func() { _ = c.Disconnect(context.WithoutCancel(ctx)) }()
 	return c.Database(name).Drop(ctx)
+}
+
+// upsertRetry runs an upsert again when it lost a race: two processes upserting the same new
+// _id at once may both try the insert, and the loser gets a duplicate key error (E11000) from
+// MongoDB and FerretDB alike. Run again, it finds the document and updates it. Only for
+// upserts whose repetition is harmless.
+func upsertRetry(f func() error) error {
+	var err error
+	for range 3 {
+		if err = f(); !mongo.IsDuplicateKeyError(err) {
+			return err
+		}
+	}
+	return err
 }

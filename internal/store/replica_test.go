@@ -1,0 +1,73 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/store"
+	"github.com/dutycheck/dutycheck/internal/store/storetest"
+)
+
+// TestSimultaneousStartOnAnEmptyDatabase starts three stores at once on one empty database, as
+// three replicas would (issue 18: one exited with E11000 on store_meta, users or tokens in 3 of 6
+// tries): each sets the env admin token and imports the sample. Every start succeeds, and the
+// records are there once.
+func TestSimultaneousStartOnAnEmptyDatabase(t *testing.T) {
+	cfg := storetest.NewConfig(t)
+	cfg.Exclusive = false
+	raw, err := duty.ReadDir(filepath.Join("..", "..", "fixtures", "sample"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const replicas = 3
+	stores := make([]*store.Store, replicas)
+	errs := make([]error, replicas)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			ctx := context.Background()
+			st, err := store.Open(ctx, cfg)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			stores[i] = st
+			if err := st.EnsureAdminToken(ctx, "replica-admin-token-0123456789"); err != nil {
+				errs[i] = err
+				return
+			}
+			_, errs[i] = st.PutMany(ctx, admin, raw)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, st := range stores {
+		if st != nil {
+			t.Cleanup(func() { _ = st.Close(context.Background()) })
+		}
+		if errs[i] != nil {
+			t.Errorf("replica %d: %v", i, errs[i])
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	for c, docs := range raw {
+		for _, r := range docs {
+			id, _ := r.Value.(map[string]any)["id"].(string)
+			if _, err := stores[2].Get(context.Background(), c, id); err != nil {
+				t.Errorf("%s %s: %v", c, id, err)
+			}
+		}
+	}
+	if _, err := stores[1].Authenticate(context.Background(), "replica-admin-token-0123456789"); err != nil {
+		t.Errorf("the env admin token does not authenticate: %v", err)
+	}
+}
