@@ -20,6 +20,7 @@ import (
 	"github.com/dutycheck/dutycheck/internal/embeddb"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/live"
+	"github.com/dutycheck/dutycheck/internal/metrics"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/scan"
@@ -218,11 +219,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
 	go policies.Run(pollCtx)
-	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans})
+	mets := metrics.New()
+	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans, Observe: mets.Scan})
 	limiter := ratelimit.New(10, time.Minute) // one count of failed sign-ins for the API and the pages
 	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter})
 	handler := httpapi.New(httpapi.Config{Log: log, TrustedProxies: cfg.TrustedProxies},
-		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter})
+		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter, Metrics: mets})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/live"
+	"github.com/dutycheck/dutycheck/internal/metrics"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/scan"
@@ -47,6 +48,9 @@ type Deps struct {
 	// Limiter counts failed sign-ins per client address; share it with the pages so that the
 	// two doors have one count. Nil makes one for the API alone.
 	Limiter *ratelimit.Failures
+	// Metrics, when set, counts requests (pages included) and is served at /metrics to admins
+	// and inspectors.
+	Metrics *metrics.Metrics
 }
 
 type server struct {
@@ -92,6 +96,16 @@ func New(cfg Config, deps Deps) http.Handler {
 	})
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
+	if s.Metrics != nil {
+		// Organ-wide counts: for a token that reads every report (an admin's or an inspector's).
+		r.GET("/metrics", s.authenticate, func(c *gin.Context) {
+			if p := principal(c); p.Scope() != "" || !p.Can(duty.ReadReports) {
+				c.AbortWithStatusJSON(http.StatusForbidden, errorBody("forbidden", "the metrics are for admins and inspectors", nil))
+				return
+			}
+			s.Metrics.Handler().ServeHTTP(c.Writer, c.Request)
+		})
+	}
 	v1 := r.Group("/api/v1", s.authenticate)
 	v1.PUT("/collections/:collection", require(duty.WriteRecords), s.putCollection)
 	v1.GET("/collections/:collection/:id", require(duty.ReadRecords), s.getRecord)
@@ -119,8 +133,14 @@ func (s *server) recovery(c *gin.Context) {
 func (s *server) logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
+	d := time.Since(start)
 	s.cfg.Log.Info("request", "method", c.Request.Method, "path", c.Request.URL.Path,
-		"status", c.Writer.Status(), "duration", time.Since(start))
+		"status", c.Writer.Status(), "duration", d)
+	route := c.FullPath()
+	if route == "" && s.Pages != nil && !strings.HasPrefix(c.Request.URL.Path, "/api/") {
+		route = "pages"
+	}
+	s.Metrics.Request(route, c.Request.Method, c.Writer.Status(), d)
 }
 
 func (s *server) limits(c *gin.Context) {
@@ -220,6 +240,9 @@ const maxProblems = 1000
 // store errors are logged and replaced by a generic message.
 func (s *server) fail(c *gin.Context, err error) {
 	status, code := statusOf(err)
+	if status == http.StatusServiceUnavailable {
+		s.Metrics.StoreError()
+	}
 	if status == http.StatusTooManyRequests {
 		c.Header("Retry-After", retryAfter)
 	}

@@ -26,6 +26,8 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	observe func(sc *duty.Scan, d time.Duration)
+
 	cacheMu sync.Mutex
 	cache   map[string]cached // scope → its last report, by organ
 }
@@ -46,6 +48,9 @@ type ServiceConfig struct {
 	// that a client learns at once and nothing piles up. 0 means DefaultMaxScans; negative, no
 	// bound.
 	MaxScans int
+	// Observe, when set, is told of every scan that ends, done or failed, and how long it took
+	// (the metrics).
+	Observe func(sc *duty.Scan, d time.Duration)
 }
 
 // DefaultMaxScans is the number of scans that may run at once unless configured: a scan keeps
@@ -68,7 +73,7 @@ func NewService(cfg ServiceConfig) *Service {
 		slots = make(chan struct{}, cfg.MaxScans)
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel}
+	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel, observe: cfg.Observe}
 }
 
 // Request says what to scan.
@@ -168,6 +173,9 @@ func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options, full boo
 			reason = fmt.Sprintf("timed out after %s", s.timeout)
 		}
 		sc.Status, sc.Error = duty.ScanFailed, reason
+		if s.observe != nil {
+			s.observe(sc, time.Since(started))
+		}
 		if ferr := s.store.FailScan(context.WithoutCancel(ctx), sc.ID, reason); ferr != nil {
 			s.log.Error("record failed scan", "scan", sc.ID, "err", ferr)
 		}
@@ -178,6 +186,9 @@ func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options, full boo
 	if err := s.store.FinishIndexedScan(ctx, sc, results, keepHash); err != nil {
 		_ = s.store.FailScan(context.WithoutCancel(ctx), sc.ID, "could not save the report")
 		return nil, err
+	}
+	if s.observe != nil {
+		s.observe(sc, time.Since(started))
 	}
 	s.log.Info("scan done", "scan", sc.ID, "department", sc.Department, "as_of", sc.AsOf,
 		"violations", rep.Summary.Violations, "organs", sc.Progress.Total, "duration", time.Since(started))
