@@ -222,6 +222,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	mets := metrics.New()
 	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans, Observe: mets.Scan})
 	limiter := ratelimit.New(10, time.Minute) // one count of failed sign-ins for the API and the pages
+	limiter.Shared = st                       // and for every process sharing the store
 	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter})
 	handler := httpapi.New(httpapi.Config{Log: log, TrustedProxies: cfg.TrustedProxies},
 		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter, Metrics: mets})

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/store"
@@ -69,5 +70,35 @@ func TestSimultaneousStartOnAnEmptyDatabase(t *testing.T) {
 	}
 	if _, err := stores[1].Authenticate(context.Background(), "replica-admin-token-0123456789"); err != nil {
 		t.Errorf("the env admin token does not authenticate: %v", err)
+	}
+}
+
+// TestSharedSignInFailures: two stores on one database (two replicas) add to one count of
+// failed sign-ins per address and window; a new window starts from zero.
+func TestSharedSignInFailures(t *testing.T) {
+	cfg := storetest.NewConfig(t)
+	cfg.Exclusive = false
+	a, b := storetest.OpenConfig(t, cfg), storetest.OpenConfig(t, cfg)
+	ctx := context.Background()
+	start := time.Date(2025, 6, 30, 9, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	for _, st := range []*store.Store{a, b, a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := st.AddFailure(ctx, "203.0.113.7", start, time.Minute); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n, err := b.AddFailure(ctx, "203.0.113.7", start, time.Minute); err != nil || n != 7 {
+		t.Errorf("seventh failure: n = %d, %v; want 7", n, err)
+	}
+	if n, err := a.AddFailure(ctx, "203.0.113.8", start, time.Minute); err != nil || n != 1 {
+		t.Errorf("another address: n = %d, %v; want 1", n, err)
+	}
+	if n, err := a.AddFailure(ctx, "203.0.113.7", start.Add(time.Minute), time.Minute); err != nil || n != 1 {
+		t.Errorf("next window: n = %d, %v; want 1", n, err)
 	}
 }
