@@ -316,8 +316,16 @@ func (s *Store) KeepAlive(ctx context.Context, onError func(error)) {
 // then makes the organ tables equal to the collections if anything was completed or the
 // tables are missing, of another layout or half-built.
 func (s *Store) recoverDead(ctx context.Context) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	unlock, err := s.lockWrites(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.recoverDeadLocked(ctx)
+}
+
+// recoverDeadLocked is recoverDead for a caller holding the write lock (lockWrites).
+func (s *Store) recoverDeadLocked(ctx context.Context) error {
 	alive, err := s.aliveFunc(ctx)
 	if err != nil {
 		return err

@@ -373,8 +373,11 @@ func (s *Store) ReadAll(ctx context.Context) (int, error) {
 // pinned. It runs when a department moves to another organ (Restamp), when a store written
 // before the current layout is opened, and in recovery; it is idempotent and journaled.
 func (s *Store) RebuildOrganTables(ctx context.Context) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	unlock, err := s.lockWrites(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := s.loadGen(ctx); err != nil {
 		return err
 	}

@@ -38,8 +38,11 @@ func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[s
 			return 0, fmt.Errorf("collection %q: %w", name, duty.ErrNotFound)
 		}
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	unlock, err := s.lockWrites(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	if err := s.loadGen(ctx); err != nil {
 		return 0, err
 	}
@@ -578,8 +581,11 @@ func (s *Store) Delete(ctx context.Context, actor duty.Principal, collection, id
 	if duty.Lookup(collection) == nil {
 		return fmt.Errorf("collection %q: %w", collection, duty.ErrNotFound)
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	unlock, err := s.lockWrites(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	before, err := s.GetScoped(ctx, actor, collection, id)
 	if err != nil {
 		return err
