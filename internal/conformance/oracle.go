@@ -133,6 +133,20 @@ var Reasons = map[string][]string{
 	PolicyBranch:     {"missing"},
 }
 
+// Severity lists every policy's severity as DOMAIN.md gives it.
+var Severity = map[string]string{
+	PolicyTalk:       "high",
+	PolicyLetter:     "high",
+	PolicyBook:       "high",
+	PolicyMatter:     "high",
+	PolicySuggestion: "medium",
+	PolicyAnnual:     "medium",
+	PolicyList:       "medium",
+	PolicyFile:       "medium",
+	PolicyJoint:      "low",
+	PolicyBranch:     "low",
+}
+
 // Expected computes, from DOMAIN.md alone, the violations a scan of ds as of asOf must report for
 // department (its subtree; "" for the whole dataset). The result is sorted with SortKeys. ds must
 // be valid (every reference names an existing record); asOf must be a YYYY-MM-DD date.

@@ -21,6 +21,7 @@ import (
 // (custom.params: zh, enum with zh and en labels), so the form offers only allowed values.
 type paramView struct {
 	Name, Label, Desc, Type string
+	Unit                    string // the unit of a number, in the page's language
 	Text                    string // the value as the form shows it
 	Min, Max                string
 	Checked                 bool
@@ -135,9 +136,18 @@ func (h *handler) policyRow(lang string, m policy.Meta) policyRow {
 		pv := paramView{Name: n, Label: n}
 		pv.Type, _ = schema["type"].(string)
 		pv.Desc, _ = schema["description"].(string)
-		if l, _ := schema["zh"].(string); l != "" && lang != langEN {
-			pv.Label = l
+		pl := m.ParamLabels[n]
+		label, unit := pl.Label.ZH, pl.Unit.ZH
+		if lang == langEN {
+			label, unit = pl.Label.EN, pl.Unit.EN
 		}
+		switch {
+		case label != "":
+			pv.Label = label
+		case pv.Type == "severity":
+			pv.Label = text(lang, "severity")
+		}
+		pv.Unit = unit
 		if pv.Type != "severity" { // the severity list has its own labels (i18n)
 			for _, c := range policy.Choices(schema) {
 				cv := choiceView{Value: paramText(c.Value), Label: c.ZH}
