@@ -38,8 +38,8 @@ func TestMetadataLabels(t *testing.T) {
 		{"x.probe", "flagged", "zh", "已标记"},
 		{"x.probe", "placed", "en", "placed"},
 		{"x.probe", "inactive", "zh", "inactive"}, // unlabelled: the code
-		{"", "placed", "zh", "已安置"},              // any policy that labels it
-		{"y.quiet", "flagged", "zh", "已标记"},      // a policy that does not label it
+		{"", "placed", "zh", "已安置"},               // any policy that labels it
+		{"y.quiet", "flagged", "zh", "已标记"},       // a policy that does not label it
 		{"x.probe", "unknown", "zh", "unknown"},
 	} {
 		if got := e.ReasonLabel(tc.policy, tc.reason, tc.lang); got != tc.want {
