@@ -566,23 +566,8 @@ func plain(x any) any {
 	return x
 }
 
-// Input builds the policy input of one organ (docs/POLICY-CONTRACT.md) directly as an OPA value.
-func Input(o *duty.Organ, asOf string) ast.Value {
-	terms := make([][2]*ast.Term, 0, len(duty.Collections)+2)
-	terms = append(terms,
-		ast.Item(ast.StringTerm("as_of"), ast.StringTerm(asOf)),
-		ast.Item(ast.StringTerm("organ"), ast.StringTerm(o.ID)))
-	for _, c := range duty.Collections {
-		docs := o.Docs[c.Name]
-		arr := make([]*ast.Term, len(docs))
-		for i, d := range docs {
-			arr[i] = ast.NewTerm(toValue(map[string]any(d)))
-		}
-		terms = append(terms, ast.Item(ast.StringTerm(c.Name), ast.ArrayTerm(arr...)))
-	}
-	return ast.NewObject(terms...)
-}
-
+// toValue converts a JSON-like value of a record to an OPA value, leaving out the store-private
+// fields.
 func toValue(x any) ast.Value {
 	switch v := x.(type) {
 	case string:

@@ -315,8 +315,6 @@ type lineView struct {
 	Problems []string
 }
 
-func testFile(module string) string { return strings.TrimSuffix(module, ".rego") + "_test.rego" }
-
 func (h *handler) newPolicyPage(rq *request, id string) (*policyPage, error) {
 	e := h.Policies.Engine()
 	m, ok := e.Policy(id)
@@ -325,7 +323,7 @@ func (h *handler) newPolicyPage(rq *request, id string) (*policyPage, error) {
 	}
 	files := e.Bundle().Files
 	page := &policyPage{policyRow: h.policyRow(rq.lang, m), policyChrome: h.chrome(rq, "/policies/"+url.PathEscape(id)), Revision: h.Policies.Revision(), ModuleFile: m.File,
-		TestFile: testFile(m.File), Module: files[m.File], Test: files[testFile(m.File)],
+		TestFile: policy.TestFile(m.File), Module: files[m.File], Test: files[policy.TestFile(m.File)],
 		CanEdit: rq.p.Can(duty.WritePolicies) && !h.Policies.DirMode(), DirMode: h.Policies.DirMode()}
 	if page.CanEdit {
 		tree, err := h.tree(rq.ctx)
