@@ -235,6 +235,8 @@ var messages = map[string][2]string{
 	"err.500":         {"服务器内部错误,已记录。请稍后重试。", "Internal error; it has been logged. Try again later."},
 	"err.busy":        {"同时进行的检查已达上限，请等其中一项完成后再试。", "The most scans allowed at once are running; try again when one has finished."},
 	"err.unavailable": {"数据库暂时不可用,请稍后重试。", "The store is unavailable; try again later."},
+	"err.timeout":     {"处理时间超过上限，已停止。请稍后重试，或缩小范围。", "The request took longer than allowed and was stopped; try again later or with a smaller scope."},
+	"err.cancelled":   {"请求已取消。", "The request was cancelled."},
 	"err.back":        {"返回总览", "Back to the overview"},
 }
 
