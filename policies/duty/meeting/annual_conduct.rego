@@ -37,11 +37,12 @@ _params := data.params.meeting.annual_conduct
 
 _deadline_day := dates.in_year(org.year, _params.deadline)
 
-# _year_meetings holds the annual_conduct meetings held in year Y.
+# _year_meetings holds the annual_conduct meetings held in year Y (dated Y-MM-DD, as
+# lib.org's appointments of the year).
 _year_meetings := [m |
 	some m in input.meetings
 	m.kind == "annual_conduct"
-	dates.year(m.held_on) == org.year
+	startswith(m.held_on, org.year_prefix)
 ]
 
 # _meetings maps a department id to its annual_conduct meetings held in year Y.

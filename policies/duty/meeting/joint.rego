@@ -36,12 +36,13 @@ import data.lib.org
 
 _params := data.params.meeting.joint
 
-# _joint_meetings holds the joint meetings held in [Y-01-01, as_of].
+# _joint_meetings holds the joint meetings held in [Y-01-01, as_of]: YYYY-MM-DD strings sort as
+# dates, so they are compared as strings, and only the meetings kept turn into day numbers.
 _joint_meetings := [m |
 	some m in input.meetings
 	m.kind == "joint"
-	dates.day(m.held_on) >= org.year_start_day
-	dates.day(m.held_on) <= org.as_of_day
+	m.held_on >= org.year_start
+	m.held_on <= org.as_of
 ]
 
 # _joint maps a department id to its joint meetings held in [Y-01-01, as_of].
