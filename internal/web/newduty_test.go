@@ -179,6 +179,19 @@ func TestDutyPushedThroughAPIIsComplete(t *testing.T) {
 		t.Error("the English policy page lacks the parameter's English label or choices")
 	}
 
+	// A built-in duty's form: its labels and units come from its METADATA in the same way.
+	for lang, want := range map[string][]string{
+		"":         {"任职前最早可谈话天数", `<span class="unit">天</span>`, "缺失 <code>missing</code>"},
+		"?lang=en": {"earliest talk, days before taking office", `<span class="unit">days</span>`, "ranks whose appointments need a talk"},
+	} {
+		page := e.get("editor", "/policies/talk.pre_appointment"+lang)
+		for _, s := range want {
+			if !strings.Contains(page.body, s) {
+				t.Errorf("/policies/talk.pre_appointment%s lacks %s", lang, s)
+			}
+		}
+	}
+
 	// The CSV downloads of the page and of the API.
 	for _, dl := range []string{e.get("inspector", "/departments/ORG-1/report.csv?duty=talk.recorded").body,
 		e.api("inspector", "GET", "/api/v1/departments/ORG-1/report?format=csv", nil, http.StatusOK, nil)} {
