@@ -358,7 +358,10 @@ func TestScanCSV(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
 	}
-	header := "department,policy,severity,reason,accountable,subject_collection,subject_id,details,message_zh,message_en,evidence,first_seen"
+	// The columns of earlier versions first, then the policy's and the reason's names from the
+	// bundle's METADATA.
+	header := "department,policy,severity,reason,accountable,subject_collection,subject_id,details,message_zh,message_en,evidence,first_seen" +
+		",policy_zh,policy_en,reason_zh,reason_en"
 	out, bom := strings.CutPrefix(out, "\ufeff")
 	if !bom {
 		t.Errorf("CSV does not start with a byte order mark")
@@ -375,6 +378,9 @@ func TestScanCSV(t *testing.T) {
 		got = append(got, key{r[0], r[1], r[3], r[5] + "/" + r[6], r[7]})
 		if r[8] == "" || r[9] == "" {
 			t.Errorf("row %v lacks a message", r)
+		}
+		if r[1] == "talk.pre_appointment" && !slices.Equal(r[12:], []string{"任前廉政谈话", "Pre-appointment integrity talk", "缺失", "missing"}) {
+			t.Errorf("row %v: the policy and reason are not named by the METADATA", r)
 		}
 	}
 	if diff := cmp.Diff(wantViolations, got); diff != "" {

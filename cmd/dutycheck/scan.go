@@ -49,10 +49,10 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	}
 	switch *format {
 	case "csv":
-		err = duty.WriteCSV(stdout, rep)
+		err = duty.WriteCSV(stdout, rep, eng)
 	case "table":
 		tree := duty.NewTree(ds.Docs["departments"])
-		err = duty.WriteTable(stdout, rep, *lang, func(id string) string { return tree.Department(id).Str("name") })
+		err = duty.WriteTable(stdout, rep, *lang, eng, func(id string) string { return tree.Department(id).Str("name") })
 	default:
 		err = duty.WriteJSON(stdout, rep)
 	}

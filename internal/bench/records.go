@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"runtime"
 
-	"github.com/open-policy-agent/opa/v1/ast"
-
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/scan"
@@ -49,7 +47,7 @@ func encodeOrgans(organs []*duty.Organ) ([]organRecords, int, error) {
 
 // input decodes the organ's records into its policy input as of date, as a scan's reader does:
 // terms is reset, then every record is decoded by dec (which builds with terms) and added.
-func (o *organRecords) input(dec *store.Decoder[*ast.Term], terms *policy.Terms, date string) (*policy.OrganInput, error) {
+func (o *organRecords) input(dec *store.Decoder[*policy.Term], terms *policy.Terms, date string) (*policy.OrganInput, error) {
 	terms.Reset()
 	in := policy.NewOrganInput(o.id, date)
 	for j, c := range duty.Collections {

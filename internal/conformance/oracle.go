@@ -133,10 +133,37 @@ var Reasons = map[string][]string{
 	PolicyBranch:     {"missing"},
 }
 
+// Severity lists every policy's severity as DOMAIN.md gives it.
+var Severity = map[string]string{
+	PolicyTalk:       "high",
+	PolicyLetter:     "high",
+	PolicyBook:       "high",
+	PolicyMatter:     "high",
+	PolicySuggestion: "medium",
+	PolicyAnnual:     "medium",
+	PolicyList:       "medium",
+	PolicyFile:       "medium",
+	PolicyJoint:      "low",
+	PolicyBranch:     "low",
+}
+
 // Expected computes, from DOMAIN.md alone, the violations a scan of ds as of asOf must report for
 // department (its subtree; "" for the whole dataset). The result is sorted with SortKeys. ds must
 // be valid (every reference names an existing record); asOf must be a YYYY-MM-DD date.
 func Expected(ds map[string][]map[string]any, asOf string, department string) []Key {
+	w, out := evaluate(ds, asOf)
+	return w.scope(out, department)
+}
+
+// Count is Expected for the whole dataset, with the number of checks made: every appointment,
+// letter pair, holder, item, meeting duty, owed list, cadre, matter and branch that could have
+// failed, so that a share of violations can be counted against it.
+func Count(ds map[string][]map[string]any, asOf string) ([]Key, int) {
+	w, out := evaluate(ds, asOf)
+	return w.scope(out, ""), w.checks
+}
+
+func evaluate(ds map[string][]map[string]any, asOf string) (*world, []Key) {
 	w := newWorld(ds, mustDay(asOf))
 	var out []Key
 	w.talks(&out)
@@ -149,7 +176,11 @@ func Expected(ds map[string][]map[string]any, asOf string, department string) []
 	w.integrityFiles(&out)
 	w.majorMatters(&out)
 	w.branches(&out)
+	return w, out
+}
 
+// scope keeps the keys of department's subtree ("" for all), once each, sorted with SortKeys.
+func (w *world) scope(out []Key, department string) []Key {
 	var scoped []Key
 	seen := map[string]bool{}
 	for _, k := range out {
@@ -175,6 +206,8 @@ type world struct {
 	depts map[string]doc
 	organ map[string]string // department id → its organ (root) id
 	ppl   map[string]doc
+	// checks counts the checks made (Count).
+	checks int
 }
 
 func newWorld(ds map[string][]doc, asOf day) *world {
@@ -320,6 +353,7 @@ func (w *world) talks(out *[]Key) {
 		if !ok || eff > w.asOf {
 			continue
 		}
+		w.checks++
 		found := false
 		for _, t := range w.ds[collTalks] {
 			if str(t, "kind") != "pre_appointment" || str(t, "person_id") != str(a, "person_id") {
@@ -406,6 +440,7 @@ func (w *world) letters(out *[]Key) {
 			if w.asOf <= deadline {
 				continue
 			}
+			w.checks++
 			reason := "missing"
 			if letters := byPair[pair]; len(letters) > 0 {
 				reason = "unsigned"
@@ -446,6 +481,7 @@ func (w *world) recordBooks(out *[]Key) {
 				continue
 			}
 			id := str(p, "id")
+			w.checks++
 			if w.asOf <= w.deadline(bookDeadline, id) {
 				continue
 			}
@@ -514,6 +550,7 @@ func (w *world) suggestions(out *[]Key) {
 			continue
 		}
 		for _, it := range objects(s, "items") {
+			w.checks++
 			reason := ""
 			switch str(it, "status") {
 			case "open":
@@ -541,6 +578,7 @@ func (w *world) annualMeeting(out *[]Key) {
 		return
 	}
 	for _, organ := range w.organs() {
+		w.checks++
 		held := slices.ContainsFunc(w.ds[collMeetings], func(m doc) bool {
 			d, ok := w.date(m, "held_on")
 			return ok && str(m, "kind") == "annual_conduct" && w.organ[str(m, "department_id")] == organ &&
@@ -558,6 +596,7 @@ func (w *world) jointMeetings(out *[]Key) {
 	start := dayOf(w.y, time.January, 1)
 	for _, dc := range w.deptsOfKind(kindDiscipline) {
 		id := str(dc, "id")
+		w.checks++
 		days := []day{start, w.asOf}
 		for _, m := range w.ds[collMeetings] {
 			d, ok := w.date(m, "held_on")
@@ -588,35 +627,38 @@ func (w *world) lists(out *[]Key) {
 			return w.organ[str(l, "department_id")] == organ && match(l)
 		})
 	}
-	missing := func(dept string, subject Ref, level string) {
+	owe := func(held bool, dept string, subject Ref, level string) {
+		w.checks++
+		if held {
+			return
+		}
 		*out = append(*out, Key{Policy: PolicyList, Reason: "missing", Department: dept, Subject: subject,
 			Details: map[string]any{"level": level}})
 	}
 	for _, organ := range w.organs() {
 		for _, level := range []string{"party_group", "party_committee", "discipline_committee"} {
-			if !has(organ, func(l doc) bool { return str(l, "level") == level }) {
-				missing(organ, Ref{collDepartments, organ}, level)
-			}
+			owe(has(organ, func(l doc) bool { return str(l, "level") == level }), organ, Ref{collDepartments, organ}, level)
 		}
 		for _, p := range w.roster(organ) {
 			id := str(p, "id")
 			held := func(level string) bool {
 				return has(organ, func(l doc) bool { return str(l, "level") == level && str(l, "holder_id") == id })
 			}
-			if hasRole(p, roleSecretary) && !held("party_group_secretary") {
-				missing(str(p, "department_id"), Ref{collPeople, id}, "party_group_secretary")
+			dept, subject := str(p, "department_id"), Ref{collPeople, id}
+			if hasRole(p, roleSecretary) {
+				owe(held("party_group_secretary"), dept, subject, "party_group_secretary")
 			}
-			if !hasRole(p, roleSecretary) && (hasRole(p, roleMember) || str(p, "rank") == rankBureau) && !held("leaders") {
-				missing(str(p, "department_id"), Ref{collPeople, id}, "leaders")
+			if !hasRole(p, roleSecretary) && (hasRole(p, roleMember) || str(p, "rank") == rankBureau) {
+				owe(held("leaders"), dept, subject, "leaders")
 			}
-			if hasRole(p, roleHead) && !held("department_heads") {
-				missing(str(p, "department_id"), Ref{collPeople, id}, "department_heads")
+			if hasRole(p, roleHead) {
+				owe(held("department_heads"), dept, subject, "department_heads")
 			}
 		}
 		for _, sc := range w.deptsOfKind(kindSpecial) {
 			id := str(sc, "id")
-			if w.organ[id] == organ && !has(organ, func(l doc) bool { return str(l, "department_id") == id }) {
-				missing(id, Ref{collDepartments, id}, "special_committee")
+			if w.organ[id] == organ {
+				owe(has(organ, func(l doc) bool { return str(l, "department_id") == id }), id, Ref{collDepartments, id}, "special_committee")
 			}
 		}
 	}
@@ -629,6 +671,7 @@ func (w *world) integrityFiles(out *[]Key) {
 			if r := str(p, "rank"); r != rankBureau && r != rankDivision {
 				continue
 			}
+			w.checks++
 			id := str(p, "id")
 			var newest day
 			found := false
@@ -663,6 +706,7 @@ func (w *world) majorMatters(out *[]Key) {
 			if !ok || event > w.asOf {
 				continue
 			}
+			w.checks++
 			reason := ""
 			if reported, ok := w.date(m, "reported_on"); ok {
 				if int(reported-event) > matterReportDays {
@@ -682,6 +726,7 @@ func (w *world) majorMatters(out *[]Key) {
 // Duty 10: every branch names a discipline member on its organ's roster.
 func (w *world) branches(out *[]Key) {
 	for _, b := range w.deptsOfKind(kindBranch) {
+		w.checks++
 		id := str(b, "id")
 		member, ok := b["discipline_member_id"].(string)
 		p, exists := w.ppl[member]

@@ -11,17 +11,26 @@ import (
 	"unicode/utf8"
 )
 
-// CSVHeader is the first row of a CSV report.
-var CSVHeader = []string{"department", "policy", "severity", "reason", "accountable", "subject_collection", "subject_id", "details", "message_zh", "message_en", "evidence", "first_seen"}
+// CSVHeader is the first row of a CSV report. The last four columns name the policy and the
+// reason for people, in Chinese and English, from the policy bundle's METADATA.
+var CSVHeader = []string{"department", "policy", "severity", "reason", "accountable", "subject_collection", "subject_id", "details", "message_zh", "message_en", "evidence", "first_seen",
+	"policy_zh", "policy_en", "reason_zh", "reason_en"}
+
+// Labels names a report's codes for people, in "zh" or "en"; the policy bundle (its METADATA)
+// is the one source of these names, so a duty added at run time is named like the built-in ones.
+type Labels interface {
+	PolicyTitle(policy, lang string) string
+	ReasonLabel(policy, reason, lang string) string
+}
 
 // BOM is the UTF-8 byte order mark every CSV starts with, so that spreadsheet programs read
 // the Chinese text as UTF-8.
 const BOM = "\ufeff"
 
 // WriteCSV writes the report's violations as CSV, one row each, in report order: a byte order
-// mark, the header, then the rows with every cell passed through SafeCell. It is the one CSV
-// writer of dutycheck (the API, the pages and the CLI).
-func WriteCSV(w io.Writer, r *Report) error {
+// mark, the header, then the rows with every cell passed through SafeCell, the policy and
+// reason named by labels. It is the one CSV writer of dutycheck (the API, the pages and the CLI).
+func WriteCSV(w io.Writer, r *Report, labels Labels) error {
 	if _, err := io.WriteString(w, BOM); err != nil {
 		return err
 	}
@@ -41,7 +50,9 @@ func WriteCSV(w io.Writer, r *Report) error {
 		}
 		for i, cell := range []string{v.Department, v.Policy, v.Severity, v.Reason, v.Accountable,
 			v.Subject.Collection, v.Subject.ID, DetailString(v.Details), v.Message.ZH, v.Message.EN,
-			strings.Join(ev, " "), first} {
+			strings.Join(ev, " "), first,
+			labels.PolicyTitle(v.Policy, "zh"), labels.PolicyTitle(v.Policy, "en"),
+			labels.ReasonLabel(v.Policy, v.Reason, "zh"), labels.ReasonLabel(v.Policy, v.Reason, "en")} {
 			row[i] = SafeCell(cell)
 		}
 		if err := cw.Write(row); err != nil {
@@ -73,8 +84,8 @@ func WriteJSON(w io.Writer, r *Report) error {
 }
 
 // WriteTable writes the report for people in a terminal: a heading, then the violations grouped
-// by department and policy, with messages in lang ("zh" or "en").
-func WriteTable(w io.Writer, r *Report, lang string, deptName func(id string) string) error {
+// by department and policy, with reasons named by labels and messages in lang ("zh" or "en").
+func WriteTable(w io.Writer, r *Report, lang string, labels Labels, deptName func(id string) string) error {
 	en := lang == "en"
 	scope := "全部机关"
 	if en {
@@ -117,7 +128,8 @@ func WriteTable(w io.Writer, r *Report, lang string, deptName func(id string) st
 		if d := DetailString(v.Details); d != "" {
 			subject += " " + d
 		}
-		fmt.Fprintf(tw, "     %s\t%s\t%s\n", printable(v.Reason), printable(subject), printable(msg))
+		reason := labels.ReasonLabel(v.Policy, v.Reason, lang)
+		fmt.Fprintf(tw, "     %s\t%s\t%s\n", printable(reason), printable(subject), printable(msg))
 	}
 	return tw.Flush()
 }

@@ -31,6 +31,15 @@ func TestSafeCell(t *testing.T) {
 	}
 }
 
+// echoLabels names every policy and reason by its code with a suffix (the policy bundle's
+// METADATA does it in the program).
+type echoLabels string
+
+func (l echoLabels) PolicyTitle(policy, lang string) string { return policy + string(l) }
+func (l echoLabels) ReasonLabel(_, reason, lang string) string {
+	return reason + string(l)
+}
+
 // TestWriteCSVNeutralisesFormulas: the BOM first, and no cell of any column that a spreadsheet
 // would evaluate.
 func TestWriteCSVNeutralisesFormulas(t *testing.T) {
@@ -46,7 +55,7 @@ func TestWriteCSVNeutralisesFormulas(t *testing.T) {
 		})
 	}
 	var buf bytes.Buffer
-	if err := duty.WriteCSV(&buf, &rep); err != nil {
+	if err := duty.WriteCSV(&buf, &rep, echoLabels("")); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -76,7 +85,7 @@ func TestWriteTableNoEscapes(t *testing.T) {
 		Subject: duty.Ref{Collection: "people", ID: "P-1"},
 		Message: duty.Message{ZH: "张三\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b[2J没有记实本\u202e"}}}}
 	var buf bytes.Buffer
-	if err := duty.WriteTable(&buf, &rep, "zh", func(string) string { return "办公厅\x1b[31m" }); err != nil {
+	if err := duty.WriteTable(&buf, &rep, "zh", echoLabels("（缺失）\x1b[31m"), func(string) string { return "办公厅\x1b[31m" }); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range buf.String() {
@@ -84,7 +93,7 @@ func TestWriteTableNoEscapes(t *testing.T) {
 			t.Fatalf("the table holds control character %U: %q", r, buf.String())
 		}
 	}
-	if !strings.Contains(buf.String(), "没有记实本") {
-		t.Errorf("the message is gone: %q", buf.String())
+	if !strings.Contains(buf.String(), "没有记实本") || !strings.Contains(buf.String(), "missing（缺失）") {
+		t.Errorf("the message or the reason's label is gone: %q", buf.String())
 	}
 }

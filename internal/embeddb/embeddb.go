@@ -18,7 +18,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -41,7 +40,7 @@ type DB struct {
 }
 
 // LockFile is the name of the file, in the store's folder, that the running process holds an
-// exclusive flock(2) on. The kernel releases it when the process ends, however it ends (kill -9
+// exclusive lock on (flock(2) on Unix, LockFileEx on Windows). The kernel releases it when the process ends, however it ends (kill -9
 // included), so a lock never outlives its process and no stale lock needs clearing by hand.
 const LockFile = "dutycheck.lock"
 
@@ -55,10 +54,10 @@ func lock(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded store lock %s: %w", name, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if busy, err := tryLock(f); err != nil {
 		owner, _ := os.ReadFile(name)
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if busy {
 			who := strings.TrimSpace(string(owner))
 			if who != "" {
 				who = " (" + who + ")"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dutycheck/dutycheck/internal/conformance"
 	"github.com/dutycheck/dutycheck/internal/gen"
 )
 
@@ -27,22 +28,25 @@ const (
 	sampleAsOf = "2025-12-31"
 )
 
-// allReasons lists every reason of every duty of DOMAIN.md; for lists, at each kind of level.
-var allReasons = []string{
-	"talk.pre_appointment/missing",
-	"letter.three_levels/missing", "letter.three_levels/late", "letter.three_levels/unsigned",
-	"recordbook.kept/missing", "recordbook.kept/gap", "recordbook.kept/task_without_entry", "recordbook.kept/not_inspected",
-	"suggestion.closeout/overdue", "suggestion.closeout/closed_without_evidence",
-	"meeting.annual_conduct/missing",
-	"meeting.joint/gap",
-	"list.six_levels/missing/party_group", "list.six_levels/missing/party_group_secretary",
-	"list.six_levels/missing/leaders", "list.six_levels/missing/party_committee",
-	"list.six_levels/missing/discipline_committee", "list.six_levels/missing/department_heads",
-	"list.six_levels/missing/special_committee",
-	"archive.integrity_file/missing", "archive.integrity_file/stale",
-	"archive.major_matters/late", "archive.major_matters/unreported",
-	"branch.discipline_member/missing",
-}
+// allReasons lists every reason of every duty of DOMAIN.md, as the oracle of DOMAIN.md
+// (internal/conformance) names them; for lists, at each kind of level.
+var allReasons = func() []string {
+	var out []string
+	for id, reasons := range conformance.Reasons {
+		for _, r := range reasons {
+			if id != conformance.PolicyList {
+				out = append(out, id+"/"+r)
+				continue
+			}
+			for _, level := range []string{"party_group", "party_group_secretary", "leaders", "party_committee",
+				"discipline_committee", "department_heads", "special_committee"} {
+				out = append(out, id+"/"+r+"/"+level)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}()
 
 func writeDir(tb testing.TB, ds gen.Dataset) string {
 	tb.Helper()

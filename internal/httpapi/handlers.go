@@ -164,7 +164,7 @@ func (s *server) departmentReport(c *gin.Context) {
 		c.Header("Content-Type", "text/csv; charset=utf-8")
 		c.Header("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "report-"+c.Param("id")+".csv"))
 		c.Status(http.StatusOK)
-		if err := duty.WriteCSV(c.Writer, rep); err != nil {
+		if err := duty.WriteCSV(c.Writer, rep, s.Policies.Engine()); err != nil {
 			s.cfg.Log.Warn("write csv", "err", err)
 		}
 	case "json":

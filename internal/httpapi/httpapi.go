@@ -195,8 +195,15 @@ func (e *apiError) Error() string { return e.msg }
 func errBadRequest(msg string) error { return &apiError{http.StatusBadRequest, "bad_request", msg} }
 func errNotFound(msg string) error   { return &apiError{http.StatusNotFound, "not_found", msg} }
 
-// statusOf is the one table from error kinds to HTTP status codes.
-func statusOf(err error) (int, string) {
+// StatusClientClosed is the status of a request whose client went away before the answer
+// (nginx's 499): nobody reads it, but the log and the metrics tell it from a failure of ours.
+const StatusClientClosed = 499
+
+// StatusOf is the one table from error kinds to HTTP status codes and error codes, for the API
+// and the pages: invalid 422, not_found 404, conflict 409, unavailable 503, busy 429,
+// bad_request 400, too_large 413; a request whose deadline passed 504 (timeout), one whose
+// client went away 499 (cancelled); anything else 500 (internal).
+func StatusOf(err error) (int, string) {
 	var ae *apiError
 	var mbe *http.MaxBytesError
 	switch {
@@ -217,7 +224,7 @@ func statusOf(err error) (int, string) {
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout, "timeout"
 	case errors.Is(err, context.Canceled):
-		return 499, "cancelled"
+		return StatusClientClosed, "cancelled"
 	}
 	return http.StatusInternalServerError, "internal"
 }
@@ -239,7 +246,7 @@ const maxProblems = 1000
 // fail answers with the error's status. Messages of user errors are shown; internal and
 // store errors are logged and replaced by a generic message.
 func (s *server) fail(c *gin.Context, err error) {
-	status, code := statusOf(err)
+	status, code := StatusOf(err)
 	if status == http.StatusServiceUnavailable {
 		s.Metrics.StoreError()
 	}

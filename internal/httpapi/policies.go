@@ -143,8 +143,6 @@ func (s *server) listPolicies(c *gin.Context) {
 		"builtin_drift": s.Policies.Drift(), "policies": out})
 }
 
-func testFile(module string) string { return strings.TrimSuffix(module, ".rego") + "_test.rego" }
-
 func (s *server) getPolicy(c *gin.Context) {
 	e := s.Policies.Engine()
 	m, ok := e.Policy(c.Param("id"))
@@ -156,7 +154,7 @@ func (s *server) getPolicy(c *gin.Context) {
 	rev := s.Policies.Revision()
 	c.Header("ETag", etag(rev))
 	c.JSON(http.StatusOK, gin.H{"metadata": m, "params": e.Params(m.ID), "file": m.File, "module": files[m.File],
-		"test_file": testFile(m.File), "test": files[testFile(m.File)], "revision": rev})
+		"test_file": policy.TestFile(m.File), "test": files[policy.TestFile(m.File)], "revision": rev})
 }
 
 type putPolicyBody struct {
@@ -184,7 +182,7 @@ func (s *server) putPolicy(c *gin.Context) {
 	}
 	d := live.Draft{Files: map[string]*string{file: &body.Module}, Message: body.Message, Base: body.Base}
 	if body.Test != nil {
-		d.Files[testFile(file)] = body.Test
+		d.Files[policy.TestFile(file)] = body.Test
 	}
 	s.apply(c, d)
 }
@@ -220,8 +218,8 @@ func (s *server) deletePolicy(c *gin.Context) {
 	// Deleting a duty is switching it off, said explicitly: kept in the revision's
 	// policy.SwitchedOffFile so that the guard lets it through.
 	d := live.Draft{Files: map[string]*string{m.File: nil}, SwitchOff: map[string]bool{m.ID: true}, Message: c.Query("message")}
-	if _, ok := s.Policies.Engine().Bundle().Files[testFile(m.File)]; ok {
-		d.Files[testFile(m.File)] = nil
+	if _, ok := s.Policies.Engine().Bundle().Files[policy.TestFile(m.File)]; ok {
+		d.Files[policy.TestFile(m.File)] = nil
 	}
 	if d.Message == "" {
 		d.Message = "deleted policy " + m.ID

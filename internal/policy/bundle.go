@@ -78,6 +78,10 @@ func IsBundleFile(p string) bool { return isBundleFile(p) }
 // IsTest reports whether the file is a Rego test module.
 func IsTest(p string) bool { return strings.HasSuffix(p, "_test.rego") }
 
+// TestFile is the path of the test module that must sit beside a duty module:
+// duty/<area>/<name>_test.rego for duty/<area>/<name>.rego.
+func TestFile(module string) string { return strings.TrimSuffix(module, ".rego") + "_test.rego" }
+
 // Revision is a content hash of the bundle: equal files give equal revisions.
 func (b *Bundle) Revision() string {
 	names := make([]string, 0, len(b.Files))

@@ -22,19 +22,24 @@ const dutyRoot = "duty"
 
 // Meta is what a duty policy's METADATA says about it.
 type Meta struct {
-	ID            string         `json:"id"`
-	Package       string         `json:"package"`
-	File          string         `json:"file"`
-	Title         string         `json:"title"`
-	TitleEN       string         `json:"title_en"`
-	Description   string         `json:"description"`
-	DescriptionEN string         `json:"description_en"`
-	Severity      string         `json:"severity"`
-	Accountable   string         `json:"accountable"`
-	Reasons       []string       `json:"reasons"`
-	Seed          string         `json:"seed,omitempty"`
-	Params        map[string]any `json:"params,omitempty"`
-	Custom        map[string]any `json:"custom,omitempty"`
+	ID            string   `json:"id"`
+	Package       string   `json:"package"`
+	File          string   `json:"file"`
+	Title         string   `json:"title"`
+	TitleEN       string   `json:"title_en"`
+	Description   string   `json:"description"`
+	DescriptionEN string   `json:"description_en"`
+	Severity      string   `json:"severity"`
+	Accountable   string   `json:"accountable"`
+	Reasons       []string `json:"reasons"`
+	// ReasonLabels names each reason in Chinese and English (custom.reasons: [{code, zh, en}]).
+	ReasonLabels map[string]Label `json:"reason_labels,omitempty"`
+	Seed         string           `json:"seed,omitempty"`
+	Params       map[string]any   `json:"params,omitempty"`
+	// ParamLabels holds each parameter's label (custom.params.<name>.zh and
+	// custom.en.params.<name>) and unit (custom.units.<name>: {zh, en}).
+	ParamLabels map[string]ParamLabel `json:"param_labels,omitempty"`
+	Custom      map[string]any        `json:"custom,omitempty"`
 	// SwitchedOff is true when the bundle switches the duty off (SwitchedOffFile): it is not
 	// evaluated, and the change that did so said so explicitly.
 	SwitchedOff bool `json:"switched_off,omitempty"`
@@ -248,23 +253,138 @@ func policyMeta(file string, m *ast.Module) (Meta, bool, error) {
 	meta.Severity, _ = c["severity"].(string)
 	meta.Accountable, _ = c["accountable"].(string)
 	meta.Seed, _ = c["seed"].(string)
-	if rs, ok := c["reasons"].([]any); ok {
-		for _, r := range rs {
-			if s, ok := r.(string); ok {
-				meta.Reasons = append(meta.Reasons, s)
-			}
-		}
-	}
-	if en, ok := c["en"].(map[string]any); ok {
-		meta.TitleEN, _ = en["title"].(string)
-		d, _ := en["description"].(string)
-		meta.DescriptionEN = strings.TrimSpace(d)
-	}
+	en, _ := c["en"].(map[string]any)
+	meta.TitleEN, _ = en["title"].(string)
+	d, _ := en["description"].(string)
+	meta.DescriptionEN = strings.TrimSpace(d)
 	meta.Params, _ = c["params"].(map[string]any)
 	if !slices.Contains([]string{"high", "medium", "low"}, meta.Severity) {
 		return fail(fmt.Sprintf("METADATA custom.severity of %s must be high, medium or low, got %q", id, meta.Severity))
 	}
+	if msg := readLabels(&meta, c["reasons"], en["params"], c["units"]); msg != "" {
+		return fail(fmt.Sprintf("METADATA of %s: %s", id, msg))
+	}
 	return meta, true, nil
+}
+
+// Label is a text in Chinese and English.
+type Label struct {
+	ZH string `json:"zh"`
+	EN string `json:"en"`
+}
+
+// In returns the label in lang ("en", else Chinese), falling back to the other language.
+func (l Label) In(lang string) string {
+	if lang == "en" && l.EN != "" || l.ZH == "" {
+		return l.EN
+	}
+	return l.ZH
+}
+
+// ParamLabel is how the pages name a parameter: its label and, for a number, its unit.
+type ParamLabel struct {
+	Label Label `json:"label"`
+	Unit  Label `json:"unit,omitzero"`
+}
+
+// readLabels reads the reasons with their labels (each a code, or {code, zh, en}), the
+// parameters' English labels (custom.en.params: {name: label}) and units (custom.units: {name:
+// {zh, en}}) into meta. A label for a parameter the schema does not declare, or a reason without
+// a code, is refused: it would label nothing.
+func readLabels(meta *Meta, reasons, enParams, units any) string {
+	rs, _ := reasons.([]any)
+	if reasons != nil && rs == nil {
+		return "custom.reasons must be a list of reason codes or {code, zh, en}"
+	}
+	for i, r := range rs {
+		switch r := r.(type) {
+		case string:
+			meta.Reasons = append(meta.Reasons, r)
+		case map[string]any:
+			code, _ := r["code"].(string)
+			if code == "" {
+				return fmt.Sprintf("custom.reasons[%d] has no code", i)
+			}
+			l := Label{}
+			l.ZH, _ = r["zh"].(string)
+			l.EN, _ = r["en"].(string)
+			if l.ZH == "" || l.EN == "" {
+				return fmt.Sprintf("custom.reasons[%d] (%s) needs its zh and en labels", i, code)
+			}
+			meta.Reasons = append(meta.Reasons, code)
+			if meta.ReasonLabels == nil {
+				meta.ReasonLabels = map[string]Label{}
+			}
+			meta.ReasonLabels[code] = l
+		default:
+			return fmt.Sprintf("custom.reasons[%d] must be a code or {code, zh, en}, got %s", i, jsonText(r))
+		}
+	}
+	meta.ParamLabels = map[string]ParamLabel{}
+	for name, s := range meta.Params {
+		schema, _ := s.(map[string]any)
+		zh, _ := schema["zh"].(string)
+		meta.ParamLabels[name] = ParamLabel{Label: Label{ZH: zh}}
+	}
+	ep, _ := enParams.(map[string]any)
+	for _, name := range sortedKeys(ep) {
+		pl, ok := meta.ParamLabels[name]
+		if !ok {
+			return fmt.Sprintf("custom.en.params.%s labels a parameter custom.params does not declare", name)
+		}
+		if pl.Label.EN, ok = ep[name].(string); !ok {
+			return fmt.Sprintf("custom.en.params.%s must be the parameter's English label, got %s", name, jsonText(ep[name]))
+		}
+		meta.ParamLabels[name] = pl
+	}
+	us, _ := units.(map[string]any)
+	for _, name := range sortedKeys(us) {
+		u, _ := us[name].(map[string]any)
+		zh, _ := u["zh"].(string)
+		en, _ := u["en"].(string)
+		if zh == "" || en == "" {
+			return fmt.Sprintf("custom.units.%s must be {zh, en}, got %s", name, jsonText(us[name]))
+		}
+		pl, ok := meta.ParamLabels[name]
+		if !ok {
+			return fmt.Sprintf("custom.units.%s is the unit of a parameter custom.params does not declare", name)
+		}
+		pl.Unit = Label{ZH: zh, EN: en}
+		meta.ParamLabels[name] = pl
+	}
+	return ""
+}
+
+// PolicyTitle is the title of policy id in lang, or id for a policy the bundle does not hold
+// (or a nil engine: no policies loaded).
+func (e *Engine) PolicyTitle(id, lang string) string {
+	if e == nil {
+		return id
+	}
+	m, ok := e.Policy(id)
+	if !ok {
+		return id
+	}
+	return Label{ZH: m.Title, EN: m.TitleEN}.In(lang)
+}
+
+// ReasonLabel is the label in lang of a reason of policy id, from that policy's METADATA; for a
+// policy that does not label it (or policy ""), the first policy that does; else the code.
+func (e *Engine) ReasonLabel(id, reason, lang string) string {
+	if e == nil {
+		return reason
+	}
+	if m, ok := e.Policy(id); ok {
+		if l, ok := m.ReasonLabels[reason]; ok {
+			return l.In(lang)
+		}
+	}
+	for _, m := range e.metas {
+		if l, ok := m.ReasonLabels[reason]; ok {
+			return l.In(lang)
+		}
+	}
+	return reason
 }
 
 // Policy returns the METADATA of policy id.
@@ -446,23 +566,8 @@ func plain(x any) any {
 	return x
 }
 
-// Input builds the policy input of one organ (docs/POLICY-CONTRACT.md) directly as an OPA value.
-func Input(o *duty.Organ, asOf string) ast.Value {
-	terms := make([][2]*ast.Term, 0, len(duty.Collections)+2)
-	terms = append(terms,
-		ast.Item(ast.StringTerm("as_of"), ast.StringTerm(asOf)),
-		ast.Item(ast.StringTerm("organ"), ast.StringTerm(o.ID)))
-	for _, c := range duty.Collections {
-		docs := o.Docs[c.Name]
-		arr := make([]*ast.Term, len(docs))
-		for i, d := range docs {
-			arr[i] = ast.NewTerm(toValue(map[string]any(d)))
-		}
-		terms = append(terms, ast.Item(ast.StringTerm(c.Name), ast.ArrayTerm(arr...)))
-	}
-	return ast.NewObject(terms...)
-}
-
+// toValue converts a JSON-like value of a record to an OPA value, leaving out the store-private
+// fields.
 func toValue(x any) ast.Value {
 	switch v := x.(type) {
 	case string:

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/dutycheck/dutycheck/internal/conformance"
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/scan"
@@ -339,7 +340,8 @@ func TestEngineMetadata(t *testing.T) {
 		Title: "探针", TitleEN: "Probe",
 		Description: "A duty for tests: every record is a violation.", DescriptionEN: "Every record is a violation.",
 		Severity: "high", Accountable: "party_committee", Reasons: []string{"flagged", "inactive", "placed"},
-		Params: map[string]any{"days": map[string]any{"type": "integer", "zh": "天数", "minimum": 0, "maximum": 3650, "description": "not read by the probe"}},
+		Params:      map[string]any{"days": map[string]any{"type": "integer", "zh": "天数", "minimum": 0, "maximum": 3650, "description": "not read by the probe"}},
+		ParamLabels: map[string]policy.ParamLabel{"days": {Label: policy.Label{ZH: "天数"}}},
 	}
 	if diff := cmp.Diff(want, m, cmpopts.IgnoreFields(policy.Meta{}, "Custom")); diff != "" {
 		t.Errorf("x.probe METADATA (-want +got):\n%s", diff)
@@ -355,10 +357,24 @@ func TestEngineMetadata(t *testing.T) {
 	}
 }
 
-func TestInput(t *testing.T) {
+// input is the policy input of organ o as of asOf, built as the engine builds it from records
+// held in memory.
+func input(o *duty.Organ, asOf string) ast.Value {
+	in := policy.NewOrganInput(o.ID, asOf)
+	for _, c := range duty.Collections {
+		for _, d := range o.Docs[c.Name] {
+			in.Add(c, policy.DocTerm(d))
+		}
+	}
+	return in.Value()
+}
+
+// TestOrganInput: the input holds as_of, organ and every collection, without the store's own
+// fields.
+func TestOrganInput(t *testing.T) {
 	o := organs(t, sample)[0]
 	o.Docs["meetings"][0]["_organ"] = "ORG" // a store-private field never reaches policies
-	v, err := ast.JSON(policy.Input(o, "2025-06-30"))
+	v, err := ast.JSON(input(o, "2025-06-30"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +397,7 @@ func TestInput(t *testing.T) {
 	}
 
 	// Every collection is present, empty when the organ has none.
-	empty, err := ast.JSON(policy.Input(&duty.Organ{ID: "E", Docs: map[string][]duty.Doc{}}, "2025-01-01"))
+	empty, err := ast.JSON(input(&duty.Organ{ID: "E", Docs: map[string][]duty.Doc{}}, "2025-01-01"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -628,20 +644,10 @@ func TestTestAndCheck(t *testing.T) {
 	}
 }
 
-// The built-in bundle: the ten duties of DOMAIN.md, each with its severity.
-var builtinSeverity = map[string]string{
-	"talk.pre_appointment":     "high",
-	"letter.three_levels":      "high",
-	"recordbook.kept":          "high",
-	"archive.major_matters":    "high",
-	"suggestion.closeout":      "medium",
-	"meeting.annual_conduct":   "medium",
-	"list.six_levels":          "medium",
-	"archive.integrity_file":   "medium",
-	"meeting.joint":            "low",
-	"branch.discipline_member": "low",
-}
-
+// TestBuiltin: the built-in bundle holds the duties of DOMAIN.md, each with its severity and its
+// reasons as the oracle of DOMAIN.md (internal/conformance) gives them, every reason and
+// parameter labelled in Chinese and English (every number with its unit), and its Rego tests
+// pass.
 func TestBuiltin(t *testing.T) {
 	ctx := context.Background()
 	b := policy.Builtin()
@@ -649,10 +655,24 @@ func TestBuiltin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the built-in bundle does not compile:\n%v", err)
 	}
-	got := map[string]string{}
+	got, reasons := map[string]string{}, map[string][]string{}
 	levels := []string{"party_group", "party_group_secretary", "leaders", "party_committee", "discipline_committee", "department_heads"}
 	for _, m := range e.Policies() {
-		got[m.ID] = m.Severity
+		got[m.ID], reasons[m.ID] = m.Severity, m.Reasons
+		for _, r := range m.Reasons {
+			if l := m.ReasonLabels[r]; l.ZH == "" || l.EN == "" {
+				t.Errorf("%s: reason %s has no zh and en labels in custom.reasons", m.ID, r)
+			}
+		}
+		for name, schema := range m.Params {
+			pl := m.ParamLabels[name]
+			if pl.Label.ZH == "" || pl.Label.EN == "" {
+				t.Errorf("%s: parameter %s lacks its zh label or its custom.en.params label: %+v", m.ID, name, pl)
+			}
+			if typ, _ := schema.(map[string]any)["type"].(string); typ == "integer" && (pl.Unit.ZH == "" || pl.Unit.EN == "") {
+				t.Errorf("%s: integer parameter %s has no custom.units entry", m.ID, name)
+			}
+		}
 		if s, _ := e.Params(m.ID)["severity"].(string); s != m.Severity {
 			t.Errorf("%s: data.params severity %q, METADATA %q", m.ID, s, m.Severity)
 		}
@@ -666,8 +686,11 @@ func TestBuiltin(t *testing.T) {
 			t.Errorf("%s is in %s, want %s", m.ID, m.File, want)
 		}
 	}
-	if diff := cmp.Diff(builtinSeverity, got); diff != "" {
+	if diff := cmp.Diff(conformance.Severity, got); diff != "" {
 		t.Errorf("built-in duties and severities (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(conformance.Reasons, reasons, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("built-in duties and reasons (-want +got):\n%s", diff)
 	}
 
 	// Every Rego test of the bundle passes; this is how `go test ./...` runs them.
@@ -686,7 +709,7 @@ func TestBuiltin(t *testing.T) {
 	if len(failed) > 0 {
 		t.Errorf("%d of %d Rego tests failed:\n%s", len(failed), len(results), strings.Join(failed, "\n"))
 	}
-	for id := range builtinSeverity {
+	for id := range conformance.Severity {
 		if !tested["duty."+id] {
 			t.Errorf("duty %s has no passing or failing test in a _test.rego", id)
 		}

@@ -202,6 +202,11 @@ func (in *OrganInput) find(collection, id string) ast.Object {
 	return idx[id]
 }
 
+// Term is an OPA term: the value Terms builds and OrganInput.Add takes. Packages that build
+// policy input (the store's decoder, the bench) name it through here, so that this package
+// stays the only importer of OPA.
+type Term = ast.Term
+
 // Terms builds OPA terms for a decoder (duty.ValueBuilder): field names come from one shared
 // table, and short strings that recur across records (dates, enumerations, ids named by other
 // records) are shared within one Terms. A Terms is used by one goroutine at a time; Reset it

@@ -122,7 +122,7 @@ func untested(compiler *ast.Compiler, metas []Meta) []Problem {
 	var probs []Problem
 	for _, m := range metas {
 		pm := compiler.Modules[m.File]
-		tf := strings.TrimSuffix(m.File, ".rego") + "_test.rego"
+		tf := TestFile(m.File)
 		tm, ok := compiler.Modules[tf]
 		fail := func(msg string) {
 			row := 1

@@ -274,7 +274,7 @@ func plainScanBefore(tb testing.TB, st *store.Store, e *policy.Engine, sc *duty.
 		}
 		prev.Report.Violations = scan.FilterScope(prev.Report.Violations, keep)
 	}
-	scan.Compare(rep, prev)
+	compare(rep, prev)
 	return rep
 }
 
@@ -309,4 +309,39 @@ func TestIncrementalDepartmentScan(t *testing.T) {
 			t.Errorf("scan %d of %s: organs evaluated (-want +got):\n%s", i, dept, diff)
 		}
 	}
+}
+
+// compare is the tests' reading of a report's history: it fills first_seen on each violation of rep and rep.Resolved from prev, the previous
+// report in rep's scope (nil when there is none; see store.PreviousScanMeta), its violations
+// already limited to rep's scope. A first_seen after rep's as-of date is not inherited.
+func compare(rep *duty.Report, prev *duty.Scan) {
+	before := map[string]duty.Violation{}
+	if prev != nil && prev.Report != nil {
+		for _, v := range prev.Report.Violations {
+			before[v.Key()] = v
+		}
+	}
+	now := map[string]bool{}
+	rep.Summary.New, rep.Summary.Persisting = 0, 0
+	for i := range rep.Violations {
+		v := &rep.Violations[i]
+		k := v.Key()
+		now[k] = true
+		if p, ok := before[k]; ok && p.FirstSeen != nil && p.FirstSeen.AsOf <= rep.AsOf {
+			v.FirstSeen = p.FirstSeen
+			rep.Summary.Persisting++
+		} else {
+			v.FirstSeen = &duty.Seen{AsOf: rep.AsOf, ScanID: rep.ScanID}
+			rep.Summary.New++
+		}
+	}
+	rep.Resolved = []duty.Violation{}
+	if prev != nil && prev.Report != nil {
+		for _, v := range prev.Report.Violations {
+			if !now[v.Key()] {
+				rep.Resolved = append(rep.Resolved, v)
+			}
+		}
+	}
+	rep.Summary.Resolved = len(rep.Resolved)
 }

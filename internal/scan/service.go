@@ -221,41 +221,6 @@ func LoadScope(ctx context.Context, st *store.Store, department string) ([]*duty
 	return Scope(tree, organs, department)
 }
 
-// Compare fills first_seen on each violation of rep and rep.Resolved from prev, the previous
-// report in rep's scope (nil when there is none; see store.PreviousScanMeta), its violations
-// already limited to rep's scope. A first_seen after rep's as-of date is not inherited.
-func Compare(rep *duty.Report, prev *duty.Scan) {
-	before := map[string]duty.Violation{}
-	if prev != nil && prev.Report != nil {
-		for _, v := range prev.Report.Violations {
-			before[v.Key()] = v
-		}
-	}
-	now := map[string]bool{}
-	rep.Summary.New, rep.Summary.Persisting = 0, 0
-	for i := range rep.Violations {
-		v := &rep.Violations[i]
-		k := v.Key()
-		now[k] = true
-		if p, ok := before[k]; ok && p.FirstSeen != nil && p.FirstSeen.AsOf <= rep.AsOf {
-			v.FirstSeen = p.FirstSeen
-			rep.Summary.Persisting++
-		} else {
-			v.FirstSeen = &duty.Seen{AsOf: rep.AsOf, ScanID: rep.ScanID}
-			rep.Summary.New++
-		}
-	}
-	rep.Resolved = []duty.Violation{}
-	if prev != nil && prev.Report != nil {
-		for _, v := range prev.Report.Violations {
-			if !now[v.Key()] {
-				rep.Resolved = append(rep.Resolved, v)
-			}
-		}
-	}
-	rep.Summary.Resolved = len(rep.Resolved)
-}
-
 // Get returns a scan with its report when done.
 func (s *Service) Get(ctx context.Context, id string) (*duty.Scan, error) {
 	return s.store.GetScan(ctx, id)

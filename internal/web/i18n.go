@@ -235,22 +235,15 @@ var messages = map[string][2]string{
 	"err.500":         {"服务器内部错误,已记录。请稍后重试。", "Internal error; it has been logged. Try again later."},
 	"err.busy":        {"同时进行的检查已达上限，请等其中一项完成后再试。", "The most scans allowed at once are running; try again when one has finished."},
 	"err.unavailable": {"数据库暂时不可用,请稍后重试。", "The store is unavailable; try again later."},
+	"err.timeout":     {"处理时间超过上限，已停止。请稍后重试，或缩小范围。", "The request took longer than allowed and was stopped; try again later or with a smaller scope."},
+	"err.cancelled":   {"请求已取消。", "The request was cancelled."},
 	"err.back":        {"返回总览", "Back to the overview"},
 }
 
-// label texts of codes used in reports: reasons, severities, levels, collections, kinds.
+// label texts of the domain's codes: levels, collections, ranks, roles, talk and department
+// kinds. A duty's own words (its title, reasons and parameters) are not here: they come from its
+// METADATA in the policy bundle (Page.Reason, Page.PolicyTitle, paramView).
 var codes = map[string][2]string{
-	// reasons
-	"reason.missing":                 {"缺失", "missing"},
-	"reason.late":                    {"逾期", "late"},
-	"reason.unsigned":                {"未签署完整", "unsigned"},
-	"reason.gap":                     {"间隔过长", "gap"},
-	"reason.task_without_entry":      {"任务无记实", "task without entry"},
-	"reason.not_inspected":           {"未按期检查", "not inspected"},
-	"reason.overdue":                 {"逾期未销号", "overdue"},
-	"reason.closed_without_evidence": {"销号无佐证", "closed without evidence"},
-	"reason.stale":                   {"未及时更新", "stale"},
-	"reason.unreported":              {"未报告", "unreported"},
 	// accountable levels
 	"level.party_group":           {"机关党组", "Party Group"},
 	"level.party_group_secretary": {"机关党组书记", "Party Group secretary"},
@@ -313,8 +306,8 @@ func text(lang, key string, args ...any) string {
 	return s
 }
 
-// code returns the label of a code of a family ("reason", "level", "coll", "kind"), or the code
-// itself when it has none (policies may add reasons of their own).
+// code returns the label of a code of a family ("level", "coll", "kind", …), or the code itself
+// when it has none.
 func code(lang, family, c string) string {
 	m, ok := codes[family+"."+c]
 	if !ok {

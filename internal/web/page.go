@@ -58,12 +58,20 @@ func (p *Page) LangURL() string {
 	return u.RequestURI()
 }
 
-// Sev, Reason, Level, Coll and Kind label codes.
-func (p *Page) Sev(s string) string    { return text(p.Lang, "sev."+s) }
-func (p *Page) Reason(c string) string { return code(p.Lang, "reason", c) }
-func (p *Page) Level(c string) string  { return code(p.Lang, "level", c) }
-func (p *Page) Coll(c string) string   { return code(p.Lang, "coll", c) }
-func (p *Page) Kind(c string) string   { return code(p.Lang, "kind", c) }
+// Sev, Level, Coll and Kind label codes.
+func (p *Page) Sev(s string) string   { return text(p.Lang, "sev."+s) }
+func (p *Page) Level(c string) string { return code(p.Lang, "level", c) }
+func (p *Page) Coll(c string) string  { return code(p.Lang, "coll", c) }
+func (p *Page) Kind(c string) string  { return code(p.Lang, "kind", c) }
+
+// Reason labels a reason of a policy from the bundle's METADATA (policy "" for any policy that
+// labels it), or shows the code when no policy does.
+func (p *Page) Reason(policy, reason string) string {
+	if p.h == nil || p.h.Policies == nil {
+		return reason
+	}
+	return p.h.Policies.Engine().ReasonLabel(policy, reason, p.Lang)
+}
 
 // Msg picks a violation message in the page's language (falling back to the other).
 func (p *Page) Msg(m duty.Message) string {
@@ -78,14 +86,7 @@ func (p *Page) PolicyTitle(id string) string {
 	if p.h == nil || p.h.Policies == nil {
 		return id
 	}
-	m, ok := p.h.Policies.Engine().Policy(id)
-	if !ok {
-		return id
-	}
-	if p.Lang == langEN && m.TitleEN != "" {
-		return m.TitleEN
-	}
-	return m.Title
+	return p.h.Policies.Engine().PolicyTitle(id, p.Lang)
 }
 
 // Can reports whether the user may do the action (an Action's string).

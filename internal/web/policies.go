@@ -21,6 +21,7 @@ import (
 // (custom.params: zh, enum with zh and en labels), so the form offers only allowed values.
 type paramView struct {
 	Name, Label, Desc, Type string
+	Unit                    string // the unit of a number, in the page's language
 	Text                    string // the value as the form shows it
 	Min, Max                string
 	Checked                 bool
@@ -135,9 +136,18 @@ func (h *handler) policyRow(lang string, m policy.Meta) policyRow {
 		pv := paramView{Name: n, Label: n}
 		pv.Type, _ = schema["type"].(string)
 		pv.Desc, _ = schema["description"].(string)
-		if l, _ := schema["zh"].(string); l != "" && lang != langEN {
-			pv.Label = l
+		pl := m.ParamLabels[n]
+		label, unit := pl.Label.ZH, pl.Unit.ZH
+		if lang == langEN {
+			label, unit = pl.Label.EN, pl.Unit.EN
 		}
+		switch {
+		case label != "":
+			pv.Label = label
+		case pv.Type == "severity":
+			pv.Label = text(lang, "severity")
+		}
+		pv.Unit = unit
 		if pv.Type != "severity" { // the severity list has its own labels (i18n)
 			for _, c := range policy.Choices(schema) {
 				cv := choiceView{Value: paramText(c.Value), Label: c.ZH}
@@ -305,8 +315,6 @@ type lineView struct {
 	Problems []string
 }
 
-func testFile(module string) string { return strings.TrimSuffix(module, ".rego") + "_test.rego" }
-
 func (h *handler) newPolicyPage(rq *request, id string) (*policyPage, error) {
 	e := h.Policies.Engine()
 	m, ok := e.Policy(id)
@@ -315,7 +323,7 @@ func (h *handler) newPolicyPage(rq *request, id string) (*policyPage, error) {
 	}
 	files := e.Bundle().Files
 	page := &policyPage{policyRow: h.policyRow(rq.lang, m), policyChrome: h.chrome(rq, "/policies/"+url.PathEscape(id)), Revision: h.Policies.Revision(), ModuleFile: m.File,
-		TestFile: testFile(m.File), Module: files[m.File], Test: files[testFile(m.File)],
+		TestFile: policy.TestFile(m.File), Module: files[m.File], Test: files[policy.TestFile(m.File)],
 		CanEdit: rq.p.Can(duty.WritePolicies) && !h.Policies.DirMode(), DirMode: h.Policies.DirMode()}
 	if page.CanEdit {
 		tree, err := h.tree(rq.ctx)

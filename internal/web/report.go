@@ -185,7 +185,7 @@ func (h *handler) buildReport(ctx context.Context, lang string, rep *duty.Report
 		v.Sevs = append(v.Sevs, option{Value: s, Label: fmt.Sprintf("%s (%d)", p.Sev(s), sevs[s]), Selected: s == f.Severity})
 	}
 	for _, r := range sortedKeys(reasons, f.Reason) {
-		v.Reasons = append(v.Reasons, option{Value: r, Label: fmt.Sprintf("%s (%d)", p.Reason(r), reasons[r]), Selected: r == f.Reason})
+		v.Reasons = append(v.Reasons, option{Value: r, Label: fmt.Sprintf("%s (%d)", p.Reason("", r), reasons[r]), Selected: r == f.Reason})
 	}
 
 	names := h.newNamer(ctx, tree)
@@ -372,20 +372,20 @@ func (h *handler) departmentDownload(format string) pageFunc {
 		if err != nil {
 			return err
 		}
-		return download(rq, filtered(rep, parseFilter(rq.r.URL.Query())), format, "report-"+id+"-"+rep.AsOf)
+		return h.download(rq, filtered(rep, parseFilter(rq.r.URL.Query())), format, "report-"+id+"-"+rep.AsOf)
 	}
 }
 
 // download writes a report as an attachment. The CSV is duty.WriteCSV's: a byte order mark so
 // that spreadsheet programs read the Chinese text as UTF-8, and formulas neutralised.
-func download(rq *request, rep *duty.Report, format, name string) error {
+func (h *handler) download(rq *request, rep *duty.Report, format, name string) error {
 	w := rq.w
 	switch format {
 	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".csv"))
 		w.WriteHeader(http.StatusOK)
-		return duty.WriteCSV(w, rep)
+		return duty.WriteCSV(w, rep, h.Policies.Engine())
 	default:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".json"))

@@ -166,6 +166,6 @@ func (h *handler) scanDownload(format string) pageFunc {
 		if sc.Status != duty.ScanDone || sc.Report == nil {
 			return fmt.Errorf("scan %q has no report yet: %w", sc.ID, duty.ErrNotFound)
 		}
-		return download(rq, filtered(sc.Report, parseFilter(rq.r.URL.Query())), format, "report-"+sc.ID)
+		return h.download(rq, filtered(sc.Report, parseFilter(rq.r.URL.Query())), format, "report-"+sc.ID)
 	}
 }

@@ -204,7 +204,7 @@ func (h *handler) route(pattern string, need duty.Action, fn pageFunc) {
 				h.fail(rq, fmt.Errorf("read form: %w", duty.ErrInvalid))
 				return
 			}
-			if !httpapi.SameToken(r.PostForm.Get(httpapi.CSRFField), sess.CSRF) {
+			if !httpapi.CSRFSent(r, sess.CSRF) {
 				h.fail(rq, errCSRF)
 				return
 			}
@@ -248,26 +248,30 @@ func (h *handler) inScope(ctx context.Context, p duty.Principal, department stri
 	return duty.NewTree(depts).Subtree(root)[department], nil
 }
 
-// fail shows the error page with the status of the error's kind; internal errors are logged
-// and not shown.
+// errKeys are the messages of the error codes of httpapi.StatusOf whose own message is not
+// shown on a page; the others (invalid, bad_request, conflict, too_large) show the error's
+// message.
+var errKeys = map[string]string{
+	"not_found":   "err.404",
+	"unavailable": "err.unavailable",
+	"busy":        "err.busy",
+	"timeout":     "err.timeout",
+	"cancelled":   "err.cancelled",
+	"internal":    "err.500",
+}
+
+// fail shows the error page with the status of the error's kind (httpapi.StatusOf, the table
+// the API answers with too); internal errors are logged and not shown.
 func (h *handler) fail(rq *request, err error) {
-	status, key := http.StatusInternalServerError, "err.500"
+	status, code := httpapi.StatusOf(err)
+	key := errKeys[code]
 	switch {
 	case errors.Is(err, errCSRF):
 		status, key = http.StatusForbidden, "err.csrf"
 	case errors.Is(err, errForbidden):
 		status, key = http.StatusForbidden, "err.403"
-	case errors.Is(err, duty.ErrNotFound):
-		status, key = http.StatusNotFound, "err.404"
-	case errors.Is(err, duty.ErrInvalid):
-		status, key = http.StatusUnprocessableEntity, ""
-	case errors.Is(err, duty.ErrUnavailable):
-		status, key = http.StatusServiceUnavailable, "err.unavailable"
-	case errors.Is(err, duty.ErrBusy):
-		status, key = http.StatusTooManyRequests, "err.busy"
+	case status == http.StatusTooManyRequests:
 		rq.w.Header().Set("Retry-After", "30")
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		status, key = http.StatusServiceUnavailable, "err.unavailable"
 	}
 	if status >= 500 {
 		h.cfg.Log.Error("page failed", "path", rq.r.URL.Path, "err", err)

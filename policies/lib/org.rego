@@ -52,13 +52,6 @@ organs := {d.id: d |
 	d.kind == "organ"
 }
 
-# has_role is true when person p has role r.
-has_role(p, r) if r in p.roles
-
-# is_leader is true for a person of the input who is a Party Group member or a bureau-rank cadre
-# (DOMAIN.md level "leaders"): one of leader_ids.
-is_leader(p) if p.id in leader_ids
-
 # secretary_ids, head_ids and leader_ids hold the ids of the people, on the roster or not, with
 # role party_group_secretary, with role department_head, and who are leaders (Party Group
 # members and bureau-rank cadres). In a loop

@@ -1,14 +1,18 @@
 # METADATA
 # title: 廉洁从政信息一人一档
 # description: |
-#   每位在册的厅级、处级干部(rank 属于 ranks)都须有一份廉洁从政信息档案(integrity_files,
-#   person_id 为本人):没有档案,原因 missing;最近一次更新(各档案 updated_on 的最大值)早于
-#   as_of 超过 max_age_days(默认 365)天,原因 stale。主体:该人员。
+#   每位在册的适用职级干部（默认厅级、处级）都须有一份本人的廉洁从政信息档案。没有档案的，原因为
+#   缺失；最近一次更新（各份档案中最晚的更新日期）早于检查基准日超过“档案最长未更新天数”（默认
+#   365 天）的，原因为未及时更新。主体：该人员。
 # custom:
 #   id: archive.integrity_file
 #   severity: medium
 #   accountable: discipline_committee
-#   reasons: [missing, stale]
+#   reasons:
+#     - {code: missing, zh: 缺失, en: missing}
+#     - {code: stale, zh: 未及时更新, en: stale}
+#   units:
+#     max_age_days: {zh: 天, en: days}
 #   seed: 派驻纪检监察组结合实际设计《省人大机关领导干部廉洁从政信息表》,采取一人一档、纸质与电子同步管理、动态更新的模式,共采集到23名厅级干部、92名处级干部的廉洁从政信息
 #   interpretation: |
 #     When a person has several files, the newest updated_on decides. An updated_on after as_of
@@ -20,6 +24,10 @@
 #       Every roster person whose rank is in ranks (default bureau, division) needs an integrity
 #       file: missing when there is none; stale when its newest updated_on is more than
 #       max_age_days (default 365) before as_of. Subject: the person.
+#     params:
+#       ranks: ranks that need an integrity file
+#       max_age_days: longest time since the last update
+#       severity: severity
 #   params:
 #     ranks:
 #       type: array

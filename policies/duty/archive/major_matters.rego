@@ -1,15 +1,19 @@
 # METADATA
 # title: 个人重大事项报告
 # description: |
-#   廉洁从政信息档案中的每一项个人重大事项(event_on 不晚于 as_of):有 reported_on 且晚于
-#   event_on 超过 report_within_days(默认 30)天,原因 late;没有 reported_on 且 as_of 晚于
-#   event_on 超过 30 天,原因 unreported(第 30 天当天仍在期限内)。主体:该档案,details 带
-#   matter。
+#   廉洁从政信息档案中的每一项个人重大事项（发生日期不晚于检查基准日）：已报告、但报告日期晚于
+#   发生日期超过“须在事项发生后多少天内报告”（默认 30 天）的，原因为逾期；尚未报告、且检查
+#   基准日晚于发生日期超过同一天数的，原因为未报告（第 30 天当天仍在期限内）。主体：该档案，并
+#   注明所涉事项。
 # custom:
 #   id: archive.major_matters
 #   severity: high
 #   accountable: discipline_committee
-#   reasons: [late, unreported]
+#   reasons:
+#     - {code: late, zh: 逾期, en: late}
+#     - {code: unreported, zh: 未报告, en: unreported}
+#   units:
+#     report_within_days: {zh: 天, en: days}
 #   seed: 共采集到23名厅级干部、92名处级干部的廉洁从政信息,28人次上报个人重大事项变化情况。
 #   interpretation: |
 #     "Within 30 days" allows exactly 30: reported 30 days after event_on is on time, 31 is late;
@@ -22,6 +26,9 @@
 #       Each major matter of an integrity file with event_on on or before as_of: reported more than
 #       report_within_days (default 30) days after event_on is late; not reported and as_of more
 #       than 30 days after event_on is unreported. Subject: the integrity file, with matter.
+#     params:
+#       report_within_days: report within, days after the event
+#       severity: severity
 #   params:
 #     report_within_days: {type: integer, zh: 须在事项发生后多少天内报告, minimum: 0, maximum: 3650, description: days after event_on a matter must be reported within}
 #     severity: {type: severity, zh: 严重程度}

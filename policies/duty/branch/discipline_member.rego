@@ -1,14 +1,15 @@
 # METADATA
 # title: 党支部纪检委员
 # description: |
-#   每个党支部(department kind branch)须以 discipline_member_id 指定一名在 as_of 仍在册的纪检
-#   委员(active 为 true,且没有不晚于 as_of 的 left_on;于 as_of 当天离开的不算在册)。未指定、
-#   或所指人员不在本机关名册上,原因均为 missing。主体:该支部。
+#   每个党支部都须指定一名在检查基准日仍在册的纪检委员（在职，且没有不晚于检查基准日的离职日期；
+#   于检查基准日当天离职的不算在册）。未指定，或所指定的人员不在本机关名册上的，原因均为缺失。
+#   主体：该支部。
 # custom:
 #   id: branch.discipline_member
 #   severity: low
 #   accountable: party_committee
-#   reasons: [missing]
+#   reasons:
+#     - {code: missing, zh: 缺失, en: missing}
 #   seed: 选举成立新一届机关纪委,设立专职纪委书记和工作人员,在新一届党支部换届完成后选举产生22名纪检委员
 #   interpretation: |
 #     The member need not belong to the branch's own department, nor carry the
@@ -20,6 +21,8 @@
 #       Every Party branch names a discipline_member_id who is on the roster at as_of (active, and
 #       no left_on on or before as_of). Reason: missing when absent or off the roster. Subject:
 #       the branch.
+#     params:
+#       severity: severity
 #   params:
 #     severity: {type: severity, zh: 严重程度}
 package duty.branch.discipline_member

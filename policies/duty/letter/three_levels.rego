@@ -1,26 +1,30 @@
 # METADATA
 # title: 三个层面廉政责任书
 # description: |
-#   Y 年(as_of 所在年份)须按 as_of 的在册名册分三个层面签订廉政责任书:
-#   层面 1:每位在册机关党组书记 → 其他每位在册党组成员或厅级干部;
-#   层面 2:每位有分管部门(supervises 非空)的在册人员 → 其分管的每个部门的在册部门负责人
-#   (role department_head),本人除外;
-#   层面 3:每位在册部门负责人 → 本部门其他每位在册处级(rank division)人员。
-#   同一层面、同一签发人、同一签订人只算一对(去重)。一对成立,须有一份 Y 年度、该层面、
-#   该签发人和签订人的责任书,双方均已签署、有 signed_on 且 signed_on 不晚于截止日期。
-#   截止日期:Y-<deadline>(参数,默认 03-31);签发人或签订人在 Y 年到任的(其 Y 年内、不晚于
-#   as_of 的最后一次任职 effective_on),取 effective_on 之后 new_appointee_days(参数,默认 30)天,
-#   两者取较晚者。as_of 晚于截止日期才检查(截止日当天不检查)。
-#   原因:missing(无该年度、层面、双方的责任书);late(双方已签署且有 signed_on,但晚于截止日期);
-#   unsigned(有责任书,但没有一份经双方签署且有 signed_on)。多份责任书时按 成立 > late >
-#   unsigned 取最有利者。主体:签订人(people),details 为 level 与 issuer。
-#   问责层级:层面 1 为 party_group_secretary,层面 2 为 leaders,层面 3 为 department_heads。
-#   证据:late 为双方已签署的责任书,unsigned 为该对的全部责任书,missing 为签发人。
+#   检查基准日所在年度（下称本年）须按检查基准日的在册名册，分三个层面签订廉政责任书：
+#   层面一：每位在册机关党组书记与其他每位在册党组成员或厅级干部；
+#   层面二：每位有分管部门的在册人员与其分管的每个部门的在册处室（单位）主要负责人（本人除外）；
+#   层面三：每位在册处室（单位）主要负责人与本部门其他每位在册处级干部。
+#   同一层面、同一签发人、同一签订人只算一对。每一对须有一份本年度、该层面、该签发人和签订人的
+#   责任书，双方均已签署并注明签署日期，且签署日期不晚于截止日期。
+#   截止日期为本年的年度期限（默认 3 月 31 日）；签发人或签订人在本年到任的（取其本年内、不晚于
+#   检查基准日的最后一次任职日期），为到任后“年内新任职者的宽限天数”（默认 30 天）届满之日；
+#   两者取较晚者。检查基准日晚于截止日期才检查（截止日当天不检查）。
+#   原因：缺失（没有本年度、该层面、双方的责任书）；逾期（双方已签署并注明日期，但晚于截止日期）；
+#   未签署完整（有责任书，但没有一份经双方签署并注明日期）。有多份责任书时，按成立、逾期、未签署
+#   完整的顺序取最有利者。主体：签订人，并注明层面和签发人。
+#   问责层级：层面一为机关党组书记，层面二为党组成员和厅级干部，层面三为处室（单位）主要负责人。
+#   证据：逾期的为双方已签署的责任书，未签署完整的为该对的全部责任书，缺失的为签发人。
 # custom:
 #   id: letter.three_levels
 #   severity: high
 #   accountable: leaders
-#   reasons: [missing, late, unsigned]
+#   reasons:
+#     - {code: missing, zh: 缺失, en: missing}
+#     - {code: late, zh: 逾期, en: late}
+#     - {code: unsigned, zh: 未签署完整, en: unsigned}
+#   units:
+#     new_appointee_days: {zh: 天, en: days}
 #   seed: 首次分3个层面签订76对廉政责任书,制定廉政谈话工作制度,确保责任体系点面结合。
 #   interpretation: |
 #     - The letter's `year` field decides which year a letter belongs to, not the year of signed_on.
@@ -46,6 +50,10 @@
 #       the best outcome wins (holds > late > unsigned). Subject: the signer (people) with details
 #       level and issuer. Accountable: level 1 party_group_secretary, level 2 leaders, level 3
 #       department_heads. Evidence: the late letters, all the pair's letters when unsigned, the issuer when missing.
+#     params:
+#       deadline: yearly deadline (MM-DD)
+#       new_appointee_days: grace for those taking office in the year
+#       severity: severity
 #   params:
 #     deadline: {type: string, zh: 年度期限（月-日）, format: month-day, description: "yearly deadline as MM-DD"}
 #     new_appointee_days: {type: integer, zh: 年内新任职者的宽限天数, minimum: 0, maximum: 3650, description: days after taking office in Y that a new appointee's pairs have}

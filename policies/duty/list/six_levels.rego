@@ -1,18 +1,18 @@
 # METADATA
 # title: 两个责任清单(六个层级及专工委)
 # description: |
-#   as_of 晚于 Y-<deadline>(默认 03-31,截止日当天不检查)后,Y 年须有:机关党组(party_group)、
-#   机关党委(party_committee)、机关纪委(discipline_committee)三个层级的清单各一份(机关内任一
-#   部门名下均可;主体:机关);每位在册党组书记持有(holder_id)party_group_secretary 层级清单;
-#   其余在册的党组成员或厅级干部持有 leaders 层级清单;每位在册处室负责人(department_head)持有
-#   department_heads 层级清单(主体:本人;一人可能欠两份);每个专工委(special_committee)名下
-#   (department_id)有一份任意层级的清单(主体:该专工委,level 记为 special_committee)。
-#   原因:missing,details 带 level。责任层级为该清单的层级,专工委清单为 department_heads。
+#   检查基准日晚于本年的年度期限（默认 3 月 31 日，截止日当天不检查）后，本年须有：机关党组、
+#   机关党委、机关纪委三个层级的责任清单各一份（记在机关内任一部门名下均可；主体：机关）；每位
+#   在册党组书记持有机关党组书记层级的清单；其余在册党组成员或厅级干部持有党组成员和厅级干部
+#   层级的清单；每位在册处室（单位）主要负责人持有本层级的清单（主体：本人；一人可能欠两份）；
+#   每个专工委名下有一份任意层级的清单（主体：该专工委，层级记为专工委）。原因：缺失，并注明
+#   层级。问责层级为该清单的层级，专工委的清单为处室（单位）主要负责人。
 # custom:
 #   id: list.six_levels
 #   severity: medium
 #   accountable: party_group
-#   reasons: [missing]
+#   reasons:
+#     - {code: missing, zh: 缺失, en: missing}
 #   seed: 以责任清单为纵向责任体系,压实“机关党组”“机关党组书记”“机关党组成员、党委书记和机关厅级干部”“机关党委”“机关纪委”,以及“机关党支部书记及处室(单位)主要负责人”六个层级责任内容。推动八个专工委明确党风廉政建设职责,构建横向责任体系
 #   interpretation: |
 #     An organ-level list (party_group, party_committee, discipline_committee) counts whatever
@@ -31,6 +31,9 @@
 #       other roster Party Group member or bureau-rank cadre; a department_heads list held by each
 #       roster department head (subject: the person); and a list of any level for each special
 #       committee (subject: the committee, level special_committee). Reason: missing, with level.
+#     params:
+#       deadline: yearly deadline (MM-DD)
+#       severity: severity
 #   params:
 #     deadline: {type: string, zh: 年度期限（月-日）, format: month-day, description: last month-day (MM-DD) of year Y for the lists}
 #     severity: {type: severity, zh: 严重程度}

@@ -1,14 +1,15 @@
 # METADATA
 # title: 年度党风廉政建设专题工作会议
 # description: |
-#   as_of 晚于 Y-<deadline>(默认 03-31,截止日当天不检查)后,每个机关须在 [Y-01-01,
-#   Y-<deadline>] 内召开过一次 kind 为 annual_conduct 的会议。机关内任一部门(机关本身、机关
-#   党委、办公厅等)名义召开的该类会议均计入。主体:该机关。原因:missing。
+#   检查基准日晚于本年的年度期限（默认 3 月 31 日，截止日当天不检查）后，每个机关须在本年
+#   1 月 1 日至年度期限之间召开过一次年度党风廉政建设专题工作会议。机关内任一部门（机关本身、
+#   机关党委、办公厅等）名义召开的该类会议均计入。主体：该机关。原因：缺失。
 # custom:
 #   id: meeting.annual_conduct
 #   severity: medium
 #   accountable: party_group
-#   reasons: [missing]
+#   reasons:
+#     - {code: missing, zh: 缺失, en: missing}
 #   seed: 以责任清单为总纲,首次召开年度党风廉政建设专题工作会议,首次分3个层面签订76对廉政责任书,制定廉政谈话工作制度,确保责任体系点面结合。
 #   interpretation: |
 #     The meeting belongs to the organ whatever department of the organ's tree holds it
@@ -21,6 +22,9 @@
 #       Once as_of is past Y-<deadline> (default 03-31; the deadline day itself is not checked),
 #       each organ needs a meeting of kind annual_conduct held in [Y-01-01, Y-<deadline>] by any
 #       department of the organ. Subject: the organ. Reason: missing.
+#     params:
+#       deadline: yearly deadline (MM-DD)
+#       severity: severity
 #   params:
 #     deadline: {type: string, zh: 年度期限（月-日）, format: month-day, description: last month-day (MM-DD) of year Y for the meeting}
 #     severity: {type: severity, zh: 严重程度}
@@ -33,11 +37,12 @@ _params := data.params.meeting.annual_conduct
 
 _deadline_day := dates.in_year(org.year, _params.deadline)
 
-# _year_meetings holds the annual_conduct meetings held in year Y.
+# _year_meetings holds the annual_conduct meetings held in year Y (dated Y-MM-DD, as
+# lib.org's appointments of the year).
 _year_meetings := [m |
 	some m in input.meetings
 	m.kind == "annual_conduct"
-	dates.year(m.held_on) == org.year
+	startswith(m.held_on, org.year_prefix)
 ]
 
 # _meetings maps a department id to its annual_conduct meetings held in year Y.

@@ -1,15 +1,18 @@
 # METADATA
 # title: 纪委与纪检委员工作联席会议
 # description: |
-#   每个机关纪委(department kind discipline_committee)定期召开 kind 为 joint 的联席会议
-#   (department_id 为该纪委)。取 Y-01-01、[Y-01-01, as_of] 内各次会议日期和 as_of 排序,相邻两点
-#   相隔超过 max_gap_days(默认 92)天即违规;每个纪委至多一条,消息给出最长的间隔。
-#   主体:该纪委。原因:gap。
+#   每个机关纪委须定期以本纪委名义召开纪委与纪检委员工作联席会议。将本年 1 月 1 日、本年 1 月
+#   1 日至检查基准日之间各次会议的日期和检查基准日依次排列，相邻两个日期相隔超过“最长间隔天数”
+#   （默认 92 天）即为违规；每个纪委至多报一条，说明中给出最长的间隔。主体：该纪委。原因：间隔
+#   过长。
 # custom:
 #   id: meeting.joint
 #   severity: low
 #   accountable: discipline_committee
-#   reasons: [gap]
+#   reasons:
+#     - {code: gap, zh: 间隔过长, en: gap}
+#   units:
+#     max_gap_days: {zh: 天, en: days}
 #   seed: 通过定期召开与机关纪委、纪检委员的工作联席会议,建立健全沟通协调机制。
 #   interpretation: |
 #     Only meetings whose department_id is the committee itself count. One violation per
@@ -20,6 +23,9 @@
 #       Each discipline committee holds joint meetings (department_id = the committee). Among
 #       Y-01-01, the days of its joint meetings in [Y-01-01, as_of], and as_of, no two neighbours
 #       may lie more than max_gap_days (default 92) apart. Subject: the committee. Reason: gap.
+#     params:
+#       max_gap_days: longest gap between meetings
+#       severity: severity
 #   params:
 #     max_gap_days: {type: integer, zh: 最长间隔天数, minimum: 1, maximum: 366, description: longest allowed gap between neighbouring days}
 #     severity: {type: severity, zh: 严重程度}
@@ -30,12 +36,13 @@ import data.lib.org
 
 _params := data.params.meeting.joint
 
-# _joint_meetings holds the joint meetings held in [Y-01-01, as_of].
+# _joint_meetings holds the joint meetings held in [Y-01-01, as_of]: YYYY-MM-DD strings sort as
+# dates, so they are compared as strings, and only the meetings kept turn into day numbers.
 _joint_meetings := [m |
 	some m in input.meetings
 	m.kind == "joint"
-	dates.day(m.held_on) >= org.year_start_day
-	dates.day(m.held_on) <= org.as_of_day
+	m.held_on >= org.year_start
+	m.held_on <= org.as_of
 ]
 
 # _joint maps a department id to its joint meetings held in [Y-01-01, as_of].

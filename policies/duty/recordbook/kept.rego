@@ -1,26 +1,35 @@
 # METADATA
 # title: 履行党风廉政建设责任制全程记实本
 # description: |
-#   持本人:as_of 在册、角色为党组成员(party_group_member)或部门负责人(department_head)、或厅级
-#   (rank bureau)的人员;党组书记仅在同时满足上述条件之一时才是持本人。每位持本人须有 Y 年度
-#   (as_of 所在年份)、issued_on 不晚于 as_of 的记实本;as_of 晚于截止日期仍没有的,原因 missing
-#   (主体:持本人)。截止日期:Y-<deadline>(参数,默认 01-31),在 Y 年到任的(其 Y 年内、不晚于
-#   as_of 的最后一次任职 effective_on)取 effective_on 之后 new_appointee_days(参数,默认 30)天,
-#   两者取较晚者;截止日当天不检查。
-#   对每本 Y 年度的记实本(主体:该记实本):
-#   gap —— 起点 max(Y-01-01, issued_on)、区间 [起点, as_of] 内每条记录的日期、以及 as_of,排序后
-#   相邻两日相隔超过 max_gap_days(参数,默认 60)天,每本只报一次,消息给出最大间隔的两个日期;
-#   task_without_entry(details.task)—— due_on 不晚于 as_of 的任务,没有任何日期不晚于 as_of
-#   的记录以 task_id 指向它;
-#   not_inspected —— as_of 与 issued_on 相隔超过 inspection_after_days(参数,默认 183)天,且
-#   [as_of - inspection_window_days(参数,默认 183)天, as_of] 内没有检查记录。
-#   问责层级:持本人是党组书记的为 party_group_secretary;否则是部门负责人且非党组成员、非厅级的为
-#   department_heads;其余为 leaders。
+#   持本人：检查基准日在册、身为党组成员或处室（单位）主要负责人、或为厅级干部的人员；党组书记
+#   仅在同时符合上述条件之一时才是持本人。每位持本人须有本年度、签发日期不晚于检查基准日的全程
+#   记实本；检查基准日晚于截止日期仍没有的，原因为缺失（主体：持本人）。截止日期为本年的年度期限
+#   （默认 1 月 31 日）；在本年到任的（取其本年内、不晚于检查基准日的最后一次任职日期），为到任后
+#   “年内新任职者的宽限天数”（默认 30 天）届满之日；两者取较晚者；截止日当天不检查。
+#   对每本本年度的记实本（主体：该记实本）：
+#   间隔过长——以本年 1 月 1 日和签发日期中较晚者为起点，将起点、起点至检查基准日之间每条记实的
+#   日期以及检查基准日依次排列，相邻两日相隔超过“最长间隔天数”（默认 60 天）的，每本只报一次，
+#   说明中给出最大间隔的两个日期；
+#   任务无记实（注明任务）——到期日不晚于检查基准日的任务，没有任何日期不晚于检查基准日的记实
+#   指向它；
+#   未按期检查——检查基准日距签发日期超过“签发多少天后须有检查”（默认 183 天），且检查基准日前
+#   “检查须落在最近多少天内”（默认 183 天）之内没有检查记录。
+#   问责层级：持本人是党组书记的，为机关党组书记；是处室（单位）主要负责人、而非党组成员、也非
+#   厅级干部的，为处室（单位）主要负责人；其余为党组成员和厅级干部。
 # custom:
 #   id: recordbook.kept
 #   severity: high
 #   accountable: leaders
-#   reasons: [missing, gap, task_without_entry, not_inspected]
+#   reasons:
+#     - {code: missing, zh: 缺失, en: missing}
+#     - {code: gap, zh: 间隔过长, en: gap}
+#     - {code: task_without_entry, zh: 任务无记实, en: task without entry}
+#     - {code: not_inspected, zh: 未按期检查, en: not inspected}
+#   units:
+#     new_appointee_days: {zh: 天, en: days}
+#     max_gap_days: {zh: 天, en: days}
+#     inspection_after_days: {zh: 天, en: days}
+#     inspection_window_days: {zh: 天, en: days}
 #   seed: 会同机关党组向机关党组领导班子成员、其他厅级领导、处室及单位负责人发送《履行党风廉政建设责任制全程记实本》,明确任务清单,定期监督检查,确保“照单履职、全程留痕”。
 #   interpretation: |
 #     - Every record book of year Y in the input (issued_on <= as_of) is checked for gap,
@@ -50,6 +59,13 @@
 #       inspection_after_days (183) after issued_on and no inspection is dated within
 #       [as_of - inspection_window_days (183), as_of]. Accountable: party_group_secretary for a holder
 #       with that role, else department_heads for a department head who is not a leader, else leaders.
+#     params:
+#       deadline: yearly deadline (MM-DD)
+#       new_appointee_days: grace for those taking office in the year
+#       max_gap_days: longest gap between entries
+#       inspection_after_days: inspection due, days after issue
+#       inspection_window_days: inspection within the last
+#       severity: severity
 #   params:
 #     deadline: {type: string, zh: 年度期限（月-日）, format: month-day, description: "yearly deadline for the book as MM-DD"}
 #     new_appointee_days: {type: integer, zh: 年内新任职者的宽限天数, minimum: 0, maximum: 3650, description: days after taking office in Y that a new holder has}

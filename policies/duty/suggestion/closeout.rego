@@ -1,15 +1,16 @@
 # METADATA
 # title: 工作建议书销号管理
 # description: |
-#   工作建议书中的每一项问题实行销号管理:截至 as_of 仍未销号(status open)且已过 due_on
-#   (due_on 早于 as_of;due_on 当天不算逾期)的,原因 overdue;已标记销号(status closed)却没有
-#   closed_on,或 evidence 缺失、为空字符串的,原因
-#   closed_without_evidence。主体:该建议书,details 带 item。
+#   工作建议书中的每一项问题实行销号管理：截至检查基准日仍未销号、且已过整改期限（期限早于检查
+#   基准日；期限当天不算逾期）的，原因为逾期未销号；已标记销号、却没有销号日期或缺少佐证材料
+#   （佐证为空也算缺少）的，原因为销号无佐证。主体：该建议书，并注明所涉问题。
 # custom:
 #   id: suggestion.closeout
 #   severity: medium
 #   accountable: party_group
-#   reasons: [overdue, closed_without_evidence]
+#   reasons:
+#     - {code: overdue, zh: 逾期未销号, en: overdue}
+#     - {code: closed_without_evidence, zh: 销号无佐证, en: closed without evidence}
 #   seed: 对建议书中提出的问题实行销号管理,完成一项、销号一项,让落实主体责任的整改情况全程留痕可追溯。
 #   interpretation: |
 #     An item is overdue when its status is open and as_of is after due_on (due on as_of is not
@@ -22,6 +23,8 @@
 #       Every item of a work suggestion letter is closed out one by one. An item still open on
 #       as_of after its due_on is overdue; an item marked closed without closed_on, or with
 #       evidence absent or empty, is closed_without_evidence. Subject: the suggestion, with item.
+#     params:
+#       severity: severity
 #   params:
 #     severity: {type: severity, zh: 严重程度}
 package duty.suggestion.closeout

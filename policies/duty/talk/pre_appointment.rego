@@ -1,14 +1,17 @@
 # METADATA
 # title: 任前廉政谈话
 # description: |
-#   每一项厅级或处级任职(effective_on 不晚于 as_of),都须有同一人的任前廉政谈话(kind
-#   pre_appointment),谈话日期在 [effective_on - max_days_before, effective_on] 之内,且未标记
-#   recorded: false。主体:该任职记录。原因:missing。
+#   每一项适用职级（默认厅级、处级）的任职（任职日期不晚于检查基准日），都须有同一人的任前廉政
+#   谈话：谈话日期在任职日前“任职前最早可谈话天数”（默认 90 天）至任职当天之间，且未标明未记录
+#   在案。主体：该任职记录。原因：缺失。
 # custom:
 #   id: talk.pre_appointment
 #   severity: high
 #   accountable: party_group
-#   reasons: [missing]
+#   reasons:
+#     - {code: missing, zh: 缺失, en: missing}
+#   units:
+#     max_days_before: {zh: 天, en: days}
 #   seed: 对新提任的干部开展任前廉政谈话,一般性廉政谈话、任前廉政谈话、提醒谈话、信访核实谈话全程记录在案。
 #   en:
 #     title: Pre-appointment integrity talk
@@ -16,6 +19,10 @@
 #       Every appointment at bureau or division rank (effective on or before as_of) needs a
 #       pre_appointment talk with the same person held within [effective_on - max_days_before,
 #       effective_on] and not marked recorded: false. Subject: the appointment. Reason: missing.
+#     params:
+#       ranks: ranks whose appointments need a talk
+#       max_days_before: earliest talk, days before taking office
+#       severity: severity
 #   params:
 #     ranks:
 #       type: array
