@@ -26,7 +26,9 @@ type fakeScans struct {
 	reqs chan scan.Request
 }
 
-func newFakeScans(busy int) *fakeScans { return &fakeScans{busy: busy, reqs: make(chan scan.Request, 10)} }
+func newFakeScans(busy int) *fakeScans {
+	return &fakeScans{busy: busy, reqs: make(chan scan.Request, 10)}
+}
 
 func (f *fakeScans) Start(_ context.Context, req scan.Request, wait bool) (*duty.Scan, error) {
 	f.mu.Lock()
