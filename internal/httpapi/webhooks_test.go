@@ -81,6 +81,23 @@ func TestWebhooksAPI(t *testing.T) {
 	if g := e.bearer("admin", "GET", "/api/v1/webhooks/"+id+"/deliveries?limit=0", ""); g.status != 400 {
 		t.Errorf("deliveries?limit=0: %d", g.status)
 	}
+	// The admin page lists the webhooks (robot tokens hidden) and the delivery attempts.
+	if err := e.st.AddDelivery(ctx, &duty.Delivery{WebhookID: id, ScanID: "S-9", Department: "DIV-X", Message: "m", Attempt: 2,
+		Status: duty.DeliveryOK, HTTPCode: 200, Violations: 3, Warnings: 1}); err != nil {
+		t.Fatal(err)
+	}
+	page := e.send("GET", "/admin/webhooks", nil, nil, e.session("admin"))
+	for _, want := range []string{"消息推送", "ops", "https://example.org/hook", "钉钉群机器人", "https://oapi.dingtalk.com/robot/send?…", "机关", "秘书处", "S-9", "成功", "3／1"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("admin page lacks %q", want)
+		}
+	}
+	if page.status != 200 || strings.Contains(page.body, "access_token") || strings.Contains(page.body, created.Secret) {
+		t.Errorf("admin page: %d, shows a token or secret", page.status)
+	}
+	if p := e.send("GET", "/admin/webhooks", nil, nil, e.session("inspector")); p.status != http.StatusForbidden {
+		t.Errorf("inspector page: %d", p.status)
+	}
 	if d := e.bearer("admin", "DELETE", "/api/v1/webhooks/"+id, ""); d.status != http.StatusNoContent {
 		t.Errorf("delete: %d %s", d.status, d.body)
 	}
