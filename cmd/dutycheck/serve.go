@@ -16,14 +16,17 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dutycheck/dutycheck/internal/clock"
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/embeddb"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/metrics"
+	"github.com/dutycheck/dutycheck/internal/notify"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/scan"
+	"github.com/dutycheck/dutycheck/internal/schedule"
 	"github.com/dutycheck/dutycheck/internal/store"
 	"github.com/dutycheck/dutycheck/internal/web"
 )
@@ -53,6 +56,28 @@ type serveConfig struct {
 	TrustedProxies []string
 	// MaxScans bounds the scans running at once (--max-scans).
 	MaxScans int
+	// Schedule is the local time of the daily scan of everything, "HH:MM" (--schedule); ""
+	// runs none. TimeZone is the IANA zone of that time and of the scan's as-of date (--tz);
+	// "" is the machine's.
+	Schedule string
+	TimeZone string
+	// Clock drives the scheduled scans and the webhook retries; nil is the real clock (tests
+	// set a fake one).
+	Clock clock.Clock
+}
+
+// scheduleOf reads the schedule and time zone of cfg; ok is false when no scan is scheduled.
+func scheduleOf(cfg serveConfig) (hour, minute int, loc *time.Location, ok bool, err error) {
+	if loc, err = schedule.ParseZone(cfg.TimeZone); err != nil {
+		return 0, 0, nil, false, fmt.Errorf("serve: --tz: %w", err)
+	}
+	if cfg.Schedule == "" {
+		return 0, 0, loc, false, nil
+	}
+	if hour, minute, err = schedule.ParseTime(cfg.Schedule); err != nil {
+		return 0, 0, nil, false, fmt.Errorf("serve: --schedule: %w", err)
+	}
+	return hour, minute, loc, true, nil
 }
 
 func storeFlags(fs *flag.FlagSet, cfg *storeConfig) *string {
@@ -148,6 +173,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.LoadDir, "load", "", "import this dataset folder at start (e.g. fixtures/sample)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (default: none, the peer is the client)")
 	fs.IntVar(&cfg.MaxScans, "max-scans", scan.DefaultMaxScans, "scans that may run at once; one more answers 429 with Retry-After")
+	fs.StringVar(&cfg.Schedule, "schedule", "", "run a scan of everything every day at this local time, HH:MM (default: none)")
+	fs.StringVar(&cfg.TimeZone, "tz", "", "IANA time zone of --schedule and of its scans' as-of date, e.g. Asia/Shanghai (default: the machine's)")
 	level := storeFlags(fs, &cfg.Store)
 	memory := fs.Int64("policy-memory", policy.DefaultMemory>>20, "MiB a policy evaluation may use (the gate's tests, one organ of a scan or preview)")
 	fs.DurationVar(&cfg.Sandbox.Timeout, "policy-timeout", policy.DefaultTimeout, "wall-clock time of the gate's tests, and of one organ's evaluation")
@@ -163,6 +190,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if _, _, _, _, err := scheduleOf(cfg); err != nil {
+		return err
 	}
 	if *memory < 64 || cfg.Sandbox.Timeout < time.Second {
 		return fmt.Errorf("serve: --policy-memory must be at least 64 (MiB) and --policy-timeout at least 1s")
@@ -181,6 +211,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 // serve runs the service until ctx ends. When ready is not nil it receives the listening
 // address once the service accepts requests (used by tests).
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- string) error {
+	hour, minute, loc, scheduled, err := scheduleOf(cfg)
+	if err != nil {
+		return err
+	}
 	st, closeStore, err := openStore(ctx, cfg.Store, log)
 	if err != nil {
 		return err
@@ -220,7 +254,28 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	defer stopPoll()
 	go policies.Run(pollCtx)
 	mets := metrics.New()
-	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans, Observe: mets.Scan})
+	notifier := notify.New(notify.Config{Store: st, Clock: cfg.Clock, Log: log, Title: func(id string) string {
+		for _, m := range policies.Engine().Policies() {
+			if m.ID == id {
+				return m.Title
+			}
+		}
+		return ""
+	}})
+	defer notifier.Shutdown(context.Background()) // on an early return; a no-op after the one below
+	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans, Observe: mets.Scan,
+		AfterScan: []func(context.Context, *duty.Scan, *duty.Report){notifier.AfterScan}})
+	schedCtx, cancelSched := context.WithCancel(ctx)
+	schedDone := make(chan struct{})
+	stopSched := func() { cancelSched(); <-schedDone }
+	defer stopSched()
+	if !scheduled {
+		close(schedDone)
+	} else {
+		sched := schedule.New(schedule.Config{Hour: hour, Minute: minute, Location: loc, Scans: scans, Store: st, Clock: cfg.Clock, Log: log})
+		go func() { defer close(schedDone); _ = sched.Run(schedCtx) }()
+		log.Info("scans scheduled", "at", cfg.Schedule, "zone", loc.String())
+	}
 	limiter := ratelimit.New(10, time.Minute) // one count of failed sign-ins for the API and the pages
 	limiter.Shared = st                       // and for every process sharing the store
 	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter})
@@ -249,7 +304,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("shutdown", "err", err)
 	}
+	stopSched() // no scheduled scan starts after this
 	scans.Shutdown(shutCtx)
+	// The last scans' messages go out while the shutdown's time lasts; the rest are recorded
+	// as abandoned.
+	notifier.Shutdown(shutCtx)
 	return nil
 }
 

@@ -116,6 +116,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	v1.GET("/departments/:id/report", require(duty.ReadReports), s.departmentReport)
 	s.policyRoutes(v1)
 	s.userRoutes(v1)
+	s.webhookRoutes(v1)
 	return r
 }
 

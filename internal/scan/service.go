@@ -21,6 +21,7 @@ type Service struct {
 	timeout time.Duration
 	readers int
 	slots   chan struct{} // one per running scan; nil for no bound
+	after   []func(ctx context.Context, sc *duty.Scan, rep *duty.Report)
 
 	base   context.Context // background scans run under it; cancelled by Shutdown
 	cancel context.CancelFunc
@@ -51,6 +52,11 @@ type ServiceConfig struct {
 	// Observe, when set, is told of every scan that ends, done or failed, and how long it took
 	// (the metrics).
 	Observe func(sc *duty.Scan, d time.Duration)
+	// AfterScan are called, in order, after each scan is stored as done, with the scan and its
+	// report (warnings included). They run on the scan's goroutine, so they must return at
+	// once (hand the work to a queue of their own) and must not change the scan or the report;
+	// ctx ends with the scan's request.
+	AfterScan []func(ctx context.Context, sc *duty.Scan, rep *duty.Report)
 }
 
 // DefaultMaxScans is the number of scans that may run at once unless configured: a scan keeps
@@ -73,7 +79,8 @@ func NewService(cfg ServiceConfig) *Service {
 		slots = make(chan struct{}, cfg.MaxScans)
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel, observe: cfg.Observe}
+	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel,
+		observe: cfg.Observe, after: cfg.AfterScan}
 }
 
 // Request says what to scan.
@@ -192,6 +199,9 @@ func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options, full boo
 	}
 	s.log.Info("scan done", "scan", sc.ID, "department", sc.Department, "as_of", sc.AsOf,
 		"violations", rep.Summary.Violations, "organs", sc.Progress.Total, "duration", time.Since(started))
+	for _, fn := range s.after {
+		fn(ctx, sc, rep)
+	}
 	return sc, nil
 }
 

@@ -123,6 +123,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	h.route("GET /policies/{id}", duty.ReadPolicies, h.policyPage)
 	h.route("POST /policies/{id}/params", duty.WritePolicies, h.policyParams)
 	h.route("POST /policies/{id}/module", duty.WritePolicies, h.policyModule)
+	h.route("GET /admin/webhooks", duty.ManageWebhooks, h.webhooks)
 	h.route("/", "", func(rq *request) error { return errNotFound })
 	return h
 }
