@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -53,8 +56,8 @@ func loadSpec(tb testing.TB) (*openapi3.T, routers.Router) {
 	return specDoc, specRouter
 }
 
-// validatedOps holds the operations ("GET /api/v1/scans/{id}") of which an answer passed the
-// check, so that a test can show that every operation was checked.
+// validatedOps holds the operations ("GET /api/v1/scans/{id}") of which a successful (2xx)
+// answer passed the check, so that TestMain can show that every operation was checked.
 var validatedOps sync.Map
 
 // checkAnswer validates one answer (status, headers, content type and body) to req against
@@ -83,7 +86,9 @@ func checkAnswer(tb testing.TB, req *http.Request, status int, header http.Heade
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		return true, err
 	}
-	validatedOps.Store(route.Method+" "+route.Path, true)
+	if status < 300 {
+		validatedOps.Store(route.Method+" "+route.Path, true)
+	}
 	return true, nil
 }
 
@@ -122,4 +127,30 @@ func ginPath(p string) string {
 		}
 	}
 	return strings.Join(parts, "/")
+}
+
+// TestMain runs the tests and then, when all of them ran (no -run or -skip filter) and passed,
+// fails unless every operation of the document had a successful answer validated against it
+// by some test.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if code != 0 || specDoc == nil || flag.Lookup("test.run").Value.String() != "" || flag.Lookup("test.skip").Value.String() != "" {
+		os.Exit(code)
+	}
+	var unchecked []string
+	for path, item := range specDoc.Paths.Map() {
+		for method := range item.Operations() {
+			if _, ok := validatedOps.Load(method + " " + path); !ok {
+				unchecked = append(unchecked, method+" "+path)
+			}
+		}
+	}
+	if len(unchecked) > 0 {
+		slices.Sort(unchecked)
+		fmt.Fprintf(os.Stderr, "FAIL: no test of internal/httpapi had a successful answer of these operations validated against openapi.json "+
+			"(call them through a handler wrapped by validated, e.g. in TestOpenAPITour):\n  %s\n", strings.Join(unchecked, "\n  "))
+		os.Exit(1)
+	}
+	os.Exit(code)
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -10,7 +11,10 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
+	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/metrics"
+	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/store/storetest"
 )
 
 // TestOpenAPICoversTheRouter: every route of the router (with /metrics on) is an operation of
@@ -120,5 +124,41 @@ func TestOpenAPICheckCatchesWrongAnswers(t *testing.T) {
 				t.Errorf("error %v, want ok=%v", err, tc.ok)
 			}
 		})
+	}
+}
+
+// TestOpenAPISecurity: the operations the document marks as needing no authentication
+// (security: []) answer without a token, and every other one answers 401 (documented, with
+// WWW-Authenticate) to a request without one.
+func TestOpenAPISecurity(t *testing.T) {
+	doc, _ := loadSpec(t)
+	st := storetest.Open(t)
+	mgr, err := live.New(context.Background(), live.Config{Store: st, Builtin: policy.Builtin(), Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := validated(t, httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Policies: mgr, Metrics: metrics.New()}))
+	open := 0
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			url := path
+			for _, p := range op.Parameters {
+				if p.Value.In == "path" {
+					url = strings.ReplaceAll(url, "{"+p.Value.Name+"}", "x")
+				}
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(method, url, strings.NewReader("{}")))
+			public := op.Security != nil && len(*op.Security) == 0
+			if public {
+				open++
+			}
+			if got := rec.Code == http.StatusUnauthorized; got == public {
+				t.Errorf("%s %s without a token: %d; the document says public=%v", method, path, rec.Code, public)
+			}
+		}
+	}
+	if open != 3 {
+		t.Errorf("%d public operations, want 3 (/healthz, /readyz, /api/v1/openapi.json)", open)
 	}
 }
