@@ -172,6 +172,18 @@ func TestOpenAPITour(t *testing.T) {
 			}
 		}
 	}
+	// Replace a policy's module by itself with a comment added: a change that passes the gate.
+	_, list, _ := call(srv.URL, "admin", "GET", "/api/v1/policies", "", nil)
+	pols, _ := list["policies"].([]any)
+	if len(pols) == 0 {
+		t.Fatalf("no policies: %v", list)
+	}
+	id := str(pols[0].(map[string]any)["metadata"].(map[string]any), "id")
+	_, pol, _ := call(srv.URL, "admin", "GET", "/api/v1/policies/"+id, "", nil)
+	body, _ := json.Marshal(map[string]any{"base": str(pol, "revision"), "module": str(pol, "module") + "\n# a comment\n", "message": "tour"})
+	if status, _, raw := call(srv.URL, "admin", "PUT", "/api/v1/policies/"+id, string(body), nil); status != http.StatusCreated {
+		t.Errorf("PUT /api/v1/policies/%s with its module and a comment: %d %.400s", id, status, raw)
+	}
 	if status, _, raw := call(small.URL, "admin", "PUT", "/api/v1/collections/departments", dept, nil); status != http.StatusRequestEntityTooLarge {
 		t.Errorf("a body over the limit: %d %.300s, want 413", status, raw)
 	}
