@@ -48,8 +48,8 @@ func newAuthEnv(tb testing.TB, trusted []string) *authEnv {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	limiter := ratelimit.New(10, time.Minute)
 	pages := web.New(web.Config{Log: quiet}, web.Deps{Store: st, Limiter: limiter})
-	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet, TrustedProxies: trusted},
-		httpapi.Deps{Store: st, Pages: pages, Limiter: limiter}))
+	e.srv = httptest.NewServer(validated(tb, httpapi.New(httpapi.Config{Log: quiet, TrustedProxies: trusted},
+		httpapi.Deps{Store: st, Pages: pages, Limiter: limiter})))
 	tb.Cleanup(e.srv.Close)
 	return e
 }

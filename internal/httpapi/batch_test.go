@@ -65,7 +65,7 @@ func TestBigBatchRefused(t *testing.T) {
 func TestBatchCancelled(t *testing.T) {
 	e := newAuthEnv(t, nil)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: e.st})
+	h := validated(t, httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: e.st}))
 	body := []byte(`[{"id": "ORG-9", "name": "x", "kind": "organ"}]`)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

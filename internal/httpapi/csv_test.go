@@ -46,7 +46,7 @@ func TestDownloadsNeutraliseFormulas(t *testing.T) {
 	limiter := ratelimit.New(10, time.Minute)
 	pages := web.New(web.Config{Log: quiet}, web.Deps{Store: e.st, Scans: scans, Policies: mgr, Limiter: limiter})
 	e.srv.Close()
-	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: e.st, Scans: scans, Policies: mgr, Pages: pages, Limiter: limiter}))
+	e.srv = httptest.NewServer(validated(t, httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: e.st, Scans: scans, Policies: mgr, Pages: pages, Limiter: limiter})))
 	t.Cleanup(e.srv.Close)
 	sess := e.session("admin")
 

@@ -96,6 +96,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	})
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
+	r.GET("/api/v1/openapi.json", serveOpenAPI) // outside the authenticated group: documentation
 	if s.Metrics != nil {
 		// Organ-wide counts: for a token that reads every report (an admin's or an inspector's).
 		r.GET("/metrics", s.authenticate, func(c *gin.Context) {

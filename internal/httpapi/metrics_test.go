@@ -50,7 +50,7 @@ func TestMetrics(t *testing.T) {
 	scans := scan.NewService(scan.ServiceConfig{Store: e.st, Engine: mgr.Engine, Log: quiet, Observe: m.Scan})
 	t.Cleanup(func() { scans.Shutdown(context.Background()) })
 	e.srv.Close()
-	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: e.st, Scans: scans, Policies: mgr, Metrics: m}))
+	e.srv = httptest.NewServer(validated(t, httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: e.st, Scans: scans, Policies: mgr, Metrics: m})))
 	t.Cleanup(e.srv.Close)
 
 	if r := e.bearer("admin", "POST", "/api/v1/scans", `{"as_of":"2025-12-31"}`); r.status != http.StatusCreated {

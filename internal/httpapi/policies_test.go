@@ -57,7 +57,7 @@ func newService(tb testing.TB, st *store.Store, builtin *policy.Bundle) *service
 	}
 	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: m.Engine, Log: quiet})
 	pages := web.New(web.Config{Log: quiet}, web.Deps{Store: st, Scans: scans, Policies: m})
-	s.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: m, Pages: pages}))
+	s.srv = httptest.NewServer(validated(tb, httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: m, Pages: pages})))
 	tb.Cleanup(s.srv.Close)
 	return s
 }

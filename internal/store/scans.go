@@ -119,6 +119,13 @@ func (s *Store) withReport(ctx context.Context, d *scanDoc) (*duty.Scan, error) 
 func (s *Store) assemble(d *scanDoc, sc duty.Scan, vs, resolved []duty.Violation) *duty.Scan {
 	rep := &duty.Report{ScanID: sc.ID, AsOf: sc.AsOf, PolicyRevision: sc.PolicyRevision, GeneratedAt: d.Generated,
 		Violations: vs, Resolved: resolved}
+	// A report's lists are lists also when empty (INTERFACES.md; the API's OpenAPI document).
+	if rep.Violations == nil {
+		rep.Violations = []duty.Violation{}
+	}
+	if rep.Warnings == nil {
+		rep.Warnings = []duty.Warning{}
+	}
 	if sc.Department != "" {
 		dept := sc.Department
 		rep.Department = &dept
