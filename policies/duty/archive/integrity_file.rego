@@ -21,6 +21,7 @@
 #       file: missing when there is none; stale when its newest updated_on is more than
 #       max_age_days (default 365) before as_of. Subject: the person.
 #   params:
+#     warn_days: {type: integer, zh: 预警提前天数, minimum: 0, maximum: 366, description: "days before a check fails that it is reported as a warning; 0 switches warnings off"}
 #     ranks:
 #       type: array
 #       zh: 适用职级
@@ -94,7 +95,25 @@ violation contains v if {
 	files := _files[pid]
 	newest := max({f.updated_on | some f in files})
 	newest < _stale_before
-	age := dates.between(newest, org.as_of)
+	v := _stale(pid, p, files, newest, org.as_of)
+}
+
+# Warnings: a file not stale on as_of becomes stale on the first day more than max_age_days after
+# its newest updated_on.
+warning contains w if {
+	some pid, p in _subjects
+	files := _files[pid]
+	newest := max({f.updated_on | some f in files})
+	newest >= _stale_before
+	f := (dates.day(newest) + _params.max_age_days) + 1
+	org.in_window(f, _params.warn_days)
+	w := org.warning(_stale(pid, p, files, newest, dates.date(f)), f)
+}
+
+# _stale returns the stale violation of person pid (p), whose files are files and newest update
+# newest, as checked on date on.
+_stale(pid, p, files, newest, on) := v if {
+	age := dates.between(newest, on)
 	age > _params.max_age_days
 	rank_zh := object.get(_rank_zh, p.rank, p.rank)
 	v := {
@@ -102,8 +121,8 @@ violation contains v if {
 		"subject": org.ref("people", pid),
 		"details": {},
 		"message": {
-			"zh": sprintf("%s(%s,%s)的廉洁从政信息档案最近一次更新在 %s,至 %s 已 %d 天未更新,超过 %d 天", [p.name, pid, rank_zh, newest, org.as_of, age, _params.max_age_days]),
-			"en": sprintf("The integrity file of %s (%s, %s rank) was last updated on %s, %d days before %s, more than %d", [p.name, pid, p.rank, newest, age, org.as_of, _params.max_age_days]),
+			"zh": sprintf("%s(%s,%s)的廉洁从政信息档案最近一次更新在 %s,至 %s 已 %d 天未更新,超过 %d 天", [p.name, pid, rank_zh, newest, on, age, _params.max_age_days]),
+			"en": sprintf("The integrity file of %s (%s, %s rank) was last updated on %s, %d days before %s, more than %d", [p.name, pid, p.rank, newest, age, on, _params.max_age_days]),
 		},
 		"evidence": [org.ref("integrity_files", id) | some id in {f.id | some f in files}],
 	}

@@ -23,6 +23,7 @@
 #       report_within_days (default 30) days after event_on is late; not reported and as_of more
 #       than 30 days after event_on is unreported. Subject: the integrity file, with matter.
 #   params:
+#     warn_days: {type: integer, zh: 预警提前天数, minimum: 0, maximum: 366, description: "days before a check fails that it is reported as a warning; 0 switches warnings off"}
 #     report_within_days: {type: integer, zh: 须在事项发生后多少天内报告, minimum: 0, maximum: 3650, description: days after event_on a matter must be reported within}
 #     severity: {type: severity, zh: 严重程度}
 package duty.archive.major_matters
@@ -56,7 +57,24 @@ violation contains v if {
 	some m in f.major_matters
 	m.event_on <= org.as_of
 	not m.reported_on
-	days := dates.between(m.event_on, org.as_of)
+	v := _unreported(f, m, org.as_of)
+}
+
+# Warnings: a matter not reported fails on the first day more than report_within_days after its
+# event_on.
+warning contains w if {
+	some f in input.integrity_files
+	some m in f.major_matters
+	m.event_on <= org.as_of
+	not m.reported_on
+	d := (dates.day(m.event_on) + _params.report_within_days) + 1
+	org.in_window(d, _params.warn_days)
+	w := org.warning(_unreported(f, m, dates.date(d)), d)
+}
+
+# _unreported returns the unreported violation of matter m of integrity file f as checked on date on.
+_unreported(f, m, on) := v if {
+	days := dates.between(m.event_on, on)
 	days > _params.report_within_days
 	name := _name(f.person_id)
 	due := dates.date(dates.day(m.event_on) + _params.report_within_days)
@@ -65,8 +83,8 @@ violation contains v if {
 		"subject": org.ref("integrity_files", f.id),
 		"details": {"matter": m.id},
 		"message": {
-			"zh": sprintf("%s 的个人重大事项 %s(%s)发生于 %s,应于 %s 前报告,截至 %s(已 %d 天)仍未报告", [name, m.id, m.kind, m.event_on, due, org.as_of, days]),
-			"en": sprintf("Personal major matter %s (%s) of %s happened on %s, was due for report by %s and is still unreported as of %s, %d days later", [m.id, m.kind, name, m.event_on, due, org.as_of, days]),
+			"zh": sprintf("%s 的个人重大事项 %s(%s)发生于 %s,应于 %s 前报告,截至 %s(已 %d 天)仍未报告", [name, m.id, m.kind, m.event_on, due, on, days]),
+			"en": sprintf("Personal major matter %s (%s) of %s happened on %s, was due for report by %s and is still unreported as of %s, %d days later", [m.id, m.kind, name, m.event_on, due, on, days]),
 		},
 		"evidence": [org.ref("people", f.person_id)],
 	}

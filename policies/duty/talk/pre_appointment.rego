@@ -17,6 +17,7 @@
 #       pre_appointment talk with the same person held within [effective_on - max_days_before,
 #       effective_on] and not marked recorded: false. Subject: the appointment. Reason: missing.
 #   params:
+#     warn_days: {type: integer, zh: 预警提前天数, minimum: 0, maximum: 366, description: "days before a check fails that it is reported as a warning; 0 switches warnings off"}
 #     ranks:
 #       type: array
 #       zh: 适用职级
@@ -60,6 +61,22 @@ violation contains v if {
 	some a in input.appointments
 	a.rank in _params.ranks
 	a.effective_on <= org.as_of
+	v := _violation(a)
+}
+
+# Warnings: an appointment recorded ahead of time (input.upcoming_appointments, effective after
+# as_of) fails on its effective_on unless a qualifying talk is held by then; only talks held on
+# or before as_of count, the engine having left out later ones.
+warning contains w if {
+	some a in input.upcoming_appointments
+	a.rank in _params.ranks
+	eff := dates.day(a.effective_on)
+	org.in_window(eff, _params.warn_days)
+	w := org.warning(_violation(a), eff)
+}
+
+# _violation returns the violation of appointment a when no qualifying talk is recorded for it.
+_violation(a) := v if {
 	eff := dates.day(a.effective_on)
 	earliest := eff - _params.max_days_before
 	not _talk_within(a.person_id, earliest, eff)
