@@ -16,6 +16,8 @@
 #     unreported is raised once as_of is 31 or more days after event_on. A reported_on is taken as
 #     given even when it is after as_of (it is not among the dates the engine filters by), so such a
 #     matter is judged late or on time, never unreported.
+#     Warnings: only a matter without reported_on warns (unreported, fails_on event_on + 31 by
+#     default); a matter reported after as_of is judged by its reported_on, as above, never warned of.
 #   en:
 #     title: Personal major matters reported in time
 #     description: |

@@ -35,6 +35,13 @@
 #       nor of bureau rank; else leaders (also for a book whose holder is none of these).
 #     - Evidence: the holder (people) for book violations; none ([]) for missing, whose message
 #       gives the deadline day (the appointment that moved it is not listed).
+#     - Warnings (not_inspected): DOMAIN.md names one 183-day parameter for both bounds ("the same
+#       param"); this policy has two, so fails_on is the later of issued_on + inspection_after_days + 1
+#       and the latest inspection on or before as_of + inspection_window_days + 1, each bound with the
+#       parameter the violation uses for it: fails_on is then exactly the violation's first failing
+#       day, and with the defaults (183 and 183) it is DOMAIN.md's day.
+#     - Warnings and their messages: each warning is the violation the rule would report with as_of
+#       = fails_on on the records of as_of, so its message gives fails_on as the day of the check.
 #   en:
 #     title: Whole-process duty record book
 #     description: |
