@@ -497,6 +497,7 @@ test_warning_gap_year_edge if {
 		{"date": "2025-06-20", "content": "谈话"}, {"date": "2025-08-15", "content": "会议"},
 		{"date": "2025-10-01", "content": "谈话"},
 	]
+
 	# Last entry 2025-10-31: fails on 2025-12-31; last entry 2025-11-01: fails on 2026-01-01.
 	in_y := _only(_bh({"entries": array.concat(late, [{"date": "2025-10-31", "content": "会议"}])}))
 	_wr(object.union(in_y, {"as_of": "2025-12-20"}), "gap") == {["BH", "", "2025-12-31"]}
