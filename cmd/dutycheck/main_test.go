@@ -358,7 +358,7 @@ func TestScanCSV(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
 	}
-	header := "department,policy,severity,reason,accountable,subject_collection,subject_id,details,message_zh,message_en,evidence,first_seen"
+	header := "department,policy,severity,reason,accountable,subject_collection,subject_id,details,message_zh,message_en,evidence,first_seen,kind,fails_on"
 	out, bom := strings.CutPrefix(out, "\ufeff")
 	if !bom {
 		t.Errorf("CSV does not start with a byte order mark")

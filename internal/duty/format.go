@@ -1,26 +1,30 @@
 package duty
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"unicode"
 	"unicode/utf8"
 )
 
-// CSVHeader is the first row of a CSV report.
-var CSVHeader = []string{"department", "policy", "severity", "reason", "accountable", "subject_collection", "subject_id", "details", "message_zh", "message_en", "evidence", "first_seen"}
+// CSVHeader is the first row of a CSV report. kind is "violation" or "warning"; fails_on is a
+// warning's first failing day, empty for a violation.
+var CSVHeader = []string{"department", "policy", "severity", "reason", "accountable", "subject_collection", "subject_id", "details", "message_zh", "message_en", "evidence", "first_seen", "kind", "fails_on"}
 
 // BOM is the UTF-8 byte order mark every CSV starts with, so that spreadsheet programs read
 // the Chinese text as UTF-8.
 const BOM = "\ufeff"
 
-// WriteCSV writes the report's violations as CSV, one row each, in report order: a byte order
-// mark, the header, then the rows with every cell passed through SafeCell. It is the one CSV
-// writer of dutycheck (the API, the pages and the CLI).
+// WriteCSV writes the report's violations, then its warnings, as CSV, one row each, in report
+// order: a byte order mark, the header, then the rows with every cell passed through SafeCell;
+// the kind column marks each row a violation or a warning, and a warning's row has its fails_on.
+// It is the one CSV writer of dutycheck (the API, the pages and the CLI).
 func WriteCSV(w io.Writer, r *Report) error {
 	if _, err := io.WriteString(w, BOM); err != nil {
 		return err
@@ -30,7 +34,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 		return err
 	}
 	row := make([]string, len(CSVHeader))
-	for _, v := range r.Violations {
+	write := func(v *Violation, kind, failsOn string) error {
 		ev := make([]string, len(v.Evidence))
 		for i, e := range v.Evidence {
 			ev[i] = e.Collection + "/" + e.ID
@@ -41,10 +45,18 @@ func WriteCSV(w io.Writer, r *Report) error {
 		}
 		for i, cell := range []string{v.Department, v.Policy, v.Severity, v.Reason, v.Accountable,
 			v.Subject.Collection, v.Subject.ID, DetailString(v.Details), v.Message.ZH, v.Message.EN,
-			strings.Join(ev, " "), first} {
+			strings.Join(ev, " "), first, kind, failsOn} {
 			row[i] = SafeCell(cell)
 		}
-		if err := cw.Write(row); err != nil {
+		return cw.Write(row)
+	}
+	for i := range r.Violations {
+		if err := write(&r.Violations[i], "violation", ""); err != nil {
+			return err
+		}
+	}
+	for i := range r.Warnings {
+		if err := write(&r.Warnings[i].Violation, "warning", r.Warnings[i].FailsOn); err != nil {
 			return err
 		}
 	}
@@ -73,7 +85,9 @@ func WriteJSON(w io.Writer, r *Report) error {
 }
 
 // WriteTable writes the report for people in a terminal: a heading, then the violations grouped
-// by department and policy, with messages in lang ("zh" or "en").
+// by department and policy, with messages in lang ("zh" or "en"), then, when there are any, the
+// warnings (checks due to fail soon) under a heading of their own, grouped the same way, each
+// with its fails_on.
 func WriteTable(w io.Writer, r *Report, lang string, deptName func(id string) string) error {
 	en := lang == "en"
 	scope := "全部机关"
@@ -92,9 +106,44 @@ func WriteTable(w io.Writer, r *Report, lang string, deptName func(id string) st
 		fmt.Fprintf(w, "问题 %d 项(高 %d,中 %d,低 %d)\n", r.Summary.Violations,
 			r.Summary.BySeverity["high"], r.Summary.BySeverity["medium"], r.Summary.BySeverity["low"])
 	}
+	if len(r.Warnings) > 0 {
+		if en {
+			fmt.Fprintf(w, "%d warnings (checks that fail within their duty's warning days)\n", len(r.Warnings))
+		} else {
+			fmt.Fprintf(w, "预警 %d 项（将在预警提前天数内到期）\n", len(r.Warnings))
+		}
+	}
+	if err := writeGroups(w, r.Violations, nil, en, deptName); err != nil {
+		return err
+	}
+	if len(r.Warnings) == 0 {
+		return nil
+	}
+	// Warnings are sorted by fails_on first; the table groups them by department and policy
+	// like the violations, in that order within each group.
+	ws := slices.Clone(r.Warnings)
+	slices.SortStableFunc(ws, func(a, b Warning) int {
+		return cmp.Or(strings.Compare(a.Department, b.Department), strings.Compare(a.Policy, b.Policy))
+	})
+	vs := make([]Violation, len(ws))
+	failsOn := make([]string, len(ws))
+	for i := range ws {
+		vs[i], failsOn[i] = ws[i].Violation, ws[i].FailsOn
+	}
+	if en {
+		fmt.Fprintf(w, "\n==== Warnings: due to fail (fails_on) ====\n")
+	} else {
+		fmt.Fprintf(w, "\n==== 预警：即将到期（到期日） ====\n")
+	}
+	return writeGroups(w, vs, failsOn, en, deptName)
+}
+
+// writeGroups writes violations grouped by department and policy, one line each; failsOn, when
+// not nil, gives each line's fails_on (warnings), marked 预警 / warning.
+func writeGroups(w io.Writer, vs []Violation, failsOn []string, en bool, deptName func(id string) string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	lastDept, lastPolicy := "\x00", "\x00"
-	for _, v := range r.Violations {
+	for j, v := range vs {
 		if v.Department != lastDept {
 			name := v.Department
 			if n := deptName(v.Department); n != "" {
@@ -116,6 +165,14 @@ func WriteTable(w io.Writer, r *Report, lang string, deptName func(id string) st
 		subject := v.Subject.Collection + "/" + v.Subject.ID
 		if d := DetailString(v.Details); d != "" {
 			subject += " " + d
+		}
+		if failsOn != nil {
+			mark := "预警 " + failsOn[j]
+			if en {
+				mark = "warning " + failsOn[j]
+			}
+			fmt.Fprintf(tw, "     %s\t%s\t%s\t%s\n", mark, printable(v.Reason), printable(subject), printable(msg))
+			continue
 		}
 		fmt.Fprintf(tw, "     %s\t%s\t%s\n", printable(v.Reason), printable(subject), printable(msg))
 	}
