@@ -138,6 +138,11 @@ var Reasons = map[string][]string{
 // be valid (every reference names an existing record); asOf must be a YYYY-MM-DD date.
 func Expected(ds map[string][]map[string]any, asOf string, department string) []Key {
 	w := newWorld(ds, mustDay(asOf))
+	return w.scope(w.all(), department)
+}
+
+// all lists every failing check of the world's check day, unsorted.
+func (w *world) all() []Key {
 	var out []Key
 	w.talks(&out)
 	w.letters(&out)
@@ -149,7 +154,11 @@ func Expected(ds map[string][]map[string]any, asOf string, department string) []
 	w.integrityFiles(&out)
 	w.majorMatters(&out)
 	w.branches(&out)
+	return out
+}
 
+// scope keeps the keys of department's subtree ("" for all), once each, sorted.
+func (w *world) scope(out []Key, department string) []Key {
 	var scoped []Key
 	seen := map[string]bool{}
 	for _, k := range out {
@@ -167,18 +176,22 @@ func Expected(ds map[string][]map[string]any, asOf string, department string) []
 
 type doc = map[string]any
 
-// world indexes a dataset for one as_of date.
+// world indexes a dataset for one as_of date. For warnings the day a check is made (asOf) may lie
+// after the day whose roster counts (rosterOn) and whose appointments move the deadlines of duties
+// 2 and 3 (recordsOn); for violations the three are the same day.
 type world struct {
-	ds    map[string][]doc
-	asOf  day
-	y     int
+	ds        map[string][]doc
+	asOf      day
+	rosterOn  day
+	recordsOn day
+	y         int
 	depts map[string]doc
 	organ map[string]string // department id → its organ (root) id
 	ppl   map[string]doc
 }
 
 func newWorld(ds map[string][]doc, asOf day) *world {
-	w := &world{ds: ds, asOf: asOf, y: asOf.year(), depts: map[string]doc{}, organ: map[string]string{}, ppl: map[string]doc{}}
+	w := &world{ds: ds, asOf: asOf, rosterOn: asOf, recordsOn: asOf, y: asOf.year(), depts: map[string]doc{}, organ: map[string]string{}, ppl: map[string]doc{}}
 	for _, d := range ds[collDepartments] {
 		w.depts[str(d, "id")] = d
 	}
@@ -222,12 +235,14 @@ func (w *world) personOrgan(id string) string {
 
 func (w *world) personDept(id string) string { return str(w.ppl[id], "department_id") }
 
-// onRoster: active is true and there is no left_on <= as_of.
-func (w *world) onRoster(p doc) bool {
+// onRoster: active is true and there is no left_on <= as_of (the roster's day).
+func (w *world) onRoster(p doc) bool { return w.onRosterAt(p, w.rosterOn) }
+
+func (w *world) onRosterAt(p doc, on day) bool {
 	if active, _ := p["active"].(bool); !active {
 		return false
 	}
-	if left, ok := w.date(p, "left_on"); ok && left <= w.asOf {
+	if left, ok := w.date(p, "left_on"); ok && left <= on {
 		return false
 	}
 	return true
@@ -288,7 +303,7 @@ func (w *world) tookOffice(person string) (day, bool) {
 			continue
 		}
 		eff, ok := w.date(a, "effective_on")
-		if !ok || eff > w.asOf || eff.year() != w.y {
+		if !ok || eff > w.recordsOn || eff.year() != w.y {
 			continue
 		}
 		if !found || eff > best {
@@ -685,7 +700,8 @@ func (w *world) branches(out *[]Key) {
 		id := str(b, "id")
 		member, ok := b["discipline_member_id"].(string)
 		p, exists := w.ppl[member]
-		if ok && exists && w.onRoster(p) && w.personOrgan(member) == w.organ[id] {
+		// The member's left_on counts on the day of the check, also for a warning (DOMAIN.md).
+		if ok && exists && w.onRosterAt(p, w.asOf) && w.personOrgan(member) == w.organ[id] {
 			continue
 		}
 		*out = append(*out, Key{Policy: PolicyBranch, Reason: "missing", Department: id,

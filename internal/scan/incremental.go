@@ -46,10 +46,21 @@ type outcome struct {
 // cached is the last report of one scope, by organ, kept in memory so that a re-scan does not
 // read back what it reuses.
 type cached struct {
-	scanID   string
-	byOrgan  map[string][]duty.Violation
-	warnings map[string][]duty.Warning // by organ
+	scanID  string
+	byOrgan map[string][]duty.Violation
 }
+
+// warnedScan is one scan's warnings by organ. The store keeps each organ's violations, not its
+// warnings, so an organ's result is reused only while its scan's warnings are held here: the
+// latest warnedScans scans of any scope. A result of an older scan, or of a scan before the
+// service started, is evaluated again rather than reported without its warnings.
+type warnedScan struct {
+	scanID  string
+	byOrgan map[string][]duty.Warning
+}
+
+// warnedScans bounds how many scans' warnings the service keeps in memory.
+const warnedScans = 8
 
 // cacheScopes bounds how many scopes' reports the service keeps in memory.
 const cacheScopes = 4
@@ -63,14 +74,14 @@ func (s *Service) cachedReport(scope, scanID string) map[string][]duty.Violation
 	return nil
 }
 
-// cachedWarnings returns the warnings by organ of the last report of scope when it is scan
-// scanID's and held in memory, else nil: the store keeps violations by organ, not warnings, so a
-// result reused from the store alone has no warnings to carry.
-func (s *Service) cachedWarnings(scope, scanID string) map[string][]duty.Warning {
+// cachedWarnings returns scan scanID's warnings by organ when held in memory (warnedScan), else nil.
+func (s *Service) cachedWarnings(scanID string) map[string][]duty.Warning {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
-	if c, ok := s.cache[scope]; ok && c.scanID == scanID {
-		return c.warnings
+	for _, w := range s.warned {
+		if w.scanID == scanID {
+			return w.byOrgan
+		}
 	}
 	return nil
 }
@@ -87,7 +98,11 @@ func (s *Service) remember(scope, scanID string, byOrgan map[string][]duty.Viola
 			break
 		}
 	}
-	s.cache[scope] = cached{scanID: scanID, byOrgan: byOrgan, warnings: warnings}
+	s.cache[scope] = cached{scanID: scanID, byOrgan: byOrgan}
+	if len(s.warned) >= warnedScans {
+		s.warned = slices.Delete(s.warned, 0, len(s.warned)-warnedScans+1)
+	}
+	s.warned = append(s.warned, warnedScan{scanID: scanID, byOrgan: warnings})
 }
 
 // plan is what a scan will do: the organs it evaluates, those it reuses, and what it needs of
@@ -253,7 +268,7 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 	defer tables.Release()
 	var reusedWs map[string][]duty.Warning
 	if len(p.reuse) > 0 {
-		if reusedWs = s.cachedWarnings(p.prev.Department, p.prev.ID); reusedWs == nil {
+		if reusedWs = s.cachedWarnings(p.prev.ID); reusedWs == nil {
 			// The reused organs' warnings are not in memory: evaluate them again rather than
 			// report them without their warnings.
 			for _, e := range p.reuse {

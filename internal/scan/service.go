@@ -28,6 +28,7 @@ type Service struct {
 
 	cacheMu sync.Mutex
 	cache   map[string]cached // scope → its last report, by organ
+	warned  []warnedScan      // the latest scans' warnings by organ, newest last
 }
 
 // ServiceConfig wires a Service.
