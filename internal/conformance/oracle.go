@@ -185,9 +185,9 @@ type world struct {
 	rosterOn  day
 	recordsOn day
 	y         int
-	depts map[string]doc
-	organ map[string]string // department id → its organ (root) id
-	ppl   map[string]doc
+	depts     map[string]doc
+	organ     map[string]string // department id → its organ (root) id
+	ppl       map[string]doc
 }
 
 func newWorld(ds map[string][]doc, asOf day) *world {
