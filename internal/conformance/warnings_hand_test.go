@@ -46,7 +46,7 @@ func TestExpectedWarningsHandMade(t *testing.T) {
 				w("2025-04-01", key(conformance.PolicyLetter, "missing", "DIV", "people", "P4", doc{"level": 3, "issuer": "P3"})),
 			}},
 		{note: "letters: a deadline moved by an appointment in Y by as_of", asOf: "2025-04-10", policy: conformance.PolicyLetter,
-			ds: with(map[string][]doc{"letters": goodLetters()[:2], "appointments": {appt("A1", "P4", "division", "2025-03-20")}}, nil),
+			ds:   with(map[string][]doc{"letters": goodLetters()[:2], "appointments": {appt("A1", "P4", "division", "2025-03-20")}}, nil),
 			want: []conformance.Warning{w("2025-04-20", key(conformance.PolicyLetter, "missing", "DIV", "people", "P4", doc{"level": 3, "issuer": "P3"}))}},
 		{note: "record book: the gap after the last entry, a task due in the window, the inspection due", asOf: "2025-07-05", policy: conformance.PolicyBook,
 			ds: with(map[string][]doc{"record_books": {
