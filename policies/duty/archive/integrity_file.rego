@@ -90,24 +90,31 @@ violation contains v if {
 	}
 }
 
-violation contains v if {
-	some pid, p in _subjects
+# _newest maps the id of each subject with a file to the newest updated_on of their files.
+_newest := {pid: max({f.updated_on | some f in files}) |
+	some pid, _ in _subjects
 	files := _files[pid]
-	newest := max({f.updated_on | some f in files})
-	newest < _stale_before
-	v := _stale(pid, p, files, newest, org.as_of)
 }
+
+violation contains v if {
+	some pid, newest in _newest
+	newest < _stale_before
+	v := _stale(pid, _subjects[pid], _files[pid], newest, org.as_of)
+}
+
+# _warn_until is the latest newest update (YYYY-MM-DD) whose file turns stale within the warning
+# window: files updated later are not worked out in days.
+_warn_until := dates.date(((org.as_of_day + _params.warn_days) - _params.max_age_days) - 1)
 
 # Warnings: a file not stale on as_of becomes stale on the first day more than max_age_days after
 # its newest updated_on.
 warning contains w if {
-	some pid, p in _subjects
-	files := _files[pid]
-	newest := max({f.updated_on | some f in files})
+	some pid, newest in _newest
 	newest >= _stale_before
+	newest <= _warn_until
 	f := (dates.day(newest) + _params.max_age_days) + 1
 	org.in_window(f, _params.warn_days)
-	w := org.warning(_stale(pid, p, files, newest, dates.date(f)), f)
+	w := org.warning(_stale(pid, _subjects[pid], _files[pid], newest, dates.date(f)), f)
 }
 
 # _stale returns the stale violation of person pid (p), whose files are files and newest update

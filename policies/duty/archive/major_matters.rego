@@ -69,10 +69,15 @@ warning contains w if {
 	some m in f.major_matters
 	m.event_on <= org.as_of
 	not m.reported_on
+	m.event_on >= _warn_from
 	d := (dates.day(m.event_on) + _params.report_within_days) + 1
 	org.in_window(d, _params.warn_days)
 	w := org.warning(_unreported(f, m, dates.date(d)), d)
 }
+
+# _warn_from is the earliest event_on (YYYY-MM-DD) of an unreported matter that is not yet late on
+# as_of: older matters are not worked out in days for warnings.
+_warn_from := dates.date(org.as_of_day - _params.report_within_days)
 
 # _unreported returns the unreported violation of matter m of integrity file f as checked on date on.
 _unreported(f, m, on) := v if {

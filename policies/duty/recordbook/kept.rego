@@ -114,11 +114,18 @@ violation contains v if {
 # Warnings of missing books: the deadline is on or after as_of, and the day after it in the
 # window and in year Y.
 warning contains w if {
+	_warning
 	some pid, deadline in _missing
 	f := deadline + 1
 	org.in_year_window(f, _params.warn_days)
 	w := org.warning(_missing_violation(pid, deadline, dates.date(f)), f)
 }
+
+# _warn_last is the day number of the last day of the warning window within year Y, and _warning
+# is true when that window is not empty: on Y-12-31, or with warn_days 0, no book warns.
+_warn_last := min({org.as_of_day + _params.warn_days, org.year_end_day})
+
+_warning if _warn_last > org.as_of_day
 
 _missing_violation(pid, deadline, on) := {
 	"reason": "missing",
@@ -164,6 +171,7 @@ violation contains v if {
 # Warnings of gaps: a book with no gap on as_of fails on the first day more than max_gap_days
 # after its latest point, within the window and year Y.
 warning contains w if {
+	_warning
 	some b in _books
 	pts := _points[b.id]
 	f := (pts[count(pts) - 1] + _params.max_gap_days) + 1
@@ -215,11 +223,12 @@ violation contains v if {
 }
 
 # _warn_end is the last date (YYYY-MM-DD) of the warning window within year Y.
-_warn_end := dates.date(min({org.as_of_day + _params.warn_days, org.year_end_day}))
+_warn_end := dates.date(_warn_last)
 
 # Warnings of tasks: a task due after as_of, within the window and year Y, that no entry dated on
 # or before as_of names fails on its due_on.
 warning contains w if {
+	_warning
 	some b in _books
 	as_of := org.as_of
 	soon := [t | some t in b.tasks; t.due_on > as_of; t.due_on <= _warn_end]
@@ -256,6 +265,7 @@ violation contains v if {
 # as_of) falls out of the last inspection_window_days, within the window and year Y. Before that
 # day the check passes, so a check failing on as_of has that day on or before as_of: no warning.
 warning contains w if {
+	_warning
 	some b in _books
 	first := (dates.day(b.issued_on) + _params.inspection_after_days) + 1
 	lapse := {x |
