@@ -179,3 +179,26 @@ func TestBuiltinWarnDays(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxWarningsAgree: an engine bound to a sandbox evaluates the warnings in its child and
+// gives what the engine gives in this process.
+func TestSandboxWarningsAgree(t *testing.T) {
+	ctx := context.Background()
+	e := compile(t, with(testBundle(), warnBundle(warnRego, warnParams)))
+	bound := testSandbox(t, policy.Limits{}).Bind(e)
+	defer bound.Close()
+	want, err := e.EvaluateAll(ctx, organs(t, sample)[0], "2025-06-30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := bound.EvaluateAll(ctx, organs(t, sample)[0], "2025-06-30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Warnings) == 0 {
+		t.Fatal("no warnings: the comparison proves nothing")
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sandboxed evaluation (-in process +sandbox):\n%s", diff)
+	}
+}
