@@ -359,9 +359,9 @@ func TestScanCSV(t *testing.T) {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
 	}
 	// The columns of earlier versions first, then the policy's and the reason's names from the
-	// bundle's METADATA.
+	// bundle's METADATA, then the row's kind and a warning's fails_on.
 	header := "department,policy,severity,reason,accountable,subject_collection,subject_id,details,message_zh,message_en,evidence,first_seen" +
-		",policy_zh,policy_en,reason_zh,reason_en"
+		",policy_zh,policy_en,reason_zh,reason_en,kind,fails_on"
 	out, bom := strings.CutPrefix(out, "\ufeff")
 	if !bom {
 		t.Errorf("CSV does not start with a byte order mark")
@@ -379,7 +379,7 @@ func TestScanCSV(t *testing.T) {
 		if r[8] == "" || r[9] == "" {
 			t.Errorf("row %v lacks a message", r)
 		}
-		if r[1] == "talk.pre_appointment" && !slices.Equal(r[12:], []string{"任前廉政谈话", "Pre-appointment integrity talk", "缺失", "missing"}) {
+		if r[1] == "talk.pre_appointment" && !slices.Equal(r[12:16], []string{"任前廉政谈话", "Pre-appointment integrity talk", "缺失", "missing"}) {
 			t.Errorf("row %v: the policy and reason are not named by the METADATA", r)
 		}
 	}

@@ -20,6 +20,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	policies := fs.String("policies", "", "policy bundle folder (default: the built-in bundle)")
 	format := fs.String("format", "json", "output format: json, csv or table")
 	lang := fs.String("lang", "zh", "table language: zh or en")
+	noWarnings := fs.Bool("no-warnings", false, "leave out the warnings (checks due to fail within their duty's warn_days)")
 	if err := fs.Parse(args); err != nil {
 		return exitBadInput, errUsage
 	}
@@ -47,6 +48,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if err != nil {
 		return exitBadInput, err
 	}
+	if *noWarnings {
+		scan.SetWarnings(rep, nil)
+	}
 	switch *format {
 	case "csv":
 		err = duty.WriteCSV(stdout, rep, eng)
@@ -59,6 +63,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if err != nil {
 		return exitBadInput, err
 	}
+	// Warnings never change the exit status: it is about violations only.
 	if len(rep.Violations) > 0 {
 		return exitViolations, nil
 	}

@@ -165,6 +165,11 @@ func Count(ds map[string][]map[string]any, asOf string) ([]Key, int) {
 
 func evaluate(ds map[string][]map[string]any, asOf string) (*world, []Key) {
 	w := newWorld(ds, mustDay(asOf))
+	return w, w.all()
+}
+
+// all lists every failing check of the world's check day, unsorted.
+func (w *world) all() []Key {
 	var out []Key
 	w.talks(&out)
 	w.letters(&out)
@@ -176,7 +181,7 @@ func evaluate(ds map[string][]map[string]any, asOf string) (*world, []Key) {
 	w.integrityFiles(&out)
 	w.majorMatters(&out)
 	w.branches(&out)
-	return w, out
+	return out
 }
 
 // scope keeps the keys of department's subtree ("" for all), once each, sorted with SortKeys.
@@ -198,20 +203,24 @@ func (w *world) scope(out []Key, department string) []Key {
 
 type doc = map[string]any
 
-// world indexes a dataset for one as_of date.
+// world indexes a dataset for one as_of date. For warnings the day a check is made (asOf) may lie
+// after the day whose roster counts (rosterOn) and whose appointments move the deadlines of duties
+// 2 and 3 (recordsOn); for violations the three are the same day.
 type world struct {
-	ds    map[string][]doc
-	asOf  day
-	y     int
-	depts map[string]doc
-	organ map[string]string // department id → its organ (root) id
-	ppl   map[string]doc
+	ds        map[string][]doc
+	asOf      day
+	rosterOn  day
+	recordsOn day
+	y         int
+	depts     map[string]doc
+	organ     map[string]string // department id → its organ (root) id
+	ppl       map[string]doc
 	// checks counts the checks made (Count).
 	checks int
 }
 
 func newWorld(ds map[string][]doc, asOf day) *world {
-	w := &world{ds: ds, asOf: asOf, y: asOf.year(), depts: map[string]doc{}, organ: map[string]string{}, ppl: map[string]doc{}}
+	w := &world{ds: ds, asOf: asOf, rosterOn: asOf, recordsOn: asOf, y: asOf.year(), depts: map[string]doc{}, organ: map[string]string{}, ppl: map[string]doc{}}
 	for _, d := range ds[collDepartments] {
 		w.depts[str(d, "id")] = d
 	}
@@ -255,12 +264,14 @@ func (w *world) personOrgan(id string) string {
 
 func (w *world) personDept(id string) string { return str(w.ppl[id], "department_id") }
 
-// onRoster: active is true and there is no left_on <= as_of.
-func (w *world) onRoster(p doc) bool {
+// onRoster: active is true and there is no left_on <= as_of (the roster's day).
+func (w *world) onRoster(p doc) bool { return w.onRosterAt(p, w.rosterOn) }
+
+func (w *world) onRosterAt(p doc, on day) bool {
 	if active, _ := p["active"].(bool); !active {
 		return false
 	}
-	if left, ok := w.date(p, "left_on"); ok && left <= w.asOf {
+	if left, ok := w.date(p, "left_on"); ok && left <= on {
 		return false
 	}
 	return true
@@ -321,7 +332,7 @@ func (w *world) tookOffice(person string) (day, bool) {
 			continue
 		}
 		eff, ok := w.date(a, "effective_on")
-		if !ok || eff > w.asOf || eff.year() != w.y {
+		if !ok || eff > w.recordsOn || eff.year() != w.y {
 			continue
 		}
 		if !found || eff > best {
@@ -730,7 +741,8 @@ func (w *world) branches(out *[]Key) {
 		id := str(b, "id")
 		member, ok := b["discipline_member_id"].(string)
 		p, exists := w.ppl[member]
-		if ok && exists && w.onRoster(p) && w.personOrgan(member) == w.organ[id] {
+		// The member's left_on counts on the day of the check, also for a warning (DOMAIN.md).
+		if ok && exists && w.onRosterAt(p, w.asOf) && w.personOrgan(member) == w.organ[id] {
 			continue
 		}
 		*out = append(*out, Key{Policy: PolicyBranch, Reason: "missing", Department: id,

@@ -1,20 +1,23 @@
 package duty
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"unicode"
 	"unicode/utf8"
 )
 
-// CSVHeader is the first row of a CSV report. The last four columns name the policy and the
-// reason for people, in Chinese and English, from the policy bundle's METADATA.
+// CSVHeader is the first row of a CSV report. policy_zh … reason_en name the policy and the
+// reason for people, in Chinese and English, from the policy bundle's METADATA; kind is
+// "violation" or "warning"; fails_on is a warning's first failing day, empty for a violation.
 var CSVHeader = []string{"department", "policy", "severity", "reason", "accountable", "subject_collection", "subject_id", "details", "message_zh", "message_en", "evidence", "first_seen",
-	"policy_zh", "policy_en", "reason_zh", "reason_en"}
+	"policy_zh", "policy_en", "reason_zh", "reason_en", "kind", "fails_on"}
 
 // Labels names a report's codes for people, in "zh" or "en"; the policy bundle (its METADATA)
 // is the one source of these names, so a duty added at run time is named like the built-in ones.
@@ -27,9 +30,11 @@ type Labels interface {
 // the Chinese text as UTF-8.
 const BOM = "\ufeff"
 
-// WriteCSV writes the report's violations as CSV, one row each, in report order: a byte order
-// mark, the header, then the rows with every cell passed through SafeCell, the policy and
-// reason named by labels. It is the one CSV writer of dutycheck (the API, the pages and the CLI).
+// WriteCSV writes the report's violations, then its warnings, as CSV, one row each, in report
+// order: a byte order mark, the header, then the rows with every cell passed through SafeCell,
+// the policy and reason named by labels; the kind column marks each row a violation or a
+// warning, and a warning's row has its fails_on. It is the one CSV writer of dutycheck (the API,
+// the pages and the CLI).
 func WriteCSV(w io.Writer, r *Report, labels Labels) error {
 	if _, err := io.WriteString(w, BOM); err != nil {
 		return err
@@ -39,7 +44,7 @@ func WriteCSV(w io.Writer, r *Report, labels Labels) error {
 		return err
 	}
 	row := make([]string, len(CSVHeader))
-	for _, v := range r.Violations {
+	write := func(v *Violation, kind, failsOn string) error {
 		ev := make([]string, len(v.Evidence))
 		for i, e := range v.Evidence {
 			ev[i] = e.Collection + "/" + e.ID
@@ -52,10 +57,19 @@ func WriteCSV(w io.Writer, r *Report, labels Labels) error {
 			v.Subject.Collection, v.Subject.ID, DetailString(v.Details), v.Message.ZH, v.Message.EN,
 			strings.Join(ev, " "), first,
 			labels.PolicyTitle(v.Policy, "zh"), labels.PolicyTitle(v.Policy, "en"),
-			labels.ReasonLabel(v.Policy, v.Reason, "zh"), labels.ReasonLabel(v.Policy, v.Reason, "en")} {
+			labels.ReasonLabel(v.Policy, v.Reason, "zh"), labels.ReasonLabel(v.Policy, v.Reason, "en"),
+			kind, failsOn} {
 			row[i] = SafeCell(cell)
 		}
-		if err := cw.Write(row); err != nil {
+		return cw.Write(row)
+	}
+	for i := range r.Violations {
+		if err := write(&r.Violations[i], "violation", ""); err != nil {
+			return err
+		}
+	}
+	for i := range r.Warnings {
+		if err := write(&r.Warnings[i].Violation, "warning", r.Warnings[i].FailsOn); err != nil {
 			return err
 		}
 	}
@@ -84,7 +98,9 @@ func WriteJSON(w io.Writer, r *Report) error {
 }
 
 // WriteTable writes the report for people in a terminal: a heading, then the violations grouped
-// by department and policy, with reasons named by labels and messages in lang ("zh" or "en").
+// by department and policy, with reasons named by labels and messages in lang ("zh" or "en"),
+// then, when there are any, the warnings (checks due to fail soon) under a heading of their own,
+// grouped the same way, each with its fails_on.
 func WriteTable(w io.Writer, r *Report, lang string, labels Labels, deptName func(id string) string) error {
 	en := lang == "en"
 	scope := "全部机关"
@@ -103,9 +119,45 @@ func WriteTable(w io.Writer, r *Report, lang string, labels Labels, deptName fun
 		fmt.Fprintf(w, "问题 %d 项(高 %d,中 %d,低 %d)\n", r.Summary.Violations,
 			r.Summary.BySeverity["high"], r.Summary.BySeverity["medium"], r.Summary.BySeverity["low"])
 	}
+	if len(r.Warnings) > 0 {
+		if en {
+			fmt.Fprintf(w, "%d warnings (checks that fail within their duty's warning days)\n", len(r.Warnings))
+		} else {
+			fmt.Fprintf(w, "预警 %d 项（将在预警提前天数内到期）\n", len(r.Warnings))
+		}
+	}
+	if err := writeGroups(w, r.Violations, nil, lang, labels, deptName); err != nil {
+		return err
+	}
+	if len(r.Warnings) == 0 {
+		return nil
+	}
+	// Warnings are sorted by fails_on first; the table groups them by department and policy
+	// like the violations, in that order within each group.
+	ws := slices.Clone(r.Warnings)
+	slices.SortStableFunc(ws, func(a, b Warning) int {
+		return cmp.Or(strings.Compare(a.Department, b.Department), strings.Compare(a.Policy, b.Policy))
+	})
+	vs := make([]Violation, len(ws))
+	failsOn := make([]string, len(ws))
+	for i := range ws {
+		vs[i], failsOn[i] = ws[i].Violation, ws[i].FailsOn
+	}
+	if en {
+		fmt.Fprintf(w, "\n==== Warnings: due to fail (fails_on) ====\n")
+	} else {
+		fmt.Fprintf(w, "\n==== 预警：即将到期（到期日） ====\n")
+	}
+	return writeGroups(w, vs, failsOn, lang, labels, deptName)
+}
+
+// writeGroups writes violations grouped by department and policy, one line each; failsOn, when
+// not nil, gives each line's fails_on (warnings), marked 预警 / warning.
+func writeGroups(w io.Writer, vs []Violation, failsOn []string, lang string, labels Labels, deptName func(id string) string) error {
+	en := lang == "en"
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	lastDept, lastPolicy := "\x00", "\x00"
-	for _, v := range r.Violations {
+	for j, v := range vs {
 		if v.Department != lastDept {
 			name := v.Department
 			if n := deptName(v.Department); n != "" {
@@ -129,6 +181,14 @@ func WriteTable(w io.Writer, r *Report, lang string, labels Labels, deptName fun
 			subject += " " + d
 		}
 		reason := labels.ReasonLabel(v.Policy, v.Reason, lang)
+		if failsOn != nil {
+			mark := "预警 " + failsOn[j]
+			if en {
+				mark = "warning " + failsOn[j]
+			}
+			fmt.Fprintf(tw, "     %s\t%s\t%s\t%s\n", mark, printable(reason), printable(subject), printable(msg))
+			continue
+		}
 		fmt.Fprintf(tw, "     %s\t%s\t%s\n", printable(reason), printable(subject), printable(msg))
 	}
 	return tw.Flush()

@@ -53,6 +53,8 @@ func TestWriteCSVNeutralisesFormulas(t *testing.T) {
 			Message:  duty.Message{ZH: s, EN: s},
 			Evidence: []duty.Ref{{Collection: s, ID: s}},
 		})
+		// Warnings go through the same cells, their fails_on too.
+		rep.Warnings = append(rep.Warnings, duty.Warning{Violation: rep.Violations[len(rep.Violations)-1], FailsOn: s})
 	}
 	var buf bytes.Buffer
 	if err := duty.WriteCSV(&buf, &rep, echoLabels("")); err != nil {
@@ -66,8 +68,8 @@ func TestWriteCSVNeutralisesFormulas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != len(evil)+1 {
-		t.Fatalf("%d rows, want %d", len(rows), len(evil)+1)
+	if len(rows) != 2*len(evil)+1 {
+		t.Fatalf("%d rows, want %d", len(rows), 2*len(evil)+1)
 	}
 	for _, row := range rows[1:] {
 		for i, cell := range row {
@@ -84,6 +86,8 @@ func TestWriteTableNoEscapes(t *testing.T) {
 	rep := duty.Report{Violations: []duty.Violation{{Department: "D-1", Policy: "p", Severity: "high", Reason: "missing",
 		Subject: duty.Ref{Collection: "people", ID: "P-1"},
 		Message: duty.Message{ZH: "张三\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b[2J没有记实本\u202e"}}}}
+	rep.Warnings = []duty.Warning{{Violation: rep.Violations[0], FailsOn: "2025-07-01"}}
+	rep.Warnings[0].Message.ZH = "李四\x1b[2J即将到期"
 	var buf bytes.Buffer
 	if err := duty.WriteTable(&buf, &rep, "zh", echoLabels("（缺失）\x1b[31m"), func(string) string { return "办公厅\x1b[31m" }); err != nil {
 		t.Fatal(err)
@@ -93,7 +97,7 @@ func TestWriteTableNoEscapes(t *testing.T) {
 			t.Fatalf("the table holds control character %U: %q", r, buf.String())
 		}
 	}
-	if !strings.Contains(buf.String(), "没有记实本") || !strings.Contains(buf.String(), "missing（缺失）") {
-		t.Errorf("the message or the reason's label is gone: %q", buf.String())
+	if !strings.Contains(buf.String(), "没有记实本") || !strings.Contains(buf.String(), "missing（缺失）") || !strings.Contains(buf.String(), "即将到期") {
+		t.Errorf("a message, the reason's label or the warnings are gone: %q", buf.String())
 	}
 }

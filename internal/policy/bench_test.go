@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -114,6 +115,41 @@ func BenchmarkPolicy(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkWarnings evaluates every duty over one organ as of a day a week before the 03-31
+// deadlines, when letters, lists and the annual meeting warn, with every duty's warn_days at its
+// default (14) and at 0 (warnings off): the difference is the cost of the warnings.
+func BenchmarkWarnings(b *testing.B) {
+	const asOf = "2025-03-24"
+	o := benchOrgan(b, 1, false)
+	in := policy.NewOrganInput(o.ID, asOf)
+	for _, c := range duty.Collections {
+		for _, d := range o.Docs[c.Name] {
+			in.Add(c, policy.DocTerm(d))
+		}
+	}
+	for _, warnDays := range []int{14, 0} {
+		bundle := policy.Builtin()
+		for _, m := range benchEngine(b, bundle).Policies() {
+			var err error
+			if bundle, err = bundle.WithParams(m.ID, map[string]any{policy.WarnDaysParam: warnDays}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		e := benchEngine(b, bundle)
+		b.Run(fmt.Sprintf("warn_days=%d", warnDays), func(b *testing.B) {
+			var warnings int
+			for b.Loop() {
+				f, err := e.EvaluateInputAll(context.Background(), in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				warnings = len(f.Warnings)
+			}
+			b.ReportMetric(float64(warnings), "warnings/op")
 		})
 	}
 }

@@ -53,6 +53,7 @@ type Engine struct {
 	data     map[string]any
 	metas    []Meta
 	vars     []string // the query variable of each policy, in metas order
+	wvars    []string // the query variable of each policy's warnings, "" for none, in metas order
 	query    rego.PreparedEvalQuery
 	box      *pool // set by Sandbox.Bind: evaluate in sandbox children
 }
@@ -102,7 +103,7 @@ func compile(ctx context.Context, b *Bundle) (*Engine, *ast.Compiler, error) {
 		return nil, nil, &BundleError{Problems: []Problem{{File: ".", Message: "no duty policy: expected a package duty.<area>.<name> with a `violation` rule"}}}
 	}
 	slices.SortFunc(e.metas, func(a, b Meta) int { return strings.Compare(a.ID, b.ID) })
-	if probs := e.checkParams(overrides); len(probs) > 0 {
+	if probs := e.checkParams(modules, overrides); len(probs) > 0 {
 		return nil, nil, &BundleError{Problems: probs}
 	}
 	off, err := b.SwitchedOff()
@@ -115,6 +116,12 @@ func compile(ctx context.Context, b *Bundle) (*Engine, *ast.Compiler, error) {
 	for i, m := range e.metas {
 		e.vars = append(e.vars, fmt.Sprintf("p%d", i))
 		exprs = append(exprs, fmt.Sprintf("%s = data.%s.violation", e.vars[i], m.Package))
+		w := ""
+		if hasWarning(modules[m.File]) {
+			w = fmt.Sprintf("w%d", i)
+			exprs = append(exprs, fmt.Sprintf("%s = data.%s.warning", w, m.Package))
+		}
+		e.wvars = append(e.wvars, w)
 	}
 	store := dataStore(data)
 	q, err := rego.New(
@@ -133,7 +140,7 @@ func compile(ctx context.Context, b *Bundle) (*Engine, *ast.Compiler, error) {
 // that cannot check (unknown type or keyword, bad pattern, enum without labels), an override
 // outside its schema, or a value in force (a default of params/data.json or an override)
 // missing or outside its schema — so a default not among its enum is refused too.
-func (e *Engine) checkParams(overrides map[string]map[string]any) []Problem {
+func (e *Engine) checkParams(modules map[string]*ast.Module, overrides map[string]map[string]any) []Problem {
 	var probs []Problem
 	for _, m := range e.metas {
 		probs = append(probs, CheckSchema(m)...)
@@ -158,6 +165,9 @@ func (e *Engine) checkParams(overrides map[string]map[string]any) []Problem {
 	for _, m := range e.metas {
 		values := e.Params(m.ID)
 		at := "data.params." + m.ID
+		if _, ok := m.Params[WarnDaysParam]; !ok && hasWarning(modules[m.File]) {
+			probs = append(probs, Problem{File: m.File, Message: fmt.Sprintf("policy %s has a `warning` rule but no %s parameter in its METADATA params: its warnings' window would be unknown", m.ID, WarnDaysParam)})
+		}
 		for _, name := range sortedKeys(m.Params) {
 			if _, ok := values[name]; !ok {
 				probs = append(probs, Problem{File: m.File, Message: fmt.Sprintf("parameter %s.%s: has no value: set its default in %s.%s (params/data.json)", m.ID, name, at, name)})
@@ -434,11 +444,32 @@ func (e *Engine) Evaluate(ctx context.Context, o *duty.Organ, asOf string) ([]du
 }
 
 // EvaluateInput runs every duty policy over one organ's input and returns the violations,
-// sorted. The input is not changed and may be evaluated again. An engine bound to a sandbox
-// (Sandbox.Bind) evaluates in a child process under the sandbox's limits; any other engine
-// evaluates here, within DefaultTimeout per organ (OPA checks the deadline between steps and
-// inside numbers.range).
+// sorted (EvaluateInputAll for its warnings too).
 func (e *Engine) EvaluateInput(ctx context.Context, in *OrganInput) ([]duty.Violation, error) {
+	f, err := e.EvaluateInputAll(ctx, in)
+	return f.Violations, err
+}
+
+// Findings is what the duty policies found in one organ: its violations, sorted by
+// duty.SortViolations, and its warnings, sorted by duty.SortWarnings.
+type Findings struct {
+	Violations []duty.Violation
+	Warnings   []duty.Warning
+}
+
+// EvaluateAll is Evaluate with the warnings.
+func (e *Engine) EvaluateAll(ctx context.Context, o *duty.Organ, asOf string) (Findings, error) {
+	return e.EvaluateInputAll(ctx, inputOf(o, asOf))
+}
+
+// EvaluateInputAll runs every duty policy over one organ's input and returns its violations and
+// warnings, sorted. The input is not changed and may be evaluated again. An engine bound to a
+// sandbox (Sandbox.Bind) evaluates in a child process under the sandbox's limits; any other
+// engine evaluates here, within DefaultTimeout per organ (OPA checks the deadline between steps
+// and inside numbers.range). A malformed violation or warning, or a warning whose fails_on lies
+// outside its duty's window (as_of + 1 to as_of + warn_days), is an error: a check the engine
+// cannot read is never dropped.
+func (e *Engine) EvaluateInputAll(ctx context.Context, in *OrganInput) (Findings, error) {
 	var sets [][]any
 	var err error
 	if e.box != nil {
@@ -449,25 +480,24 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *OrganInput) ([]duty.Viol
 	if err != nil {
 		var be *BudgetError
 		if errors.As(err, &be) {
-			return nil, err
+			return Findings{}, err
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			// OPA's cancel error does not wrap the context's: keep errors.Is(err, context.Canceled) true.
-			return nil, fmt.Errorf("evaluate organ %q: %w: %w", in.ID, ctxErr, err)
+			return Findings{}, fmt.Errorf("evaluate organ %q: %w: %w", in.ID, ctxErr, err)
 		}
-		return nil, fmt.Errorf("evaluate organ %q: %w", in.ID, err)
+		return Findings{}, fmt.Errorf("evaluate organ %q: %w", in.ID, err)
 	}
-	var out []duty.Violation
+	if len(sets) != 2*len(e.metas) {
+		return Findings{}, fmt.Errorf("evaluate organ %q: the policy query gave %d sets, want %d", in.ID, len(sets), 2*len(e.metas))
+	}
+	var out Findings
 	for i, m := range e.metas {
 		if m.SwitchedOff {
 			continue
 		}
 		sev := e.severity(m)
-		for _, raw := range sets[i] {
-			v, err := toViolation(raw)
-			if err != nil {
-				return nil, fmt.Errorf("policy %s: %w", m.ID, err)
-			}
+		complete := func(v *duty.Violation) {
 			v.Policy, v.Severity = m.ID, sev
 			if v.Accountable == "" {
 				v.Accountable = m.Accountable
@@ -475,10 +505,36 @@ func (e *Engine) EvaluateInput(ctx context.Context, in *OrganInput) ([]duty.Viol
 			if v.Department == "" {
 				v.Department = in.departmentOf(v.Subject)
 			}
-			out = append(out, v)
+		}
+		for _, raw := range sets[i] {
+			v, err := toViolation(raw)
+			if err != nil {
+				return Findings{}, fmt.Errorf("policy %s: %w", m.ID, err)
+			}
+			complete(&v)
+			out.Violations = append(out.Violations, v)
+		}
+		if len(sets[len(e.metas)+i]) == 0 {
+			continue
+		}
+		from, to, err := e.warnWindow(m, in.AsOf)
+		if err != nil {
+			return Findings{}, err
+		}
+		for _, raw := range sets[len(e.metas)+i] {
+			w, err := toWarning(raw, from, to)
+			if err != nil {
+				return Findings{}, fmt.Errorf("policy %s: %w", m.ID, err)
+			}
+			complete(&w.Violation)
+			out.Warnings = append(out.Warnings, w)
 		}
 	}
-	duty.SortViolations(out)
+	if err := checkWarnings(out); err != nil {
+		return Findings{}, fmt.Errorf("evaluate organ %q: %w", in.ID, err)
+	}
+	duty.SortViolations(out.Violations)
+	duty.SortWarnings(out.Warnings)
 	return out, nil
 }
 
@@ -490,8 +546,8 @@ func (e *Engine) evalBounded(ctx context.Context, in *OrganInput) ([][]any, erro
 	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(bounded), errOrganTimeout) {
 		return nil, &BudgetError{Resource: "time", Limit: DefaultTimeout.String(), During: "evaluating organ " + in.ID}
 	}
-	if len(sets) != len(e.metas) && err == nil {
-		return nil, fmt.Errorf("the policy query gave %d sets, want %d", len(sets), len(e.metas))
+	if len(sets) != 2*len(e.metas) && err == nil {
+		return nil, fmt.Errorf("the policy query gave %d sets, want %d", len(sets), 2*len(e.metas))
 	}
 	return sets, err
 }

@@ -384,7 +384,7 @@ func TestOrganInput(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	wantKeys := []string{"appointments", "as_of", "departments", "integrity_files", "letters", "meetings", "organ", "people", "record_books", "responsibility_lists", "suggestions", "talks"}
+	wantKeys := []string{"appointments", "as_of", "departments", "integrity_files", "letters", "meetings", "organ", "people", "record_books", "responsibility_lists", "suggestions", "talks", "upcoming_appointments"}
 	if diff := cmp.Diff(wantKeys, keys); diff != "" {
 		t.Errorf("input keys (-want +got):\n%s", diff)
 	}

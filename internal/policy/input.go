@@ -1,8 +1,10 @@
 package policy
 
 import (
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -37,7 +39,7 @@ var keyTerms = func() map[string]*ast.Term {
 			m[c.Name] = ast.StringTerm(c.Name)
 		}
 	}
-	for _, k := range []string{"as_of", "organ"} {
+	for _, k := range []string{"as_of", "organ", upcomingKey} {
 		m[k] = ast.StringTerm(k)
 	}
 	return m
@@ -53,18 +55,28 @@ func keyTerm(k string) *ast.Term {
 // OrganInput is the policy input of one organ as of a date (docs/POLICY-CONTRACT.md), built
 // record by record directly as OPA values: from the store's bytes through Terms, or from
 // duty.Docs by Evaluate. Records dated after the as-of date, and the dated elements of their
-// arrays, are left out as they are added.
+// arrays, are left out as they are added; appointments effective in the next MaxWarnDays days
+// go to upcoming_appointments instead, for the warnings of pre-appointment talks.
 type OrganInput struct {
 	ID, AsOf string
 
-	colls   [][]*ast.Term // by place in duty.Collections
-	records int
-	byID    map[string]map[string]ast.Object // collection → id → record, built on demand
+	colls    [][]*ast.Term // by place in duty.Collections
+	upcoming []*ast.Term   // appointments effective from AsOf + 1 to upTo
+	upTo     string
+	records  int
+	byID     map[string]map[string]ast.Object // collection → id → record, built on demand
 }
+
+// upcomingKey is the input's array of the appointments recorded ahead of time.
+const upcomingKey = "upcoming_appointments"
 
 // NewOrganInput returns an empty input for organ id as of asOf.
 func NewOrganInput(id, asOf string) *OrganInput {
-	return &OrganInput{ID: id, AsOf: asOf, colls: make([][]*ast.Term, len(duty.Collections))}
+	in := &OrganInput{ID: id, AsOf: asOf, colls: make([][]*ast.Term, len(duty.Collections))}
+	if d, err := time.Parse(time.DateOnly, asOf); err == nil {
+		in.upTo = d.AddDate(0, 0, MaxWarnDays).Format(time.DateOnly)
+	}
+	return in
 }
 
 // Records returns the number of records added (those kept and those dated after the as-of
@@ -79,8 +91,13 @@ func (in *OrganInput) Add(c *duty.Collection, rec *ast.Term) {
 	if !ok {
 		return
 	}
-	if c.DateField != "" && stringField(obj, c.DateField) > in.AsOf {
-		return
+	if c.DateField != "" {
+		if d := stringField(obj, c.DateField); d > in.AsOf {
+			if c.Name == "appointments" && d <= in.upTo {
+				in.upcoming = append(in.upcoming, rec)
+			}
+			return
+		}
 	}
 	if len(c.Nested) > 0 {
 		rec = in.filterNested(c, obj, rec)
@@ -143,12 +160,14 @@ func stringField(obj ast.Object, field string) string {
 	return string(s)
 }
 
-// Value returns the input object: as_of, organ and every collection, possibly empty.
+// Value returns the input object: as_of, organ, every collection, possibly empty, and
+// upcoming_appointments.
 func (in *OrganInput) Value() ast.Value {
-	items := make([][2]*ast.Term, 0, len(duty.Collections)+2)
+	items := make([][2]*ast.Term, 0, len(duty.Collections)+3)
 	items = append(items,
 		ast.Item(keyTerm("as_of"), ast.StringTerm(in.AsOf)),
-		ast.Item(keyTerm("organ"), ast.StringTerm(in.ID)))
+		ast.Item(keyTerm("organ"), ast.StringTerm(in.ID)),
+		ast.Item(keyTerm(upcomingKey), ast.NewTerm(ast.NewArray(in.upcoming...))))
 	for i, c := range duty.Collections {
 		items = append(items, ast.Item(keyTerm(c.Name), ast.NewTerm(ast.NewArray(in.colls[i]...))))
 	}
@@ -191,8 +210,13 @@ func (in *OrganInput) find(collection, id string) ast.Object {
 	}
 	idx, ok := in.byID[collection]
 	if !ok {
-		idx = make(map[string]ast.Object, len(in.colls[i]))
-		for _, t := range in.colls[i] {
+		ts := in.colls[i]
+		if collection == "appointments" {
+			// A talk's warning names an appointment recorded ahead of time.
+			ts = append(slices.Clip(ts), in.upcoming...)
+		}
+		idx = make(map[string]ast.Object, len(ts))
+		for _, t := range ts {
 			if obj, ok := t.Value.(ast.Object); ok {
 				idx[stringField(obj, "id")] = obj
 			}

@@ -601,7 +601,7 @@ func runChild(budget int64, stdin io.Reader, stdout io.Writer) int {
 }
 
 // evalLocal evaluates the prepared query in this process and returns each policy's violation
-// set, in metas order.
+// set, in metas order, then each policy's warning set (nil for a policy without warnings).
 func (e *Engine) evalLocal(ctx context.Context, in ast.Value) ([][]any, error) {
 	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(in))
 	if err != nil {
@@ -610,9 +610,12 @@ func (e *Engine) evalLocal(ctx context.Context, in ast.Value) ([][]any, error) {
 	if len(rs) != 1 {
 		return nil, fmt.Errorf("the policy query gave %d results, want 1", len(rs))
 	}
-	sets := make([][]any, len(e.metas))
+	sets := make([][]any, 2*len(e.metas))
 	for i := range e.metas {
 		sets[i], _ = rs[0].Bindings[e.vars[i]].([]any)
+		if e.wvars[i] != "" {
+			sets[len(e.metas)+i], _ = rs[0].Bindings[e.wvars[i]].([]any)
+		}
 	}
 	return sets, nil
 }

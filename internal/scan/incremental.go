@@ -39,6 +39,7 @@ type outcome struct {
 	organ  string
 	result store.OrganResult
 	vs     []duty.Violation
+	ws     []duty.Warning
 	skip   bool // not an organ: its table holds no root department
 }
 
@@ -48,6 +49,18 @@ type cached struct {
 	scanID  string
 	byOrgan map[string][]duty.Violation
 }
+
+// warnedScan is one scan's warnings by organ. The store keeps each organ's violations, not its
+// warnings, so an organ's result is reused only while its scan's warnings are held here: the
+// latest warnedScans scans of any scope. A result of an older scan, or of a scan before the
+// service started, is evaluated again rather than reported without its warnings.
+type warnedScan struct {
+	scanID  string
+	byOrgan map[string][]duty.Warning
+}
+
+// warnedScans bounds how many scans' warnings the service keeps in memory.
+const warnedScans = 8
 
 // cacheScopes bounds how many scopes' reports the service keeps in memory.
 const cacheScopes = 4
@@ -61,7 +74,19 @@ func (s *Service) cachedReport(scope, scanID string) map[string][]duty.Violation
 	return nil
 }
 
-func (s *Service) remember(scope, scanID string, byOrgan map[string][]duty.Violation) {
+// cachedWarnings returns scan scanID's warnings by organ when held in memory (warnedScan), else nil.
+func (s *Service) cachedWarnings(scanID string) map[string][]duty.Warning {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	for _, w := range s.warned {
+		if w.scanID == scanID {
+			return w.byOrgan
+		}
+	}
+	return nil
+}
+
+func (s *Service) remember(scope, scanID string, byOrgan map[string][]duty.Violation, warnings map[string][]duty.Warning) {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
 	if s.cache == nil {
@@ -74,6 +99,10 @@ func (s *Service) remember(scope, scanID string, byOrgan map[string][]duty.Viola
 		}
 	}
 	s.cache[scope] = cached{scanID: scanID, byOrgan: byOrgan}
+	if len(s.warned) >= warnedScans {
+		s.warned = slices.Delete(s.warned, 0, len(s.warned)-warnedScans+1)
+	}
+	s.warned = append(s.warned, warnedScan{scanID: scanID, byOrgan: warnings})
 }
 
 // plan is what a scan will do: the organs it evaluates, those it reuses, and what it needs of
@@ -237,6 +266,17 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 		return nil, nil, "", err
 	}
 	defer tables.Release()
+	var reusedWs map[string][]duty.Warning
+	if len(p.reuse) > 0 {
+		if reusedWs = s.cachedWarnings(p.prev.ID); reusedWs == nil {
+			// The reused organs' warnings are not in memory: evaluate them again rather than
+			// report them without their warnings.
+			for _, e := range p.reuse {
+				p.evaluate = append(p.evaluate, e.Organ)
+			}
+			p.reuse = nil
+		}
+	}
 	total := len(p.evaluate) + len(p.reuse)
 	sc.Progress = duty.Progress{Total: total}
 	prevVs, err := s.previous(ctx, p, opts)
@@ -257,9 +297,11 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 	}
 
 	byOrgan := make(map[string][]duty.Violation, total)
+	warnByOrgan := make(map[string][]duty.Warning, total)
 	results := make([]store.OrganResult, 0, total)
 	for _, e := range p.reuse {
 		byOrgan[e.Organ] = reusedVs[e.Organ]
+		warnByOrgan[e.Organ] = reusedWs[e.Organ]
 		results = append(results, e)
 	}
 	done := len(p.reuse)
@@ -294,6 +336,7 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 			return err
 		}
 		byOrgan[o.organ] = vs
+		warnByOrgan[o.organ] = FilterScopeWarnings(o.ws, p.keep)
 		results = append(results, r)
 		return nil
 	})
@@ -305,11 +348,14 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 	}
 
 	var all []duty.Violation
+	ws := make([][]duty.Warning, 0, len(results))
 	for _, r := range results {
 		all = append(all, byOrgan[r.Organ]...)
+		ws = append(ws, warnByOrgan[r.Organ])
 	}
 	duty.SortViolations(all)
 	rep := NewReport(opts, all)
+	SetWarnings(rep, concatWarnings(ws))
 	rep.ScanID = sc.ID
 	rep.Resolved = []duty.Violation{}
 	for _, v := range prevVs {
@@ -319,7 +365,7 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 	}
 	rep.Summary.New, rep.Summary.Persisting, rep.Summary.Resolved = fresh, len(all)-fresh, len(rep.Resolved)
 	slices.SortFunc(results, func(a, b store.OrganResult) int { return compareStrings(a.Organ, b.Organ) })
-	s.remember(opts.Department, sc.ID, byOrgan)
+	s.remember(opts.Department, sc.ID, byOrgan, warnByOrgan)
 	s.log.Debug("scan plan", "scan", sc.ID, "evaluated", len(p.evaluate), "reused", len(p.reuse))
 	return rep, results, p.keepHash, nil
 }
@@ -428,12 +474,12 @@ func (s *Service) pipeline(ctx context.Context, opts Options, p *plan, tables *s
 				if !in.IsOrgan() {
 					o.skip = true
 				} else {
-					vs, err := opts.Engine.EvaluateInput(ctx, in)
+					f, err := opts.Engine.EvaluateInputAll(ctx, in)
 					if err != nil {
 						fail(err)
 						return
 					}
-					o.vs = vs
+					o.vs, o.ws = f.Violations, f.Warnings
 				}
 				select {
 				case outcomes <- o:

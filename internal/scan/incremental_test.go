@@ -164,6 +164,9 @@ func TestIncrementalScanEqualsPlainScan(t *testing.T) {
 		if diff := cmp.Diff(canonical(want.Resolved, true), canonical(sc.Report.Resolved, true)); diff != "" {
 			t.Errorf("%s: resolved (-plain +incremental):\n%s", step.name, diff)
 		}
+		if diff := cmp.Diff(want.Warnings, sc.Report.Warnings); diff != "" {
+			t.Errorf("%s: warnings (-plain +incremental):\n%s", step.name, diff)
+		}
 		if diff := cmp.Diff(want.Summary, sc.Report.Summary); diff != "" {
 			t.Errorf("%s: summary (-plain +incremental):\n%s", step.name, diff)
 		}
@@ -202,6 +205,27 @@ func TestIncrementalScanEqualsPlainScan(t *testing.T) {
 		t.Errorf("a full scan evaluated %v, want every organ", got)
 	}
 
+	// A service started anew (no warnings in memory) evaluates again the organs whose results
+	// it could reuse from the store, rather than report them without their warnings; then, with
+	// the warnings of its own scan in memory, it reuses them.
+	fresh := scan.NewService(scan.ServiceConfig{Store: st, Engine: func() *policy.Engine { return e }, Log: quiet})
+	for i, wantEvaluated := range []int{3, 0} {
+		sc, err := fresh.Start(ctx, scan.Request{AsOf: "2025-06-30"}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := plainScanBefore(t, st, e, sc, "2025-06-30")
+		if len(want.Warnings) == 0 {
+			t.Fatalf("restarted scan %d: the plain scan has no warning to carry", i)
+		}
+		if diff := cmp.Diff(want.Warnings, sc.Report.Warnings); diff != "" {
+			t.Errorf("restarted scan %d: warnings (-plain +incremental):\n%s", i, diff)
+		}
+		if got := evaluated(t, st, sc); len(got) != wantEvaluated {
+			t.Errorf("restarted scan %d evaluated %v, want %d organs", i, got, wantEvaluated)
+		}
+	}
+
 	// Another policy revision: nothing is reused.
 	b, err := policy.Builtin().WithParams("meeting.joint", map[string]any{"max_gap_days": 30})
 	if err != nil {
@@ -236,11 +260,12 @@ func plainScanBefore(tb testing.TB, st *store.Store, e *policy.Engine, sc *duty.
 	if err != nil {
 		tb.Fatal(err)
 	}
-	vs, err := scan.Evaluate(ctx, opts, organs)
+	f, err := scan.EvaluateAll(ctx, opts, organs)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rep := scan.NewReport(opts, scan.FilterScope(vs, keep))
+	rep := scan.NewReport(opts, scan.FilterScope(f.Violations, keep))
+	scan.SetWarnings(rep, scan.FilterScopeWarnings(f.Warnings, keep))
 	rep.ScanID = sc.ID
 	depts, err := st.Departments(ctx)
 	if err != nil {

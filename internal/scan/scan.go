@@ -77,11 +77,13 @@ func Dataset(ctx context.Context, ds *duty.Dataset, opts Options) (*duty.Report,
 	if err != nil {
 		return nil, err
 	}
-	vs, err := Evaluate(ctx, opts, organs)
+	f, err := EvaluateAll(ctx, opts, organs)
 	if err != nil {
 		return nil, err
 	}
-	return NewReport(opts, FilterScope(vs, keep)), nil
+	rep := NewReport(opts, FilterScope(f.Violations, keep))
+	SetWarnings(rep, FilterScopeWarnings(f.Warnings, keep))
+	return rep, nil
 }
 
 // Scope picks the organs a scan of department needs and the set of departments whose violations
@@ -109,13 +111,23 @@ func Scope(tree *duty.Tree, organs []*duty.Organ, department string) ([]*duty.Or
 
 // FilterScope keeps the violations whose department is in keep (all when keep is nil).
 func FilterScope(vs []duty.Violation, keep map[string]bool) []duty.Violation {
+	return filterScope(vs, keep, func(v *duty.Violation) string { return v.Department })
+}
+
+// FilterScopeWarnings keeps the warnings whose department is in keep (all when keep is nil):
+// a department scan reports warnings like violations.
+func FilterScopeWarnings(ws []duty.Warning, keep map[string]bool) []duty.Warning {
+	return filterScope(ws, keep, func(w *duty.Warning) string { return w.Department })
+}
+
+func filterScope[T any](xs []T, keep map[string]bool, department func(*T) string) []T {
 	if keep == nil {
-		return vs
+		return xs
 	}
-	out := vs[:0:0]
-	for _, v := range vs {
-		if keep[v.Department] {
-			out = append(out, v)
+	out := xs[:0:0]
+	for i := range xs {
+		if keep[department(&xs[i])] {
+			out = append(out, xs[i])
 		}
 	}
 	return out
@@ -129,6 +141,42 @@ func Evaluate(ctx context.Context, opts Options, organs []*duty.Organ) ([]duty.V
 			return opts.Engine.Evaluate(ctx, organs[i], opts.AsOf)
 		}
 	}, opts.Progress)
+}
+
+// EvaluateAll is Evaluate with the warnings: the organs' violations and warnings, each sorted.
+func EvaluateAll(ctx context.Context, opts Options, organs []*duty.Organ) (policy.Findings, error) {
+	ws := make([][]duty.Warning, len(organs)) // by organ; each written by the one worker of its organ
+	vs, err := EvaluateEach(ctx, opts.Workers, len(organs), func() func(context.Context, int) ([]duty.Violation, error) {
+		return func(ctx context.Context, i int) ([]duty.Violation, error) {
+			f, err := opts.Engine.EvaluateAll(ctx, organs[i], opts.AsOf)
+			ws[i] = f.Warnings
+			return f.Violations, err
+		}
+	}, opts.Progress)
+	if err != nil {
+		return policy.Findings{}, err
+	}
+	return policy.Findings{Violations: vs, Warnings: concatWarnings(ws)}, nil
+}
+
+// concatWarnings joins warnings and sorts them (duty.SortWarnings); never nil.
+func concatWarnings(ws [][]duty.Warning) []duty.Warning {
+	all := []duty.Warning{}
+	for _, w := range ws {
+		all = append(all, w...)
+	}
+	duty.SortWarnings(all)
+	return all
+}
+
+// SetWarnings puts warnings, sorted, in report r and counts them in its summary.
+func SetWarnings(r *duty.Report, ws []duty.Warning) {
+	if ws == nil {
+		ws = []duty.Warning{}
+	}
+	duty.SortWarnings(ws)
+	r.Warnings = ws
+	r.Summary.Warnings = len(ws)
 }
 
 // EvaluateEach evaluates n organs, numbered 0 to n-1, on a pool of workers goroutines and

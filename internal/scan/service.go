@@ -31,6 +31,7 @@ type Service struct {
 
 	cacheMu sync.Mutex
 	cache   map[string]cached // scope → its last report, by organ
+	warned  []warnedScan      // the latest scans' warnings by organ, newest last
 }
 
 // ServiceConfig wires a Service.
@@ -263,8 +264,10 @@ func (s *Service) Latest(ctx context.Context, department string) (*duty.Report, 
 	keep := tree.Subtree(department)
 	rep.Violations = FilterScope(rep.Violations, keep)
 	rep.Resolved = FilterScope(rep.Resolved, keep)
+	rep.Warnings = FilterScopeWarnings(rep.Warnings, keep)
 	if sc.Department != department {
 		sum := duty.Summarize(rep.Violations)
+		sum.Warnings = len(rep.Warnings)
 		sum.New, sum.Persisting = 0, 0
 		for _, v := range rep.Violations {
 			if v.FirstSeen != nil && v.FirstSeen.ScanID == sc.ID {

@@ -203,7 +203,7 @@ func TestDutyPushedThroughAPIIsComplete(t *testing.T) {
 		for _, r := range rows[1:] {
 			if r[1] == "talk.recorded" {
 				n++
-				if got := r[len(r)-4:]; !slices.Equal(got, []string{"廉政谈话全程记录在案", "Every integrity talk on record", "未记录在案", "not on record"}) {
+				if got := r[len(r)-6 : len(r)-2]; !slices.Equal(got, []string{"廉政谈话全程记录在案", "Every integrity talk on record", "未记录在案", "not on record"}) {
 					t.Errorf("CSV labels %v", got)
 				}
 			}

@@ -144,3 +144,25 @@ organ_departments := {oid: ids |
 	some oid, _ in organs
 	ids := {oid} | graph.reachable(_children, {oid})
 }
+
+# year_end_day is the day number of Y-12-31: an annual duty (letters, record books, meetings,
+# lists) warns only of checks that fail within year Y, since on Y+1-01-01 a new year's checks begin.
+year_end_day := dates.in_year(year, "12-31")
+
+# in_window is true when day number f lies in the warning window of a duty whose warn_days is
+# n: as_of + 1 <= f <= as_of + n (DOMAIN.md "Warnings before a duty is breached"). n = 0 makes
+# the window empty, which switches the duty's warnings off.
+in_window(f, n) if {
+	f > as_of_day
+	f <= as_of_day + n
+}
+
+# in_year_window is in_window for an annual duty: f must also lie within year Y.
+in_year_window(f, n) if {
+	in_window(f, n)
+	f <= year_end_day
+}
+
+# warning returns violation v as a warning that the check fails on day number f: v with
+# fails_on, the violation the check would become.
+warning(v, f) := object.union(v, {"fails_on": dates.date(f)})

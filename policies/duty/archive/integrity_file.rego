@@ -12,6 +12,7 @@
 #     - {code: missing, zh: 缺失, en: missing}
 #     - {code: stale, zh: 未及时更新, en: stale}
 #   units:
+#     warn_days: {zh: 天, en: days}
 #     max_age_days: {zh: 天, en: days}
 #   seed: 派驻纪检监察组结合实际设计《省人大机关领导干部廉洁从政信息表》,采取一人一档、纸质与电子同步管理、动态更新的模式,共采集到23名厅级干部、92名处级干部的廉洁从政信息
 #   interpretation: |
@@ -25,10 +26,12 @@
 #       file: missing when there is none; stale when its newest updated_on is more than
 #       max_age_days (default 365) before as_of. Subject: the person.
 #     params:
+#       warn_days: days of warning before a check fails
 #       ranks: ranks that need an integrity file
 #       max_age_days: longest time since the last update
 #       severity: severity
 #   params:
+#     warn_days: {type: integer, zh: 预警提前天数, minimum: 0, maximum: 366, description: "days before a check fails that it is reported as a warning; 0 switches warnings off"}
 #     ranks:
 #       type: array
 #       zh: 适用职级
@@ -97,12 +100,37 @@ violation contains v if {
 	}
 }
 
-violation contains v if {
-	some pid, p in _subjects
+# _newest maps the id of each subject with a file to the newest updated_on of their files.
+_newest := {pid: max({f.updated_on | some f in files}) |
+	some pid, _ in _subjects
 	files := _files[pid]
-	newest := max({f.updated_on | some f in files})
+}
+
+violation contains v if {
+	some pid, newest in _newest
 	newest < _stale_before
-	age := dates.between(newest, org.as_of)
+	v := _stale(pid, _subjects[pid], _files[pid], newest, org.as_of)
+}
+
+# _warn_until is the latest newest update (YYYY-MM-DD) whose file turns stale within the warning
+# window: files updated later are not worked out in days.
+_warn_until := dates.date(((org.as_of_day + _params.warn_days) - _params.max_age_days) - 1)
+
+# Warnings: a file not stale on as_of becomes stale on the first day more than max_age_days after
+# its newest updated_on.
+warning contains w if {
+	some pid, newest in _newest
+	newest >= _stale_before
+	newest <= _warn_until
+	f := (dates.day(newest) + _params.max_age_days) + 1
+	org.in_window(f, _params.warn_days)
+	w := org.warning(_stale(pid, _subjects[pid], _files[pid], newest, dates.date(f)), f)
+}
+
+# _stale returns the stale violation of person pid (p), whose files are files and newest update
+# newest, as checked on date on.
+_stale(pid, p, files, newest, on) := v if {
+	age := dates.between(newest, on)
 	age > _params.max_age_days
 	rank_zh := object.get(_rank_zh, p.rank, p.rank)
 	v := {
@@ -110,8 +138,8 @@ violation contains v if {
 		"subject": org.ref("people", pid),
 		"details": {},
 		"message": {
-			"zh": sprintf("%s(%s,%s)的廉洁从政信息档案最近一次更新在 %s,至 %s 已 %d 天未更新,超过 %d 天", [p.name, pid, rank_zh, newest, org.as_of, age, _params.max_age_days]),
-			"en": sprintf("The integrity file of %s (%s, %s rank) was last updated on %s, %d days before %s, more than %d", [p.name, pid, p.rank, newest, age, org.as_of, _params.max_age_days]),
+			"zh": sprintf("%s(%s,%s)的廉洁从政信息档案最近一次更新在 %s,至 %s 已 %d 天未更新,超过 %d 天", [p.name, pid, rank_zh, newest, on, age, _params.max_age_days]),
+			"en": sprintf("The integrity file of %s (%s, %s rank) was last updated on %s, %d days before %s, more than %d", [p.name, pid, p.rank, newest, age, on, _params.max_age_days]),
 		},
 		"evidence": [org.ref("integrity_files", id) | some id in {f.id | some f in files}],
 	}

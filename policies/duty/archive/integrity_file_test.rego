@@ -96,3 +96,48 @@ test_missing_violation_shape if {
 	contains(v.message.zh, "张三")
 	contains(v.message.en, "2025-06-30")
 }
+
+# Warnings: a file not stale on as_of (2025-06-30) becomes stale 366 days after its newest
+# updated_on; warn_days 14, so the window is 2025-07-01..2025-07-14.
+
+_warnings(inp) := {[w.subject.id, w.reason, w.fails_on] | some w in integrity_file.warning with input as inp}
+
+test_warning_first_day_of_window if {
+	# 2024-06-30 + 366 = 2025-07-01.
+	_warnings(_with_files([_file("F1", "2024-06-30")])) == {["P1", "stale", "2025-07-01"]}
+	_reasons(_with_files([_file("F1", "2024-06-30")])) == set()
+}
+
+test_warning_last_day_of_window if {
+	# 2024-07-13 + 366 = 2025-07-14.
+	_warnings(_with_files([_file("F1", "2024-07-13")])) == {["P1", "stale", "2025-07-14"]}
+}
+
+test_no_warning_after_window if {
+	_warnings(_with_files([_file("F1", "2024-07-14")])) == set()
+}
+
+test_stale_file_is_a_violation_not_a_warning if {
+	_warnings(_with_files([_file("F1", "2024-06-29")])) == set()
+	_reasons(_with_files([_file("F1", "2024-06-29")])) == {["P1", "stale"]}
+}
+
+test_warning_uses_newest_file if {
+	_warnings(_with_files([_file("F1", "2024-01-01"), _file("F2", "2024-07-05")])) == {["P1", "stale", "2025-07-06"]}
+}
+
+test_no_warning_for_missing_file if {
+	_warnings(_base) == set()
+}
+
+test_no_warning_when_warn_days_zero if {
+	r := _warnings(_with_files([_file("F1", "2024-06-30")])) with data.params.archive.integrity_file.warn_days as 0
+	r == set()
+}
+
+test_warning_is_the_violation_of_fails_on if {
+	inp := _with_files([_file("F1", "2024-07-05")])
+	some w in integrity_file.warning with input as inp
+	contains(w.message.zh, "至 2025-07-06 已 366 天未更新")
+	object.remove(w, ["fails_on"]) in integrity_file.violation with input as object.union(inp, {"as_of": w.fails_on})
+}

@@ -87,3 +87,44 @@ test_unreported_violation_shape if {
 	contains(v.message.en, "2025-06-30")
 	contains(v.message.en, "60 days")
 }
+
+# Warnings: a matter not reported fails 31 days after its event_on; warn_days 14.
+
+_warnings(inp) := {[w.subject.id, w.details.matter, w.reason, w.fails_on] | some w in major_matters.warning with input as inp}
+
+test_warning_first_day_of_window if {
+	# 2025-05-31 + 31 = 2025-07-01 = as_of + 1.
+	_warnings(_with("2025-06-30", [_matter({"event_on": "2025-05-31"})])) == {["F1", "MM1", "unreported", "2025-07-01"]}
+	_reasons(_with("2025-06-30", [_matter({"event_on": "2025-05-31"})])) == set()
+}
+
+test_warning_last_day_of_window if {
+	# 2025-06-13 + 31 = 2025-07-14 = as_of + 14.
+	_warnings(_with("2025-06-30", [_matter({"event_on": "2025-06-13"})])) == {["F1", "MM1", "unreported", "2025-07-14"]}
+}
+
+test_no_warning_after_window if {
+	_warnings(_with("2025-06-30", [_matter({"event_on": "2025-06-14"})])) == set()
+}
+
+test_unreported_matter_is_a_violation_not_a_warning if {
+	_warnings(_with("2025-06-30", [_matter({"event_on": "2025-05-30"})])) == set()
+	_reasons(_with("2025-06-30", [_matter({"event_on": "2025-05-30"})])) == {["F1", "MM1", "unreported"]}
+}
+
+test_no_warning_for_reported_matter if {
+	_warnings(_with("2025-06-30", [_matter({"event_on": "2025-06-05", "reported_on": "2025-06-20"})])) == set()
+}
+
+test_no_warning_when_warn_days_zero if {
+	r := _warnings(_with("2025-06-30", [_matter({"event_on": "2025-05-31"})])) with data.params.archive.major_matters.warn_days as 0
+	r == set()
+}
+
+test_warning_is_the_violation_of_fails_on if {
+	inp := _with("2025-06-30", [_matter({"event_on": "2025-06-05"})])
+	some w in major_matters.warning with input as inp
+	w.fails_on == "2025-07-06"
+	contains(w.message.zh, "截至 2025-07-06(已 31 天)")
+	object.remove(w, ["fails_on"]) in major_matters.violation with input as object.union(inp, {"as_of": w.fails_on})
+}

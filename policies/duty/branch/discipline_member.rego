@@ -10,6 +10,8 @@
 #   accountable: party_committee
 #   reasons:
 #     - {code: missing, zh: 缺失, en: missing}
+#   units:
+#     warn_days: {zh: 天, en: days}
 #   seed: 选举成立新一届机关纪委,设立专职纪委书记和工作人员,在新一届党支部换届完成后选举产生22名纪检委员
 #   interpretation: |
 #     The member need not belong to the branch's own department, nor carry the
@@ -22,31 +24,51 @@
 #       no left_on on or before as_of). Reason: missing when absent or off the roster. Subject:
 #       the branch.
 #     params:
+#       warn_days: days of warning before a check fails
 #       severity: severity
 #   params:
+#     warn_days: {type: integer, zh: 预警提前天数, minimum: 0, maximum: 366, description: "days before a check fails that it is reported as a warning; 0 switches warnings off"}
 #     severity: {type: severity, zh: 严重程度}
 package duty.branch.discipline_member
 
+import data.lib.dates
 import data.lib.org
+
+_params := data.params.branch.discipline_member
 
 violation contains v if {
 	some b in input.departments
 	b.kind == "branch"
 	not _on_roster(object.get(b, "discipline_member_id", ""))
-	[why_zh, why_en] := _why(b)
-	v := {
-		"reason": "missing",
-		"subject": org.ref("departments", b.id),
-		"details": {},
-		"message": {
-			"zh": sprintf("党支部 %s(%s)截至 %s 没有在册的纪检委员:%s", [b.name, b.id, org.as_of, why_zh]),
-			"en": sprintf("Party branch %s (%s) has no discipline member on the roster as of %s: %s", [b.name, b.id, org.as_of, why_en]),
-		},
-		"evidence": _evidence(b),
-	}
+	v := _violation(b, org.as_of)
 }
 
-_why(b) := ["未指定纪检委员", "none is named"] if {
+# Warnings: a branch whose discipline member is on the roster on as_of but leaves (left_on) within
+# the window fails on left_on, the first day the member is off the roster.
+warning contains w if {
+	some b in input.departments
+	b.kind == "branch"
+	p := org.roster[b.discipline_member_id]
+	f := dates.day(p.left_on)
+	org.in_window(f, _params.warn_days)
+	w := org.warning(_violation(b, p.left_on), f)
+}
+
+# _violation returns the violation of branch b as checked on date on (YYYY-MM-DD).
+_violation(b, on) := {
+	"reason": "missing",
+	"subject": org.ref("departments", b.id),
+	"details": {},
+	"message": {
+		"zh": sprintf("党支部 %s(%s)截至 %s 没有在册的纪检委员:%s", [b.name, b.id, on, why_zh]),
+		"en": sprintf("Party branch %s (%s) has no discipline member on the roster as of %s: %s", [b.name, b.id, on, why_en]),
+	},
+	"evidence": _evidence(b),
+} if {
+	[why_zh, why_en] := _why(b, on)
+}
+
+_why(b, on) := ["未指定纪检委员", "none is named"] if {
 	object.get(b, "discipline_member_id", "") == ""
 } else := [
 	sprintf("所指定的 %s(%s)已于 %s 离开", [p.name, p.id, p.left_on]),
@@ -54,7 +76,7 @@ _why(b) := ["未指定纪检委员", "none is named"] if {
 ] if {
 	p := object.get(org.people, b.discipline_member_id, null)
 	p != null
-	p.left_on <= org.as_of
+	p.left_on <= on
 } else := [
 	sprintf("所指定的 %s(%s)不在职(active 为 false)", [p.name, p.id]),
 	sprintf("the named %s (%s) is not active", [p.name, p.id]),

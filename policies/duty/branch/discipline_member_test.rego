@@ -71,3 +71,42 @@ test_violation_shape if {
 	contains(v.message.zh, "办公厅党支部")
 	contains(v.message.en, "2025-06-30")
 }
+
+# Warnings: the member on the roster on as_of (2025-06-30) leaves on left_on; the branch fails on
+# left_on. warn_days 14: the window is 2025-07-01..2025-07-14.
+
+_warnings(inp) := {[w.subject.id, w.reason, w.fails_on] | some w in discipline_member.warning with input as inp}
+
+test_warning_first_day_of_window if {
+	_warnings(_with_person({"left_on": "2025-07-01"})) == {["BR", "missing", "2025-07-01"]}
+}
+
+test_warning_last_day_of_window if {
+	_warnings(_with_person({"left_on": "2025-07-14"})) == {["BR", "missing", "2025-07-14"]}
+}
+
+test_no_warning_after_window if {
+	_warnings(_with_person({"left_on": "2025-07-15"})) == set()
+}
+
+test_no_warning_without_left_on if {
+	_warnings(_base) == set()
+}
+
+test_left_on_as_of_is_a_violation_not_a_warning if {
+	inp := _with_person({"left_on": "2025-06-30"})
+	_warnings(inp) == set()
+	_reasons(inp) == {["BR", "missing"]}
+}
+
+test_no_warning_when_warn_days_zero if {
+	r := _warnings(_with_person({"left_on": "2025-07-01"})) with data.params.branch.discipline_member.warn_days as 0
+	r == set()
+}
+
+test_warning_is_the_violation_of_fails_on if {
+	inp := _with_person({"left_on": "2025-07-09"})
+	some w in discipline_member.warning with input as inp
+	contains(w.message.zh, "已于 2025-07-09 离开")
+	object.remove(w, ["fails_on"]) in discipline_member.violation with input as object.union(inp, {"as_of": w.fails_on})
+}

@@ -24,6 +24,7 @@
 #     - {code: late, zh: 逾期, en: late}
 #     - {code: unsigned, zh: 未签署完整, en: unsigned}
 #   units:
+#     warn_days: {zh: 天, en: days}
 #     new_appointee_days: {zh: 天, en: days}
 #   seed: 首次分3个层面签订76对廉政责任书,制定廉政谈话工作制度,确保责任体系点面结合。
 #   interpretation: |
@@ -51,10 +52,12 @@
 #       level and issuer. Accountable: level 1 party_group_secretary, level 2 leaders, level 3
 #       department_heads. Evidence: the late letters, all the pair's letters when unsigned, the issuer when missing.
 #     params:
+#       warn_days: days of warning before a check fails
 #       deadline: yearly deadline (MM-DD)
 #       new_appointee_days: grace for those taking office in the year
 #       severity: severity
 #   params:
+#     warn_days: {type: integer, zh: 预警提前天数, minimum: 0, maximum: 366, description: "days before a check fails that it is reported as a warning; 0 switches warnings off"}
 #     deadline: {type: string, zh: 年度期限（月-日）, format: month-day, description: "yearly deadline as MM-DD"}
 #     new_appointee_days: {type: integer, zh: 年内新任职者的宽限天数, minimum: 0, maximum: 3650, description: days after taking office in Y that a new appointee's pairs have}
 #     severity: {type: severity, zh: 严重程度}
@@ -142,12 +145,33 @@ _pairs contains [3, h.id, p.id] if {
 	p.id != h.id
 }
 
-violation contains v if {
+# _open maps each required pair that no letter holds by Y-<deadline> to its deadline (day number).
+_open := {pair: deadline |
 	some pair in _pairs
 	not pair in _held
-	[level, issuer, signer] := pair
+	[_, issuer, signer] := pair
 	deadline := org.deadline_day(_params.deadline, _params.new_appointee_days, {issuer, signer})
+}
+
+violation contains v if {
+	some pair, deadline in _open
 	org.as_of_day > deadline
+	v := _violation(pair, deadline)
+}
+
+# Warnings: a pair whose deadline is on or after as_of and that no letter holds by it fails the
+# day after the deadline, within year Y, for the reason the violation would then have.
+warning contains w if {
+	some pair, deadline in _open
+	f := deadline + 1
+	org.in_year_window(f, _params.warn_days)
+	w := org.warning(_violation(pair, deadline), f)
+}
+
+# _violation returns the violation of pair [level, issuer, signer] with deadline day deadline,
+# when its letters do not hold.
+_violation(pair, deadline) := v if {
+	[level, issuer, signer] := pair
 	letters := object.get(_letters, [pair], [])
 	reason := _status(letters, deadline)
 	reason != "holds"

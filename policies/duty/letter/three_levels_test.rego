@@ -418,3 +418,71 @@ test_missing_message_names_people_level_and_deadline if {
 	contains(v.message.en, "level 3")
 	contains(v.message.en, "2025-03-31")
 }
+
+# --- warnings: a pair not held by its deadline fails the day after it; warn_days 14 ---
+
+_w(inp) := {[w.details.level, w.details.issuer, w.subject.id, w.reason, w.fails_on] | some w in three_levels.warning with input as inp}
+
+_signed_but(id) := [l | some l in _all_signed; l.id != id]
+
+test_warning_first_day_of_window if {
+	_w(_at("2025-03-31", _signed_but("L2"))) == {[2, "M", "H", "missing", "2025-04-01"]}
+	_v(_at("2025-03-31", _signed_but("L2"))) == set()
+}
+
+test_warning_last_day_of_window if {
+	_w(_at("2025-03-18", _signed_but("L2"))) == {[2, "M", "H", "missing", "2025-04-01"]}
+}
+
+test_no_warning_before_window if {
+	_w(_at("2025-03-17", _signed_but("L2"))) == set()
+}
+
+test_failing_pair_is_a_violation_not_a_warning if {
+	_w(_at("2025-04-01", _signed_but("L2"))) == set()
+	_v(_at("2025-04-01", _signed_but("L2"))) == {[2, "M", "H", "missing"]}
+}
+
+test_warning_has_the_reason_the_violation_would_have if {
+	unsigned := object.union(_letter("L2", 2, "M", "H", "2025-03-01"), {"signed_by_signer": false})
+	late := _letter("L3", 3, "H", "C", "2025-04-05")
+	_w(_at("2025-03-25", [_all_signed[0], unsigned, late])) == {
+		[2, "M", "H", "unsigned", "2025-04-01"],
+		[3, "H", "C", "late", "2025-04-01"],
+	}
+}
+
+test_warning_of_new_appointee_deadline if {
+	# C took office on 2025-06-10: the pair [3, H, C] is due by 2025-07-10 and fails on 2025-07-11.
+	inp := _with({"letters": _signed_but("L3"), "appointments": [{"id": "A1", "person_id": "C", "department_id": "D1", "position": "副处长", "rank": "division", "effective_on": "2025-06-10"}]})
+	_w(inp) == {[3, "H", "C", "missing", "2025-07-11"]}
+}
+
+test_appointment_after_as_of_moves_no_deadline if {
+	# An appointment recorded ahead of time does not move the deadline of a warning (DOMAIN.md).
+	inp := _with({"as_of": "2025-03-25", "letters": _signed_but("L3"), "upcoming_appointments": [{"id": "A1", "person_id": "C", "department_id": "D1", "position": "副处长", "rank": "division", "effective_on": "2025-03-30"}]})
+	_w(inp) == {[3, "H", "C", "missing", "2025-04-01"]}
+}
+
+test_no_warning_when_warn_days_zero if {
+	r := _w(_at("2025-03-31", _signed_but("L2"))) with data.params.letter.three_levels.warn_days as 0
+	r == set()
+}
+
+_appointed(as_of, on) := _with({"as_of": as_of, "letters": _signed_but("L3"), "appointments": [{"id": "A1", "person_id": "C", "department_id": "D1", "position": "副处长", "rank": "division", "effective_on": on}]})
+
+test_warning_fails_on_within_year if {
+	# Took office 2025-11-30: due 2025-12-30, fails on 2025-12-31.
+	_w(_appointed("2025-12-20", "2025-11-30")) == {[3, "H", "C", "missing", "2025-12-31"]}
+}
+
+test_no_warning_across_year_edge if {
+	# Took office 2025-12-01: due 2025-12-31, would fail on 2026-01-01, a new year's check.
+	_w(_appointed("2025-12-20", "2025-12-01")) == set()
+}
+
+test_warning_is_the_violation_of_fails_on if {
+	inp := _at("2025-03-25", _signed_but("L1"))
+	some w in three_levels.warning with input as inp
+	object.remove(w, ["fails_on"]) in three_levels.violation with input as object.union(inp, {"as_of": w.fails_on})
+}

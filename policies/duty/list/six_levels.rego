@@ -13,6 +13,8 @@
 #   accountable: party_group
 #   reasons:
 #     - {code: missing, zh: 缺失, en: missing}
+#   units:
+#     warn_days: {zh: 天, en: days}
 #   seed: 以责任清单为纵向责任体系,压实“机关党组”“机关党组书记”“机关党组成员、党委书记和机关厅级干部”“机关党委”“机关纪委”,以及“机关党支部书记及处室(单位)主要负责人”六个层级责任内容。推动八个专工委明确党风廉政建设职责,构建横向责任体系
 #   interpretation: |
 #     An organ-level list (party_group, party_committee, discipline_committee) counts whatever
@@ -32,9 +34,11 @@
 #       roster department head (subject: the person); and a list of any level for each special
 #       committee (subject: the committee, level special_committee). Reason: missing, with level.
 #     params:
+#       warn_days: days of warning before a check fails
 #       deadline: yearly deadline (MM-DD)
 #       severity: severity
 #   params:
+#     warn_days: {type: integer, zh: 预警提前天数, minimum: 0, maximum: 366, description: "days before a check fails that it is reported as a warning; 0 switches warnings off"}
 #     deadline: {type: string, zh: 年度期限（月-日）, format: month-day, description: last month-day (MM-DD) of year Y for the lists}
 #     severity: {type: severity, zh: 严重程度}
 package duty.list.six_levels
@@ -44,7 +48,33 @@ import data.lib.org
 
 _params := data.params.list.six_levels
 
-_checked if org.as_of_day > dates.in_year(org.year, _params.deadline)
+_deadline_day := dates.in_year(org.year, _params.deadline)
+
+_checked if org.as_of_day > _deadline_day
+
+# _warn_day is the day after the deadline when it lies in the warning window and in year Y: the
+# lists missing on as_of then fail on it.
+_warn_day := f if {
+	f := _deadline_day + 1
+	org.in_year_window(f, _params.warn_days)
+}
+
+# _looked is true when the missing lists are needed: for violations or for warnings.
+_looked if _checked
+
+_looked if _warn_day
+
+violation contains v if {
+	_checked
+	some m in _missing
+	v := _violation(m, org.as_of)
+}
+
+warning contains w if {
+	f := _warn_day
+	some m in _missing
+	w := org.warning(_violation(m, dates.date(f)), f)
+}
 
 _organ_levels := ["party_group", "party_committee", "discipline_committee"]
 
@@ -76,9 +106,12 @@ _by_holder := {pid: ls |
 	]
 }
 
+# _missing holds each list missing on as_of, as [subject, who (zh), who (en), level, accountable,
+# evidence lists]: the violations once the deadline has passed, the warnings before it.
+
 # Organ-level lists: subject the organ.
-violation contains v if {
-	_checked
+_missing contains m if {
+	_looked
 	some oid, organ in org.organs
 	lists := [l |
 		some did in org.organ_departments[oid]
@@ -86,28 +119,28 @@ violation contains v if {
 	]
 	some level in _organ_levels
 	not _has(lists, level)
-	v := _violation(org.ref("departments", oid), sprintf("%s(%s)", [organ.name, oid]), sprintf("%s (%s)", [organ.name, oid]), level, level, _of_level(lists, level))
+	m := [org.ref("departments", oid), sprintf("%s(%s)", [organ.name, oid]), sprintf("%s (%s)", [organ.name, oid]), level, level, _of_level(lists, level)]
 }
 
 # Personal lists: subject the person.
-violation contains v if {
-	_checked
+_missing contains m if {
+	_looked
 	some level, pids in _owers
 	some pid in pids
 	not [pid, level] in _held_by_holder
 	p := org.roster[pid]
 	lists := object.get(_by_holder, pid, [])
-	v := _violation(org.ref("people", pid), sprintf("%s(%s)", [p.name, pid]), sprintf("%s (%s)", [p.name, pid]), level, level, _of_level(lists, level))
+	m := [org.ref("people", pid), sprintf("%s(%s)", [p.name, pid]), sprintf("%s (%s)", [p.name, pid]), level, level, _of_level(lists, level)]
 }
 
 # Special committees: a list of any level naming the committee.
-violation contains v if {
-	_checked
+_missing contains m if {
+	_looked
 	some c in input.departments
 	c.kind == "special_committee"
 	lists := object.get(_by_department, c.id, [])
 	not _has_any(lists)
-	v := _violation(org.ref("departments", c.id), sprintf("%s(%s)", [c.name, c.id]), sprintf("%s (%s)", [c.name, c.id]), "special_committee", "department_heads", lists)
+	m := [org.ref("departments", c.id), sprintf("%s(%s)", [c.name, c.id]), sprintf("%s (%s)", [c.name, c.id]), "special_committee", "department_heads", lists]
 }
 
 # _owers maps each person level to the ids of the roster people who owe a list of it: Party
@@ -140,16 +173,16 @@ _has_any(lists) if {
 	l.year == org.year
 }
 
-# _violation builds a missing-list violation; evidence is the given lists (the subject's lists of
+# _violation builds a missing-list violation as checked on date on; evidence is the given lists (the subject's lists of
 # the same level, or any level for a special committee) of other years than Y.
-_violation(subject, who_zh, who_en, level, accountable, lists) := {
+_violation([subject, who_zh, who_en, level, accountable, lists], on) := {
 	"reason": "missing",
 	"subject": subject,
 	"details": {"level": level},
 	"accountable": accountable,
 	"message": {
-		"zh": sprintf("%s 缺少 %d 年「%s」层级(%s)责任清单,应于 %s 前制定(检查日 %s)", [who_zh, org.year, _level_zh[level], level, dates.date(dates.in_year(org.year, _params.deadline)), org.as_of]),
-		"en": sprintf("%s has no %d responsibility list at level %s, due by %s (as of %s)", [who_en, org.year, level, dates.date(dates.in_year(org.year, _params.deadline)), org.as_of]),
+		"zh": sprintf("%s 缺少 %d 年「%s」层级(%s)责任清单,应于 %s 前制定(检查日 %s)", [who_zh, org.year, _level_zh[level], level, dates.date(_deadline_day), on]),
+		"en": sprintf("%s has no %d responsibility list at level %s, due by %s (as of %s)", [who_en, org.year, level, dates.date(_deadline_day), on]),
 	},
 	"evidence": [org.ref("responsibility_lists", id) | some id in {l.id |
 		some l in lists

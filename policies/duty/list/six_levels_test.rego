@@ -163,3 +163,58 @@ test_violation_shape if {
 	contains(v.message.zh, "2025-03-31")
 	contains(v.message.en, "2025-04-01")
 }
+
+# Warnings: before the deadline (2025-03-31), each list missing on as_of fails on 2025-04-01;
+# warn_days 14, so as_of from 2025-03-18 to 2025-03-31 warns.
+
+_warnings(inp) := {[w.subject.id, w.details.level, w.reason, w.fails_on] | some w in six_levels.warning with input as inp}
+
+test_warning_first_day_of_window if {
+	_warnings(_input("2025-03-31", _without("L5"))) == {["MEM", "leaders", "missing", "2025-04-01"]}
+}
+
+test_warning_last_day_of_window if {
+	_warnings(_input("2025-03-18", _without("L8"))) == {["SC", "special_committee", "missing", "2025-04-01"]}
+}
+
+test_no_warning_before_window if {
+	_warnings(_input("2025-03-17", _without("L1"))) == set()
+}
+
+test_warnings_are_the_missing_lists if {
+	r := _warnings(_input("2025-03-25", []))
+	count(r) == 8
+	{[x[2], x[3]] | some x in r} == {["missing", "2025-04-01"]}
+	{[x[0], x[1]] | some x in r} == {[x[0], x[1]] | some x in _reasons(_input("2025-04-01", []))}
+}
+
+test_failing_check_is_a_violation_not_a_warning if {
+	_warnings(_input("2025-04-01", _without("L1"))) == set()
+	_reasons(_input("2025-04-01", _without("L1"))) == {["ORG", "party_group", "missing"]}
+}
+
+test_no_warning_when_complete if {
+	_warnings(_input("2025-03-25", _complete)) == set()
+}
+
+test_no_warning_when_warn_days_zero if {
+	r := _warnings(_input("2025-03-31", _without("L5"))) with data.params.list.six_levels.warn_days as 0
+	r == set()
+}
+
+test_warning_fails_on_within_year if {
+	r := _warnings(_input("2025-12-20", _without("L5"))) with data.params.list.six_levels.deadline as "12-30"
+	r == {["MEM", "leaders", "missing", "2025-12-31"]}
+}
+
+test_no_warning_across_year_edge if {
+	r := _warnings(_input("2025-12-20", _without("L5"))) with data.params.list.six_levels.deadline as "12-31"
+	r == set()
+}
+
+test_warning_is_the_violation_of_fails_on if {
+	inp := _input("2025-03-25", _without("L7"))
+	some w in six_levels.warning with input as inp
+	contains(w.message.zh, "检查日 2025-04-01")
+	object.remove(w, ["fails_on"]) in six_levels.violation with input as object.union(inp, {"as_of": w.fails_on})
+}

@@ -10,6 +10,8 @@
 #   accountable: party_group
 #   reasons:
 #     - {code: missing, zh: 缺失, en: missing}
+#   units:
+#     warn_days: {zh: 天, en: days}
 #   seed: 以责任清单为总纲,首次召开年度党风廉政建设专题工作会议,首次分3个层面签订76对廉政责任书,制定廉政谈话工作制度,确保责任体系点面结合。
 #   interpretation: |
 #     The meeting belongs to the organ whatever department of the organ's tree holds it
@@ -23,9 +25,11 @@
 #       each organ needs a meeting of kind annual_conduct held in [Y-01-01, Y-<deadline>] by any
 #       department of the organ. Subject: the organ. Reason: missing.
 #     params:
+#       warn_days: days of warning before a check fails
 #       deadline: yearly deadline (MM-DD)
 #       severity: severity
 #   params:
+#     warn_days: {type: integer, zh: 预警提前天数, minimum: 0, maximum: 366, description: "days before a check fails that it is reported as a warning; 0 switches warnings off"}
 #     deadline: {type: string, zh: 年度期限（月-日）, format: month-day, description: last month-day (MM-DD) of year Y for the meeting}
 #     severity: {type: severity, zh: 严重程度}
 package duty.meeting.annual_conduct
@@ -57,23 +61,42 @@ _meetings := {did: ms |
 violation contains v if {
 	org.as_of_day > _deadline_day
 	some oid, organ in org.organs
-	held := [m |
-		some did in org.organ_departments[oid]
-		some m in object.get(_meetings, did, [])
-	]
+	held := _held(oid)
 	not _in_time(held)
+	v := _violation(oid, organ, held, org.as_of)
+}
+
+# Warnings: before the deadline, an organ with no annual_conduct meeting held yet (on or before
+# as_of) fails the day after the deadline, within year Y.
+warning contains w if {
+	f := _deadline_day + 1
+	org.in_year_window(f, _params.warn_days)
+	some oid, organ in org.organs
+	held := _held(oid)
+	not _in_time(held)
+	w := org.warning(_violation(oid, organ, held, dates.date(f)), f)
+}
+
+# _held returns the annual_conduct meetings of year Y held in any department of organ oid.
+_held(oid) := [m |
+	some did in org.organ_departments[oid]
+	some m in object.get(_meetings, did, [])
+]
+
+# _violation returns the missing violation of organ oid, with its meetings held in year Y, as
+# checked on date on.
+_violation(oid, organ, held, on) := {
+	"reason": "missing",
+	"subject": org.ref("departments", oid),
+	"details": {},
+	"message": {
+		"zh": sprintf("%s(%s)未在 %s 至 %s 期间召开年度党风廉政建设专题工作会议(检查日 %s)%s", [organ.name, oid, start, deadline, on, _late_zh(held)]),
+		"en": sprintf("%s (%s) held no annual meeting on Party conduct between %s and %s (checked as of %s)%s", [organ.name, oid, start, deadline, on, _late_en(held)]),
+	},
+	"evidence": [org.ref("meetings", id) | some id in {m.id | some m in held}],
+} if {
 	deadline := dates.date(_deadline_day)
 	start := dates.date(org.year_start_day)
-	v := {
-		"reason": "missing",
-		"subject": org.ref("departments", oid),
-		"details": {},
-		"message": {
-			"zh": sprintf("%s(%s)未在 %s 至 %s 期间召开年度党风廉政建设专题工作会议(检查日 %s)%s", [organ.name, oid, start, deadline, org.as_of, _late_zh(held)]),
-			"en": sprintf("%s (%s) held no annual meeting on Party conduct between %s and %s (checked as of %s)%s", [organ.name, oid, start, deadline, org.as_of, _late_en(held)]),
-		},
-		"evidence": [org.ref("meetings", id) | some id in {m.id | some m in held}],
-	}
 }
 
 _in_time(held) if {

@@ -89,3 +89,55 @@ test_meeting_of_another_organ_does_not_count if {
 	inp := object.union(_with("2025-06-30", [_meeting("M1", "DIV2", "2025-02-10")]), {"departments": depts})
 	_reasons(inp) == {["ORG", "missing"]}
 }
+
+# Warnings: with no meeting held by as_of, the organ fails on the day after the deadline
+# (2025-04-01); warn_days 14, so as_of from 2025-03-18 to 2025-03-31 warns.
+
+_warnings(inp) := {[w.subject.id, w.reason, w.fails_on] | some w in annual_conduct.warning with input as inp}
+
+test_warning_first_day_of_window if {
+	# fails_on = as_of + 1
+	_warnings(_with("2025-03-31", [])) == {["ORG", "missing", "2025-04-01"]}
+}
+
+test_warning_last_day_of_window if {
+	# fails_on = as_of + 14
+	_warnings(_with("2025-03-18", [])) == {["ORG", "missing", "2025-04-01"]}
+}
+
+test_no_warning_before_window if {
+	_warnings(_with("2025-03-17", [])) == set()
+}
+
+test_failing_check_is_a_violation_not_a_warning if {
+	_warnings(_with("2025-04-01", [])) == set()
+	_reasons(_with("2025-04-01", [])) == {["ORG", "missing"]}
+}
+
+test_no_warning_when_meeting_held if {
+	_warnings(_with("2025-03-25", [_meeting("M1", "BR", "2025-03-20")])) == set()
+}
+
+test_no_warning_when_warn_days_zero if {
+	r := _warnings(_with("2025-03-31", [])) with data.params.meeting.annual_conduct.warn_days as 0
+	r == set()
+}
+
+test_warning_fails_on_within_year if {
+	# deadline 12-30: fails on 12-31, still year Y.
+	r := _warnings(_with("2025-12-30", [])) with data.params.meeting.annual_conduct.deadline as "12-30"
+	r == {["ORG", "missing", "2025-12-31"]}
+}
+
+test_no_warning_across_year_edge if {
+	# deadline 12-31: the check would fail on 2026-01-01, a new year's check.
+	r := _warnings(_with("2025-12-31", [])) with data.params.meeting.annual_conduct.deadline as "12-31"
+	r == set()
+}
+
+test_warning_is_the_violation_of_fails_on if {
+	inp := _with("2025-03-25", [])
+	some w in annual_conduct.warning with input as inp
+	contains(w.message.zh, "检查日 2025-04-01")
+	object.remove(w, ["fails_on"]) in annual_conduct.violation with input as object.union(inp, {"as_of": w.fails_on})
+}

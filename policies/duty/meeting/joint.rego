@@ -12,6 +12,7 @@
 #   reasons:
 #     - {code: gap, zh: 间隔过长, en: gap}
 #   units:
+#     warn_days: {zh: 天, en: days}
 #     max_gap_days: {zh: 天, en: days}
 #   seed: 通过定期召开与机关纪委、纪检委员的工作联席会议,建立健全沟通协调机制。
 #   interpretation: |
@@ -24,9 +25,11 @@
 #       Y-01-01, the days of its joint meetings in [Y-01-01, as_of], and as_of, no two neighbours
 #       may lie more than max_gap_days (default 92) apart. Subject: the committee. Reason: gap.
 #     params:
+#       warn_days: days of warning before a check fails
 #       max_gap_days: longest gap between meetings
 #       severity: severity
 #   params:
+#     warn_days: {type: integer, zh: 预警提前天数, minimum: 0, maximum: 366, description: "days before a check fails that it is reported as a warning; 0 switches warnings off"}
 #     max_gap_days: {type: integer, zh: 最长间隔天数, minimum: 1, maximum: 366, description: longest allowed gap between neighbouring days}
 #     severity: {type: severity, zh: 严重程度}
 package duty.meeting.joint
@@ -58,7 +61,26 @@ violation contains v if {
 	some c in input.departments
 	c.kind == "discipline_committee"
 	held := object.get(_joint, c.id, [])
-	points := sort({org.year_start_day, org.as_of_day} | {dates.day(m.held_on) | some m in held})
+	v := _gap(c, held, org.as_of_day)
+}
+
+# Warnings: a committee with no gap on as_of fails on the first day more than max_gap_days after
+# the latest of Y-01-01 and its joint meetings up to as_of, within year Y.
+warning contains w if {
+	some c in input.departments
+	c.kind == "discipline_committee"
+	held := object.get(_joint, c.id, [])
+	last := max({org.year_start_day} | {dates.day(m.held_on) | some m in held})
+	f := (last + _params.max_gap_days) + 1
+	org.in_year_window(f, _params.warn_days)
+	not _gap(c, held, org.as_of_day)
+	w := org.warning(_gap(c, held, f), f)
+}
+
+# _gap returns the gap violation of committee c, with its joint meetings held from Y-01-01 to
+# as_of, as checked on day number on.
+_gap(c, held, on) := v if {
+	points := sort({org.year_start_day, on} | {dates.day(m.held_on) | some m in held})
 	gaps := [[points[i - 1], p] | some i, p in points; i > 0]
 	longest := max([g |
 		some [a, b] in gaps
@@ -72,8 +94,8 @@ violation contains v if {
 		"subject": org.ref("departments", c.id),
 		"details": {},
 		"message": {
-			"zh": sprintf("%s(%s)在 %s 至 %s 之间 %d 天未召开联席会议,超过 %d 天(检查日 %s,本年共 %d 次)", [c.name, c.id, dates.date(from), dates.date(to), longest, _params.max_gap_days, org.as_of, count(held)]),
-			"en": sprintf("%s (%s) held no joint meeting for %d days between %s and %s, more than %d (as of %s; %d this year)", [c.name, c.id, longest, dates.date(from), dates.date(to), _params.max_gap_days, org.as_of, count(held)]),
+			"zh": sprintf("%s(%s)在 %s 至 %s 之间 %d 天未召开联席会议,超过 %d 天(检查日 %s,本年共 %d 次)", [c.name, c.id, dates.date(from), dates.date(to), longest, _params.max_gap_days, dates.date(on), count(held)]),
+			"en": sprintf("%s (%s) held no joint meeting for %d days between %s and %s, more than %d (as of %s; %d this year)", [c.name, c.id, longest, dates.date(from), dates.date(to), _params.max_gap_days, dates.date(on), count(held)]),
 		},
 		"evidence": [org.ref("meetings", id) | some id in {m.id | some m in held}],
 	}

@@ -91,3 +91,57 @@ test_violation_shape if {
 	contains(v.message.zh, "2025-06-30")
 	contains(v.message.zh, "161 天")
 }
+
+# Warnings: a committee with no gap on as_of fails on the latest of 2025-01-01 and its meetings
+# plus 93 days; warn_days 14.
+
+_warnings(inp) := {[w.subject.id, w.reason, w.fails_on] | some w in joint.warning with input as inp}
+
+test_warning_first_day_of_window if {
+	# No meeting: fails on 2025-01-01 + 93 = 2025-04-04 = as_of + 1.
+	_warnings(_with("2025-04-03", [])) == {["DC", "gap", "2025-04-04"]}
+}
+
+test_warning_last_day_of_window if {
+	# fails_on 2025-04-04 = as_of + 14.
+	_warnings(_with("2025-03-21", [])) == {["DC", "gap", "2025-04-04"]}
+}
+
+test_no_warning_before_window if {
+	_warnings(_with("2025-03-20", [])) == set()
+}
+
+test_failing_check_is_a_violation_not_a_warning if {
+	_warnings(_with("2025-04-04", [])) == set()
+	_reasons(_with("2025-04-04", [])) == {["DC", "gap"]}
+}
+
+test_warning_counts_from_latest_meeting if {
+	# 2025-05-01 + 93 = 2025-08-02.
+	_warnings(_with("2025-07-25", [_m("J1", "2025-02-01"), _m("J2", "2025-05-01")])) == {["DC", "gap", "2025-08-02"]}
+}
+
+test_no_warning_when_warn_days_zero if {
+	r := _warnings(_with("2025-04-03", [])) with data.params.meeting.joint.warn_days as 0
+	r == set()
+}
+
+# _spaced are meetings no more than 91 days apart from 2025-01-01 to 2025-08-30.
+_spaced := [_m("J1", "2025-03-01"), _m("J2", "2025-05-31"), _m("J3", "2025-08-30")]
+
+test_warning_fails_on_within_year if {
+	# 2025-09-29 + 93 = 2025-12-31.
+	_warnings(_with("2025-12-30", array.concat(_spaced, [_m("J4", "2025-09-29")]))) == {["DC", "gap", "2025-12-31"]}
+}
+
+test_no_warning_across_year_edge if {
+	# 2025-09-30 + 93 = 2026-01-01: a new year's check.
+	_warnings(_with("2025-12-30", array.concat(_spaced, [_m("J4", "2025-09-30")]))) == set()
+}
+
+test_warning_is_the_violation_of_fails_on if {
+	inp := _with("2025-07-25", [_m("J1", "2025-02-01"), _m("J2", "2025-05-01")])
+	some w in joint.warning with input as inp
+	contains(w.message.zh, "2025-05-01 至 2025-08-02 之间 93 天")
+	object.remove(w, ["fails_on"]) in joint.violation with input as object.union(inp, {"as_of": w.fails_on})
+}

@@ -26,6 +26,7 @@
 #     - {code: task_without_entry, zh: 任务无记实, en: task without entry}
 #     - {code: not_inspected, zh: 未按期检查, en: not inspected}
 #   units:
+#     warn_days: {zh: 天, en: days}
 #     new_appointee_days: {zh: 天, en: days}
 #     max_gap_days: {zh: 天, en: days}
 #     inspection_after_days: {zh: 天, en: days}
@@ -44,6 +45,13 @@
 #       nor of bureau rank; else leaders (also for a book whose holder is none of these).
 #     - Evidence: the holder (people) for book violations; none ([]) for missing, whose message
 #       gives the deadline day (the appointment that moved it is not listed).
+#     - Warnings (not_inspected): DOMAIN.md names one 183-day parameter for both bounds ("the same
+#       param"); this policy has two, so fails_on is the later of issued_on + inspection_after_days + 1
+#       and the latest inspection on or before as_of + inspection_window_days + 1, each bound with the
+#       parameter the violation uses for it: fails_on is then exactly the violation's first failing
+#       day, and with the defaults (183 and 183) it is DOMAIN.md's day.
+#     - Warnings and their messages: each warning is the violation the rule would report with as_of
+#       = fails_on on the records of as_of, so its message gives fails_on as the day of the check.
 #   en:
 #     title: Whole-process duty record book
 #     description: |
@@ -60,6 +68,7 @@
 #       [as_of - inspection_window_days (183), as_of]. Accountable: party_group_secretary for a holder
 #       with that role, else department_heads for a department head who is not a leader, else leaders.
 #     params:
+#       warn_days: days of warning before a check fails
 #       deadline: yearly deadline (MM-DD)
 #       new_appointee_days: grace for those taking office in the year
 #       max_gap_days: longest gap between entries
@@ -67,6 +76,7 @@
 #       inspection_window_days: inspection within the last
 #       severity: severity
 #   params:
+#     warn_days: {type: integer, zh: 预警提前天数, minimum: 0, maximum: 366, description: "days before a check fails that it is reported as a warning; 0 switches warnings off"}
 #     deadline: {type: string, zh: 年度期限（月-日）, format: month-day, description: "yearly deadline for the book as MM-DD"}
 #     new_appointee_days: {type: integer, zh: 年内新任职者的宽限天数, minimum: 0, maximum: 3650, description: days after taking office in Y that a new holder has}
 #     max_gap_days: {type: integer, zh: 最长间隔天数, minimum: 1, maximum: 3650, description: largest allowed number of days between neighbouring entries}
@@ -105,30 +115,59 @@ _accountable(pid) := "party_group_secretary" if {
 
 _name(pid) := object.get(org.people, [pid, "name"], pid)
 
-violation contains v if {
+# _missing maps each roster holder without a book of year Y to their deadline (day number).
+_missing := {pid: deadline |
 	some pid in _holders
-	p := org.roster[pid]
+	org.roster[pid]
 	not pid in _has_book
 	deadline := org.deadline_day(_params.deadline, _params.new_appointee_days, {pid})
-	org.as_of_day > deadline
-	v := {
-		"reason": "missing",
-		"subject": org.ref("people", p.id),
-		"details": {},
-		"message": {
-			"zh": sprintf("%s 没有 %d 年度的履行党风廉政建设责任制全程记实本(截止日期 %s,检查日 %s)", [p.name, org.year, dates.date(deadline), org.as_of]),
-			"en": sprintf("%s has no duty record book for %d (deadline %s, as of %s)", [p.name, org.year, dates.date(deadline), org.as_of]),
-		},
-		"evidence": [],
-		"accountable": _accountable(pid),
-	}
 }
 
-# _points returns the sorted day numbers of book b's points: the start of its period, the later
-# of Y-01-01 and issued_on; each entry date from the start to as_of; and as_of.
-_points(b) := sort({dates.day(start), org.as_of_day} | {dates.day(d) | some d in in_range}) if {
+violation contains v if {
+	some pid, deadline in _missing
+	org.as_of_day > deadline
+	v := _missing_violation(pid, deadline, org.as_of)
+}
+
+# Warnings of missing books: the deadline is on or after as_of, and the day after it in the
+# window and in year Y.
+warning contains w if {
+	_warning
+	some pid, deadline in _missing
+	f := deadline + 1
+	org.in_year_window(f, _params.warn_days)
+	w := org.warning(_missing_violation(pid, deadline, dates.date(f)), f)
+}
+
+# _warn_last is the day number of the last day of the warning window within year Y, and _warning
+# is true when that window is not empty: on Y-12-31, or with warn_days 0, no book warns.
+_warn_last := min({org.as_of_day + _params.warn_days, org.year_end_day})
+
+_warning if _warn_last > org.as_of_day
+
+_missing_violation(pid, deadline, on) := {
+	"reason": "missing",
+	"subject": org.ref("people", pid),
+	"details": {},
+	"message": {
+		"zh": sprintf("%s 没有 %d 年度的履行党风廉政建设责任制全程记实本(截止日期 %s,检查日 %s)", [p.name, org.year, dates.date(deadline), on]),
+		"en": sprintf("%s has no duty record book for %d (deadline %s, as of %s)", [p.name, org.year, dates.date(deadline), on]),
+	},
+	"evidence": [],
+	"accountable": _accountable(pid),
+} if {
+	p := org.roster[pid]
+}
+
+# _points maps each book id of _books to the sorted day numbers of its points up to as_of but
+# as_of itself: the start of its period, the later of Y-01-01 and issued_on, and each entry date
+# from the start to as_of. Every point is on or before as_of, so a check day on or after as_of
+# appended to them keeps them sorted.
+_points := {b.id: pts |
+	some b in _books
 	start := max({org.year_start, b.issued_on})
 	in_range := _within({e.date | some e in b.entries}, start, org.as_of)
+	pts := sort({dates.day(start)} | {dates.day(d) | some d in in_range})
 }
 
 # _within returns the dates of ds from `from` to `to` (YYYY-MM-DD strings compare as dates); it
@@ -144,7 +183,25 @@ _within(ds, from, to) := ds if {
 
 violation contains v if {
 	some b in _books
-	pts := _points(b)
+	v := _gap(b, org.as_of_day)
+}
+
+# Warnings of gaps: a book with no gap on as_of fails on the first day more than max_gap_days
+# after its latest point, within the window and year Y.
+warning contains w if {
+	_warning
+	some b in _books
+	pts := _points[b.id]
+	f := (pts[count(pts) - 1] + _params.max_gap_days) + 1
+	org.in_year_window(f, _params.warn_days)
+	not _gap(b, org.as_of_day)
+	w := org.warning(_gap(b, f), f)
+}
+
+# _gap returns the gap violation of book b as checked on day number on (on or after as_of): its
+# points and on, two neighbours more than max_gap_days apart; the message names the largest gap.
+_gap(b, on) := v if {
+	pts := array.concat(_points[b.id], [on])
 	gaps := [g | some i, d in array.slice(pts, 1, count(pts)); g := d - pts[i]]
 	largest := max(gaps)
 	largest > _params.max_gap_days
@@ -180,17 +237,37 @@ violation contains v if {
 	named := _named_tasks(b)
 	some t in due
 	not t.id in named
-	v := {
-		"reason": "task_without_entry",
-		"subject": org.ref("record_books", b.id),
-		"details": {"task": t.id},
-		"message": {
-			"zh": sprintf("%s 的 %d 年度记实本 %s 中任务「%s」(%s)于 %s 到期,截至 %s 没有对应记录", [_name(b.holder_id), b.year, b.id, t.title, t.id, t.due_on, org.as_of]),
-			"en": sprintf("Record book %s of %s for %d: task %q (%s) was due on %s and has no entry as of %s", [b.id, _name(b.holder_id), b.year, t.title, t.id, t.due_on, org.as_of]),
-		},
-		"evidence": [org.ref("people", b.holder_id)],
-		"accountable": _accountable(b.holder_id),
-	}
+	v := _task_violation(b, t, as_of)
+}
+
+# _warn_end is the last date (YYYY-MM-DD) of the warning window within year Y.
+_warn_end := dates.date(_warn_last)
+
+# Warnings of tasks: a task due after as_of, within the window and year Y, that no entry dated on
+# or before as_of names fails on its due_on.
+warning contains w if {
+	_warning
+	some b in _books
+	as_of := org.as_of
+	soon := [t | some t in b.tasks; t.due_on > as_of; t.due_on <= _warn_end]
+	count(soon) > 0
+	named := _named_tasks(b)
+	some t in soon
+	not t.id in named
+	w := org.warning(_task_violation(b, t, t.due_on), dates.day(t.due_on))
+}
+
+# _task_violation returns the task_without_entry violation of task t of book b as checked on date on.
+_task_violation(b, t, on) := {
+	"reason": "task_without_entry",
+	"subject": org.ref("record_books", b.id),
+	"details": {"task": t.id},
+	"message": {
+		"zh": sprintf("%s 的 %d 年度记实本 %s 中任务「%s」(%s)于 %s 到期,截至 %s 没有对应记录", [_name(b.holder_id), b.year, b.id, t.title, t.id, t.due_on, on]),
+		"en": sprintf("Record book %s of %s for %d: task %q (%s) was due on %s and has no entry as of %s", [b.id, _name(b.holder_id), b.year, t.title, t.id, t.due_on, on]),
+	},
+	"evidence": [org.ref("people", b.holder_id)],
+	"accountable": _accountable(b.holder_id),
 }
 
 violation contains v if {
@@ -198,17 +275,40 @@ violation contains v if {
 	org.as_of_day - dates.day(b.issued_on) > _params.inspection_after_days
 	from := org.as_of_day - _params.inspection_window_days
 	not _inspected_since(b, from)
-	v := {
-		"reason": "not_inspected",
-		"subject": org.ref("record_books", b.id),
-		"details": {},
-		"message": {
-			"zh": sprintf("%s 的 %d 年度记实本 %s 于 %s 发放,%s 至 %s 期间没有监督检查记录", [_name(b.holder_id), b.year, b.id, b.issued_on, dates.date(from), org.as_of]),
-			"en": sprintf("Record book %s of %s for %d, issued on %s, has no inspection between %s and %s", [b.id, _name(b.holder_id), b.year, b.issued_on, dates.date(from), org.as_of]),
-		},
-		"evidence": [org.ref("people", b.holder_id)],
-		"accountable": _accountable(b.holder_id),
+	v := _inspection_violation(b, org.as_of_day)
+}
+
+# Warnings of inspections: a book fails on the later of the first day more than
+# inspection_after_days after issued_on and the first day its latest inspection (on or before
+# as_of) falls out of the last inspection_window_days, within the window and year Y. Before that
+# day the check passes, so a check failing on as_of has that day on or before as_of: no warning.
+warning contains w if {
+	_warning
+	some b in _books
+	first := (dates.day(b.issued_on) + _params.inspection_after_days) + 1
+	lapse := {x |
+		count(b.inspections) > 0
+		l := max({i.date | some i in b.inspections})
+		x := (dates.day(l) + _params.inspection_window_days) + 1
 	}
+	f := max({first} | lapse)
+	org.in_year_window(f, _params.warn_days)
+	w := org.warning(_inspection_violation(b, f), f)
+}
+
+# _inspection_violation returns the not_inspected violation of book b as checked on day number on.
+_inspection_violation(b, on) := {
+	"reason": "not_inspected",
+	"subject": org.ref("record_books", b.id),
+	"details": {},
+	"message": {
+		"zh": sprintf("%s 的 %d 年度记实本 %s 于 %s 发放,%s 至 %s 期间没有监督检查记录", [_name(b.holder_id), b.year, b.id, b.issued_on, dates.date(from), dates.date(on)]),
+		"en": sprintf("Record book %s of %s for %d, issued on %s, has no inspection between %s and %s", [b.id, _name(b.holder_id), b.year, b.issued_on, dates.date(from), dates.date(on)]),
+	},
+	"evidence": [org.ref("people", b.holder_id)],
+	"accountable": _accountable(b.holder_id),
+} if {
+	from := on - _params.inspection_window_days
 }
 
 _inspected_since(b, from) if {

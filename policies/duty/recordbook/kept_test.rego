@@ -417,3 +417,166 @@ test_secretary_book_accountable_to_secretary if {
 	got := {[v.reason, v.accountable] | some v in _all(inp)}
 	got == {["gap", "party_group_secretary"], ["task_without_entry", "party_group_secretary"]}
 }
+
+# --- warnings; warn_days 14 ---
+
+# _wr returns [subject id, fails_on] of the warnings of reason r (with details.task for tasks).
+_wr(inp, r) := {[w.subject.id, object.get(w.details, "task", ""), w.fails_on] |
+	some w in kept.warning with input as inp
+	w.reason == r
+}
+
+# _vr returns the subject ids (with details.task) of the violations of reason r.
+_vr(inp, r) := {[v.subject.id, object.get(v.details, "task", "")] |
+	some v in kept.violation with input as inp
+	v.reason == r
+}
+
+# _becomes is true when every warning of inp is the violation of its fails_on.
+_becomes(inp) if {
+	ws := {w | some w in kept.warning with input as inp}
+	count(ws) > 0
+	every w in ws {
+		object.remove(w, ["fails_on"]) in kept.violation with input as object.union(inp, {"as_of": w.fails_on})
+	}
+}
+
+_no_books(as_of) := _with({"as_of": as_of, "record_books": [_book("BS", "S"), _book("BM", "M")]})
+
+test_warning_missing_first_day_of_window if {
+	_wr(_no_books("2025-01-31"), "missing") == {["H", "", "2025-02-01"]}
+	_vr(_no_books("2025-01-31"), "missing") == set()
+}
+
+test_warning_missing_last_day_of_window if {
+	_wr(_no_books("2025-01-18"), "missing") == {["H", "", "2025-02-01"]}
+}
+
+test_no_warning_missing_before_window if {
+	_wr(_no_books("2025-01-17"), "missing") == set()
+}
+
+test_missing_book_is_a_violation_not_a_warning if {
+	_wr(_no_books("2025-02-01"), "missing") == set()
+	_vr(_no_books("2025-02-01"), "missing") == {["H", ""]}
+}
+
+_appointed(on) := _with({"as_of": "2025-12-20", "record_books": [_book("BS", "S"), _book("BM", "M")], "appointments": [{"id": "A1", "person_id": "H", "department_id": "D1", "position": "处长", "rank": "division", "effective_on": on}]})
+
+test_warning_missing_year_edge if {
+	# Took office 2025-11-30: due 2025-12-30, fails 2025-12-31; took office 2025-12-01: fails 2026-01-01.
+	_wr(_appointed("2025-11-30"), "missing") == {["H", "", "2025-12-31"]}
+	_wr(_appointed("2025-12-01"), "missing") == set()
+}
+
+# H's book with entries up to 2025-04-30: it fails for a gap on 2025-04-30 + 61 = 2025-06-30.
+_gap_book(as_of) := _with({"as_of": as_of, "record_books": [_book("BS", "S"), _book("BM", "M"), _bh({"entries": array.slice(_book("BH", "H").entries, 0, 2)})]})
+
+test_warning_gap_first_day_of_window if {
+	_wr(_gap_book("2025-06-29"), "gap") == {["BH", "", "2025-06-30"]}
+	_vr(_gap_book("2025-06-29"), "gap") == set()
+}
+
+test_warning_gap_last_day_of_window if {
+	# The other books' 2025-06-20 entries are after as_of: they warn of the same day.
+	_wr(_gap_book("2025-06-16"), "gap") == {["BS", "", "2025-06-30"], ["BM", "", "2025-06-30"], ["BH", "", "2025-06-30"]}
+}
+
+test_no_warning_gap_before_window if {
+	{x | some x in _wr(_gap_book("2025-06-15"), "gap"); x[0] == "BH"} == set()
+}
+
+test_gap_is_a_violation_not_a_warning if {
+	_wr(_gap_book("2025-06-30"), "gap") == set()
+	_vr(_gap_book("2025-06-30"), "gap") == {["BH", ""]}
+}
+
+test_warning_gap_year_edge if {
+	late := [
+		{"date": "2025-03-01", "task_id": "T1", "content": "学习"}, {"date": "2025-04-30", "content": "会议"},
+		{"date": "2025-06-20", "content": "谈话"}, {"date": "2025-08-15", "content": "会议"},
+		{"date": "2025-10-01", "content": "谈话"},
+	]
+
+	# Last entry 2025-10-31: fails on 2025-12-31; last entry 2025-11-01: fails on 2026-01-01.
+	in_y := _only(_bh({"entries": array.concat(late, [{"date": "2025-10-31", "content": "会议"}])}))
+	_wr(object.union(in_y, {"as_of": "2025-12-20"}), "gap") == {["BH", "", "2025-12-31"]}
+	next_y := _only(_bh({"entries": array.concat(late, [{"date": "2025-11-01", "content": "会议"}])}))
+	_wr(object.union(next_y, {"as_of": "2025-12-20"}), "gap") == set()
+}
+
+_task_book(due) := _only(_bh({"tasks": [{"id": "T1", "title": "学习制度", "due_on": "2025-03-31"}, {"id": "T2", "title": "专题会议", "due_on": due}]}))
+
+test_warning_task_first_day_of_window if {
+	_wr(_task_book("2025-07-01"), "task_without_entry") == {["BH", "T2", "2025-07-01"]}
+}
+
+test_warning_task_last_day_of_window if {
+	_wr(_task_book("2025-07-14"), "task_without_entry") == {["BH", "T2", "2025-07-14"]}
+}
+
+test_no_warning_task_after_window if {
+	_wr(_task_book("2025-07-15"), "task_without_entry") == set()
+}
+
+test_task_due_on_as_of_is_a_violation_not_a_warning if {
+	_wr(_task_book("2025-06-30"), "task_without_entry") == set()
+	_vr(_task_book("2025-06-30"), "task_without_entry") == {["BH", "T2"]}
+}
+
+test_no_warning_task_named_by_entry if {
+	named := _bh({
+		"tasks": [{"id": "T2", "title": "专题会议", "due_on": "2025-07-05"}],
+		"entries": [{"date": "2025-06-20", "task_id": "T2", "content": "会议"}, {"date": "2025-05-01", "content": "x"}],
+	})
+	_wr(_only(named), "task_without_entry") == set()
+}
+
+test_warning_task_year_edge if {
+	_wr(object.union(_task_book("2025-12-31"), {"as_of": "2025-12-25"}), "task_without_entry") == {["BH", "T2", "2025-12-31"]}
+	_wr(object.union(_task_book("2026-01-02"), {"as_of": "2025-12-25"}), "task_without_entry") == set()
+}
+
+# Books issued 2025-01-10 need an inspection from 2025-01-10 + 184 = 2025-07-13.
+_insp(as_of, fields) := object.union(_only(_bh(fields)), {"as_of": as_of})
+
+test_warning_not_inspected_first_day_of_window if {
+	_wr(_insp("2025-07-12", {}), "not_inspected") == {["BS", "", "2025-07-13"], ["BM", "", "2025-07-13"], ["BH", "", "2025-07-13"]}
+}
+
+test_warning_not_inspected_last_day_of_window if {
+	_wr(_insp("2025-06-29", {}), "not_inspected") == {["BS", "", "2025-07-13"], ["BM", "", "2025-07-13"], ["BH", "", "2025-07-13"]}
+}
+
+test_no_warning_not_inspected_before_window if {
+	_wr(_insp("2025-06-28", {}), "not_inspected") == set()
+}
+
+test_not_inspected_is_a_violation_not_a_warning if {
+	_wr(_insp("2025-07-13", {}), "not_inspected") == set()
+	_vr(_insp("2025-07-13", {}), "not_inspected") == {["BS", ""], ["BM", ""], ["BH", ""]}
+}
+
+test_warning_not_inspected_after_latest_inspection if {
+	# Inspected 2025-03-01: it lapses on 2025-03-01 + 184 = 2025-09-01, later than 2025-07-13.
+	inp := _insp("2025-08-20", {"inspections": [{"date": "2025-02-01", "inspector_id": "S"}, {"date": "2025-03-01", "inspector_id": "S"}]})
+	{x | some x in _wr(inp, "not_inspected"); x[0] == "BH"} == {["BH", "", "2025-09-01"]}
+}
+
+test_warning_not_inspected_year_edge if {
+	# Issued 2025-06-30: fails on 2025-12-31; issued 2025-07-01: on 2026-01-01.
+	{x | some x in _wr(_insp("2025-12-25", {"issued_on": "2025-06-30"}), "not_inspected"); x[0] == "BH"} == {["BH", "", "2025-12-31"]}
+	{x | some x in _wr(_insp("2025-12-25", {"issued_on": "2025-07-01"}), "not_inspected"); x[0] == "BH"} == set()
+}
+
+test_no_warning_when_warn_days_zero if {
+	r := {w | some w in kept.warning with input as _insp("2025-07-12", {})} with data.params.recordbook.kept.warn_days as 0
+	r == set()
+}
+
+test_warnings_are_the_violations_of_fails_on if {
+	_becomes(_no_books("2025-01-25"))
+	_becomes(_gap_book("2025-06-20"))
+	_becomes(_task_book("2025-07-05"))
+	_becomes(_insp("2025-07-01", {}))
+}

@@ -11,6 +11,8 @@
 #   reasons:
 #     - {code: overdue, zh: 逾期未销号, en: overdue}
 #     - {code: closed_without_evidence, zh: 销号无佐证, en: closed without evidence}
+#   units:
+#     warn_days: {zh: 天, en: days}
 #   seed: 对建议书中提出的问题实行销号管理,完成一项、销号一项,让落实主体责任的整改情况全程留痕可追溯。
 #   interpretation: |
 #     An item is overdue when its status is open and as_of is after due_on (due on as_of is not
@@ -24,31 +26,50 @@
 #       as_of after its due_on is overdue; an item marked closed without closed_on, or with
 #       evidence absent or empty, is closed_without_evidence. Subject: the suggestion, with item.
 #     params:
+#       warn_days: days of warning before a check fails
 #       severity: severity
 #   params:
+#     warn_days: {type: integer, zh: 预警提前天数, minimum: 0, maximum: 366, description: "days before a check fails that it is reported as a warning; 0 switches warnings off"}
 #     severity: {type: severity, zh: 严重程度}
 package duty.suggestion.closeout
 
 import data.lib.dates
 import data.lib.org
 
+_params := data.params.suggestion.closeout
+
 violation contains v if {
 	some s in input.suggestions
 	some item in s.items
 	item.status == "open"
 	item.due_on < org.as_of
+	v := _overdue(s, item, org.as_of)
+}
+
+# Warnings: an open item due on or after as_of fails the day after its due_on.
+warning contains w if {
+	some s in input.suggestions
+	some item in s.items
+	item.status == "open"
+	item.due_on >= org.as_of
+	f := dates.day(item.due_on) + 1
+	org.in_window(f, _params.warn_days)
+	w := org.warning(_overdue(s, item, dates.date(f)), f)
+}
+
+# _overdue returns the overdue violation of open item of suggestion s as checked on date on.
+_overdue(s, item, on) := {
+	"reason": "overdue",
+	"subject": org.ref("suggestions", s.id),
+	"details": {"item": item.id},
+	"message": {
+		"zh": sprintf("%s 于 %s 收到的工作建议书 %s 第 %s 项「%s」销号期限为 %s,截至 %s 仍未销号,已逾期 %d 天", [dept, s.issued_on, s.id, item.id, item.text, item.due_on, on, late]),
+		"en": sprintf("Work suggestion %s to %s (issued %s), item %s %q was due on %s and is still open as of %s, %d day(s) overdue", [s.id, dept, s.issued_on, item.id, item.text, item.due_on, on, late]),
+	},
+	"evidence": [org.ref("departments", s.department_id)],
+} if {
 	dept := _department_name(s.department_id)
-	late := dates.between(item.due_on, org.as_of)
-	v := {
-		"reason": "overdue",
-		"subject": org.ref("suggestions", s.id),
-		"details": {"item": item.id},
-		"message": {
-			"zh": sprintf("%s 于 %s 收到的工作建议书 %s 第 %s 项「%s」销号期限为 %s,截至 %s 仍未销号,已逾期 %d 天", [dept, s.issued_on, s.id, item.id, item.text, item.due_on, org.as_of, late]),
-			"en": sprintf("Work suggestion %s to %s (issued %s), item %s %q was due on %s and is still open as of %s, %d day(s) overdue", [s.id, dept, s.issued_on, item.id, item.text, item.due_on, org.as_of, late]),
-		},
-		"evidence": [org.ref("departments", s.department_id)],
-	}
+	late := dates.between(item.due_on, on)
 }
 
 violation contains v if {

@@ -92,3 +92,42 @@ test_violation_shape if {
 	contains(v.message.en, "2025-06-30")
 	contains(v.message.en, "I1")
 }
+
+# Warnings: an open item due on or after as_of (2025-06-30) fails the day after its due_on;
+# warn_days 14: the window is 2025-07-01..2025-07-14.
+
+_warnings(inp) := {[w.subject.id, w.details.item, w.reason, w.fails_on] | some w in closeout.warning with input as inp}
+
+test_warning_item_due_on_as_of_fails_next_day if {
+	_warnings(_with_items([_item({"due_on": "2025-06-30"})])) == {["S1", "I1", "overdue", "2025-07-01"]}
+	_reasons(_with_items([_item({"due_on": "2025-06-30"})])) == set()
+}
+
+test_warning_last_day_of_window if {
+	_warnings(_with_items([_item({"due_on": "2025-07-13"})])) == {["S1", "I1", "overdue", "2025-07-14"]}
+}
+
+test_no_warning_after_window if {
+	_warnings(_with_items([_item({"due_on": "2025-07-14"})])) == set()
+}
+
+test_overdue_item_is_a_violation_not_a_warning if {
+	_warnings(_with_items([_item({})])) == set()
+}
+
+test_no_warning_for_closed_item if {
+	_warnings(_with_items([_closed({"due_on": "2025-07-05"})])) == set()
+}
+
+test_no_warning_when_warn_days_zero if {
+	r := _warnings(_with_items([_item({"due_on": "2025-06-30"})])) with data.params.suggestion.closeout.warn_days as 0
+	r == set()
+}
+
+test_warning_is_the_violation_of_fails_on if {
+	inp := _with_items([_item({"due_on": "2025-07-05"})])
+	some w in closeout.warning with input as inp
+	w.fails_on == "2025-07-06"
+	contains(w.message.zh, "已逾期 1 天")
+	object.remove(w, ["fails_on"]) in closeout.violation with input as object.union(inp, {"as_of": w.fails_on})
+}

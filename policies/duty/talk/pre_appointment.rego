@@ -11,6 +11,7 @@
 #   reasons:
 #     - {code: missing, zh: 缺失, en: missing}
 #   units:
+#     warn_days: {zh: 天, en: days}
 #     max_days_before: {zh: 天, en: days}
 #   seed: 对新提任的干部开展任前廉政谈话,一般性廉政谈话、任前廉政谈话、提醒谈话、信访核实谈话全程记录在案。
 #   en:
@@ -20,10 +21,12 @@
 #       pre_appointment talk with the same person held within [effective_on - max_days_before,
 #       effective_on] and not marked recorded: false. Subject: the appointment. Reason: missing.
 #     params:
+#       warn_days: days of warning before a check fails
 #       ranks: ranks whose appointments need a talk
 #       max_days_before: earliest talk, days before taking office
 #       severity: severity
 #   params:
+#     warn_days: {type: integer, zh: 预警提前天数, minimum: 0, maximum: 366, description: "days before a check fails that it is reported as a warning; 0 switches warnings off"}
 #     ranks:
 #       type: array
 #       zh: 适用职级
@@ -67,6 +70,22 @@ violation contains v if {
 	some a in input.appointments
 	a.rank in _params.ranks
 	a.effective_on <= org.as_of
+	v := _violation(a)
+}
+
+# Warnings: an appointment recorded ahead of time (input.upcoming_appointments, effective after
+# as_of) fails on its effective_on unless a qualifying talk is held by then; only talks held on
+# or before as_of count, the engine having left out later ones.
+warning contains w if {
+	some a in input.upcoming_appointments
+	a.rank in _params.ranks
+	eff := dates.day(a.effective_on)
+	org.in_window(eff, _params.warn_days)
+	w := org.warning(_violation(a), eff)
+}
+
+# _violation returns the violation of appointment a when no qualifying talk is recorded for it.
+_violation(a) := v if {
 	eff := dates.day(a.effective_on)
 	earliest := eff - _params.max_days_before
 	not _talk_within(a.person_id, earliest, eff)

@@ -80,3 +80,56 @@ test_message_names_person_and_dates if {
 	contains(v.message.zh, "2025-04-01")
 	contains(v.message.en, "2025-01-01")
 }
+
+# Warnings: appointments recorded ahead of time (input.upcoming_appointments) fail on their
+# effective_on; as_of is 2025-06-30 and warn_days 14, so the window is 2025-07-01..2025-07-14.
+
+_upcoming(eff) := object.union(_base, {
+	"appointments": [],
+	"upcoming_appointments": [object.union(_base.appointments[0], {"id": "A2", "effective_on": eff})],
+})
+
+_warnings(inp) := {[w.subject.id, w.reason, w.fails_on] | some w in pre_appointment.warning with input as inp}
+
+test_warning_first_day_of_window if {
+	_warnings(_upcoming("2025-07-01")) == {["A2", "missing", "2025-07-01"]}
+}
+
+test_warning_last_day_of_window if {
+	_warnings(_upcoming("2025-07-14")) == {["A2", "missing", "2025-07-14"]}
+}
+
+test_no_warning_after_window if {
+	_warnings(_upcoming("2025-07-15")) == set()
+}
+
+test_no_warning_with_talk_held_by_as_of if {
+	_warnings(object.union(_upcoming("2025-07-10"), {"talks": [_talk("2025-06-30")]})) == set()
+}
+
+test_warning_when_talk_too_early if {
+	# 2025-04-10 is 91 days before 2025-07-10.
+	_warnings(object.union(_upcoming("2025-07-10"), {"talks": [_talk("2025-04-10")]})) == {["A2", "missing", "2025-07-10"]}
+}
+
+test_no_warning_when_warn_days_zero if {
+	r := _warnings(_upcoming("2025-07-01")) with data.params.talk.pre_appointment.warn_days as 0
+	r == set()
+}
+
+test_warn_days_is_a_parameter if {
+	r := _warnings(_upcoming("2025-07-15")) with data.params.talk.pre_appointment.warn_days as 15
+	r == {["A2", "missing", "2025-07-15"]}
+}
+
+test_check_failing_on_as_of_is_a_violation_not_a_warning if {
+	inp := object.union(_base, {"appointments": [object.union(_base.appointments[0], {"effective_on": "2025-06-30"})], "upcoming_appointments": []})
+	_warnings(inp) == set()
+	_reasons(inp) == {["A1", "missing"]}
+}
+
+test_warning_is_the_violation_of_fails_on if {
+	some w in pre_appointment.warning with input as _upcoming("2025-07-05")
+	later := object.union(_base, {"as_of": w.fails_on, "appointments": [object.union(_base.appointments[0], {"id": "A2", "effective_on": "2025-07-05"})]})
+	object.remove(w, ["fails_on"]) in pre_appointment.violation with input as later
+}
