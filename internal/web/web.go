@@ -107,6 +107,7 @@ func New(cfg Config, deps Deps) http.Handler {
 
 	h.route("GET /{$}", "", h.overview)
 	h.route("GET /departments/{id}", duty.ReadReports, h.departmentReport)
+	h.route("GET /departments/{id}/due", duty.ReadReports, h.due)
 	h.route("GET /departments/{id}/report.csv", duty.ReadReports, h.departmentDownload("csv"))
 	h.route("GET /departments/{id}/report.json", duty.ReadReports, h.departmentDownload("json"))
 	h.route("GET /scans", duty.RunScans, h.scanForm)

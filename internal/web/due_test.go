@@ -1,0 +1,62 @@
+package web_test
+
+import (
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dutycheck/dutycheck/internal/conformance"
+)
+
+// TestDueSoonView: the due-soon page of a department lists, from its latest report, exactly the
+// warnings an independent reading of DOMAIN.md expects in its subtree (conformance), sorted by
+// fails_on within the window, yellow; then its violations, red. A department user sees its
+// own subtree's view and not another's.
+func TestDueSoonView(t *testing.T) {
+	const asOf = "2025-03-20" // letters, lists and the annual meeting fall due on 03-31
+	e := startEnv(t, []string{asOf}, users)
+	ds, err := conformance.ReadDir("../../fixtures/sample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ user, dept string }{{"inspector", "ORG-1"}, {"office", scope}} {
+		t.Run(tc.user, func(t *testing.T) {
+			r := e.get(tc.user, "/departments/"+tc.dept+"/due")
+			if r.status != http.StatusOK {
+				t.Fatalf("%d %.300s", r.status, r.body)
+			}
+			want := conformance.ExpectedWarnings(ds, asOf, tc.dept, 14)
+			rows := regexp.MustCompile(`<tr class="due-soon" data-policy="([^"]+)" data-fails-on="([^"]+)">`).FindAllStringSubmatch(r.body, -1)
+			if len(want) == 0 || len(rows) != len(want) {
+				t.Fatalf("%d warning rows, want %d (and more than none)", len(rows), len(want))
+			}
+			var got, exp []string
+			for i, m := range rows {
+				got = append(got, m[2]+" "+m[1])
+				exp = append(exp, want[i].FailsOn+" "+want[i].Policy)
+				if m[2] <= asOf || m[2] > "2025-04-03" {
+					t.Errorf("fails_on %s outside the window", m[2])
+				}
+			}
+			slices.Sort(exp)
+			if !slices.IsSorted(got) || !slices.Equal(got, exp) {
+				t.Errorf("rows (fails_on policy):\n%v\nwant, sorted:\n%v", got, exp)
+			}
+			if !strings.Contains(r.body, `class="lamp yellow"`) || !strings.Contains(r.body, "即将到期") {
+				t.Errorf("no yellow lamp or title")
+			}
+			breached := strings.Count(r.body, `<tr class="due-breached"`)
+			if n := len(conformance.Expected(ds, asOf, tc.dept)); breached != n {
+				t.Errorf("%d breached rows, want the %d violations", breached, n)
+			}
+		})
+	}
+	if r := e.get("office", "/departments/"+outside+"/due"); r.status != http.StatusNotFound {
+		t.Errorf("office user, another department's view: %d, want 404", r.status)
+	}
+	if r := e.get("office", "/departments/"+scope); !strings.Contains(r.body, `href="/departments/`+scope+`/due"`) {
+		t.Errorf("the department page does not link its due-soon view")
+	}
+}
