@@ -60,3 +60,42 @@ func TestDueSoonView(t *testing.T) {
 		t.Errorf("the department page does not link its due-soon view")
 	}
 }
+
+// TestRecordPageWarnings: a person's page shows the warnings whose subject they are, with the
+// day each falls due, as the conformance oracle expects them.
+func TestRecordPageWarnings(t *testing.T) {
+	const asOf = "2025-03-20"
+	e := startEnv(t, []string{asOf}, users)
+	ds, err := conformance.ReadDir("../../fixtures/sample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPerson := map[string][]string{}
+	for _, w := range conformance.ExpectedWarnings(ds, asOf, "", 14) {
+		if w.Subject.Collection == "people" {
+			byPerson[w.Subject.ID] = append(byPerson[w.Subject.ID], w.FailsOn+" "+w.Policy)
+		}
+	}
+	if len(byPerson) == 0 {
+		t.Fatal("no person is warned of on the sample: pick another date")
+	}
+	checked := 0
+	for id, want := range byPerson {
+		r := e.get("inspector", "/records/people/"+id)
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: %d", id, r.status)
+		}
+		var got []string
+		for _, m := range regexp.MustCompile(`<tr class="due-soon" data-policy="([^"]+)" data-fails-on="([^"]+)">`).FindAllStringSubmatch(r.body, -1) {
+			got = append(got, m[2]+" "+m[1])
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: warnings %v, want %v", id, got, want)
+		}
+		if checked++; checked == 5 {
+			break
+		}
+	}
+}

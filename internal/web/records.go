@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
@@ -15,7 +16,9 @@ type recordPage struct {
 	Fields     []fieldView
 	Extra      []fieldView // fields the schema does not name
 	Violations []namedViolation
-	Scanned    bool
+	// Warnings are the checks about the record due to fail soon, by fails_on.
+	Warnings []dueRow
+	Scanned  bool
 	AsOf       string
 	Dept       string // the record's department, for a link to its report
 	DeptName   string
@@ -123,6 +126,15 @@ func (h *handler) record(rq *request) error {
 					r.Evidence = append(r.Evidence, evidence{Ref: e, Label: names.ref(rq.lang, e)})
 				}
 				page.Violations = append(page.Violations, namedViolation{Row: r, Role: text(rq.lang, role)})
+			}
+			asOf, _ := time.Parse(time.DateOnly, rep.AsOf)
+			for _, w := range rep.Warnings { // sorted by fails_on
+				if w.Subject != ref && !slices.Contains(w.Evidence, ref) {
+					continue
+				}
+				on, _ := time.Parse(time.DateOnly, w.FailsOn)
+				page.Warnings = append(page.Warnings, dueRow{V: w.Violation, FailsOn: w.FailsOn, Left: int(on.Sub(asOf).Hours() / 24),
+					Dept: names.dept(w.Department), Subject: names.ref(rq.lang, w.Subject)})
 			}
 		}
 	}
