@@ -243,4 +243,22 @@ func TestBrowser(t *testing.T) {
 	if after := talks(); after != before+added {
 		t.Errorf("after the change the scan shows %d pre-appointment talk violations, want %d + %d previewed", after, before, added)
 	}
+
+	// The due-soon view: eleven days before the letters, lists and annual meeting fall due, the
+	// organ's view lists the warnings by date under yellow lamps, then the breached checks in red.
+	admin.json("POST", "/api/v1/scans", map[string]any{"as_of": "2026-03-20"}, http.StatusCreated, nil)
+	b.open("/departments/ORG-1")
+	b.submit("open the due-soon view", `a[href="/departments/ORG-1/due"]`)
+	b.do("wait for the due-soon view", chromedp.WaitVisible(chromedp.ID("due-warnings")))
+	dates := eval[[]string](b, `Array.from(document.querySelectorAll("#due-warnings tr.due-soon")).map(r => r.dataset.failsOn)`)
+	if len(dates) == 0 || !slices.IsSorted(dates) || dates[0] <= "2026-03-20" || dates[len(dates)-1] > "2026-04-03" {
+		t.Errorf("due-soon dates %v: want some, sorted, within 2026-03-21…2026-04-03", dates)
+	}
+	if yellow := eval[int](b, `document.querySelectorAll("#due-warnings .lamp.yellow").length`); yellow != len(dates) {
+		t.Errorf("%d yellow lamps for %d warnings", yellow, len(dates))
+	}
+	if red := eval[int](b, `document.querySelectorAll("#due-breached .lamp.red").length`); red == 0 {
+		t.Errorf("no breached check shown in red")
+	}
+	b.screenshot(shots, "due.png")
 }
