@@ -252,47 +252,10 @@ func (s *Service) Get(ctx context.Context, id string) (*duty.Scan, error) {
 
 // Latest returns the latest report covering department's subtree: among the done scans of the
 // department itself, of an ancestor, or of the whole store, the one with the latest as-of date
-// (of those, the last finished), limited to the subtree.
+// (of those, the last finished), limited to the subtree. It reads only the subtree's findings
+// (store.DepartmentReport).
 func (s *Service) Latest(ctx context.Context, department string) (*duty.Report, error) {
-	depts, err := s.store.Departments(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tree := duty.NewTree(depts)
-	if tree.Department(department) == nil {
-		return nil, fmt.Errorf("department %q: %w", department, duty.ErrNotFound)
-	}
-	scopes := []string{""}
-	for cur := department; cur != ""; cur = tree.Department(cur).Str("parent_id") {
-		scopes = append(scopes, cur)
-		if tree.Department(cur) == nil || len(scopes) > len(depts)+1 {
-			break
-		}
-	}
-	sc, err := s.store.LatestScan(ctx, scopes)
-	if err != nil {
-		return nil, err
-	}
-	rep := *sc.Report
-	keep := tree.Subtree(department)
-	rep.Violations = FilterScope(rep.Violations, keep)
-	rep.Resolved = FilterScope(rep.Resolved, keep)
-	if sc.Department != department {
-		sum := duty.Summarize(rep.Violations)
-		sum.New, sum.Persisting = 0, 0
-		for _, v := range rep.Violations {
-			if v.FirstSeen != nil && v.FirstSeen.ScanID == sc.ID {
-				sum.New++
-			} else {
-				sum.Persisting++
-			}
-		}
-		sum.Resolved = len(rep.Resolved)
-		rep.Summary = sum
-	}
-	d := department
-	rep.Department = &d
-	return &rep, nil
+	return s.store.DepartmentReport(ctx, department)
 }
 
 // Shutdown waits for running scans to finish; when ctx ends first it cancels them (they are

@@ -63,6 +63,9 @@ type Store struct {
 	// that one active admin remains.
 	usersMu sync.Mutex
 
+	// latestMu serialises the moves of the latest-report pointers in this process.
+	latestMu sync.Mutex
+
 	deptMu      sync.Mutex
 	depts       []duty.Doc // the departments last read, nil when unknown
 	deptVersion int64      // their version
@@ -100,6 +103,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("recover the store: %w", err)
 	}
+	// Reports of the previous layout are moved, then the latest-report pointers recomputed
+	// (a scan marked done just before a crash may not have moved its pointer).
+	if err := s.migrateReports(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("move the reports to the current layout: %w", err)
+	}
+	if err := s.rebuildLatest(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -117,6 +130,14 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("create index on scans: %w", unavailable(err))
+	}
+	for coll, keys := range map[string]bson.D{
+		violationsColl: {{Key: "scan", Value: 1}, {Key: "department", Value: 1}},
+		summariesColl:  {{Key: "scan", Value: 1}},
+	} {
+		if _, err := s.db.Collection(coll).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: keys}); err != nil {
+			return fmt.Errorf("create index on %s: %w", coll, unavailable(err))
+		}
 	}
 	return nil
 }
