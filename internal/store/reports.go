@@ -893,39 +893,51 @@ func scopesOf(tree *duty.Tree, department string) []string {
 	return scopes
 }
 
-// LatestCounts is the latest report covering a department, as counts: the scan, and each
-// department's own counts in that scan (DepartmentCounts), for the departments of the subtree.
-type LatestCounts struct {
-	ScanID, AsOf, PolicyRevision, GeneratedAt string
-	Departments                               []DepartmentCounts
+// Latest names the scan whose report a scope shows: the latest as-of date's, the last run of
+// that date.
+type Latest struct {
+	Scope, ScanID, AsOf, FinishedAt, PolicyRevision, GeneratedAt string
 }
 
-// DepartmentCounts returns the per-department counts of the latest report covering
-// department (of the subtree only), read from the summaries stored at scan time.
-func (s *Store) DepartmentCounts(ctx context.Context, department string) (*LatestCounts, error) {
-	tree, err := s.tree(ctx)
+// LatestReports returns the latest report of every scope that has one ("" is the whole store),
+// in one read of a table holding one document per scope.
+func (s *Store) LatestReports(ctx context.Context) (map[string]Latest, error) {
+	cur, err := s.db.Collection(latestColl).Find(ctx, bson.D{})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the latest reports: %w", unavailable(err))
 	}
-	if tree.Department(department) == nil {
-		return nil, fmt.Errorf("department %q: %w", department, duty.ErrNotFound)
-	}
-	l, err := s.latest(ctx, scopesOf(tree, department))
-	if err != nil {
-		return nil, err
-	}
-	all, err := s.scanCounts(ctx, l.Scan)
-	if err != nil {
-		return nil, err
-	}
-	keep := tree.Subtree(department)
-	out := &LatestCounts{ScanID: l.Scan, AsOf: l.AsOf, PolicyRevision: l.PolicyRevision, GeneratedAt: l.GeneratedAt}
-	for _, c := range all {
-		if keep[c.Department] {
-			out.Departments = append(out.Departments, c)
+	defer cur.Close(context.WithoutCancel(ctx))
+	out := map[string]Latest{}
+	for cur.Next(ctx) {
+		var l latestDoc
+		if err := cur.Decode(&l); err != nil {
+			return nil, fmt.Errorf("decode the latest reports: %w", err)
 		}
+		out[l.Scope] = Latest{Scope: l.Scope, ScanID: l.Scan, AsOf: l.AsOf, FinishedAt: l.FinishedAt,
+			PolicyRevision: l.PolicyRevision, GeneratedAt: l.GeneratedAt}
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("read the latest reports: %w", unavailable(err))
 	}
 	return out, nil
+}
+
+// LatestFor picks, from LatestReports, the latest report covering department: of the whole
+// store, the department or an ancestor. False when none does.
+func LatestFor(latest map[string]Latest, tree *duty.Tree, department string) (Latest, bool) {
+	var best *latestDoc
+	var out Latest
+	for _, sc := range scopesOf(tree, department) {
+		l, ok := latest[sc]
+		if !ok {
+			continue
+		}
+		d := &latestDoc{Scan: l.ScanID, AsOf: l.AsOf, FinishedAt: l.FinishedAt}
+		if best == nil || later(d, best) {
+			best, out = d, l
+		}
+	}
+	return out, best != nil
 }
 
 func (s *Store) scanCounts(ctx context.Context, scanID string) ([]DepartmentCounts, error) {
