@@ -52,6 +52,9 @@ type serveConfig struct {
 	TrustedProxies []string
 	// MaxScans bounds the scans running at once (--max-scans).
 	MaxScans int
+	// Retention keeps the findings of the last --keep-scans scans of each scope and of every
+	// scan younger than --keep-days days.
+	Retention store.Retention
 }
 
 func storeFlags(fs *flag.FlagSet, cfg *storeConfig) *string {
@@ -147,6 +150,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.LoadDir, "load", "", "import this dataset folder at start (e.g. fixtures/sample)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (default: none, the peer is the client)")
 	fs.IntVar(&cfg.MaxScans, "max-scans", scan.DefaultMaxScans, "scans that may run at once; one more answers 429 with Retry-After")
+	fs.IntVar(&cfg.Retention.KeepScans, "keep-scans", store.DefaultKeepScans, "keep the findings of the last N scans of each scope (older ones keep their summaries for the trend)")
+	fs.IntVar(&cfg.Retention.KeepDays, "keep-days", store.DefaultKeepDays, "keep the findings of every scan younger than D days")
 	level := storeFlags(fs, &cfg.Store)
 	memory := fs.Int64("policy-memory", policy.DefaultMemory>>20, "MiB a policy evaluation may use (the gate's tests, one organ of a scan or preview)")
 	fs.DurationVar(&cfg.Sandbox.Timeout, "policy-timeout", policy.DefaultTimeout, "wall-clock time of the gate's tests, and of one organ's evaluation")
@@ -159,6 +164,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if cfg.MaxScans < 1 {
 		return fmt.Errorf("serve: --max-scans must be 1 or more, got %d", cfg.MaxScans)
+	}
+	if cfg.Retention.KeepScans < 1 || cfg.Retention.KeepDays < 0 {
+		return fmt.Errorf("serve: --keep-scans must be 1 or more and --keep-days 0 or more")
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
@@ -218,7 +226,14 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
 	go policies.Run(pollCtx)
-	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans})
+	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans, Retention: cfg.Retention})
+	// Retention of old scans and expired sessions: at start, after every scan and hourly.
+	houseCtx, stopHouse := context.WithCancel(ctx)
+	houseTick := time.NewTicker(time.Hour)
+	defer houseTick.Stop()
+	houseDone := make(chan struct{})
+	go func() { defer close(houseDone); scans.Housekeep(houseCtx, houseTick.C) }()
+	defer func() { stopHouse(); <-houseDone }()
 	limiter := ratelimit.New(10, time.Minute) // one count of failed sign-ins for the API and the pages
 	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter})
 	handler := httpapi.New(httpapi.Config{Log: log, TrustedProxies: cfg.TrustedProxies},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
@@ -28,6 +29,16 @@ type Service struct {
 
 	cacheMu sync.Mutex
 	cache   map[string]cached // scope → its last report, by organ
+
+	retention store.Retention
+	now       func() time.Time
+	// reports is held for reading by every running scan and for writing by the retention,
+	// which must not delete the findings a scan is writing or reusing.
+	reports sync.RWMutex
+	// kick tells Housekeep that a scan ended (its retention may now apply); collect that one
+	// failed (what it wrote is garbage).
+	kick    chan struct{}
+	collect atomic.Bool
 }
 
 // ServiceConfig wires a Service.
@@ -46,6 +57,11 @@ type ServiceConfig struct {
 	// that a client learns at once and nothing piles up. 0 means DefaultMaxScans; negative, no
 	// bound.
 	MaxScans int
+	// Retention says which scans keep their findings (Housekeep); zero values mean
+	// store.DefaultKeepScans and store.DefaultKeepDays.
+	Retention store.Retention
+	// Now is the clock of the retention and of the sessions' expiry; nil means time.Now.
+	Now func() time.Time
 }
 
 // DefaultMaxScans is the number of scans that may run at once unless configured: a scan keeps
@@ -67,8 +83,18 @@ func NewService(cfg ServiceConfig) *Service {
 	if cfg.MaxScans > 0 {
 		slots = make(chan struct{}, cfg.MaxScans)
 	}
+	if cfg.Retention.KeepScans == 0 {
+		cfg.Retention.KeepScans = store.DefaultKeepScans
+	}
+	if cfg.Retention.KeepDays == 0 {
+		cfg.Retention.KeepDays = store.DefaultKeepDays
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel}
+	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel,
+		retention: cfg.Retention, now: cfg.Now, kick: make(chan struct{}, 1)}
 }
 
 // Request says what to scan.
@@ -146,7 +172,18 @@ func (s *Service) acquire() (release func(), err error) {
 	}
 }
 
-func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options, full bool) (*duty.Scan, error) {
+func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options, full bool) (_ *duty.Scan, err error) {
+	s.reports.RLock()
+	defer func() {
+		s.reports.RUnlock()
+		if err != nil {
+			s.collect.Store(true)
+		}
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}()
 	started := time.Now()
 	var lastSave time.Time
 	var mu sync.Mutex
@@ -256,6 +293,51 @@ func (s *Service) Get(ctx context.Context, id string) (*duty.Scan, error) {
 // (store.DepartmentReport).
 func (s *Service) Latest(ctx context.Context, department string) (*duty.Report, error) {
 	return s.store.DepartmentReport(ctx, department)
+}
+
+// Housekeep applies the retention (store.Prune) and deletes expired sessions
+// (store.PurgeSessions): at once, collecting whatever an earlier run left (a prune or a scan
+// cut short), then at every tick and after every scan, until ctx ends. The retention waits
+// while scans run. Errors are logged; the next round tries again.
+func (s *Service) Housekeep(ctx context.Context, tick <-chan time.Time) {
+	s.collect.Store(true)
+	for {
+		s.housekeep(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+		case <-s.kick:
+		}
+	}
+}
+
+// HousekeepOnce is one round of Housekeep; it reports whether the retention ran (it does not
+// while a scan runs).
+func (s *Service) HousekeepOnce(ctx context.Context) bool { return s.housekeep(ctx) }
+
+func (s *Service) housekeep(ctx context.Context) bool {
+	now := s.now()
+	if n, err := s.store.PurgeSessions(ctx, now); err != nil {
+		s.log.Warn("purge sessions", "err", err)
+	} else if n > 0 {
+		s.log.Info("expired sessions deleted", "sessions", n)
+	}
+	if !s.reports.TryLock() {
+		return false // a scan runs; its end kicks another round
+	}
+	defer s.reports.Unlock()
+	collect := s.collect.Swap(false)
+	p, err := s.store.Prune(ctx, s.retention, now, collect)
+	if err != nil {
+		s.collect.Store(true)
+		s.log.Warn("retention of old scans", "err", err)
+		return true
+	}
+	if len(p.Pruned) > 0 || p.Removed > 0 {
+		s.log.Info("retention of old scans", "pruned", len(p.Pruned), "documents_removed", p.Removed)
+	}
+	return true
 }
 
 // Shutdown waits for running scans to finish; when ctx ends first it cancels them (they are

@@ -49,6 +49,9 @@ func (d *scanDoc) decodeSummary() {
 	}
 }
 
+// PrunedNote is the error of a done scan whose findings the retention removed.
+const PrunedNote = "the findings of this scan were removed by the retention of old scans (serve --keep-scans, --keep-days); its summary is kept"
+
 // encodeSummary is the summary as stored with the scan: without by_department.
 func encodeSummary(sum duty.Summary) (string, error) {
 	sum.ByDepartment = nil
@@ -114,7 +117,9 @@ func (s *Store) withReport(ctx context.Context, d *scanDoc) (*duty.Scan, error) 
 		return nil, fmt.Errorf("scan %s: %w: its report is in a format this version does not read", sc.ID, duty.ErrNotFound)
 	}
 	if d.Pruned {
-		return nil, fmt.Errorf("scan %s: %w: its findings were removed by the retention of old scans; its summary is kept", sc.ID, duty.ErrNotFound)
+		// The summary stays (the trend shows it); the findings are gone.
+		sc.Error = PrunedNote
+		return &sc, nil
 	}
 	rep, err := s.fullReport(ctx, sc.ID)
 	if err != nil {
