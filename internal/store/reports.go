@@ -1114,3 +1114,16 @@ func (s *Store) migrateScan(ctx context.Context, d *scanDoc, migrated map[[2]str
 	}
 	return s.markDone(ctx, &sc, d.ScopeHash)
 }
+
+// Collections lists the database's collections (tests and the bench count them).
+func (s *Store) Collections(ctx context.Context) ([]string, error) {
+	names, err := s.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return nil, fmt.Errorf("list collections: %w", unavailable(err))
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// Database is the name of the store's database.
+func (s *Store) Database() string { return s.cfg.Database }
