@@ -93,8 +93,10 @@ func NewService(cfg ServiceConfig) *Service {
 		cfg.Now = time.Now
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel,
+	s := &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel,
 		retention: cfg.Retention, now: cfg.Now, kick: make(chan struct{}, 1)}
+	s.collect.Store(true) // the first round collects what an earlier run left
+	return s
 }
 
 // Request says what to scan.
@@ -300,7 +302,6 @@ func (s *Service) Latest(ctx context.Context, department string) (*duty.Report, 
 // cut short), then at every tick and after every scan, until ctx ends. The retention waits
 // while scans run. Errors are logged; the next round tries again.
 func (s *Service) Housekeep(ctx context.Context, tick <-chan time.Time) {
-	s.collect.Store(true)
 	for {
 		s.housekeep(ctx)
 		select {
@@ -312,8 +313,8 @@ func (s *Service) Housekeep(ctx context.Context, tick <-chan time.Time) {
 	}
 }
 
-// HousekeepOnce is one round of Housekeep; it reports whether the retention ran (it does not
-// while a scan runs).
+// HousekeepOnce is one round of Housekeep (the first of a service collects what an earlier run
+// left); it reports whether the retention ran (it does not while a scan runs).
 func (s *Service) HousekeepOnce(ctx context.Context) bool { return s.housekeep(ctx) }
 
 func (s *Service) housekeep(ctx context.Context) bool {
