@@ -17,12 +17,13 @@ import (
 
 // Reports live in three collections, whatever the number of scans:
 //
-//   - report_violations holds the findings in chunk documents of one organ's evaluation and one
-//     department: _id "<scan>/<organ>/<department>/<i>", each holding at most chunkSize
-//     violations, chunkSize warnings and chunkSize waived violations of that department; and
-//     the checks a scan resolved, "<scan>/~r/<organ>/<i>", by the organ of their department.
+//   - report_violations holds the findings (violations, warnings, waived violations) of one
+//     organ's evaluation by department, in chunk documents "<scan>/<organ>/<i>" of at most
+//     chunkSize findings: the departments in order, packed, a department with more than a
+//     chunk's worth filling chunks of its own; and the checks a scan resolved,
+//     "<scan>/~r/<organ>/<i>", by the organ of their department.
 //   - report_summaries holds what is computed at scan time: per organ evaluated, the
-//     departments its chunks hold ("<scan>/~o/<organ>"); per scan, its index ("<scan>": where
+//     departments each of its chunks holds ("<scan>/~o/<organ>"); per scan, its index ("<scan>": where
 //     each organ's findings are, the organs whose departments another organ's findings name,
 //     the resolved chunks), its per-department counts ("<scan>/~d") and per-organ counts
 //     ("<scan>/~t", the trend).
@@ -88,10 +89,11 @@ type OrganReport struct {
 }
 
 type reportChunk struct {
-	ID         string           `bson:"_id"`
-	Scan       string           `bson:"scan"`
-	Organ      string           `bson:"organ"`
-	Department string           `bson:"department"`
+	ID    string `bson:"_id"`
+	Scan  string `bson:"scan"`
+	Organ string `bson:"organ"`
+	// Departments lists the departments whose findings the chunk holds.
+	Departments []string         `bson:"departments"`
 	Violations []duty.Violation `bson:"violations,omitempty"`
 	Warnings   []duty.Warning   `bson:"warnings,omitempty"`
 	Waived     []duty.Waived    `bson:"waived,omitempty"`
@@ -105,11 +107,17 @@ type keyChunks struct {
 }
 
 type organDoc struct {
-	ID    string      `bson:"_id"`
-	Kind  string      `bson:"kind"`
-	Scan  string      `bson:"scan"`
-	Organ string      `bson:"organ"`
-	Depts []keyChunks `bson:"depts"`
+	ID    string `bson:"_id"`
+	Kind  string `bson:"kind"`
+	Scan  string `bson:"scan"`
+	Organ string `bson:"organ"`
+	// Chunks lists, for each chunk, the departments whose findings it holds (a document per
+	// chunk: FerretDB refuses nested arrays).
+	Chunks []chunkDepts `bson:"chunks"`
+}
+
+type chunkDepts struct {
+	Departments []string `bson:"d"`
 }
 
 type headDoc struct {
@@ -166,8 +174,8 @@ type latestDoc struct {
 	GeneratedAt    string `bson:"generated_at"`
 }
 
-func findingKey(scan, organ, dept string, i int) string {
-	return scan + "/" + organ + "/" + dept + "/" + strconv.Itoa(i)
+func findingKey(scan, organ string, i int) string {
+	return scan + "/" + organ + "/" + strconv.Itoa(i)
 }
 func resolvedKey(scan, organ string, i int) string {
 	return scan + "/~r/" + organ + "/" + strconv.Itoa(i)
@@ -192,11 +200,7 @@ func organOf(tree *duty.Tree, dept string) string {
 }
 
 func (s *Store) tree(ctx context.Context) (*duty.Tree, error) {
-	depts, err := s.Departments(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return duty.NewTree(depts), nil
+	return s.Tree(ctx)
 }
 
 // PutOrganViolations stores the violations of one organ found by scan scanID and returns its
@@ -236,28 +240,51 @@ func (s *Store) PutOrganReport(ctx context.Context, scanID, organ string, versio
 	for _, w := range rep.Waived {
 		get(w.Department).wv = append(get(w.Department).wv, w)
 	}
-	depts := make([]string, 0, len(by))
-	for d := range by {
-		depts = append(depts, d)
-	}
-	slices.Sort(depts)
+
+	// Departments in order, packed into chunks of at most chunkSize findings; a department
+	// with more fills chunks of its own. A department's report reads the chunks that hold its
+	// departments: one for most, however many departments the organ has.
 	foreign := map[string]bool{}
 	od := organDoc{ID: organKey(scanID, organ), Kind: kindOrgan, Scan: scanID, Organ: organ}
 	var ids []string
 	var docs []any
-	for _, d := range depts {
+	cur := reportChunk{Scan: scanID, Organ: organ}
+	size := 0
+	flush := func() {
+		if size == 0 {
+			return
+		}
+		cur.ID = findingKey(scanID, organ, len(docs))
+		ids, docs = append(ids, cur.ID), append(docs, cur)
+		od.Chunks = append(od.Chunks, chunkDepts{Departments: cur.Departments})
+		cur, size = reportChunk{Scan: scanID, Organ: organ}, 0
+	}
+	for _, d := range sortedKeys(by) {
 		p := by[d]
 		if o := organOf(tree, d); o != organ {
 			foreign[o] = true
 		}
-		n := max(chunksOf(len(p.vs)), chunksOf(len(p.ws)), chunksOf(len(p.wv)))
-		for i := range n {
-			c := reportChunk{ID: findingKey(scanID, organ, d, i), Scan: scanID, Organ: organ, Department: d,
-				Violations: part(p.vs, i), Warnings: part(p.ws, i), Waived: part(p.wv, i)}
-			ids, docs = append(ids, c.ID), append(docs, c)
+		if n := len(p.vs) + len(p.ws) + len(p.wv); size > 0 && size+n > chunkSize {
+			flush()
 		}
-		od.Depts = append(od.Depts, keyChunks{Key: d, Chunks: n})
+		for len(p.vs)+len(p.ws)+len(p.wv) > 0 {
+			room := chunkSize - size
+			if len(cur.Departments) == 0 || cur.Departments[len(cur.Departments)-1] != d {
+				cur.Departments = append(cur.Departments, d)
+			}
+			k := min(room, len(p.vs))
+			cur.Violations, p.vs, room = append(cur.Violations, p.vs[:k]...), p.vs[k:], room-k
+			k = min(room, len(p.ws))
+			cur.Warnings, p.ws, room = append(cur.Warnings, p.ws[:k]...), p.ws[k:], room-k
+			k = min(room, len(p.wv))
+			cur.Waived, p.wv, room = append(cur.Waived, p.wv[:k]...), p.wv[k:], room-k
+			size = chunkSize - room
+			if size == chunkSize {
+				flush()
+			}
+		}
 	}
+	flush()
 	for o := range foreign {
 		r.Foreign = append(r.Foreign, o)
 	}
@@ -276,6 +303,17 @@ func (s *Store) PutOrganReport(ctx context.Context, scanID, organ string, versio
 }
 
 func chunksOf(n int) int { return (n + chunkSize - 1) / chunkSize }
+
+// keepFindings keeps the findings of the departments in keep (all when keep is nil).
+func keepFindings(c *reportChunk, keep map[string]bool) {
+	if keep == nil {
+		return
+	}
+	in := func(v *duty.Violation) bool { return keep[v.Department] }
+	c.Violations = slices.DeleteFunc(c.Violations, func(v duty.Violation) bool { return !in(&v) })
+	c.Warnings = slices.DeleteFunc(c.Warnings, func(w duty.Warning) bool { return !in(&w.Violation) })
+	c.Waived = slices.DeleteFunc(c.Waived, func(w duty.Waived) bool { return !in(&w.Violation) })
+}
 
 func part[T any](xs []T, i int) []T {
 	if i*chunkSize >= len(xs) {
@@ -321,7 +359,7 @@ func (s *Store) writeSummaries(ctx context.Context, sc *duty.Scan, results []Org
 		vs := byOrgan[o]
 		n := chunksOf(len(vs))
 		for i := range n {
-			c := reportChunk{ID: resolvedKey(sc.ID, o, i), Scan: sc.ID, Organ: o, Resolved: part(vs, i)}
+			c := reportChunk{ID: resolvedKey(sc.ID, o, i), Scan: sc.ID, Organ: o, Departments: []string{}, Resolved: part(vs, i)}
 			ids, docs = append(ids, c.ID), append(docs, c)
 		}
 		head.Resolved = append(head.Resolved, keyChunks{Key: o, Chunks: n})
@@ -644,11 +682,9 @@ func (s *Store) readFindings(ctx context.Context, entries []OrganResult, keep ma
 		if err := bson.Unmarshal(raw, &d); err != nil {
 			return fmt.Errorf("decode a report summary: %w", err)
 		}
-		for _, dc := range d.Depts {
-			if keep == nil || keep[dc.Key] {
-				for i := range dc.Chunks {
-					chunkIDs = append(chunkIDs, findingKey(d.Scan, d.Organ, dc.Key, i))
-				}
+		for i, c := range d.Chunks {
+			if keep == nil || slices.ContainsFunc(c.Departments, func(x string) bool { return keep[x] }) {
+				chunkIDs = append(chunkIDs, findingKey(d.Scan, d.Organ, i))
 			}
 		}
 		return nil
@@ -661,6 +697,7 @@ func (s *Store) readFindings(ctx context.Context, entries []OrganResult, keep ma
 		if err := bson.Unmarshal(raw, &c); err != nil {
 			return fmt.Errorf("decode a report chunk: %w", err)
 		}
+		keepFindings(&c, keep)
 		fixEvidence(c.Violations)
 		for i := range c.Warnings {
 			if c.Warnings[i].Evidence == nil {
@@ -817,10 +854,17 @@ func (s *Store) DepartmentReport(ctx context.Context, department string) (*duty.
 	if tree.Department(department) == nil {
 		return nil, fmt.Errorf("department %q: %w", department, duty.ErrNotFound)
 	}
-	l, err := s.latest(ctx, scopesOf(tree, department))
+	// The pointers of every scope in one read of a small table, rather than one lookup for
+	// each ancestor.
+	pointers, err := s.LatestReports(ctx)
 	if err != nil {
 		return nil, err
 	}
+	lt, ok := LatestFor(pointers, tree, department)
+	if !ok {
+		return nil, fmt.Errorf("no finished scan covers department %q: %w", department, duty.ErrNotFound)
+	}
+	l := &latestDoc{Scan: lt.ScanID, AsOf: lt.AsOf, PolicyRevision: lt.PolicyRevision, GeneratedAt: lt.GeneratedAt}
 	h, err := s.head(ctx, l.Scan)
 	if err != nil {
 		return nil, err

@@ -68,6 +68,7 @@ type Store struct {
 
 	deptMu      sync.Mutex
 	depts       []duty.Doc // the departments last read, nil when unknown
+	deptTree    *duty.Tree // their tree, nil until asked for
 	deptVersion int64      // their version
 }
 
@@ -132,7 +133,7 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		return fmt.Errorf("create index on scans: %w", unavailable(err))
 	}
 	for coll, keys := range map[string]bson.D{
-		violationsColl: {{Key: "scan", Value: 1}, {Key: "department", Value: 1}},
+		violationsColl: {{Key: "scan", Value: 1}, {Key: "departments", Value: 1}},
 		summariesColl:  {{Key: "scan", Value: 1}},
 	} {
 		if _, err := s.db.Collection(coll).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: keys}); err != nil {
@@ -323,9 +324,27 @@ func (s *Store) Departments(ctx context.Context) ([]duty.Doc, error) {
 		return nil, err
 	}
 	s.deptMu.Lock()
-	s.depts, s.deptVersion = out, meta.Version
+	s.depts, s.deptVersion, s.deptTree = out, meta.Version, nil
 	s.deptMu.Unlock()
 	return slices.Clone(out), nil
+}
+
+// Tree returns the tree of the stored departments. Like the departments, it is kept while
+// their version is the same: callers must not change it (a duty.Tree is read-only).
+func (s *Store) Tree(ctx context.Context) (*duty.Tree, error) {
+	depts, err := s.Departments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.deptMu.Lock()
+	defer s.deptMu.Unlock()
+	if s.depts == nil {
+		return duty.NewTree(depts), nil
+	}
+	if s.deptTree == nil {
+		s.deptTree = duty.NewTree(s.depts)
+	}
+	return s.deptTree, nil
 }
 
 // bumpDepartments increases the departments' version, before and after a write of departments.
@@ -336,7 +355,7 @@ func (s *Store) bumpDepartments(ctx context.Context) error {
 		return fmt.Errorf("update store metadata: %w", unavailable(err))
 	}
 	s.deptMu.Lock()
-	s.depts = nil
+	s.depts, s.deptTree = nil, nil
 	s.deptMu.Unlock()
 	return nil
 }
