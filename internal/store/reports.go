@@ -94,10 +94,10 @@ type reportChunk struct {
 	Organ string `bson:"organ"`
 	// Departments lists the departments whose findings the chunk holds.
 	Departments []string         `bson:"departments"`
-	Violations []duty.Violation `bson:"violations,omitempty"`
-	Warnings   []duty.Warning   `bson:"warnings,omitempty"`
-	Waived     []duty.Waived    `bson:"waived,omitempty"`
-	Resolved   []duty.Violation `bson:"resolved,omitempty"`
+	Violations  []duty.Violation `bson:"violations,omitempty"`
+	Warnings    []duty.Warning   `bson:"warnings,omitempty"`
+	Waived      []duty.Waived    `bson:"waived,omitempty"`
+	Resolved    []duty.Violation `bson:"resolved,omitempty"`
 }
 
 // keyChunks is a key (a department, or an organ) and how many chunks it has.
