@@ -76,13 +76,13 @@ func TestKillAtScanEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := scan.NewService(scan.ServiceConfig{Store: st, Engine: func() *policy.Engine { return e }, Log: newLogger(io.Discard, slog.LevelError)})
-	if _, err := st.OrganCounts(ctx, killed.ID); err != nil {
+	if _, err := st.ScanDepartmentCounts(ctx, killed.ID); err != nil {
 		t.Fatalf("the killed scan wrote no summary before the kill point: %v", err)
 	}
 	if !svc.HousekeepOnce(ctx) {
 		t.Fatal("housekeeping did not run")
 	}
-	if _, err := st.OrganCounts(ctx, killed.ID); !errors.Is(err, duty.ErrNotFound) {
+	if _, err := st.ScanDepartmentCounts(ctx, killed.ID); !errors.Is(err, duty.ErrNotFound) {
 		t.Errorf("summary of the killed scan after housekeeping: %v; want removed", err)
 	}
 	if _, err := st.OrganReports(ctx, []store.OrganResult{{Organ: "ORG-1", Source: killed.ID, Chunks: 1}}); !errors.Is(err, duty.ErrNotFound) {

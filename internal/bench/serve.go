@@ -319,13 +319,13 @@ func waitScan(ctx context.Context, c *http.Client, cfg ServeConfig, id string) e
 			return err
 		}
 		var sc struct {
-			Status string `json:"status"`
-			Error  string `json:"error"`
+			Status string          `json:"status"`
+			Error  json.RawMessage `json:"error"`
 		}
 		err = json.NewDecoder(resp.Body).Decode(&sc)
 		resp.Body.Close()
-		if err != nil {
-			return fmt.Errorf("read scan %s: %w", id, err)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("read scan %s: %s %s %v", id, resp.Status, sc.Error, err)
 		}
 		switch sc.Status {
 		case "done":

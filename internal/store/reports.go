@@ -49,8 +49,10 @@ import (
 const (
 	reportFormat       = 3
 	legacyReportFormat = 2
-	violationsColl     = "report_violations"
-	summariesColl      = "report_summaries"
+	// findingsPrefix names the table of an organ's findings, of every scan kept.
+	findingsPrefix = "report_organ."
+	headsColl      = "report_heads"
+	countsColl     = "report_counts"
 	latestColl         = "report_latest"
 	legacyReportPrefix = "report."
 	legacyIndexPrefix  = "report_index."
@@ -156,12 +158,6 @@ type deptsDoc struct {
 	Depts []DepartmentCounts `bson:"depts"`
 }
 
-type trendDoc struct {
-	ID     string  `bson:"_id"`
-	Kind   string  `bson:"kind"`
-	Scan   string  `bson:"scan"`
-	Organs []Count `bson:"organs"`
-}
 
 // latestDoc points to the scan a report of a scope shows.
 type latestDoc struct {
@@ -177,12 +173,11 @@ type latestDoc struct {
 func findingKey(scan, organ string, i int) string {
 	return scan + "/" + organ + "/" + strconv.Itoa(i)
 }
-func resolvedKey(scan, organ string, i int) string {
-	return scan + "/~r/" + organ + "/" + strconv.Itoa(i)
+func resolvedKey(scan string, i int) string {
+	return scan + "/~r/" + strconv.Itoa(i)
 }
-func organKey(scan, organ string) string { return scan + "/~o/" + organ }
+func organKey(scan string) string { return scan + "/~o" }
 func deptsKey(scan string) string        { return scan + "/~d" }
-func trendKey(scan string) string        { return scan + "/~t" }
 func latestKey(scope string) string      { return "latest/" + scope }
 
 // noOrgan keys the resolved checks of a department no longer in the tree.
@@ -245,7 +240,7 @@ func (s *Store) PutOrganReport(ctx context.Context, scanID, organ string, versio
 	// with more fills chunks of its own. A department's report reads the chunks that hold its
 	// departments: one for most, however many departments the organ has.
 	foreign := map[string]bool{}
-	od := organDoc{ID: organKey(scanID, organ), Kind: kindOrgan, Scan: scanID, Organ: organ}
+	od := organDoc{ID: organKey(scanID), Kind: kindOrgan, Scan: scanID, Organ: organ}
 	var ids []string
 	var docs []any
 	cur := reportChunk{Scan: scanID, Organ: organ}
@@ -293,10 +288,7 @@ func (s *Store) PutOrganReport(ctx context.Context, scanID, organ string, versio
 	if len(docs) == 0 {
 		return r, nil
 	}
-	if err := insertOrReplace(ctx, s.db.Collection(violationsColl), ids, docs); err != nil {
-		return r, fmt.Errorf("save report of scan %s: %w", scanID, err)
-	}
-	if err := insertOrReplace(ctx, s.db.Collection(summariesColl), []string{od.ID}, []any{od}); err != nil {
+	if err := insertOrReplace(ctx, s.db.Collection(findingsPrefix+organ), append(ids, od.ID), append(docs, od)); err != nil {
 		return r, fmt.Errorf("save report of scan %s: %w", scanID, err)
 	}
 	return r, nil
@@ -327,28 +319,27 @@ func part[T any](xs []T, i int) []T {
 // marks the scan done and makes it its scope's latest report when it is. keyHash identifies the
 // set of departments the scan reported on (see ScanMeta.ScopeHash).
 func (s *Store) FinishIndexedScan(ctx context.Context, sc *duty.Scan, results []OrganResult, keyHash string) error {
-	if err := s.writeSummaries(ctx, sc, results); err != nil {
+	organs, err := s.writeSummaries(ctx, sc, results)
+	if err != nil {
 		return err
 	}
 	if err := s.hook("scan.before-done"); err != nil {
 		return err
 	}
-	if err := s.markDone(ctx, sc, keyHash); err != nil {
+	if err := s.markDone(ctx, sc, keyHash, organs); err != nil {
 		return err
 	}
 	return s.moveLatest(ctx, sc)
 }
 
 // writeSummaries writes the resolved chunks and the summary documents of a finished scan.
-func (s *Store) writeSummaries(ctx context.Context, sc *duty.Scan, results []OrganResult) error {
+func (s *Store) writeSummaries(ctx context.Context, sc *duty.Scan, results []OrganResult) ([]Count, error) {
 	rep := sc.Report
 	tree, err := s.tree(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var ids []string
-	var docs []any
-	// Resolved checks, by the organ of their department.
+	// Resolved checks, by the organ of their department, in that organ's table.
 	byOrgan := map[string][]duty.Violation{}
 	for _, v := range rep.Resolved {
 		o := organOf(tree, v.Department)
@@ -358,28 +349,29 @@ func (s *Store) writeSummaries(ctx context.Context, sc *duty.Scan, results []Org
 	for _, o := range sortedKeys(byOrgan) {
 		vs := byOrgan[o]
 		n := chunksOf(len(vs))
+		var ids []string
+		var docs []any
 		for i := range n {
-			c := reportChunk{ID: resolvedKey(sc.ID, o, i), Scan: sc.ID, Organ: o, Departments: []string{}, Resolved: part(vs, i)}
+			c := reportChunk{ID: resolvedKey(sc.ID, i), Scan: sc.ID, Organ: o, Departments: []string{}, Resolved: part(vs, i)}
 			ids, docs = append(ids, c.ID), append(docs, c)
 		}
+		if err := insertOrReplace(ctx, s.db.Collection(findingsPrefix+o), ids, docs); err != nil {
+			return nil, fmt.Errorf("save report of scan %s: %w", sc.ID, err)
+		}
 		head.Resolved = append(head.Resolved, keyChunks{Key: o, Chunks: n})
-	}
-	if err := insertOrReplace(ctx, s.db.Collection(violationsColl), ids, docs); err != nil {
-		return fmt.Errorf("save report of scan %s: %w", sc.ID, err)
 	}
 	if head.Entries == nil {
 		head.Entries = []OrganResult{}
 	}
 	depts, organs := countDepartments(tree, rep)
-	sums := []any{
-		head,
-		deptsDoc{ID: deptsKey(sc.ID), Kind: kindDepts, Scan: sc.ID, Depts: depts},
-		trendDoc{ID: trendKey(sc.ID), Kind: kindTrend, Scan: sc.ID, Organs: organs},
+	if err := insertOrReplace(ctx, s.db.Collection(headsColl), []string{head.ID}, []any{head}); err != nil {
+		return nil, fmt.Errorf("save the index of scan %s: %w", sc.ID, err)
 	}
-	if err := insertOrReplace(ctx, s.db.Collection(summariesColl), []string{head.ID, deptsKey(sc.ID), trendKey(sc.ID)}, sums); err != nil {
-		return fmt.Errorf("save the summaries of scan %s: %w", sc.ID, err)
+	d := deptsDoc{ID: deptsKey(sc.ID), Kind: kindDepts, Scan: sc.ID, Depts: depts}
+	if err := insertOrReplace(ctx, s.db.Collection(countsColl), []string{d.ID}, []any{d}); err != nil {
+		return nil, fmt.Errorf("save the summaries of scan %s: %w", sc.ID, err)
 	}
-	return nil
+	return organs, nil
 }
 
 // countDepartments summarises a report by department, and its violations by organ.
@@ -447,7 +439,7 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // markDone marks a scan done: the commit point of its report.
-func (s *Store) markDone(ctx context.Context, sc *duty.Scan, keyHash string) error {
+func (s *Store) markDone(ctx context.Context, sc *duty.Scan, keyHash string, organs []Count) error {
 	rep := sc.Report
 	sum, err := encodeSummary(rep.Summary)
 	if err != nil {
@@ -462,6 +454,7 @@ func (s *Store) markDone(ctx context.Context, sc *duty.Scan, keyHash string) err
 		{Key: "format", Value: reportFormat},
 		{Key: "scope_hash", Value: keyHash},
 		{Key: "generated_at", Value: rep.GeneratedAt},
+		{Key: "organ_counts", Value: organs},
 		{Key: "updated_at", Value: now()},
 	}}})
 	if err != nil {
@@ -615,7 +608,7 @@ func (s *Store) PreviousScanMeta(ctx context.Context, scopes []string, asOf stri
 
 func (s *Store) head(ctx context.Context, scanID string) (*headDoc, error) {
 	var h headDoc
-	err := s.db.Collection(summariesColl).FindOne(ctx, bson.D{{Key: "_id", Value: scanID}}).Decode(&h)
+	err := s.db.Collection(headsColl).FindOne(ctx, bson.D{{Key: "_id", Value: scanID}}).Decode(&h)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("the report of scan %s is no longer kept: %w", scanID, duty.ErrNotFound)
 	}
@@ -660,58 +653,91 @@ func (s *Store) OrganReports(ctx context.Context, entries []OrganResult) (map[st
 	return out, err
 }
 
-// manyIDs is from how many documents on a read looks them up by one query over the scans'
-// documents instead of one _id lookup each.
-const manyIDs = 2000
-
 // readFindings reads the chunks of the entries, of the departments keep holds (all when keep
-// is nil), and calls fn with each.
+// is nil), and calls fn with each. Each organ's findings are in a table of their own (of every
+// scan kept), so that the embedded store, which reads a whole table to find a document by _id,
+// reads one organ's findings and not the store's.
 func (s *Store) readFindings(ctx context.Context, entries []OrganResult, keep map[string]bool, fn func(*reportChunk)) error {
-	var organIDs, sources []string
 	for _, e := range entries {
-		if e.Chunks > 0 {
-			organIDs = append(organIDs, organKey(e.Source, e.Organ))
-			if !slices.Contains(sources, e.Source) {
-				sources = append(sources, e.Source)
+		if e.Chunks == 0 {
+			continue
+		}
+		coll := s.db.Collection(findingsPrefix + e.Organ)
+		var chunks []bson.Raw
+		if keep == nil {
+			// Every chunk of the organ in one query.
+			cur, err := coll.Find(ctx, bson.D{{Key: "scan", Value: e.Source}})
+			if err != nil {
+				return fmt.Errorf("read report: %w", unavailable(err))
 			}
+			for cur.Next(ctx) {
+				id, _ := cur.Current.Lookup("_id").StringValueOK()
+				if !strings.Contains(id, "/~") {
+					chunks = append(chunks, slices.Clone(cur.Current))
+				}
+			}
+			err = cur.Err()
+			cur.Close(context.WithoutCancel(ctx))
+			if err != nil {
+				return fmt.Errorf("read report: %w", unavailable(err))
+			}
+			if len(chunks) != e.Chunks {
+				return fmt.Errorf("the findings of organ %s in scan %s: %d of %d chunks (removed by the retention?): %w",
+					e.Organ, e.Source, len(chunks), e.Chunks, duty.ErrNotFound)
+			}
+		} else {
+			var d organDoc
+			if err := findID(ctx, coll, organKey(e.Source), &d); err != nil {
+				return err
+			}
+			for i, c := range d.Chunks {
+				if !slices.ContainsFunc(c.Departments, func(x string) bool { return keep[x] }) {
+					continue
+				}
+				raw, err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: findingKey(e.Source, e.Organ, i)}}).Raw()
+				if err != nil {
+					return missing(err, findingKey(e.Source, e.Organ, i))
+				}
+				chunks = append(chunks, raw)
+			}
+		}
+		for _, raw := range chunks {
+			var c reportChunk
+			if err := bson.Unmarshal(raw, &c); err != nil {
+				return fmt.Errorf("decode a report chunk: %w", err)
+			}
+			keepFindings(&c, keep)
+			fixEvidence(c.Violations)
+			for i := range c.Warnings {
+				if c.Warnings[i].Evidence == nil {
+					c.Warnings[i].Evidence = []duty.Ref{}
+				}
+			}
+			for i := range c.Waived {
+				if c.Waived[i].Evidence == nil {
+					c.Waived[i].Evidence = []duty.Ref{}
+				}
+			}
+			fn(&c)
 		}
 	}
-	var chunkIDs []string
-	err := s.fetch(ctx, summariesColl, organIDs, sources, func(raw bson.Raw) error {
-		var d organDoc
-		if err := bson.Unmarshal(raw, &d); err != nil {
-			return fmt.Errorf("decode a report summary: %w", err)
-		}
-		for i, c := range d.Chunks {
-			if keep == nil || slices.ContainsFunc(c.Departments, func(x string) bool { return keep[x] }) {
-				chunkIDs = append(chunkIDs, findingKey(d.Scan, d.Organ, i))
-			}
-		}
-		return nil
-	})
+	return nil
+}
+
+// findID decodes the document of coll with that _id; duty.ErrNotFound when there is none.
+func findID(ctx context.Context, coll *mongo.Collection, id string, v any) error {
+	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(v)
 	if err != nil {
-		return err
+		return missing(err, id)
 	}
-	return s.fetch(ctx, violationsColl, chunkIDs, sources, func(raw bson.Raw) error {
-		var c reportChunk
-		if err := bson.Unmarshal(raw, &c); err != nil {
-			return fmt.Errorf("decode a report chunk: %w", err)
-		}
-		keepFindings(&c, keep)
-		fixEvidence(c.Violations)
-		for i := range c.Warnings {
-			if c.Warnings[i].Evidence == nil {
-				c.Warnings[i].Evidence = []duty.Ref{}
-			}
-		}
-		for i := range c.Waived {
-			if c.Waived[i].Evidence == nil {
-				c.Waived[i].Evidence = []duty.Ref{}
-			}
-		}
-		fn(&c)
-		return nil
-	})
+	return nil
+}
+
+func missing(err error, id string) error {
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return fmt.Errorf("report document %s is missing (removed by the retention of old scans?): %w", id, duty.ErrNotFound)
+	}
+	return fmt.Errorf("read report: %w", unavailable(err))
 }
 
 func fixEvidence(vs []duty.Violation) {
@@ -722,82 +748,23 @@ func fixEvidence(vs []duty.Violation) {
 	}
 }
 
-// fetch reads the documents of coll with the given ids, which all belong to the given scans:
-// by _id one at a time (what the embedded store answers without reading the table), or, for
-// many, by one query on the scans (indexed on MongoDB; one pass over the table on the embedded
-// store), keeping the wanted ones. A missing document is an error: a report is never shown
-// incomplete.
-func (s *Store) fetch(ctx context.Context, coll string, ids, scans []string, fn func(bson.Raw) error) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	c := s.db.Collection(coll)
-	if len(ids) < manyIDs {
-		for _, id := range ids {
-			raw, err := c.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Raw()
-			if errors.Is(err, mongo.ErrNoDocuments) {
-				return fmt.Errorf("report document %s is missing (the scan's findings were removed): %w", id, duty.ErrNotFound)
-			}
-			if err != nil {
-				return fmt.Errorf("read report: %w", unavailable(err))
-			}
-			if err := fn(raw); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	want := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		want[id] = true
-	}
-	cur, err := c.Find(ctx, bson.D{{Key: "scan", Value: bson.D{{Key: "$in", Value: scans}}}})
-	if err != nil {
-		return fmt.Errorf("read report: %w", unavailable(err))
-	}
-	defer cur.Close(context.WithoutCancel(ctx))
-	found := 0
-	for cur.Next(ctx) {
-		id, _ := cur.Current.Lookup("_id").StringValueOK()
-		if !want[id] {
-			continue
-		}
-		delete(want, id)
-		found++
-		if err := fn(cur.Current); err != nil {
-			return err
-		}
-	}
-	if err := cur.Err(); err != nil {
-		return fmt.Errorf("read report: %w", unavailable(err))
-	}
-	if found != len(ids) {
-		return fmt.Errorf("%d report documents are missing (the scan's findings were removed): %w", len(ids)-found, duty.ErrNotFound)
-	}
-	return nil
-}
-
 // resolvedOf reads the resolved checks of a scan kept under the given organs (all when nil).
 func (s *Store) resolvedOf(ctx context.Context, h *headDoc, organs map[string]bool) ([]duty.Violation, error) {
-	var ids []string
+	out := []duty.Violation{}
 	for _, r := range h.Resolved {
-		if organs == nil || organs[r.Key] {
-			for i := range r.Chunks {
-				ids = append(ids, resolvedKey(h.Scan, r.Key, i))
+		if organs != nil && !organs[r.Key] {
+			continue
+		}
+		for i := range r.Chunks {
+			var c reportChunk
+			if err := findID(ctx, s.db.Collection(findingsPrefix+r.Key), resolvedKey(h.Scan, i), &c); err != nil {
+				return nil, err
 			}
+			fixEvidence(c.Resolved)
+			out = append(out, c.Resolved...)
 		}
 	}
-	out := []duty.Violation{}
-	err := s.fetch(ctx, violationsColl, ids, []string{h.Scan}, func(raw bson.Raw) error {
-		var c reportChunk
-		if err := bson.Unmarshal(raw, &c); err != nil {
-			return fmt.Errorf("decode a report chunk: %w", err)
-		}
-		fixEvidence(c.Resolved)
-		out = append(out, c.Resolved...)
-		return nil
-	})
-	return out, err
+	return out, nil
 }
 
 // fullReport reads every finding of a scan.
@@ -986,7 +953,7 @@ func LatestFor(latest map[string]Latest, tree *duty.Tree, department string) (La
 
 func (s *Store) scanCounts(ctx context.Context, scanID string) ([]DepartmentCounts, error) {
 	var d deptsDoc
-	err := s.db.Collection(summariesColl).FindOne(ctx, bson.D{{Key: "_id", Value: deptsKey(scanID)}}).Decode(&d)
+	err := s.db.Collection(countsColl).FindOne(ctx, bson.D{{Key: "_id", Value: deptsKey(scanID)}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("the summary of scan %s: %w", scanID, duty.ErrNotFound)
 	}
@@ -1001,19 +968,35 @@ func (s *Store) ScanDepartmentCounts(ctx context.Context, scanID string) ([]Depa
 	return s.scanCounts(ctx, scanID)
 }
 
-// OrganCounts returns the violations of a scan by the organ of their department (the trend).
-func (s *Store) OrganCounts(ctx context.Context, scanID string) (map[string]int, error) {
-	var d trendDoc
-	err := s.db.Collection(summariesColl).FindOne(ctx, bson.D{{Key: "_id", Value: trendKey(scanID)}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, fmt.Errorf("the summary of scan %s: %w", scanID, duty.ErrNotFound)
+// OrganCounts returns, for each of the given scans, its violations by the organ of their
+// department (the trend), kept with the scan whatever the retention; in one read.
+func (s *Store) OrganCounts(ctx context.Context, scanIDs []string) (map[string]map[string]int, error) {
+	out := map[string]map[string]int{}
+	if len(scanIDs) == 0 {
+		return out, nil
 	}
+	cur, err := s.db.Collection(scansColl).Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: scanIDs}}}},
+		options.Find().SetProjection(bson.D{{Key: "organ_counts", Value: 1}}))
 	if err != nil {
-		return nil, fmt.Errorf("read the summary of scan %s: %w", scanID, unavailable(err))
+		return nil, fmt.Errorf("read scans: %w", unavailable(err))
 	}
-	out := make(map[string]int, len(d.Organs))
-	for _, c := range d.Organs {
-		out[c.Key] = c.N
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		var d struct {
+			ID     string  `bson:"_id"`
+			Organs []Count `bson:"organ_counts"`
+		}
+		if err := cur.Decode(&d); err != nil {
+			return nil, fmt.Errorf("decode scan: %w", err)
+		}
+		m := make(map[string]int, len(d.Organs))
+		for _, c := range d.Organs {
+			m[c.Key] = c.N
+		}
+		out[d.ID] = m
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("read scans: %w", unavailable(err))
 	}
 	return out, nil
 }
@@ -1153,10 +1136,11 @@ func (s *Store) migrateScan(ctx context.Context, d *scanDoc, migrated map[[2]str
 	}
 	sc := d.Scan
 	sc.Report = rep
-	if err := s.writeSummaries(ctx, &sc, results); err != nil {
+	organs, err := s.writeSummaries(ctx, &sc, results)
+	if err != nil {
 		return err
 	}
-	return s.markDone(ctx, &sc, d.ScopeHash)
+	return s.markDone(ctx, &sc, d.ScopeHash, organs)
 }
 
 // Collections lists the database's collections (tests and the bench count them).

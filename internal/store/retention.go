@@ -13,9 +13,9 @@ import (
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
-// Retention says which done scans keep their findings. The others keep their scan document
-// and their per-department and per-organ summaries (the trend), and lose their findings and
-// their index. A scope's latest report is always kept.
+// Retention says which done scans keep their findings. The others keep their scan document,
+// its summary and its violations by organ (the trend), and lose their findings, their index
+// and their per-department counts. A scope's latest report is always kept.
 type Retention struct {
 	// KeepScans is how many of the last finished scans of each scope keep their findings.
 	KeepScans int
@@ -110,14 +110,12 @@ func (s *Store) Prune(ctx context.Context, r Retention, now time.Time, collect b
 	// What is still referenced: the findings and index of every kept scan, the findings it
 	// reuses from earlier scans, and whatever a running scan writes.
 	referenced := []string{}
-	done := []string{}
 	for i := range all {
 		d := &all[i]
 		switch {
 		case d.Status == duty.ScanRunning:
 			referenced = append(referenced, d.ID)
 		case d.Status == duty.ScanDone && d.Format == reportFormat:
-			done = append(done, d.ID)
 			if d.Pruned {
 				continue
 			}
@@ -133,18 +131,33 @@ func (s *Store) Prune(ctx context.Context, r Retention, now time.Time, collect b
 	}
 	slices.Sort(referenced)
 	referenced = slices.Compact(referenced)
-	slices.Sort(done)
-	for _, del := range []struct {
+	// Each organ's findings table (the findings, the organ's chunk lists, the resolved checks).
+	names, err := s.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return out, fmt.Errorf("list collections: %w", unavailable(err))
+	}
+	var kept []string // the done scans that keep their findings
+	for i := range all {
+		if d := &all[i]; d.Status == duty.ScanDone && d.Format == reportFormat && !d.Pruned {
+			kept = append(kept, d.ID)
+		}
+	}
+	dels := []struct {
 		coll   string
 		filter bson.D
 	}{
-		{violationsColl, bson.D{{Key: "scan", Value: bson.D{{Key: "$nin", Value: referenced}}}}},
-		{summariesColl, bson.D{{Key: "kind", Value: bson.D{{Key: "$in", Value: []string{kindHead, kindOrgan}}}},
-			{Key: "scan", Value: bson.D{{Key: "$nin", Value: referenced}}}}},
-		// The trend keeps the summaries of done scans, pruned or not; an unfinished scan's go.
-		{summariesColl, bson.D{{Key: "kind", Value: bson.D{{Key: "$in", Value: []string{kindDepts, kindTrend}}}},
-			{Key: "scan", Value: bson.D{{Key: "$nin", Value: done}}}}},
-	} {
+		{headsColl, bson.D{{Key: "scan", Value: bson.D{{Key: "$nin", Value: kept}}}}},
+		{countsColl, bson.D{{Key: "scan", Value: bson.D{{Key: "$nin", Value: kept}}}}},
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, findingsPrefix) {
+			dels = append(dels, struct {
+				coll   string
+				filter bson.D
+			}{n, bson.D{{Key: "scan", Value: bson.D{{Key: "$nin", Value: referenced}}}}})
+		}
+	}
+	for _, del := range dels {
 		res, err := s.db.Collection(del.coll).DeleteMany(ctx, del.filter)
 		if err != nil {
 			return out, fmt.Errorf("remove the findings of old scans: %w", unavailable(err))

@@ -132,14 +132,6 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create index on scans: %w", unavailable(err))
 	}
-	for coll, keys := range map[string]bson.D{
-		violationsColl: {{Key: "scan", Value: 1}, {Key: "departments", Value: 1}},
-		summariesColl:  {{Key: "scan", Value: 1}},
-	} {
-		if _, err := s.db.Collection(coll).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: keys}); err != nil {
-			return fmt.Errorf("create index on %s: %w", coll, unavailable(err))
-		}
-	}
 	return nil
 }
 

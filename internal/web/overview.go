@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -77,7 +78,7 @@ func (h *handler) overview(rq *request) error {
 		return err
 	}
 	sums := &summaries{h: h, rq: rq, depts: map[string]map[string]store.DepartmentCounts{},
-		organs: map[string]map[string]int{}, labels: map[string]string{}}
+		labels: map[string]string{}, scans: scans}
 	var page overviewPage
 	for _, root := range roots {
 		if tree.Department(root) == nil {
@@ -109,8 +110,9 @@ type summaries struct {
 	h      *handler
 	rq     *request
 	depts  map[string]map[string]store.DepartmentCounts // scan → department → its own counts
-	organs map[string]map[string]int                    // scan → organ → violations
+	organs map[string]map[string]int                    // scan → organ → violations, nil until read
 	labels map[string]string
+	scans  []duty.Scan // the scans listed on the page, whose organ counts are read at once
 }
 
 func (s *summaries) departments(scanID string) (map[string]store.DepartmentCounts, error) {
@@ -130,15 +132,20 @@ func (s *summaries) departments(scanID string) (map[string]store.DepartmentCount
 }
 
 func (s *summaries) organ(scanID string) (map[string]int, error) {
-	if m, ok := s.organs[scanID]; ok {
-		return m, nil
+	if s.organs == nil {
+		ids := make([]string, 0, len(s.scans))
+		for _, sc := range s.scans {
+			if sc.Status == duty.ScanDone {
+				ids = append(ids, sc.ID)
+			}
+		}
+		m, err := s.h.Store.OrganCounts(s.rq.ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		s.organs = m
 	}
-	m, err := s.h.Store.OrganCounts(s.rq.ctx, scanID)
-	if err != nil {
-		return nil, err
-	}
-	s.organs[scanID] = m
-	return m, nil
+	return s.organs[scanID], nil
 }
 
 func (s *summaries) label(hash string) (string, error) {
@@ -212,8 +219,9 @@ const maxTrend = 12
 // trend counts, for each as-of date of the finished scans whose scope covers root (the whole
 // store, root or an ancestor), the violations in root's subtree found by the last scan run as
 // of that date (the one the department's report would show), from the summaries stored at
-// scan time (kept when the retention removes a scan's findings): re-running a date replaces
-// its point instead of adding one. The points are ordered by as-of date.
+// scan time (an organ's kept with every scan whatever the retention; a department's while the
+// scan keeps its findings): re-running a date replaces its point instead of adding one. The
+// points are ordered by as-of date.
 func trend(tree *orgTree, root string, scans []duty.Scan, sums *summaries) ([]trendPoint, error) {
 	covering := map[string]bool{} // root and its ancestors: the scopes whose scans cover root
 	for cur, hops := root, 0; cur != "" && hops < 64; hops++ {
@@ -252,6 +260,12 @@ func trend(tree *orgTree, root string, scans []duty.Scan, sums *summaries) ([]tr
 			continue
 		}
 		m, err := sums.departments(out[i].Scan)
+		if errors.Is(err, duty.ErrNotFound) {
+			// The retention removed the scan's per-department counts: a department's trend
+			// shows the scans kept (an organ's, from the counts kept with every scan, all).
+			out[i].Count = -1
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -264,7 +278,13 @@ func trend(tree *orgTree, root string, scans []duty.Scan, sums *summaries) ([]tr
 			}
 		}
 	}
-	return out, nil
+	kept := out[:0]
+	for _, p := range out {
+		if p.Count >= 0 {
+			kept = append(kept, p)
+		}
+	}
+	return kept, nil
 }
 
 // trendSVG draws the trend as an inline bar chart, with a title and a description listing the
