@@ -50,9 +50,9 @@ const (
 	reportFormat       = 3
 	legacyReportFormat = 2
 	// findingsPrefix names the table of an organ's findings, of every scan kept.
-	findingsPrefix = "report_organ."
-	headsColl      = "report_heads"
-	countsColl     = "report_counts"
+	findingsPrefix     = "report_organ."
+	headsColl          = "report_heads"
+	countsColl         = "report_counts"
 	latestColl         = "report_latest"
 	legacyReportPrefix = "report."
 	legacyIndexPrefix  = "report_index."
@@ -158,7 +158,6 @@ type deptsDoc struct {
 	Depts []DepartmentCounts `bson:"depts"`
 }
 
-
 // latestDoc points to the scan a report of a scope shows.
 type latestDoc struct {
 	ID             string `bson:"_id"`
@@ -176,9 +175,9 @@ func findingKey(scan, organ string, i int) string {
 func resolvedKey(scan string, i int) string {
 	return scan + "/~r/" + strconv.Itoa(i)
 }
-func organKey(scan string) string { return scan + "/~o" }
-func deptsKey(scan string) string        { return scan + "/~d" }
-func latestKey(scope string) string      { return "latest/" + scope }
+func organKey(scan string) string   { return scan + "/~o" }
+func deptsKey(scan string) string   { return scan + "/~d" }
+func latestKey(scope string) string { return "latest/" + scope }
 
 // noOrgan keys the resolved checks of a department no longer in the tree.
 const noOrgan = "-"
