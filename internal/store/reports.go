@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -607,12 +608,8 @@ func (s *Store) PreviousScanMeta(ctx context.Context, scopes []string, asOf stri
 
 func (s *Store) head(ctx context.Context, scanID string) (*headDoc, error) {
 	var h headDoc
-	err := s.db.Collection(headsColl).FindOne(ctx, bson.D{{Key: "_id", Value: scanID}}).Decode(&h)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, fmt.Errorf("the report of scan %s is no longer kept: %w", scanID, duty.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read the index of scan %s: %w", scanID, unavailable(err))
+	if err := s.findID(ctx, s.db.Collection(headsColl), scanID, &h); err != nil {
+		return nil, fmt.Errorf("the index of scan %s: %w", scanID, err)
 	}
 	return &h, nil
 }
@@ -686,16 +683,16 @@ func (s *Store) readFindings(ctx context.Context, entries []OrganResult, keep ma
 			}
 		} else {
 			var d organDoc
-			if err := findID(ctx, coll, organKey(e.Source), &d); err != nil {
+			if err := s.findID(ctx, coll, organKey(e.Source), &d); err != nil {
 				return err
 			}
 			for i, c := range d.Chunks {
 				if !slices.ContainsFunc(c.Departments, func(x string) bool { return keep[x] }) {
 					continue
 				}
-				raw, err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: findingKey(e.Source, e.Organ, i)}}).Raw()
+				raw, err := s.findRaw(ctx, coll, findingKey(e.Source, e.Organ, i))
 				if err != nil {
-					return missing(err, findingKey(e.Source, e.Organ, i))
+					return err
 				}
 				chunks = append(chunks, raw)
 			}
@@ -724,12 +721,75 @@ func (s *Store) readFindings(ctx context.Context, entries []OrganResult, keep ma
 }
 
 // findID decodes the document of coll with that _id; duty.ErrNotFound when there is none.
-func findID(ctx context.Context, coll *mongo.Collection, id string, v any) error {
-	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(v)
+// Report documents never change once written (every _id names its scan), so the last ones read
+// are kept in memory (reportCache).
+func (s *Store) findID(ctx context.Context, coll *mongo.Collection, id string, v any) error {
+	raw, err := s.findRaw(ctx, coll, id)
 	if err != nil {
-		return missing(err, id)
+		return err
 	}
-	return nil
+	return bson.Unmarshal(raw, v)
+}
+
+func (s *Store) findRaw(ctx context.Context, coll *mongo.Collection, id string) (bson.Raw, error) {
+	key := coll.Name() + "\x00" + id
+	if raw, ok := s.reports.get(key); ok {
+		return raw, nil
+	}
+	raw, err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Raw()
+	if err != nil {
+		return nil, missing(err, id)
+	}
+	raw = slices.Clone(raw)
+	s.reports.put(key, raw)
+	return raw, nil
+}
+
+// reportCache keeps the report documents last read, up to reportCacheBytes: they never change,
+// and a page or an API call reads the same few again and again.
+type reportCache struct {
+	mu    sync.Mutex
+	docs  map[string]bson.Raw
+	order []string // oldest first
+	bytes int
+}
+
+const reportCacheBytes = 64 << 20
+
+func (c *reportCache) get(key string) (bson.Raw, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	raw, ok := c.docs[key]
+	return raw, ok
+}
+
+func (c *reportCache) put(key string, raw bson.Raw) {
+	if len(raw) > reportCacheBytes/16 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.docs == nil {
+		c.docs = map[string]bson.Raw{}
+	}
+	if _, ok := c.docs[key]; ok {
+		return
+	}
+	for c.bytes+len(raw) > reportCacheBytes && len(c.order) > 0 {
+		old := c.order[0]
+		c.order = c.order[1:]
+		c.bytes -= len(c.docs[old])
+		delete(c.docs, old)
+	}
+	c.docs[key], c.bytes = raw, c.bytes+len(raw)
+	c.order = append(c.order, key)
+}
+
+// forget empties the cache (after the retention removed documents).
+func (c *reportCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.docs, c.order, c.bytes = nil, nil, 0
 }
 
 func missing(err error, id string) error {
@@ -756,7 +816,7 @@ func (s *Store) resolvedOf(ctx context.Context, h *headDoc, organs map[string]bo
 		}
 		for i := range r.Chunks {
 			var c reportChunk
-			if err := findID(ctx, s.db.Collection(findingsPrefix+r.Key), resolvedKey(h.Scan, i), &c); err != nil {
+			if err := s.findID(ctx, s.db.Collection(findingsPrefix+r.Key), resolvedKey(h.Scan, i), &c); err != nil {
 				return nil, err
 			}
 			fixEvidence(c.Resolved)

@@ -107,6 +107,7 @@ func (s *Store) Prune(ctx context.Context, r Retention, now time.Time, collect b
 	if err := s.hook("prune.after-mark"); err != nil {
 		return out, err
 	}
+	defer s.reports.forget()
 	// What is still referenced: the findings and index of every kept scan, the findings it
 	// reuses from earlier scans, and whatever a running scan writes.
 	referenced := []string{}

@@ -63,6 +63,8 @@ type Store struct {
 	// that one active admin remains.
 	usersMu sync.Mutex
 
+	// reports keeps the report documents last read (reports.go).
+	reports reportCache
 	// latestMu serialises the moves of the latest-report pointers in this process.
 	latestMu sync.Mutex
 
