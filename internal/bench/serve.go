@@ -160,26 +160,28 @@ func openLoop(ctx context.Context, phase string, cfg ServeConfig, next func() (s
 	)
 	interval := time.Duration(float64(time.Second) / cfg.Rate)
 	start := time.Now()
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	end := time.After(cfg.Duration)
+	deadline := start.Add(cfg.Duration)
 	var untilErr error
 	finished := false
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 loop:
 	for i := 0; ; i++ {
+		// The i-th request is due at start + i·interval, whatever happened before: a late
+		// sender catches up at once instead of dropping requests (open loop).
+		scheduled := start.Add(time.Duration(i) * interval)
+		if until == nil && !scheduled.Before(deadline) {
+			break
+		}
+		timer.Reset(time.Until(scheduled))
 		select {
 		case <-ctx.Done():
 			break loop
-		case <-end:
-			if until == nil {
-				break loop
-			}
 		case err := <-until:
 			untilErr, finished = err, true
 			break loop
-		case <-tick.C:
+		case <-timer.C:
 		}
-		scheduled := start.Add(time.Duration(i) * interval)
 		kind, client, path := next()
 		wg.Add(1)
 		go func() {
