@@ -95,7 +95,6 @@ func NewService(cfg ServiceConfig) *Service {
 	base, cancel := context.WithCancel(context.Background())
 	s := &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel,
 		retention: cfg.Retention, now: cfg.Now, kick: make(chan struct{}, 1)}
-	s.collect.Store(true) // the first round collects what an earlier run left
 	return s
 }
 
@@ -298,8 +297,7 @@ func (s *Service) Latest(ctx context.Context, department string) (*duty.Report, 
 }
 
 // Housekeep applies the retention (store.Prune) and deletes expired sessions
-// (store.PurgeSessions): at once, collecting whatever an earlier run left (a prune or a scan
-// cut short), then at every tick and after every scan, until ctx ends. The retention waits
+// (store.PurgeSessions): at once, then at every tick and after every scan, until ctx ends. The retention waits
 // while scans run. Errors are logged; the next round tries again.
 func (s *Service) Housekeep(ctx context.Context, tick <-chan time.Time) {
 	for {
@@ -313,8 +311,9 @@ func (s *Service) Housekeep(ctx context.Context, tick <-chan time.Time) {
 	}
 }
 
-// HousekeepOnce is one round of Housekeep (the first of a service collects what an earlier run
-// left); it reports whether the retention ran (it does not while a scan runs).
+// HousekeepOnce is one round of Housekeep; it reports whether the retention ran (it does not
+// while a scan runs). A round collects what an earlier run left (store.CollectPending) or a
+// failed scan of this one wrote; collecting reads every organ's findings table once.
 func (s *Service) HousekeepOnce(ctx context.Context) bool { return s.housekeep(ctx) }
 
 func (s *Service) housekeep(ctx context.Context) bool {
@@ -329,6 +328,15 @@ func (s *Service) housekeep(ctx context.Context) bool {
 	}
 	defer s.reports.Unlock()
 	collect := s.collect.Swap(false)
+	if !collect {
+		// What an earlier run left: a collection cut short, the scans of a dead process.
+		pending, err := s.store.CollectPending(ctx)
+		if err != nil {
+			s.log.Warn("retention of old scans", "err", err)
+			return true
+		}
+		collect = pending
+	}
 	p, err := s.store.Prune(ctx, s.retention, now, collect)
 	if err != nil {
 		s.collect.Store(true)

@@ -498,3 +498,48 @@ func mustJSON(tb testing.TB, v any) string {
 	}
 	return string(b)
 }
+
+// TestPruneCutShort: a prune that stops after marking (a crash) leaves the collection pending;
+// the next round collects, and the findings of the pruned scans are gone.
+func TestPruneCutShort(t *testing.T) {
+	ctx := context.Background()
+	cfg := storetest.NewConfig(t)
+	crash := errors.New("killed")
+	var armed bool
+	cfg.Hook = func(p string) error {
+		if p == "prune.after-mark" && armed {
+			armed = false
+			return crash
+		}
+		return nil
+	}
+	st := storetest.OpenConfig(t, cfg)
+	t.Cleanup(func() { _ = st.Drop(context.Background()) })
+	putTree(t, st)
+	for i := range 3 {
+		id := fmt.Sprintf("S-%d", i)
+		o, r := sample(id)
+		saveScan(t, st, id, "", "2025-12-31", fmt.Sprintf("2026-01-0%dT00:00:00.000000Z", i+1), o, nil, r)
+	}
+	armed = true
+	later := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := st.Prune(ctx, store.Retention{KeepScans: 1, KeepDays: 1}, later, false); !errors.Is(err, crash) {
+		t.Fatalf("prune with the crash hook: %v", err)
+	}
+	if pending, err := st.CollectPending(ctx); err != nil || !pending {
+		t.Fatalf("CollectPending after the cut = %v, %v; want true", pending, err)
+	}
+	if diff := cmp.Diff([]string{"S-0", "S-1", "S-2"}, distinctScans(t, st)); diff != "" {
+		t.Fatalf("findings before the collection (-want +got):\n%s", diff)
+	}
+	p, err := st.Prune(ctx, store.Retention{KeepScans: 1, KeepDays: 1}, later, true)
+	if err != nil || len(p.Pruned) != 0 || p.Removed == 0 {
+		t.Fatalf("the next prune: %+v, %v; want nothing newly pruned, the rest collected", p, err)
+	}
+	if pending, err := st.CollectPending(ctx); err != nil || pending {
+		t.Errorf("CollectPending after the collection = %v, %v; want false", pending, err)
+	}
+	if diff := cmp.Diff([]string{"S-2"}, distinctScans(t, st)); diff != "" {
+		t.Errorf("findings after the collection (-want +got):\n%s", diff)
+	}
+}

@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
@@ -104,6 +106,10 @@ func (s *Store) Prune(ctx context.Context, r Retention, now time.Time, collect b
 	if len(out.Pruned) == 0 && !collect {
 		return out, nil
 	}
+	// Marked before deleting, cleared after: a collection cut short is done again at start.
+	if err := s.setCollectPending(ctx, true); err != nil {
+		return out, err
+	}
 	if err := s.hook("prune.after-mark"); err != nil {
 		return out, err
 	}
@@ -165,5 +171,34 @@ func (s *Store) Prune(ctx context.Context, r Retention, now time.Time, collect b
 		}
 		out.Removed += res.DeletedCount
 	}
-	return out, nil
+	return out, s.setCollectPending(ctx, false)
+}
+
+const collectMeta = "reports_collect"
+
+// setCollectPending records whether findings may be left that no kept scan points to: while a
+// collection runs, and after a start that failed the scans of a dead process.
+func (s *Store) setCollectPending(ctx context.Context, pending bool) error {
+	_, err := s.db.Collection(metaColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: collectMeta}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "pending", Value: pending}}}}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("record the collection of old findings: %w", unavailable(err))
+	}
+	return nil
+}
+
+// CollectPending reports whether Prune should collect (its collect argument): a collection was
+// cut short, or a scan of a dead process was failed, since the last one.
+func (s *Store) CollectPending(ctx context.Context) (bool, error) {
+	var m struct {
+		Pending bool `bson:"pending"`
+	}
+	err := s.db.Collection(metaColl).FindOne(ctx, bson.D{{Key: "_id", Value: collectMeta}}).Decode(&m)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read the collection of old findings: %w", unavailable(err))
+	}
+	return m.Pending, nil
 }
