@@ -68,6 +68,7 @@ type Store struct {
 	// latestMu serialises the moves of the latest-report pointers in this process.
 	latestMu sync.Mutex
 
+	deptLoad    sync.Mutex // held while the departments are read from the store
 	deptMu      sync.Mutex
 	depts       []duty.Doc // the departments last read, nil when unknown
 	deptTree    *duty.Tree // their tree, nil until asked for
@@ -306,6 +307,17 @@ func (s *Store) Departments(ctx context.Context) ([]duty.Doc, error) {
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("read store metadata: %w", unavailable(err))
 	}
+	s.deptMu.Lock()
+	if s.depts != nil && s.deptVersion == meta.Version {
+		out := slices.Clone(s.depts)
+		s.deptMu.Unlock()
+		return out, nil
+	}
+	s.deptMu.Unlock()
+	// One reader at a time: the others wait for its list instead of all reading the table at
+	// once (a cold start under load).
+	s.deptLoad.Lock()
+	defer s.deptLoad.Unlock()
 	s.deptMu.Lock()
 	if s.depts != nil && s.deptVersion == meta.Version {
 		out := slices.Clone(s.depts)
