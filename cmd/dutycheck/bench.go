@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -35,6 +36,9 @@ type benchConfig struct {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if i := slices.IndexFunc(args, func(a string) bool { return a == "--serve" || a == "-serve" }); i >= 0 {
+		return runBenchServe(ctx, slices.Delete(slices.Clone(args), i, i+1), stdout, stderr)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg benchConfig

@@ -64,6 +64,9 @@ type serveConfig struct {
 	// Clock drives the scheduled scans and the webhook retries; nil is the real clock (tests
 	// set a fake one).
 	Clock clock.Clock
+	// Retention keeps the findings of the last --keep-scans scans of each scope and of every
+	// scan younger than --keep-days days.
+	Retention store.Retention
 }
 
 // scheduleOf reads the schedule and time zone of cfg; ok is false when no scan is scheduled.
@@ -175,6 +178,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&cfg.MaxScans, "max-scans", scan.DefaultMaxScans, "scans that may run at once; one more answers 429 with Retry-After")
 	fs.StringVar(&cfg.Schedule, "schedule", "", "run a scan of everything every day at this local time, HH:MM (default: none)")
 	fs.StringVar(&cfg.TimeZone, "tz", "", "IANA time zone of --schedule and of its scans' as-of date, e.g. Asia/Shanghai (default: the machine's)")
+	fs.IntVar(&cfg.Retention.KeepScans, "keep-scans", store.DefaultKeepScans, "keep the findings of the last N scans of each scope (older ones keep their summaries for the trend)")
+	fs.IntVar(&cfg.Retention.KeepDays, "keep-days", store.DefaultKeepDays, "keep the findings of every scan younger than D days")
 	level := storeFlags(fs, &cfg.Store)
 	memory := fs.Int64("policy-memory", policy.DefaultMemory>>20, "MiB a policy evaluation may use (the gate's tests, one organ of a scan or preview)")
 	fs.DurationVar(&cfg.Sandbox.Timeout, "policy-timeout", policy.DefaultTimeout, "wall-clock time of the gate's tests, and of one organ's evaluation")
@@ -187,6 +192,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if cfg.MaxScans < 1 {
 		return fmt.Errorf("serve: --max-scans must be 1 or more, got %d", cfg.MaxScans)
+	}
+	if cfg.Retention.KeepScans < 1 || cfg.Retention.KeepDays < 0 {
+		return fmt.Errorf("serve: --keep-scans must be 1 or more and --keep-days 0 or more")
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
@@ -263,7 +271,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 		return ""
 	}})
 	defer notifier.Shutdown(context.Background()) // on an early return; a no-op after the one below
-	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans, Observe: mets.Scan,
+	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans, Observe: mets.Scan, Retention: cfg.Retention,
 		AfterScan: []func(context.Context, *duty.Scan, *duty.Report){notifier.AfterScan}})
 	schedCtx, cancelSched := context.WithCancel(ctx)
 	schedDone := make(chan struct{})
@@ -276,6 +284,13 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 		go func() { defer close(schedDone); _ = sched.Run(schedCtx) }()
 		log.Info("scans scheduled", "at", cfg.Schedule, "zone", loc.String())
 	}
+	// Retention of old scans and expired sessions: at start, after every scan and hourly.
+	houseCtx, stopHouse := context.WithCancel(ctx)
+	houseTick := time.NewTicker(time.Hour)
+	defer houseTick.Stop()
+	houseDone := make(chan struct{})
+	go func() { defer close(houseDone); scans.Housekeep(houseCtx, houseTick.C) }()
+	defer func() { stopHouse(); <-houseDone }()
 	limiter := ratelimit.New(10, time.Minute) // one count of failed sign-ins for the API and the pages
 	limiter.Shared = st                       // and for every process sharing the store
 	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter})

@@ -50,10 +50,12 @@ type cached struct {
 	byOrgan map[string][]duty.Violation
 }
 
-// warnedScan is one scan's warnings by organ. The store keeps each organ's violations, not its
-// warnings, so an organ's result is reused only while its scan's warnings are held here: the
-// latest warnedScans scans of any scope. A result of an older scan, or of a scan before the
-// service started, is evaluated again rather than reported without its warnings.
+// warnedScan is one scan's warnings by organ. The store keeps each organ's warnings beside its
+// violations (the reports read back carry them), but a result stored by an earlier version has
+// none that could be told from "no warnings"; so an organ's result is reused only while its
+// scan's warnings are held here: the latest warnedScans scans of any scope. A result of an older
+// scan, or of a scan before the service started, is evaluated again rather than reported
+// without its warnings.
 type warnedScan struct {
 	scanID  string
 	byOrgan map[string][]duty.Warning
@@ -331,12 +333,13 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 				fresh++
 			}
 		}
-		r, err := s.store.PutOrganViolations(ctx, sc.ID, o.organ, o.result.Version, vs)
+		ws := FilterScopeWarnings(o.ws, p.keep)
+		r, err := s.store.PutOrganReport(ctx, sc.ID, o.organ, o.result.Version, store.OrganReport{Violations: vs, Warnings: ws})
 		if err != nil {
 			return err
 		}
 		byOrgan[o.organ] = vs
-		warnByOrgan[o.organ] = FilterScopeWarnings(o.ws, p.keep)
+		warnByOrgan[o.organ] = ws
 		results = append(results, r)
 		return nil
 	})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
@@ -32,6 +33,16 @@ type Service struct {
 	cacheMu sync.Mutex
 	cache   map[string]cached // scope → its last report, by organ
 	warned  []warnedScan      // the latest scans' warnings by organ, newest last
+
+	retention store.Retention
+	now       func() time.Time
+	// reports is held for reading by every running scan and for writing by the retention,
+	// which must not delete the findings a scan is writing or reusing.
+	reports sync.RWMutex
+	// kick tells Housekeep that a scan ended (its retention may now apply); collect that one
+	// failed (what it wrote is garbage).
+	kick    chan struct{}
+	collect atomic.Bool
 }
 
 // ServiceConfig wires a Service.
@@ -58,6 +69,11 @@ type ServiceConfig struct {
 	// once (hand the work to a queue of their own) and must not change the scan or the report;
 	// ctx ends with the scan's request.
 	AfterScan []func(ctx context.Context, sc *duty.Scan, rep *duty.Report)
+	// Retention says which scans keep their findings (Housekeep); zero values mean
+	// store.DefaultKeepScans and store.DefaultKeepDays.
+	Retention store.Retention
+	// Now is the clock of the retention and of the sessions' expiry; nil means time.Now.
+	Now func() time.Time
 }
 
 // DefaultMaxScans is the number of scans that may run at once unless configured: a scan keeps
@@ -79,9 +95,19 @@ func NewService(cfg ServiceConfig) *Service {
 	if cfg.MaxScans > 0 {
 		slots = make(chan struct{}, cfg.MaxScans)
 	}
+	if cfg.Retention.KeepScans == 0 {
+		cfg.Retention.KeepScans = store.DefaultKeepScans
+	}
+	if cfg.Retention.KeepDays == 0 {
+		cfg.Retention.KeepDays = store.DefaultKeepDays
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel,
-		observe: cfg.Observe, after: cfg.AfterScan}
+	s := &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel,
+		observe: cfg.Observe, after: cfg.AfterScan, retention: cfg.Retention, now: cfg.Now, kick: make(chan struct{}, 1)}
+	return s
 }
 
 // Request says what to scan.
@@ -159,7 +185,18 @@ func (s *Service) acquire() (release func(), err error) {
 	}
 }
 
-func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options, full bool) (*duty.Scan, error) {
+func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options, full bool) (_ *duty.Scan, err error) {
+	s.reports.RLock()
+	defer func() {
+		s.reports.RUnlock()
+		if err != nil {
+			s.collect.Store(true)
+		}
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}()
 	started := time.Now()
 	var lastSave time.Time
 	var mu sync.Mutex
@@ -239,49 +276,63 @@ func (s *Service) Get(ctx context.Context, id string) (*duty.Scan, error) {
 
 // Latest returns the latest report covering department's subtree: among the done scans of the
 // department itself, of an ancestor, or of the whole store, the one with the latest as-of date
-// (of those, the last finished), limited to the subtree.
+// (of those, the last finished), limited to the subtree. It reads only the subtree's findings
+// (store.DepartmentReport).
 func (s *Service) Latest(ctx context.Context, department string) (*duty.Report, error) {
-	depts, err := s.store.Departments(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tree := duty.NewTree(depts)
-	if tree.Department(department) == nil {
-		return nil, fmt.Errorf("department %q: %w", department, duty.ErrNotFound)
-	}
-	scopes := []string{""}
-	for cur := department; cur != ""; cur = tree.Department(cur).Str("parent_id") {
-		scopes = append(scopes, cur)
-		if tree.Department(cur) == nil || len(scopes) > len(depts)+1 {
-			break
+	return s.store.DepartmentReport(ctx, department)
+}
+
+// Housekeep applies the retention (store.Prune) and deletes expired sessions
+// (store.PurgeSessions): at once, then at every tick and after every scan, until ctx ends. The retention waits
+// while scans run. Errors are logged; the next round tries again.
+func (s *Service) Housekeep(ctx context.Context, tick <-chan time.Time) {
+	for {
+		s.housekeep(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+		case <-s.kick:
 		}
 	}
-	sc, err := s.store.LatestScan(ctx, scopes)
-	if err != nil {
-		return nil, err
+}
+
+// HousekeepOnce is one round of Housekeep; it reports whether the retention ran (it does not
+// while a scan runs). A round collects what an earlier run left (store.CollectPending) or a
+// failed scan of this one wrote; collecting reads every organ's findings table once.
+func (s *Service) HousekeepOnce(ctx context.Context) bool { return s.housekeep(ctx) }
+
+func (s *Service) housekeep(ctx context.Context) bool {
+	now := s.now()
+	if n, err := s.store.PurgeSessions(ctx, now); err != nil {
+		s.log.Warn("purge sessions", "err", err)
+	} else if n > 0 {
+		s.log.Info("expired sessions deleted", "sessions", n)
 	}
-	rep := *sc.Report
-	keep := tree.Subtree(department)
-	rep.Violations = FilterScope(rep.Violations, keep)
-	rep.Resolved = FilterScope(rep.Resolved, keep)
-	rep.Warnings = FilterScopeWarnings(rep.Warnings, keep)
-	if sc.Department != department {
-		sum := duty.Summarize(rep.Violations)
-		sum.Warnings = len(rep.Warnings)
-		sum.New, sum.Persisting = 0, 0
-		for _, v := range rep.Violations {
-			if v.FirstSeen != nil && v.FirstSeen.ScanID == sc.ID {
-				sum.New++
-			} else {
-				sum.Persisting++
-			}
+	if !s.reports.TryLock() {
+		return false // a scan runs; its end kicks another round
+	}
+	defer s.reports.Unlock()
+	collect := s.collect.Swap(false)
+	if !collect {
+		// What an earlier run left: a collection cut short, the scans of a dead process.
+		pending, err := s.store.CollectPending(ctx)
+		if err != nil {
+			s.log.Warn("retention of old scans", "err", err)
+			return true
 		}
-		sum.Resolved = len(rep.Resolved)
-		rep.Summary = sum
+		collect = pending
 	}
-	d := department
-	rep.Department = &d
-	return &rep, nil
+	p, err := s.store.Prune(ctx, s.retention, now, collect)
+	if err != nil {
+		s.collect.Store(true)
+		s.log.Warn("retention of old scans", "err", err)
+		return true
+	}
+	if len(p.Pruned) > 0 || p.Removed > 0 {
+		s.log.Info("retention of old scans", "pruned", len(p.Pruned), "documents_removed", p.Removed)
+	}
+	return true
 }
 
 // Shutdown waits for running scans to finish; when ctx ends first it cancels them (they are

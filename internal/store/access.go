@@ -411,3 +411,17 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// PurgeSessions deletes the sessions expired at now, and those saved without a token (before
+// tokens bound them), which never resolve; it returns how many.
+func (s *Store) PurgeSessions(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.Collection(sessionsColl).DeleteMany(ctx, bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "expires", Value: bson.D{{Key: "$lt", Value: now.UTC().Format(duty.TimeFormat)}}}},
+		bson.D{{Key: "token", Value: ""}},
+		bson.D{{Key: "token", Value: bson.D{{Key: "$exists", Value: false}}}},
+	}}})
+	if err != nil {
+		return 0, fmt.Errorf("purge sessions: %w", unavailable(err))
+	}
+	return res.DeletedCount, nil
+}

@@ -352,6 +352,12 @@ func (s *Store) recoverDeadLocked(ctx context.Context) error {
 		}
 		rec.FailedScans = append(rec.FailedScans, d.ID)
 	}
+	if len(dead) > 0 {
+		// What the dead scans wrote is collected by the next prune (retention.go).
+		if err := s.setCollectPending(ctx, true); err != nil {
+			return err
+		}
+	}
 
 	// Journal entries of dead processes, oldest first.
 	var heads []journalHead

@@ -18,12 +18,6 @@ import (
 // chunks far below the 16 MiB document limit, each read by _id (which FerretDB pushes down).
 const chunkSize = 500
 
-type chunk struct {
-	ID         string           `bson:"_id"`
-	ScanID     string           `bson:"scan_id"`
-	Violations []duty.Violation `bson:"violations"`
-}
-
 type scanDoc struct {
 	duty.Scan `bson:",inline"`
 	Resolved  int `bson:"resolved_chunks"`
@@ -32,12 +26,16 @@ type scanDoc struct {
 	Owner     string `bson:"owner,omitempty"`
 	UpdatedAt string `bson:"updated_at"`
 	Generated string `bson:"generated_at,omitempty"`
-	// Format is reportFormat for scans whose violations are kept by organ (reports.go); other
-	// values are not read.
-	Format    int    `bson:"format,omitempty"`
+	// Format is reportFormat for scans whose findings are kept by department (reports.go);
+	// legacyReportFormat for scans of the previous layout, moved at start.
+	Format int `bson:"format,omitempty"`
+	// Pruned says that the retention removed the scan's findings; its summaries stay.
+	Pruned    bool   `bson:"pruned,omitempty"`
 	ScopeHash string `bson:"scope_hash,omitempty"`
 	// SummaryJSON keeps the summary as JSON text: its maps are keyed by policy ids such as
-	// "talk.pre_appointment", and FerretDB refuses field names with dots.
+	// "talk.pre_appointment", and FerretDB refuses field names with dots. It holds no
+	// by_department, which grows with the store and is kept in report_summaries instead: every
+	// listing of scans reads this document.
 	SummaryJSON string `bson:"summary_json,omitempty"`
 }
 
@@ -49,6 +47,16 @@ func (d *scanDoc) decodeSummary() {
 	if json.Unmarshal([]byte(d.SummaryJSON), &sum) == nil {
 		d.Summary = &sum
 	}
+}
+
+// PrunedNote is the error of a done scan whose findings the retention removed.
+const PrunedNote = "the findings of this scan were removed by the retention of old scans (serve --keep-scans, --keep-days); its summary is kept"
+
+// encodeSummary is the summary as stored with the scan: without by_department.
+func encodeSummary(sum duty.Summary) (string, error) {
+	sum.ByDepartment = nil
+	b, err := json.Marshal(sum)
+	return string(b), err
 }
 
 func now() string { return time.Now().UTC().Format(duty.TimeFormat) }
@@ -105,20 +113,19 @@ func (s *Store) withReport(ctx context.Context, d *scanDoc) (*duty.Scan, error) 
 	if sc.Status != duty.ScanDone {
 		return &sc, nil
 	}
-	if d.Format == reportFormat {
-		vs, resolved, err := s.indexedViolations(ctx, d)
-		if err != nil {
-			return nil, err
-		}
-		return s.assemble(d, sc, vs, resolved), nil
+	if d.Format != reportFormat {
+		return nil, fmt.Errorf("scan %s: %w: its report is in a format this version does not read", sc.ID, duty.ErrNotFound)
 	}
-	return nil, fmt.Errorf("scan %s: %w: its report is in a format this version does not read", sc.ID, duty.ErrNotFound)
-}
-
-// assemble attaches a report of the violations to a done scan.
-func (s *Store) assemble(d *scanDoc, sc duty.Scan, vs, resolved []duty.Violation) *duty.Scan {
-	rep := &duty.Report{ScanID: sc.ID, AsOf: sc.AsOf, PolicyRevision: sc.PolicyRevision, GeneratedAt: d.Generated,
-		Violations: vs, Resolved: resolved}
+	if d.Pruned {
+		// The summary stays (the trend shows it); the findings are gone.
+		sc.Error = PrunedNote
+		return &sc, nil
+	}
+	rep, err := s.fullReport(ctx, sc.ID)
+	if err != nil {
+		return nil, err
+	}
+	rep.ScanID, rep.AsOf, rep.PolicyRevision, rep.GeneratedAt = sc.ID, sc.AsOf, sc.PolicyRevision, d.Generated
 	// A report's lists are lists also when empty (INTERFACES.md; the API's OpenAPI document).
 	if rep.Violations == nil {
 		rep.Violations = []duty.Violation{}
@@ -132,11 +139,13 @@ func (s *Store) assemble(d *scanDoc, sc duty.Scan, vs, resolved []duty.Violation
 	}
 	if sc.Summary != nil {
 		rep.Summary = *sc.Summary
+		rep.Summary.ByDepartment = duty.Summarize(rep.Violations).ByDepartment
 	} else {
-		rep.Summary = duty.Summarize(vs)
+		rep.Summary = summaryOf(rep)
 	}
+	sc.Summary = &rep.Summary
 	sc.Report = rep
-	return &sc
+	return &sc, nil
 }
 
 // LatestScan returns, with its report, the latest done scan whose scope is one of scopes ("" is
@@ -144,11 +153,11 @@ func (s *Store) assemble(d *scanDoc, sc duty.Scan, vs, resolved []duty.Violation
 // run today as of last June is not newer than last December's). duty.ErrNotFound when there is
 // none.
 func (s *Store) LatestScan(ctx context.Context, scopes []string) (*duty.Scan, error) {
-	d, err := s.latestScanDoc(ctx, scopes, "")
+	l, err := s.latest(ctx, scopes)
 	if err != nil {
 		return nil, err
 	}
-	return s.withReport(ctx, d)
+	return s.GetScan(ctx, l.Scan)
 }
 
 // latestScanDoc finds the done scan of one of scopes with the latest as-of date, on or before

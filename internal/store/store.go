@@ -63,8 +63,15 @@ type Store struct {
 	// that one active admin remains.
 	usersMu sync.Mutex
 
+	// reports keeps the report documents last read (reports.go).
+	reports reportCache
+	// latestMu serialises the moves of the latest-report pointers in this process.
+	latestMu sync.Mutex
+
+	deptLoad    sync.Mutex // held while the departments are read from the store
 	deptMu      sync.Mutex
 	depts       []duty.Doc // the departments last read, nil when unknown
+	deptTree    *duty.Tree // their tree, nil until asked for
 	deptVersion int64      // their version
 }
 
@@ -99,6 +106,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.recoverDead(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("recover the store: %w", err)
+	}
+	// Reports of the previous layout are moved, then the latest-report pointers recomputed
+	// (a scan marked done just before a crash may not have moved its pointer).
+	if err := s.migrateReports(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("move the reports to the current layout: %w", err)
+	}
+	if err := s.rebuildLatest(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
 	}
 	return s, nil
 }
@@ -297,14 +314,43 @@ func (s *Store) Departments(ctx context.Context) ([]duty.Doc, error) {
 		return out, nil
 	}
 	s.deptMu.Unlock()
+	// One reader at a time: the others wait for its list instead of all reading the table at
+	// once (a cold start under load).
+	s.deptLoad.Lock()
+	defer s.deptLoad.Unlock()
+	s.deptMu.Lock()
+	if s.depts != nil && s.deptVersion == meta.Version {
+		out := slices.Clone(s.depts)
+		s.deptMu.Unlock()
+		return out, nil
+	}
+	s.deptMu.Unlock()
 	out := []duty.Doc{}
 	if err := s.all(ctx, "departments", bson.D{}, func(d duty.Doc, _ string) { out = append(out, d) }); err != nil {
 		return nil, err
 	}
 	s.deptMu.Lock()
-	s.depts, s.deptVersion = out, meta.Version
+	s.depts, s.deptVersion, s.deptTree = out, meta.Version, nil
 	s.deptMu.Unlock()
 	return slices.Clone(out), nil
+}
+
+// Tree returns the tree of the stored departments. Like the departments, it is kept while
+// their version is the same: callers must not change it (a duty.Tree is read-only).
+func (s *Store) Tree(ctx context.Context) (*duty.Tree, error) {
+	depts, err := s.Departments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.deptMu.Lock()
+	defer s.deptMu.Unlock()
+	if s.depts == nil {
+		return duty.NewTree(depts), nil
+	}
+	if s.deptTree == nil {
+		s.deptTree = duty.NewTree(s.depts)
+	}
+	return s.deptTree, nil
 }
 
 // bumpDepartments increases the departments' version, before and after a write of departments.
@@ -318,7 +364,7 @@ func (s *Store) bumpDepartments(ctx context.Context) error {
 		return fmt.Errorf("update store metadata: %w", unavailable(err))
 	}
 	s.deptMu.Lock()
-	s.depts = nil
+	s.depts, s.deptTree = nil, nil
 	s.deptMu.Unlock()
 	return nil
 }

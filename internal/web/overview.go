@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/store"
 )
 
 type overviewPage struct {
@@ -39,20 +40,23 @@ type sevCounts struct {
 	High, Medium, Low, Total int
 }
 
-func (c *sevCounts) add(severity string) {
+func (c *sevCounts) addN(severity string, n int) {
 	switch severity {
 	case "high":
-		c.High++
+		c.High += n
 	case "medium":
-		c.Medium++
+		c.Medium += n
 	default:
-		c.Low++
+		c.Low += n
 	}
-	c.Total++
+	c.Total += n
 }
 
 // overview shows each visible root (every organ, or the department user's subtree) as a tree
-// with open violations by severity, the latest scan, and the trend over the stored scans.
+// with open violations by severity, the latest scan, and the trend over the stored scans. It
+// loads no report: the counts come from the summaries stored at scan time, each scan's read
+// once for all the roots it covers (store.LatestReports, store.ScanDepartmentCounts,
+// store.OrganCounts).
 func (h *handler) overview(rq *request) error {
 	if !rq.p.Can(duty.ReadReports) {
 		if rq.p.Can(duty.ReadPolicies) {
@@ -69,34 +73,97 @@ func (h *handler) overview(rq *request) error {
 	if err != nil {
 		return err
 	}
+	latest, err := h.Store.LatestReports(rq.ctx)
+	if err != nil {
+		return err
+	}
+	sums := &summaries{h: h, rq: rq, depts: map[string]map[string]store.DepartmentCounts{},
+		labels: map[string]string{}, scans: scans}
 	var page overviewPage
 	for _, root := range roots {
 		if tree.Department(root) == nil {
 			continue
 		}
 		ov := organView{CanScan: rq.p.Can(duty.RunScans)}
-		rep, err := h.Scans.Latest(rq.ctx, root)
-		switch {
-		case errors.Is(err, duty.ErrNotFound):
-		case err != nil:
-			return err
-		default:
-			ov.Rep = rep
-			if ov.Revision, err = h.revisionLabel(rq.ctx, rep.PolicyRevision); err != nil {
+		var counts map[string]store.DepartmentCounts
+		if l, ok := store.LatestFor(latest, tree.Tree, root); ok {
+			if counts, err = sums.departments(l.ScanID); err != nil {
+				return err
+			}
+			ov.Rep = &duty.Report{ScanID: l.ScanID, AsOf: l.AsOf, GeneratedAt: l.GeneratedAt, PolicyRevision: l.PolicyRevision}
+			if ov.Revision, err = sums.label(l.PolicyRevision); err != nil {
 				return err
 			}
 		}
-		ov.Root = buildTree(rq.lang, tree, root, ov.Rep)
-		ov.Points = trend(tree, root, scans)
+		ov.Root = buildTree(rq.lang, tree, root, counts, ov.Rep)
+		if ov.Points, err = trend(tree, root, scans, sums); err != nil {
+			return err
+		}
 		ov.Trend = trendSVG(rq.lang, root, ov.Points)
 		page.Organs = append(page.Organs, ov)
 	}
 	return h.render(rq, http.StatusOK, "overview", text(rq.lang, "overview.title"), page)
 }
 
-// buildTree makes the node tree under root and counts each violation in its department and
-// every ancestor up to root.
-func buildTree(lang string, tree *orgTree, root string, rep *duty.Report) *node {
+// summaries reads each scan's stored summaries and each revision's label once per page.
+type summaries struct {
+	h      *handler
+	rq     *request
+	depts  map[string]map[string]store.DepartmentCounts // scan → department → its own counts
+	organs map[string]map[string]int                    // scan → organ → violations, nil until read
+	labels map[string]string
+	scans  []duty.Scan // the scans listed on the page, whose organ counts are read at once
+}
+
+func (s *summaries) departments(scanID string) (map[string]store.DepartmentCounts, error) {
+	if m, ok := s.depts[scanID]; ok {
+		return m, nil
+	}
+	list, err := s.h.Store.ScanDepartmentCounts(s.rq.ctx, scanID)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]store.DepartmentCounts, len(list))
+	for _, c := range list {
+		m[c.Department] = c
+	}
+	s.depts[scanID] = m
+	return m, nil
+}
+
+func (s *summaries) organ(scanID string) (map[string]int, error) {
+	if s.organs == nil {
+		ids := make([]string, 0, len(s.scans))
+		for _, sc := range s.scans {
+			if sc.Status == duty.ScanDone {
+				ids = append(ids, sc.ID)
+			}
+		}
+		m, err := s.h.Store.OrganCounts(s.rq.ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		s.organs = m
+	}
+	return s.organs[scanID], nil
+}
+
+func (s *summaries) label(hash string) (string, error) {
+	if l, ok := s.labels[hash]; ok {
+		return l, nil
+	}
+	l, err := s.h.revisionLabel(s.rq.ctx, hash)
+	if err != nil {
+		return "", err
+	}
+	s.labels[hash] = l
+	return l, nil
+}
+
+// buildTree makes the node tree under root and counts each department's violations in it and
+// every ancestor up to root; rep, when not nil, gets the subtree's new, persisting and resolved
+// counts.
+func buildTree(lang string, tree *orgTree, root string, counts map[string]store.DepartmentCounts, rep *duty.Report) *node {
 	nodes := map[string]*node{}
 	var build func(id string, depth int) *node
 	build = func(id string, depth int) *node {
@@ -111,17 +178,28 @@ func buildTree(lang string, tree *orgTree, root string, rep *duty.Report) *node 
 		return n
 	}
 	top := build(root, 0)
-	if rep != nil {
-		for _, v := range rep.Violations {
-			for cur, hops := v.Department, 0; cur != "" && hops < 64; hops++ {
-				if n := nodes[cur]; n != nil {
-					n.Counts.add(v.Severity)
+	if rep == nil {
+		return top
+	}
+	for id := range nodes {
+		c, ok := counts[id]
+		if !ok {
+			continue
+		}
+		rep.Summary.New += c.New
+		rep.Summary.Persisting += c.Persisting
+		rep.Summary.Resolved += c.Resolved
+		rep.Summary.Violations += c.Violations
+		for cur, hops := id, 0; cur != "" && hops < 64; hops++ {
+			if n := nodes[cur]; n != nil {
+				for sev, k := range c.BySeverity {
+					n.Counts.addN(sev, k)
 				}
-				if cur == root {
-					break
-				}
-				cur = tree.Department(cur).Str("parent_id")
 			}
+			if cur == root {
+				break
+			}
+			cur = tree.Department(cur).Str("parent_id")
 		}
 	}
 	return top
@@ -140,17 +218,22 @@ const maxTrend = 12
 
 // trend counts, for each as-of date of the finished scans whose scope covers root (the whole
 // store, root or an ancestor), the violations in root's subtree found by the last scan run as
-// of that date (the one the department's report would show), from the stored per-department
-// summary: re-running a date replaces its point instead of adding one. The points are ordered
-// by as-of date.
-func trend(tree *orgTree, root string, scans []duty.Scan) []trendPoint {
-	sub := tree.Subtree(root)
+// of that date (the one the department's report would show), from the summaries stored at
+// scan time (an organ's kept with every scan whatever the retention; a department's while the
+// scan keeps its findings): re-running a date replaces its point instead of adding one. The
+// points are ordered by as-of date.
+func trend(tree *orgTree, root string, scans []duty.Scan, sums *summaries) ([]trendPoint, error) {
+	covering := map[string]bool{} // root and its ancestors: the scopes whose scans cover root
+	for cur, hops := root, 0; cur != "" && hops < 64; hops++ {
+		covering[cur] = true
+		cur = tree.Department(cur).Str("parent_id")
+	}
 	last := map[string]duty.Scan{} // as-of date → the last finished scan of that date covering root
 	for _, sc := range scans {
 		if sc.Status != duty.ScanDone || sc.Summary == nil {
 			continue
 		}
-		if sc.Department != "" && !tree.Subtree(sc.Department)[root] {
+		if sc.Department != "" && !covering[sc.Department] {
 			continue
 		}
 		if l, ok := last[sc.AsOf]; !ok || sc.FinishedAt > l.FinishedAt || sc.FinishedAt == l.FinishedAt && sc.ID > l.ID {
@@ -159,19 +242,49 @@ func trend(tree *orgTree, root string, scans []duty.Scan) []trendPoint {
 	}
 	out := make([]trendPoint, 0, len(last))
 	for asOf, sc := range last {
-		n := 0
-		for d, c := range sc.Summary.ByDepartment {
-			if sub[d] {
-				n += c
-			}
-		}
-		out = append(out, trendPoint{AsOf: asOf, Scan: sc.ID, Count: n})
+		out = append(out, trendPoint{AsOf: asOf, Scan: sc.ID})
 	}
 	slices.SortFunc(out, func(a, b trendPoint) int { return strings.Compare(a.AsOf, b.AsOf) })
 	if len(out) > maxTrend {
 		out = out[len(out)-maxTrend:]
 	}
-	return out
+	isOrgan := tree.Organ(root) == root
+	var sub map[string]bool
+	for i := range out {
+		if isOrgan {
+			m, err := sums.organ(out[i].Scan)
+			if err != nil {
+				return nil, err
+			}
+			out[i].Count = m[root]
+			continue
+		}
+		m, err := sums.departments(out[i].Scan)
+		if errors.Is(err, duty.ErrNotFound) {
+			// The retention removed the scan's per-department counts: a department's trend
+			// shows the scans kept (an organ's, from the counts kept with every scan, all).
+			out[i].Count = -1
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if sub == nil {
+			sub = tree.Subtree(root)
+		}
+		for d, c := range m {
+			if sub[d] {
+				out[i].Count += c.Violations
+			}
+		}
+	}
+	kept := out[:0]
+	for _, p := range out {
+		if p.Count >= 0 {
+			kept = append(kept, p)
+		}
+	}
+	return kept, nil
 }
 
 // trendSVG draws the trend as an inline bar chart, with a title and a description listing the

@@ -19,9 +19,9 @@ type recordPage struct {
 	// Warnings are the checks about the record due to fail soon, by fails_on.
 	Warnings []dueRow
 	Scanned  bool
-	AsOf       string
-	Dept       string // the record's department, for a link to its report
-	DeptName   string
+	AsOf     string
+	Dept     string // the record's department, for a link to its report
+	DeptName string
 }
 
 // fieldView is one field of a record: a value, a list of values, or a table of objects.

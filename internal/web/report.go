@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
@@ -284,12 +285,29 @@ type orgTree struct {
 	kids map[string][]string
 }
 
+// treeCache keeps the last orgTree made, for the store's tree it was made of (store.Tree keeps
+// one while the departments do not change): a province has tens of thousands of departments.
+type treeCache struct {
+	mu   sync.Mutex
+	base *duty.Tree
+	tree *orgTree
+}
+
 func (h *handler) tree(ctx context.Context) (*orgTree, error) {
+	base, err := h.Store.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.trees.mu.Lock()
+	defer h.trees.mu.Unlock()
+	if h.trees.base == base {
+		return h.trees.tree, nil
+	}
 	depts, err := h.Store.Departments(ctx)
 	if err != nil {
 		return nil, err
 	}
-	t := &orgTree{Tree: duty.NewTree(depts), kids: map[string][]string{}}
+	t := &orgTree{Tree: base, kids: map[string][]string{}}
 	for _, d := range depts {
 		if p := d.Str("parent_id"); p != "" {
 			t.kids[p] = append(t.kids[p], d.ID())
@@ -304,6 +322,7 @@ func (h *handler) tree(ctx context.Context) (*orgTree, error) {
 			return strings.Compare(a, b)
 		})
 	}
+	h.trees.base, h.trees.tree = base, t
 	return t, nil
 }
 
