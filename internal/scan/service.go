@@ -28,6 +28,9 @@ type Service struct {
 
 	cacheMu sync.Mutex
 	cache   map[string]cached // scope → its last report, by organ
+
+	beforeSave func(context.Context, *duty.Report) error
+	afterScan  func(context.Context, *duty.Scan) error
 }
 
 // ServiceConfig wires a Service.
@@ -46,6 +49,13 @@ type ServiceConfig struct {
 	// that a client learns at once and nothing piles up. 0 means DefaultMaxScans; negative, no
 	// bound.
 	MaxScans int
+	// BeforeSave, when set, may change a finished report before it is stored (the ledger moves
+	// the violations approved waivers cover to the report's waived list); the summary is then
+	// counted again (Resummarize). Its error fails the scan: a report is never stored without it.
+	BeforeSave func(ctx context.Context, rep *duty.Report) error
+	// AfterScan, when set, is called with every scan stored as done (the ledger brings its cases
+	// up to date). Its error is logged; the scan stays done.
+	AfterScan func(ctx context.Context, sc *duty.Scan) error
 }
 
 // DefaultMaxScans is the number of scans that may run at once unless configured: a scan keeps
@@ -68,7 +78,8 @@ func NewService(cfg ServiceConfig) *Service {
 		slots = make(chan struct{}, cfg.MaxScans)
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel}
+	return &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel,
+		beforeSave: cfg.BeforeSave, afterScan: cfg.AfterScan}
 }
 
 // Request says what to scan.
@@ -173,11 +184,24 @@ func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options, full boo
 		}
 		return nil, fmt.Errorf("scan %s: %w", sc.ID, err)
 	}
+	if s.beforeSave != nil {
+		if err := s.beforeSave(ctx, rep); err != nil {
+			sc.Status, sc.Error = duty.ScanFailed, err.Error()
+			_ = s.store.FailScan(context.WithoutCancel(ctx), sc.ID, err.Error())
+			return nil, fmt.Errorf("scan %s: %w", sc.ID, err)
+		}
+		Resummarize(rep)
+	}
 	sc.Status, sc.Report, sc.Summary = duty.ScanDone, rep, &rep.Summary
 	sc.FinishedAt = time.Now().UTC().Format(duty.TimeFormat)
 	if err := s.store.FinishIndexedScan(ctx, sc, results, keepHash); err != nil {
 		_ = s.store.FailScan(context.WithoutCancel(ctx), sc.ID, "could not save the report")
 		return nil, err
+	}
+	if s.afterScan != nil {
+		if err := s.afterScan(context.WithoutCancel(ctx), sc); err != nil {
+			s.log.Error("after the scan", "scan", sc.ID, "err", err)
+		}
 	}
 	s.log.Info("scan done", "scan", sc.ID, "department", sc.Department, "as_of", sc.AsOf,
 		"violations", rep.Summary.Violations, "organs", sc.Progress.Total, "duration", time.Since(started))
@@ -277,22 +301,40 @@ func (s *Service) Latest(ctx context.Context, department string) (*duty.Report, 
 	keep := tree.Subtree(department)
 	rep.Violations = FilterScope(rep.Violations, keep)
 	rep.Resolved = FilterScope(rep.Resolved, keep)
-	if sc.Department != department {
-		sum := duty.Summarize(rep.Violations)
-		sum.New, sum.Persisting = 0, 0
-		for _, v := range rep.Violations {
-			if v.FirstSeen != nil && v.FirstSeen.ScanID == sc.ID {
-				sum.New++
-			} else {
-				sum.Persisting++
+	if rep.Waived != nil {
+		var ws []duty.Waived
+		for _, w := range rep.Waived {
+			if keep[w.Department] {
+				ws = append(ws, w)
 			}
 		}
-		sum.Resolved = len(rep.Resolved)
-		rep.Summary = sum
+		rep.Waived = ws
+	}
+	if sc.Department != department {
+		Resummarize(&rep)
 	}
 	d := department
 	rep.Department = &d
 	return &rep, nil
+}
+
+// Resummarize counts a report's summary again from its lists: the violations by policy,
+// severity and department, new (first seen in this report's scan) and persisting, resolved,
+// warnings and waived.
+func Resummarize(rep *duty.Report) {
+	sum := duty.Summarize(rep.Violations)
+	sum.New, sum.Persisting = 0, 0
+	for _, v := range rep.Violations {
+		if v.FirstSeen != nil && v.FirstSeen.ScanID == rep.ScanID {
+			sum.New++
+		} else {
+			sum.Persisting++
+		}
+	}
+	sum.Resolved = len(rep.Resolved)
+	sum.Warnings = len(rep.Warnings)
+	sum.Waived = len(rep.Waived)
+	rep.Summary = sum
 }
 
 // Shutdown waits for running scans to finish; when ctx ends first it cancels them (they are

@@ -100,6 +100,10 @@ func (s *Store) FinishIndexedScan(ctx context.Context, sc *duty.Scan, results []
 		}
 		resolved++
 	}
+	waived, err := s.putWaived(ctx, sc.ID, rep.Waived)
+	if err != nil {
+		return err
+	}
 	sum, err := json.Marshal(rep.Summary)
 	if err != nil {
 		return fmt.Errorf("encode summary of scan %s: %w", sc.ID, err)
@@ -114,6 +118,7 @@ func (s *Store) FinishIndexedScan(ctx context.Context, sc *duty.Scan, results []
 		{Key: "scope_hash", Value: keyHash},
 		{Key: "index_chunks", Value: len(docs)},
 		{Key: "resolved_chunks", Value: resolved},
+		{Key: "waived_chunks", Value: waived},
 		{Key: "generated_at", Value: rep.GeneratedAt},
 		{Key: "updated_at", Value: now()},
 	}}})

@@ -27,6 +27,7 @@ type chunk struct {
 type scanDoc struct {
 	duty.Scan `bson:",inline"`
 	Resolved  int `bson:"resolved_chunks"`
+	Waived    int `bson:"waived_chunks,omitempty"` // chunks of waived violations (ledger.go)
 	// Owner is the instance running the scan (Store.Instance): a scan whose owner died is
 	// marked failed by recovery.
 	Owner     string `bson:"owner,omitempty"`
@@ -110,7 +111,13 @@ func (s *Store) withReport(ctx context.Context, d *scanDoc) (*duty.Scan, error) 
 		if err != nil {
 			return nil, err
 		}
-		return s.assemble(d, sc, vs, resolved), nil
+		vs, waived, err := s.withWaived(ctx, d.ID, d.Waived, vs)
+		if err != nil {
+			return nil, err
+		}
+		out := s.assemble(d, sc, vs, resolved)
+		out.Report.Waived = waived
+		return out, nil
 	}
 	return nil, fmt.Errorf("scan %s: %w: its report is in a format this version does not read", sc.ID, duty.ErrNotFound)
 }

@@ -1,0 +1,283 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+)
+
+// The rectification ledger (issue 16): waivers, cases, the scans whose cases are still to be
+// brought up to date, and the waived violations of each report. The rules live in
+// internal/ledger; this file only keeps the documents. Every change of a waiver or a case is a
+// compare-and-set on its revision (Rev), so that two changes made on the same state cannot both
+// be stored (FerretDB v1 has no transactions; one document is written atomically).
+const (
+	waiversColl    = "waivers"
+	casesColl      = "cases"
+	ledgerSyncColl = "ledger_sync"
+)
+
+// InsertWaiver stores a new waiver request.
+func (s *Store) InsertWaiver(ctx context.Context, w *duty.Waiver) error {
+	if _, err := s.db.Collection(waiversColl).InsertOne(ctx, w); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return fmt.Errorf("waiver %s: %w: it exists", w.ID, duty.ErrConflict)
+		}
+		return fmt.Errorf("save waiver %s: %w", w.ID, unavailable(err))
+	}
+	return nil
+}
+
+// GetWaiver returns one waiver.
+func (s *Store) GetWaiver(ctx context.Context, id string) (*duty.Waiver, error) {
+	var w duty.Waiver
+	err := s.db.Collection(waiversColl).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&w)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("waiver %q: %w", id, duty.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read waiver %q: %w", id, unavailable(err))
+	}
+	return &w, nil
+}
+
+// ReplaceWaiver stores w over revision w.Rev-1; duty.ErrConflict when the stored waiver has
+// changed since it was read.
+func (s *Store) ReplaceWaiver(ctx context.Context, w *duty.Waiver) error {
+	return s.replaceRev(ctx, waiversColl, w.ID, w.Rev, w)
+}
+
+// Waivers lists the waivers, optionally only those of one status and one policy, by id.
+func (s *Store) Waivers(ctx context.Context, status, policy string) ([]duty.Waiver, error) {
+	filter := bson.D{}
+	if status != "" {
+		filter = append(filter, bson.E{Key: "status", Value: status})
+	}
+	if policy != "" {
+		filter = append(filter, bson.E{Key: "policy", Value: policy})
+	}
+	out := []duty.Waiver{}
+	if err := s.findAll(ctx, waiversColl, filter, &out); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b duty.Waiver) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// InsertCases stores new cases; a case whose id is already stored is left as it is (a sync
+// run again after a crash opens nothing twice). It returns the ids it inserted.
+func (s *Store) InsertCases(ctx context.Context, cases []duty.Case) ([]string, error) {
+	var inserted []string
+	coll := s.db.Collection(casesColl)
+	for start := 0; start < len(cases); start += 500 {
+		part := cases[start:min(start+500, len(cases))]
+		docs := make([]any, len(part))
+		for i := range part {
+			docs[i] = part[i]
+		}
+		dup := map[int]bool{}
+		_, err := coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		if err != nil {
+			var bwe mongo.BulkWriteException
+			if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+				return inserted, fmt.Errorf("save cases: %w", unavailable(err))
+			}
+			for _, we := range bwe.WriteErrors {
+				if we.Code != 11000 {
+					return inserted, fmt.Errorf("save cases: %w", unavailable(err))
+				}
+				dup[we.Index] = true
+			}
+		}
+		for i := range part {
+			if !dup[i] {
+				inserted = append(inserted, part[i].ID)
+			}
+		}
+	}
+	return inserted, nil
+}
+
+// GetCase returns one case.
+func (s *Store) GetCase(ctx context.Context, id string) (*duty.Case, error) {
+	var c duty.Case
+	err := s.db.Collection(casesColl).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("case %q: %w", id, duty.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read case %q: %w", id, unavailable(err))
+	}
+	return &c, nil
+}
+
+// ReplaceCase stores c over revision c.Rev-1; duty.ErrConflict when the stored case has changed
+// since it was read.
+func (s *Store) ReplaceCase(ctx context.Context, c *duty.Case) error {
+	return s.replaceRev(ctx, casesColl, c.ID, c.Rev, c)
+}
+
+// Cases lists every case, optionally of one organ, by id.
+func (s *Store) Cases(ctx context.Context, organ string) ([]duty.Case, error) {
+	filter := bson.D{}
+	if organ != "" {
+		filter = bson.D{{Key: "organ", Value: organ}}
+	}
+	out := []duty.Case{}
+	if err := s.findAll(ctx, casesColl, filter, &out); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b duty.Case) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// AuditOnce appends an audit entry whose id the caller chose (e.ID), once: writing it again
+// changes nothing, so a step run again after a crash does not audit twice.
+func (s *Store) AuditOnce(ctx context.Context, e duty.AuditEntry) error {
+	if e.ID == "" {
+		return fmt.Errorf("an audit entry written once needs its id: %w", duty.ErrInvalid)
+	}
+	if e.At == "" {
+		e.At = now()
+	}
+	if e.IDs == nil {
+		e.IDs = []string{}
+	}
+	if _, err := s.db.Collection(auditColl).InsertOne(ctx, e); err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("write audit trail: %w", unavailable(err))
+	}
+	return nil
+}
+
+// MarkLedgerPending records that the cases are to be brought up to date with scan id; it is
+// written before the scan is marked done, so that a process killed in between leaves the mark.
+func (s *Store) MarkLedgerPending(ctx context.Context, scanID string) error {
+	_, err := s.db.Collection(ledgerSyncColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: scanID}},
+		bson.D{{Key: "_id", Value: scanID}, {Key: "at", Value: now()}}, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("mark scan %s for the ledger: %w", scanID, unavailable(err))
+	}
+	return nil
+}
+
+// LedgerPending lists the scans whose cases are still to be brought up to date, oldest first
+// (scan ids sort by time).
+func (s *Store) LedgerPending(ctx context.Context) ([]string, error) {
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := s.findAll(ctx, ledgerSyncColl, bson.D{}, &docs); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// ClearLedgerPending removes the mark of scan id.
+func (s *Store) ClearLedgerPending(ctx context.Context, scanID string) error {
+	if _, err := s.db.Collection(ledgerSyncColl).DeleteOne(ctx, bson.D{{Key: "_id", Value: scanID}}); err != nil {
+		return fmt.Errorf("clear the ledger mark of scan %s: %w", scanID, unavailable(err))
+	}
+	return nil
+}
+
+// SubjectDepartment returns the department the record d of collection belongs to (as
+// duty.DepartmentOfDoc, with people read from the store).
+func (s *Store) SubjectDepartment(ctx context.Context, collection string, d duty.Doc) string {
+	return duty.DepartmentOfDoc(collection, d, func(p string) string {
+		person, err := s.Get(ctx, "people", p)
+		if err != nil {
+			return ""
+		}
+		return person.Str("department_id")
+	})
+}
+
+func (s *Store) replaceRev(ctx context.Context, coll, id string, rev int64, doc any) error {
+	res, err := s.db.Collection(coll).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "rev", Value: rev - 1}}, doc)
+	if err != nil {
+		return fmt.Errorf("save %s %s: %w", coll, id, unavailable(err))
+	}
+	if res.MatchedCount == 0 {
+		return fmt.Errorf("%s %s: %w: it was changed meanwhile; read it again", coll, id, duty.ErrConflict)
+	}
+	return nil
+}
+
+func (s *Store) findAll(ctx context.Context, coll string, filter bson.D, out any) error {
+	cur, err := s.db.Collection(coll).Find(ctx, filter)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", coll, unavailable(err))
+	}
+	if err := cur.All(ctx, out); err != nil {
+		return fmt.Errorf("read %s: %w", coll, unavailable(err))
+	}
+	return nil
+}
+
+// Waived violations of a report are kept beside its resolved checks, in chunks "w/<n>" of the
+// scan's report table; the organs' chunks keep every violation the policies found (they are
+// reused by later scans, to which other waivers may apply), and reading a report takes the
+// waived ones out of its violations.
+
+type waivedChunk struct {
+	ID     string        `bson:"_id"`
+	Waived []duty.Waived `bson:"waived"`
+}
+
+// putWaived stores the waived violations of a report and returns the number of chunks.
+func (s *Store) putWaived(ctx context.Context, scanID string, ws []duty.Waived) (int, error) {
+	n := 0
+	for start := 0; start < len(ws); start += chunkSize {
+		c := waivedChunk{ID: "w/" + strconv.Itoa(n), Waived: ws[start:min(start+chunkSize, len(ws))]}
+		_, err := s.db.Collection(reportTablePrefix+scanID).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, c, options.Replace().SetUpsert(true))
+		if err != nil {
+			return n, fmt.Errorf("save report of scan %s: %w", scanID, unavailable(err))
+		}
+		n++
+	}
+	return n, nil
+}
+
+// withWaived reads the waived violations of an indexed scan and takes them out of vs.
+func (s *Store) withWaived(ctx context.Context, scanID string, chunks int, vs []duty.Violation) ([]duty.Violation, []duty.Waived, error) {
+	if chunks == 0 {
+		return vs, nil, nil
+	}
+	var ws []duty.Waived
+	for i := range chunks {
+		var c waivedChunk
+		err := s.db.Collection(reportTablePrefix+scanID).FindOne(ctx, bson.D{{Key: "_id", Value: "w/" + strconv.Itoa(i)}}).Decode(&c)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read report of scan %s: %w", scanID, unavailable(err))
+		}
+		ws = append(ws, c.Waived...)
+	}
+	waived := make(map[string]bool, len(ws))
+	for i := range ws {
+		if ws[i].Evidence == nil {
+			ws[i].Evidence = []duty.Ref{}
+		}
+		waived[ws[i].Key()] = true
+	}
+	kept := vs[:0]
+	for _, v := range vs {
+		if !waived[v.Key()] {
+			kept = append(kept, v)
+		}
+	}
+	return kept, ws, nil
+}
