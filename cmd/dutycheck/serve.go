@@ -19,6 +19,7 @@ import (
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/embeddb"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
+	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
@@ -52,6 +53,9 @@ type serveConfig struct {
 	TrustedProxies []string
 	// MaxScans bounds the scans running at once (--max-scans).
 	MaxScans int
+	// Ledger holds the waivers' maximum, the rectification periods and the evidence file limit
+	// (--waiver-max-days, --rectify-days, --evidence-max-mb).
+	Ledger ledger.Config
 }
 
 func storeFlags(fs *flag.FlagSet, cfg *storeConfig) *string {
@@ -147,6 +151,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.LoadDir, "load", "", "import this dataset folder at start (e.g. fixtures/sample)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (default: none, the peer is the client)")
 	fs.IntVar(&cfg.MaxScans, "max-scans", scan.DefaultMaxScans, "scans that may run at once; one more answers 429 with Retry-After")
+	fs.IntVar(&cfg.Ledger.MaxWaiverDays, "waiver-max-days", 365, "a waiver ends at most this many days after it is requested")
+	periods := fs.String("rectify-days", "high=15,medium=30,low=60", "rectification period of a ledger case by severity, in days")
+	evidenceMB := fs.Int64("evidence-max-mb", 20, "largest evidence file accepted, in MiB (413 above)")
 	level := storeFlags(fs, &cfg.Store)
 	memory := fs.Int64("policy-memory", policy.DefaultMemory>>20, "MiB a policy evaluation may use (the gate's tests, one organ of a scan or preview)")
 	fs.DurationVar(&cfg.Sandbox.Timeout, "policy-timeout", policy.DefaultTimeout, "wall-clock time of the gate's tests, and of one organ's evaluation")
@@ -160,6 +167,13 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if cfg.MaxScans < 1 {
 		return fmt.Errorf("serve: --max-scans must be 1 or more, got %d", cfg.MaxScans)
 	}
+	if cfg.Ledger.Periods, err = ledger.ParsePeriods(*periods); err != nil {
+		return fmt.Errorf("serve: --rectify-days: %w", err)
+	}
+	if cfg.Ledger.MaxWaiverDays < 1 || *evidenceMB < 1 {
+		return fmt.Errorf("serve: --waiver-max-days and --evidence-max-mb must be 1 or more")
+	}
+	cfg.Ledger.MaxFileBytes = *evidenceMB << 20
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
@@ -218,11 +232,17 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
 	go policies.Run(pollCtx)
-	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans})
+	cfg.Ledger.Log = log
+	ledgerSvc := ledger.New(cfg.Ledger, ledger.Deps{Store: st, Engine: policies.Engine})
+	if err := ledgerSvc.Recover(ctx); err != nil {
+		return fmt.Errorf("bring the ledger up to date: %w", err)
+	}
+	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans,
+		BeforeSave: ledgerSvc.BeforeSave, AfterScan: ledgerSvc.AfterScan})
 	limiter := ratelimit.New(10, time.Minute) // one count of failed sign-ins for the API and the pages
 	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter})
 	handler := httpapi.New(httpapi.Config{Log: log, TrustedProxies: cfg.TrustedProxies},
-		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter})
+		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter, Ledger: ledgerSvc})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

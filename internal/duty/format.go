@@ -18,18 +18,9 @@ var CSVHeader = []string{"department", "policy", "severity", "reason", "accounta
 // the Chinese text as UTF-8.
 const BOM = "\ufeff"
 
-// WriteCSV writes the report's violations as CSV, one row each, in report order: a byte order
-// mark, the header, then the rows with every cell passed through SafeCell. It is the one CSV
-// writer of dutycheck (the API, the pages and the CLI).
+// WriteCSV writes the report's violations as CSV, one row each, in report order (WriteCSVRows).
 func WriteCSV(w io.Writer, r *Report) error {
-	if _, err := io.WriteString(w, BOM); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader); err != nil {
-		return err
-	}
-	row := make([]string, len(CSVHeader))
+	rows := make([][]string, 0, len(r.Violations))
 	for _, v := range r.Violations {
 		ev := make([]string, len(v.Evidence))
 		for i, e := range v.Evidence {
@@ -39,12 +30,30 @@ func WriteCSV(w io.Writer, r *Report) error {
 		if v.FirstSeen != nil {
 			first = v.FirstSeen.AsOf
 		}
-		for i, cell := range []string{v.Department, v.Policy, v.Severity, v.Reason, v.Accountable,
+		rows = append(rows, []string{v.Department, v.Policy, v.Severity, v.Reason, v.Accountable,
 			v.Subject.Collection, v.Subject.ID, DetailString(v.Details), v.Message.ZH, v.Message.EN,
-			strings.Join(ev, " "), first} {
-			row[i] = SafeCell(cell)
+			strings.Join(ev, " "), first})
+	}
+	return WriteCSVRows(w, CSVHeader, rows)
+}
+
+// WriteCSVRows writes a CSV: a byte order mark, the header, then the rows with every cell
+// passed through SafeCell. It is the one CSV writer of dutycheck (reports and the ledger, in
+// the API, the pages and the CLI).
+func WriteCSVRows(w io.Writer, header []string, rows [][]string) error {
+	if _, err := io.WriteString(w, BOM); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for _, row := range rows {
+		out := make([]string, len(row))
+		for i, cell := range row {
+			out[i] = SafeCell(cell)
 		}
-		if err := cw.Write(row); err != nil {
+		if err := cw.Write(out); err != nil {
 			return err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
@@ -41,6 +42,8 @@ type Deps struct {
 	Store    *store.Store
 	Scans    *scan.Service
 	Policies *live.Manager
+	// Ledger, when set, serves the waivers and the rectification ledger (ledger.go).
+	Ledger *ledger.Service
 	// Pages, when set, serves every path outside /api/ that no route here answers (the web
 	// pages); unknown /api/ paths keep their JSON 404.
 	Pages http.Handler
@@ -102,6 +105,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	v1.GET("/departments/:id/report", require(duty.ReadReports), s.departmentReport)
 	s.policyRoutes(v1)
 	s.userRoutes(v1)
+	s.ledgerRoutes(v1)
 	return r
 }
 

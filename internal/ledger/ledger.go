@@ -16,6 +16,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -144,4 +146,18 @@ func hashHex(b []byte) string {
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", duty.ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// ParsePeriods reads rectification periods written "high=15,medium=30,low=60".
+func ParsePeriods(s string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if !ok || strings.TrimSpace(k) == "" || err != nil || n < 1 || n > 3650 {
+			return nil, fmt.Errorf("%q: expected severity=days (1 to 3650), comma-separated, e.g. high=15,medium=30,low=60", part)
+		}
+		out[strings.TrimSpace(k)] = n
+	}
+	return out, nil
 }
