@@ -268,6 +268,9 @@ var userActions = map[string][]string{
 	"note":   {duty.CaseOpen, duty.CaseInProgress, duty.CaseSubmitted, duty.CaseWaived},
 }
 
+// AllowedFrom lists the states a user action is allowed from.
+func AllowedFrom(action string) []string { return slices.Clone(userActions[action]) }
+
 // Actions lists the user actions on a case in the given state.
 func Actions(state string) []string {
 	var out []string
