@@ -13,6 +13,9 @@ import (
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
+// auditChunk is the most cases one audit entry of a scan's new cases names.
+const auditChunk = 1000
+
 // ScanActor names the scans in a case's history and in the audit trail.
 const ScanActor = "system:scan"
 
@@ -87,7 +90,7 @@ func (s *Service) syncPending(ctx context.Context, just *duty.Scan) error {
 // one that changed a case leaves it alone. Every change is audited, with an id made of the scan
 // and the case, before the case is written: run again for the same scan, sync changes nothing
 // that it had changed and does the rest.
-func (s *Service) sync(ctx context.Context, sc *duty.Scan) error {
+func (s *Service) sync(ctx context.Context, sc *duty.Scan) (err error) {
 	rep := sc.Report
 	if rep == nil {
 		return fmt.Errorf("scan %s has no report", sc.ID)
@@ -97,9 +100,29 @@ func (s *Service) sync(ctx context.Context, sc *duty.Scan) error {
 		return err
 	}
 	var scope map[string]bool
+	scopes := []string{""} // the scan's scope and the enclosing ones
 	if sc.Department != "" {
 		scope = tree.Subtree(sc.Department)
+		for cur, hops := sc.Department, 0; cur != "" && tree.Department(cur) != nil && hops < 1000; hops++ {
+			scopes = append(scopes, cur)
+			cur = tree.Department(cur).Str("parent_id")
+		}
 	}
+	// The ledger follows the latest date: a scan as of an earlier date than one the cases of
+	// its scope (or an enclosing one) already follow opens, closes and reopens nothing.
+	latest, err := s.st.LedgerAsOf(ctx, scopes)
+	if err != nil {
+		return err
+	}
+	if sc.AsOf < latest {
+		s.cfg.Log.Info("ledger: a scan as of an earlier date than the ledger's leaves the cases as they are", "scan", sc.ID, "as_of", sc.AsOf, "ledger_as_of", latest)
+		return nil
+	}
+	defer func() {
+		if err == nil {
+			err = s.st.SetLedgerAsOf(ctx, sc.Department, sc.AsOf)
+		}
+	}()
 	failing := map[string]*duty.Violation{}
 	for i := range rep.Violations {
 		v := &rep.Violations[i]
@@ -142,10 +165,17 @@ func (s *Service) sync(ctx context.Context, sc *duty.Scan) error {
 	for id, w := range waived {
 		add(id, &w.Violation, &w.Waiver)
 	}
+	// Every new case is audited before any is stored, in entries of up to auditChunk cases
+	// named by the scan and the chunk's first case: run again after a crash while storing,
+	// the cases left to store were all audited already and the entries are not written twice.
 	slices.SortFunc(fresh, func(a, b duty.Case) int { return strings.Compare(a.ID, b.ID) })
-	for i := range fresh {
-		c := &fresh[i]
-		if err := s.auditCase(ctx, sc.ID+"/"+c.ID+"/open", ScanActor, "case.open", nil, c); err != nil {
+	for start := 0; start < len(fresh); start += auditChunk {
+		part := fresh[start:min(start+auditChunk, len(fresh))]
+		e := duty.AuditEntry{ID: "ledger/" + sc.ID + "/open/" + part[0].ID, Actor: ScanActor, Action: "case.open", Collection: "cases"}
+		for i := range part {
+			e.IDs, e.Before, e.After = append(e.IDs, part[i].ID), append(e.Before, ""), append(e.After, caseHash(&part[i]))
+		}
+		if err := s.st.AuditOnce(ctx, e); err != nil {
 			return err
 		}
 	}

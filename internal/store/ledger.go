@@ -24,6 +24,7 @@ const (
 	waiversColl    = "waivers"
 	casesColl      = "cases"
 	ledgerSyncColl = "ledger_sync"
+	ledgerMarkColl = "ledger_asof"
 )
 
 // InsertWaiver stores a new waiver request.
@@ -190,6 +191,32 @@ func (s *Store) LedgerPending(ctx context.Context) ([]string, error) {
 func (s *Store) ClearLedgerPending(ctx context.Context, scanID string) error {
 	if _, err := s.db.Collection(ledgerSyncColl).DeleteOne(ctx, bson.D{{Key: "_id", Value: scanID}}); err != nil {
 		return fmt.Errorf("clear the ledger mark of scan %s: %w", scanID, unavailable(err))
+	}
+	return nil
+}
+
+// LedgerAsOf returns the latest as-of date of the scans the cases were brought up to date with,
+// among those of the given scopes ("" is the whole store); "" when there is none.
+func (s *Store) LedgerAsOf(ctx context.Context, scopes []string) (string, error) {
+	var docs []struct {
+		AsOf string `bson:"as_of"`
+	}
+	if err := s.findAll(ctx, ledgerMarkColl, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: scopes}}}}, &docs); err != nil {
+		return "", err
+	}
+	latest := ""
+	for _, d := range docs {
+		latest = max(latest, d.AsOf)
+	}
+	return latest, nil
+}
+
+// SetLedgerAsOf records that the cases of scope were brought up to date with a scan as of asOf.
+func (s *Store) SetLedgerAsOf(ctx context.Context, scope, asOf string) error {
+	_, err := s.db.Collection(ledgerMarkColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: scope}},
+		bson.D{{Key: "_id", Value: scope}, {Key: "as_of", Value: asOf}}, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("record the ledger's date: %w", unavailable(err))
 	}
 	return nil
 }
