@@ -430,9 +430,14 @@ func TestCaseLifecycle(t *testing.T) {
 	_, err = act(div4, ledger.Transition{Action: "note", Note: "x"})
 	wantErr(t, err, duty.ErrConflict, "a note on a closed case")
 
-	// An earlier date does not move the case.
-	startedNow("S-early", "2025-01-31", failing, nil)
+	// An earlier date does not move the case, nor open one for a check failing only then.
+	v2 := v
+	v2.Subject.ID = "ORG-1-P-049"
+	startedNow("S-early", "2025-01-31", []duty.Violation{v, v2}, nil)
 	expect(duty.CaseClosed)
+	if _, err := en.l.Case(ctx, inspector, ledger.CaseID("ORG-1", v2.Key())); !errors.Is(err, duty.ErrNotFound) {
+		t.Errorf("a scan as of an earlier date opened a case: %v", err)
+	}
 
 	startedNow("S-again", "2025-09-30", failing, nil)
 	c = expect(duty.CaseOpen)
