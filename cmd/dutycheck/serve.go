@@ -153,6 +153,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&cfg.MaxScans, "max-scans", scan.DefaultMaxScans, "scans that may run at once; one more answers 429 with Retry-After")
 	fs.IntVar(&cfg.Ledger.MaxWaiverDays, "waiver-max-days", 365, "a waiver ends at most this many days after it is requested")
 	periods := fs.String("rectify-days", "high=15,medium=30,low=60", "rectification period of a ledger case by severity, in days")
+	weights := fs.String("standing-weights", "high=5,medium=3,low=1,overdue=2,warning=0.5", "weights of the department standing (考核): points per open violation by severity, overdue case and warning")
 	evidenceMB := fs.Int64("evidence-max-mb", 20, "largest evidence file accepted, in MiB (413 above)")
 	level := storeFlags(fs, &cfg.Store)
 	memory := fs.Int64("policy-memory", policy.DefaultMemory>>20, "MiB a policy evaluation may use (the gate's tests, one organ of a scan or preview)")
@@ -169,6 +170,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if cfg.Ledger.Periods, err = ledger.ParsePeriods(*periods); err != nil {
 		return fmt.Errorf("serve: --rectify-days: %w", err)
+	}
+	if cfg.Ledger.Weights, err = ledger.ParseWeights(*weights); err != nil {
+		return fmt.Errorf("serve: --standing-weights: %w", err)
 	}
 	if cfg.Ledger.MaxWaiverDays < 1 || *evidenceMB < 1 {
 		return fmt.Errorf("serve: --waiver-max-days and --evidence-max-mb must be 1 or more")

@@ -32,6 +32,40 @@ func (s *server) ledgerRoutes(g *gin.RouterGroup) {
 	g.GET("/cases/:id", require(duty.ReadReports), s.getCase)
 	g.POST("/cases/:id/:action", require(duty.WriteRecords), s.actOnCase)
 	g.GET("/evidence/:id", require(duty.ReadReports), s.downloadEvidence)
+	g.GET("/standing", require(duty.ReadReports), s.standing)
+}
+
+// standing is GET /standing?organ=ID: the departments of an organ (of the user's subtree for a
+// department user) ranked by the compliance score, from the latest report covering them.
+func (s *server) standing(c *gin.Context) {
+	p := principal(c)
+	organ := c.Query("organ")
+	if organ == "" {
+		s.fail(c, errBadRequest("organ is required: the id of an organ (a root department)"))
+		return
+	}
+	scope := organ
+	if p.Scope() != "" {
+		scope = p.Scope()
+	}
+	var asOf any
+	rep, err := s.Scans.Latest(c.Request.Context(), scope)
+	switch {
+	case errors.Is(err, duty.ErrNotFound):
+		rep = nil
+	case err != nil:
+		s.fail(c, err)
+		return
+	default:
+		asOf = rep.AsOf
+	}
+	rows, err := s.Ledger.Standings(c.Request.Context(), p, organ, rep)
+	if err != nil {
+		s.failLedger(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"organ": organ, "as_of": asOf, "weights": s.Ledger.Config().Weights,
+		"formula": gin.H{"zh": s.Ledger.Formula("zh"), "en": s.Ledger.Formula("en")}, "departments": rows})
 }
 
 // failLedger answers the ledger's own error kinds (403, 413), then as fail.

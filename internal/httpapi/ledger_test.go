@@ -291,6 +291,16 @@ func TestCaseAPI(t *testing.T) {
 	if len(hist) != 3 || len(files) != 2 {
 		t.Errorf("case: %d history entries (want 3), %d files (want 2)", len(hist), len(files))
 	}
+	st := e.json("ivan", "GET", "/api/v1/standing?organ=ORG-1", "")
+	mustStatus(t, st, 200, "standing")
+	if d, _ := st.body["departments"].([]any); len(d) < 2 || str(st.body, "as_of") != "2025-12-31" || !strings.HasPrefix(str(st.body, "formula", "zh"), "得分 = 100") {
+		t.Errorf("standing: %.400s", st.raw)
+	}
+	mine := e.json("dora", "GET", "/api/v1/standing?organ=ORG-1", "")
+	if d, _ := mine.body["departments"].([]any); len(d) != 1 {
+		t.Errorf("a department user's standing: %.400s", mine.raw)
+	}
+	mustStatus(t, e.json("ivan", "GET", "/api/v1/standing?organ=ORG-1-DIV-04", ""), 404, "standing of a division")
 	mustStatus(t, e.json("dora", "GET", "/api/v1/cases?overdue=maybe", ""), 400, "a bad overdue filter")
 	mustStatus(t, e.json("dora", "GET", "/api/v1/cases?department=ORG-1-DIV-05", ""), 404, "another department's ledger")
 }

@@ -36,6 +36,8 @@ type Config struct {
 	// Periods[severity]. Default high 15, medium 30, low 60; a severity not listed gets the
 	// longest period given.
 	Periods map[string]int
+	// Weights are the department standing's weights (DefaultWeights, ParseWeights).
+	Weights map[string]float64
 	// MaxFileBytes bounds an uploaded evidence file (413 above it). Default 20 MiB.
 	MaxFileBytes int64
 	// Today returns the current date (YYYY-MM-DD) for deadlines and overdue flags; default
@@ -71,6 +73,9 @@ func New(cfg Config, deps Deps) *Service {
 	}
 	if len(cfg.Periods) == 0 {
 		cfg.Periods = DefaultPeriods
+	}
+	if len(cfg.Weights) == 0 {
+		cfg.Weights = DefaultWeights
 	}
 	if cfg.MaxFileBytes == 0 {
 		cfg.MaxFileBytes = 20 << 20

@@ -107,6 +107,22 @@ var ledgerMessages = map[string][2]string{
 	"case.err.empty":     {"请选择要上传的文件。", "Choose a file to upload."},
 	"case.err.changed":   {"该案件刚被他人修改，请刷新后重试。", "The case was changed meanwhile; reload and try again."},
 	"case.done.uploaded": {"文件已上传。", "The file was uploaded."},
+
+	"standing.title":    {"部门考核", "Department standing"},
+	"standing.intro":    {"按合规得分对各部门排名：依据最近一次检查的未整改问题（按严重程度）、逾期未整改案件和预警。", "Departments ranked by a compliance score from the latest report's open violations by severity, overdue cases and warnings."},
+	"standing.organ":    {"单位", "Organ"},
+	"standing.formula":  {"计分公式", "Formula"},
+	"standing.rank":     {"名次", "Rank"},
+	"standing.high":     {"高风险问题", "High"},
+	"standing.medium":   {"中风险问题", "Medium"},
+	"standing.low":      {"低风险问题", "Low"},
+	"standing.overdue":  {"逾期案件", "Overdue cases"},
+	"standing.warnings": {"预警", "Warnings"},
+	"standing.score":    {"得分", "Score"},
+	"standing.asof":     {"依据 %s 的检查结果。", "From the report as of %s."},
+	"standing.noscan":   {"尚无检查结果，问题数按零计。", "No report yet: violations count as none."},
+	"standing.csv":      {"导出 CSV", "Export CSV"},
+	"standing.link":     {"部门考核", "Department standing"},
 }
 
 // ledgerColumns are the columns of the exported ledger, Chinese titles first.
@@ -483,4 +499,88 @@ func (p *Page) CaseAction(a string) string { return text(p.Lang, "case.do."+a) }
 // Ledger reports whether the ledger's pages are served to this user.
 func (p *Page) Ledger() bool {
 	return p.h != nil && p.h.Ledger != nil && p.Can(string(duty.ReadReports))
+}
+
+type standingView struct {
+	Organ    string
+	Organs   []option
+	Rows     []standingRow
+	Formula  string
+	AsOf     string
+	Reported bool
+}
+
+type standingRow struct {
+	ledger.Standing
+	Name string
+}
+
+// standing gathers the department standing of an organ (?organ=, else the user's or the first
+// organ) from its latest report and the ledger.
+func (h *handler) standing(rq *request) (*standingView, error) {
+	tree, err := h.tree(rq.ctx)
+	if err != nil {
+		return nil, err
+	}
+	organ := rq.r.URL.Query().Get("organ")
+	organs := tree.Organs()
+	if rq.p.Scope() != "" {
+		organs = []string{tree.Organ(rq.p.Scope())}
+	}
+	if organ == "" && len(organs) > 0 {
+		organ = organs[0]
+	}
+	if !slices.Contains(organs, organ) {
+		return nil, fmt.Errorf("organ %q: %w", organ, duty.ErrNotFound)
+	}
+	scope := organ
+	if rq.p.Scope() != "" {
+		scope = rq.p.Scope()
+	}
+	v := &standingView{Organ: organ, Formula: h.Ledger.Formula(rq.lang)}
+	rep, err := h.Scans.Latest(rq.ctx, scope)
+	switch {
+	case errors.Is(err, duty.ErrNotFound):
+		rep = nil
+	case err != nil:
+		return nil, err
+	default:
+		v.AsOf, v.Reported = rep.AsOf, true
+	}
+	rows, err := h.Ledger.Standings(rq.ctx, rq.p, organ, rep)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		v.Rows = append(v.Rows, standingRow{Standing: r, Name: tree.Department(r.Department).Str("name")})
+	}
+	for _, o := range organs {
+		v.Organs = append(v.Organs, option{Value: o, Label: tree.Department(o).Str("name"), Selected: o == organ})
+	}
+	return v, nil
+}
+
+func (h *handler) standingPage(rq *request) error {
+	v, err := h.standing(rq)
+	if err != nil {
+		return err
+	}
+	return h.render(rq, http.StatusOK, "standing", text(rq.lang, "standing.title"), v)
+}
+
+// standingCSV exports the standing table, through the one CSV writer.
+func (h *handler) standingCSV(rq *request) error {
+	v, err := h.standing(rq)
+	if err != nil {
+		return err
+	}
+	rows := make([][]string, 0, len(v.Rows)+1)
+	for _, r := range v.Rows {
+		rows = append(rows, []string{strconv.Itoa(r.Rank), r.Name, strconv.Itoa(r.High), strconv.Itoa(r.Medium), strconv.Itoa(r.Low),
+			strconv.Itoa(r.Overdue), strconv.Itoa(r.Warnings), strconv.FormatFloat(r.Score, 'f', 1, 64)})
+	}
+	rows = append(rows, []string{"", h.Ledger.Formula(langZH), "", "", "", "", "", ""})
+	rq.w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	rq.w.Header().Set("Content-Disposition", `attachment; filename="standing-`+v.Organ+`.csv"`)
+	return duty.WriteCSVRows(rq.w, []string{"名次", "部门", "高风险问题", "中风险问题", "低风险问题", "逾期案件", "预警", "得分"}, rows)
 }

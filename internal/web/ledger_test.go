@@ -227,6 +227,19 @@ func TestLedgerPages(t *testing.T) {
 		t.Errorf("case %s is not in the workbook", id)
 	}
 
+	st := e.get("inspector", "/standing?organ=ORG-1")
+	if st.status != 200 || !strings.Contains(st.body, "得分 = 100 − 5 × 高风险问题数") || !strings.Contains(st.body, `data-department="`+inside+`"`) {
+		t.Errorf("standing page: %d %.300s", st.status, st.body)
+	}
+	if pc := e.get("pc", "/standing"); pc.status != 200 || strings.Contains(pc.body, `data-department="`+inside+`"`) {
+		t.Errorf("a Party Committee user's standing shows %s: %d", inside, pc.status)
+	}
+	sc := e.get("inspector", "/standing.csv?organ=ORG-1")
+	srecs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(sc.body, duty.BOM))).ReadAll()
+	if err != nil || len(srecs) < 3 || srecs[0][0] != "名次" || srecs[0][7] != "得分" {
+		t.Errorf("standing.csv: %v %v", srecs, err)
+	}
+
 	c := e.get("office", "/ledger.csv?state=closed")
 	if c.status != 200 || !strings.HasPrefix(c.body, duty.BOM) {
 		t.Fatalf("ledger.csv: %d", c.status)

@@ -134,6 +134,8 @@ func New(cfg Config, deps Deps) http.Handler {
 		h.route("POST /cases/{id}", duty.WriteRecords, h.caseAction)
 		h.route("POST /cases/{id}/files", duty.WriteRecords, h.caseUpload)
 		h.route("GET /cases/{id}/files/{file}", duty.ReadReports, h.caseFile)
+		h.route("GET /standing", duty.ReadReports, h.standingPage)
+		h.route("GET /standing.csv", duty.ReadReports, h.standingCSV)
 	}
 	h.route("/", "", func(rq *request) error { return errNotFound })
 	return h
