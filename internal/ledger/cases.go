@@ -179,6 +179,9 @@ func (s *Service) sync(ctx context.Context, sc *duty.Scan) (err error) {
 			return err
 		}
 	}
+	if err := s.hook("sync.opened-audited"); err != nil {
+		return err
+	}
 	if _, err := s.st.InsertCases(ctx, fresh); err != nil {
 		return err
 	}
@@ -255,7 +258,10 @@ func (s *Service) recheck(ctx context.Context, c *duty.Case, sc *duty.Scan, v *d
 	if err := s.auditCase(ctx, sc.ID+"/"+c.ID+"/"+ev.Action, ScanActor, "case."+ev.Action, &before, c); err != nil {
 		return err
 	}
-	return s.st.ReplaceCase(ctx, c)
+	if err := s.st.ReplaceCase(ctx, c); err != nil {
+		return err
+	}
+	return s.hook("sync.case-written")
 }
 
 func (s *Service) auditCase(ctx context.Context, id, actor, action string, before, after *duty.Case) error {

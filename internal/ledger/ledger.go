@@ -44,6 +44,10 @@ type Config struct {
 	// the UTC date of the clock. Tests set it.
 	Today func() string
 	Log   *slog.Logger
+	// Hook, for tests, is called at named points of bringing the cases up to date
+	// ("sync.opened-audited": the new cases audited, none stored yet; "sync.case-written":
+	// after each stored case moved); an error stops there as a crash would.
+	Hook func(point string) error
 }
 
 // DefaultPeriods are the rectification periods by severity, in days.
@@ -142,6 +146,13 @@ func visible(tree *duty.Tree, p duty.Principal, department string) bool {
 // mayDecide reports whether the principal's role may approve or reject waivers.
 func mayDecide(p duty.Principal) bool {
 	return p.Role == duty.RoleInspector || p.Role == duty.RoleAdmin
+}
+
+func (s *Service) hook(point string) error {
+	if s.cfg.Hook == nil {
+		return nil
+	}
+	return s.cfg.Hook(point)
 }
 
 func hashHex(b []byte) string {

@@ -29,7 +29,8 @@ var (
 // env is a store with the sample organ, the built-in policies, the ledger with a settable
 // today, and a scan service with the ledger's hooks.
 type env struct {
-	st    *store.Store
+	st     *store.Store
+	engine func() *policy.Engine
 	l     *ledger.Service
 	scans *scan.Service
 	today string
@@ -50,8 +51,8 @@ func newEnv(tb testing.TB, hooks bool) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	en := &env{st: st, today: "2025-12-01"}
 	engine := func() *policy.Engine { return e }
+	en := &env{st: st, today: "2025-12-01", engine: engine}
 	en.l = ledger.New(ledger.Config{Today: func() string { return en.today }, Log: quiet}, ledger.Deps{Store: st, Engine: engine})
 	cfg := scan.ServiceConfig{Store: st, Engine: engine, Log: quiet, BeforeSave: en.l.BeforeSave}
 	if hooks {
@@ -568,5 +569,92 @@ func TestCasesAfterScans(t *testing.T) {
 	trail2, _ := en.st.AuditTrail(ctx, "", 100000)
 	if len(again) != len(cases) || len(trail2) != len(trail) {
 		t.Errorf("syncing a scan twice: %d → %d cases, %d → %d audit entries", len(cases), len(again), len(trail), len(trail2))
+	}
+}
+
+// TestSyncKilled stops bringing the cases up to date at each step, as a kill would, and starts
+// again (Recover): every case is opened and moved exactly once, and audited exactly once.
+func TestSyncKilled(t *testing.T) {
+	ctx := context.Background()
+	en := newEnv(t, false)
+	stopAt := ""
+	crash := errors.New("killed")
+	l := ledger.New(ledger.Config{Today: func() string { return en.today }, Log: quiet, Hook: func(point string) error {
+		if point == stopAt {
+			return crash
+		}
+		return nil
+	}}, ledger.Deps{Store: en.st, Engine: en.engine})
+	scans := scan.NewService(scan.ServiceConfig{Store: en.st, Engine: en.engine, Log: quiet, BeforeSave: l.BeforeSave, AfterScan: l.AfterScan})
+	run := func(point string) *duty.Scan {
+		t.Helper()
+		stopAt = point
+		sc, err := scans.Start(ctx, scan.Request{AsOf: "2025-12-31"}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pending, _ := en.st.LedgerPending(ctx); len(pending) != 1 {
+			t.Fatalf("after a sync stopped at %s: pending %v", point, pending)
+		}
+		stopAt = ""
+		if err := l.Recover(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	audited := func(action string) map[string]int {
+		t.Helper()
+		trail, err := en.st.AuditTrail(ctx, ledger.ScanActor, 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := map[string]int{}
+		for _, e := range trail {
+			if e.Action == action {
+				for _, id := range e.IDs {
+					n[id]++
+				}
+			}
+		}
+		return n
+	}
+
+	sc := run("sync.opened-audited")
+	cases, err := l.Cases(ctx, inspector, ledger.CaseFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := audited("case.open")
+	if len(cases) != len(sc.Report.Violations) || len(opened) != len(cases) {
+		t.Fatalf("%d cases, %d audited as opened, for %d violations", len(cases), len(opened), len(sc.Report.Violations))
+	}
+	for id, n := range opened {
+		if n != 1 {
+			t.Errorf("case %s audited as opened %d times", id, n)
+		}
+	}
+
+	// Two checks pass after two talks are recorded: the sync stops after the first case moved.
+	talks := []map[string]any{}
+	for i, p := range [][2]string{{"ORG-1-P-065", "2020-03-01"}, {"ORG-1-P-113", "2021-07-01"}} { // before their appointments
+		talks = append(talks, map[string]any{"id": "ORG-1-T-90" + string(rune('0'+i)), "kind": "pre_appointment", "person_id": p[0],
+			"conducted_by": "ORG-1-P-001", "held_on": p[1], "recorded": true})
+	}
+	if _, err := en.st.PutMany(ctx, duty.System("test"), duty.RawDocs(map[string][]map[string]any{"talks": talks})); err != nil {
+		t.Fatal(err)
+	}
+	run("sync.case-written")
+	resolved := audited("case.resolve")
+	done, err := l.Cases(ctx, inspector, ledger.CaseFilter{State: duty.CaseResolvedByData})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(done) != 2 || len(resolved) != 2 {
+		t.Fatalf("%d cases resolved by data, %d audited, want 2 each", len(done), len(resolved))
+	}
+	for _, c := range done {
+		if resolved[c.ID] != 1 || len(c.History) != 2 {
+			t.Errorf("case %s: audited %d times, history %+v", c.ID, resolved[c.ID], c.History)
+		}
 	}
 }
