@@ -31,9 +31,9 @@ var (
 type env struct {
 	st     *store.Store
 	engine func() *policy.Engine
-	l     *ledger.Service
-	scans *scan.Service
-	today string
+	l      *ledger.Service
+	scans  *scan.Service
+	today  string
 }
 
 func newEnv(tb testing.TB, hooks bool) *env {
