@@ -94,8 +94,12 @@ func plainDetails(in map[string]any) (map[string]any, error) {
 		switch x := v.(type) {
 		case string, bool:
 			out[k] = x
-		case float64:
+		case float64, int64:
 			out[k] = x
+		case int:
+			out[k] = int64(x)
+		case int32:
+			out[k] = int64(x)
 		case json.Number:
 			if i, err := x.Int64(); err == nil {
 				out[k] = i

@@ -123,6 +123,36 @@ var ledgerMessages = map[string][2]string{
 	"standing.noscan":   {"尚无检查结果，问题数按零计。", "No report yet: violations count as none."},
 	"standing.csv":      {"导出 CSV", "Export CSV"},
 	"standing.link":     {"部门考核", "Department standing"},
+
+	"waiver.title":            {"豁免", "Waivers"},
+	"waiver.intro":            {"豁免须由申请人以外的检查人员或管理员批准，在有效期内的检查中该问题不计入问题清单。", "A waiver applies once another inspector or admin approves it, to scans up to its end date."},
+	"waiver.link":             {"豁免审批", "Waivers"},
+	"waiver.request":          {"申请豁免", "Request a waiver"},
+	"waiver.reason":           {"豁免理由", "Reason"},
+	"waiver.until":            {"有效期至", "Until"},
+	"waiver.until.help":       {"格式为年-月-日，最长 %d 天。", "YYYY-MM-DD, at most %d days from today."},
+	"waiver.scope":            {"豁免范围", "Scope"},
+	"waiver.scope.check":      {"仅本项检查", "this check only"},
+	"waiver.scope.policy":     {"该对象在本规则下的全部问题", "every check of this duty for this subject"},
+	"waiver.policy":           {"检查规则", "Duty"},
+	"waiver.subject":          {"对象", "Subject"},
+	"waiver.requested":        {"申请人", "Requested by"},
+	"waiver.decided":          {"审批人", "Decided by"},
+	"waiver.status":           {"状态", "Status"},
+	"waiver.approve":          {"批准", "Approve"},
+	"waiver.reject":           {"驳回", "Reject"},
+	"waiver.revoke":           {"撤销", "Revoke"},
+	"waiver.note":             {"审批意见", "Note"},
+	"waiver.none":             {"没有豁免。", "No waiver."},
+	"waiver.status.requested": {"待审批", "requested"},
+	"waiver.status.approved":  {"已批准", "approved"},
+	"waiver.status.rejected":  {"已驳回", "rejected"},
+	"waiver.status.revoked":   {"已撤销", "revoked"},
+	"waiver.err.reason":       {"请填写豁免理由。", "Give a reason."},
+	"waiver.err.until":        {"有效期有误：应为今天或以后的日期，且不超过 %d 天。", "The end date must be today or later, and at most %d days away."},
+	"waiver.err.forbidden":    {"不能审批本人提出的豁免申请，须由其他检查人员或管理员审批。", "You cannot decide on your own request; another inspector or admin must."},
+	"waiver.err.state":        {"该豁免已不在可办理的状态，未作更改。", "The waiver is no longer in a state that allows this; nothing changed."},
+	"waiver.done.requested":   {"豁免申请已提交，待审批。", "The waiver was requested and awaits a decision."},
 }
 
 // ledgerColumns are the columns of the exported ledger, Chinese titles first.
@@ -356,6 +386,8 @@ type caseView struct {
 	Error    string
 	Done     string
 	MaxMiB   int64
+	// MaxWaiverDays is the longest a waiver may run.
+	MaxWaiverDays int
 }
 
 func (h *handler) casePage(rq *request) error {
@@ -378,7 +410,8 @@ func (h *handler) showCase(rq *request, status int, problem, done string) error 
 	}
 	n := h.newNamer(rq.ctx, tree)
 	v := &caseView{C: *c, Dept: n.dept(c.Department), Organ: n.dept(c.Organ), Subject: n.ref(rq.lang, c.Violation.Subject),
-		Files: files, Error: problem, Done: done, MaxMiB: h.Ledger.Config().MaxFileBytes >> 20}
+		Files: files, Error: problem, Done: done, MaxMiB: h.Ledger.Config().MaxFileBytes >> 20,
+		MaxWaiverDays: h.Ledger.Config().MaxWaiverDays}
 	for _, r := range c.Evidence {
 		v.Evidence = append(v.Evidence, evidence{Ref: r, Label: n.ref(rq.lang, r)})
 	}
@@ -584,3 +617,101 @@ func (h *handler) standingCSV(rq *request) error {
 	rq.w.Header().Set("Content-Disposition", `attachment; filename="standing-`+v.Organ+`.csv"`)
 	return duty.WriteCSVRows(rq.w, []string{"名次", "部门", "高风险问题", "中风险问题", "低风险问题", "逾期案件", "预警", "得分"}, rows)
 }
+
+type waiversView struct {
+	Waivers []waiverRow
+	Status  []option
+	Error   string
+	Done    string
+}
+
+type waiverRow struct {
+	W         duty.Waiver
+	Dept      string
+	Subject   string
+	CanDecide bool
+	CanRevoke bool
+}
+
+// waiversPage lists the waivers the user may see (?status=, default requested first), with
+// the decisions the user may take.
+func (h *handler) waiversPage(rq *request) error {
+	return h.showWaivers(rq, http.StatusOK, "", "")
+}
+
+func (h *handler) showWaivers(rq *request, status int, problem, done string) error {
+	st := rq.r.URL.Query().Get("status")
+	ws, err := h.Ledger.Waivers(rq.ctx, rq.p, ledger.WaiverFilter{Status: st})
+	if err != nil {
+		return err
+	}
+	tree, err := h.tree(rq.ctx)
+	if err != nil {
+		return err
+	}
+	n := h.newNamer(rq.ctx, tree)
+	v := &waiversView{Error: problem, Done: done}
+	decide := rq.p.Role == duty.RoleInspector || rq.p.Role == duty.RoleAdmin
+	for _, w := range ws {
+		live := w.Status == duty.WaiverRequested || w.Status == duty.WaiverApproved
+		v.Waivers = append(v.Waivers, waiverRow{W: w, Dept: n.dept(w.Department), Subject: n.ref(rq.lang, w.Subject),
+			CanDecide: decide && w.Status == duty.WaiverRequested && w.RequestedBy != rq.p.User,
+			CanRevoke: live && (decide || w.RequestedBy == rq.p.User)})
+	}
+	v.Status = []option{{Value: "", Label: text(rq.lang, "ledger.all")}}
+	for _, s := range []string{duty.WaiverRequested, duty.WaiverApproved, duty.WaiverRejected, duty.WaiverRevoked} {
+		v.Status = append(v.Status, option{Value: s, Label: text(rq.lang, "waiver.status."+s), Selected: s == st})
+	}
+	rq.self = "/waivers"
+	return h.render(rq, status, "waivers", text(rq.lang, "waiver.title"), v)
+}
+
+// waiverRequest asks for a waiver of a case's check from the case page.
+func (h *handler) waiverRequest(rq *request) error {
+	c, err := h.Ledger.Case(rq.ctx, rq.p, rq.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	reason, until := strings.TrimSpace(rq.r.PostForm.Get("reason")), strings.TrimSpace(rq.r.PostForm.Get("until"))
+	var details map[string]any
+	if rq.r.PostForm.Get("scope") == "check" && len(c.Violation.Details) > 0 {
+		details = c.Violation.Details
+	}
+	subject := c.Violation.Subject
+	_, err = h.Ledger.RequestWaiver(rq.ctx, rq.p, ledger.WaiverRequest{Policy: c.Policy, Subject: &subject, Details: details, Reason: reason, Until: until})
+	switch {
+	case errors.Is(err, duty.ErrInvalid) && reason == "":
+		return h.showCase(rq, http.StatusUnprocessableEntity, text(rq.lang, "waiver.err.reason"), "")
+	case errors.Is(err, duty.ErrInvalid):
+		return h.showCase(rq, http.StatusUnprocessableEntity, text(rq.lang, "waiver.err.until", h.Ledger.Config().MaxWaiverDays), "")
+	case err != nil:
+		return err
+	}
+	return h.showCase(rq, http.StatusOK, "", text(rq.lang, "waiver.done.requested"))
+}
+
+// waiverDecision approves, rejects or revokes a waiver from the waivers page.
+func (h *handler) waiverDecision(rq *request) error {
+	id := rq.r.PathValue("id")
+	var err error
+	switch d := rq.r.PostForm.Get("decision"); d {
+	case "approve", "reject":
+		_, err = h.Ledger.DecideWaiver(rq.ctx, rq.p, id, ledger.Decision(d), rq.r.PostForm.Get("note"))
+	case "revoke":
+		_, err = h.Ledger.RevokeWaiver(rq.ctx, rq.p, id)
+	default:
+		return fmt.Errorf("decision %q: %w", d, duty.ErrInvalid)
+	}
+	switch {
+	case errors.Is(err, duty.ErrForbidden):
+		return h.showWaivers(rq, http.StatusForbidden, text(rq.lang, "waiver.err.forbidden"), "")
+	case errors.Is(err, duty.ErrConflict):
+		return h.showWaivers(rq, http.StatusConflict, text(rq.lang, "waiver.err.state"), "")
+	case err != nil:
+		return err
+	}
+	return rq.redirect("/waivers")
+}
+
+// WaiverStatus labels a waiver status.
+func (p *Page) WaiverStatus(s string) string { return text(p.Lang, "waiver.status."+s) }

@@ -249,3 +249,64 @@ func TestLedgerPages(t *testing.T) {
 		t.Errorf("ledger.csv: %v %v", recs, err)
 	}
 }
+
+var waiverRow = regexp.MustCompile(`data-waiver="(W[0-9a-f-]+)" data-status="requested"`)
+
+// TestWaiverPages requests a waiver from a case page, refuses the requester's approval and
+// lets another inspector approve it; the next scan sets the case aside.
+func TestWaiverPages(t *testing.T) {
+	e, l := ledgerEnv(t)
+	ctx := context.Background()
+	m := openCase.FindStringSubmatch(e.get("office", "/ledger?department="+inside).body)
+	if m == nil {
+		t.Fatal("no open case")
+	}
+	path := "/cases/" + m[1]
+	if !strings.Contains(e.get("office", path).body, `id="case-waiver"`) {
+		t.Error("the case page of an open case has no waiver request form")
+	}
+	if r := e.post("office", path+"/waiver", url.Values{"reason": {"长期病假"}, "until": {"2020-01-01"}, "scope": {"policy"}}); r.status != 422 || !strings.Contains(r.body, "有效期有误") {
+		t.Errorf("a waiver ending in the past: %d", r.status)
+	}
+	if r := e.post("office", path+"/waiver", url.Values{"reason": {"长期病假"}, "until": {"2026-06-30"}, "scope": {"policy"}}); r.status != 200 || !strings.Contains(r.body, "豁免申请已提交") {
+		t.Fatalf("request: %d %.500s", r.status, r.body)
+	}
+	list := e.get("office", "/waivers")
+	w := waiverRow.FindStringSubmatch(list.body)
+	if w == nil {
+		t.Fatalf("the request is not listed: %.1000s", list.body)
+	}
+	if strings.Contains(list.body, `value="approve"`) {
+		t.Error("a department user is offered the approval")
+	}
+	if r := e.post("office", "/waivers/"+w[1], url.Values{"decision": {"approve"}}); r.status != 403 {
+		t.Errorf("a department user approves: %d", r.status)
+	}
+	if r := e.post("inspector", "/waivers/"+w[1], url.Values{"decision": {"approve"}, "note": {"同意"}}); r.status != 303 {
+		t.Fatalf("approve: %d %.500s", r.status, r.body)
+	}
+	got, err := l.Waiver(ctx, duty.System("test"), w[1])
+	if err != nil || got.Status != duty.WaiverApproved || got.DecidedBy != "inspector" {
+		t.Fatalf("after approval: %+v %v", got, err)
+	}
+	// The inspector's own request cannot be approved by the inspector.
+	if r := e.post("inspector", path+"/waiver", url.Values{"reason": {"另案处理"}, "until": {"2026-06-30"}, "scope": {"check"}}); r.status != 200 {
+		t.Fatalf("inspector's request: %d", r.status)
+	}
+	own := waiverRow.FindStringSubmatch(e.get("inspector", "/waivers?status=requested").body)
+	if own == nil {
+		t.Fatal("the inspector's request is not listed")
+	}
+	if r := e.post("inspector", "/waivers/"+own[1], url.Values{"decision": {"approve"}}); r.status != 403 || !strings.Contains(r.body, "不能审批本人提出的豁免申请") {
+		t.Errorf("self-approval: %d", r.status)
+	}
+	if _, err := e.scans.Start(ctx, scan.Request{AsOf: "2025-12-31"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if s := caseState.FindStringSubmatch(e.get("office", path).body); s == nil || s[1] != duty.CaseWaived {
+		t.Errorf("after a scan with the approved waiver the case is %v, want waived", s)
+	}
+	if strings.Contains(e.get("office", path).body, `id="case-waiver"`) {
+		t.Error("a waived case offers another waiver request")
+	}
+}

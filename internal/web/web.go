@@ -135,6 +135,9 @@ func New(cfg Config, deps Deps) http.Handler {
 		h.route("POST /cases/{id}/files", duty.WriteRecords, h.caseUpload)
 		h.route("GET /cases/{id}/files/{file}", duty.ReadReports, h.caseFile)
 		h.route("GET /standing", duty.ReadReports, h.standingPage)
+		h.route("GET /waivers", duty.ReadReports, h.waiversPage)
+		h.route("POST /waivers/{id}", duty.ReadReports, h.waiverDecision)
+		h.route("POST /cases/{id}/waiver", duty.ReadReports, h.waiverRequest)
 		h.route("GET /standing.csv", duty.ReadReports, h.standingCSV)
 	}
 	h.route("/", "", func(rq *request) error { return errNotFound })
