@@ -133,7 +133,11 @@ func (s *Service) sync(ctx context.Context, sc *duty.Scan) (err error) {
 		w := &rep.Waived[i]
 		waived[CaseID(tree.Organ(w.Department), w.Key())] = w
 	}
-	stored, err := s.st.Cases(ctx, "")
+	organ := "" // a department scan reads only its organ's cases: its scope lies in one organ
+	if sc.Department != "" {
+		organ = tree.Organ(sc.Department)
+	}
+	stored, err := s.st.Cases(ctx, organ)
 	if err != nil {
 		return err
 	}
