@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -133,22 +134,20 @@ func (s *Service) sync(ctx context.Context, sc *duty.Scan) (err error) {
 		w := &rep.Waived[i]
 		waived[CaseID(tree.Organ(w.Department), w.Key())] = w
 	}
-	organ := "" // a department scan reads only its organ's cases: its scope lies in one organ
-	if sc.Department != "" {
-		organ = tree.Organ(sc.Department)
-	}
-	stored, err := s.st.Cases(ctx, organ)
+	marks, err := s.marks(ctx)
 	if err != nil {
 		return err
 	}
-	known := make(map[string]bool, len(stored))
-	for _, c := range stored {
-		known[c.ID] = true
-	}
+	defer func() {
+		if err != nil {
+			s.forget() // read the cases again next time: this sync stopped half-way
+		}
+	}()
+	known := func(id string) bool { _, ok := marks[id]; return ok }
 	at := now()
 	var fresh []duty.Case
 	add := func(id string, v *duty.Violation, w *duty.WaiverRef) {
-		if known[id] {
+		if known(id) {
 			return
 		}
 		due, _ := addDays(sc.AsOf, s.period(v.Severity))
@@ -186,13 +185,45 @@ func (s *Service) sync(ctx context.Context, sc *duty.Scan) (err error) {
 	if err := s.hook("sync.opened-audited"); err != nil {
 		return err
 	}
-	if _, err := s.st.InsertCases(ctx, fresh); err != nil {
+	inserted, err := s.st.InsertCases(ctx, fresh)
+	if err != nil {
 		return err
 	}
-	for i := range stored {
-		c := &stored[i]
-		if scope != nil && !scope[c.Department] {
+	if len(inserted) != len(fresh) {
+		s.forget() // some were stored already (by another process): read them next time
+	} else {
+		for i := range fresh {
+			s.remember(&fresh[i])
+		}
+	}
+	// The stored cases this scan may move, by the states remembered: a failing check moves a
+	// submitted, waived, closed or resolved case; a waived one a case not yet waived; a passing
+	// one a case still being worked or waived. Only those are read.
+	var moving []string
+	for id, m := range marks {
+		if scope != nil && !scope[m.Department] || sc.AsOf < m.ScanAsOf {
 			continue
+		}
+		_, fails := failing[id]
+		_, isWaived := waived[id]
+		switch {
+		case isWaived:
+			if m.State != duty.CaseWaived {
+				moving = append(moving, id)
+			}
+		case fails:
+			if m.State != duty.CaseOpen && m.State != duty.CaseInProgress {
+				moving = append(moving, id)
+			}
+		case m.State != duty.CaseClosed && m.State != duty.CaseResolvedByData:
+			moving = append(moving, id)
+		}
+	}
+	slices.Sort(moving)
+	for _, id := range moving {
+		c, err := s.st.GetCase(ctx, id)
+		if err != nil {
+			return err
 		}
 		for attempt := 0; ; attempt++ {
 			err := s.recheck(ctx, c, sc, failing[c.ID], waived[c.ID])
@@ -206,8 +237,51 @@ func (s *Service) sync(ctx context.Context, sc *duty.Scan) (err error) {
 				return err
 			}
 		}
+		s.remember(c)
 	}
 	return nil
+}
+
+// caseMark is what the ledger remembers of a stored case to know, after a scan, whether the
+// scan may move it.
+type caseMark struct {
+	State, Department, ScanAsOf string
+}
+
+// marks returns the remembered states of every stored case, reading them all the first time
+// (and after a sync that stopped half-way). The ledger's own writes keep them up to date; a
+// process is the only one writing cases of its store (the embedded store is one process's; see
+// the README on several processes sharing a MongoDB), and a case is read again before it is
+// moved, so a state remembered wrong only makes a case read for nothing.
+func (s *Service) marks(ctx context.Context) (map[string]caseMark, error) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if s.cache != nil {
+		return maps.Clone(s.cache), nil
+	}
+	all, err := s.st.Cases(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	s.cache = make(map[string]caseMark, len(all))
+	for i := range all {
+		s.cache[all[i].ID] = caseMark{all[i].State, all[i].Department, all[i].ScanAsOf}
+	}
+	return maps.Clone(s.cache), nil
+}
+
+func (s *Service) remember(c *duty.Case) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if s.cache != nil {
+		s.cache[c.ID] = caseMark{c.State, c.Department, c.ScanAsOf}
+	}
+}
+
+func (s *Service) forget() {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	s.cache = nil
 }
 
 // recheck moves one stored case as scan sc found its check: failing (v), waived (w) or passing
@@ -378,8 +452,12 @@ func (s *Service) Act(ctx context.Context, p duty.Principal, id string, t Transi
 	c.State, c.Rev = ev.To, c.Rev+1
 	c.History = append(c.History, ev)
 	if err := s.st.ReplaceCase(ctx, c); err != nil {
+		if errors.Is(err, duty.ErrConflict) {
+			s.forget()
+		}
 		return nil, err
 	}
+	s.remember(c)
 	if err := s.auditCase(ctx, "", p.User, "case."+t.Action, &before, c); err != nil {
 		return nil, err
 	}

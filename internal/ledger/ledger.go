@@ -68,6 +68,9 @@ type Service struct {
 	// syncMu serialises the bringing up to date of cases in this process; user transitions
 	// are compare-and-set on a case's revision.
 	syncMu sync.Mutex
+	// cache remembers the state of every stored case (caseMark), nil until read.
+	cacheMu sync.Mutex
+	cache   map[string]caseMark
 }
 
 // New returns the ledger.
