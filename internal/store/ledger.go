@@ -22,7 +22,11 @@ import (
 // be stored (FerretDB v1 has no transactions; one document is written atomically).
 const (
 	waiversColl    = "waivers"
-	casesColl      = "cases"
+	// Cases are kept in a table per organ (casesPrefix + organ): the embedded store reads a
+	// whole table to update or delete one document in it, so a case moves at the cost of its
+	// organ's cases, not of every case. caseOrganColl names the organ of each case id.
+	casesPrefix    = "cases."
+	caseOrganColl  = "case_organs"
 	ledgerSyncColl = "ledger_sync"
 	ledgerMarkColl = "ledger_asof"
 )
@@ -77,27 +81,31 @@ func (s *Store) Waivers(ctx context.Context, status, policy string) ([]duty.Waiv
 // InsertCases stores new cases; a case whose id is already stored is left as it is (a sync
 // run again after a crash opens nothing twice). It returns the ids it inserted.
 func (s *Store) InsertCases(ctx context.Context, cases []duty.Case) ([]string, error) {
+	byOrgan := map[string][]duty.Case{}
+	var organs []string
+	for _, c := range cases {
+		if byOrgan[c.Organ] == nil {
+			organs = append(organs, c.Organ)
+		}
+		byOrgan[c.Organ] = append(byOrgan[c.Organ], c)
+	}
+	slices.Sort(organs)
 	var inserted []string
-	coll := s.db.Collection(casesColl)
-	for start := 0; start < len(cases); start += 500 {
-		part := cases[start:min(start+500, len(cases))]
+	for _, organ := range organs {
+		part := byOrgan[organ]
+		index := make([]any, len(part))
 		docs := make([]any, len(part))
 		for i := range part {
+			index[i] = bson.D{{Key: "_id", Value: part[i].ID}, {Key: "organ", Value: organ}}
 			docs[i] = part[i]
 		}
-		dup := map[int]bool{}
-		_, err := coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		// The index first: a case is never stored without the entry that finds it.
+		if _, err := insertNew(ctx, s.db.Collection(caseOrganColl), index); err != nil {
+			return inserted, fmt.Errorf("save cases: %w", err)
+		}
+		dup, err := insertNew(ctx, s.db.Collection(casesPrefix+organ), docs)
 		if err != nil {
-			var bwe mongo.BulkWriteException
-			if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
-				return inserted, fmt.Errorf("save cases: %w", unavailable(err))
-			}
-			for _, we := range bwe.WriteErrors {
-				if we.Code != 11000 {
-					return inserted, fmt.Errorf("save cases: %w", unavailable(err))
-				}
-				dup[we.Index] = true
-			}
+			return inserted, fmt.Errorf("save cases: %w", err)
 		}
 		for i := range part {
 			if !dup[i] {
@@ -108,10 +116,43 @@ func (s *Store) InsertCases(ctx context.Context, cases []duty.Case) ([]string, e
 	return inserted, nil
 }
 
+// insertNew inserts docs, leaving those whose _id is stored already; it returns their indexes.
+func insertNew(ctx context.Context, coll *mongo.Collection, docs []any) (map[int]bool, error) {
+	dup := map[int]bool{}
+	for start := 0; start < len(docs); start += 500 {
+		part := docs[start:min(start+500, len(docs))]
+		_, err := coll.InsertMany(ctx, part, options.InsertMany().SetOrdered(false))
+		if err == nil {
+			continue
+		}
+		var bwe mongo.BulkWriteException
+		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+			return nil, unavailable(err)
+		}
+		for _, we := range bwe.WriteErrors {
+			if we.Code != 11000 {
+				return nil, unavailable(err)
+			}
+			dup[start+we.Index] = true
+		}
+	}
+	return dup, nil
+}
+
 // GetCase returns one case.
 func (s *Store) GetCase(ctx context.Context, id string) (*duty.Case, error) {
+	var ix struct {
+		Organ string `bson:"organ"`
+	}
+	err := s.db.Collection(caseOrganColl).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&ix)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("case %q: %w", id, duty.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read case %q: %w", id, unavailable(err))
+	}
 	var c duty.Case
-	err := s.db.Collection(casesColl).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
+	err = s.db.Collection(casesPrefix+ix.Organ).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("case %q: %w", id, duty.ErrNotFound)
 	}
@@ -124,18 +165,31 @@ func (s *Store) GetCase(ctx context.Context, id string) (*duty.Case, error) {
 // ReplaceCase stores c over revision c.Rev-1; duty.ErrConflict when the stored case has changed
 // since it was read.
 func (s *Store) ReplaceCase(ctx context.Context, c *duty.Case) error {
-	return s.replaceRev(ctx, casesColl, c.ID, c.Rev, c)
+	return s.replaceRev(ctx, casesPrefix+c.Organ, c.ID, c.Rev, c)
 }
 
 // Cases lists every case, optionally of one organ, by id.
 func (s *Store) Cases(ctx context.Context, organ string) ([]duty.Case, error) {
-	filter := bson.D{}
-	if organ != "" {
-		filter = bson.D{{Key: "organ", Value: organ}}
+	tables := []string{casesPrefix + organ}
+	if organ == "" {
+		names, err := s.db.ListCollectionNames(ctx, bson.D{})
+		if err != nil {
+			return nil, fmt.Errorf("list collections: %w", unavailable(err))
+		}
+		tables = tables[:0]
+		for _, n := range names {
+			if strings.HasPrefix(n, casesPrefix) {
+				tables = append(tables, n)
+			}
+		}
 	}
 	out := []duty.Case{}
-	if err := s.findAll(ctx, casesColl, filter, &out); err != nil {
-		return nil, err
+	for _, t := range tables {
+		var part []duty.Case
+		if err := s.findAll(ctx, t, bson.D{}, &part); err != nil {
+			return nil, err
+		}
+		out = append(out, part...)
 	}
 	slices.SortFunc(out, func(a, b duty.Case) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
