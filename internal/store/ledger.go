@@ -21,7 +21,7 @@ import (
 // compare-and-set on its revision (Rev), so that two changes made on the same state cannot both
 // be stored (FerretDB v1 has no transactions; one document is written atomically).
 const (
-	waiversColl    = "waivers"
+	waiversColl = "waivers"
 	// Cases are kept in a table per organ (casesPrefix + organ): the embedded store reads a
 	// whole table to update or delete one document in it, so a case moves at the cost of its
 	// organ's cases, not of every case. caseOrganColl names the organ of each case id.
