@@ -20,6 +20,7 @@ import (
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/embeddb"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
+	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/metrics"
 	"github.com/dutycheck/dutycheck/internal/notify"
@@ -67,6 +68,9 @@ type serveConfig struct {
 	// Retention keeps the findings of the last --keep-scans scans of each scope and of every
 	// scan younger than --keep-days days.
 	Retention store.Retention
+	// Ledger holds the waivers' maximum, the rectification periods and the evidence file limit
+	// (--waiver-max-days, --rectify-days, --evidence-max-mb).
+	Ledger ledger.Config
 }
 
 // scheduleOf reads the schedule and time zone of cfg; ok is false when no scan is scheduled.
@@ -180,6 +184,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.TimeZone, "tz", "", "IANA time zone of --schedule and of its scans' as-of date, e.g. Asia/Shanghai (default: the machine's)")
 	fs.IntVar(&cfg.Retention.KeepScans, "keep-scans", store.DefaultKeepScans, "keep the findings of the last N scans of each scope (older ones keep their summaries for the trend)")
 	fs.IntVar(&cfg.Retention.KeepDays, "keep-days", store.DefaultKeepDays, "keep the findings of every scan younger than D days")
+	fs.IntVar(&cfg.Ledger.MaxWaiverDays, "waiver-max-days", 365, "a waiver ends at most this many days after it is requested")
+	periods := fs.String("rectify-days", "high=15,medium=30,low=60", "rectification period of a ledger case by severity, in days")
+	weights := fs.String("standing-weights", "high=5,medium=3,low=1,overdue=2,warning=0.5", "weights of the department standing (考核): points per open violation by severity, overdue case and warning")
+	evidenceMB := fs.Int64("evidence-max-mb", 20, "largest evidence file accepted, in MiB (413 above)")
 	level := storeFlags(fs, &cfg.Store)
 	memory := fs.Int64("policy-memory", policy.DefaultMemory>>20, "MiB a policy evaluation may use (the gate's tests, one organ of a scan or preview)")
 	fs.DurationVar(&cfg.Sandbox.Timeout, "policy-timeout", policy.DefaultTimeout, "wall-clock time of the gate's tests, and of one organ's evaluation")
@@ -196,6 +204,16 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if cfg.Retention.KeepScans < 1 || cfg.Retention.KeepDays < 0 {
 		return fmt.Errorf("serve: --keep-scans must be 1 or more and --keep-days 0 or more")
 	}
+	if cfg.Ledger.Periods, err = ledger.ParsePeriods(*periods); err != nil {
+		return fmt.Errorf("serve: --rectify-days: %w", err)
+	}
+	if cfg.Ledger.Weights, err = ledger.ParseWeights(*weights); err != nil {
+		return fmt.Errorf("serve: --standing-weights: %w", err)
+	}
+	if cfg.Ledger.MaxWaiverDays < 1 || *evidenceMB < 1 {
+		return fmt.Errorf("serve: --waiver-max-days and --evidence-max-mb must be 1 or more")
+	}
+	cfg.Ledger.MaxFileBytes = *evidenceMB << 20
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
@@ -271,8 +289,14 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 		return ""
 	}})
 	defer notifier.Shutdown(context.Background()) // on an early return; a no-op after the one below
+	cfg.Ledger.Log = log
+	ledgerSvc := ledger.New(cfg.Ledger, ledger.Deps{Store: st, Engine: policies.Engine})
+	if err := ledgerSvc.Recover(ctx); err != nil {
+		return fmt.Errorf("bring the ledger up to date: %w", err)
+	}
 	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans, Observe: mets.Scan, Retention: cfg.Retention,
-		AfterScan: []func(context.Context, *duty.Scan, *duty.Report){notifier.AfterScan}})
+		BeforeSave: ledgerSvc.BeforeSave,
+		AfterScan:  []func(context.Context, *duty.Scan, *duty.Report){ledgerSvc.AfterScan, notifier.AfterScan}})
 	schedCtx, cancelSched := context.WithCancel(ctx)
 	schedDone := make(chan struct{})
 	stopSched := func() { cancelSched(); <-schedDone }
@@ -293,9 +317,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	defer func() { stopHouse(); <-houseDone }()
 	limiter := ratelimit.New(10, time.Minute) // one count of failed sign-ins for the API and the pages
 	limiter.Shared = st                       // and for every process sharing the store
-	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter})
+	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter, Ledger: ledgerSvc})
 	handler := httpapi.New(httpapi.Config{Log: log, TrustedProxies: cfg.TrustedProxies},
-		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter, Metrics: mets})
+		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter, Metrics: mets, Ledger: ledgerSvc})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

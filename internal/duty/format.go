@@ -31,20 +31,11 @@ type Labels interface {
 const BOM = "\ufeff"
 
 // WriteCSV writes the report's violations, then its warnings, as CSV, one row each, in report
-// order: a byte order mark, the header, then the rows with every cell passed through SafeCell,
-// the policy and reason named by labels; the kind column marks each row a violation or a
-// warning, and a warning's row has its fails_on. It is the one CSV writer of dutycheck (the API,
-// the pages and the CLI).
+// order (WriteCSVRows), the policy and reason named by labels; the kind column marks each row a
+// violation or a warning, and a warning's row has its fails_on.
 func WriteCSV(w io.Writer, r *Report, labels Labels) error {
-	if _, err := io.WriteString(w, BOM); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader); err != nil {
-		return err
-	}
-	row := make([]string, len(CSVHeader))
-	write := func(v *Violation, kind, failsOn string) error {
+	rows := make([][]string, 0, len(r.Violations)+len(r.Warnings))
+	add := func(v *Violation, kind, failsOn string) {
 		ev := make([]string, len(v.Evidence))
 		for i, e := range v.Evidence {
 			ev[i] = e.Collection + "/" + e.ID
@@ -53,23 +44,39 @@ func WriteCSV(w io.Writer, r *Report, labels Labels) error {
 		if v.FirstSeen != nil {
 			first = v.FirstSeen.AsOf
 		}
-		for i, cell := range []string{v.Department, v.Policy, v.Severity, v.Reason, v.Accountable,
+		rows = append(rows, []string{v.Department, v.Policy, v.Severity, v.Reason, v.Accountable,
 			v.Subject.Collection, v.Subject.ID, DetailString(v.Details), v.Message.ZH, v.Message.EN,
 			strings.Join(ev, " "), first,
 			labels.PolicyTitle(v.Policy, "zh"), labels.PolicyTitle(v.Policy, "en"),
 			labels.ReasonLabel(v.Policy, v.Reason, "zh"), labels.ReasonLabel(v.Policy, v.Reason, "en"),
-			kind, failsOn} {
-			row[i] = SafeCell(cell)
-		}
-		return cw.Write(row)
+			kind, failsOn})
 	}
 	for i := range r.Violations {
-		if err := write(&r.Violations[i], "violation", ""); err != nil {
-			return err
-		}
+		add(&r.Violations[i], "violation", "")
 	}
 	for i := range r.Warnings {
-		if err := write(&r.Warnings[i].Violation, "warning", r.Warnings[i].FailsOn); err != nil {
+		add(&r.Warnings[i].Violation, "warning", r.Warnings[i].FailsOn)
+	}
+	return WriteCSVRows(w, CSVHeader, rows)
+}
+
+// WriteCSVRows writes a CSV: a byte order mark, the header, then the rows with every cell
+// passed through SafeCell. It is the one CSV writer of dutycheck (reports and the ledger, in
+// the API, the pages and the CLI).
+func WriteCSVRows(w io.Writer, header []string, rows [][]string) error {
+	if _, err := io.WriteString(w, BOM); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for _, row := range rows {
+		out := make([]string, len(row))
+		for i, cell := range row {
+			out[i] = SafeCell(cell)
+		}
+		if err := cw.Write(out); err != nil {
 			return err
 		}
 	}

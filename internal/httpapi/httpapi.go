@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/metrics"
 	"github.com/dutycheck/dutycheck/internal/policy"
@@ -42,6 +43,8 @@ type Deps struct {
 	Store    *store.Store
 	Scans    *scan.Service
 	Policies *live.Manager
+	// Ledger, when set, serves the waivers and the rectification ledger (ledger.go).
+	Ledger *ledger.Service
 	// Pages, when set, serves every path outside /api/ that no route here answers (the web
 	// pages); unknown /api/ paths keep their JSON 404.
 	Pages http.Handler
@@ -118,6 +121,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	s.policyRoutes(v1)
 	s.userRoutes(v1)
 	s.webhookRoutes(v1)
+	s.ledgerRoutes(v1)
 	return r
 }
 

@@ -43,6 +43,8 @@ type Service struct {
 	// failed (what it wrote is garbage).
 	kick    chan struct{}
 	collect atomic.Bool
+	// beforeSave may change a finished report before it is stored (ServiceConfig.BeforeSave).
+	beforeSave func(context.Context, *duty.Report) error
 }
 
 // ServiceConfig wires a Service.
@@ -74,6 +76,10 @@ type ServiceConfig struct {
 	Retention store.Retention
 	// Now is the clock of the retention and of the sessions' expiry; nil means time.Now.
 	Now func() time.Time
+	// BeforeSave, when set, may change a finished report before it is stored (the ledger moves
+	// the violations approved waivers cover to the report's waived list); the summary is then
+	// counted again (Resummarize). Its error fails the scan: a report is never stored without it.
+	BeforeSave func(ctx context.Context, rep *duty.Report) error
 }
 
 // DefaultMaxScans is the number of scans that may run at once unless configured: a scan keeps
@@ -106,7 +112,8 @@ func NewService(cfg ServiceConfig) *Service {
 	}
 	base, cancel := context.WithCancel(context.Background())
 	s := &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel,
-		observe: cfg.Observe, after: cfg.AfterScan, retention: cfg.Retention, now: cfg.Now, kick: make(chan struct{}, 1)}
+		observe: cfg.Observe, after: cfg.AfterScan, retention: cfg.Retention, now: cfg.Now, kick: make(chan struct{}, 1),
+		beforeSave: cfg.BeforeSave}
 	return s
 }
 
@@ -226,6 +233,14 @@ func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options, full boo
 		}
 		return nil, fmt.Errorf("scan %s: %w", sc.ID, err)
 	}
+	if s.beforeSave != nil {
+		if err := s.beforeSave(ctx, rep); err != nil {
+			sc.Status, sc.Error = duty.ScanFailed, err.Error()
+			_ = s.store.FailScan(context.WithoutCancel(ctx), sc.ID, err.Error())
+			return nil, fmt.Errorf("scan %s: %w", sc.ID, err)
+		}
+		Resummarize(rep)
+	}
 	sc.Status, sc.Report, sc.Summary = duty.ScanDone, rep, &rep.Summary
 	sc.FinishedAt = time.Now().UTC().Format(duty.TimeFormat)
 	if err := s.store.FinishIndexedScan(ctx, sc, results, keepHash); err != nil {
@@ -333,6 +348,25 @@ func (s *Service) housekeep(ctx context.Context) bool {
 		s.log.Info("retention of old scans", "pruned", len(p.Pruned), "documents_removed", p.Removed)
 	}
 	return true
+}
+
+// Resummarize counts a report's summary again from its lists: the violations by policy,
+// severity and department, new (first seen in this report's scan) and persisting, resolved,
+// warnings and waived.
+func Resummarize(rep *duty.Report) {
+	sum := duty.Summarize(rep.Violations)
+	sum.New, sum.Persisting = 0, 0
+	for _, v := range rep.Violations {
+		if v.FirstSeen != nil && v.FirstSeen.ScanID == rep.ScanID {
+			sum.New++
+		} else {
+			sum.Persisting++
+		}
+	}
+	sum.Resolved = len(rep.Resolved)
+	sum.Warnings = len(rep.Warnings)
+	sum.Waived = len(rep.Waived)
+	rep.Summary = sum
 }
 
 // Shutdown waits for running scans to finish; when ctx ends first it cancels them (they are

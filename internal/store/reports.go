@@ -130,6 +130,11 @@ type headDoc struct {
 	Entries []OrganResult `bson:"entries"`
 	// Resolved: organ → chunks of resolved checks.
 	Resolved []keyChunks `bson:"resolved"`
+	// Waived are the violations approved waivers set aside in this scan (few: waivers are the
+	// exception). The organs' chunks keep every violation the policies found, since later scans
+	// reuse them and other waivers may apply to those; reading a report takes these out of its
+	// violations (applyWaived).
+	Waived []duty.Waived `bson:"waived,omitempty"`
 }
 
 // Count is a key and a number.
@@ -345,7 +350,7 @@ func (s *Store) writeSummaries(ctx context.Context, sc *duty.Scan, results []Org
 		o := organOf(tree, v.Department)
 		byOrgan[o] = append(byOrgan[o], v)
 	}
-	head := headDoc{ID: sc.ID, Kind: kindHead, Scan: sc.ID, Entries: results}
+	head := headDoc{ID: sc.ID, Kind: kindHead, Scan: sc.ID, Entries: results, Waived: rep.Waived}
 	for _, o := range sortedKeys(byOrgan) {
 		vs := byOrgan[o]
 		n := chunksOf(len(vs))
@@ -844,6 +849,7 @@ func (s *Store) fullReport(ctx context.Context, scanID string) (*duty.Report, er
 	if rep.Resolved, err = s.resolvedOf(ctx, h, nil); err != nil {
 		return nil, err
 	}
+	applyWaived(rep, h.Waived, nil)
 	sortReport(rep)
 	return rep, nil
 }
@@ -926,11 +932,39 @@ func (s *Store) DepartmentReport(ctx context.Context, department string) (*duty.
 			rep.Resolved = append(rep.Resolved, v)
 		}
 	}
+	applyWaived(rep, h.Waived, keep)
 	sortReport(rep)
 	rep.Summary = summaryOf(rep)
 	d := department
 	rep.Department = &d
 	return rep, nil
+}
+
+// applyWaived takes the scan's waived violations (those of departments in keep; all when keep
+// is nil) out of the report's violations and lists them as waived.
+func applyWaived(rep *duty.Report, waived []duty.Waived, keep map[string]bool) {
+	if len(waived) == 0 {
+		return
+	}
+	keys := make(map[string]bool, len(waived))
+	rep.Waived = rep.Waived[:0]
+	for _, w := range waived {
+		if keep != nil && !keep[w.Department] {
+			continue
+		}
+		if w.Evidence == nil {
+			w.Evidence = []duty.Ref{}
+		}
+		keys[w.Key()] = true
+		rep.Waived = append(rep.Waived, w)
+	}
+	kept := rep.Violations[:0]
+	for _, v := range rep.Violations {
+		if !keys[v.Key()] {
+			kept = append(kept, v)
+		}
+	}
+	rep.Violations = kept
 }
 
 // summaryOf counts a report's findings; new and persisting by first_seen.

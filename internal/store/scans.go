@@ -21,6 +21,7 @@ const chunkSize = 500
 type scanDoc struct {
 	duty.Scan `bson:",inline"`
 	Resolved  int `bson:"resolved_chunks"`
+	Waived    int `bson:"waived_chunks,omitempty"` // chunks of waived violations (ledger.go)
 	// Owner is the instance running the scan (Store.Instance): a scan whose owner died is
 	// marked failed by recovery.
 	Owner     string `bson:"owner,omitempty"`

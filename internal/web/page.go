@@ -109,6 +109,8 @@ func (p *Page) Nav(item string) bool {
 		return path == "/" || strings.HasPrefix(path, "/departments/") || strings.HasPrefix(path, "/records/")
 	case "scans":
 		return strings.HasPrefix(path, "/scans")
+	case "ledger":
+		return strings.HasPrefix(path, "/ledger") || strings.HasPrefix(path, "/cases/")
 	case "policies":
 		return strings.HasPrefix(path, "/policies") && !revisions
 	case "revisions":

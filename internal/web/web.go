@@ -31,6 +31,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
+	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/scan"
@@ -58,6 +59,8 @@ type Deps struct {
 	Store    *store.Store
 	Scans    *scan.Service
 	Policies *live.Manager
+	// Ledger, when set, serves the rectification ledger's pages (ledger.go).
+	Ledger *ledger.Service
 	// Limiter counts failed sign-ins per client address, shared with the API (httpapi.Deps);
 	// nil makes one for the pages alone.
 	Limiter *ratelimit.Failures
@@ -126,6 +129,20 @@ func New(cfg Config, deps Deps) http.Handler {
 	h.route("POST /policies/{id}/params", duty.WritePolicies, h.policyParams)
 	h.route("POST /policies/{id}/module", duty.WritePolicies, h.policyModule)
 	h.route("GET /admin/webhooks", duty.ManageWebhooks, h.webhooks)
+	if deps.Ledger != nil {
+		h.route("GET /ledger", duty.ReadReports, h.ledgerPage)
+		h.route("GET /ledger.xlsx", duty.ReadReports, h.ledgerDownload("xlsx"))
+		h.route("GET /ledger.csv", duty.ReadReports, h.ledgerDownload("csv"))
+		h.route("GET /cases/{id}", duty.ReadReports, h.casePage)
+		h.route("POST /cases/{id}", duty.WriteRecords, h.caseAction)
+		h.route("POST /cases/{id}/files", duty.WriteRecords, h.caseUpload)
+		h.route("GET /cases/{id}/files/{file}", duty.ReadReports, h.caseFile)
+		h.route("GET /standing", duty.ReadReports, h.standingPage)
+		h.route("GET /waivers", duty.ReadReports, h.waiversPage)
+		h.route("POST /waivers/{id}", duty.ReadReports, h.waiverDecision)
+		h.route("POST /cases/{id}/waiver", duty.ReadReports, h.waiverRequest)
+		h.route("GET /standing.csv", duty.ReadReports, h.standingCSV)
+	}
 	h.route("/", "", func(rq *request) error { return errNotFound })
 	return h
 }
@@ -203,6 +220,9 @@ func (h *handler) route(pattern string, need duty.Action, fn pageFunc) {
 		}
 		rq.p, rq.csrf, rq.session, rq.signed = sess.Principal, sess.CSRF, id, true
 		if r.Method == http.MethodPost {
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				_ = r.ParseMultipartForm(1 << 20) // file uploads: the CSRF field is in the multipart body
+			}
 			if err := r.ParseForm(); err != nil {
 				h.fail(rq, fmt.Errorf("read form: %w", duty.ErrInvalid))
 				return

@@ -1,0 +1,548 @@
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+)
+
+// auditChunk is the most cases one audit entry of a scan's new cases names.
+const auditChunk = 1000
+
+// ScanActor names the scans in a case's history and in the audit trail.
+const ScanActor = "system:scan"
+
+// CaseID is the id of the case of a failing check in an organ: deterministic, so that bringing
+// the cases up to date with a scan twice (after a crash) opens nothing twice.
+func CaseID(organ, key string) string {
+	h := sha256.Sum256([]byte(organ + "\x00" + key))
+	return "C" + hex.EncodeToString(h[:12])
+}
+
+// AfterScan is the scan service's step after a scan is stored as done (one of
+// scan.ServiceConfig.AfterScan): it brings the cases up to date with it (and with any scan a
+// crash left pending before it), to the end even when the scan's request has gone. An error is
+// logged; the scan stays done, and the next sync or Recover at start catches up.
+func (s *Service) AfterScan(ctx context.Context, sc *duty.Scan, _ *duty.Report) {
+	if err := s.syncPending(context.WithoutCancel(ctx), sc); err != nil {
+		s.cfg.Log.Error("ledger: bring the cases up to date after a scan", "scan", sc.ID, "err", err)
+	}
+}
+
+// Sync brings the cases up to date with a done scan (and any left pending before it), as
+// AfterScan does for the scans of the service; the command line and tests use it.
+func (s *Service) Sync(ctx context.Context, sc *duty.Scan) error {
+	if err := s.st.MarkLedgerPending(ctx, sc.ID); err != nil {
+		return err
+	}
+	return s.syncPending(ctx, sc)
+}
+
+// Recover brings the cases up to date with every done scan a process stopped before it could
+// (the marks BeforeSave leaves); the marks of scans that did not finish are dropped. Run it at
+// start, before serving.
+func (s *Service) Recover(ctx context.Context) error { return s.syncPending(ctx, nil) }
+
+func (s *Service) syncPending(ctx context.Context, just *duty.Scan) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	ids, err := s.st.LedgerPending(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		sc := just
+		if sc == nil || sc.ID != id {
+			sc, err = s.st.GetScan(ctx, id)
+			switch {
+			case errors.Is(err, duty.ErrNotFound):
+				if err := s.st.ClearLedgerPending(ctx, id); err != nil {
+					return err
+				}
+				continue
+			case err != nil:
+				return err
+			}
+		}
+		switch sc.Status {
+		case duty.ScanRunning:
+			continue // still running here: its own AfterScan brings the cases up to date
+		case duty.ScanDone:
+			if err := s.sync(ctx, sc); err != nil {
+				return fmt.Errorf("bring the ledger up to date with scan %s: %w", id, err)
+			}
+		}
+		if err := s.st.ClearLedgerPending(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sync brings the cases of sc's scope up to date with its report: a failing check without a
+// case opens one; a check that an approved waiver sets aside sets its case aside; a case whose
+// check passes is closed when a rectification was submitted (销号 by re-check), else resolved by
+// data; a submitted case whose check still fails goes back to in progress; a waived, closed or
+// resolved case whose check fails again reopens. A scan as of an earlier date than the last
+// one that changed a case leaves it alone. Every change is audited, with an id made of the scan
+// and the case, before the case is written: run again for the same scan, sync changes nothing
+// that it had changed and does the rest.
+func (s *Service) sync(ctx context.Context, sc *duty.Scan) (err error) {
+	rep := sc.Report
+	if rep == nil {
+		return fmt.Errorf("scan %s has no report", sc.ID)
+	}
+	tree, err := s.tree(ctx)
+	if err != nil {
+		return err
+	}
+	var scope map[string]bool
+	scopes := []string{""} // the scan's scope and the enclosing ones
+	if sc.Department != "" {
+		scope = tree.Subtree(sc.Department)
+		for cur, hops := sc.Department, 0; cur != "" && tree.Department(cur) != nil && hops < 1000; hops++ {
+			scopes = append(scopes, cur)
+			cur = tree.Department(cur).Str("parent_id")
+		}
+	}
+	// The ledger follows the latest date: a scan as of an earlier date than one the cases of
+	// its scope (or an enclosing one) already follow opens, closes and reopens nothing.
+	latest, err := s.st.LedgerAsOf(ctx, scopes)
+	if err != nil {
+		return err
+	}
+	if sc.AsOf < latest {
+		s.cfg.Log.Info("ledger: a scan as of an earlier date than the ledger's leaves the cases as they are", "scan", sc.ID, "as_of", sc.AsOf, "ledger_as_of", latest)
+		return nil
+	}
+	defer func() {
+		if err == nil {
+			err = s.st.SetLedgerAsOf(ctx, sc.Department, sc.AsOf)
+		}
+	}()
+	failing := map[string]*duty.Violation{}
+	for i := range rep.Violations {
+		v := &rep.Violations[i]
+		failing[CaseID(tree.Organ(v.Department), v.Key())] = v
+	}
+	waived := map[string]*duty.Waived{}
+	for i := range rep.Waived {
+		w := &rep.Waived[i]
+		waived[CaseID(tree.Organ(w.Department), w.Key())] = w
+	}
+	marks, err := s.marks(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			s.forget() // read the cases again next time: this sync stopped half-way
+		}
+	}()
+	known := func(id string) bool { _, ok := marks[id]; return ok }
+	at := now()
+	var fresh []duty.Case
+	add := func(id string, v *duty.Violation, w *duty.WaiverRef) {
+		if known(id) {
+			return
+		}
+		due, _ := addDays(sc.AsOf, s.period(v.Severity))
+		c := duty.Case{ID: id, Organ: tree.Organ(v.Department), Key: v.Key(), Department: v.Department,
+			Accountable: v.Accountable, Severity: v.Severity, Policy: v.Policy, Violation: *v, State: duty.CaseOpen,
+			OpenedOn: sc.AsOf, DueOn: due, ScanAsOf: sc.AsOf, Rev: 1}
+		c.History = []duty.CaseEvent{{At: at, Actor: ScanActor, Action: "open", To: duty.CaseOpen, ScanID: sc.ID, AsOf: sc.AsOf}}
+		if w != nil {
+			c.State, c.Waiver = duty.CaseWaived, w
+			c.History = append(c.History, duty.CaseEvent{At: at, Actor: ScanActor, Action: "waive", From: duty.CaseOpen,
+				To: duty.CaseWaived, Note: "豁免" + w.ID + "有效至" + w.Until, ScanID: sc.ID, AsOf: sc.AsOf})
+		}
+		fresh = append(fresh, c)
+	}
+	for id, v := range failing {
+		add(id, v, nil)
+	}
+	for id, w := range waived {
+		add(id, &w.Violation, &w.Waiver)
+	}
+	// Every new case is audited before any is stored, in entries of up to auditChunk cases
+	// named by the scan and the chunk's first case: run again after a crash while storing,
+	// the cases left to store were all audited already and the entries are not written twice.
+	slices.SortFunc(fresh, func(a, b duty.Case) int { return strings.Compare(a.ID, b.ID) })
+	for start := 0; start < len(fresh); start += auditChunk {
+		part := fresh[start:min(start+auditChunk, len(fresh))]
+		e := duty.AuditEntry{ID: "ledger/" + sc.ID + "/open/" + part[0].ID, Actor: ScanActor, Action: "case.open", Collection: "cases"}
+		for i := range part {
+			e.IDs, e.Before, e.After = append(e.IDs, part[i].ID), append(e.Before, ""), append(e.After, caseHash(&part[i]))
+		}
+		if err := s.st.AuditOnce(ctx, e); err != nil {
+			return err
+		}
+	}
+	if err := s.hook("sync.opened-audited"); err != nil {
+		return err
+	}
+	inserted, err := s.st.InsertCases(ctx, fresh)
+	if err != nil {
+		return err
+	}
+	if len(inserted) != len(fresh) {
+		s.forget() // some were stored already (by another process): read them next time
+	} else {
+		for i := range fresh {
+			s.remember(&fresh[i])
+		}
+	}
+	// The stored cases this scan may move, by the states remembered: a failing check moves a
+	// submitted, waived, closed or resolved case; a waived one a case not yet waived; a passing
+	// one a case still being worked or waived. Only those are read.
+	var moving []string
+	for id, m := range marks {
+		if scope != nil && !scope[m.Department] || sc.AsOf < m.ScanAsOf {
+			continue
+		}
+		_, fails := failing[id]
+		_, isWaived := waived[id]
+		switch {
+		case isWaived:
+			if m.State != duty.CaseWaived {
+				moving = append(moving, id)
+			}
+		case fails:
+			if m.State != duty.CaseOpen && m.State != duty.CaseInProgress {
+				moving = append(moving, id)
+			}
+		case m.State != duty.CaseClosed && m.State != duty.CaseResolvedByData:
+			moving = append(moving, id)
+		}
+	}
+	slices.Sort(moving)
+	for _, id := range moving {
+		c, err := s.st.GetCase(ctx, id)
+		if err != nil {
+			return err
+		}
+		for attempt := 0; ; attempt++ {
+			err := s.recheck(ctx, c, sc, failing[c.ID], waived[c.ID])
+			if !errors.Is(err, duty.ErrConflict) || attempt == 5 {
+				if err != nil {
+					return err
+				}
+				break
+			}
+			if c, err = s.st.GetCase(ctx, c.ID); err != nil {
+				return err
+			}
+		}
+		s.remember(c)
+	}
+	return nil
+}
+
+// caseMark is what the ledger remembers of a stored case to know, after a scan, whether the
+// scan may move it.
+type caseMark struct {
+	State, Department, ScanAsOf string
+}
+
+// marks returns the remembered states of every stored case, reading them all the first time
+// (and after a sync that stopped half-way). The ledger's own writes keep them up to date; a
+// process is the only one writing cases of its store (the embedded store is one process's; see
+// the README on several processes sharing a MongoDB), and a case is read again before it is
+// moved, so a state remembered wrong only makes a case read for nothing.
+func (s *Service) marks(ctx context.Context) (map[string]caseMark, error) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if s.cache != nil {
+		return maps.Clone(s.cache), nil
+	}
+	all, err := s.st.Cases(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	s.cache = make(map[string]caseMark, len(all))
+	for i := range all {
+		s.cache[all[i].ID] = caseMark{all[i].State, all[i].Department, all[i].ScanAsOf}
+	}
+	return maps.Clone(s.cache), nil
+}
+
+func (s *Service) remember(c *duty.Case) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if s.cache != nil {
+		s.cache[c.ID] = caseMark{c.State, c.Department, c.ScanAsOf}
+	}
+}
+
+func (s *Service) forget() {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	s.cache = nil
+}
+
+// recheck moves one stored case as scan sc found its check: failing (v), waived (w) or passing
+// (both nil).
+func (s *Service) recheck(ctx context.Context, c *duty.Case, sc *duty.Scan, v *duty.Violation, w *duty.Waived) error {
+	if sc.AsOf < c.ScanAsOf {
+		return nil
+	}
+	before := *c
+	ev := duty.CaseEvent{At: now(), Actor: ScanActor, From: c.State, ScanID: sc.ID, AsOf: sc.AsOf}
+	reopen := func(note string) {
+		due, _ := addDays(sc.AsOf, s.period(c.Severity))
+		ev.Action, ev.To, ev.Note = "reopen", duty.CaseOpen, note
+		c.DueOn, c.Waiver, c.ClosedBy = due, nil, nil
+		c.Rectification, c.Evidence, c.EvidenceFiles, c.SubmittedAt = "", nil, nil, ""
+	}
+	switch {
+	case w != nil && c.State != duty.CaseWaived:
+		ev.Action, ev.To, ev.Note = "waive", duty.CaseWaived, "豁免"+w.Waiver.ID+"有效至"+w.Waiver.Until
+		c.Waiver = &w.Waiver
+	case w != nil:
+		return nil
+	case v != nil:
+		switch c.State {
+		case duty.CaseSubmitted:
+			if sc.StartedAt <= c.SubmittedAt {
+				return nil // the scan started before the submission: not a re-check of it
+			}
+			ev.Action, ev.To, ev.Note = "recheck_failed", duty.CaseInProgress, "复查仍未通过，退回整改。"
+		case duty.CaseWaived:
+			reopen("豁免已结束，问题仍存在，重新整改。")
+		case duty.CaseClosed, duty.CaseResolvedByData:
+			reopen("问题再次出现，重新整改。")
+		default:
+			return nil
+		}
+		c.Violation = *v
+	default:
+		switch c.State {
+		case duty.CaseSubmitted:
+			ev.Action, ev.To, ev.Note = "close", duty.CaseClosed, "复查通过，销号。"
+		case duty.CaseOpen, duty.CaseInProgress, duty.CaseWaived:
+			ev.Action, ev.To, ev.Note = "resolve", duty.CaseResolvedByData, "复查未再发现该问题（未提交整改），按数据已解决。"
+			c.Waiver = nil
+		default:
+			return nil
+		}
+		c.ClosedBy = &duty.Seen{AsOf: sc.AsOf, ScanID: sc.ID}
+	}
+	c.State, c.ScanAsOf, c.Rev = ev.To, sc.AsOf, c.Rev+1
+	c.History = append(c.History, ev)
+	if err := s.auditCase(ctx, sc.ID+"/"+c.ID+"/"+ev.Action, ScanActor, "case."+ev.Action, &before, c); err != nil {
+		return err
+	}
+	if err := s.st.ReplaceCase(ctx, c); err != nil {
+		return err
+	}
+	return s.hook("sync.case-written")
+}
+
+func (s *Service) auditCase(ctx context.Context, id, actor, action string, before, after *duty.Case) error {
+	e := duty.AuditEntry{Actor: actor, Action: action, Collection: "cases", IDs: []string{after.ID},
+		Before: []string{caseHash(before)}, After: []string{caseHash(after)}}
+	if id == "" {
+		return s.st.Audit(ctx, e)
+	}
+	e.ID = "ledger/" + id
+	return s.st.AuditOnce(ctx, e)
+}
+
+func caseHash(c *duty.Case) string {
+	if c == nil {
+		return ""
+	}
+	b, _ := json.Marshal(struct {
+		State, Owner, Rectification, DueOn string
+		Rev                                int64
+	}{c.State, c.Owner, c.Rectification, c.DueOn, c.Rev})
+	return hashHex(b)
+}
+
+// Transition is a user's action on a case: the body of POST /api/v1/cases/{id}/{action}.
+type Transition struct {
+	// Action is start (open → in_progress, naming the owner), submit (in_progress → submitted,
+	// with a rectification note and evidence) or note (a note in any state but closed or
+	// resolved, no change of state).
+	Action   string     `json:"-"`
+	Owner    string     `json:"owner"`
+	Note     string     `json:"note"`
+	Evidence []duty.Ref `json:"evidence"`
+	Files    []string   `json:"files"`
+}
+
+// The user actions and the states they are allowed from.
+var userActions = map[string][]string{
+	"start":  {duty.CaseOpen},
+	"submit": {duty.CaseInProgress},
+	"note":   {duty.CaseOpen, duty.CaseInProgress, duty.CaseSubmitted, duty.CaseWaived},
+}
+
+// AllowedFrom lists the states a user action is allowed from.
+func AllowedFrom(action string) []string { return slices.Clone(userActions[action]) }
+
+// Actions lists the user actions on a case in the given state.
+func Actions(state string) []string {
+	var out []string
+	for _, a := range []string{"start", "submit", "note"} {
+		if slices.Contains(userActions[a], state) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Act applies a user's transition to a case of its subtree. A transition not allowed from the
+// case's state is duty.ErrConflict naming both states; missing owner, note or evidence
+// duty.ErrInvalid.
+func (s *Service) Act(ctx context.Context, p duty.Principal, id string, t Transition) (*duty.Case, error) {
+	c, err := s.Case(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	from, ok := userActions[t.Action]
+	if !ok {
+		return nil, fmt.Errorf("action %q: %w: no such action (start, submit or note)", t.Action, duty.ErrNotFound)
+	}
+	if !slices.Contains(from, c.State) {
+		return nil, fmt.Errorf("case %s is %s: %w: %s is allowed only from %s", id, c.State, duty.ErrConflict, t.Action, strings.Join(from, ", "))
+	}
+	note := strings.TrimSpace(t.Note)
+	before := *c
+	ev := duty.CaseEvent{At: now(), Actor: p.User, Action: t.Action, From: c.State, To: c.State, Note: note}
+	switch t.Action {
+	case "start":
+		owner := strings.TrimSpace(t.Owner)
+		if owner == "" {
+			return nil, invalid("owner: missing: name who rectifies the case")
+		}
+		c.Owner, ev.To = owner, duty.CaseInProgress
+		if note == "" {
+			ev.Note = "责任人：" + owner
+		}
+	case "submit":
+		if note == "" {
+			return nil, invalid("note: missing: describe the rectification")
+		}
+		if len(t.Evidence)+len(t.Files) == 0 {
+			return nil, invalid("evidence: missing: link at least one record (evidence) or uploaded file (files)")
+		}
+		for i, r := range t.Evidence {
+			if _, err := s.st.GetScoped(ctx, p, r.Collection, r.ID); err != nil {
+				return nil, invalid("evidence[%d] %s %q: no such record in your departments", i, r.Collection, r.ID)
+			}
+		}
+		for i, f := range t.Files {
+			fi, err := s.st.GetEvidenceFile(ctx, f)
+			if err != nil || fi.Case != c.ID {
+				return nil, invalid("files[%d] %q: no such file uploaded to this case", i, f)
+			}
+		}
+		c.Rectification, c.Evidence, c.EvidenceFiles, c.SubmittedAt = note, t.Evidence, t.Files, now()
+		ev.To = duty.CaseSubmitted
+	case "note":
+		if note == "" {
+			return nil, invalid("note: missing")
+		}
+	}
+	c.State, c.Rev = ev.To, c.Rev+1
+	c.History = append(c.History, ev)
+	if err := s.st.ReplaceCase(ctx, c); err != nil {
+		if errors.Is(err, duty.ErrConflict) {
+			s.forget()
+		}
+		return nil, err
+	}
+	s.remember(c)
+	if err := s.auditCase(ctx, "", p.User, "case."+t.Action, &before, c); err != nil {
+		return nil, err
+	}
+	s.flag(c)
+	return c, nil
+}
+
+// Case returns one case the principal may see (duty.ErrNotFound outside its subtree).
+func (s *Service) Case(ctx context.Context, p duty.Principal, id string) (*duty.Case, error) {
+	c, err := s.st.GetCase(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Scope() != "" {
+		tree, err := s.tree(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !visible(tree, p, c.Department) {
+			return nil, fmt.Errorf("case %q: %w", id, duty.ErrNotFound)
+		}
+	}
+	s.flag(c)
+	return c, nil
+}
+
+// flag works out the overdue flag: past due_on, neither done nor waived.
+func (s *Service) flag(c *duty.Case) {
+	c.Overdue = !c.Done() && c.State != duty.CaseWaived && c.DueOn < s.cfg.Today()
+}
+
+// CaseFilter selects cases; empty fields select all.
+type CaseFilter struct {
+	State, Severity, Policy string
+	// Department selects the cases of that department's subtree.
+	Department string
+	// Overdue, when set, selects the overdue cases (true) or the others (false).
+	Overdue *bool
+}
+
+// Cases lists the cases the principal may see that match f, by department, policy and
+// subject. A department outside the principal's subtree is duty.ErrNotFound; an unknown state
+// duty.ErrInvalid.
+func (s *Service) Cases(ctx context.Context, p duty.Principal, f CaseFilter) ([]duty.Case, error) {
+	if f.State != "" && !slices.Contains(duty.CaseStates, f.State) {
+		return nil, invalid("state %q: expected one of %s", f.State, strings.Join(duty.CaseStates, ", "))
+	}
+	tree, err := s.tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var sub map[string]bool
+	if f.Department != "" {
+		if tree.Department(f.Department) == nil || !visible(tree, p, f.Department) {
+			return nil, fmt.Errorf("department %q: %w", f.Department, duty.ErrNotFound)
+		}
+		sub = tree.Subtree(f.Department)
+	}
+	all, err := s.st.Cases(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := []duty.Case{}
+	for i := range all {
+		c := &all[i]
+		s.flag(c)
+		switch {
+		case !visible(tree, p, c.Department), sub != nil && !sub[c.Department],
+			f.State != "" && c.State != f.State, f.Severity != "" && c.Severity != f.Severity,
+			f.Policy != "" && c.Policy != f.Policy, f.Overdue != nil && c.Overdue != *f.Overdue:
+			continue
+		}
+		out = append(out, *c)
+	}
+	slices.SortStableFunc(out, func(a, b duty.Case) int {
+		for _, x := range [][2]string{{a.Department, b.Department}, {a.Policy, b.Policy}, {a.Violation.Subject.ID, b.Violation.Subject.ID}, {a.ID, b.ID}} {
+			if r := strings.Compare(x[0], x[1]); r != 0 {
+				return r
+			}
+		}
+		return 0
+	})
+	return out, nil
+}

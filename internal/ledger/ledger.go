@@ -1,0 +1,182 @@
+// Package ledger is the rectification ledger (整改台账 · 销号) and its governed waivers (豁免),
+// issue 16: every failing check found by a scan becomes a case that a department works until a
+// later scan closes it, and a violation that is legitimately not to be fixed may be waived for a
+// while, once another user with the role inspector or admin approves it.
+//
+// The rules live here; the documents are kept by internal/store. Scans reach the ledger through
+// two hooks of the scan service: Apply (before a report is stored: approved waivers move the
+// violations they cover to the report's waived list) and Sync (after: the cases of the scan's
+// scope are brought up to date).
+package ledger
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/store"
+)
+
+// Config holds the ledger's parameters. They are configuration, documented in the README and
+// set by flags of serve; the zero value of a field means its default.
+type Config struct {
+	// MaxWaiverDays bounds a waiver's end date: at most this many days after the day it is
+	// requested. Default 365.
+	MaxWaiverDays int
+	// Periods is the rectification period of a case by severity, in days: due_on = opened_on +
+	// Periods[severity]. Default high 15, medium 30, low 60; a severity not listed gets the
+	// longest period given.
+	Periods map[string]int
+	// Weights are the department standing's weights (DefaultWeights, ParseWeights).
+	Weights map[string]float64
+	// MaxFileBytes bounds an uploaded evidence file (413 above it). Default 20 MiB.
+	MaxFileBytes int64
+	// Today returns the current date (YYYY-MM-DD) for deadlines and overdue flags; default
+	// the UTC date of the clock. Tests set it.
+	Today func() string
+	Log   *slog.Logger
+	// Hook, for tests, is called at named points of bringing the cases up to date
+	// ("sync.opened-audited": the new cases audited, none stored yet; "sync.case-written":
+	// after each stored case moved); an error stops there as a crash would.
+	Hook func(point string) error
+}
+
+// DefaultPeriods are the rectification periods by severity, in days.
+var DefaultPeriods = map[string]int{"high": 15, "medium": 30, "low": 60}
+
+// Deps are what the ledger works on.
+type Deps struct {
+	Store *store.Store
+	// Engine returns the policy engine in force: its policies are the ones a waiver may name.
+	Engine func() *policy.Engine
+}
+
+// Service is the ledger.
+type Service struct {
+	cfg    Config
+	st     *store.Store
+	engine func() *policy.Engine
+	// syncMu serialises the bringing up to date of cases in this process; user transitions
+	// are compare-and-set on a case's revision.
+	syncMu sync.Mutex
+	// cache remembers the state of every stored case (caseMark), nil until read.
+	cacheMu sync.Mutex
+	cache   map[string]caseMark
+}
+
+// New returns the ledger.
+func New(cfg Config, deps Deps) *Service {
+	if cfg.MaxWaiverDays == 0 {
+		cfg.MaxWaiverDays = 365
+	}
+	if len(cfg.Periods) == 0 {
+		cfg.Periods = DefaultPeriods
+	}
+	if len(cfg.Weights) == 0 {
+		cfg.Weights = DefaultWeights
+	}
+	if cfg.MaxFileBytes == 0 {
+		cfg.MaxFileBytes = 20 << 20
+	}
+	if cfg.Today == nil {
+		cfg.Today = func() string { return time.Now().UTC().Format(time.DateOnly) }
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Service{cfg: cfg, st: deps.Store, engine: deps.Engine}
+}
+
+// Config returns the ledger's parameters in force (defaults filled in).
+func (s *Service) Config() Config { return s.cfg }
+
+// addDays returns date + n days, both YYYY-MM-DD.
+func addDays(date string, n int) (string, error) {
+	t, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return "", err
+	}
+	return t.AddDate(0, 0, n).Format(time.DateOnly), nil
+}
+
+// period is the rectification period of a severity.
+func (s *Service) period(severity string) int {
+	if d, ok := s.cfg.Periods[severity]; ok {
+		return d
+	}
+	longest := 0
+	for _, d := range s.cfg.Periods {
+		longest = max(longest, d)
+	}
+	return longest
+}
+
+func newID(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + time.Now().UTC().Format("20060102") + "-" + hex.EncodeToString(b[:])
+}
+
+func now() string { return time.Now().UTC().Format(duty.TimeFormat) }
+
+// tree returns the department tree.
+func (s *Service) tree(ctx context.Context) (*duty.Tree, error) {
+	depts, err := s.st.Departments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return duty.NewTree(depts), nil
+}
+
+// visible reports whether department lies in the principal's subtree (everything for a role
+// without one).
+func visible(tree *duty.Tree, p duty.Principal, department string) bool {
+	if p.Scope() == "" {
+		return true
+	}
+	return tree.Subtree(p.Scope())[department]
+}
+
+// mayDecide reports whether the principal's role may approve or reject waivers.
+func mayDecide(p duty.Principal) bool {
+	return p.Role == duty.RoleInspector || p.Role == duty.RoleAdmin
+}
+
+func (s *Service) hook(point string) error {
+	if s.cfg.Hook == nil {
+		return nil
+	}
+	return s.cfg.Hook(point)
+}
+
+func hashHex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])[:16]
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", duty.ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// ParsePeriods reads rectification periods written "high=15,medium=30,low=60".
+func ParsePeriods(s string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if !ok || strings.TrimSpace(k) == "" || err != nil || n < 1 || n > 3650 {
+			return nil, fmt.Errorf("%q: expected severity=days (1 to 3650), comma-separated, e.g. high=15,medium=30,low=60", part)
+		}
+		out[strings.TrimSpace(k)] = n
+	}
+	return out, nil
+}
