@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -56,6 +57,12 @@ func TestDueSoonView(t *testing.T) {
 				t.Errorf("%d breached rows, want the %d violations", breached, n)
 			}
 		})
+	}
+	// The overview counts the warnings beside the violations, from the stored summaries.
+	r := e.get("inspector", "/")
+	m := regexp.MustCompile(`id="warnings-ORG-1"><a href="/departments/ORG-1/due"><span class="num">(\d+)</span>`).FindStringSubmatch(r.body)
+	if want := len(conformance.ExpectedWarnings(ds, asOf, "ORG-1", 14)); m == nil || m[1] != strconv.Itoa(want) {
+		t.Errorf("overview warnings count %v, want %d", m, want)
 	}
 	if r := e.get("office", "/departments/"+outside+"/due"); r.status != http.StatusNotFound {
 		t.Errorf("office user, another department's view: %d, want 404", r.status)

@@ -38,6 +38,8 @@ type node struct {
 
 type sevCounts struct {
 	High, Medium, Low, Total int
+	// Warnings are the checks due to fail soon, beside the violations (not in Total).
+	Warnings int
 }
 
 func (c *sevCounts) addN(severity string, n int) {
@@ -190,11 +192,13 @@ func buildTree(lang string, tree *orgTree, root string, counts map[string]store.
 		rep.Summary.Persisting += c.Persisting
 		rep.Summary.Resolved += c.Resolved
 		rep.Summary.Violations += c.Violations
+		rep.Summary.Warnings += c.Warnings
 		for cur, hops := id, 0; cur != "" && hops < 64; hops++ {
 			if n := nodes[cur]; n != nil {
 				for sev, k := range c.BySeverity {
 					n.Counts.addN(sev, k)
 				}
+				n.Counts.Warnings += c.Warnings
 			}
 			if cur == root {
 				break
