@@ -339,8 +339,12 @@ func (s *Store) Authenticate(ctx context.Context, token string) (*duty.Principal
 
 func (s *Store) principal(ctx context.Context, user string) (*duty.Principal, error) {
 	u, err := s.GetUser(ctx, user)
-	if err != nil || u.Disabled {
+	switch {
+	case errors.Is(err, duty.ErrNotFound) || err == nil && u.Disabled:
 		return nil, fmt.Errorf("unknown or disabled user: %w", duty.ErrNotFound)
+	case err != nil:
+		// The store did not answer: not a failed sign-in (which the rate limit counts), a 503.
+		return nil, err
 	}
 	return &duty.Principal{User: u.Name, Role: u.Role, Department: u.Department}, nil
 }
