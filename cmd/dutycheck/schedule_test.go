@@ -132,6 +132,19 @@ func TestServeScheduleFlags(t *testing.T) {
 		{[]string{"serve", "--schedule", "25:00"}, []string{"--schedule", "HH:MM"}},
 		{[]string{"serve", "--schedule", "02:00", "--tz", "Mars/Olympus"}, []string{"--tz", "IANA"}},
 	} {
+		run1(t, tc.args, tc.want)
+	}
+	// The same settings from the environment (a configuration without flags).
+	t.Setenv("DUTYCHECK_SCHEDULE", "24:61")
+	run1(t, []string{"serve"}, []string{"--schedule", "HH:MM"})
+	t.Setenv("DUTYCHECK_SCHEDULE", "02:00")
+	t.Setenv("DUTYCHECK_TZ", "Mars/Olympus")
+	run1(t, []string{"serve"}, []string{"--tz", "IANA"})
+}
+
+func run1(t *testing.T, args, want []string) {
+	t.Helper()
+	for _, tc := range []struct{ args, want []string }{{args, want}} {
 		var stderr bytes.Buffer
 		code := run(context.Background(), tc.args, io.Discard, &stderr)
 		if code != exitBadInput {
