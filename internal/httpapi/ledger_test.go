@@ -23,7 +23,8 @@ import (
 	"github.com/dutycheck/dutycheck/internal/store/storetest"
 )
 
-// ledgerEnv is the API over the sample organ with the ledger, and a token per user: admin,
+// ledgerEnv is the API over the sample organ with the ledger (its answers validated against
+// openapi.json), and a token per user: admin,
 // two inspectors and a department user of ORG-1-DIV-04 and of ORG-1-DIV-05.
 type ledgerEnv struct {
 	tb     testing.TB
@@ -60,7 +61,7 @@ func newLedgerEnv(tb testing.TB) *ledgerEnv {
 	l := ledger.New(ledger.Config{Today: func() string { return "2025-12-01" }, MaxFileBytes: 64 << 10, Log: quiet},
 		ledger.Deps{Store: st, Engine: m.Engine})
 	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: m.Engine, Log: quiet, BeforeSave: l.BeforeSave, AfterScan: []func(context.Context, *duty.Scan, *duty.Report){l.AfterScan}})
-	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: m, Ledger: l}))
+	e.srv = httptest.NewServer(validated(tb, httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: m, Ledger: l})))
 	tb.Cleanup(e.srv.Close)
 	return e
 }
@@ -202,6 +203,9 @@ func TestWaiverAPI(t *testing.T) {
 		t.Errorf("another department lists %d waivers", len(ws))
 	}
 	mustStatus(t, e.json("dan", "GET", "/api/v1/waivers/"+id, ""), 404, "another department reads the waiver")
+	if one := e.json("dora", "GET", "/api/v1/waivers/"+id, ""); one.status != 200 || str(one.body, "status") != "approved" || str(one.body, "until") != "2026-06-30" {
+		t.Errorf("reading the waiver: %d %s", one.status, one.raw)
+	}
 
 	sc = e.json("admin", "POST", "/api/v1/scans", `{"as_of":"2025-12-31"}`)
 	mustStatus(t, sc, 201, "scan with the waiver")
@@ -290,6 +294,12 @@ func TestCaseAPI(t *testing.T) {
 	files, _ := got.body["files"].([]any)
 	if len(hist) != 3 || len(files) != 2 {
 		t.Errorf("case: %d history entries (want 3), %d files (want 2)", len(hist), len(files))
+	}
+	raw := e.do("dora", "POST", "/api/v1/cases/"+id+"/files?name=%E7%85%A7%E7%89%87.png", "application/octet-stream",
+		bytes.NewReader([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")))
+	mustStatus(t, raw, 201, "upload a raw body named by ?name=")
+	if str(raw.body, "name") != "照片.png" || str(raw.body, "content_type") != "image/png" {
+		t.Errorf("raw upload answer %s", raw.raw)
 	}
 	st := e.json("ivan", "GET", "/api/v1/standing?organ=ORG-1", "")
 	mustStatus(t, st, 200, "standing")

@@ -11,18 +11,20 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
+	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/metrics"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/store/storetest"
 )
 
-// TestOpenAPICoversTheRouter: every route of the router (with /metrics on) is an operation of
+// TestOpenAPICoversTheRouter: every route of the router (with /metrics and the ledger on) is an operation of
 // internal/httpapi/openapi.json and every operation of the document is a route. The failure
 // names the routes to add or remove.
 func TestOpenAPICoversTheRouter(t *testing.T) {
 	doc, _ := loadSpec(t)
-	h := httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Metrics: metrics.New()})
+	// The ledger's routes are registered without touching its store: a ledger without one lists them.
+	h := httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Metrics: metrics.New(), Ledger: ledger.New(ledger.Config{Log: quiet}, ledger.Deps{})})
 	routes := map[string]string{} // "GET /api/v1/scans/{id}" → gin's pattern
 	for _, r := range httpapi.RoutesOf(h) {
 		routes[r.Method+" "+ginPath(r.Path)] = r.Path
@@ -137,7 +139,8 @@ func TestOpenAPISecurity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := validated(t, httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Policies: mgr, Metrics: metrics.New()}))
+	l := ledger.New(ledger.Config{Log: quiet}, ledger.Deps{Store: st, Engine: mgr.Engine})
+	h := validated(t, httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Policies: mgr, Metrics: metrics.New(), Ledger: l}))
 	open := 0
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
