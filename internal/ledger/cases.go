@@ -391,7 +391,7 @@ func AllowedFrom(action string) []string { return slices.Clone(userActions[actio
 
 // Actions lists the user actions on a case in the given state.
 func Actions(state string) []string {
-	var out []string
+	out := []string{} // a list also when empty: the API answers it
 	for _, a := range []string{"start", "submit", "note"} {
 		if slices.Contains(userActions[a], state) {
 			out = append(out, a)
