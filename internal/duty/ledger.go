@@ -108,8 +108,9 @@ type CaseEvent struct {
 // Case is one failing check in the rectification ledger (整改台账), keyed by its organ and the
 // violation's Key.
 type Case struct {
-	ID          string    `json:"id" bson:"_id"`
-	Organ       string    `json:"organ" bson:"organ"`
+	ID    string `json:"id" bson:"_id"`
+	Organ string `json:"organ" bson:"organ"`
+	// Key is the failing check's Violation.StoredKey.
 	Key         string    `json:"-" bson:"key"`
 	Department  string    `json:"department" bson:"department"`
 	Accountable string    `json:"accountable" bson:"accountable"`

@@ -1,6 +1,8 @@
 package duty
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -64,6 +66,13 @@ type WaiverRef struct {
 type Waived struct {
 	Violation `bson:",inline"`
 	Waiver    WaiverRef `json:"waiver" bson:"waiver"`
+}
+
+// StoredKey is Key as stored in the database: its SHA-256 in hex. Key separates its parts with
+// NUL, which PostgreSQL's jsonb (under FerretDB) refuses in a string.
+func (v *Violation) StoredKey() string {
+	h := sha256.Sum256([]byte(v.Key()))
+	return hex.EncodeToString(h[:])
 }
 
 // Summary counts a report's violations.

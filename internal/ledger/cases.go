@@ -155,7 +155,7 @@ func (s *Service) sync(ctx context.Context, sc *duty.Scan) (err error) {
 			return
 		}
 		due, _ := addDays(sc.AsOf, s.period(v.Severity))
-		c := duty.Case{ID: id, Organ: tree.Organ(v.Department), Key: v.Key(), Department: v.Department,
+		c := duty.Case{ID: id, Organ: tree.Organ(v.Department), Key: v.StoredKey(), Department: v.Department,
 			Accountable: v.Accountable, Severity: v.Severity, Policy: v.Policy, Violation: *v, State: duty.CaseOpen,
 			OpenedOn: sc.AsOf, DueOn: due, ScanAsOf: sc.AsOf, Rev: 1}
 		c.History = []duty.CaseEvent{{At: at, Actor: ScanActor, Action: "open", To: duty.CaseOpen, ScanID: sc.ID, AsOf: sc.AsOf}}
