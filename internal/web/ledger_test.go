@@ -158,6 +158,10 @@ func TestLedgerPages(t *testing.T) {
 	if r := e.upload("office", path+"/files", "big.pdf", append([]byte("%PDF-1.4\n"), make([]byte, 1<<20)...)); r.status != 413 {
 		t.Errorf("a file over the limit: %d", r.status)
 	}
+	// A body over the service's request limit (32 MiB) is 413 too, not a missing CSRF field.
+	if r := e.upload("office", path+"/files", "huge.pdf", append([]byte("%PDF-1.4\n"), make([]byte, 33<<20)...)); r.status != 413 {
+		t.Errorf("a body over the request limit: %d, want 413", r.status)
+	}
 	files, err := l.EvidenceFiles(ctx, duty.System("test"), id)
 	if err != nil || len(files) != 1 {
 		t.Fatalf("files of the case: %v %v", files, err)

@@ -221,7 +221,13 @@ func (h *handler) route(pattern string, need duty.Action, fn pageFunc) {
 		rq.p, rq.csrf, rq.session, rq.signed = sess.Principal, sess.CSRF, id, true
 		if r.Method == http.MethodPost {
 			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-				_ = r.ParseMultipartForm(1 << 20) // file uploads: the CSRF field is in the multipart body
+				// File uploads: the CSRF field is in the multipart body. A body over the
+				// request limit is 413, not a missing CSRF field.
+				var mbe *http.MaxBytesError
+				if err := r.ParseMultipartForm(1 << 20); errors.As(err, &mbe) {
+					h.fail(rq, err)
+					return
+				}
 			}
 			if err := r.ParseForm(); err != nil {
 				h.fail(rq, fmt.Errorf("read form: %w", duty.ErrInvalid))
