@@ -59,7 +59,7 @@ func (s *server) standing(c *gin.Context) {
 	default:
 		asOf = rep.AsOf
 	}
-	rows, err := s.Ledger.Standings(c.Request.Context(), p, organ, rep)
+	rows, err := s.Ledger.Standings(c.Request.Context(), p, organ, ledger.FindingsOf(rep))
 	if err != nil {
 		s.failLedger(c, err)
 		return

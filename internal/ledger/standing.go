@@ -53,10 +53,40 @@ type Standing struct {
 	Score      float64 `json:"score"`
 }
 
+// Findings counts one department's own open violations by severity and its warnings.
+type Findings struct{ High, Medium, Low, Warnings int }
+
+// FindingsOf counts a report's violations and warnings by department.
+func FindingsOf(rep *duty.Report) map[string]Findings {
+	out := map[string]Findings{}
+	if rep == nil {
+		return out
+	}
+	for _, v := range rep.Violations {
+		f := out[v.Department]
+		switch v.Severity {
+		case "high":
+			f.High++
+		case "medium":
+			f.Medium++
+		default:
+			f.Low++
+		}
+		out[v.Department] = f
+	}
+	for _, w := range rep.Warnings {
+		f := out[w.Department]
+		f.Warnings++
+		out[w.Department] = f
+	}
+	return out
+}
+
 // Standings ranks the departments of organ's tree that the principal may see, best score
-// first (ties by department id), from rep (the organ's latest report: its violations and
-// warnings) and the overdue cases of the ledger.
-func (s *Service) Standings(ctx context.Context, p duty.Principal, organ string, rep *duty.Report) ([]Standing, error) {
+// first (ties by department id), from found (the organ's latest report's violations and
+// warnings by department: FindingsOf, or the summaries stored at scan time) and the overdue
+// cases of the ledger.
+func (s *Service) Standings(ctx context.Context, p duty.Principal, organ string, found map[string]Findings) ([]Standing, error) {
 	tree, err := s.tree(ctx)
 	if err != nil {
 		return nil, err
@@ -73,26 +103,8 @@ func (s *Service) Standings(ctx context.Context, p duty.Principal, organ string,
 	}
 	by := map[string]*Standing{}
 	for d := range depts {
-		by[d] = &Standing{Department: d}
-	}
-	if rep != nil {
-		for _, v := range rep.Violations {
-			if st := by[v.Department]; st != nil {
-				switch v.Severity {
-				case "high":
-					st.High++
-				case "medium":
-					st.Medium++
-				default:
-					st.Low++
-				}
-			}
-		}
-		for _, w := range rep.Warnings {
-			if st := by[w.Department]; st != nil {
-				st.Warnings++
-			}
-		}
+		f := found[d]
+		by[d] = &Standing{Department: d, High: f.High, Medium: f.Medium, Low: f.Low, Warnings: f.Warnings}
 	}
 	cases, err := s.st.Cases(ctx, organ)
 	if err != nil {

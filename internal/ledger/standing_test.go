@@ -28,7 +28,7 @@ func TestStandings(t *testing.T) {
 	if err := en.l.Sync(ctx, &duty.Scan{ID: "S1", Status: duty.ScanDone, AsOf: rep.AsOf, Report: rep}); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := en.l.Standings(ctx, inspector, "ORG-1", rep)
+	rows, err := en.l.Standings(ctx, inspector, "ORG-1", ledger.FindingsOf(rep))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,11 +51,11 @@ func TestStandings(t *testing.T) {
 	if last.Department != "ORG-1-DIV-04" || got["ORG-1-DIV-05"].Rank != len(rows)-1 || rows[0].Score != 100 {
 		t.Errorf("ranking: last %+v, DIV-05 rank %d of %d, first %+v", last, got["ORG-1-DIV-05"].Rank, len(rows), rows[0])
 	}
-	mine, err := en.l.Standings(ctx, div4, "ORG-1", rep)
+	mine, err := en.l.Standings(ctx, div4, "ORG-1", ledger.FindingsOf(rep))
 	if err != nil || len(mine) != 1 || mine[0].Department != "ORG-1-DIV-04" {
 		t.Errorf("a department user's standing: %+v %v", mine, err)
 	}
-	if _, err := en.l.Standings(ctx, inspector, "ORG-1-DIV-04", rep); err == nil {
+	if _, err := en.l.Standings(ctx, inspector, "ORG-1-DIV-04", ledger.FindingsOf(rep)); err == nil {
 		t.Error("a division is taken for an organ")
 	}
 	if f := en.l.Formula("zh"); f != "得分 = 100 − 5 × 高风险问题数 − 3 × 中风险问题数 − 1 × 低风险问题数 − 2 × 逾期未整改案件数 − 0.5 × 预警数（最低为 0）" {

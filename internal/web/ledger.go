@@ -108,21 +108,23 @@ var ledgerMessages = map[string][2]string{
 	"case.err.changed":   {"该案件刚被他人修改，请刷新后重试。", "The case was changed meanwhile; reload and try again."},
 	"case.done.uploaded": {"文件已上传。", "The file was uploaded."},
 
-	"standing.title":    {"部门考核", "Department standing"},
-	"standing.intro":    {"按合规得分对各部门排名：依据最近一次检查的未整改问题（按严重程度）、逾期未整改案件和预警。", "Departments ranked by a compliance score from the latest report's open violations by severity, overdue cases and warnings."},
-	"standing.organ":    {"单位", "Organ"},
-	"standing.formula":  {"计分公式", "Formula"},
-	"standing.rank":     {"名次", "Rank"},
-	"standing.high":     {"高风险问题", "High"},
-	"standing.medium":   {"中风险问题", "Medium"},
-	"standing.low":      {"低风险问题", "Low"},
-	"standing.overdue":  {"逾期案件", "Overdue cases"},
-	"standing.warnings": {"预警", "Warnings"},
-	"standing.score":    {"得分", "Score"},
-	"standing.asof":     {"依据 %s 的检查结果。", "From the report as of %s."},
-	"standing.noscan":   {"尚无检查结果，问题数按零计。", "No report yet: violations count as none."},
-	"standing.csv":      {"导出 CSV", "Export CSV"},
-	"standing.link":     {"部门考核", "Department standing"},
+	"standing.title":        {"部门考核", "Department standing"},
+	"overview.standing":     {"部门考核（得分最低的五个部门）", "Department standing (the five lowest scores)"},
+	"overview.standing.all": {"全部排名", "Full ranking"},
+	"standing.intro":        {"按合规得分对各部门排名：依据最近一次检查的未整改问题（按严重程度）、逾期未整改案件和预警。", "Departments ranked by a compliance score from the latest report's open violations by severity, overdue cases and warnings."},
+	"standing.organ":        {"单位", "Organ"},
+	"standing.formula":      {"计分公式", "Formula"},
+	"standing.rank":         {"名次", "Rank"},
+	"standing.high":         {"高风险问题", "High"},
+	"standing.medium":       {"中风险问题", "Medium"},
+	"standing.low":          {"低风险问题", "Low"},
+	"standing.overdue":      {"逾期案件", "Overdue cases"},
+	"standing.warnings":     {"预警", "Warnings"},
+	"standing.score":        {"得分", "Score"},
+	"standing.asof":         {"依据 %s 的检查结果。", "From the report as of %s."},
+	"standing.noscan":       {"尚无检查结果，问题数按零计。", "No report yet: violations count as none."},
+	"standing.csv":          {"导出 CSV", "Export CSV"},
+	"standing.link":         {"部门考核", "Department standing"},
 
 	"waiver.title":            {"豁免", "Waivers"},
 	"waiver.intro":            {"豁免须由申请人以外的检查人员或管理员批准，在有效期内的检查中该问题不计入问题清单。", "A waiver applies once another inspector or admin approves it, to scans up to its end date."},
@@ -580,7 +582,7 @@ func (h *handler) standing(rq *request) (*standingView, error) {
 	default:
 		v.AsOf, v.Reported = rep.AsOf, true
 	}
-	rows, err := h.Ledger.Standings(rq.ctx, rq.p, organ, rep)
+	rows, err := h.Ledger.Standings(rq.ctx, rq.p, organ, ledger.FindingsOf(rep))
 	if err != nil {
 		return nil, err
 	}

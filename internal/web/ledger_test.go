@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -312,5 +314,46 @@ func TestWaiverPages(t *testing.T) {
 	}
 	if strings.Contains(e.get("office", path).body, `id="case-waiver"`) {
 		t.Error("a waived case offers another waiver request")
+	}
+}
+
+// TestOverviewStanding: the overview shows the organ's five lowest department standings with
+// the formula, computed from the summaries stored at scan time, with the same scores as the
+// standing page (computed from the report).
+func TestOverviewStanding(t *testing.T) {
+	e, _ := ledgerEnv(t)
+	row := regexp.MustCompile(`<tr data-department="([^"]+)" data-score="([^"]+)">`)
+	scores := func(body string) map[string]string {
+		out := map[string]string{}
+		for _, m := range row.FindAllStringSubmatch(body, -1) {
+			out[m[1]] = m[2]
+		}
+		return out
+	}
+	full := e.get("inspector", "/standing?organ=ORG-1")
+	all := scores(full.body)
+	ov := e.get("inspector", "/")
+	start := strings.Index(ov.body, `id="overview-standing-ORG-1"`)
+	if start < 0 || !strings.Contains(ov.body, "得分 = 100") && !strings.Contains(ov.body, "100 −") {
+		t.Fatalf("no standing table or formula on the overview")
+	}
+	section := ov.body[start : start+strings.Index(ov.body[start:], "</table>")]
+	shown := row.FindAllStringSubmatch(section, -1)
+	if len(shown) != 5 || len(all) <= 5 {
+		t.Fatalf("%d departments shown of %d", len(shown), len(all))
+	}
+	var lowest []float64
+	for _, s := range all {
+		f, _ := strconv.ParseFloat(s, 64)
+		lowest = append(lowest, f)
+	}
+	slices.Sort(lowest)
+	for i, m := range shown {
+		if all[m[1]] != m[2] {
+			t.Errorf("%s: overview score %s, standing page %s", m[1], m[2], all[m[1]])
+		}
+		if f, _ := strconv.ParseFloat(m[2], 64); f != lowest[i] {
+			t.Errorf("row %d: score %v, want the %d-th lowest %v", i, f, i+1, lowest[i])
+		}
 	}
 }

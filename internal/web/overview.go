@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/store"
 )
 
@@ -24,6 +25,10 @@ type organView struct {
 	Trend    template.HTML
 	Points   []trendPoint
 	CanScan  bool
+	// Standing is the department standing (考核) of the root's organ, lowest scores first, and
+	// its formula; nil without a ledger or before a scan.
+	Standing []standingRow
+	Formula  string
 }
 
 // node is a department of the tree with its subtree's open violations.
@@ -98,6 +103,12 @@ func (h *handler) overview(rq *request) error {
 			}
 		}
 		ov.Root = buildTree(rq.lang, tree, root, counts, ov.Rep)
+		if h.Ledger != nil && ov.Rep != nil {
+			if ov.Standing, err = h.overviewStanding(rq, tree, root, counts); err != nil {
+				return err
+			}
+			ov.Formula = h.Ledger.Formula(rq.lang)
+		}
 		if ov.Points, err = trend(tree, root, scans, sums); err != nil {
 			return err
 		}
@@ -106,6 +117,29 @@ func (h *handler) overview(rq *request) error {
 	}
 	return h.render(rq, http.StatusOK, "overview", text(rq.lang, "overview.title"), page)
 }
+
+// overviewStanding is the standing of root's organ (of the user's subtree for a department
+// user) from the summaries stored at scan time, not from a report: the departments with the
+// lowest scores first, at most standingShown of them (the standing page has them all).
+func (h *handler) overviewStanding(rq *request, tree *orgTree, root string, counts map[string]store.DepartmentCounts) ([]standingRow, error) {
+	found := make(map[string]ledger.Findings, len(counts))
+	for d, c := range counts {
+		found[d] = ledger.Findings{High: c.BySeverity["high"], Medium: c.BySeverity["medium"], Low: c.BySeverity["low"], Warnings: c.Warnings}
+	}
+	rows, err := h.Ledger.Standings(rq.ctx, rq.p, tree.Organ(root), found)
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(rows)
+	var out []standingRow
+	for _, r := range rows[:min(len(rows), standingShown)] {
+		out = append(out, standingRow{Standing: r, Name: tree.Department(r.Department).Str("name")})
+	}
+	return out, nil
+}
+
+// standingShown is how many departments of the standing the overview shows.
+const standingShown = 5
 
 // summaries reads each scan's stored summaries and each revision's label once per page.
 type summaries struct {
