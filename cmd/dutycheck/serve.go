@@ -281,12 +281,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	go policies.Run(pollCtx)
 	mets := metrics.New()
 	notifier := notify.New(notify.Config{Store: st, Clock: cfg.Clock, Log: log, Title: func(id string) string {
-		for _, m := range policies.Engine().Policies() {
-			if m.ID == id {
-				return m.Title
-			}
-		}
-		return ""
+		return policies.Engine().PolicyTitle(id, "zh")
 	}})
 	defer notifier.Shutdown(context.Background()) // on an early return; a no-op after the one below
 	cfg.Ledger.Log = log

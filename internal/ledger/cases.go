@@ -475,14 +475,8 @@ func (s *Service) Case(ctx context.Context, p duty.Principal, id string) (*duty.
 	if err != nil {
 		return nil, err
 	}
-	if p.Scope() != "" {
-		tree, err := s.tree(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if !visible(tree, p, c.Department) {
-			return nil, fmt.Errorf("case %q: %w", id, duty.ErrNotFound)
-		}
+	if err := s.mustSee(ctx, p, c.Department, "case", id); err != nil {
+		return nil, err
 	}
 	s.flag(c)
 	return c, nil

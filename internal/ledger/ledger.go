@@ -146,6 +146,23 @@ func visible(tree *duty.Tree, p duty.Principal, department string) bool {
 	return tree.Subtree(p.Scope())[department]
 }
 
+// mustSee is nil when the principal may see a record of department, else what of kind and id
+// is not found (duty.ErrNotFound: a record outside a department user's subtree is not
+// found). It reads the department tree only for a department user.
+func (s *Service) mustSee(ctx context.Context, p duty.Principal, department, kind, id string) error {
+	if p.Scope() == "" {
+		return nil
+	}
+	tree, err := s.tree(ctx)
+	if err != nil {
+		return err
+	}
+	if !visible(tree, p, department) {
+		return fmt.Errorf("%s %q: %w", kind, id, duty.ErrNotFound)
+	}
+	return nil
+}
+
 // mayDecide reports whether the principal's role may approve or reject waivers.
 func mayDecide(p duty.Principal) bool {
 	return p.Role == duty.RoleInspector || p.Role == duty.RoleAdmin

@@ -185,14 +185,8 @@ func (s *Service) Waiver(ctx context.Context, p duty.Principal, id string) (*dut
 	if err != nil {
 		return nil, err
 	}
-	if p.Scope() != "" {
-		tree, err := s.tree(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if !visible(tree, p, w.Department) {
-			return nil, fmt.Errorf("waiver %q: %w", id, duty.ErrNotFound)
-		}
+	if err := s.mustSee(ctx, p, w.Department, "waiver", id); err != nil {
+		return nil, err
 	}
 	return w, nil
 }

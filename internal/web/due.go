@@ -56,6 +56,15 @@ type dueRow struct {
 	Subject string
 }
 
+// warningRow is a warning of a report as of asOf as the pages list it: with the days from
+// asOf to its fails_on, its department and subject named.
+func warningRow(lang, asOf string, w *duty.Warning, n *namer) dueRow {
+	from, _ := time.Parse(time.DateOnly, asOf)
+	on, _ := time.Parse(time.DateOnly, w.FailsOn)
+	return dueRow{V: w.Violation, FailsOn: w.FailsOn, Left: int(on.Sub(from).Hours() / 24),
+		Dept: n.dept(w.Department), Subject: n.ref(lang, w.Subject)}
+}
+
 // due shows what falls due in a department's subtree, from its latest report: each warning
 // with its fails_on and the days left, sorted by date (then department, policy, subject, as
 // the report sorts them), then the checks already failing.
@@ -75,13 +84,10 @@ func (h *handler) due(rq *request) error {
 	}
 	page.Scanned, page.AsOf = true, rep.AsOf
 	n := h.newNamer(rq.ctx, tree)
-	asOf, _ := time.Parse(time.DateOnly, rep.AsOf)
 	ws := slices.Clone(rep.Warnings)
 	duty.SortWarnings(ws)
 	for _, w := range ws {
-		on, _ := time.Parse(time.DateOnly, w.FailsOn)
-		page.Warnings = append(page.Warnings, dueRow{V: w.Violation, FailsOn: w.FailsOn, Left: int(on.Sub(asOf).Hours() / 24),
-			Dept: n.dept(w.Department), Subject: n.ref(rq.lang, w.Subject)})
+		page.Warnings = append(page.Warnings, warningRow(rq.lang, rep.AsOf, &w, n))
 	}
 	vs := slices.Clone(rep.Violations)
 	slices.SortStableFunc(vs, func(a, b duty.Violation) int {

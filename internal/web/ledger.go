@@ -203,19 +203,26 @@ type caseRow struct {
 	Subject string
 }
 
-func (h *handler) ledgerPage(rq *request) error {
+// filteredCases reads the ledger page's filter (a department user's defaults to its scope) and
+// the cases it selects, for the page and its downloads.
+func (h *handler) filteredCases(rq *request) (ledger.CaseFilter, []duty.Case, *orgTree, error) {
 	f, err := caseFilter(rq.r.URL.Query())
 	if err != nil {
-		return err
+		return f, nil, nil, err
 	}
 	if f.Department == "" && rq.p.Scope() != "" {
 		f.Department = rq.p.Scope()
 	}
 	cases, err := h.Ledger.Cases(rq.ctx, rq.p, f)
 	if err != nil {
-		return err
+		return f, nil, nil, err
 	}
 	tree, err := h.tree(rq.ctx)
+	return f, cases, tree, err
+}
+
+func (h *handler) ledgerPage(rq *request) error {
+	f, cases, tree, err := h.filteredCases(rq)
 	if err != nil {
 		return err
 	}
@@ -245,11 +252,7 @@ func (h *handler) ledgerPage(rq *request) error {
 	v.Policies = []option{all}
 	if e := h.Policies.Engine(); e != nil {
 		for _, m := range e.Policies() {
-			title := m.Title
-			if rq.lang == langEN && m.TitleEN != "" {
-				title = m.TitleEN
-			}
-			v.Policies = append(v.Policies, option{Value: m.ID, Label: title, Selected: m.ID == f.Policy})
+			v.Policies = append(v.Policies, option{Value: m.ID, Label: e.PolicyTitle(m.ID, rq.lang), Selected: m.ID == f.Policy})
 		}
 	}
 	ov := ""
@@ -264,18 +267,7 @@ func (h *handler) ledgerPage(rq *request) error {
 // ledgerDownload exports the filtered ledger as an Excel workbook or CSV.
 func (h *handler) ledgerDownload(format string) pageFunc {
 	return func(rq *request) error {
-		f, err := caseFilter(rq.r.URL.Query())
-		if err != nil {
-			return err
-		}
-		if f.Department == "" && rq.p.Scope() != "" {
-			f.Department = rq.p.Scope()
-		}
-		cases, err := h.Ledger.Cases(rq.ctx, rq.p, f)
-		if err != nil {
-			return err
-		}
-		tree, err := h.tree(rq.ctx)
+		_, cases, tree, err := h.filteredCases(rq)
 		if err != nil {
 			return err
 		}

@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/csv"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -22,59 +20,14 @@ import (
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/ledger"
-	"github.com/dutycheck/dutycheck/internal/live"
-	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/scan"
-	"github.com/dutycheck/dutycheck/internal/store/storetest"
-	"github.com/dutycheck/dutycheck/internal/web"
 )
 
 // ledgerEnv is the service with the ledger over the sample organ scanned as of 2025-12-31, and
 // the users of users plus a department user of the Party Committee's subtree ("pc").
 func ledgerEnv(tb testing.TB) (*env, *ledger.Service) {
 	tb.Helper()
-	ctx := context.Background()
-	st := storetest.Open(tb)
-	raw, err := duty.ReadDir("../../fixtures/sample")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := st.PutMany(ctx, duty.System("test"), raw); err != nil {
-		tb.Fatal(err)
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mgr, err := live.New(ctx, live.Config{Store: st, Builtin: policy.Builtin(), Log: quiet})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	l := ledger.New(ledger.Config{Today: func() string { return "2025-12-31" }, MaxFileBytes: 1 << 20, Log: quiet}, ledger.Deps{Store: st, Engine: mgr.Engine})
-	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: mgr.Engine, Log: quiet, BeforeSave: l.BeforeSave, AfterScan: []func(context.Context, *duty.Scan, *duty.Report){l.AfterScan}})
-	e := &env{tb: tb, st: st, scans: scans, tokens: map[string]string{}, sessions: map[string]string{}}
-	sc, err := scans.Start(ctx, scan.Request{AsOf: "2025-12-31"}, true)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e.whole = sc.ID
-	for _, u := range append(users, struct{ name, role, dept string }{"pc", duty.RoleDepartment, "ORG-1-PC"}) {
-		if err := st.PutUser(ctx, "test", duty.User{Name: u.name, Role: u.role, Department: u.dept}); err != nil {
-			tb.Fatal(err)
-		}
-		tk, tok, err := st.CreateToken(ctx, "test", u.name, "test")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		e.tokens[u.name] = tok
-		if e.sessions[u.name], err = st.CreateSession(ctx, duty.Principal{User: u.name, Token: tk.ID}, time.Hour); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	e.pages = web.New(web.Config{Today: func() string { return "2025-12-31" }, Log: quiet}, web.Deps{Store: st, Scans: scans, Policies: mgr, Ledger: l})
-	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: mgr, Pages: e.pages, Ledger: l}))
-	tb.Cleanup(func() {
-		e.srv.Close()
-		scans.Shutdown(context.Background())
-	})
-	return e, l
+	return startEnvWith(tb, []string{"2025-12-31"}, append(users, struct{ name, role, dept string }{"pc", duty.RoleDepartment, "ORG-1-PC"}), true)
 }
 
 // upload posts a file from a case page's upload form as user.

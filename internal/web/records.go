@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
@@ -127,14 +126,10 @@ func (h *handler) record(rq *request) error {
 				}
 				page.Violations = append(page.Violations, namedViolation{Row: r, Role: text(rq.lang, role)})
 			}
-			asOf, _ := time.Parse(time.DateOnly, rep.AsOf)
 			for _, w := range rep.Warnings { // sorted by fails_on
-				if w.Subject != ref && !slices.Contains(w.Evidence, ref) {
-					continue
+				if w.Subject == ref || slices.Contains(w.Evidence, ref) {
+					page.Warnings = append(page.Warnings, warningRow(rq.lang, rep.AsOf, &w, names))
 				}
-				on, _ := time.Parse(time.DateOnly, w.FailsOn)
-				page.Warnings = append(page.Warnings, dueRow{V: w.Violation, FailsOn: w.FailsOn, Left: int(on.Sub(asOf).Hours() / 24),
-					Dept: names.dept(w.Department), Subject: names.ref(rq.lang, w.Subject)})
 			}
 		}
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
+	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/scan"
@@ -65,6 +66,14 @@ func newEnv(tb testing.TB) *env {
 // scanDates, and each of signedIn with a token and a session.
 func startEnv(tb testing.TB, scanDates []string, signedIn []struct{ name, role, dept string }) *env {
 	tb.Helper()
+	e, _ := startEnvWith(tb, scanDates, signedIn, false)
+	return e
+}
+
+// startEnvWith is startEnv, with the rectification ledger (today 2025-12-31, evidence files of
+// at most 1 MiB) behind the scans, the pages and the API when withLedger.
+func startEnvWith(tb testing.TB, scanDates []string, signedIn []struct{ name, role, dept string }, withLedger bool) (*env, *ledger.Service) {
+	tb.Helper()
 	ctx := context.Background()
 	st := storetest.Open(tb)
 	raw, err := duty.ReadDir("../../fixtures/sample")
@@ -79,7 +88,13 @@ func startEnv(tb testing.TB, scanDates []string, signedIn []struct{ name, role, 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: mgr.Engine, Log: quiet})
+	cfg := scan.ServiceConfig{Store: st, Engine: mgr.Engine, Log: quiet}
+	var l *ledger.Service
+	if withLedger {
+		l = ledger.New(ledger.Config{Today: func() string { return "2025-12-31" }, MaxFileBytes: 1 << 20, Log: quiet}, ledger.Deps{Store: st, Engine: mgr.Engine})
+		cfg.BeforeSave, cfg.AfterScan = l.BeforeSave, []func(context.Context, *duty.Scan, *duty.Report){l.AfterScan}
+	}
+	scans := scan.NewService(cfg)
 	e := &env{tb: tb, st: st, scans: scans, tokens: map[string]string{}, sessions: map[string]string{}}
 	for _, asOf := range scanDates {
 		sc, err := scans.Start(ctx, scan.Request{AsOf: asOf}, true)
@@ -101,13 +116,13 @@ func startEnv(tb testing.TB, scanDates []string, signedIn []struct{ name, role, 
 			tb.Fatal(err)
 		}
 	}
-	e.pages = web.New(web.Config{Today: func() string { return "2025-12-31" }, Log: quiet}, web.Deps{Store: st, Scans: scans, Policies: mgr})
-	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: mgr, Pages: e.pages}))
+	e.pages = web.New(web.Config{Today: func() string { return "2025-12-31" }, Log: quiet}, web.Deps{Store: st, Scans: scans, Policies: mgr, Ledger: l})
+	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: mgr, Pages: e.pages, Ledger: l}))
 	tb.Cleanup(func() {
 		e.srv.Close()
 		scans.Shutdown(context.Background())
 	})
-	return e
+	return e, l
 }
 
 // response is what a request answered.
