@@ -5,7 +5,8 @@ package policies
 
 import "embed"
 
-// FS holds the bundle's files (*.rego and data.json).
+// FS holds the bundle's files (*.rego and data.json). labels/data.json is the catalogue of the
+// collections' fields and enumerated values in Chinese and English (data.labels in Rego).
 //
-//go:embed duty lib params
+//go:embed duty lib params labels
 var FS embed.FS
