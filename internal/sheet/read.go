@@ -182,6 +182,7 @@ func (r *reading) readXLSX(data []byte, only *duty.Collection) error {
 		colls = []*duty.Collection{only}
 	}
 	found := map[*duty.Collection]map[string]*sheetIn{} // collection → layout code → sheet
+	counts := rowCounts(data)
 	for i, name := range f.GetSheetList() {
 		if isOwnSheet(name) {
 			continue
@@ -213,11 +214,7 @@ func (r *reading) readXLSX(data []byte, only *duty.Collection) error {
 		s := &sheetIn{name: name, layout: l, order: i}
 		found[l.Collection][l.Code()] = s
 		r.sheets = append(r.sheets, s)
-		if dim, err := f.GetSheetDimension(name); err == nil {
-			if _, rows, err := excelize.CellNameToCoordinates(lastCell(dim)); err == nil && rows > 1 {
-				r.total += rows - 1
-			}
-		}
+		r.total += max(0, counts[name]-1)
 	}
 	if len(r.sheets) == 0 && len(r.problems) == 0 {
 		r.fileProblem("p.nosheet")
@@ -253,14 +250,6 @@ func (r *reading) readXLSX(data []byte, only *duty.Collection) error {
 		}
 	}
 	return nil
-}
-
-// lastCell is the bottom-right cell of a dimension ("A1:K501" → "K501").
-func lastCell(dim string) string {
-	if i := strings.LastIndexByte(dim, ':'); i >= 0 {
-		return dim[i+1:]
-	}
-	return dim
 }
 
 // sheetRank orders sheets by the schema: collections in load order, each one's own sheet
