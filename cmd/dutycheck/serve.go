@@ -425,11 +425,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	var cfg storeConfig
 	level := storeFlags(fs, &cfg)
+	collection := fs.String("collection", "", "a workbook's or CSV file's collection (required for CSV)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("import: expected one dataset folder, got %d arguments", fs.NArg())
+		return fmt.Errorf("import: expected one dataset folder or workbook, got %d arguments", fs.NArg())
 	}
 	lvl, err := parseLevel(*level)
 	if err != nil {
@@ -443,7 +444,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer closeStore()
-	n, err := importDir(ctx, st, fs.Arg(0))
+	var n int
+	if isSheetFile(fs.Arg(0)) {
+		n, err = importSheet(ctx, st, fs.Arg(0), *collection, stderr)
+	} else {
+		n, err = importDir(ctx, st, fs.Arg(0))
+	}
 	if err != nil {
 		return err
 	}

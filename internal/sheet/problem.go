@@ -56,18 +56,15 @@ func (p Problem) where(lang string) string {
 		}
 	}
 	if p.Column != "" {
-		t := p.Column
-		if p.Title != "" {
-			if lang == "en" {
-				t += " (" + p.Title + ")"
-			} else {
-				t += "（" + p.Title + "）"
-			}
-		}
-		if lang == "en" {
-			parts = append(parts, "column "+t)
-		} else {
-			parts = append(parts, t+" 列")
+		switch {
+		case lang == "en" && p.Title != "":
+			parts = append(parts, "column "+p.Column+" ("+p.Title+")")
+		case lang == "en":
+			parts = append(parts, "column "+p.Column)
+		case p.Title != "":
+			parts = append(parts, p.Column+" 列（"+p.Title+"）")
+		default:
+			parts = append(parts, p.Column+" 列")
 		}
 	}
 	if len(parts) == 0 {
