@@ -183,6 +183,12 @@ func TestImportAPI(t *testing.T) {
 		t.Errorf("an import without a file: %d", a.status)
 	}
 
+	// A department user's export holds its subtree only.
+	dx := openXLSX(t, e.bearer("div", "GET", "/api/v1/exports/people", ""))
+	if rows, _ := dx.GetRows("人员"); len(rows) != 2 || rows[1][0] != "P2" {
+		t.Errorf("the division's people export: %v", rows)
+	}
+
 	// Exports: the collection, names beside ids; the report with its dates as dates.
 	x := openXLSX(t, e.bearer("admin", "GET", "/api/v1/exports/talks", ""))
 	rows, _ := x.GetRows("廉政谈话")
@@ -203,5 +209,17 @@ func TestImportAPI(t *testing.T) {
 	}
 	if !named {
 		t.Errorf("no department name beside its id in %v", vrows)
+	}
+}
+
+// TestImportTooLarge: an upload over the request limit answers 413 and starts nothing.
+func TestImportTooLarge(t *testing.T) {
+	e := newAuthEnv(t, nil)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.srv.Close()
+	e.srv = httptest.NewServer(validated(t, httpapi.New(httpapi.Config{Log: quiet, MaxBodyBytes: 4096}, httpapi.Deps{Store: e.st})))
+	t.Cleanup(e.srv.Close)
+	if a := e.upload("admin", bytes.Repeat([]byte("x"), 8192), nil); a.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("an 8 KiB upload over a 4 KiB limit: %d %.200s", a.status, a.body)
 	}
 }

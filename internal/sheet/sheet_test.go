@@ -371,3 +371,20 @@ func fillOf(tb testing.TB, f *excelize.File, sheetName, cell string) string {
 	}
 	return c
 }
+
+// TestRowLimit: a workbook with more rows than the limit is refused at the first row beyond it.
+func TestRowLimit(t *testing.T) {
+	f := template(t, "talks")
+	var rows [][]any
+	for i := range 5 {
+		rows = append(rows, []any{fmt.Sprintf("T%d", i), "提醒谈话", "P2", nil, day("2025-03-01")})
+	}
+	fill(t, f, "廉政谈话", rows...)
+	p, err := sheet.Read(context.Background(), sheet.Input{Data: bytesOf(t, f)}, admin, nil, sheet.Limits{MaxRows: 3}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Problems) != 1 || p.Problems[0].Row != 5 || !strings.Contains(p.Problems[0].ZH, "行数超过上限（3 行）") {
+		t.Errorf("problems %+v", p.Problems)
+	}
+}
