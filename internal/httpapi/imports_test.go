@@ -163,7 +163,8 @@ func TestImportAPI(t *testing.T) {
 	// scope rule, with the sheet, row and column; nothing written.
 	talkRow(f, 2, "T2", "提醒谈话", "李强", nil, "2025-02-28", "是")
 	j = decodeJob(t, e.upload("div", xlsxBytes(t, f), map[string]string{"wait": "true"}))
-	if j.Status != sheet.Refused || len(j.Problems) == 0 || j.Problems[0].Sheet != "廉政谈话" || j.Problems[0].Row != 2 {
+	if j.Status != sheet.Refused || len(j.Problems) == 0 || j.Problems[0].Sheet != "廉政谈话" || j.Problems[0].Row != 2 ||
+		!strings.Contains(j.Problems[0].ZH, "超出本账号可写入的范围") {
 		t.Errorf("department user's import outside its scope: %+v", j)
 	}
 	if _, err := e.st.Get(ctx, "talks", "T2"); !errors.Is(err, duty.ErrNotFound) {

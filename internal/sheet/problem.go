@@ -132,8 +132,8 @@ func translate(msg string) string {
 		return word("p.organparent", "zh")
 	case strings.HasPrefix(msg, "names the department itself"):
 		return word("p.selfparent", "zh")
-	case strings.Contains(msg, "subtree") || strings.Contains(msg, "organ") || strings.Contains(msg, "leader") ||
-		strings.Contains(msg, "department user") || strings.Contains(msg, "outside"):
+	case strings.Contains(msg, "outside your department") || strings.Contains(msg, "only an admin or an inspector") ||
+		strings.Contains(msg, "a department user"):
 		return word("p.scope", "zh", msg)
 	}
 	return word("p.store", "zh")

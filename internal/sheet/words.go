@@ -63,7 +63,7 @@ var words = map[string][2]string{
 	"p.organparent":  {"机关不能有上级部门", "an organ has no parent department"},
 	"p.needparent":   {"除机关外，部门必须填写上级部门", "every department other than an organ needs a parent"},
 	"p.selfparent":   {"上级部门不能是部门自身", "a department cannot be its own parent"},
-	"p.scope":        {"超出本账号可写入的范围%.0s", "outside what this account may write: %s"},
+	"p.scope":        {"超出本账号可写入的范围：部门用户只写入本部门及下级部门的记录，不写入关系整个机关的记录%.0s", "outside what this account may write: %s"},
 	"p.cancelled":    {"导入已取消，未写入任何记录", "the import was cancelled; nothing was written"},
 	"p.more":         {"另有 %d 个问题未列出", "%d more problems are not listed"},
 }
