@@ -342,6 +342,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	}
 	stopSched() // no scheduled scan starts after this
 	scans.Shutdown(shutCtx)
+	imports.Shutdown(shutCtx)
 	// The last scans' messages go out while the shutdown's time lasts; the rest are recorded
 	// as abandoned.
 	notifier.Shutdown(shutCtx)

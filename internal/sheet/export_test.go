@@ -73,8 +73,16 @@ func TestExportCollection(t *testing.T) {
 		t.Errorf("inspection rows %v, want %v", insp, want)
 	}
 
-	// People: enumerated values and booleans by their labels; the export reads back.
+	// The export imports back into the same book (the apostrophe before a formula included).
 	st := openStore(t)
+	if _, err := sheet.Import(context.Background(), sheet.Input{Data: buf.Bytes()}, admin, st, sheet.Limits{}, nil); err != nil {
+		t.Fatalf("the book export does not import back: %v", err)
+	}
+	if got, err := st.Get(context.Background(), "record_books", "B1"); err != nil || !cmp.Equal(books[0], got) {
+		t.Errorf("book read back (-want +got):\n%s %v", cmp.Diff(books[0], got), err)
+	}
+
+	// People: enumerated values and booleans by their labels; the export reads back.
 	people := []duty.Doc{{"id": "P9", "name": "赵敏", "department_id": "O1-DIV", "rank": "section", "roles": []any{"discipline_member"},
 		"supervises": []any{"O1"}, "active": true, "left_on": "2026-01-02"}}
 	buf.Reset()
@@ -258,5 +266,44 @@ func TestJobProgressAndCancel(t *testing.T) {
 	}
 	if got.Status != sheet.Done || got.Written != 1200 || got.Rows != 1200 {
 		t.Errorf("done: %+v", got)
+	}
+}
+
+// TestMarkedBound: the marked copies kept are bounded in bytes, the newest kept; an older
+// refused import keeps its problems but loses its copy.
+func TestMarkedBound(t *testing.T) {
+	jobs := sheet.NewJobs(sheet.JobsConfig{KeepMarked: 1}, nil)
+	f := template(t, "talks")
+	fill(t, f, "廉政谈话", []any{"T1", "闲谈", "P2", nil, day("2025-03-01")})
+	data := bytesOf(t, f)
+	var ids []string
+	for range 2 {
+		j, err := jobs.Start(admin, sheet.Input{Name: "t.xlsx", Data: data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j, err = jobs.Wait(context.Background(), admin, j.ID); err != nil || j.Status != sheet.Refused {
+			t.Fatalf("%+v %v", j, err)
+		}
+		ids = append(ids, j.ID)
+	}
+	// KeepMarked of one byte keeps none; with room for one, the newest.
+	for _, id := range ids {
+		if j, _ := jobs.Get(admin, id); j.Marked || len(j.Problems) != 1 {
+			t.Errorf("job %s: marked %v, %d problems; want no copy, its problem", id, j.Marked, len(j.Problems))
+		}
+	}
+	jobs = sheet.NewJobs(sheet.JobsConfig{KeepMarked: 3 * len(data)}, nil)
+	ids = ids[:0]
+	for range 4 {
+		j, _ := jobs.Start(admin, sheet.Input{Name: "t.xlsx", Data: data})
+		j, _ = jobs.Wait(context.Background(), admin, j.ID)
+		ids = append(ids, j.ID)
+	}
+	if j, _ := jobs.Get(admin, ids[len(ids)-1]); !j.Marked {
+		t.Errorf("the newest refused import has no marked copy")
+	}
+	if j, _ := jobs.Get(admin, ids[0]); j.Marked {
+		t.Errorf("the oldest of four keeps its marked copy beyond the bound")
 	}
 }

@@ -71,6 +71,9 @@ type JobsConfig struct {
 	MaxRunning int
 	// Keep is how many finished jobs are kept (the oldest go first); 0 means 50.
 	Keep int
+	// KeepMarked bounds the bytes of the marked workbooks kept, the newest first; an older
+	// refused job loses its marked copy (its problems stay). 0 means 128 MiB.
+	KeepMarked int
 	// Timeout bounds one import; 0 means 30 minutes.
 	Timeout time.Duration
 	Limits  Limits
@@ -102,6 +105,9 @@ func NewJobs(cfg JobsConfig, st Store) *Jobs {
 	}
 	if cfg.Keep == 0 {
 		cfg.Keep = 50
+	}
+	if cfg.KeepMarked == 0 {
+		cfg.KeepMarked = 128 << 20
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Minute
@@ -140,8 +146,17 @@ func (js *Jobs) Start(actor duty.Principal, in Input) (Job, error) {
 	return snapshot, nil
 }
 
-// trim forgets the oldest finished jobs beyond Keep. js.mu is held.
+// trim forgets the oldest finished jobs beyond Keep, and the marked copies beyond KeepMarked
+// bytes. js.mu is held.
 func (js *Jobs) trim() {
+	kept := 0
+	for i := len(js.order) - 1; i >= 0; i-- {
+		j := js.jobs[js.order[i]]
+		if kept += len(j.marked); kept > js.cfg.KeepMarked {
+			kept -= len(j.marked)
+			j.marked, j.Marked = nil, false
+		}
+	}
 	for len(js.order) > js.cfg.Keep {
 		dropped := false
 		for i, id := range js.order {
@@ -193,6 +208,7 @@ func (js *Jobs) run(ctx context.Context, j *job, in Input) {
 		j.ProblemsTotal = len(refused.Problems)
 		j.Problems = refused.Problems[:min(len(refused.Problems), MaxProblems)]
 		j.marked, j.Marked = marked, marked != nil
+		js.trim()
 	case errors.Is(err, context.Canceled):
 		j.Status = Cancelled
 		j.Error = word("p.cancelled", "en")
@@ -203,6 +219,26 @@ func (js *Jobs) run(ctx context.Context, j *job, in Input) {
 		} else {
 			j.Error = "the import failed; nothing was written"
 			js.cfg.Log.Error("import failed", "import", j.ID, "err", err)
+		}
+	}
+}
+
+// Shutdown cancels the running imports and waits for them to end, or for ctx.
+func (js *Jobs) Shutdown(ctx context.Context) {
+	js.mu.Lock()
+	var running []*job
+	for _, j := range js.jobs {
+		if j.Status == Running {
+			running = append(running, j)
+		}
+	}
+	js.mu.Unlock()
+	for _, j := range running {
+		j.cancel()
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			return
 		}
 	}
 }

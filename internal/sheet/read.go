@@ -128,7 +128,8 @@ func Read(ctx context.Context, in Input, actor duty.Principal, names Names, limi
 	switch {
 	case bytes.HasPrefix(in.Data, []byte("PK\x03\x04")):
 		err = r.readXLSX(in.Data, coll)
-	case strings.HasSuffix(strings.ToLower(in.Name), ".csv") || (utf8.Valid(in.Data) && !bytes.ContainsRune(in.Data, 0) && len(in.Data) > 0):
+	case strings.HasSuffix(strings.ToLower(in.Name), ".csv") ||
+		(!strings.HasSuffix(strings.ToLower(in.Name), ".xlsx") && utf8.Valid(in.Data) && !bytes.ContainsRune(in.Data, 0) && len(in.Data) > 0):
 		err = r.readCSV(in.Data, coll)
 	default:
 		r.fileProblem("p.notxlsx", "no zip archive")
@@ -352,7 +353,7 @@ func (r *reading) readRows(s *sheetIn, next func() ([]string, bool, error)) erro
 			}
 			raw := ""
 			if i < len(cells) {
-				raw = strings.TrimSpace(cells[i])
+				raw = unsafeCell(strings.TrimSpace(cells[i]))
 			}
 			if col.Parent {
 				parent = raw
@@ -536,6 +537,15 @@ func (r *reading) cell(s *sheetIn, row, i int, col *Column, raw string, obj map[
 			}
 		}
 	}
+}
+
+// unsafeCell undoes duty.SafeCell: the apostrophe an export put before a formula-like text
+// (「'=1+1」) is not part of the value, so an export imports back unchanged.
+func unsafeCell(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r\n", rune(s[1])) {
+		return s[1:]
+	}
+	return s
 }
 
 // splitList splits a cell holding several values: free text one per line, codes and names
