@@ -9,7 +9,7 @@ var words = map[string][2]string{
 	"guide":         {"填写说明", "Guide"},
 	"lists":         {"选项", "Choices"},
 	"problems":      {"问题清单", "Problems"},
-	"guide.intro":   {"每个工作表一种记录，第一行是列标题，从第二行起每行一条记录。标有「*」的列必须填写。人员和部门可以填写编号，也可以填写名称（名称须唯一）。日期填写为日期单元格或「2025-03-31」形式的文字。子表（如任务清单、履责记录）每行一条，第一列填写所属记录的编号。导入时整批校验，任何一行有误则全部不写入。", "One sheet per kind of record; row 1 holds the column titles, each further row one record. Columns marked * are required. People and departments may be given by id or by name (a name must be unique). Dates are date cells or text such as 2025-03-31. Nested sheets (tasks, entries…) hold one item per row, the first column naming the parent record's id. An import is checked as one batch: if any row is wrong, nothing is written."},
+	"guide.intro":   {"每个工作表一种记录，第一行是列标题，从第二行起每行一条记录。红色的列标题必须填写，其余可以留空。人员和部门可以填写编号，也可以填写名称（名称须唯一）。日期填写为日期单元格或「2025-03-31」形式的文字。子表（如任务清单、履责记录）每行一条，第一列填写所属记录的编号。导入时整批校验，任何一行有误则全部不写入。", "One sheet per kind of record; row 1 holds the column titles, each further row one record. Columns titled in red are required; the others may be left empty. People and departments may be given by id or by name (a name must be unique). Dates are date cells or text such as 2025-03-31. Nested sheets (tasks, entries…) hold one item per row, the first column naming the parent record's id. An import is checked as one batch: if any row is wrong, nothing is written."},
 	"guide.sheet":   {"工作表", "Sheet"},
 	"guide.column":  {"列标题", "Column title"},
 	"guide.field":   {"字段名", "Field name"},

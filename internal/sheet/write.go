@@ -81,12 +81,12 @@ func WriteTemplate(w io.Writer, colls []*duty.Collection, opts TemplateOptions) 
 	}
 	// The choices: one column per list, referenced by the drop-downs.
 	choice := map[string]string{} // list → range
-	addList := func(key string, values []string) error {
+	addList := func(key, title string, values []string) error {
 		if _, ok := choice[key]; ok || len(values) == 0 {
 			return nil
 		}
 		col, _ := excelize.ColumnNumberToName(len(choice) + 1)
-		if err := f.SetCellStr(lists, col+"1", key); err != nil {
+		if err := f.SetCellStr(lists, col+"1", title); err != nil {
 			return err
 		}
 		for i, v := range values {
@@ -97,7 +97,7 @@ func WriteTemplate(w io.Writer, colls []*duty.Collection, opts TemplateOptions) 
 		choice[key] = fmt.Sprintf("'%s'!$%s$2:$%s$%d", lists, col, col, len(values)+1)
 		return nil
 	}
-	if err := addList("departments", opts.Departments); err != nil {
+	if err := addList("departments", duty.Names.Collection("departments").ZH, opts.Departments); err != nil {
 		return err
 	}
 	row := 1
@@ -168,7 +168,7 @@ func WriteTemplate(w io.Writer, colls []*duty.Collection, opts TemplateOptions) 
 // validate adds the column's data validation: a drop-down of an enumeration's labels or of the
 // departments, a date between duty.MinDate and duty.MaxDate (with the date format), an integer
 // in range.
-func (b *book) validate(sheet, letter string, l *Layout, col Column, choice map[string]string, addList func(string, []string) error) error {
+func (b *book) validate(sheet, letter string, l *Layout, col Column, choice map[string]string, addList func(key, title string, values []string) error) error {
 	f := b.f
 	sqref := letter + "2:" + letter + "1048576"
 	dv := excelize.NewDataValidation(true)
@@ -190,7 +190,7 @@ func (b *book) validate(sheet, letter string, l *Layout, col Column, choice map[
 			lb, _ := duty.Names.Enum(enum, v)
 			labels = append(labels, lb.ZH)
 		}
-		if err := addList(enum, labels); err != nil {
+		if err := addList(enum, col.Title(l.Collection.Name, "zh"), labels); err != nil {
 			return err
 		}
 		dv.SetSqrefDropList(choice[enum])
