@@ -54,7 +54,8 @@ type TemplateOptions struct {
 	Departments []string
 }
 
-// dateSerial is the spreadsheet serial number of a date (days since 1899-12-30).
+// dateSerial is the spreadsheet serial number of a date from 1900-03-01 on (days since
+// 1899-12-30; the serial of 1900-01-01, duty.MinDate, is 1).
 func dateSerial(s string) int {
 	t, _ := time.Parse(time.DateOnly, s)
 	return int(t.Sub(time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)).Hours() / 24)
@@ -180,7 +181,7 @@ func (b *book) validate(sheet, letter string, l *Layout, col Column, choice map[
 		if err := f.SetColStyle(sheet, letter, b.date); err != nil {
 			return err
 		}
-		if err := dv.SetRange(dateSerial(duty.MinDate), dateSerial(duty.MaxDate), excelize.DataValidationTypeDate, excelize.DataValidationOperatorBetween); err != nil {
+		if err := dv.SetRange(1, dateSerial(duty.MaxDate), excelize.DataValidationTypeDate, excelize.DataValidationOperatorBetween); err != nil {
 			return err
 		}
 		dv.SetError(excelize.DataValidationErrorStyleStop, word("type.date", "zh"), word("p.daterange", "zh", ""))
@@ -252,6 +253,8 @@ func describe(l *Layout, col Column, lang string) string {
 		return word("type.lines", lang)
 	case fl.Ref != "":
 		return word("type.ref", lang, duty.Names.Collection(fl.Ref).In(lang))
+	case fl.Name == "id":
+		return word("type.id", lang)
 	case enum != "" && len(fl.Enum) == 0:
 		return word("type.enumfree", lang, labels())
 	case enum != "":
