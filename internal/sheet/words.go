@@ -19,7 +19,7 @@ var words = map[string][2]string{
 	"yes":           {"是", "yes"},
 	"no":            {"否", "no"},
 	"type.text":     {"文字", "text"},
-	"type.id":       {"编号：以字母、数字或汉字开头，可含 - _ . : ，不含空格和斜杠，在本类记录中唯一", "an id: a letter or digit first, then letters, digits and - _ . : (no space, no slash), unique among these records"},
+	"type.id":       {"编号：以字母、数字或汉字开头，可含连字符、下划线、点和冒号，不含空格和斜杠，在本类记录中唯一", "an id: a letter or digit first, then letters, digits and - _ . : (no space, no slash), unique among these records"},
 	"type.date":     {"日期", "a date"},
 	"type.bool":     {"是或否", "yes or no"},
 	"type.int":      {"整数（%d至%d）", "an integer (%d to %d)"},
