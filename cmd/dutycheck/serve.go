@@ -27,8 +27,8 @@ import (
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/scan"
-	"github.com/dutycheck/dutycheck/internal/sheet"
 	"github.com/dutycheck/dutycheck/internal/schedule"
+	"github.com/dutycheck/dutycheck/internal/sheet"
 	"github.com/dutycheck/dutycheck/internal/store"
 	"github.com/dutycheck/dutycheck/internal/web"
 )
@@ -313,7 +313,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	defer func() { stopHouse(); <-houseDone }()
 	limiter := ratelimit.New(10, time.Minute) // one count of failed sign-ins for the API and the pages
 	limiter.Shared = st                       // and for every process sharing the store
-	imports := sheet.NewJobs(sheet.JobsConfig{Log: log}, st) // one registry: an import started on the pages is seen by the API
+	// One registry of imports: an import started on the pages is seen by the API.
+	imports := sheet.NewJobs(sheet.JobsConfig{Log: log}, st)
 	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter, Ledger: ledgerSvc, Imports: imports})
 	handler := httpapi.New(httpapi.Config{Log: log, TrustedProxies: cfg.TrustedProxies},
 		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter, Metrics: mets, Ledger: ledgerSvc, Imports: imports})
