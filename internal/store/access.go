@@ -79,7 +79,7 @@ func (s *Store) PutUser(ctx context.Context, actor string, u duty.User) error {
 	case u.Role != duty.RoleDepartment && u.Department != "":
 		return fmt.Errorf("only a department user has a department: %w", duty.ErrInvalid)
 	}
-	if err := checkDisplayName(u.DisplayName); err != nil {
+	if err := CheckDisplayName(u.DisplayName); err != nil {
 		return err
 	}
 	if u.Department != "" {

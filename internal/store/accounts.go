@@ -44,7 +44,9 @@ func (s *Store) stamp() string { return s.clock().UTC().Format(duty.TimeFormat) 
 // MaxDisplayName is the longest display name (姓名) of a user, in characters.
 const MaxDisplayName = 64
 
-func checkDisplayName(n string) error {
+// CheckDisplayName reports whether n may be a user's display name: at most MaxDisplayName
+// characters, no leading or trailing space, no control or invisible character ("" is allowed).
+func CheckDisplayName(n string) error {
 	switch {
 	case n != strings.TrimSpace(n):
 		return fmt.Errorf("display_name %q: %w: no leading or trailing spaces", n, duty.ErrInvalid)
