@@ -310,9 +310,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	houseDone := make(chan struct{})
 	go func() { defer close(houseDone); scans.Housekeep(houseCtx, houseTick.C) }()
 	defer func() { stopHouse(); <-houseDone }()
-	limiter := ratelimit.New(10, time.Minute) // one count of failed sign-ins for the API and the pages
-	limiter.Shared = st                       // and for every process sharing the store
-	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter, Ledger: ledgerSvc})
+	limiter := ratelimit.New(10, time.Minute)                         // one count of failed sign-ins for the API and the pages
+	limiter.Shared = st                                               // and for every process sharing the store
+	accounts := ratelimit.New(web.AccountFailures, web.AccountWindow) // failed passwords per user name
+	accounts.Shared = st
+	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter, Accounts: accounts, Ledger: ledgerSvc})
 	handler := httpapi.New(httpapi.Config{Log: log, TrustedProxies: cfg.TrustedProxies},
 		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter, Metrics: mets, Ledger: ledgerSvc})
 
@@ -324,6 +326,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	errCh := make(chan error, 1)
 	go func() { errCh <- srv.Serve(ln) }()
 	log.Info("dutycheck serving", "addr", "http://"+ln.Addr().String())
+	if err := setupLink(ctx, st, ln.Addr().String(), log); err != nil {
+		return err
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -402,6 +407,21 @@ func bootstrapAdmin(ctx context.Context, st *store.Store, cfg serveConfig, log *
 	}
 	log.Warn("first start: created user admin with a one-time token ("+where+"); use it as \"Authorization: Bearer <token>\" and create other users and tokens with it",
 		"token", token)
+	return nil
+}
+
+// setupTTL is how long the first admin password's setup link works.
+const setupTTL = 24 * time.Hour
+
+// setupLink prints the one-time link that sets the first admin's password, while no active
+// admin has one (each start makes a new link; the previous one stops working).
+func setupLink(ctx context.Context, st *store.Store, addr string, log *slog.Logger) error {
+	user, token, err := st.SetupToken(ctx, setupTTL)
+	if err != nil || token == "" {
+		return err
+	}
+	log.Warn("no admin has a password yet: open this link once, within 24 hours, to set the password of "+user+
+		" (or run \"dutycheck passwd "+user+"\" with the service stopped)", "link", "http://"+addr+"/setup?token="+token)
 	return nil
 }
 
