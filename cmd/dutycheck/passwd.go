@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,25 +23,13 @@ const passwdActor = "cli:passwd"
 // user, USER is created as an admin (the first start). The service's own store folder is locked
 // while serve runs on it: stop serve first, or use the setup link serve prints.
 func runPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("passwd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cfg storeConfig
-	level := storeFlags(fs, &cfg)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("passwd: expected one user name, got %d arguments", fs.NArg())
-	}
-	user := fs.Arg(0)
-	if !duty.ValidName(user) {
-		return fmt.Errorf("passwd: user name %q: expected %s", user, duty.NameRule)
-	}
-	lvl, err := parseLevel(*level)
+	cfg, user, err := storeCommand("passwd", "user name", args, stderr)
 	if err != nil {
 		return err
 	}
-	cfg.LogLevel = lvl
+	if !duty.ValidName(user) {
+		return fmt.Errorf("passwd: user name %q: expected %s", user, duty.NameRule)
+	}
 	pw, err := readPassword(stdin, stderr, user)
 	if err != nil {
 		return err
@@ -50,7 +37,7 @@ func runPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err := passwd.Check(pw); err != nil {
 		return fmt.Errorf("passwd: %w; nothing was changed", err)
 	}
-	st, closeStore, err := openStore(ctx, cfg, newLogger(stderr, lvl))
+	st, closeStore, err := openStore(ctx, cfg, newLogger(stderr, cfg.LogLevel))
 	if err != nil {
 		return err
 	}

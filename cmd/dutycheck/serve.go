@@ -438,33 +438,43 @@ func importDir(ctx context.Context, st *store.Store, dir string) (int, error) {
 	return n, nil
 }
 
-func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+// storeCommand parses the flags of a command that works on the store (storeFlags) and its one
+// argument, what it names.
+func storeCommand(name, what string, args []string, stderr io.Writer) (storeConfig, string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg storeConfig
 	level := storeFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return cfg, "", errUsage
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("import: expected one dataset folder, got %d arguments", fs.NArg())
+		return cfg, "", fmt.Errorf("%s: expected one %s, got %d arguments", name, what, fs.NArg())
 	}
 	lvl, err := parseLevel(*level)
 	if err != nil {
-		return err
+		return cfg, "", err
 	}
 	cfg.LogLevel = lvl
+	return cfg, fs.Arg(0), nil
+}
+
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, dir, err := storeCommand("import", "dataset folder", args, stderr)
+	if err != nil {
+		return err
+	}
 	cfg.Hook = pauseHook(os.Getenv("DUTYCHECK_PAUSE_AT"), stderr)
-	log := newLogger(stderr, lvl)
+	log := newLogger(stderr, cfg.LogLevel)
 	st, closeStore, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	n, err := importDir(ctx, st, fs.Arg(0))
+	n, err := importDir(ctx, st, dir)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "imported %d records from %s\n", n, fs.Arg(0))
+	fmt.Fprintf(stdout, "imported %d records from %s\n", n, dir)
 	return nil
 }

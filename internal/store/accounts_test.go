@@ -47,6 +47,20 @@ func openClocked(t *testing.T) (*store.Store, *fakeNow) {
 
 const goodPassword = "长城永不倒 2026"
 
+// clerkSignedIn gives clerk the password goodPassword and signs it in.
+func clerkSignedIn(t *testing.T, st *store.Store) *duty.Principal {
+	t.Helper()
+	ctx := context.Background()
+	if err := st.SetPassword(ctx, "admin", "clerk", goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.SignIn(ctx, "clerk", goodPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestPasswordSignIn(t *testing.T) {
 	st, _ := openClocked(t)
 	ctx := context.Background()
@@ -134,13 +148,7 @@ func TestPasswordSessionEnds(t *testing.T) {
 		t.Run(tc.note, func(t *testing.T) {
 			st, _ := openClocked(t)
 			ctx := context.Background()
-			if err := st.SetPassword(ctx, "admin", "clerk", goodPassword); err != nil {
-				t.Fatal(err)
-			}
-			p, err := st.SignIn(ctx, "clerk", goodPassword)
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := clerkSignedIn(t, st)
 			sess, err := st.CreateSession(ctx, *p, time.Hour)
 			if err != nil {
 				t.Fatal(err)
@@ -173,13 +181,7 @@ func TestPasswordSessionEnds(t *testing.T) {
 func TestPasswordSessionStamp(t *testing.T) {
 	st, _ := openClocked(t)
 	ctx := context.Background()
-	if err := st.SetPassword(ctx, "admin", "clerk", goodPassword); err != nil {
-		t.Fatal(err)
-	}
-	p, err := st.SignIn(ctx, "clerk", goodPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := clerkSignedIn(t, st)
 	if err := st.SetPassword(ctx, "admin", "clerk", "another password 1"); err != nil {
 		t.Fatal(err)
 	}

@@ -16,32 +16,19 @@ import (
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
-	"github.com/dutycheck/dutycheck/internal/store"
-	"github.com/dutycheck/dutycheck/internal/store/storetest"
+		"github.com/dutycheck/dutycheck/internal/store/storetest"
 	"github.com/dutycheck/dutycheck/internal/web"
 )
 
-// acctEnv is the pages and the API on a store with the sample organ's records and the users of
-// users, each with a password (pw + its name), and sign-in limits on a clock the test holds.
-type acctEnv struct {
-	tb  testing.TB
-	st  *store.Store
-	srv *httptest.Server
-}
 
 const pw = "长城永不倒 2026 "
 
-func newAcctEnv(tb testing.TB) *acctEnv {
+// newAcctEnv is the pages and the API on a store with the sample organ's records and the users
+// of users, each with a password (pw + its name), and sign-in limits on a clock the test holds.
+func newAcctEnv(tb testing.TB) *env {
 	tb.Helper()
 	ctx := context.Background()
-	st := storetest.Open(tb)
-	raw, err := duty.ReadDir("../../fixtures/sample")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := st.PutMany(ctx, duty.System("test"), raw); err != nil {
-		tb.Fatal(err)
-	}
+	st := sampleStore(tb)
 	for _, u := range users {
 		if err := st.PutUser(ctx, "test", duty.User{Name: u.name, Role: u.role, Department: u.dept}); err != nil {
 			tb.Fatal(err)
@@ -58,14 +45,14 @@ func newAcctEnv(tb testing.TB) *acctEnv {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pages := web.New(web.Config{Log: quiet}, web.Deps{Store: st, Limiter: limiter, Accounts: accounts})
-	e := &acctEnv{tb: tb, st: st}
+	e := &env{tb: tb, st: st}
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Pages: pages, Limiter: limiter}))
 	tb.Cleanup(e.srv.Close)
 	return e
 }
 
 // send makes one request with the cookies given, without following redirects.
-func (e *acctEnv) send(method, path string, form url.Values, cookies ...*http.Cookie) response {
+func (e *env) send(method, path string, form url.Values, cookies ...*http.Cookie) response {
 	e.tb.Helper()
 	var body io.Reader
 	if form != nil {
@@ -94,7 +81,7 @@ func (e *acctEnv) send(method, path string, form url.Values, cookies ...*http.Co
 func cookiesOf(r response) []*http.Cookie { return (&http.Response{Header: r.header}).Cookies() }
 
 // preAuth posts a form shown before sign-in (path's GET first, for its CSRF cookie and field).
-func (e *acctEnv) preAuth(get, post string, form url.Values) response {
+func (e *env) preAuth(get, post string, form url.Values) response {
 	e.tb.Helper()
 	page := e.send("GET", get, nil)
 	m := csrfField.FindStringSubmatch(page.body)
@@ -106,7 +93,7 @@ func (e *acctEnv) preAuth(get, post string, form url.Values) response {
 }
 
 // signIn signs in with name and password on the page and returns the answer and the session.
-func (e *acctEnv) signIn(name, password string) (response, *http.Cookie) {
+func (e *env) pwSignIn(name, password string) (response, *http.Cookie) {
 	e.tb.Helper()
 	r := e.preAuth("/login", "/login", url.Values{"name": {name}, "password": {password}, "next": {"/admin/users"}})
 	for _, c := range cookiesOf(r) {
@@ -118,9 +105,9 @@ func (e *acctEnv) signIn(name, password string) (response, *http.Cookie) {
 }
 
 // session signs user in with its password, failing the test otherwise.
-func (e *acctEnv) session(user string) *http.Cookie {
+func (e *env) pwSession(user string) *http.Cookie {
 	e.tb.Helper()
-	r, c := e.signIn(user, pw+user)
+	r, c := e.pwSignIn(user, pw+user)
 	if c == nil {
 		e.tb.Fatalf("sign-in of %s: %d %.300s", user, r.status, r.body)
 	}
@@ -128,7 +115,7 @@ func (e *acctEnv) session(user string) *http.Cookie {
 }
 
 // post sends a form with the session's CSRF token.
-func (e *acctEnv) post(sess *http.Cookie, path string, form url.Values) response {
+func (e *env) postWith(sess *http.Cookie, path string, form url.Values) response {
 	e.tb.Helper()
 	m := csrfField.FindStringSubmatch(e.send("GET", "/admin/users", nil, sess).body)
 	if m == nil {
@@ -142,7 +129,7 @@ var loginError = regexp.MustCompile(`id="login-error">([^<]*)<`)
 
 func TestSignInWithPassword(t *testing.T) {
 	e := newAcctEnv(t)
-	r, sess := e.signIn("inspector", pw+"inspector")
+	r, sess := e.pwSignIn("inspector", pw+"inspector")
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/users" || sess == nil {
 		t.Fatalf("sign-in: %d to %q", r.status, r.header.Get("Location"))
 	}
@@ -156,7 +143,7 @@ func TestSignInWithPassword(t *testing.T) {
 	// A wrong password and an unknown user: one answer, the name kept, the password not.
 	var msgs []string
 	for _, try := range []struct{ name, pw string }{{"inspector", "wrong password 1"}, {"nobody", pw + "inspector"}} {
-		r, c := e.signIn(try.name, try.pw)
+		r, c := e.pwSignIn(try.name, try.pw)
 		m := loginError.FindStringSubmatch(r.body)
 		if r.status != http.StatusUnauthorized || c != nil || m == nil {
 			t.Fatalf("sign-in of %s with a bad password: %d, session %v", try.name, r.status, c)
@@ -173,24 +160,24 @@ func TestSignInWithPassword(t *testing.T) {
 	// The account: locked after 5 failures in the window (one already), even with the right
 	// password; another account from the same address is not.
 	for i := range 4 {
-		if r, _ := e.signIn("inspector", "wrong password 1"); r.status != http.StatusUnauthorized {
+		if r, _ := e.pwSignIn("inspector", "wrong password 1"); r.status != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d", i+2, r.status)
 		}
 	}
-	r, c := e.signIn("inspector", pw+"inspector")
+	r, c := e.pwSignIn("inspector", pw+"inspector")
 	if r.status != http.StatusTooManyRequests || c != nil || r.header.Get("Retry-After") != "900" || !strings.Contains(r.body, "锁定") {
 		t.Errorf("locked account with the right password: %d, Retry-After %q", r.status, r.header.Get("Retry-After"))
 	}
-	if _, c := e.signIn("editor", pw+"editor"); c == nil {
+	if _, c := e.pwSignIn("editor", pw+"editor"); c == nil {
 		t.Error("another account is locked out too")
 	}
 	// The address: 10 failures in its minute (6 so far, the unknown user's included).
 	for i := range 4 {
-		if r, _ := e.signIn("x"+string(rune('a'+i)), "wrong password 1"); r.status != http.StatusUnauthorized {
+		if r, _ := e.pwSignIn("x"+string(rune('a'+i)), "wrong password 1"); r.status != http.StatusUnauthorized {
 			t.Fatalf("address failure %d: %d", i+7, r.status)
 		}
 	}
-	r, c = e.signIn("admin", pw+"admin")
+	r, c = e.pwSignIn("admin", pw+"admin")
 	if r.status != http.StatusTooManyRequests || c != nil || r.header.Get("Retry-After") != "60" {
 		t.Errorf("locked address: %d, Retry-After %q", r.status, r.header.Get("Retry-After"))
 	}
@@ -205,7 +192,7 @@ func TestSignInWithPassword(t *testing.T) {
 // which ends the user's session; issues and revokes a token; others get 403.
 func TestAdminPages(t *testing.T) {
 	e := newAcctEnv(t)
-	admin := e.session("admin")
+	admin := e.pwSession("admin")
 	if r := e.send("GET", "/admin/users", nil, admin); r.status != 200 || !strings.Contains(r.body, `data-user="office"`) || !strings.Contains(r.body, `href="/admin/users"`) {
 		t.Fatalf("users page: %d %.300s", r.status, r.body)
 	}
@@ -226,7 +213,7 @@ func TestAdminPages(t *testing.T) {
 	}
 	for _, tc := range bad {
 		t.Run(tc.note, func(t *testing.T) {
-			r := e.post(admin, "/admin/users", tc.form)
+			r := e.postWith(admin, "/admin/users", tc.form)
 			if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="`+tc.field+`" class="field-error">`+tc.msg) {
 				t.Errorf("%d %.300s", r.status, r.body[strings.Index(r.body, "new-user-h"):])
 			}
@@ -240,7 +227,7 @@ func TestAdminPages(t *testing.T) {
 	}
 
 	// Create a department user of the general office with a password; it signs in.
-	r := e.post(admin, "/admin/users", url.Values{"name": {"clerk"}, "display_name": {"王小明"}, "role": {"department"},
+	r := e.postWith(admin, "/admin/users", url.Values{"name": {"clerk"}, "display_name": {"王小明"}, "role": {"department"},
 		"department": {scope}, "password": {pw}, "confirm": {pw}})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/users/clerk?done=created" {
 		t.Fatalf("create: %d %q %.500s", r.status, r.header.Get("Location"), r.body)
@@ -250,7 +237,7 @@ func TestAdminPages(t *testing.T) {
 		!regexp.MustCompile(`<option value="`+scope+`" selected>\x{3000}办公厅<`).MatchString(page.body) {
 		t.Errorf("user page after creation: %.3000s", page.body)
 	}
-	_, clerk := e.signIn("clerk", pw)
+	_, clerk := e.pwSignIn("clerk", pw)
 	if clerk == nil {
 		t.Fatal("the new user cannot sign in")
 	}
@@ -263,10 +250,10 @@ func TestAdminPages(t *testing.T) {
 			t.Errorf("GET %s as a department user: %d, want 403", path, r.status)
 		}
 	}
-	if r := e.post(clerk, "/admin/users/clerk", url.Values{"role": {"admin"}}); r.status != http.StatusForbidden {
+	if r := e.postWith(clerk, "/admin/users/clerk", url.Values{"role": {"admin"}}); r.status != http.StatusForbidden {
 		t.Errorf("a department user making itself admin: %d, want 403", r.status)
 	}
-	if r := e.post(clerk, "/admin/users/clerk/password", url.Values{"password": {pw + "1"}, "confirm": {pw + "1"}}); r.status != http.StatusForbidden {
+	if r := e.postWith(clerk, "/admin/users/clerk/password", url.Values{"password": {pw + "1"}, "confirm": {pw + "1"}}); r.status != http.StatusForbidden {
 		t.Errorf("a department user resetting a password: %d, want 403", r.status)
 	}
 	if u, _ := e.st.GetUser(context.Background(), "clerk"); u.Role != duty.RoleDepartment {
@@ -275,35 +262,35 @@ func TestAdminPages(t *testing.T) {
 
 	// Reset the password: the session ends, the old password is refused, the new one works.
 	const newPw = "新的密码 0123456789"
-	if r := e.post(admin, "/admin/users/clerk/password", url.Values{"password": {newPw}, "confirm": {newPw}}); r.status != http.StatusSeeOther {
+	if r := e.postWith(admin, "/admin/users/clerk/password", url.Values{"password": {newPw}, "confirm": {newPw}}); r.status != http.StatusSeeOther {
 		t.Fatalf("reset: %d %.500s", r.status, r.body)
 	}
 	if r := e.send("GET", "/login", nil, clerk); r.status != http.StatusOK || strings.Contains(r.body, "clerk</strong>") {
 		t.Errorf("the session survived the reset: %d", r.status)
 	}
-	if _, c := e.signIn("clerk", pw); c != nil {
+	if _, c := e.pwSignIn("clerk", pw); c != nil {
 		t.Error("the old password still signs in")
 	}
-	if _, c := e.signIn("clerk", newPw); c == nil {
+	if _, c := e.pwSignIn("clerk", newPw); c == nil {
 		t.Error("the new password does not sign in")
 	}
 
 	// The last active admin cannot demote itself.
-	r = e.post(admin, "/admin/users/admin", url.Values{"role": {"inspector"}})
+	r = e.postWith(admin, "/admin/users/admin", url.Values{"role": {"inspector"}})
 	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "最后一位在用的管理员") {
 		t.Errorf("demoting the last admin: %d", r.status)
 	}
 	// Saving details: disable and enable.
-	if r := e.post(admin, "/admin/users/editor", url.Values{"role": {"policy_editor"}, "disabled": {"1"}, "display_name": {"李编辑"}}); r.status != http.StatusSeeOther {
+	if r := e.postWith(admin, "/admin/users/editor", url.Values{"role": {"policy_editor"}, "disabled": {"1"}, "display_name": {"李编辑"}}); r.status != http.StatusSeeOther {
 		t.Errorf("disable: %d %.500s", r.status, r.body)
 	}
-	if _, c := e.signIn("editor", pw+"editor"); c != nil {
+	if _, c := e.pwSignIn("editor", pw+"editor"); c != nil {
 		t.Error("a disabled user signs in")
 	}
 
 	// A token with an expiry: shown once, works on the API, listed, revoked.
 	expiry := time.Now().AddDate(0, 0, 30).Format(time.DateOnly)
-	r = e.post(admin, "/admin/users/clerk/tokens", url.Values{"token_name": {"nightly"}, "expiry": {expiry}})
+	r = e.postWith(admin, "/admin/users/clerk/tokens", url.Values{"token_name": {"nightly"}, "expiry": {expiry}})
 	m := regexp.MustCompile(`id="new-token">(dct_[0-9a-f_]+)<`).FindStringSubmatch(r.body)
 	if r.status != http.StatusCreated || m == nil {
 		t.Fatalf("issue a token: %d %.500s", r.status, r.body)
@@ -313,7 +300,7 @@ func TestAdminPages(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
 		t.Errorf("the issued token on the API: %v %v", resp, err)
 	}
-	if r := e.post(admin, "/admin/users/clerk/tokens", url.Values{"token_name": {"old"}, "expiry": {"2000-01-01"}}); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="token-error"`) {
+	if r := e.postWith(admin, "/admin/users/clerk/tokens", url.Values{"token_name": {"old"}, "expiry": {"2000-01-01"}}); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="token-error"`) {
 		t.Errorf("a token expiring in the past: %d", r.status)
 	}
 	id := strings.Split(m[1], "_")[1]
@@ -321,7 +308,7 @@ func TestAdminPages(t *testing.T) {
 	if !strings.Contains(list.body, `data-token="`+id+`" data-status="active"`) {
 		t.Errorf("tokens page lacks the new token")
 	}
-	if r := e.post(admin, "/admin/tokens/"+id+"/revoke", url.Values{"back": {"/admin/users/clerk"}}); r.status != http.StatusSeeOther ||
+	if r := e.postWith(admin, "/admin/tokens/"+id+"/revoke", url.Values{"back": {"/admin/users/clerk"}}); r.status != http.StatusSeeOther ||
 		r.header.Get("Location") != "/admin/users/clerk?revoked="+id {
 		t.Errorf("revoke: %d %q", r.status, r.header.Get("Location"))
 	}
@@ -332,8 +319,8 @@ func TestAdminPages(t *testing.T) {
 
 func TestAuditPage(t *testing.T) {
 	e := newAcctEnv(t)
-	admin := e.session("admin")
-	if r := e.post(admin, "/admin/users/office/password", url.Values{"password": {pw + "2"}, "confirm": {pw + "2"}}); r.status != http.StatusSeeOther {
+	admin := e.pwSession("admin")
+	if r := e.postWith(admin, "/admin/users/office/password", url.Values{"password": {pw + "2"}, "confirm": {pw + "2"}}); r.status != http.StatusSeeOther {
 		t.Fatalf("reset: %d", r.status)
 	}
 	for i := range 60 { // more than a page
@@ -390,7 +377,7 @@ func TestAuditPage(t *testing.T) {
 	if r := e.send("GET", "/admin/audit?from=2026-02-01&to=2026-01-01", nil, admin); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="audit-error"`) {
 		t.Errorf("dates in the wrong order: %d", r.status)
 	}
-	if r := e.send("GET", "/admin/audit?actor=admin", nil, e.session("inspector")); r.status != http.StatusForbidden {
+	if r := e.send("GET", "/admin/audit?actor=admin", nil, e.pwSession("inspector")); r.status != http.StatusForbidden {
 		t.Errorf("the audit trail for an inspector: %d, want 403", r.status)
 	}
 }
@@ -407,7 +394,7 @@ func TestSetupPage(t *testing.T) {
 		t.Fatalf("SetupToken: %q %v", user, err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := &acctEnv{tb: t, st: st}
+	e := &env{tb: t, st: st}
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Pages: web.New(web.Config{Log: quiet}, web.Deps{Store: st})}))
 	t.Cleanup(e.srv.Close)
 
@@ -428,7 +415,7 @@ func TestSetupPage(t *testing.T) {
 	if r := e.send("GET", "/login?setup=done", nil); !strings.Contains(r.body, `id="login-notice"`) {
 		t.Error("no notice on the sign-in page")
 	}
-	if _, c := e.signIn("admin", pw); c == nil {
+	if _, c := e.pwSignIn("admin", pw); c == nil {
 		t.Error("the admin cannot sign in with the password set")
 	}
 	if r := e.send("GET", link, nil); r.status != http.StatusNotFound {
