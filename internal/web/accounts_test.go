@@ -16,10 +16,9 @@ import (
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
-		"github.com/dutycheck/dutycheck/internal/store/storetest"
+	"github.com/dutycheck/dutycheck/internal/store/storetest"
 	"github.com/dutycheck/dutycheck/internal/web"
 )
-
 
 const pw = "长城永不倒 2026 "
 
