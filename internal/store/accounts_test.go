@@ -35,14 +35,19 @@ func openClocked(t *testing.T) (*store.Store, *fakeNow) {
 	clk := &fakeNow{t: time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)}
 	cfg := storetest.NewConfig(t)
 	cfg.Now = clk.now
+	return openUsers(t, cfg), clk
+}
+
+// openUsers opens a store with cfg and users admin (admin) and clerk (inspector, 王小明).
+func openUsers(t *testing.T, cfg store.Config) *store.Store {
+	t.Helper()
 	st := storetest.OpenConfig(t, cfg)
-	ctx := context.Background()
 	for _, u := range []duty.User{{Name: "admin", Role: duty.RoleAdmin}, {Name: "clerk", DisplayName: "王小明", Role: duty.RoleInspector}} {
-		if err := st.PutUser(ctx, "test", u); err != nil {
+		if err := st.PutUser(context.Background(), "test", u); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return st, clk
+	return st
 }
 
 const goodPassword = "长城永不倒 2026"
@@ -62,7 +67,10 @@ func clerkSignedIn(t *testing.T, st *store.Store) *duty.Principal {
 }
 
 func TestPasswordSignIn(t *testing.T) {
-	st, _ := openClocked(t)
+	hasher := passwd.New(passwd.Default, 2)
+	cfg := storetest.NewConfig(t)
+	cfg.Passwords = hasher
+	st := openUsers(t, cfg)
 	ctx := context.Background()
 	if _, err := st.SignIn(ctx, "clerk", goodPassword); !errors.Is(err, duty.ErrNotFound) {
 		t.Fatalf("sign-in before any password: %v, want not found", err)
@@ -85,12 +93,17 @@ func TestPasswordSignIn(t *testing.T) {
 	if p.User != "clerk" || p.Role != duty.RoleInspector || p.DisplayName != "王小明" || p.Password == "" || p.Token != "" {
 		t.Errorf("principal %+v", p)
 	}
-	// Every failure is the same answer.
+	// Every failure is the same answer, after the same work: one hash each, a dummy's when
+	// there is nothing to check.
 	var msgs []string
 	for _, try := range []struct{ name, pw string }{
 		{"clerk", goodPassword + "!"}, {"clerk", ""}, {"nobody", goodPassword}, {"admin", goodPassword}, {"bad/name", goodPassword},
 	} {
+		before := hasher.Computed()
 		_, err := st.SignIn(ctx, try.name, try.pw)
+		if n := hasher.Computed() - before; n != 1 {
+			t.Errorf("SignIn(%q, …) computed %d hashes, want 1", try.name, n)
+		}
 		if !errors.Is(err, duty.ErrNotFound) {
 			t.Errorf("SignIn(%q, …): %v, want not found", try.name, err)
 			continue
