@@ -196,6 +196,9 @@ func TestAdminPages(t *testing.T) {
 		t.Fatalf("users page: %d %.300s", r.status, r.body)
 	}
 
+	if r := e.send("GET", "/admin/audit?lang=en", nil, admin); r.status != 200 || !strings.Contains(r.body, "<h1>Audit trail</h1>") || !strings.Contains(r.body, ">password set<") {
+		t.Errorf("the audit trail in English: %d", r.status)
+	}
 	// Refused forms keep what was typed and say why beside the field; nothing is created.
 	bad := []struct {
 		note  string
@@ -419,5 +422,55 @@ func TestSetupPage(t *testing.T) {
 	}
 	if r := e.send("GET", link, nil); r.status != http.StatusNotFound {
 		t.Errorf("the used link: %d", r.status)
+	}
+}
+
+// TestAccountPage: every user changes its own password with the current one; a user without a
+// password (signed in with a token) cannot set one there.
+func TestAccountPage(t *testing.T) {
+	e := newAcctEnv(t)
+	sess := e.pwSession("office")
+	if r := e.send("GET", "/account", nil, sess); r.status != 200 || !strings.Contains(r.body, `id="change-form"`) || !strings.Contains(r.body, "办公厅") {
+		t.Fatalf("account page: %d %.300s", r.status, r.body)
+	}
+	const newPw = "新的密码 0123456789"
+	if r := e.postWith(sess, "/account/password", url.Values{"current": {"wrong password 1"}, "password": {newPw}, "confirm": {newPw}}); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "当前密码不正确") {
+		t.Errorf("wrong current password: %d", r.status)
+	}
+	if r := e.postWith(sess, "/account/password", url.Values{"current": {pw + "office"}, "password": {newPw}, "confirm": {"x"}}); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "不一致") {
+		t.Errorf("passwords that differ: %d", r.status)
+	}
+	r := e.postWith(sess, "/account/password", url.Values{"current": {pw + "office"}, "password": {newPw}, "confirm": {newPw}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/login?password=changed" {
+		t.Fatalf("change: %d %q", r.status, r.header.Get("Location"))
+	}
+	if r := e.send("GET", "/account", nil, sess); r.status != http.StatusSeeOther {
+		t.Errorf("the session survived the change: %d", r.status)
+	}
+	if _, c := e.pwSignIn("office", newPw); c == nil {
+		t.Error("the new password does not sign in")
+	}
+
+	ctx := context.Background()
+	if err := e.st.PutUser(ctx, "test", duty.User{Name: "robot", Role: duty.RoleInspector}); err != nil {
+		t.Fatal(err)
+	}
+	tk, _, err := e.st.CreateToken(ctx, "test", "robot", "script")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := e.st.CreateSession(ctx, duty.Principal{User: "robot", Token: tk.ID}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	robot := &http.Cookie{Name: httpapi.SessionCookie, Value: id}
+	if r := e.send("GET", "/account", nil, robot); !strings.Contains(r.body, `id="no-password"`) || strings.Contains(r.body, `id="change-form"`) {
+		t.Errorf("account page of a user without a password: %d", r.status)
+	}
+	if r := e.postWith(robot, "/account/password", url.Values{"current": {""}, "password": {newPw}, "confirm": {newPw}}); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("setting a first password with a token session: %d, want 422", r.status)
+	}
+	if ok, _ := e.st.HasPassword(ctx, "robot"); ok {
+		t.Error("a token session set a password")
 	}
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/dutycheck/dutycheck/internal/store"
 )
 
-// accountRoutes registers the first-start setup page and the admin pages of users, tokens and
-// the audit trail. Every admin page needs the role admin (others are 403); every change goes
+// accountRoutes registers the first-start setup page, every user's own account page, and the
+// admin pages of users, tokens and the audit trail. Every admin page needs the role admin (others are 403); every change goes
 // through the store's methods the API uses too (PutUser with its last-admin rule, SetPassword,
 // CreateTokenUntil, RevokeToken), which audit it.
 func (h *handler) accountRoutes() {
@@ -30,6 +30,8 @@ func (h *handler) accountRoutes() {
 	h.route("GET /admin/tokens", duty.ManageUsers, h.tokensPage)
 	h.route("POST /admin/tokens/{id}/revoke", duty.ManageUsers, h.revokeToken)
 	h.route("GET /admin/audit", duty.ReadAudit, h.auditPage)
+	h.route("GET /account", "", h.account)
+	h.route("POST /account/password", "", h.changePassword)
 }
 
 // userForm is the user form as typed, with the problems found beside each field.
@@ -515,4 +517,58 @@ func (p *Page) AdminNav(item string) bool {
 		return strings.HasPrefix(path, "/admin/") && !strings.HasPrefix(path, "/admin/webhooks")
 	}
 	return strings.HasPrefix(path, "/admin/"+item)
+}
+
+type accountPage struct {
+	U       duty.User
+	Scope   string // the department's name, for a department user
+	PwError string
+}
+
+// account shows the signed-in user's own account, with the form to change its password.
+func (h *handler) account(rq *request) error {
+	return h.showAccount(rq, http.StatusOK, "")
+}
+
+func (h *handler) showAccount(rq *request, status int, pwError string) error {
+	u, err := h.Store.GetUser(rq.ctx, rq.p.User)
+	if err != nil {
+		return err
+	}
+	if u.PasswordSet, err = h.Store.HasPassword(rq.ctx, u.Name); err != nil {
+		return err
+	}
+	page := accountPage{U: *u, PwError: pwError}
+	if u.Department != "" {
+		tree, err := h.tree(rq.ctx)
+		if err != nil {
+			return err
+		}
+		page.Scope = deptName(tree, u.Department)
+	}
+	return h.render(rq, status, "account", text(rq.lang, "account.title"), page)
+}
+
+// changePassword changes the signed-in user's own password. The current password is checked
+// like a sign-in, with its lock-out per account and per address, so that a session left open
+// cannot be used to guess it; a user without a password (signed in with a token) cannot set one
+// here, lest a stolen token become a password that outlives its revocation.
+func (h *handler) changePassword(rq *request) error {
+	_, status, err := h.checkPassword(rq, rq.p.User, rq.r.PostForm.Get("current"))
+	switch {
+	case err != nil:
+		return err
+	case status == http.StatusTooManyRequests:
+		return h.showAccount(rq, status, text(rq.lang, "signin.locked"))
+	case status != 0:
+		return h.showAccount(rq, http.StatusUnprocessableEntity, text(rq.lang, "account.bad.current"))
+	}
+	pw, msg := newPassword(rq)
+	if msg != "" {
+		return h.showAccount(rq, http.StatusUnprocessableEntity, msg)
+	}
+	if err := h.Store.SetPassword(rq.ctx, rq.p.User, rq.p.User, pw); err != nil {
+		return err
+	}
+	return rq.redirect("/login?password=changed")
 }

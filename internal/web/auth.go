@@ -36,8 +36,11 @@ func (h *handler) loginForm(rq *request) error {
 		return rq.redirect(next)
 	}
 	page := loginPage{Next: next}
-	if rq.r.URL.Query().Get("setup") == "done" {
+	switch {
+	case rq.r.URL.Query().Get("setup") == "done":
 		page.Notice = text(rq.lang, "signin.setup.done")
+	case rq.r.URL.Query().Get("password") == "changed":
+		page.Notice = text(rq.lang, "signin.pw.changed")
 	}
 	return h.showLogin(rq, http.StatusOK, page, "")
 }
@@ -97,25 +100,39 @@ func (h *handler) login(rq *request) error {
 		return h.startSession(rq, *p, page.Next)
 	}
 	page.Name = strings.TrimSpace(r.PostForm.Get("name"))
-	account := ratelimit.AccountKey(page.Name)
+	p, status, err := h.checkPassword(rq, page.Name, r.PostForm.Get("password"))
+	switch {
+	case err != nil:
+		return err
+	case status == http.StatusTooManyRequests:
+		return h.showLogin(rq, status, page, "signin.locked")
+	case status != 0:
+		return h.showLogin(rq, status, page, "signin.bad")
+	}
+	return h.startSession(rq, *p, page.Next)
+}
+
+// checkPassword checks a user name and password under the sign-in limits: the principal, or
+// the status of the refusal, 429 (locked out: the address or the name has had too many failures;
+// Retry-After set) or 401 (a wrong name or password, counted against both).
+func (h *handler) checkPassword(rq *request, name, pw string) (*duty.Principal, int, error) {
+	ip := ratelimit.Key(httpapi.ClientIP(rq.r))
+	account := ratelimit.AccountKey(name)
 	switch {
 	case !h.limiter.Allow(ip):
 		rq.w.Header().Set("Retry-After", addressRetry)
-		return h.showLogin(rq, http.StatusTooManyRequests, page, "signin.locked")
+		return nil, http.StatusTooManyRequests, nil
 	case !h.accounts.Allow(account):
 		rq.w.Header().Set("Retry-After", accountRetry)
-		return h.showLogin(rq, http.StatusTooManyRequests, page, "signin.locked")
+		return nil, http.StatusTooManyRequests, nil
 	}
-	p, err := h.Store.SignIn(rq.ctx, page.Name, r.PostForm.Get("password"))
+	p, err := h.Store.SignIn(rq.ctx, name, pw)
 	if errors.Is(err, duty.ErrNotFound) {
 		h.limiter.Fail(ip)
 		h.accounts.Fail(account)
-		return h.showLogin(rq, http.StatusUnauthorized, page, "signin.bad")
+		return nil, http.StatusUnauthorized, nil
 	}
-	if err != nil {
-		return err
-	}
-	return h.startSession(rq, *p, page.Next)
+	return p, 0, err
 }
 
 // startSession sets the session cookie of a principal that just signed in and goes on to next.
