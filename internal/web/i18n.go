@@ -354,7 +354,7 @@ var accountMessages = map[string][2]string{
 	"nav.tokens": {"访问令牌", "Tokens"},
 	"nav.audit":  {"操作记录", "Audit trail"},
 
-	"signin.password.h":           {"用户名和密码登录", "Sign in with your name and password"},
+	"signin.password.h":           {"用登录名和密码登录", "Sign in with your user name and password"},
 	"signin.name":                 {"登录名", "User name"},
 	"signin.password":             {"密码", "Password"},
 	"signin.submit":               {"登录", "Sign in"},
