@@ -55,6 +55,9 @@ const (
 	MaxLength = 128
 )
 
+// maxBytes is the most bytes an acceptable password has (MaxLength characters of UTF-8).
+const maxBytes = 4 * MaxLength
+
 // Errors of Check, for the pages to explain in the user's language.
 var (
 	ErrTooShort = fmt.Errorf("a password needs at least %d characters", MinLength)
@@ -121,6 +124,11 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 // the default cost and answers false, so that the answer takes as long as for a wrong password.
 // A malformed hash is an error, never a match.
 func (h *Hasher) Verify(ctx context.Context, hash, pw string) (bool, error) {
+	if len(pw) > maxBytes {
+		// Longer than any acceptable password: cut to a length no acceptable password has, so
+		// that a huge input costs no more than a long one and still never matches.
+		pw = pw[:maxBytes+1]
+	}
 	real := hash != ""
 	if !real {
 		hash = h.dummy

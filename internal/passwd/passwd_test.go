@@ -42,6 +42,7 @@ func TestHashVerify(t *testing.T) {
 		{note: "wrong password", hash: a, pw: pw + "x", want: false},
 		{note: "empty password", hash: a, pw: "", want: false},
 		{note: "no hash (unknown user)", hash: "", pw: pw, want: false},
+		{note: "a huge input", hash: a, pw: pw + strings.Repeat("x", 1<<20), want: false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.note, func(t *testing.T) {

@@ -474,3 +474,18 @@ func TestAccountPage(t *testing.T) {
 		t.Error("a token session set a password")
 	}
 }
+
+// TestSignInHugeInput: a name and a password of megabytes are refused like any wrong ones,
+// without echoing the name.
+func TestSignInHugeInput(t *testing.T) {
+	e := newAcctEnv(t)
+	huge := strings.Repeat("名", 1<<20)
+	r, c := e.pwSignIn(huge, huge)
+	if r.status != http.StatusUnauthorized || c != nil || strings.Contains(r.body, huge[:3000]) {
+		t.Errorf("huge name and password: %d, echoed %v", r.status, strings.Contains(r.body, huge[:3000]))
+	}
+	r, c = e.pwSignIn("office", pw+"office"+huge)
+	if r.status != http.StatusUnauthorized || c != nil {
+		t.Errorf("the right password with a huge tail: %d", r.status)
+	}
+}

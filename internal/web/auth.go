@@ -100,6 +100,9 @@ func (h *handler) login(rq *request) error {
 		return h.startSession(rq, *p, page.Next)
 	}
 	page.Name = strings.TrimSpace(r.PostForm.Get("name"))
+	if len(page.Name) > 512 {
+		page.Name = "" // not shown again: no user has such a name
+	}
 	p, status, err := h.checkPassword(rq, page.Name, r.PostForm.Get("password"))
 	switch {
 	case err != nil:
@@ -117,6 +120,9 @@ func (h *handler) login(rq *request) error {
 // Retry-After set) or 401 (a wrong name or password, counted against both).
 func (h *handler) checkPassword(rq *request, name, pw string) (*duty.Principal, int, error) {
 	ip := ratelimit.Key(httpapi.ClientIP(rq.r))
+	if !duty.ValidName(name) {
+		name = "" // no user has it: one count for all such names, and no huge key in the store
+	}
 	account := ratelimit.AccountKey(name)
 	switch {
 	case !h.limiter.Allow(ip):
