@@ -89,7 +89,7 @@ type Hasher struct {
 	p        Params
 	slots    chan struct{}
 	computed atomic.Int64
-	dummy string // a hash of the default cost, verified against when there is no hash to check
+	dummy    string // a hash of the default cost, verified against when there is no hash to check
 }
 
 // New returns a hasher of new hashes with p that runs at most concurrent hashes at once
