@@ -195,16 +195,13 @@ type AuditQuery struct {
 	// Before continues a listing: only entries with an id before this one (the last id of the
 	// previous page).
 	Before string
-	// Limit is the most entries answered (1 to 10000).
+	// Limit is the most entries answered; 0 is all of them.
 	Limit int
 }
 
 // AuditSearch returns the entries that match q, newest first, at most q.Limit, and whether
 // more follow (the next page starts Before the last one answered).
 func (s *Store) AuditSearch(ctx context.Context, q AuditQuery) ([]duty.AuditEntry, bool, error) {
-	if q.Limit < 1 || q.Limit > 10000 {
-		return nil, false, fmt.Errorf("limit %d: %w: from 1 to 10000", q.Limit, duty.ErrInvalid)
-	}
 	filter := bson.D{}
 	for _, f := range []struct{ key, value string }{{"actor", q.Actor}, {"action", q.Action}, {"ids", q.Record}} {
 		if f.value != "" {
@@ -224,7 +221,11 @@ func (s *Store) AuditSearch(ctx context.Context, q AuditQuery) ([]duty.AuditEntr
 	if q.Before != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: q.Before}}})
 	}
-	cur, err := s.db.Collection(auditColl).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(int64(q.Limit)+1))
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: -1}})
+	if q.Limit > 0 {
+		opts.SetLimit(int64(q.Limit) + 1) // one more tells whether more follow
+	}
+	cur, err := s.db.Collection(auditColl).Find(ctx, filter, opts)
 	if err != nil {
 		return nil, false, fmt.Errorf("read audit trail: %w", unavailable(err))
 	}
@@ -232,7 +233,7 @@ func (s *Store) AuditSearch(ctx context.Context, q AuditQuery) ([]duty.AuditEntr
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, false, fmt.Errorf("read audit trail: %w", unavailable(err))
 	}
-	more := len(out) > q.Limit
+	more := q.Limit > 0 && len(out) > q.Limit
 	if more {
 		out = out[:q.Limit]
 	}
