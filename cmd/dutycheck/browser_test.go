@@ -261,4 +261,20 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("no breached check shown in red")
 	}
 	b.screenshot(shots, "due.png")
+
+	// Sign out, and in again by name and password (the admin's, set through the API).
+	const password = "长城永不倒 2026"
+	admin.json("PUT", "/api/v1/users/admin/password", map[string]any{"password": password}, http.StatusNoContent, nil)
+	b.open("/") // the reset ended the session: back to the sign-in page
+	if loc := b.location(); !strings.HasPrefix(loc, "/login") {
+		t.Fatalf("after the password reset: at %s, want the sign-in page", loc)
+	}
+	b.do("type the name and password", chromedp.SendKeys(chromedp.ID("signin-name"), "admin"), chromedp.SendKeys(chromedp.ID("signin-password"), password))
+	b.submit("sign in with the password", "#signin-submit")
+	if loc := b.location(); loc != "/" || eval[string](b, `document.querySelector(".user strong").textContent`) != "admin" {
+		t.Errorf("after the password sign-in: at %s", loc)
+	}
+	b.open("/admin/users")
+	b.do("wait for the users", chromedp.WaitVisible(chromedp.CSS(`#users tr[data-user="admin"]`)))
+	b.screenshot(shots, "users.png")
 }

@@ -29,6 +29,7 @@ Usage:
   dutycheck scan --input DIR [--as-of YYYY-MM-DD] [--department ID] [--policies DIR] [--format json|csv|table] [--lang zh|en]
   dutycheck serve [--addr HOST:PORT] [--data DIR] [--mongo-uri URI] [--policies DIR] [--load DIR] [--log-level LEVEL]
   dutycheck import [--mongo-uri URI] [--data DIR] DIR | FILE.xlsx | --collection NAME FILE.csv
+  dutycheck passwd [--mongo-uri URI] [--data DIR] USER   (the password from the terminal, or stdin's first line)
   dutycheck gen --organs N [--seed S] [--year Y] [--rate R] --out DIR
   dutycheck bench [--organs 10,100,1000] [--runs 3] [--json] [--offline] [--data DIR] [--mongo-uri URI]
   dutycheck policy test [DIR] [-v]
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runServe(ctx, args[1:], stderr)
 	case "import":
 		err = runImport(ctx, args[1:], stdout, stderr)
+	case "passwd":
+		err = runPasswd(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "gen":
 		err = runGen(ctx, args[1:], stdout, stderr)
 	case "bench":

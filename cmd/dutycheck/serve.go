@@ -311,11 +311,13 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	houseDone := make(chan struct{})
 	go func() { defer close(houseDone); scans.Housekeep(houseCtx, houseTick.C) }()
 	defer func() { stopHouse(); <-houseDone }()
-	limiter := ratelimit.New(10, time.Minute) // one count of failed sign-ins for the API and the pages
-	limiter.Shared = st                       // and for every process sharing the store
+	limiter := ratelimit.New(10, time.Minute)                         // one count of failed sign-ins for the API and the pages
+	limiter.Shared = st                                               // and for every process sharing the store
+	accounts := ratelimit.New(web.AccountFailures, web.AccountWindow) // failed passwords per user name
+	accounts.Shared = st
 	// One registry of imports: an import started on the pages is seen by the API.
 	imports := sheet.NewJobs(sheet.JobsConfig{Log: log}, st)
-	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter, Ledger: ledgerSvc, Imports: imports})
+	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter, Accounts: accounts, Ledger: ledgerSvc, Imports: imports})
 	handler := httpapi.New(httpapi.Config{Log: log, TrustedProxies: cfg.TrustedProxies},
 		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter, Metrics: mets, Ledger: ledgerSvc, Imports: imports})
 
@@ -327,6 +329,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	errCh := make(chan error, 1)
 	go func() { errCh <- srv.Serve(ln) }()
 	log.Info("dutycheck serving", "addr", "http://"+ln.Addr().String())
+	if err := setupLink(ctx, st, ln.Addr().String(), log); err != nil {
+		return err
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -409,6 +414,21 @@ func bootstrapAdmin(ctx context.Context, st *store.Store, cfg serveConfig, log *
 	return nil
 }
 
+// setupTTL is how long the first admin password's setup link works.
+const setupTTL = 24 * time.Hour
+
+// setupLink prints the one-time link that sets the first admin's password, while no active
+// admin has one (each start makes a new link; the previous one stops working).
+func setupLink(ctx context.Context, st *store.Store, addr string, log *slog.Logger) error {
+	user, token, err := st.SetupToken(ctx, setupTTL)
+	if err != nil || token == "" {
+		return err
+	}
+	log.Warn("no admin has a password yet: open this link once, within 24 hours, to set the password of "+user+
+		" (or run \"dutycheck passwd "+user+"\" with the service stopped)", "link", "http://"+addr+"/setup?token="+token)
+	return nil
+}
+
 // importDir loads a dataset folder and writes it through the store's batch validation.
 func importDir(ctx context.Context, st *store.Store, dir string) (int, error) {
 	raw, err := duty.ReadDir(dir)
@@ -420,6 +440,27 @@ func importDir(ctx context.Context, st *store.Store, dir string) (int, error) {
 		return 0, fmt.Errorf("import %s: %w", dir, err)
 	}
 	return n, nil
+}
+
+// storeCommand parses the flags of a command that works on the store (storeFlags) and its one
+// argument, what it names.
+func storeCommand(name, what string, args []string, stderr io.Writer) (storeConfig, string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg storeConfig
+	level := storeFlags(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		return cfg, "", errUsage
+	}
+	if fs.NArg() != 1 {
+		return cfg, "", fmt.Errorf("%s: expected one %s, got %d arguments", name, what, fs.NArg())
+	}
+	lvl, err := parseLevel(*level)
+	if err != nil {
+		return cfg, "", err
+	}
+	cfg.LogLevel = lvl
+	return cfg, fs.Arg(0), nil
 }
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {

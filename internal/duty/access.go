@@ -42,9 +42,15 @@ type Principal struct {
 	User       string `json:"user"`
 	Role       string `json:"role"`
 	Department string `json:"department,omitempty"` // the subtree root of a department user
+	// DisplayName is the user's name for people (姓名), "" when none was given.
+	DisplayName string `json:"display_name,omitempty"`
 	// Token is the id of the bearer token the principal signed in with (never its secret); a
 	// browser session is bound to it.
 	Token string `json:"-"`
+	// Password is the stamp of the password the principal signed in with (never the password
+	// or its hash), when it signed in by name and password: a browser session started so is
+	// bound to it, and ends when the password is set again.
+	Password string `json:"-"`
 }
 
 // Can reports whether the principal's role allows the action.
@@ -65,13 +71,18 @@ func (p Principal) Scope() string {
 	return ""
 }
 
-// User is an account.
+// User is an account. Name is the sign-in name (an id: NameRule); DisplayName the person's
+// name (姓名), shown on the pages.
 type User struct {
-	Name       string `json:"name" bson:"_id"`
-	Role       string `json:"role" bson:"role"`
-	Department string `json:"department,omitempty" bson:"department,omitempty"`
-	CreatedAt  string `json:"created_at" bson:"created_at"`
-	Disabled   bool   `json:"disabled,omitempty" bson:"disabled,omitempty"`
+	Name        string `json:"name" bson:"_id"`
+	DisplayName string `json:"display_name,omitempty" bson:"display_name,omitempty"`
+	Role        string `json:"role" bson:"role"`
+	Department  string `json:"department,omitempty" bson:"department,omitempty"`
+	CreatedAt   string `json:"created_at" bson:"created_at"`
+	Disabled    bool   `json:"disabled,omitempty" bson:"disabled,omitempty"`
+	// PasswordSet says whether the user has a password (kept apart from the user, as a hash):
+	// filled in by the listings, never stored here.
+	PasswordSet bool `json:"password_set,omitempty" bson:"-"`
 }
 
 // Token is a bearer token of a user; only a hash of its secret is stored.
@@ -82,6 +93,29 @@ type Token struct {
 	Hash      string `json:"-" bson:"hash"`
 	CreatedAt string `json:"created_at" bson:"created_at"`
 	RevokedAt string `json:"revoked_at,omitempty" bson:"revoked_at,omitempty"`
+	// ExpiresAt, when set, is the moment (TimeFormat, UTC) from which the token is refused.
+	ExpiresAt string `json:"expires_at,omitempty" bson:"expires_at,omitempty"`
+	// Status is TokenActive, TokenRevoked or TokenExpired at the time of the listing; never
+	// stored.
+	Status string `json:"status,omitempty" bson:"-"`
+}
+
+// The states of a token in a listing.
+const (
+	TokenActive  = "active"
+	TokenRevoked = "revoked"
+	TokenExpired = "expired"
+)
+
+// StatusAt is the token's state at now (TimeFormat, UTC).
+func (t Token) StatusAt(now string) string {
+	switch {
+	case t.RevokedAt != "":
+		return TokenRevoked
+	case t.ExpiresAt != "" && t.ExpiresAt <= now:
+		return TokenExpired
+	}
+	return TokenActive
 }
 
 // AuditEntry is one change in the append-only audit trail.

@@ -1,5 +1,6 @@
-// Package ratelimit counts failed sign-ins per client address, so that the API and the pages
-// can lock out an address that guesses tokens. With a Shared count (the store), the replicas of
+// Package ratelimit counts failed sign-ins per client address and per account, so that the API
+// and the pages can lock out an address that guesses tokens or passwords, and an account whose
+// password is being guessed from many addresses. With a Shared count (the store), the replicas of
 // one service count together.
 package ratelimit
 
@@ -99,6 +100,11 @@ func (f *Failures) Fail(key string) {
 		w.n = n
 	}
 }
+
+// AccountKey is the key failed sign-ins of a user name are counted under, whatever address they
+// come from (a name that no user has counts too, so that the answer tells nothing). No address
+// key (Key) has this form.
+func AccountKey(name string) string { return "account:" + name }
 
 // Key is the key failures of a client address are counted under: the address itself for IPv4,
 // its /64 network for IPv6 (one host usually holds a whole /64, and would otherwise have 2^64

@@ -62,19 +62,8 @@ func (s *Store) Audit(ctx context.Context, e duty.AuditEntry) error {
 
 // AuditTrail returns the newest entries first, at most limit, optionally of one actor.
 func (s *Store) AuditTrail(ctx context.Context, actor string, limit int) ([]duty.AuditEntry, error) {
-	filter := bson.D{}
-	if actor != "" {
-		filter = bson.D{{Key: "actor", Value: actor}}
-	}
-	cur, err := s.db.Collection(auditColl).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(int64(limit)))
-	if err != nil {
-		return nil, fmt.Errorf("read audit trail: %w", unavailable(err))
-	}
-	out := []duty.AuditEntry{}
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("read audit trail: %w", unavailable(err))
-	}
-	return out, nil
+	out, _, err := s.AuditSearch(ctx, AuditQuery{Actor: actor, Limit: limit})
+	return out, err
 }
 
 // PutUser creates or changes a user. The last active admin can be neither demoted nor
@@ -89,6 +78,9 @@ func (s *Store) PutUser(ctx context.Context, actor string, u duty.User) error {
 		return fmt.Errorf("a department user needs a department: %w", duty.ErrInvalid)
 	case u.Role != duty.RoleDepartment && u.Department != "":
 		return fmt.Errorf("only a department user has a department: %w", duty.ErrInvalid)
+	}
+	if err := CheckDisplayName(u.DisplayName); err != nil {
+		return err
 	}
 	if u.Department != "" {
 		if _, err := s.Get(ctx, "departments", u.Department); err != nil {
@@ -135,7 +127,7 @@ func userHash(u *duty.User) string {
 	if u == nil {
 		return ""
 	}
-	return hashSecret(u.Name + "\x00" + u.Role + "\x00" + u.Department + fmt.Sprint(u.Disabled))[:16]
+	return hashSecret(u.Name + "\x00" + u.Role + "\x00" + u.Department + fmt.Sprint(u.Disabled) + "\x00" + u.DisplayName)[:16]
 }
 
 // GetUser returns a user.
@@ -162,20 +154,39 @@ func (s *Store) Users(ctx context.Context) ([]duty.User, error) {
 		return nil, fmt.Errorf("read users: %w", unavailable(err))
 	}
 	slices.SortFunc(out, func(a, b duty.User) int { return strings.Compare(a.Name, b.Name) })
+	set, err := s.passwordUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].PasswordSet = set[out[i].Name]
+	}
 	return out, nil
 }
 
-// CreateToken makes a new bearer token for a user and returns it with its secret, which is
-// shown once: only its hash is stored.
+// CreateToken makes a new bearer token for a user, without expiry (CreateTokenUntil).
 func (s *Store) CreateToken(ctx context.Context, actor, user, name string) (*duty.Token, string, error) {
+	return s.CreateTokenUntil(ctx, actor, user, name, time.Time{})
+}
+
+// CreateTokenUntil makes a new bearer token for a user and returns it with its secret, which
+// is shown once: only its hash is stored. A non-zero expires is the moment from which the
+// token is refused; it must lie in the future.
+func (s *Store) CreateTokenUntil(ctx context.Context, actor, user, name string, expires time.Time) (*duty.Token, string, error) {
 	if !duty.ValidName(name) {
 		return nil, "", fmt.Errorf("token name %q: %w: expected %s", name, duty.ErrInvalid, duty.NameRule)
+	}
+	if !expires.IsZero() && !expires.After(s.clock()) {
+		return nil, "", fmt.Errorf("expires_at %s: %w: a token's expiry must lie in the future", expires.UTC().Format(time.RFC3339), duty.ErrInvalid)
 	}
 	if _, err := s.GetUser(ctx, user); err != nil {
 		return nil, "", err
 	}
 	id, secret := randomHex(6), randomHex(16)
 	t := &duty.Token{ID: id, User: user, Name: name, Hash: hashSecret(secret), CreatedAt: now()}
+	if !expires.IsZero() {
+		t.ExpiresAt = expires.UTC().Format(duty.TimeFormat)
+	}
 	if err := s.insertToken(ctx, t); err != nil {
 		return nil, "", err
 	}
@@ -288,6 +299,10 @@ func (s *Store) Tokens(ctx context.Context, user string) ([]duty.Token, error) {
 		return nil, fmt.Errorf("read tokens: %w", unavailable(err))
 	}
 	slices.SortFunc(out, func(a, b duty.Token) int { return strings.Compare(a.CreatedAt, b.CreatedAt) })
+	at := s.stamp()
+	for i := range out {
+		out[i].Status = out[i].StatusAt(at)
+	}
 	return out, nil
 }
 
@@ -305,8 +320,9 @@ func (s *Store) RevokeToken(ctx context.Context, actor, id string) error {
 		Before: []string{"active"}, After: []string{"revoked"}})
 }
 
-// Authenticate resolves a bearer token to its user. Unknown, malformed and revoked tokens and
-// disabled users are all duty.ErrNotFound, so that an attacker learns nothing from the answer.
+// Authenticate resolves a bearer token to its user. Unknown, malformed, revoked and expired
+// tokens and disabled users are all duty.ErrNotFound, so that an attacker learns nothing from
+// the answer.
 func (s *Store) Authenticate(ctx context.Context, token string) (*duty.Principal, error) {
 	fail := fmt.Errorf("unknown or revoked token: %w", duty.ErrNotFound)
 	var id, secret string
@@ -326,7 +342,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (*duty.Principal
 	if err != nil {
 		return nil, fmt.Errorf("read token: %w", unavailable(err))
 	}
-	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hashSecret(secret))) != 1 || t.RevokedAt != "" {
+	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hashSecret(secret))) != 1 || t.StatusAt(s.stamp()) != duty.TokenActive {
 		return nil, fail
 	}
 	p, err := s.principal(ctx, t.User)
@@ -346,7 +362,7 @@ func (s *Store) principal(ctx context.Context, user string) (*duty.Principal, er
 		// The store did not answer: not a failed sign-in (which the rate limit counts), a 503.
 		return nil, err
 	}
-	return &duty.Principal{User: u.Name, Role: u.Role, Department: u.Department}, nil
+	return &duty.Principal{User: u.Name, Role: u.Role, Department: u.Department, DisplayName: u.DisplayName}, nil
 }
 
 // Session is a signed-in browser.
@@ -356,22 +372,27 @@ type Session struct {
 }
 
 type sessionDoc struct {
-	ID      string `bson:"_id"`
-	User    string `bson:"user"`
-	Token   string `bson:"token"`
-	CSRF    string `bson:"csrf"`
-	Expires string `bson:"expires"`
+	ID    string `bson:"_id"`
+	User  string `bson:"user"`
+	Token string `bson:"token"`
+	// Password is the stamp of the password a session signed in by name and password was
+	// started with (Token is then "").
+	Password string `bson:"password,omitempty"`
+	CSRF     string `bson:"csrf"`
+	Expires  string `bson:"expires"`
 }
 
 // CreateSession starts a browser session for the principal signed in with a token
-// (Authenticate) and returns its cookie value. The session lives as long as that token: it ends
-// when the token is revoked or its user disabled, whichever comes first, or after ttl.
+// (Authenticate) or a password (SignIn) and returns its cookie value. The session lives as
+// long as that token or password: it ends when the token is revoked or expires, the password is
+// set again or its user disabled, whichever comes first, or after ttl.
 func (s *Store) CreateSession(ctx context.Context, p duty.Principal, ttl time.Duration) (string, error) {
-	if p.Token == "" || p.User == "" {
-		return "", fmt.Errorf("a session needs the token it was started with: %w", duty.ErrInvalid)
+	if p.Token == "" && p.Password == "" || p.User == "" {
+		return "", fmt.Errorf("a session needs the token or password it was started with: %w", duty.ErrInvalid)
 	}
 	id := randomHex(24)
-	d := sessionDoc{ID: hashSecret(id), User: p.User, Token: p.Token, CSRF: randomHex(16), Expires: time.Now().Add(ttl).UTC().Format(duty.TimeFormat)}
+	d := sessionDoc{ID: hashSecret(id), User: p.User, Token: p.Token, Password: p.Password, CSRF: randomHex(16),
+		Expires: s.clock().Add(ttl).UTC().Format(duty.TimeFormat)}
 	if _, err := s.db.Collection(sessionsColl).InsertOne(ctx, d); err != nil {
 		return "", fmt.Errorf("save session: %w", unavailable(err))
 	}
@@ -379,31 +400,43 @@ func (s *Store) CreateSession(ctx context.Context, p duty.Principal, ttl time.Du
 }
 
 // Session resolves a session cookie value. Expired and unknown sessions, sessions whose token
-// was revoked or whose user was disabled (checked on every call), and sessions saved without a
-// token (before tokens bound them) are all duty.ErrNotFound.
+// was revoked or expired, whose password was set again or whose user was disabled (checked on
+// every call), and sessions saved with neither (before tokens bound them) are all
+// duty.ErrNotFound.
 func (s *Store) Session(ctx context.Context, id string) (*Session, error) {
 	gone := fmt.Errorf("no such session: %w", duty.ErrNotFound)
 	var d sessionDoc
+	at := s.stamp()
 	err := s.db.Collection(sessionsColl).FindOne(ctx, bson.D{{Key: "_id", Value: hashSecret(id)}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && (d.Expires < now() || d.Token == "")) {
+	if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && (d.Expires < at || d.Token == "" && d.Password == "")) {
 		return nil, gone
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read session: %w", unavailable(err))
 	}
-	var t duty.Token
-	err = s.db.Collection(tokensColl).FindOne(ctx, bson.D{{Key: "_id", Value: d.Token}}).Decode(&t)
-	if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && (t.RevokedAt != "" || t.User != d.User)) {
-		return nil, gone
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read token: %w", unavailable(err))
+	if d.Token != "" {
+		var t duty.Token
+		err = s.db.Collection(tokensColl).FindOne(ctx, bson.D{{Key: "_id", Value: d.Token}}).Decode(&t)
+		if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && (t.StatusAt(at) != duty.TokenActive || t.User != d.User)) {
+			return nil, gone
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read token: %w", unavailable(err))
+		}
+	} else {
+		stamp, err := s.passwordStamp(ctx, d.User)
+		if err != nil {
+			return nil, err
+		}
+		if subtle.ConstantTimeCompare([]byte(stamp), []byte(d.Password)) != 1 {
+			return nil, gone
+		}
 	}
 	p, err := s.principal(ctx, d.User)
 	if err != nil {
 		return nil, err
 	}
-	p.Token = d.Token
+	p.Token, p.Password = d.Token, d.Password
 	return &Session{Principal: *p, CSRF: d.CSRF}, nil
 }
 
@@ -416,13 +449,19 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return nil
 }
 
-// PurgeSessions deletes the sessions expired at now, and those saved without a token (before
-// tokens bound them), which never resolve; it returns how many.
+// PurgeSessions deletes the sessions expired at now, and those saved with neither a token nor a
+// password (before tokens bound them), which never resolve; it returns how many.
 func (s *Store) PurgeSessions(ctx context.Context, now time.Time) (int64, error) {
+	unbound := bson.D{{Key: "$and", Value: bson.A{
+		bson.D{{Key: "$or", Value: bson.A{
+			bson.D{{Key: "token", Value: ""}},
+			bson.D{{Key: "token", Value: bson.D{{Key: "$exists", Value: false}}}},
+		}}},
+		bson.D{{Key: "password", Value: bson.D{{Key: "$exists", Value: false}}}},
+	}}}
 	res, err := s.db.Collection(sessionsColl).DeleteMany(ctx, bson.D{{Key: "$or", Value: bson.A{
 		bson.D{{Key: "expires", Value: bson.D{{Key: "$lt", Value: now.UTC().Format(duty.TimeFormat)}}}},
-		bson.D{{Key: "token", Value: ""}},
-		bson.D{{Key: "token", Value: bson.D{{Key: "$exists", Value: false}}}},
+		unbound,
 	}}})
 	if err != nil {
 		return 0, fmt.Errorf("purge sessions: %w", unavailable(err))

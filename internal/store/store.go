@@ -21,6 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/passwd"
 )
 
 // Config says which MongoDB to use.
@@ -39,6 +40,12 @@ type Config struct {
 	// a crash would (but for "scan.progress", whose error a scan ignores).
 	// A kill test's child blocks in it until it is killed.
 	Hook func(point string) error
+	// Now is the clock of token expiry and browser sessions; nil is the machine's. Tests set a
+	// fake one.
+	Now func() time.Time
+	// Passwords hashes and verifies the users' passwords; nil is argon2id with passwd.Default,
+	// two hashes at a time.
+	Passwords *passwd.Hasher
 }
 
 // Store is a connection to the database.
@@ -83,6 +90,12 @@ const (
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Database == "" {
 		cfg.Database = "dutycheck"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Passwords == nil {
+		cfg.Passwords = passwd.New(passwd.Default, 2)
 	}
 	client, err := mongo.Connect(options.Client().ApplyURI(cfg.URI).SetServerSelectionTimeout(10 * time.Second))
 	if err != nil {

@@ -4,8 +4,9 @@
 // and a small script embedded in the binary, as a plain net/http handler that httpapi mounts for
 // every path outside /api/.
 //
-// Every page sits behind a browser session (store.CreateSession, started by pasting a bearer
-// token on the sign-in page) and shows only what the user's role and department scope allow;
+// Every page sits behind a browser session (store.CreateSession, started on the sign-in page
+// with a user name and password, or by pasting a bearer token) and shows only what the user's
+// role and department scope allow;
 // every form carries the session's CSRF token, checked on every POST. The pages reuse the
 // services the JSON API uses (store, scan.Service, live.Manager); they hold no logic of their own
 // about scans or policies.
@@ -68,7 +69,17 @@ type Deps struct {
 	// Limiter counts failed sign-ins per client address, shared with the API (httpapi.Deps);
 	// nil makes one for the pages alone.
 	Limiter *ratelimit.Failures
+	// Accounts counts failed password sign-ins per user name (ratelimit.AccountKey); nil makes
+	// one allowing AccountFailures per AccountWindow.
+	Accounts *ratelimit.Failures
 }
+
+// A user name is locked out after AccountFailures failed password sign-ins within one
+// AccountWindow (aligned to the clock), whatever addresses they came from.
+const (
+	AccountFailures = 5
+	AccountWindow   = 15 * time.Minute
+)
 
 type handler struct {
 	cfg Config
@@ -77,7 +88,9 @@ type handler struct {
 	pages   map[string]*template.Template
 	assets  map[string]string // file name → content hash, for cache-busting URLs
 	limiter *ratelimit.Failures
-	trees   treeCache // the department tree as the pages show it (report.go)
+	// accounts counts failed password sign-ins per user name.
+	accounts *ratelimit.Failures
+	trees    treeCache // the department tree as the pages show it (report.go)
 }
 
 // New returns the handler of the pages. It panics when the embedded templates do not parse,
@@ -95,7 +108,10 @@ func New(cfg Config, deps Deps) http.Handler {
 	if deps.Limiter == nil {
 		deps.Limiter = ratelimit.New(10, time.Minute)
 	}
-	h := &handler{cfg: cfg, Deps: deps, mux: http.NewServeMux(), limiter: deps.Limiter}
+	if deps.Accounts == nil {
+		deps.Accounts = ratelimit.New(AccountFailures, AccountWindow)
+	}
+	h := &handler{cfg: cfg, Deps: deps, mux: http.NewServeMux(), limiter: deps.Limiter, accounts: deps.Accounts}
 	h.assets = assetHashes()
 	h.pages = parsePages(h.assets)
 
@@ -133,6 +149,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	h.route("POST /policies/{id}/params", duty.WritePolicies, h.policyParams)
 	h.route("POST /policies/{id}/module", duty.WritePolicies, h.policyModule)
 	h.route("GET /admin/webhooks", duty.ManageWebhooks, h.webhooks)
+	h.accountRoutes()
 	if deps.Ledger != nil {
 		h.route("GET /ledger", duty.ReadReports, h.ledgerPage)
 		h.route("GET /ledger.xlsx", duty.ReadReports, h.ledgerDownload("xlsx"))

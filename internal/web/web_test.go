@@ -70,19 +70,26 @@ func startEnv(tb testing.TB, scanDates []string, signedIn []struct{ name, role, 
 	return e
 }
 
-// startEnvWith is startEnv, with the rectification ledger (today 2025-12-31, evidence files of
-// at most 1 MiB) behind the scans, the pages and the API when withLedger.
-func startEnvWith(tb testing.TB, scanDates []string, signedIn []struct{ name, role, dept string }, withLedger bool) (*env, *ledger.Service) {
+// sampleStore is a store with the sample organ's records.
+func sampleStore(tb testing.TB) *store.Store {
 	tb.Helper()
-	ctx := context.Background()
 	st := storetest.Open(tb)
 	raw, err := duty.ReadDir("../../fixtures/sample")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := st.PutMany(ctx, duty.System("test"), raw); err != nil {
+	if _, err := st.PutMany(context.Background(), duty.System("test"), raw); err != nil {
 		tb.Fatal(err)
 	}
+	return st
+}
+
+// startEnvWith is startEnv, with the rectification ledger (today 2025-12-31, evidence files of
+// at most 1 MiB) behind the scans, the pages and the API when withLedger.
+func startEnvWith(tb testing.TB, scanDates []string, signedIn []struct{ name, role, dept string }, withLedger bool) (*env, *ledger.Service) {
+	tb.Helper()
+	ctx := context.Background()
+	st := sampleStore(tb)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mgr, err := live.New(ctx, live.Config{Store: st, Builtin: policy.Builtin(), Log: quiet})
 	if err != nil {
@@ -135,28 +142,11 @@ type response struct {
 // do sends a request as user ("" for nobody), without following redirects.
 func (e *env) do(user, method, path string, form url.Values) response {
 	e.tb.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, e.srv.URL+path, body)
-	if err != nil {
-		e.tb.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
+	var cookies []*http.Cookie
 	if user != "" {
-		req.AddCookie(&http.Cookie{Name: httpapi.SessionCookie, Value: e.sessions[user]})
+		cookies = append(cookies, &http.Cookie{Name: httpapi.SessionCookie, Value: e.sessions[user]})
 	}
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Do(req)
-	if err != nil {
-		e.tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, resp.Header, string(data)}
+	return e.send(method, path, form, cookies...)
 }
 
 func (e *env) get(user, path string) response { e.tb.Helper(); return e.do(user, "GET", path, nil) }
