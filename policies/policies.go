@@ -1,5 +1,5 @@
 // Package policies embeds the built-in Rego bundle: the ten duties, their tests, the shared
-// libraries and the parameters. It is the default when no --policies folder is given, and the
+// libraries, the parameters and the settings (the ledger's parameters, settings/ledger.rego). It is the default when no --policies folder is given, and the
 // first revision of the policy store.
 package policies
 
@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds the bundle's files (*.rego and data.json).
 //
-//go:embed duty lib params
+//go:embed duty lib params settings
 var FS embed.FS

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
@@ -31,6 +32,7 @@ var (
 type env struct {
 	st     *store.Store
 	engine func() *policy.Engine
+	cur    atomic.Pointer[policy.Engine] // the engine in force, as live.Manager keeps it
 	l      *ledger.Service
 	scans  *scan.Service
 	today  string
@@ -51,8 +53,10 @@ func newEnv(tb testing.TB, hooks bool) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	engine := func() *policy.Engine { return e }
-	en := &env{st: st, today: "2025-12-01", engine: engine}
+	en := &env{st: st, today: "2025-12-01"}
+	en.cur.Store(e)
+	en.engine = func() *policy.Engine { return en.cur.Load() }
+	engine := en.engine
 	en.l = ledger.New(ledger.Config{Today: func() string { return en.today }, Log: quiet}, ledger.Deps{Store: st, Engine: engine})
 	cfg := scan.ServiceConfig{Store: st, Engine: engine, Log: quiet, BeforeSave: en.l.BeforeSave}
 	if hooks {
@@ -60,6 +64,21 @@ func newEnv(tb testing.TB, hooks bool) *env {
 	}
 	en.scans = scan.NewService(cfg)
 	return en
+}
+
+// setLedgerParams puts in force the built-in bundle with the ledger's parameters changed, as
+// PUT /api/v1/policies/ledger/params does through live.Manager.
+func (en *env) setLedgerParams(tb testing.TB, params map[string]any) {
+	tb.Helper()
+	b, err := policy.Builtin().WithParams(ledger.SettingsID, params)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e, err := policy.Compile(context.Background(), b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	en.cur.Store(e)
 }
 
 func (en *env) scan(tb testing.TB, asOf string) *duty.Scan {
