@@ -405,7 +405,7 @@ func (h *handler) showCase(rq *request, status int, problem, done string) error 
 	n := h.newNamer(rq.ctx, tree)
 	v := &caseView{C: *c, Dept: n.dept(c.Department), Organ: n.dept(c.Organ), Subject: n.ref(rq.lang, c.Violation.Subject),
 		Files: files, Error: problem, Done: done, MaxMiB: h.Ledger.Config().MaxFileBytes >> 20,
-		MaxWaiverDays: h.Ledger.Config().MaxWaiverDays}
+		MaxWaiverDays: h.Ledger.Params().MaxWaiverDays}
 	for _, r := range c.Evidence {
 		v.Evidence = append(v.Evidence, evidence{Ref: r, Label: n.ref(rq.lang, r)})
 	}
@@ -677,7 +677,7 @@ func (h *handler) waiverRequest(rq *request) error {
 	case errors.Is(err, duty.ErrInvalid) && reason == "":
 		return h.showCase(rq, http.StatusUnprocessableEntity, text(rq.lang, "waiver.err.reason"), "")
 	case errors.Is(err, duty.ErrInvalid):
-		return h.showCase(rq, http.StatusUnprocessableEntity, text(rq.lang, "waiver.err.until", h.Ledger.Config().MaxWaiverDays), "")
+		return h.showCase(rq, http.StatusUnprocessableEntity, text(rq.lang, "waiver.err.until", h.Ledger.Params().MaxWaiverDays), "")
 	case err != nil:
 		return err
 	}
