@@ -40,6 +40,8 @@ var ledgerMessages = map[string][2]string{
 	"ledger.overdue.yes": {"已逾期", "overdue"},
 	"ledger.overdue.no":  {"未逾期", "not overdue"},
 	"ledger.open":        {"查看", "Open"},
+	"ledger.params":      {"整改期限与考核参数", "Periods and weights"},
+	"policies.settings":  {"设置", "Settings"},
 
 	"case.title":         {"整改案件", "Case"},
 	"case.id":            {"案件编号", "Case"},

@@ -310,3 +310,56 @@ func TestOverviewStanding(t *testing.T) {
 		}
 	}
 }
+
+// TestLedgerParamsPage changes the ledger's parameters on the parameter page of the duties
+// (/policies/ledger): listed among the policies as settings, with labels and units, no module
+// editor and no preview; a value outside its schema is refused naming it; an applied change is
+// in force for the next page (the waiver maximum on a case page, the standing's formula).
+func TestLedgerParamsPage(t *testing.T) {
+	e, _ := ledgerEnv(t)
+	list := e.get("editor", "/policies")
+	if !strings.Contains(list.body, `href="/policies/ledger"`) || !strings.Contains(list.body, "整改台账与部门考核") {
+		t.Fatalf("the policy list does not offer the ledger's settings: %.300s", list.body)
+	}
+	page := e.get("editor", "/policies/ledger")
+	for _, want := range []string{
+		`name="p.weight_warning" type="number" inputmode="decimal" step="any" value="0.5"`, "每条预警扣分", `<span class="unit">分</span>`,
+		`name="p.rectify_days_high" type="number" inputmode="numeric" value="15" min="1" max="3650"`, "高风险问题整改期限", `<span class="unit">天</span>`,
+	} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the ledger's parameter page lacks %s", want)
+		}
+	}
+	for _, not := range []string{`id="module-form"`, `id="params-preview"`, "问题类型"} {
+		if strings.Contains(page.body, not) {
+			t.Errorf("the ledger's parameter page shows %s", not)
+		}
+	}
+	base := regexp.MustCompile(`name="base" value="([^"]+)"`).FindStringSubmatch(page.body)
+	if base == nil {
+		t.Fatal("no base on the parameter form")
+	}
+	form := func(action string, kv ...string) url.Values {
+		f := url.Values{"action": {action}, "base": {base[1]}}
+		for i := 0; i < len(kv); i += 2 {
+			f.Set(kv[i], kv[i+1])
+		}
+		return f
+	}
+	if r := e.post("editor", "/policies/ledger/params", form("validate", "p.rectify_days_high", "0")); r.status != 422 || !strings.Contains(r.body, "ledger.rectify_days_high") {
+		t.Errorf("a period of 0 days: %d", r.status)
+	}
+	if r := e.post("editor", "/policies/ledger/params", form("apply", "p.waiver_max_days", "30", "p.weight_warning", "0.25")); r.status != 303 {
+		t.Fatalf("apply: %d %.500s", r.status, r.body)
+	}
+	if r := e.get("inspector", "/standing"); !strings.Contains(r.body, "0.25 × 预警数") {
+		t.Errorf("the standing's formula after the change: %.300s", regexp.MustCompile(`得分 = [^<]*`).FindString(r.body))
+	}
+	m := openCase.FindStringSubmatch(e.get("office", "/ledger?department="+inside).body)
+	if m == nil {
+		t.Fatal("no open case")
+	}
+	if r := e.get("office", "/cases/"+m[1]); !strings.Contains(r.body, "最长 30 天") {
+		t.Errorf("the case page's waiver form does not give the new maximum")
+	}
+}
