@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -218,6 +219,28 @@ func TestWaiverAPI(t *testing.T) {
 		if str(m, "policy") != pol || str(m, "waiver", "id") != id || str(m, "waiver", "until") != "2026-06-30" {
 			t.Errorf("waived entry %v", m)
 		}
+	}
+	// The department's latest report, JSON and CSV, has them too.
+	dr := e.json("dora", "GET", "/api/v1/departments/ORG-1-DIV-04/report", "")
+	mustStatus(t, dr, 200, "the department's report")
+	if dw, _ := dr.body["waived"].([]any); len(dw) != len(waived) || num(dr.body, "summary", "waived") != float64(len(waived)) ||
+		str(dw[0].(map[string]any), "waiver", "id") != id {
+		t.Errorf("the department's report: %d waived, summary %v", len(dw), num(dr.body, "summary", "waived"))
+	}
+	dc := e.do("dora", "GET", "/api/v1/departments/ORG-1-DIV-04/report?format=csv", "", nil)
+	mustStatus(t, dc, 200, "the department's report as CSV")
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(dc.raw), duty.BOM))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inCSV := 0
+	for _, r := range rows[1:] {
+		if r[16] == "waived" && r[18] == id && r[19] == "2026-06-30" {
+			inCSV++
+		}
+	}
+	if inCSV != len(waived) {
+		t.Errorf("%d waived rows in the CSV, want %d", inCSV, len(waived))
 	}
 	rev := e.json("dora", "DELETE", "/api/v1/waivers/"+id, "")
 	mustStatus(t, rev, 200, "revoke")

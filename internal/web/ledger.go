@@ -43,6 +43,12 @@ var ledgerMessages = map[string][2]string{
 	"ledger.params":      {"整改期限与考核参数", "Periods and weights"},
 	"policies.settings":  {"设置", "Settings"},
 
+	"summary.waived":      {"已豁免", "Waived"},
+	"report.waived":       {"已豁免的问题", "Waived violations"},
+	"report.waived.intro": {"经批准的豁免在有效期内搁置的问题，不计入上方的问题清单和统计；豁免期满或撤销后，之后的检查会重新列出。", "Violations an approved waiver sets aside until its end date; they are not counted above, and scans after the end date or a revocation list them again."},
+	"col.waiver":          {"豁免编号", "Waiver"},
+	"col.waiver.until":    {"豁免有效期至", "Waived until"},
+
 	"case.title":         {"整改案件", "Case"},
 	"case.id":            {"案件编号", "Case"},
 	"case.organ":         {"单位", "Organ"},

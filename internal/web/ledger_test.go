@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -267,6 +268,58 @@ func TestWaiverPages(t *testing.T) {
 	}
 	if strings.Contains(e.get("office", path).body, `id="case-waiver"`) {
 		t.Error("a waived case offers another waiver request")
+	}
+
+	// The department's report shows the waived violations with the waiver, apart from the
+	// violations, in Chinese; its JSON and CSV downloads hold them too.
+	c, err := l.Case(ctx, duty.System("test"), m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dept := "/departments/" + c.Department
+	page := e.get("office", dept)
+	row := regexp.MustCompile(`<tr class="waived-row" data-key="[^"]*" data-waiver="([^"]+)" data-until="([^"]+)">`).FindAllStringSubmatch(page.body, -1)
+	if len(row) == 0 || row[0][1] != w[1] || row[0][2] != "2026-06-30" {
+		t.Fatalf("waived rows on the department page: %v", row)
+	}
+	for _, want := range []string{"已豁免的问题", "豁免有效期至", `id="summary-waived"`} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the department page lacks %s", want)
+		}
+	}
+	if strings.Contains(page.body, `<tr class="violation" data-key="`+c.Policy+`|`+c.Violation.Subject.Collection+"/"+c.Violation.Subject.ID+`|`) {
+		t.Error("the waived check is still among the violations of the page")
+	}
+	var rep duty.Report
+	if err := json.Unmarshal([]byte(e.get("office", dept+"/report.json").body), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Waived) != len(row) || rep.Summary.Waived != len(row) || rep.Waived[0].Waiver.ID != w[1] || rep.Waived[0].Waiver.Until != "2026-06-30" {
+		t.Errorf("report.json: %d waived, summary %d, want %d with waiver %s", len(rep.Waived), rep.Summary.Waived, len(row), w[1])
+	}
+	if rep.Summary.Warnings != len(rep.Warnings) {
+		t.Errorf("report.json: summary.warnings %d, %d warnings", rep.Summary.Warnings, len(rep.Warnings))
+	}
+	filteredOut := e.get("office", dept+"/report.json?severity=nope")
+	var none duty.Report
+	if err := json.Unmarshal([]byte(filteredOut.body), &none); err != nil || len(none.Waived) != 0 || none.Summary.Waived != 0 {
+		t.Errorf("a filter matching nothing keeps %d waived (summary %d)", len(none.Waived), none.Summary.Waived)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(e.get("office", dept+"/report.csv").body, duty.BOM))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waivedRows := 0
+	for _, r := range rows[1:] {
+		if r[16] == "waived" {
+			waivedRows++
+			if r[18] != w[1] || r[19] != "2026-06-30" {
+				t.Errorf("a waived CSV row names waiver %q until %q", r[18], r[19])
+			}
+		}
+	}
+	if waivedRows != len(row) {
+		t.Errorf("%d waived rows in the CSV, want %d", waivedRows, len(row))
 	}
 }
 
