@@ -17,8 +17,9 @@ import (
 // The rectification ledger (issue 16): waivers, cases, the scans whose cases are still to be
 // brought up to date, and the waived violations of each report. The rules live in
 // internal/ledger; this file only keeps the documents. Every change of a waiver or a case is a
-// compare-and-set on its revision (Rev), so that two changes made on the same state cannot both
-// be stored (FerretDB v1 has no transactions; one document is written atomically).
+// compare-and-set on its revision (Rev), made under the write lease (LockLedger): FerretDB v1
+// has no transactions and applies a conditional update by reading and writing the document, so
+// only the lease keeps two processes from both storing a change made on the same state.
 const (
 	waiversColl = "waivers"
 	// Cases are kept in a table per organ (casesPrefix + organ): the embedded store reads a
