@@ -259,9 +259,11 @@ func (s *Service) syncOrgan(ctx context.Context, sc *duty.Scan, tree *duty.Tree,
 		}
 		marks[id] = markOf(c)
 	}
-	list = slices.AppendSeq(list[:0], maps.Values(marks))
-	if err := s.st.SetLedgerDue(ctx, organ, dueCountsOf(list)); err != nil {
-		return err
+	if len(fresh)+len(moving) > 0 { // else the counts stored hold (or Standings makes them)
+		list = slices.AppendSeq(list[:0], maps.Values(marks))
+		if err := s.st.SetLedgerDue(ctx, organ, dueCountsOf(list)); err != nil {
+			return err
+		}
 	}
 	return s.st.SetLedgerAsOf(ctx, mark, sc.AsOf)
 }
