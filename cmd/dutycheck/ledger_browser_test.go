@@ -13,7 +13,8 @@ import (
 // TestBrowserLedger works a case from open to closed through the pages in headless Chromium,
 // against serve on the embedded store with the sample organ: the ledger of a division, the
 // case page, start with an owner, an evidence upload, the submission, then (as the inspection
-// group) the missing talk recorded and a scan, which closes the case (销号 by re-check).
+// group) the missing talk recorded and a scan, which closes the case (销号 by re-check); and the
+// ledger's parameters on the parameter page.
 func TestBrowserLedger(t *testing.T) {
 	chromiumPath(t)
 	base, stop := startServeLoaded(t)
@@ -78,4 +79,11 @@ func TestBrowserLedger(t *testing.T) {
 		t.Errorf("history %v, want open,start,submit,close", actions)
 	}
 	b.screenshot(shots, "case.png")
+
+	// The rectification periods are parameters on the page of the duties' parameters.
+	b.open("/policies/ledger")
+	if v := eval[string](b, `document.getElementById("p-rectify_days_high").value`); v != "15" {
+		t.Errorf("the high-severity period on /policies/ledger is %q, want 15", v)
+	}
+	b.screenshot(shots, "ledger-params.png")
 }
