@@ -213,13 +213,19 @@ func (h *handler) policyList(rq *request) error {
 	page := policyListPage{policyChrome: h.chrome(rq, "/policies"), Revision: h.Policies.Revision(), Hash: e.Revision(), DirMode: h.Policies.DirMode(),
 		CanEdit: rq.p.Can(duty.WritePolicies)}
 	page.Adopted = rq.r.URL.Query().Get("adopted")
+	h.listRows(rq, &page)
+	return h.render(rq, http.StatusOK, "policies", text(rq.lang, "policies.title"), page)
+}
+
+// listRows fills the policy list's rows: the duties, then the settings.
+func (h *handler) listRows(rq *request, page *policyListPage) {
+	e := h.Policies.Engine()
 	for _, m := range e.Policies() {
 		page.Policies = append(page.Policies, h.policyRow(rq.lang, m))
 	}
 	for _, m := range e.Settings() {
 		page.Settings = append(page.Settings, h.policyRow(rq.lang, m))
 	}
-	return h.render(rq, http.StatusOK, "policies", text(rq.lang, "policies.title"), page)
 }
 
 // adoptBuiltin makes this binary's built-in bundle a new revision, on the base the page was
@@ -235,9 +241,7 @@ func (h *handler) adoptBuiltin(rq *request) error {
 	if !ok {
 		return err
 	}
-	for _, m := range h.Policies.Engine().Policies() {
-		page.Policies = append(page.Policies, h.policyRow(rq.lang, m))
-	}
+	h.listRows(rq, &page)
 	return h.render(rq, status, "policies", text(rq.lang, "policies.title"), page)
 }
 
