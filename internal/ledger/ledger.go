@@ -3,10 +3,13 @@
 // later scan closes it, and a violation that is legitimately not to be fixed may be waived for a
 // while, once another user with the role inspector or admin approves it.
 //
-// The rules live here; the documents are kept by internal/store. Scans reach the ledger through
-// two hooks of the scan service: Apply (before a report is stored: approved waivers move the
-// violations they cover to the report's waived list) and Sync (after: the cases of the scan's
-// scope are brought up to date).
+// The rules live here; the documents are kept by internal/store, which is the only truth: the
+// ledger holds no state between calls, and its read-modify-writes run under the store's write
+// lease, so that several processes may serve one store. Scans reach the ledger through two
+// hooks of the scan service: BeforeSave (before a report is stored: approved waivers move the
+// violations they cover to the report's waived list) and AfterScan (after: the cases of the
+// scan's scope are brought up to date). Its parameters (rectification periods, waiver maximum,
+// standing weights) are data of the policy bundle in force (Params).
 package ledger
 
 import (
