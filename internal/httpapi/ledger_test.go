@@ -391,4 +391,14 @@ func TestLedgerParamsAPI(t *testing.T) {
 	if after := e.json("ivan", "GET", "/api/v1/policies/ledger/params", ""); num(after.body, "params", "waiver_max_days") != 30 || str(after.body, "revision") == rev {
 		t.Errorf("parameters after the change: %s", after.raw)
 	}
+	trail := e.json("admin", "GET", "/api/v1/audit?actor=admin", "")
+	mustStatus(t, trail, 200, "audit trail")
+	entries, _ := trail.body["entries"].([]any)
+	audited := false
+	for _, x := range entries {
+		audited = audited || str(x.(map[string]any), "action") == "policy.change"
+	}
+	if !audited {
+		t.Errorf("the change of the ledger's parameters is not in the audit trail: %.500s", trail.raw)
+	}
 }
