@@ -677,3 +677,67 @@ func TestSyncKilled(t *testing.T) {
 		}
 	}
 }
+
+// TestWaivedCaseThroughScans follows a case through real scans with the ledger's hooks: opened,
+// set aside by an approved waiver while scans are on or before its end date, reopened by the
+// first scan after it, and set aside again by a new waiver until that is revoked.
+func TestWaivedCaseThroughScans(t *testing.T) {
+	ctx := context.Background()
+	en := newEnv(t, true)
+	first := en.scan(t, "2025-12-01")
+	var v *duty.Violation
+	for i := range first.Report.Violations {
+		// A missing pre-appointment talk fails on every later day too.
+		if x := &first.Report.Violations[i]; x.Policy == "talk.pre_appointment" {
+			v = x
+			break
+		}
+	}
+	if v == nil {
+		t.Fatal("no missing pre-appointment talk as of 2025-12-01; the test needs one")
+	}
+	id := ledger.CaseID("ORG-1", v.Key())
+	state := func(want string) *duty.Case {
+		t.Helper()
+		c, err := en.l.Case(ctx, inspector, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.State != want {
+			t.Fatalf("case is %s, want %s; history %+v", c.State, want, c.History)
+		}
+		return c
+	}
+	state(duty.CaseOpen)
+	approved := func(until string) *duty.Waiver {
+		t.Helper()
+		w, err := en.l.RequestWaiver(ctx, inspector, ledger.WaiverRequest{Policy: v.Policy, Subject: &v.Subject, Reason: "机构撤并", Until: until})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := en.l.DecideWaiver(ctx, admin, w.ID, ledger.Approve, ""); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	w := approved("2025-12-15")
+	en.scan(t, "2025-12-10")
+	if c := state(duty.CaseWaived); c.Waiver == nil || c.Waiver.ID != w.ID || c.Waiver.Until != "2025-12-15" || c.Overdue {
+		t.Errorf("waived case: waiver %+v, overdue %v", c.Waiver, c.Overdue)
+	}
+	en.scan(t, "2025-12-15") // the end date itself: still waived
+	state(duty.CaseWaived)
+	en.scan(t, "2025-12-16")
+	c := state(duty.CaseOpen)
+	if last := c.History[len(c.History)-1]; last.Action != "reopen" || last.AsOf != "2025-12-16" || c.DueOn != "2025-12-31" {
+		t.Errorf("reopened after the end date: %+v, due %s", last, c.DueOn)
+	}
+	w2 := approved("2026-01-31")
+	en.scan(t, "2025-12-20")
+	state(duty.CaseWaived)
+	if _, err := en.l.RevokeWaiver(ctx, inspector, w2.ID); err != nil {
+		t.Fatal(err)
+	}
+	en.scan(t, "2025-12-21")
+	state(duty.CaseOpen)
+}
