@@ -28,7 +28,7 @@ const usage = `dutycheck — rules-based compliance checker for Party conduct du
 Usage:
   dutycheck scan --input DIR [--as-of YYYY-MM-DD] [--department ID] [--policies DIR] [--format json|csv|table] [--lang zh|en]
   dutycheck serve [--addr HOST:PORT] [--data DIR] [--mongo-uri URI] [--policies DIR] [--load DIR] [--log-level LEVEL]
-  dutycheck import [--mongo-uri URI] [--data DIR] DIR
+  dutycheck import [--mongo-uri URI] [--data DIR] DIR | FILE.xlsx | --collection NAME FILE.csv
   dutycheck gen --organs N [--seed S] [--year Y] [--rate R] --out DIR
   dutycheck bench [--organs 10,100,1000] [--runs 3] [--json] [--offline] [--data DIR] [--mongo-uri URI]
   dutycheck policy test [DIR] [-v]

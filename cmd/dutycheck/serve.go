@@ -28,6 +28,7 @@ import (
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/schedule"
+	"github.com/dutycheck/dutycheck/internal/sheet"
 	"github.com/dutycheck/dutycheck/internal/store"
 	"github.com/dutycheck/dutycheck/internal/web"
 )
@@ -306,9 +307,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	defer func() { stopHouse(); <-houseDone }()
 	limiter := ratelimit.New(10, time.Minute) // one count of failed sign-ins for the API and the pages
 	limiter.Shared = st                       // and for every process sharing the store
-	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter, Ledger: ledgerSvc})
+	// One registry of imports: an import started on the pages is seen by the API.
+	imports := sheet.NewJobs(sheet.JobsConfig{Log: log}, st)
+	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter, Ledger: ledgerSvc, Imports: imports})
 	handler := httpapi.New(httpapi.Config{Log: log, TrustedProxies: cfg.TrustedProxies},
-		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter, Metrics: mets, Ledger: ledgerSvc})
+		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter, Metrics: mets, Ledger: ledgerSvc, Imports: imports})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -334,6 +337,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	}
 	stopSched() // no scheduled scan starts after this
 	scans.Shutdown(shutCtx)
+	imports.Shutdown(shutCtx)
 	// The last scans' messages go out while the shutdown's time lasts; the rest are recorded
 	// as abandoned.
 	notifier.Shutdown(shutCtx)
@@ -417,11 +421,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	var cfg storeConfig
 	level := storeFlags(fs, &cfg)
+	collection := fs.String("collection", "", "a workbook's or CSV file's collection (required for CSV)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("import: expected one dataset folder, got %d arguments", fs.NArg())
+		return fmt.Errorf("import: expected one dataset folder or workbook, got %d arguments", fs.NArg())
 	}
 	lvl, err := parseLevel(*level)
 	if err != nil {
@@ -435,7 +440,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer closeStore()
-	n, err := importDir(ctx, st, fs.Arg(0))
+	var n int
+	if isSheetFile(fs.Arg(0)) {
+		n, err = importSheet(ctx, st, fs.Arg(0), *collection, stderr)
+	} else {
+		n, err = importDir(ctx, st, fs.Arg(0))
+	}
 	if err != nil {
 		return err
 	}

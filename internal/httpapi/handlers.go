@@ -169,8 +169,10 @@ func (s *server) departmentReport(c *gin.Context) {
 		}
 	case "json":
 		c.JSON(http.StatusOK, rep)
+	case "xlsx":
+		s.reportXLSX(c, rep, "report-"+c.Param("id")+"-"+rep.AsOf+".xlsx")
 	default:
-		s.fail(c, errBadRequest("format must be json or csv"))
+		s.fail(c, errBadRequest("format must be json, csv or xlsx"))
 	}
 }
 

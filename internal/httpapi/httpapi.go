@@ -21,6 +21,7 @@ import (
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/scan"
+	"github.com/dutycheck/dutycheck/internal/sheet"
 	"github.com/dutycheck/dutycheck/internal/store"
 )
 
@@ -51,6 +52,9 @@ type Deps struct {
 	// Limiter counts failed sign-ins per client address; share it with the pages so that the
 	// two doors have one count. Nil makes one for the API alone.
 	Limiter *ratelimit.Failures
+	// Imports runs the spreadsheet imports (imports.go); share it with the pages so that an
+	// import started on one is seen on the other. Nil makes one for the API alone.
+	Imports *sheet.Jobs
 	// Metrics, when set, counts requests (pages included) and is served at /metrics to admins
 	// and inspectors.
 	Metrics *metrics.Metrics
@@ -76,6 +80,9 @@ func New(cfg Config, deps Deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	if deps.Limiter == nil {
 		deps.Limiter = ratelimit.New(10, time.Minute)
+	}
+	if deps.Imports == nil && deps.Store != nil {
+		deps.Imports = sheet.NewJobs(sheet.JobsConfig{Log: cfg.Log}, deps.Store)
 	}
 	s := &server{cfg: cfg, Deps: deps, limiter: deps.Limiter}
 	r := gin.New()
@@ -122,6 +129,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	s.userRoutes(v1)
 	s.webhookRoutes(v1)
 	s.ledgerRoutes(v1)
+	s.sheetRoutes(v1)
 	return r
 }
 

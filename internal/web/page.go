@@ -107,6 +107,8 @@ func (p *Page) Nav(item string) bool {
 	switch item {
 	case "overview":
 		return path == "/" || strings.HasPrefix(path, "/departments/") || strings.HasPrefix(path, "/records/")
+	case "sheets":
+		return strings.HasPrefix(path, "/sheets")
 	case "scans":
 		return strings.HasPrefix(path, "/scans")
 	case "ledger":

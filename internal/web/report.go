@@ -100,6 +100,7 @@ type reportView struct {
 	Action   string // the page the filter form submits to
 	CSV      string
 	JSON     string
+	XLSX     string
 	Duties   []option
 	Sevs     []option
 	Reasons  []option
@@ -184,7 +185,7 @@ func (n *namer) ref(lang string, r duty.Ref) string {
 func (h *handler) buildReport(ctx context.Context, lang string, rep *duty.Report, f filter, path string, tree *orgTree) (*reportView, error) {
 	shown := filtered(rep, f)
 	v := &reportView{Rep: shown, All: len(rep.Violations), Filter: f, Action: path,
-		CSV: path + "/report.csv" + f.Query(), JSON: path + "/report.json" + f.Query()}
+		CSV: path + "/report.csv" + f.Query(), JSON: path + "/report.json" + f.Query(), XLSX: path + "/report.xlsx" + f.Query()}
 	var err error
 	if v.Revision, err = h.revisionLabel(ctx, rep.PolicyRevision); err != nil {
 		return nil, err
@@ -425,6 +426,8 @@ func (h *handler) departmentDownload(format string) pageFunc {
 func (h *handler) download(rq *request, rep *duty.Report, format, name string) error {
 	w := rq.w
 	switch format {
+	case "xlsx":
+		return h.reportXLSX(rq, rep, name)
 	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".csv"))

@@ -35,6 +35,7 @@ import (
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/scan"
+	"github.com/dutycheck/dutycheck/internal/sheet"
 	"github.com/dutycheck/dutycheck/internal/store"
 )
 
@@ -61,6 +62,9 @@ type Deps struct {
 	Policies *live.Manager
 	// Ledger, when set, serves the rectification ledger's pages (ledger.go).
 	Ledger *ledger.Service
+	// Imports runs the spreadsheet imports, shared with the API (httpapi.Deps); nil makes one
+	// for the pages alone.
+	Imports *sheet.Jobs
 	// Limiter counts failed sign-ins per client address, shared with the API (httpapi.Deps);
 	// nil makes one for the pages alone.
 	Limiter *ratelimit.Failures
@@ -143,6 +147,7 @@ func New(cfg Config, deps Deps) http.Handler {
 		h.route("POST /cases/{id}/waiver", duty.ReadReports, h.waiverRequest)
 		h.route("GET /standing.csv", duty.ReadReports, h.standingCSV)
 	}
+	h.sheetRoutes()
 	h.route("/", "", func(rq *request) error { return errNotFound })
 	return h
 }

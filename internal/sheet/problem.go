@@ -1,0 +1,200 @@
+package sheet
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+)
+
+// Problem is one thing wrong with an imported workbook: where (sheet, row, column) and why,
+// in Chinese and English. Row 0 is the whole sheet (or the file when Sheet is empty); an empty
+// Column is the whole row.
+type Problem struct {
+	Sheet  string `json:"sheet,omitempty"`
+	Row    int    `json:"row,omitempty"`
+	Column string `json:"column,omitempty"`
+	// Title is the column's title as the workbook has it.
+	Title string `json:"title,omitempty"`
+	// Field is the record's field the cell holds (DOMAIN.md's name), when there is one.
+	Field string `json:"field,omitempty"`
+	ZH    string `json:"zh"`
+	EN    string `json:"en"`
+}
+
+// String is the problem in English, for logs and errors.
+func (p Problem) String() string { return p.where("en") + p.EN }
+
+// In is the problem in lang: where, then why.
+func (p Problem) In(lang string) string {
+	if lang == "en" {
+		return p.String()
+	}
+	return p.where("zh") + p.ZH
+}
+
+func (p Problem) where(lang string) string {
+	var parts []string
+	if p.Sheet != "" {
+		if lang == "en" {
+			parts = append(parts, "sheet "+strconv.Quote(p.Sheet))
+		} else {
+			parts = append(parts, "工作表「"+p.Sheet+"」")
+		}
+	}
+	if p.Row > 0 {
+		if lang == "en" {
+			parts = append(parts, fmt.Sprintf("row %d", p.Row))
+		} else {
+			parts = append(parts, fmt.Sprintf("第 %d 行", p.Row))
+		}
+	}
+	if p.Column != "" {
+		switch {
+		case lang == "en" && p.Title != "":
+			parts = append(parts, "column "+p.Column+" ("+p.Title+")")
+		case lang == "en":
+			parts = append(parts, "column "+p.Column)
+		case p.Title != "":
+			parts = append(parts, p.Column+" 列（"+p.Title+"）")
+		default:
+			parts = append(parts, p.Column+" 列")
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	if lang == "en" {
+		return strings.Join(parts, ", ") + ": "
+	}
+	return strings.Join(parts, "，") + "："
+}
+
+// RefusedError is an import refused for its problems; nothing was written. It matches
+// duty.ErrInvalid.
+type RefusedError struct {
+	Problems []Problem
+}
+
+func (e *RefusedError) Error() string {
+	if len(e.Problems) == 1 {
+		return "import refused: " + e.Problems[0].String()
+	}
+	return fmt.Sprintf("import refused: %d problems, the first: %s", len(e.Problems), e.Problems[0].String())
+}
+
+// Is makes errors.Is(err, duty.ErrInvalid) true.
+func (e *RefusedError) Is(target error) bool { return target == duty.ErrInvalid }
+
+// sortProblems orders problems by sheet (as the workbook has them), row, column.
+func sortProblems(ps []Problem, sheetOrder map[string]int) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := ps[i], ps[j]
+		if a.Sheet != b.Sheet {
+			return sheetOrder[a.Sheet] < sheetOrder[b.Sheet]
+		}
+		if a.Row != b.Row {
+			return a.Row < b.Row
+		}
+		ca, _ := excelize.ColumnNameToNumber(a.Column)
+		cb, _ := excelize.ColumnNameToNumber(b.Column)
+		return ca < cb
+	})
+}
+
+// fieldPath splits a store problem's field ("tasks[2].due_on", "roles[1]", "held_on") into the
+// array, the element and the field of the element (or the top field and -1).
+var fieldPath = regexp.MustCompile(`^([a-z_]+)\[(\d+)\](?:\.([a-z_]+))?`)
+
+// translate gives the Chinese of a store validation message (duty.Normalize, store.PutMany and
+// its scope rules); the English is the store's own.
+func translate(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "is required on a department"):
+		return word("p.needparent", "zh")
+	case strings.HasPrefix(msg, "is required"):
+		return word("p.required", "zh")
+	case strings.HasPrefix(msg, "duplicates the id of document"):
+		return word("p.dupid", "zh")
+	case strings.HasPrefix(msg, "duplicates the id"):
+		return word("p.dupnested", "zh")
+	case strings.Contains(msg, "which is neither stored"):
+		return word("p.missingref", "zh")
+	case strings.HasPrefix(msg, "makes a cycle"):
+		return word("p.cycle", "zh")
+	case strings.HasPrefix(msg, "must be absent on an organ"):
+		return word("p.organparent", "zh")
+	case strings.HasPrefix(msg, "names the department itself"):
+		return word("p.selfparent", "zh")
+	case strings.Contains(msg, "outside your department") || strings.Contains(msg, "only an admin or an inspector") ||
+		strings.Contains(msg, "a department user"):
+		return word("p.scope", "zh", msg)
+	}
+	return word("p.store", "zh")
+}
+
+// fromValidation turns the store's problems with a batch into problems of the workbook, by the
+// origin of each document.
+func (r *reading) fromValidation(ve *duty.ValidationError) []Problem {
+	out := make([]Problem, 0, len(ve.Problems))
+	for _, vp := range ve.Problems {
+		out = append(out, r.locate(vp))
+	}
+	return out
+}
+
+func (r *reading) locate(vp duty.Problem) Problem {
+	p := Problem{ZH: translate(vp.Message), EN: vp.Message, Field: vp.Field}
+	var org *origin
+	for _, l := range r.sheets {
+		if l.name == vp.File && l.layout.Nested == nil {
+			if list := r.origins[l.layout.Collection.Name]; vp.Index >= 0 && vp.Index < len(list) {
+				org = list[vp.Index]
+			}
+		}
+	}
+	if org == nil {
+		p.Sheet = vp.File
+		return p
+	}
+	p.Sheet, p.Row = org.sheet.name, org.row
+	field := vp.Field
+	if m := fieldPath.FindStringSubmatch(field); m != nil {
+		if rows, ok := org.nested[m[1]]; ok {
+			i, _ := strconv.Atoi(m[2])
+			if i < len(rows) {
+				p.Sheet, p.Row = rows[i].sheet.name, rows[i].row
+				if m[3] != "" {
+					r.column(&p, rows[i].sheet, m[3])
+				}
+				return p
+			}
+		}
+		field = m[1]
+	}
+	r.column(&p, org.sheet, strings.SplitN(field, ".", 2)[0])
+	return p
+}
+
+// column sets the problem's column and title to the cell of field in sheet s, when it has one.
+func (r *reading) column(p *Problem, s *sheetIn, field string) {
+	if i, ok := s.colOf[field]; ok {
+		p.Column, _ = excelize.ColumnNumberToName(i + 1)
+		p.Title = s.titles[i]
+	}
+}
+
+// asRefused returns the problems of a refused batch, or nil when err is not a refusal.
+func (r *reading) asRefused(err error) []Problem {
+	var ve *duty.ValidationError
+	if errors.As(err, &ve) {
+		return r.fromValidation(ve)
+	}
+	return nil
+}
