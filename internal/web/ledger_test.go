@@ -321,6 +321,14 @@ func TestWaiverPages(t *testing.T) {
 	if waivedRows != len(row) {
 		t.Errorf("%d waived rows in the CSV, want %d", waivedRows, len(row))
 	}
+	wb, err := excelize.OpenReader(strings.NewReader(e.get("office", dept+"/report.xlsx").body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	if xr, err := wb.GetRows("豁免"); err != nil || len(xr) != len(row)+1 || xr[1][15] != w[1] || xr[1][16] != "2026-06-30" {
+		t.Errorf("the 豁免 sheet of report.xlsx: %v %v", xr, err)
+	}
 }
 
 // TestOverviewStanding: the overview shows the organ's five lowest department standings with
