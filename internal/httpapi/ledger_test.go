@@ -343,6 +343,11 @@ func TestCaseAPI(t *testing.T) {
 // request (the waiver maximum, the standing's weights), kept as a policy revision.
 func TestLedgerParamsAPI(t *testing.T) {
 	e := newLedgerEnv(t)
+	list := e.json("ivan", "GET", "/api/v1/policies", "")
+	mustStatus(t, list, 200, "list the policies")
+	if st, _ := list.body["settings"].([]any); len(st) != 1 || str(st[0].(map[string]any), "metadata", "id") != "ledger" {
+		t.Errorf("the settings listed: %v", list.body["settings"])
+	}
 	got := e.json("ivan", "GET", "/api/v1/policies/ledger/params", "")
 	mustStatus(t, got, 200, "read the ledger's parameters")
 	rev := str(got.body, "revision")

@@ -137,10 +137,14 @@ func (s *server) listPolicies(c *gin.Context) {
 	for _, m := range e.Policies() {
 		out = append(out, policyView{Meta: m, Params: e.Params(m.ID)})
 	}
+	settings := []policyView{}
+	for _, m := range e.Settings() {
+		settings = append(settings, policyView{Meta: m, Params: e.Params(m.ID)})
+	}
 	rev := s.Policies.Revision()
 	c.Header("ETag", etag(rev))
 	c.JSON(http.StatusOK, gin.H{"revision": rev, "hash": e.Revision(), "dir_mode": s.Policies.DirMode(),
-		"builtin_drift": s.Policies.Drift(), "policies": out})
+		"builtin_drift": s.Policies.Drift(), "policies": out, "settings": settings})
 }
 
 func (s *server) getPolicy(c *gin.Context) {
