@@ -6,14 +6,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
 // TestBrowserLedger works a case from open to closed through the pages in headless Chromium,
 // against serve on the embedded store with the sample organ: the ledger of a division, the
 // case page, start with an owner, an evidence upload, the submission, then (as the inspection
-// group) the missing talk recorded and a scan, which closes the case (销号 by re-check).
+// group) the missing talk recorded and a scan, which closes the case (销号 by re-check); the
+// ledger's parameters on the parameter page; a waived violation on the department's report page.
 func TestBrowserLedger(t *testing.T) {
 	chromiumPath(t)
 	base, stop := startServeLoaded(t)
@@ -78,4 +82,37 @@ func TestBrowserLedger(t *testing.T) {
 		t.Errorf("history %v, want open,start,submit,close", actions)
 	}
 	b.screenshot(shots, "case.png")
+
+	// The rectification periods are parameters on the page of the duties' parameters.
+	b.open("/policies/ledger")
+	if v := eval[string](b, `document.getElementById("p-rectify_days_high").value`); v != "15" {
+		t.Errorf("the high-severity period on /policies/ledger is %q, want 15", v)
+	}
+	b.screenshot(shots, "ledger-params.png")
+
+	// A waiver requested by an inspector and approved by the admin: the next scan's report page
+	// of the department lists the violation under 已豁免的问题 with the waiver.
+	admin.json("PUT", "/api/v1/users/ivan", map[string]any{"role": duty.RoleInspector}, http.StatusOK, nil)
+	var tok struct{ Token string }
+	admin.json("POST", "/api/v1/users/ivan/tokens", map[string]any{"name": "test"}, http.StatusCreated, &tok)
+	ivan := client{tb: t, base: base, token: tok.Token}
+	var rep duty.Report
+	admin.json("GET", "/api/v1/departments/ORG-1/report", nil, http.StatusOK, &rep)
+	if len(rep.Violations) == 0 {
+		t.Fatal("ORG-1 has no violation as of 2025-12-31; the test needs one")
+	}
+	v := rep.Violations[0]
+	// The service's today is the machine's: an end date 30 days on is within the maximum.
+	until := time.Now().UTC().AddDate(0, 0, 30).Format(time.DateOnly)
+	var w duty.Waiver
+	ivan.json("POST", "/api/v1/waivers", map[string]any{"policy": v.Policy, "subject": v.Subject, "reason": "机构撤并", "until": until}, http.StatusCreated, &w)
+	admin.json("POST", "/api/v1/waivers/"+w.ID+"/approve", map[string]any{"note": "同意"}, http.StatusOK, nil)
+	admin.json("POST", "/api/v1/scans", map[string]any{"as_of": "2025-12-31"}, http.StatusCreated, nil)
+	b.open("/departments/" + v.Department)
+	waivers := eval[[]string](b, `Array.from(document.querySelectorAll("#waived tr.waived-row")).map(r => r.dataset.waiver + " " + r.dataset.until)`)
+	if len(waivers) == 0 || waivers[0] != w.ID+" "+until {
+		t.Errorf("waived rows on the department page: %v, want %s until %s", waivers, w.ID, until)
+	}
+	b.do("show the waived list", chromedp.ScrollIntoView(chromedp.ID("waived")))
+	b.screenshot(shots, "department-waived.png")
 }

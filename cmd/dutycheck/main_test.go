@@ -359,9 +359,9 @@ func TestScanCSV(t *testing.T) {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
 	}
 	// The columns of earlier versions first, then the policy's and the reason's names from the
-	// bundle's METADATA, then the row's kind and a warning's fails_on.
+	// bundle's METADATA, then the row's kind, a warning's fails_on and a waived row's waiver.
 	header := "department,policy,severity,reason,accountable,subject_collection,subject_id,details,message_zh,message_en,evidence,first_seen" +
-		",policy_zh,policy_en,reason_zh,reason_en,kind,fails_on"
+		",policy_zh,policy_en,reason_zh,reason_en,kind,fails_on,waiver_id,waiver_until"
 	out, bom := strings.CutPrefix(out, "\ufeff")
 	if !bom {
 		t.Errorf("CSV does not start with a byte order mark")

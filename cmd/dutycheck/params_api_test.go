@@ -70,3 +70,14 @@ func TestParamsRefusedThroughAPI(t *testing.T) {
 		t.Error("meeting.joint not shown as switched off after switch_off")
 	}
 }
+
+// TestServeLedgerFlagsMoved refuses the flags that set the ledger's parameters before they were
+// data of the policy bundle, saying where they went, before anything starts.
+func TestServeLedgerFlagsMoved(t *testing.T) {
+	for _, args := range [][]string{{"--rectify-days", "high=10"}, {"-waiver-max-days=30"}, {"--standing-weights=high=1"}} {
+		code, _, errOut := runCLI(t, append([]string{"serve", "--data", t.TempDir()}, args...)...)
+		if code != 2 || !strings.Contains(errOut, "/api/v1/policies/ledger/params") {
+			t.Errorf("serve %v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+}

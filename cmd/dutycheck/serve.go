@@ -69,8 +69,8 @@ type serveConfig struct {
 	// Retention keeps the findings of the last --keep-scans scans of each scope and of every
 	// scan younger than --keep-days days.
 	Retention store.Retention
-	// Ledger holds the waivers' maximum, the rectification periods and the evidence file limit
-	// (--waiver-max-days, --rectify-days, --evidence-max-mb).
+	// Ledger holds the evidence file limit (--evidence-max-mb). The ledger's parameters
+	// (rectification periods, waiver maximum, standing weights) are data of the policy bundle.
 	Ledger ledger.Config
 }
 
@@ -185,13 +185,13 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.TimeZone, "tz", os.Getenv("DUTYCHECK_TZ"), "IANA time zone of --schedule and of its scans' as-of date, e.g. Asia/Shanghai (env DUTYCHECK_TZ; default: the machine's)")
 	fs.IntVar(&cfg.Retention.KeepScans, "keep-scans", store.DefaultKeepScans, "keep the findings of the last N scans of each scope (older ones keep their summaries for the trend)")
 	fs.IntVar(&cfg.Retention.KeepDays, "keep-days", store.DefaultKeepDays, "keep the findings of every scan younger than D days")
-	fs.IntVar(&cfg.Ledger.MaxWaiverDays, "waiver-max-days", 365, "a waiver ends at most this many days after it is requested")
-	periods := fs.String("rectify-days", "high=15,medium=30,low=60", "rectification period of a ledger case by severity, in days")
-	weights := fs.String("standing-weights", "high=5,medium=3,low=1,overdue=2,warning=0.5", "weights of the department standing (考核): points per open violation by severity, overdue case and warning")
 	evidenceMB := fs.Int64("evidence-max-mb", 20, "largest evidence file accepted, in MiB (413 above)")
 	level := storeFlags(fs, &cfg.Store)
 	memory := fs.Int64("policy-memory", policy.DefaultMemory>>20, "MiB a policy evaluation may use (the gate's tests, one organ of a scan or preview)")
 	fs.DurationVar(&cfg.Sandbox.Timeout, "policy-timeout", policy.DefaultTimeout, "wall-clock time of the gate's tests, and of one organ's evaluation")
+	if err := movedToParams(args); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -205,14 +205,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if cfg.Retention.KeepScans < 1 || cfg.Retention.KeepDays < 0 {
 		return fmt.Errorf("serve: --keep-scans must be 1 or more and --keep-days 0 or more")
 	}
-	if cfg.Ledger.Periods, err = ledger.ParsePeriods(*periods); err != nil {
-		return fmt.Errorf("serve: --rectify-days: %w", err)
-	}
-	if cfg.Ledger.Weights, err = ledger.ParseWeights(*weights); err != nil {
-		return fmt.Errorf("serve: --standing-weights: %w", err)
-	}
-	if cfg.Ledger.MaxWaiverDays < 1 || *evidenceMB < 1 {
-		return fmt.Errorf("serve: --waiver-max-days and --evidence-max-mb must be 1 or more")
+	if *evidenceMB < 1 {
+		return fmt.Errorf("serve: --evidence-max-mb must be 1 or more")
 	}
 	cfg.Ledger.MaxFileBytes = *evidenceMB << 20
 	if fs.NArg() > 0 {
@@ -497,5 +491,23 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stdout, "imported %d records from %s\n", n, fs.Arg(0))
+	return nil
+}
+
+// movedToParams refuses the flags that set the ledger's parameters before they became data of
+// the policy bundle, saying where they are now, rather than starting with other values than
+// the ones asked for.
+func movedToParams(args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			return nil
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch {
+		case !strings.HasPrefix(a, "-"):
+		case name == "rectify-days", name == "waiver-max-days", name == "standing-weights":
+			return fmt.Errorf("serve: --%s is no flag any more: the rectification periods, the waiver maximum and the standing weights are parameters of the policy bundle (data.params.ledger), changed with PUT /api/v1/policies/ledger/params or on the page /policies/ledger", name)
+		}
+	}
 	return nil
 }

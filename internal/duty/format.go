@@ -15,9 +15,11 @@ import (
 
 // CSVHeader is the first row of a CSV report. policy_zh … reason_en name the policy and the
 // reason for people, in Chinese and English, from the policy bundle's METADATA; kind is
-// "violation" or "warning"; fails_on is a warning's first failing day, empty for a violation.
+// "violation", "warning" or "waived"; fails_on is a warning's first failing day, empty
+// otherwise; waiver_id and waiver_until name the approved waiver that set a waived violation
+// aside and its end date, empty otherwise.
 var CSVHeader = []string{"department", "policy", "severity", "reason", "accountable", "subject_collection", "subject_id", "details", "message_zh", "message_en", "evidence", "first_seen",
-	"policy_zh", "policy_en", "reason_zh", "reason_en", "kind", "fails_on"}
+	"policy_zh", "policy_en", "reason_zh", "reason_en", "kind", "fails_on", "waiver_id", "waiver_until"}
 
 // Labels names a report's codes for people, in "zh" or "en"; the policy bundle (its METADATA)
 // is the one source of these names, so a duty added at run time is named like the built-in ones.
@@ -30,12 +32,13 @@ type Labels interface {
 // the Chinese text as UTF-8.
 const BOM = "\ufeff"
 
-// WriteCSV writes the report's violations, then its warnings, as CSV, one row each, in report
-// order (WriteCSVRows), the policy and reason named by labels; the kind column marks each row a
-// violation or a warning, and a warning's row has its fails_on.
+// WriteCSV writes the report's violations, then its warnings, then its waived violations, as
+// CSV, one row each, in report order (WriteCSVRows), the policy and reason named by labels; the
+// kind column marks each row a violation, a warning or waived; a warning's row has its fails_on,
+// a waived row its waiver's id and end date.
 func WriteCSV(w io.Writer, r *Report, labels Labels) error {
-	rows := make([][]string, 0, len(r.Violations)+len(r.Warnings))
-	add := func(v *Violation, kind, failsOn string) {
+	rows := make([][]string, 0, len(r.Violations)+len(r.Warnings)+len(r.Waived))
+	add := func(v *Violation, kind, failsOn string, waiver WaiverRef) {
 		ev := make([]string, len(v.Evidence))
 		for i, e := range v.Evidence {
 			ev[i] = e.Collection + "/" + e.ID
@@ -49,13 +52,16 @@ func WriteCSV(w io.Writer, r *Report, labels Labels) error {
 			strings.Join(ev, " "), first,
 			labels.PolicyTitle(v.Policy, "zh"), labels.PolicyTitle(v.Policy, "en"),
 			labels.ReasonLabel(v.Policy, v.Reason, "zh"), labels.ReasonLabel(v.Policy, v.Reason, "en"),
-			kind, failsOn})
+			kind, failsOn, waiver.ID, waiver.Until})
 	}
 	for i := range r.Violations {
-		add(&r.Violations[i], "violation", "")
+		add(&r.Violations[i], "violation", "", WaiverRef{})
 	}
 	for i := range r.Warnings {
-		add(&r.Warnings[i].Violation, "warning", r.Warnings[i].FailsOn)
+		add(&r.Warnings[i].Violation, "warning", r.Warnings[i].FailsOn, WaiverRef{})
+	}
+	for i := range r.Waived {
+		add(&r.Waived[i].Violation, "waived", "", r.Waived[i].Waiver)
 	}
 	return WriteCSVRows(w, CSVHeader, rows)
 }

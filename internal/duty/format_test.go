@@ -55,6 +55,8 @@ func TestWriteCSVNeutralisesFormulas(t *testing.T) {
 		})
 		// Warnings go through the same cells, their fails_on too.
 		rep.Warnings = append(rep.Warnings, duty.Warning{Violation: rep.Violations[len(rep.Violations)-1], FailsOn: s})
+		// Waived violations too, their waiver's id and end date as well.
+		rep.Waived = append(rep.Waived, duty.Waived{Violation: rep.Violations[len(rep.Violations)-1], Waiver: duty.WaiverRef{ID: s, Until: s}})
 	}
 	var buf bytes.Buffer
 	if err := duty.WriteCSV(&buf, &rep, echoLabels("")); err != nil {
@@ -68,8 +70,11 @@ func TestWriteCSVNeutralisesFormulas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2*len(evil)+1 {
-		t.Fatalf("%d rows, want %d", len(rows), 2*len(evil)+1)
+	if len(rows) != 3*len(evil)+1 {
+		t.Fatalf("%d rows, want %d", len(rows), 3*len(evil)+1)
+	}
+	if last := rows[len(rows)-1]; last[16] != "waived" || last[18] == "" || last[19] == "" || len(last) != len(duty.CSVHeader) {
+		t.Errorf("a waived row: %q", last)
 	}
 	for _, row := range rows[1:] {
 		for i, cell := range row {

@@ -64,7 +64,7 @@ func (s *server) standing(c *gin.Context) {
 		s.failLedger(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"organ": organ, "as_of": asOf, "weights": s.Ledger.Config().Weights,
+	c.JSON(http.StatusOK, gin.H{"organ": organ, "as_of": asOf, "weights": s.Ledger.Params().Weights,
 		"formula": gin.H{"zh": s.Ledger.Formula("zh"), "en": s.Ledger.Formula("en")}, "departments": rows})
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -219,6 +220,28 @@ func TestWaiverAPI(t *testing.T) {
 			t.Errorf("waived entry %v", m)
 		}
 	}
+	// The department's latest report, JSON and CSV, has them too.
+	dr := e.json("dora", "GET", "/api/v1/departments/ORG-1-DIV-04/report", "")
+	mustStatus(t, dr, 200, "the department's report")
+	if dw, _ := dr.body["waived"].([]any); len(dw) != len(waived) || num(dr.body, "summary", "waived") != float64(len(waived)) ||
+		str(dw[0].(map[string]any), "waiver", "id") != id {
+		t.Errorf("the department's report: %d waived, summary %v", len(dw), num(dr.body, "summary", "waived"))
+	}
+	dc := e.do("dora", "GET", "/api/v1/departments/ORG-1-DIV-04/report?format=csv", "", nil)
+	mustStatus(t, dc, 200, "the department's report as CSV")
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(dc.raw), duty.BOM))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inCSV := 0
+	for _, r := range rows[1:] {
+		if r[16] == "waived" && r[18] == id && r[19] == "2026-06-30" {
+			inCSV++
+		}
+	}
+	if inCSV != len(waived) {
+		t.Errorf("%d waived rows in the CSV, want %d", inCSV, len(waived))
+	}
 	rev := e.json("dora", "DELETE", "/api/v1/waivers/"+id, "")
 	mustStatus(t, rev, 200, "revoke")
 	if str(rev.body, "status") != "revoked" {
@@ -313,4 +336,74 @@ func TestCaseAPI(t *testing.T) {
 	mustStatus(t, e.json("ivan", "GET", "/api/v1/standing?organ=ORG-1-DIV-04", ""), 404, "standing of a division")
 	mustStatus(t, e.json("dora", "GET", "/api/v1/cases?overdue=maybe", ""), 400, "a bad overdue filter")
 	mustStatus(t, e.json("dora", "GET", "/api/v1/cases?department=ORG-1-DIV-05", ""), 404, "another department's ledger")
+}
+
+// TestLedgerParamsAPI changes the ledger's parameters through the parameter API of the duties
+// (PUT /api/v1/policies/ledger/params): refused outside their schema, applied live to the next
+// request (the waiver maximum, the standing's weights), kept as a policy revision.
+func TestLedgerParamsAPI(t *testing.T) {
+	e := newLedgerEnv(t)
+	list := e.json("ivan", "GET", "/api/v1/policies", "")
+	mustStatus(t, list, 200, "list the policies")
+	if st, _ := list.body["settings"].([]any); len(st) != 1 || str(st[0].(map[string]any), "metadata", "id") != "ledger" {
+		t.Errorf("the settings listed: %v", list.body["settings"])
+	}
+	got := e.json("ivan", "GET", "/api/v1/policies/ledger/params", "")
+	mustStatus(t, got, 200, "read the ledger's parameters")
+	rev := str(got.body, "revision")
+	if num(got.body, "params", "waiver_max_days") != 365 || num(got.body, "params", "rectify_days_high") != 15 ||
+		str(got.body, "schema", "weight_warning", "type") != "number" || str(got.body, "schema", "rectify_days_low", "zh") != "低风险问题整改期限" {
+		t.Fatalf("parameters: %s", got.raw)
+	}
+	for _, tc := range []struct {
+		note, body string
+		status     int
+		want       string
+	}{
+		{"a period of 0 days", `{"base":"` + rev + `","params":{"rectify_days_medium":0}}`, 422, "ledger.rectify_days_medium"},
+		{"a weight as text", `{"base":"` + rev + `","params":{"weight_low":"1"}}`, 422, "must be a number"},
+		{"an unknown parameter", `{"base":"` + rev + `","params":{"severity":"high"}}`, 422, "is not a parameter"},
+		{"switching settings off", `{"base":"` + rev + `","params":{"weight_low":2},"switch_off":true}`, 400, "settings"},
+		{"a department user", `{"base":"` + rev + `","params":{"weight_low":2}}`, 403, ""},
+	} {
+		user := "admin"
+		if tc.status == 403 {
+			user = "dora"
+		}
+		a := e.json(user, "PUT", "/api/v1/policies/ledger/params", tc.body)
+		if a.status != tc.status || !strings.Contains(string(a.raw), tc.want) {
+			t.Errorf("%s: %d %s, want %d naming %q", tc.note, a.status, a.raw, tc.status, tc.want)
+		}
+	}
+	put := e.json("admin", "PUT", "/api/v1/policies/ledger/params", `{"base":"`+rev+`","params":{"waiver_max_days":30,"weight_high":10},"message":"考核从严"}`)
+	mustStatus(t, put, 201, "change the ledger's parameters")
+	if str(put.body, "revision", "author") != "admin" || str(put.body, "revision", "message") != "考核从严" {
+		t.Errorf("revision %s", put.raw)
+	}
+	// The next requests use them: a waiver of 31 days is past the maximum, the standing's
+	// formula and weights are the new ones.
+	subject := `{"collection":"people","id":"ORG-1-P-048"}`
+	a := e.json("dora", "POST", "/api/v1/waivers", `{"policy":"talk.pre_appointment","subject":`+subject+`,"reason":"病假","until":"2026-01-01"}`)
+	if a.status != 422 || !strings.Contains(str(a.body, "error", "message"), "30 days") {
+		t.Errorf("a waiver of 31 days with a maximum of 30: %d %s", a.status, a.raw)
+	}
+	mustStatus(t, e.json("dora", "POST", "/api/v1/waivers", `{"policy":"talk.pre_appointment","subject":`+subject+`,"reason":"病假","until":"2025-12-31"}`), 201, "a waiver of 30 days")
+	st := e.json("ivan", "GET", "/api/v1/standing?organ=ORG-1", "")
+	mustStatus(t, st, 200, "standing")
+	if num(st.body, "weights", "high") != 10 || !strings.Contains(str(st.body, "formula", "zh"), "10 × 高风险问题数") {
+		t.Errorf("standing after the change: %.300s", st.raw)
+	}
+	if after := e.json("ivan", "GET", "/api/v1/policies/ledger/params", ""); num(after.body, "params", "waiver_max_days") != 30 || str(after.body, "revision") == rev {
+		t.Errorf("parameters after the change: %s", after.raw)
+	}
+	trail := e.json("admin", "GET", "/api/v1/audit?actor=admin", "")
+	mustStatus(t, trail, 200, "audit trail")
+	entries, _ := trail.body["entries"].([]any)
+	audited := false
+	for _, x := range entries {
+		audited = audited || str(x.(map[string]any), "action") == "policy.change"
+	}
+	if !audited {
+		t.Errorf("the change of the ledger's parameters is not in the audit trail: %.500s", trail.raw)
+	}
 }

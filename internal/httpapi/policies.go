@@ -137,10 +137,14 @@ func (s *server) listPolicies(c *gin.Context) {
 	for _, m := range e.Policies() {
 		out = append(out, policyView{Meta: m, Params: e.Params(m.ID)})
 	}
+	settings := []policyView{}
+	for _, m := range e.Settings() {
+		settings = append(settings, policyView{Meta: m, Params: e.Params(m.ID)})
+	}
 	rev := s.Policies.Revision()
 	c.Header("ETag", etag(rev))
 	c.JSON(http.StatusOK, gin.H{"revision": rev, "hash": e.Revision(), "dir_mode": s.Policies.DirMode(),
-		"builtin_drift": s.Policies.Drift(), "policies": out})
+		"builtin_drift": s.Policies.Drift(), "policies": out, "settings": settings})
 }
 
 func (s *server) getPolicy(c *gin.Context) {
@@ -227,9 +231,11 @@ func (s *server) deletePolicy(c *gin.Context) {
 	s.apply(c, d) // the base: If-Match or ?base=
 }
 
+// getParams and putParams read and change the parameters of a policy or of settings (the
+// ledger's: /policies/ledger/params).
 func (s *server) getParams(c *gin.Context) {
 	e := s.Policies.Engine()
-	m, ok := e.Policy(c.Param("id"))
+	m, ok := e.ParamSet(c.Param("id"))
 	if !ok {
 		s.fail(c, fmt.Errorf("policy %q: %w", c.Param("id"), duty.ErrNotFound))
 		return
@@ -250,7 +256,8 @@ type putParamsBody struct {
 
 func (s *server) putParams(c *gin.Context) {
 	id := c.Param("id")
-	if _, ok := s.Policies.Engine().Policy(id); !ok {
+	m, ok := s.Policies.Engine().ParamSet(id)
+	if !ok {
 		s.fail(c, fmt.Errorf("policy %q: %w", id, duty.ErrNotFound))
 		return
 	}
@@ -264,6 +271,10 @@ func (s *server) putParams(c *gin.Context) {
 		return
 	}
 	d := live.Draft{Params: map[string]map[string]any{id: body.Params}, Message: body.Message, Base: body.Base}
+	if body.SwitchOff && m.Settings {
+		s.fail(c, errBadRequest(`"switch_off" is for a duty; `+id+` are settings`))
+		return
+	}
 	if body.SwitchOff {
 		d.SwitchOff = map[string]bool{id: true}
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/store"
 )
 
 // auditChunk is the most cases one audit entry of a scan's new cases names.
@@ -87,15 +88,8 @@ func (s *Service) syncPending(ctx context.Context, just *duty.Scan) error {
 	return nil
 }
 
-// sync brings the cases of sc's scope up to date with its report: a failing check without a
-// case opens one; a check that an approved waiver sets aside sets its case aside; a case whose
-// check passes is closed when a rectification was submitted (销号 by re-check), else resolved by
-// data; a submitted case whose check still fails goes back to in progress; a waived, closed or
-// resolved case whose check fails again reopens. A scan as of an earlier date than the last
-// one that changed a case leaves it alone. Every change is audited, with an id made of the scan
-// and the case, before the case is written: run again for the same scan, sync changes nothing
-// that it had changed and does the rest.
-func (s *Service) sync(ctx context.Context, sc *duty.Scan) (err error) {
+// sync brings the cases of sc's scope up to date with its report, organ by organ (syncOrgan).
+func (s *Service) sync(ctx context.Context, sc *duty.Scan) error {
 	rep := sc.Report
 	if rep == nil {
 		return fmt.Errorf("scan %s has no report", sc.ID)
@@ -104,58 +98,94 @@ func (s *Service) sync(ctx context.Context, sc *duty.Scan) (err error) {
 	if err != nil {
 		return err
 	}
-	var scope map[string]bool
-	scopes := []string{""} // the scan's scope and the enclosing ones
+	organs := tree.Organs()
 	if sc.Department != "" {
-		scope = tree.Subtree(sc.Department)
+		if tree.Department(sc.Department) == nil {
+			return nil // the department was deleted since: its cases stay as they are
+		}
+		organs = []string{tree.Organ(sc.Department)}
+	}
+	failing := map[string]map[string]*duty.Violation{}
+	for i := range rep.Violations {
+		v := &rep.Violations[i]
+		o := tree.Organ(v.Department)
+		if failing[o] == nil {
+			failing[o] = map[string]*duty.Violation{}
+		}
+		failing[o][CaseID(o, v.Key())] = v
+	}
+	waived := map[string]map[string]*duty.Waived{}
+	for i := range rep.Waived {
+		w := &rep.Waived[i]
+		o := tree.Organ(w.Department)
+		if waived[o] == nil {
+			waived[o] = map[string]*duty.Waived{}
+		}
+		waived[o][CaseID(o, w.Key())] = w
+	}
+	p := s.Params()
+	for _, organ := range organs {
+		if err := s.syncOrgan(ctx, sc, tree, organ, p, failing[organ], waived[organ]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncOrgan brings the cases of organ in sc's scope up to date with sc's report (failing: the
+// organ's violations, waived: those an approved waiver set aside, by case id), under the
+// store's write lease, reading the cases' states from the store: a failing check without a case
+// opens one; a check that an approved waiver sets aside sets its case aside; a case whose check
+// passes is closed when a rectification was submitted (销号 by re-check), else resolved by data;
+// a submitted case whose check still fails goes back to in progress; a waived, closed or
+// resolved case whose check fails again reopens. A scan as of an earlier date than the last one
+// the cases of its scope (or an enclosing one) followed leaves them alone. Every change is
+// audited, with an id made of the scan and the case, before the case is written: run again for
+// the same scan, it changes nothing that it had changed and does the rest. Last, it stores the
+// organ's due counts (the standing's overdue cases).
+func (s *Service) syncOrgan(ctx context.Context, sc *duty.Scan, tree *duty.Tree, organ string, p Params,
+	failing map[string]*duty.Violation, waived map[string]*duty.Waived) error {
+	unlock, err := s.st.LockLedger(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	scope, mark := map[string]bool(nil), organ
+	scopes := []string{""} // the scan's scope in this organ and the enclosing ones
+	if sc.Department != "" {
+		scope, mark = tree.Subtree(sc.Department), sc.Department
 		for cur, hops := sc.Department, 0; cur != "" && tree.Department(cur) != nil && hops < 1000; hops++ {
 			scopes = append(scopes, cur)
 			cur = tree.Department(cur).Str("parent_id")
 		}
+	} else {
+		scopes = append(scopes, organ)
 	}
-	// The ledger follows the latest date: a scan as of an earlier date than one the cases of
-	// its scope (or an enclosing one) already follow opens, closes and reopens nothing.
 	latest, err := s.st.LedgerAsOf(ctx, scopes)
 	if err != nil {
 		return err
 	}
 	if sc.AsOf < latest {
-		s.cfg.Log.Info("ledger: a scan as of an earlier date than the ledger's leaves the cases as they are", "scan", sc.ID, "as_of", sc.AsOf, "ledger_as_of", latest)
+		s.cfg.Log.Info("ledger: a scan as of an earlier date than the ledger's leaves the cases as they are",
+			"scan", sc.ID, "organ", organ, "as_of", sc.AsOf, "ledger_as_of", latest)
 		return nil
 	}
-	defer func() {
-		if err == nil {
-			err = s.st.SetLedgerAsOf(ctx, sc.Department, sc.AsOf)
-		}
-	}()
-	failing := map[string]*duty.Violation{}
-	for i := range rep.Violations {
-		v := &rep.Violations[i]
-		failing[CaseID(tree.Organ(v.Department), v.Key())] = v
-	}
-	waived := map[string]*duty.Waived{}
-	for i := range rep.Waived {
-		w := &rep.Waived[i]
-		waived[CaseID(tree.Organ(w.Department), w.Key())] = w
-	}
-	marks, err := s.marks(ctx)
+	list, err := s.st.CaseMarks(ctx, organ)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			s.forget() // read the cases again next time: this sync stopped half-way
-		}
-	}()
-	known := func(id string) bool { _, ok := marks[id]; return ok }
+	marks := make(map[string]store.CaseMark, len(list))
+	for _, m := range list {
+		marks[m.ID] = m
+	}
 	at := now()
 	var fresh []duty.Case
 	add := func(id string, v *duty.Violation, w *duty.WaiverRef) {
-		if known(id) {
+		if _, known := marks[id]; known {
 			return
 		}
-		due, _ := addDays(sc.AsOf, s.period(v.Severity))
-		c := duty.Case{ID: id, Organ: tree.Organ(v.Department), Key: v.StoredKey(), Department: v.Department,
+		due, _ := addDays(sc.AsOf, p.period(v.Severity))
+		c := duty.Case{ID: id, Organ: organ, Key: v.StoredKey(), Department: v.Department,
 			Accountable: v.Accountable, Severity: v.Severity, Policy: v.Policy, Violation: *v, State: duty.CaseOpen,
 			OpenedOn: sc.AsOf, DueOn: due, ScanAsOf: sc.AsOf, Rev: 1}
 		c.History = []duty.CaseEvent{{At: at, Actor: ScanActor, Action: "open", To: duty.CaseOpen, ScanID: sc.ID, AsOf: sc.AsOf}}
@@ -189,20 +219,15 @@ func (s *Service) sync(ctx context.Context, sc *duty.Scan) (err error) {
 	if err := s.hook("sync.opened-audited"); err != nil {
 		return err
 	}
-	inserted, err := s.st.InsertCases(ctx, fresh)
-	if err != nil {
+	if _, err := s.st.InsertCases(ctx, fresh); err != nil {
 		return err
 	}
-	if len(inserted) != len(fresh) {
-		s.forget() // some were stored already (by another process): read them next time
-	} else {
-		for i := range fresh {
-			s.remember(&fresh[i])
-		}
+	for i := range fresh {
+		marks[fresh[i].ID] = markOf(&fresh[i])
 	}
-	// The stored cases this scan may move, by the states remembered: a failing check moves a
-	// submitted, waived, closed or resolved case; a waived one a case not yet waived; a passing
-	// one a case still being worked or waived. Only those are read.
+	// The stored cases this scan moves, by their states: a failing check moves a submitted,
+	// waived, closed or resolved case; a waived one a case not yet waived; a passing one a case
+	// still being worked or waived. Only those are read in full.
 	var moving []string
 	for id, m := range marks {
 		if scope != nil && !scope[m.Department] || sc.AsOf < m.ScanAsOf {
@@ -229,75 +254,34 @@ func (s *Service) sync(ctx context.Context, sc *duty.Scan) (err error) {
 		if err != nil {
 			return err
 		}
-		for attempt := 0; ; attempt++ {
-			err := s.recheck(ctx, c, sc, failing[c.ID], waived[c.ID])
-			if !errors.Is(err, duty.ErrConflict) || attempt == 5 {
-				if err != nil {
-					return err
-				}
-				break
-			}
-			if c, err = s.st.GetCase(ctx, c.ID); err != nil {
-				return err
-			}
+		if err := s.recheck(ctx, c, sc, p, failing[id], waived[id]); err != nil {
+			return err
 		}
-		s.remember(c)
+		marks[id] = markOf(c)
 	}
-	return nil
+	if len(fresh)+len(moving) > 0 { // else the counts stored hold (or Standings makes them)
+		list = slices.AppendSeq(list[:0], maps.Values(marks))
+		if err := s.st.SetLedgerDue(ctx, organ, dueCountsOf(list)); err != nil {
+			return err
+		}
+	}
+	return s.st.SetLedgerAsOf(ctx, mark, sc.AsOf)
 }
 
-// caseMark is what the ledger remembers of a stored case to know, after a scan, whether the
-// scan may move it.
-type caseMark struct {
-	State, Department, ScanAsOf string
-}
-
-// marks returns the remembered states of every stored case, reading them all the first time
-// (and after a sync that stopped half-way). The ledger's own writes keep them up to date; a
-// process is the only one writing cases of its store (the embedded store is one process's; see
-// the README on several processes sharing a MongoDB), and a case is read again before it is
-// moved, so a state remembered wrong only makes a case read for nothing.
-func (s *Service) marks(ctx context.Context) (map[string]caseMark, error) {
-	s.cacheMu.Lock()
-	defer s.cacheMu.Unlock()
-	if s.cache != nil {
-		return maps.Clone(s.cache), nil
-	}
-	all, err := s.st.Cases(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	s.cache = make(map[string]caseMark, len(all))
-	for i := range all {
-		s.cache[all[i].ID] = caseMark{all[i].State, all[i].Department, all[i].ScanAsOf}
-	}
-	return maps.Clone(s.cache), nil
-}
-
-func (s *Service) remember(c *duty.Case) {
-	s.cacheMu.Lock()
-	defer s.cacheMu.Unlock()
-	if s.cache != nil {
-		s.cache[c.ID] = caseMark{c.State, c.Department, c.ScanAsOf}
-	}
-}
-
-func (s *Service) forget() {
-	s.cacheMu.Lock()
-	defer s.cacheMu.Unlock()
-	s.cache = nil
+func markOf(c *duty.Case) store.CaseMark {
+	return store.CaseMark{ID: c.ID, State: c.State, Department: c.Department, ScanAsOf: c.ScanAsOf, DueOn: c.DueOn}
 }
 
 // recheck moves one stored case as scan sc found its check: failing (v), waived (w) or passing
 // (both nil).
-func (s *Service) recheck(ctx context.Context, c *duty.Case, sc *duty.Scan, v *duty.Violation, w *duty.Waived) error {
+func (s *Service) recheck(ctx context.Context, c *duty.Case, sc *duty.Scan, p Params, v *duty.Violation, w *duty.Waived) error {
 	if sc.AsOf < c.ScanAsOf {
 		return nil
 	}
 	before := *c
 	ev := duty.CaseEvent{At: now(), Actor: ScanActor, From: c.State, ScanID: sc.ID, AsOf: sc.AsOf}
 	reopen := func(note string) {
-		due, _ := addDays(sc.AsOf, s.period(c.Severity))
+		due, _ := addDays(sc.AsOf, p.period(c.Severity))
 		ev.Action, ev.To, ev.Note = "reopen", duty.CaseOpen, note
 		c.DueOn, c.Waiver, c.ClosedBy = due, nil, nil
 		c.Rectification, c.Evidence, c.EvidenceFiles, c.SubmittedAt = "", nil, nil, ""
@@ -404,6 +388,11 @@ func Actions(state string) []string {
 // case's state is duty.ErrConflict naming both states; missing owner, note or evidence
 // duty.ErrInvalid.
 func (s *Service) Act(ctx context.Context, p duty.Principal, id string, t Transition) (*duty.Case, error) {
+	unlock, err := s.st.LockLedger(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	c, err := s.Case(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -456,12 +445,8 @@ func (s *Service) Act(ctx context.Context, p duty.Principal, id string, t Transi
 	c.State, c.Rev = ev.To, c.Rev+1
 	c.History = append(c.History, ev)
 	if err := s.st.ReplaceCase(ctx, c); err != nil {
-		if errors.Is(err, duty.ErrConflict) {
-			s.forget()
-		}
 		return nil, err
 	}
-	s.remember(c)
 	if err := s.auditCase(ctx, "", p.User, "case."+t.Action, &before, c); err != nil {
 		return nil, err
 	}
@@ -514,7 +499,15 @@ func (s *Service) Cases(ctx context.Context, p duty.Principal, f CaseFilter) ([]
 		}
 		sub = tree.Subtree(f.Department)
 	}
-	all, err := s.st.Cases(ctx, "")
+	// Only the tables of the organ the filter or the principal's scope lies in are read.
+	organ := ""
+	switch {
+	case f.Department != "":
+		organ = tree.Organ(f.Department)
+	case p.Scope() != "":
+		organ = tree.Organ(p.Scope())
+	}
+	all, err := s.st.Cases(ctx, organ)
 	if err != nil {
 		return nil, err
 	}

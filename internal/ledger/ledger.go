@@ -3,10 +3,13 @@
 // later scan closes it, and a violation that is legitimately not to be fixed may be waived for a
 // while, once another user with the role inspector or admin approves it.
 //
-// The rules live here; the documents are kept by internal/store. Scans reach the ledger through
-// two hooks of the scan service: Apply (before a report is stored: approved waivers move the
-// violations they cover to the report's waived list) and Sync (after: the cases of the scan's
-// scope are brought up to date).
+// The rules live here; the documents are kept by internal/store, which is the only truth: the
+// ledger holds no state between calls, and its read-modify-writes run under the store's write
+// lease, so that several processes may serve one store. Scans reach the ledger through two
+// hooks of the scan service: BeforeSave (before a report is stored: approved waivers move the
+// violations they cover to the report's waived list) and AfterScan (after: the cases of the
+// scan's scope are brought up to date). Its parameters (rectification periods, waiver maximum,
+// standing weights) are data of the policy bundle in force (Params).
 package ledger
 
 import (
@@ -16,8 +19,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -26,18 +27,9 @@ import (
 	"github.com/dutycheck/dutycheck/internal/store"
 )
 
-// Config holds the ledger's parameters. They are configuration, documented in the README and
-// set by flags of serve; the zero value of a field means its default.
+// Config is the ledger's configuration. Its parameters (rectification periods, the waiver
+// maximum, the standing's weights) are not here: they are data of the policy bundle (Params).
 type Config struct {
-	// MaxWaiverDays bounds a waiver's end date: at most this many days after the day it is
-	// requested. Default 365.
-	MaxWaiverDays int
-	// Periods is the rectification period of a case by severity, in days: due_on = opened_on +
-	// Periods[severity]. Default high 15, medium 30, low 60; a severity not listed gets the
-	// longest period given.
-	Periods map[string]int
-	// Weights are the department standing's weights (DefaultWeights, ParseWeights).
-	Weights map[string]float64
 	// MaxFileBytes bounds an uploaded evidence file (413 above it). Default 20 MiB.
 	MaxFileBytes int64
 	// Today returns the current date (YYYY-MM-DD) for deadlines and overdue flags; default
@@ -50,9 +42,6 @@ type Config struct {
 	Hook func(point string) error
 }
 
-// DefaultPeriods are the rectification periods by severity, in days.
-var DefaultPeriods = map[string]int{"high": 15, "medium": 30, "low": 60}
-
 // Deps are what the ledger works on.
 type Deps struct {
 	Store *store.Store
@@ -60,30 +49,19 @@ type Deps struct {
 	Engine func() *policy.Engine
 }
 
-// Service is the ledger.
+// Service is the ledger. It holds no state of its own: the store is the only truth, so that
+// several processes serving one store agree. Every read-modify-write of cases and waivers runs
+// under the store's write lease (store.LockLedger).
 type Service struct {
 	cfg    Config
 	st     *store.Store
 	engine func() *policy.Engine
-	// syncMu serialises the bringing up to date of cases in this process; user transitions
-	// are compare-and-set on a case's revision.
+	// syncMu serialises this process's passes over the scans pending for the ledger.
 	syncMu sync.Mutex
-	// cache remembers the state of every stored case (caseMark), nil until read.
-	cacheMu sync.Mutex
-	cache   map[string]caseMark
 }
 
 // New returns the ledger.
 func New(cfg Config, deps Deps) *Service {
-	if cfg.MaxWaiverDays == 0 {
-		cfg.MaxWaiverDays = 365
-	}
-	if len(cfg.Periods) == 0 {
-		cfg.Periods = DefaultPeriods
-	}
-	if len(cfg.Weights) == 0 {
-		cfg.Weights = DefaultWeights
-	}
 	if cfg.MaxFileBytes == 0 {
 		cfg.MaxFileBytes = 20 << 20
 	}
@@ -96,7 +74,7 @@ func New(cfg Config, deps Deps) *Service {
 	return &Service{cfg: cfg, st: deps.Store, engine: deps.Engine}
 }
 
-// Config returns the ledger's parameters in force (defaults filled in).
+// Config returns the ledger's configuration (defaults filled in).
 func (s *Service) Config() Config { return s.cfg }
 
 // addDays returns date + n days, both YYYY-MM-DD.
@@ -108,13 +86,14 @@ func addDays(date string, n int) (string, error) {
 	return t.AddDate(0, 0, n).Format(time.DateOnly), nil
 }
 
-// period is the rectification period of a severity.
-func (s *Service) period(severity string) int {
-	if d, ok := s.cfg.Periods[severity]; ok {
+// period is the rectification period of a severity among the parameters p; a severity without
+// one (none but high, medium and low exist) gets the longest.
+func (p Params) period(severity string) int {
+	if d, ok := p.Periods[severity]; ok {
 		return d
 	}
 	longest := 0
-	for _, d := range s.cfg.Periods {
+	for _, d := range p.Periods {
 		longest = max(longest, d)
 	}
 	return longest
@@ -182,18 +161,4 @@ func hashHex(b []byte) string {
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", duty.ErrInvalid, fmt.Sprintf(format, args...))
-}
-
-// ParsePeriods reads rectification periods written "high=15,medium=30,low=60".
-func ParsePeriods(s string) (map[string]int, error) {
-	out := map[string]int{}
-	for _, part := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if !ok || strings.TrimSpace(k) == "" || err != nil || n < 1 || n > 3650 {
-			return nil, fmt.Errorf("%q: expected severity=days (1 to 3650), comma-separated, e.g. high=15,medium=30,low=60", part)
-		}
-		out[strings.TrimSpace(k)] = n
-	}
-	return out, nil
 }

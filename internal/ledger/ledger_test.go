@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
@@ -31,6 +32,7 @@ var (
 type env struct {
 	st     *store.Store
 	engine func() *policy.Engine
+	cur    atomic.Pointer[policy.Engine] // the engine in force, as live.Manager keeps it
 	l      *ledger.Service
 	scans  *scan.Service
 	today  string
@@ -51,8 +53,10 @@ func newEnv(tb testing.TB, hooks bool) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	engine := func() *policy.Engine { return e }
-	en := &env{st: st, today: "2025-12-01", engine: engine}
+	en := &env{st: st, today: "2025-12-01"}
+	en.cur.Store(e)
+	en.engine = func() *policy.Engine { return en.cur.Load() }
+	engine := en.engine
 	en.l = ledger.New(ledger.Config{Today: func() string { return en.today }, Log: quiet}, ledger.Deps{Store: st, Engine: engine})
 	cfg := scan.ServiceConfig{Store: st, Engine: engine, Log: quiet, BeforeSave: en.l.BeforeSave}
 	if hooks {
@@ -60,6 +64,21 @@ func newEnv(tb testing.TB, hooks bool) *env {
 	}
 	en.scans = scan.NewService(cfg)
 	return en
+}
+
+// setLedgerParams puts in force the built-in bundle with the ledger's parameters changed, as
+// PUT /api/v1/policies/ledger/params does through live.Manager.
+func (en *env) setLedgerParams(tb testing.TB, params map[string]any) {
+	tb.Helper()
+	b, err := policy.Builtin().WithParams(ledger.SettingsID, params)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e, err := policy.Compile(context.Background(), b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	en.cur.Store(e)
 }
 
 func (en *env) scan(tb testing.TB, asOf string) *duty.Scan {
@@ -657,4 +676,68 @@ func TestSyncKilled(t *testing.T) {
 			t.Errorf("case %s: audited %d times, history %+v", c.ID, resolved[c.ID], c.History)
 		}
 	}
+}
+
+// TestWaivedCaseThroughScans follows a case through real scans with the ledger's hooks: opened,
+// set aside by an approved waiver while scans are on or before its end date, reopened by the
+// first scan after it, and set aside again by a new waiver until that is revoked.
+func TestWaivedCaseThroughScans(t *testing.T) {
+	ctx := context.Background()
+	en := newEnv(t, true)
+	first := en.scan(t, "2025-12-01")
+	var v *duty.Violation
+	for i := range first.Report.Violations {
+		// A missing pre-appointment talk fails on every later day too.
+		if x := &first.Report.Violations[i]; x.Policy == "talk.pre_appointment" {
+			v = x
+			break
+		}
+	}
+	if v == nil {
+		t.Fatal("no missing pre-appointment talk as of 2025-12-01; the test needs one")
+	}
+	id := ledger.CaseID("ORG-1", v.Key())
+	state := func(want string) *duty.Case {
+		t.Helper()
+		c, err := en.l.Case(ctx, inspector, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.State != want {
+			t.Fatalf("case is %s, want %s; history %+v", c.State, want, c.History)
+		}
+		return c
+	}
+	state(duty.CaseOpen)
+	approved := func(until string) *duty.Waiver {
+		t.Helper()
+		w, err := en.l.RequestWaiver(ctx, inspector, ledger.WaiverRequest{Policy: v.Policy, Subject: &v.Subject, Reason: "机构撤并", Until: until})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := en.l.DecideWaiver(ctx, admin, w.ID, ledger.Approve, ""); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	w := approved("2025-12-15")
+	en.scan(t, "2025-12-10")
+	if c := state(duty.CaseWaived); c.Waiver == nil || c.Waiver.ID != w.ID || c.Waiver.Until != "2025-12-15" || c.Overdue {
+		t.Errorf("waived case: waiver %+v, overdue %v", c.Waiver, c.Overdue)
+	}
+	en.scan(t, "2025-12-15") // the end date itself: still waived
+	state(duty.CaseWaived)
+	en.scan(t, "2025-12-16")
+	c := state(duty.CaseOpen)
+	if last := c.History[len(c.History)-1]; last.Action != "reopen" || last.AsOf != "2025-12-16" || c.DueOn != "2025-12-31" {
+		t.Errorf("reopened after the end date: %+v, due %s", last, c.DueOn)
+	}
+	w2 := approved("2026-01-31")
+	en.scan(t, "2025-12-20")
+	state(duty.CaseWaived)
+	if _, err := en.l.RevokeWaiver(ctx, inspector, w2.ID); err != nil {
+		t.Fatal(err)
+	}
+	en.scan(t, "2025-12-21")
+	state(duty.CaseOpen)
 }

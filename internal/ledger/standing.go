@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -9,35 +10,8 @@ import (
 	"strings"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/store"
 )
-
-// DefaultWeights are the weights of the department standing (考核): points taken from 100 for
-// each open violation by severity, each overdue case and each warning.
-var DefaultWeights = map[string]float64{"high": 5, "medium": 3, "low": 1, "overdue": 2, "warning": 0.5}
-
-// WeightKeys are the keys of the standing's weights, in the order the formula shows them.
-var WeightKeys = []string{"high", "medium", "low", "overdue", "warning"}
-
-// ParseWeights reads standing weights written "high=5,medium=3,low=1,overdue=2,warning=0.5";
-// keys left out keep their default.
-func ParseWeights(s string) (map[string]float64, error) {
-	out := map[string]float64{}
-	for k, v := range DefaultWeights {
-		out[k] = v
-	}
-	for _, part := range strings.Split(s, ",") {
-		if strings.TrimSpace(part) == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if _, known := DefaultWeights[strings.TrimSpace(k)]; !ok || !known || err != nil || f < 0 || f > 100 || math.IsNaN(f) {
-			return nil, fmt.Errorf("%q: expected name=weight (0 to 100) with name one of %s", part, strings.Join(WeightKeys, ", "))
-		}
-		out[strings.TrimSpace(k)] = f
-	}
-	return out, nil
-}
 
 // Standing is one department's compliance score (考核): 100 minus the weighted open violations
 // by severity, overdue cases and warnings of its own records (not its subtree's, so that no
@@ -106,17 +80,17 @@ func (s *Service) Standings(ctx context.Context, p duty.Principal, organ string,
 		f := found[d]
 		by[d] = &Standing{Department: d, High: f.High, Medium: f.Medium, Low: f.Low, Warnings: f.Warnings}
 	}
-	cases, err := s.st.Cases(ctx, organ)
+	due, err := s.dueCounts(ctx, organ)
 	if err != nil {
 		return nil, err
 	}
-	for i := range cases {
-		s.flag(&cases[i])
-		if st := by[cases[i].Department]; st != nil && cases[i].Overdue {
-			st.Overdue++
+	today := s.cfg.Today()
+	for _, d := range due {
+		if st := by[d.Department]; st != nil && d.DueOn < today {
+			st.Overdue += d.N
 		}
 	}
-	w := s.cfg.Weights
+	w := s.Params().Weights
 	out := make([]Standing, 0, len(by))
 	for _, st := range by {
 		loss := w["high"]*float64(st.High) + w["medium"]*float64(st.Medium) + w["low"]*float64(st.Low) +
@@ -142,10 +116,53 @@ func (s *Service) Standings(ctx context.Context, p duty.Principal, organ string,
 	return out, nil
 }
 
+// dueCounts returns the due counts of an organ's cases, which every sync stores (so that the
+// standing does not read the cases); an organ whose counts were never stored (its cases were
+// last brought up to date before there were counts) gets them now, once.
+func (s *Service) dueCounts(ctx context.Context, organ string) ([]store.DueCount, error) {
+	due, found, err := s.st.LedgerDue(ctx, organ)
+	if err != nil || found {
+		return due, err
+	}
+	unlock, err := s.st.LockLedger(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	marks, err := s.st.CaseMarks(ctx, organ)
+	if err != nil {
+		return nil, err
+	}
+	due = dueCountsOf(marks)
+	return due, s.st.SetLedgerDue(ctx, organ, due)
+}
+
+// dueCountsOf counts the cases still to be worked (neither done nor waived) by department and
+// due date.
+func dueCountsOf(marks []store.CaseMark) []store.DueCount {
+	type key struct{ dept, due string }
+	n := map[key]int{}
+	for _, m := range marks {
+		switch m.State {
+		case duty.CaseClosed, duty.CaseResolvedByData, duty.CaseWaived:
+			continue
+		}
+		n[key{m.Department, m.DueOn}]++
+	}
+	out := make([]store.DueCount, 0, len(n))
+	for k, c := range n {
+		out = append(out, store.DueCount{Department: k.dept, DueOn: k.due, N: c})
+	}
+	slices.SortFunc(out, func(a, b store.DueCount) int {
+		return cmp.Or(strings.Compare(a.Department, b.Department), strings.Compare(a.DueOn, b.DueOn))
+	})
+	return out
+}
+
 // Formula is the standing's formula in words, with the weights in force, in Chinese (zh) or
 // English.
 func (s *Service) Formula(lang string) string {
-	w := s.cfg.Weights
+	w := s.Params().Weights
 	f := func(k string) string { return strconv.FormatFloat(w[k], 'f', -1, 64) }
 	if lang == "en" {
 		return fmt.Sprintf("score = 100 − %s × high − %s × medium − %s × low open violations − %s × overdue cases − %s × warnings (at least 0)",

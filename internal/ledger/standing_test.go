@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -61,12 +62,49 @@ func TestStandings(t *testing.T) {
 	if f := en.l.Formula("zh"); f != "得分 = 100 − 5 × 高风险问题数 − 3 × 中风险问题数 − 1 × 低风险问题数 − 2 × 逾期未整改案件数 − 0.5 × 预警数（最低为 0）" {
 		t.Errorf("formula %q", f)
 	}
-	for _, bad := range []string{"high=x", "nope=1", "high=-1", "high"} {
-		if _, err := ledger.ParseWeights(bad); err == nil {
-			t.Errorf("weights %q accepted", bad)
+
+	// The weights are parameters of the bundle: a change applies to the next request.
+	en.setLedgerParams(t, map[string]any{"weight_high": 10, "weight_overdue": 0, "weight_warning": 1.5})
+	rows, err = en.l.Standings(ctx, inspector, "ORG-1", ledger.FindingsOf(rep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		want := map[string]float64{"ORG-1-DIV-04": 100 - 10 - 1, "ORG-1-DIV-05": 100 - 3 - 1.5}[r.Department]
+		if want != 0 && r.Score != want {
+			t.Errorf("%s with the new weights: score %v, want %v", r.Department, r.Score, want)
 		}
 	}
-	if w, err := ledger.ParseWeights("high=10"); err != nil || w["high"] != 10 || w["low"] != 1 {
-		t.Errorf("ParseWeights(high=10) = %v, %v", w, err)
+	if f := en.l.Formula("en"); !strings.Contains(f, "10 × high") || !strings.Contains(f, "0 × overdue") || !strings.Contains(f, "1.5 × warnings") {
+		t.Errorf("formula with the new weights: %q", f)
+	}
+}
+
+// TestStandingsWithoutCounts ranks an organ whose due counts were never stored (cases brought
+// up to date before there were counts): they are made once from the cases.
+func TestStandingsWithoutCounts(t *testing.T) {
+	ctx := context.Background()
+	en := newEnv(t, false)
+	v := duty.Violation{Policy: "talk.pre_appointment", Severity: "high", Reason: "missing", Department: "ORG-1-DIV-04",
+		Subject: duty.Ref{Collection: "people", ID: "A"}, Details: map[string]any{}, Evidence: []duty.Ref{}}
+	if err := en.l.Sync(ctx, caseScan("S1", "2025-06-30", "2026-01-01T00:00:00.000000Z", []duty.Violation{v}, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := en.st.SetLedgerDue(ctx, "ORG-1", nil); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := en.l.Standings(ctx, div4, "ORG-1", nil)
+	if len(rows) != 1 || rows[0].Overdue != 0 {
+		t.Fatalf("with empty counts stored: %+v", rows)
+	}
+	if err := en.st.DropLedgerDue(ctx, "ORG-1"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := en.l.Standings(ctx, div4, "ORG-1", nil)
+	if err != nil || len(rows) != 1 || rows[0].Overdue != 1 {
+		t.Fatalf("without counts: %+v %v", rows, err)
+	}
+	if due, found, err := en.st.LedgerDue(ctx, "ORG-1"); err != nil || !found || len(due) != 1 || due[0].N != 1 {
+		t.Errorf("the counts made: %+v %v %v", due, found, err)
 	}
 }

@@ -22,7 +22,7 @@ type WaiverRequest struct {
 
 // RequestWaiver stores a waiver request of principal p. It is refused (duty.ErrInvalid) for an
 // unknown policy, a missing subject, an empty reason, an end date that is not a date, in the
-// past or past the maximum (Config.MaxWaiverDays from today), and details that are not an object
+// past or past the maximum (Params.MaxWaiverDays from today, in force now), and details that are not an object
 // of plain values; a subject outside p's subtree is duty.ErrNotFound, as for any record there.
 func (s *Service) RequestWaiver(ctx context.Context, p duty.Principal, req WaiverRequest) (*duty.Waiver, error) {
 	known := false
@@ -46,8 +46,8 @@ func (s *Service) RequestWaiver(ctx context.Context, p duty.Principal, req Waive
 	if err := duty.CheckDate("until", req.Until); err != nil {
 		return nil, err
 	}
-	today := s.cfg.Today()
-	latest, err := addDays(today, s.cfg.MaxWaiverDays)
+	today, maxDays := s.cfg.Today(), s.Params().MaxWaiverDays
+	latest, err := addDays(today, maxDays)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func (s *Service) RequestWaiver(ctx context.Context, p duty.Principal, req Waive
 	case req.Until < today:
 		return nil, invalid("until %q: in the past: a waiver ends today (%s) or later", req.Until, today)
 	case req.Until > latest:
-		return nil, invalid("until %q: past the maximum: a waiver ends at most %d days from today, on %s at the latest", req.Until, s.cfg.MaxWaiverDays, latest)
+		return nil, invalid("until %q: past the maximum: a waiver ends at most %d days from today, on %s at the latest", req.Until, maxDays, latest)
 	}
 	details, err := plainDetails(req.Details)
 	if err != nil {
@@ -128,6 +128,11 @@ const (
 // admin decides, and never on their own request (duty.ErrForbidden); a waiver that is not
 // requested any more is duty.ErrConflict, naming its status.
 func (s *Service) DecideWaiver(ctx context.Context, p duty.Principal, id string, d Decision, note string) (*duty.Waiver, error) {
+	unlock, err := s.st.LockLedger(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	w, err := s.Waiver(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -158,6 +163,11 @@ func (s *Service) DecideWaiver(ctx context.Context, p duty.Principal, id string,
 // RevokeWaiver ends a requested or approved waiver: scans from now on do not apply it (reports
 // already stored keep what they waived). The requester or an inspector or admin may revoke it.
 func (s *Service) RevokeWaiver(ctx context.Context, p duty.Principal, id string) (*duty.Waiver, error) {
+	unlock, err := s.st.LockLedger(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	w, err := s.Waiver(ctx, p, id)
 	if err != nil {
 		return nil, err

@@ -605,7 +605,7 @@ func bundleOn(eng *policy.Engine, d Draft) (*policy.Bundle, error) {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		if _, ok := eng.Policy(id); !ok && d.Files == nil {
+		if _, ok := eng.ParamSet(id); !ok && d.Files == nil {
 			return nil, fmt.Errorf("policy %q: %w", id, duty.ErrNotFound)
 		}
 		var err error

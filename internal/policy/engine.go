@@ -20,6 +20,12 @@ import (
 // <area>.<name>.
 const dutyRoot = "duty"
 
+// settingsRoot is the package prefix of settings: package settings.<name> holds, in its
+// METADATA, the schema, labels and units of parameters data.params.<name> that are no duty's
+// but the service's (the rectification ledger's periods, waiver maximum and standing weights).
+// A settings module is not evaluated; its parameters are changed like a duty's.
+const settingsRoot = "settings"
+
 // Meta is what a duty policy's METADATA says about it.
 type Meta struct {
 	ID            string   `json:"id"`
@@ -43,6 +49,8 @@ type Meta struct {
 	// SwitchedOff is true when the bundle switches the duty off (SwitchedOffFile): it is not
 	// evaluated, and the change that did so said so explicitly.
 	SwitchedOff bool `json:"switched_off,omitempty"`
+	// Settings is true for a settings module (package settings.<id>): parameters only, no duty.
+	Settings bool `json:"settings,omitempty"`
 }
 
 // Engine is a compiled bundle, prepared once and evaluated many times; it is safe for
@@ -52,6 +60,7 @@ type Engine struct {
 	revision string
 	data     map[string]any
 	metas    []Meta
+	settings []Meta   // the settings modules, sorted by id
 	vars     []string // the query variable of each policy, in metas order
 	wvars    []string // the query variable of each policy's warnings, "" for none, in metas order
 	query    rego.PreparedEvalQuery
@@ -97,12 +106,19 @@ func compile(ctx context.Context, b *Bundle) (*Engine, *ast.Compiler, error) {
 		}
 		if ok {
 			e.metas = append(e.metas, meta)
+			continue
+		}
+		if meta, ok, err = settingsMeta(file, m); err != nil {
+			return nil, nil, err
+		} else if ok {
+			e.settings = append(e.settings, meta)
 		}
 	}
 	if len(e.metas) == 0 {
 		return nil, nil, &BundleError{Problems: []Problem{{File: ".", Message: "no duty policy: expected a package duty.<area>.<name> with a `violation` rule"}}}
 	}
 	slices.SortFunc(e.metas, func(a, b Meta) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(e.settings, func(a, b Meta) int { return strings.Compare(a.ID, b.ID) })
 	if probs := e.checkParams(modules, overrides); len(probs) > 0 {
 		return nil, nil, &BundleError{Problems: probs}
 	}
@@ -142,16 +158,25 @@ func compile(ctx context.Context, b *Bundle) (*Engine, *ast.Compiler, error) {
 // missing or outside its schema — so a default not among its enum is refused too.
 func (e *Engine) checkParams(modules map[string]*ast.Module, overrides map[string]map[string]any) []Problem {
 	var probs []Problem
-	for _, m := range e.metas {
+	owners := append(slices.Clone(e.metas), e.settings...)
+	for _, m := range owners {
 		probs = append(probs, CheckSchema(m)...)
+	}
+	for _, st := range e.settings {
+		for _, m := range e.metas {
+			if area, _, _ := strings.Cut(m.ID, "."); area == st.ID {
+				probs = append(probs, Problem{File: st.File, Message: fmt.Sprintf("settings %s share data.params.%s with the duties of area %s (such as %s): rename the settings package", st.ID, st.ID, area, m.ID)})
+				break
+			}
+		}
 	}
 	if len(probs) > 0 {
 		return probs // values are checked only against schemas that hold
 	}
 	for _, id := range sortedKeys(overrides) {
-		m, ok := e.Policy(id)
+		m, ok := e.ParamSet(id)
 		if !ok {
-			probs = append(probs, Problem{File: OverridesFile, Message: fmt.Sprintf("overrides parameters of %q, which is not a policy of the bundle", id)})
+			probs = append(probs, Problem{File: OverridesFile, Message: fmt.Sprintf("overrides parameters of %q, which is neither a policy nor settings of the bundle", id)})
 			continue
 		}
 		for _, p := range ValidateParams(m, overrides[id]) {
@@ -162,10 +187,10 @@ func (e *Engine) checkParams(modules map[string]*ast.Module, overrides map[strin
 	if len(probs) > 0 {
 		return probs
 	}
-	for _, m := range e.metas {
+	for _, m := range owners {
 		values := e.Params(m.ID)
 		at := "data.params." + m.ID
-		if _, ok := m.Params[WarnDaysParam]; !ok && hasWarning(modules[m.File]) {
+		if _, ok := m.Params[WarnDaysParam]; !ok && !m.Settings && hasWarning(modules[m.File]) {
 			probs = append(probs, Problem{File: m.File, Message: fmt.Sprintf("policy %s has a `warning` rule but no %s parameter in its METADATA params: its warnings' window would be unknown", m.ID, WarnDaysParam)})
 		}
 		for _, name := range sortedKeys(m.Params) {
@@ -273,6 +298,49 @@ func policyMeta(file string, m *ast.Module) (Meta, bool, error) {
 	}
 	if msg := readLabels(&meta, c["reasons"], en["params"], c["units"]); msg != "" {
 		return fail(fmt.Sprintf("METADATA of %s: %s", id, msg))
+	}
+	return meta, true, nil
+}
+
+// settingsMeta reads the METADATA of a settings module (package settings.<id>): title, custom.id
+// (the id), custom.params (the schema, as a duty's), custom.units and custom.en {title,
+// description, params}. ok is false for a module of another package.
+func settingsMeta(file string, m *ast.Module) (Meta, bool, error) {
+	pkg := strings.TrimPrefix(m.Package.Path.String(), "data.")
+	id, isSettings := strings.CutPrefix(pkg, settingsRoot+".")
+	if !isSettings || IsTest(file) {
+		return Meta{}, false, nil
+	}
+	fail := func(msg string) (Meta, bool, error) {
+		return Meta{}, false, &BundleError{Problems: []Problem{{File: file, Row: m.Package.Location.Row, Col: 1, Message: msg}}}
+	}
+	if strings.Contains(id, ".") {
+		return fail(fmt.Sprintf("settings package %s: expected %s.<name>, one name", pkg, settingsRoot))
+	}
+	var ann *ast.Annotations
+	for _, a := range m.Annotations {
+		if a.Scope == "package" {
+			ann = a
+		}
+	}
+	if ann == nil {
+		return fail("settings " + id + " have no package # METADATA block (title, custom.id, custom.params)")
+	}
+	c := ann.Custom
+	if got, _ := c["id"].(string); got != id {
+		return fail(fmt.Sprintf("METADATA custom.id is %q but the package %s makes the settings id %q", got, pkg, id))
+	}
+	meta := Meta{ID: id, Package: pkg, File: file, Title: ann.Title, Description: strings.TrimSpace(ann.Description), Custom: c, Settings: true}
+	en, _ := c["en"].(map[string]any)
+	meta.TitleEN, _ = en["title"].(string)
+	d, _ := en["description"].(string)
+	meta.DescriptionEN = strings.TrimSpace(d)
+	meta.Params, _ = c["params"].(map[string]any)
+	if len(meta.Params) == 0 {
+		return fail("METADATA of settings " + id + ": custom.params declares no parameter")
+	}
+	if msg := readLabels(&meta, nil, en["params"], c["units"]); msg != "" {
+		return fail(fmt.Sprintf("METADATA of settings %s: %s", id, msg))
 	}
 	return meta, true, nil
 }
@@ -404,6 +472,22 @@ func (e *Engine) Policy(id string) (Meta, bool) {
 		return Meta{}, false
 	}
 	return e.metas[i], true
+}
+
+// Settings returns the METADATA of every settings module, sorted by id.
+func (e *Engine) Settings() []Meta { return slices.Clone(e.settings) }
+
+// ParamSet returns the METADATA of the policy or the settings id: what declares the parameters
+// data.params.<id> (and their overrides, changed through the same API and pages).
+func (e *Engine) ParamSet(id string) (Meta, bool) {
+	if m, ok := e.Policy(id); ok {
+		return m, true
+	}
+	i := slices.IndexFunc(e.settings, func(m Meta) bool { return m.ID == id })
+	if i < 0 {
+		return Meta{}, false
+	}
+	return e.settings[i], true
 }
 
 // Revision returns the content hash of the compiled bundle.

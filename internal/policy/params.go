@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -131,13 +132,14 @@ func applyOverrides(data map[string]any, ov map[string]map[string]any) {
 var monthDay = regexp.MustCompile(`^[0-9]{2}-[0-9]{2}$`)
 
 // The parameter types a METADATA custom.params schema may declare.
-var paramTypes = []string{"integer", "string", "array", "boolean", "severity"}
+var paramTypes = []string{"integer", "number", "string", "array", "boolean", "severity"}
 
 // schemaKeys are the keywords a parameter schema may use, by type; any other keyword is refused
 // so that a misspelt constraint ("maximun") is not silently ignored.
 var schemaKeys = map[string][]string{
 	"":         {"type", "description", "zh", "en"},
 	"integer":  {"minimum", "maximum", "enum"},
+	"number":   {"minimum", "maximum"},
 	"string":   {"pattern", "format", "enum"},
 	"array":    {"items", "minItems", "maxItems", "uniqueItems"},
 	"boolean":  {},
@@ -327,8 +329,8 @@ func schemaProblems(schema map[string]any, depth int) []string {
 	return out
 }
 
-// ValidateParams checks parameter values against the policy's METADATA custom.params schema:
-// every name declared (severity is declared implicitly), and each value of its schema — type,
+// ValidateParams checks parameter values against the policy's (or the settings') METADATA
+// custom.params schema: every name declared (a policy's severity is declared implicitly), and each value of its schema — type,
 // minimum and maximum, pattern, one of the enum, array items and length, a MM-DD string a day
 // that exists in every year.
 func ValidateParams(m Meta, params map[string]any) []Problem {
@@ -337,10 +339,14 @@ func ValidateParams(m Meta, params map[string]any) []Problem {
 		schema, ok := paramSchema(m, name)
 		if !ok {
 			declared := sortedKeys(m.Params)
-			if !slices.Contains(declared, "severity") {
+			if !slices.Contains(declared, "severity") && !m.Settings {
 				declared = append(declared, "severity")
 			}
-			probs = append(probs, Problem{File: m.File, Message: fmt.Sprintf("parameter %s.%s: is not a parameter of this policy (its METADATA declares %s)", m.ID, name, strings.Join(declared, ", "))})
+			what := "policy"
+			if m.Settings {
+				what = "settings module"
+			}
+			probs = append(probs, Problem{File: m.File, Message: fmt.Sprintf("parameter %s.%s: is not a parameter of this %s (its METADATA declares %s)", m.ID, name, what, strings.Join(declared, ", "))})
 			continue
 		}
 		for _, msg := range valueProblems(schema, params[name]) {
@@ -350,12 +356,13 @@ func ValidateParams(m Meta, params map[string]any) []Problem {
 	return probs
 }
 
-// paramSchema returns the schema of a parameter; every policy has a severity parameter.
+// paramSchema returns the schema of a parameter; every policy (not settings) has a severity
+// parameter.
 func paramSchema(m Meta, name string) (map[string]any, bool) {
 	if s, ok := m.Params[name].(map[string]any); ok {
 		return s, true
 	}
-	if name == "severity" {
+	if name == "severity" && !m.Settings {
 		return map[string]any{"type": "severity"}, true
 	}
 	return nil, false
@@ -379,6 +386,19 @@ func valueProblems(schema map[string]any, v any) []string {
 			out = append(out, fmt.Sprintf("must be at most %d, got %d", hi, n))
 		}
 		return append(out, enumProblems(schema, v)...)
+	case "number":
+		f, ok := asNumber(v)
+		if !ok {
+			return []string{"must be a number, got " + jsonText(v)}
+		}
+		var out []string
+		if lo, ok := asInt(schema["minimum"]); ok && f < float64(lo) {
+			out = append(out, fmt.Sprintf("must be at least %d, got %s", lo, jsonText(v)))
+		}
+		if hi, ok := asInt(schema["maximum"]); ok && f > float64(hi) {
+			out = append(out, fmt.Sprintf("must be at most %d, got %s", hi, jsonText(v)))
+		}
+		return out
 	case "string":
 		s, ok := v.(string)
 		if !ok {
@@ -505,6 +525,32 @@ func asInt(v any) (int64, bool) {
 	}
 	return 0, false
 }
+
+// asNumber reads a finite JSON number (a parameter of type number).
+func asNumber(v any) (float64, bool) {
+	var f float64
+	switch n := v.(type) {
+	case json.Number:
+		x, err := n.Float64()
+		if err != nil {
+			return 0, false
+		}
+		f = x
+	case float64:
+		f = n
+	case int:
+		f = float64(n)
+	case int64:
+		f = float64(n)
+	default:
+		return 0, false
+	}
+	return f, !math.IsNaN(f) && !math.IsInf(f, 0)
+}
+
+// Number reads a parameter value of type number or integer as a float64: the value in force
+// (Engine.Params) is a json.Number.
+func Number(v any) (float64, bool) { return asNumber(v) }
 
 func jsonText(v any) string {
 	b, err := json.Marshal(v)

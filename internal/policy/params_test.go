@@ -72,6 +72,20 @@ func TestBuiltinParamsRefused(t *testing.T) {
 			want: []string{"branch.discipline_member.severity", "high, medium or low"}},
 		{note: "an undeclared parameter", policy: "suggestion.closeout", params: map[string]any{"days": 3},
 			want: []string{"suggestion.closeout.days", "is not a parameter"}},
+		// The ledger's settings (policies/settings/ledger.rego) are checked as a duty's parameters.
+		{note: "ledger: a period of 0 days", policy: "ledger", params: map[string]any{"rectify_days_high": 0},
+			want: []string{"ledger.rectify_days_high", "at least 1"}},
+		{note: "ledger: a waiver maximum as text", policy: "ledger", params: map[string]any{"waiver_max_days": "365"},
+			want: []string{"ledger.waiver_max_days", "must be an integer"}},
+		{note: "ledger: a negative weight", policy: "ledger", params: map[string]any{"weight_overdue": -1},
+			want: []string{"ledger.weight_overdue", "at least 0"}},
+		{note: "ledger: a weight as text", policy: "ledger", params: map[string]any{"weight_warning": "0.5"},
+			want: []string{"ledger.weight_warning", "must be a number"}},
+		{note: "ledger: settings have no severity", policy: "ledger", params: map[string]any{"severity": "high"},
+			want: []string{"ledger.severity", "is not a parameter of this settings module"}},
+		{note: "ledger: a fractional weight is fine", policy: "ledger", params: map[string]any{"weight_warning": 0.25, "rectify_days_low": 90}},
+		{note: "an unknown parameter owner", policy: "nothing", params: map[string]any{"x": 1},
+			want: []string{`"nothing"`, "neither a policy nor settings"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.note, func(t *testing.T) {
@@ -237,5 +251,49 @@ func TestSwitchedOff(t *testing.T) {
 	bad.Files[policy.SwitchedOffFile] = `{"meeting.joint": true}`
 	if got := compileErr(t, bad); !strings.Contains(got, policy.SwitchedOffFile) {
 		t.Errorf("a malformed %s: %q", policy.SwitchedOffFile, got)
+	}
+}
+
+// TestSettingsModules reads the ledger's settings from the built-in bundle and refuses settings
+// modules that could not be checked or labelled.
+func TestSettingsModules(t *testing.T) {
+	e, err := policy.Compile(context.Background(), policy.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := e.ParamSet("ledger")
+	if !ok || !m.Settings || m.Title == "" || m.TitleEN == "" {
+		t.Fatalf("the built-in bundle's ledger settings: %v %+v", ok, m)
+	}
+	if _, isPolicy := e.Policy("ledger"); isPolicy {
+		t.Error("settings are listed as a policy")
+	}
+	for name := range m.Params {
+		if l := m.ParamLabels[name]; l.Label.ZH == "" || l.Label.EN == "" || l.Unit.ZH == "" || l.Unit.EN == "" {
+			t.Errorf("ledger parameter %s: label %+v, want Chinese and English labels and units", name, l)
+		}
+		if _, ok := e.Params("ledger")[name]; !ok {
+			t.Errorf("ledger parameter %s has no value in params/data.json", name)
+		}
+	}
+	head := "# METADATA\n# title: t\n# custom:\n#   id: s\n"
+	for _, tc := range []struct {
+		note, module, want string
+	}{
+		{"no METADATA", "package settings.s\n", "no package # METADATA"},
+		{"a wrong id", "# METADATA\n# title: t\n# custom:\n#   id: x\n#   params:\n#     a: {type: integer}\npackage settings.s\n", `custom.id is "x"`},
+		{"no parameter", head + "package settings.s\n", "declares no parameter"},
+		{"an unknown type", head + "#   params:\n#     a: {type: float}\npackage settings.s\n", "type must be one of"},
+		{"a unit of nothing", head + "#   units:\n#     b: {zh: 天, en: days}\n#   params:\n#     a: {type: integer}\npackage settings.s\n", "custom.units.b"},
+		{"no value", head + "#   params:\n#     a: {type: integer}\npackage settings.s\n", "data.params.s.a"},
+		{"a name shared with a duty area", "# METADATA\n# title: t\n# custom:\n#   id: talk\n#   params:\n#     a: {type: integer}\npackage settings.talk\n", "share data.params.talk"},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			b := policy.Builtin().Clone()
+			b.Files["settings/s.rego"] = tc.module
+			if got := compileErr(t, b); !strings.Contains(got, tc.want) {
+				t.Errorf("refusal %q, want it to contain %q", got, tc.want)
+			}
+		})
 	}
 }

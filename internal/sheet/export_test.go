@@ -116,13 +116,15 @@ func (labels) ReasonLabel(p, r, lang string) string {
 	return map[string]string{"zh": "未谈话", "en": "missing"}[lang]
 }
 
-// TestExportReport: a report's workbook has its violations and its warnings, Chinese titles,
-// department and subject names beside their ids, and dates as date cells.
+// TestExportReport: a report's workbook has its violations, its warnings and its waived
+// violations, Chinese titles, department and subject names beside their ids, and dates as date
+// cells.
 func TestExportReport(t *testing.T) {
 	v := duty.Violation{Policy: "talk.pre_appointment", Severity: "high", Reason: "missing", Department: "O1-DIV", Accountable: "leaders",
 		Subject: duty.Ref{Collection: "people", ID: "P2"}, Message: duty.Message{ZH: "=未谈话", EN: "no talk"},
 		Evidence: []duty.Ref{{Collection: "appointments", ID: "A1"}}, FirstSeen: &duty.Seen{AsOf: "2025-03-01"}}
-	rep := &duty.Report{AsOf: "2025-06-30", Violations: []duty.Violation{v}, Warnings: []duty.Warning{{Violation: v, FailsOn: "2025-07-03"}}}
+	rep := &duty.Report{AsOf: "2025-06-30", Violations: []duty.Violation{v}, Warnings: []duty.Warning{{Violation: v, FailsOn: "2025-07-03"}},
+		Waived: []duty.Waived{{Violation: v, Waiver: duty.WaiverRef{ID: "W20251201-abc", Until: "2025-12-31"}}}}
 	var buf bytes.Buffer
 	if err := sheet.WriteReport(&buf, rep, labels{}, namer); err != nil {
 		t.Fatal(err)
@@ -132,7 +134,7 @@ func TestExportReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := f.GetSheetList(); !cmp.Equal(got, []string{"问题", "预警"}) {
+	if got := f.GetSheetList(); !cmp.Equal(got, []string{"问题", "预警", "豁免"}) {
 		t.Errorf("sheets %v", got)
 	}
 	rows, _ := f.GetRows("问题")
@@ -152,6 +154,13 @@ func TestExportReport(t *testing.T) {
 	}
 	if ok, _ := dateCell(t, f, "预警", "P2"); !ok {
 		t.Errorf("fails_on is not a date cell")
+	}
+	xrows, _ := f.GetRows("豁免")
+	if len(xrows) != 2 || xrows[0][15] != "豁免编号" || xrows[0][16] != "豁免有效期至" || xrows[1][15] != "W20251201-abc" || xrows[1][16] != "2025-12-31" {
+		t.Errorf("waived %v", xrows)
+	}
+	if ok, _ := dateCell(t, f, "豁免", "Q2"); !ok {
+		t.Errorf("the waiver's end date is not a date cell")
 	}
 }
 

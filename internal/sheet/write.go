@@ -406,30 +406,39 @@ var reportColumns = []string{"序号", "部门编号", "部门", "规则", "严�
 
 var severityZH = map[string]string{"high": "高", "medium": "中", "low": "低"}
 
+// reportSheet is one sheet of a report's workbook: its violations and, for warnings, the day
+// each fails (due), for waived violations the waiver that set each aside.
+type reportSheet struct {
+	name    string
+	vs      []duty.Violation
+	due     []string
+	waivers []duty.WaiverRef
+}
+
 // WriteReport writes a report as a workbook: a sheet of the violations (问题) and, when there
-// are any, one of the warnings (预警, with the day each fails), Chinese titles, names beside the
-// ids of departments and subjects, dates as date cells, every text through duty.SafeCell.
+// are any, one of the warnings (预警, with the day each fails) and one of the waived violations
+// (豁免, with the waiver's id and end date), Chinese titles, names beside the ids of
+// departments and subjects, dates as date cells, every text through duty.SafeCell.
 func WriteReport(w io.Writer, rep *duty.Report, labels ReportLabels, names Namer) error {
 	b, err := newBook()
 	if err != nil {
 		return err
 	}
 	defer b.f.Close()
-	sheets := []struct {
-		name string
-		vs   []duty.Violation
-		due  []string
-	}{{name: "问题", vs: rep.Violations}}
+	sheets := []reportSheet{{name: "问题", vs: rep.Violations}}
 	if len(rep.Warnings) > 0 {
 		vs, due := make([]duty.Violation, len(rep.Warnings)), make([]string, len(rep.Warnings))
 		for i, wn := range rep.Warnings {
 			vs[i], due[i] = wn.Violation, wn.FailsOn
 		}
-		sheets = append(sheets, struct {
-			name string
-			vs   []duty.Violation
-			due  []string
-		}{"预警", vs, due})
+		sheets = append(sheets, reportSheet{name: "预警", vs: vs, due: due})
+	}
+	if len(rep.Waived) > 0 {
+		vs, ws := make([]duty.Violation, len(rep.Waived)), make([]duty.WaiverRef, len(rep.Waived))
+		for i, x := range rep.Waived {
+			vs[i], ws[i] = x.Violation, x.Waiver
+		}
+		sheets = append(sheets, reportSheet{name: "豁免", vs: vs, waivers: ws})
 	}
 	for k, s := range sheets {
 		if k == 0 {
@@ -447,6 +456,9 @@ func WriteReport(w io.Writer, rep *duty.Report, labels ReportLabels, names Namer
 		cols := slices.Clone(reportColumns)
 		if s.due != nil {
 			cols = append(cols, "到期日")
+		}
+		if s.waivers != nil {
+			cols = append(cols, "豁免编号", "豁免有效期至")
 		}
 		head := make([]any, len(cols))
 		for i, c := range cols {
@@ -489,6 +501,9 @@ func WriteReport(w io.Writer, rep *duty.Report, labels ReportLabels, names Namer
 				safe(strings.Join(ev, "、")), first}
 			if s.due != nil {
 				row = append(row, date(s.due[i]))
+			}
+			if s.waivers != nil {
+				row = append(row, safe(s.waivers[i].ID), date(s.waivers[i].Until))
 			}
 			cell, _ := excelize.CoordinatesToCellName(1, i+2)
 			if err := sw.SetRow(cell, row); err != nil {

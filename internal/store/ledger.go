@@ -17,8 +17,9 @@ import (
 // The rectification ledger (issue 16): waivers, cases, the scans whose cases are still to be
 // brought up to date, and the waived violations of each report. The rules live in
 // internal/ledger; this file only keeps the documents. Every change of a waiver or a case is a
-// compare-and-set on its revision (Rev), so that two changes made on the same state cannot both
-// be stored (FerretDB v1 has no transactions; one document is written atomically).
+// compare-and-set on its revision (Rev), made under the write lease (LockLedger): FerretDB v1
+// has no transactions and applies a conditional update by reading and writing the document, so
+// only the lease keeps two processes from both storing a change made on the same state.
 const (
 	waiversColl = "waivers"
 	// Cases are kept in a table per organ (casesPrefix + organ): the embedded store reads a
@@ -28,6 +29,8 @@ const (
 	caseOrganColl  = "case_organs"
 	ledgerSyncColl = "ledger_sync"
 	ledgerMarkColl = "ledger_asof"
+	// ledgerDueColl holds, per organ, how many cases of each department fall due on each day.
+	ledgerDueColl = "ledger_due"
 )
 
 // InsertWaiver stores a new waiver request.
@@ -304,6 +307,86 @@ func (s *Store) findAll(ctx context.Context, coll string, filter bson.D, out any
 	}
 	if err := cur.All(ctx, out); err != nil {
 		return fmt.Errorf("read %s: %w", coll, unavailable(err))
+	}
+	return nil
+}
+
+// LockLedger serialises the ledger's read-modify-writes of cases, waivers and due counts with
+// every other writer of the store, in this process and in the others sharing it: it takes the
+// store's write lease (writeMu, and the lease document across processes), since FerretDB v1 has
+// no transactions and no atomic conditional update, so a compare-and-set on a revision alone is
+// not enough when two processes update one case. unlock gives it back. The caller must not
+// write records while holding it.
+func (s *Store) LockLedger(ctx context.Context) (unlock func(), err error) {
+	return s.lockWrites(ctx)
+}
+
+// CaseMark is what bringing the cases up to date with a scan reads of every case of an organ:
+// the fields that say whether the scan moves it, and those the due counts are made of.
+type CaseMark struct {
+	ID         string `bson:"_id"`
+	State      string `bson:"state"`
+	Department string `bson:"department"`
+	ScanAsOf   string `bson:"scan_as_of"`
+	DueOn      string `bson:"due_on"`
+}
+
+// CaseMarks returns the marks of every case of an organ (only those fields are read).
+func (s *Store) CaseMarks(ctx context.Context, organ string) ([]CaseMark, error) {
+	cur, err := s.db.Collection(casesPrefix+organ).Find(ctx, bson.D{}, options.Find().SetProjection(
+		bson.D{{Key: "state", Value: 1}, {Key: "department", Value: 1}, {Key: "scan_as_of", Value: 1}, {Key: "due_on", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("read the cases of %s: %w", organ, unavailable(err))
+	}
+	out := []CaseMark{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read the cases of %s: %w", organ, unavailable(err))
+	}
+	return out, nil
+}
+
+// DueCount is how many cases of a department that are still to be worked (neither closed,
+// resolved nor waived) fall due on one day: the department standing counts the overdue ones
+// from these without reading the cases.
+type DueCount struct {
+	Department string `bson:"department"`
+	DueOn      string `bson:"due_on"`
+	N          int    `bson:"n"`
+}
+
+// SetLedgerDue stores the due counts of an organ's cases (a document per organ in ledger_due).
+func (s *Store) SetLedgerDue(ctx context.Context, organ string, counts []DueCount) error {
+	if counts == nil {
+		counts = []DueCount{}
+	}
+	_, err := s.db.Collection(ledgerDueColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: organ}},
+		bson.D{{Key: "_id", Value: organ}, {Key: "counts", Value: counts}}, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("store the due counts of %s: %w", organ, unavailable(err))
+	}
+	return nil
+}
+
+// LedgerDue returns the due counts of an organ's cases; found is false when none were stored
+// (no sync since the counts were introduced).
+func (s *Store) LedgerDue(ctx context.Context, organ string) (counts []DueCount, found bool, err error) {
+	var doc struct {
+		Counts []DueCount `bson:"counts"`
+	}
+	err = s.db.Collection(ledgerDueColl).FindOne(ctx, bson.D{{Key: "_id", Value: organ}}).Decode(&doc)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("read the due counts of %s: %w", organ, unavailable(err))
+	}
+	return doc.Counts, true, nil
+}
+
+// DropLedgerDue removes the due counts of an organ (tests: a store from before the counts).
+func (s *Store) DropLedgerDue(ctx context.Context, organ string) error {
+	if _, err := s.db.Collection(ledgerDueColl).DeleteOne(ctx, bson.D{{Key: "_id", Value: organ}}); err != nil {
+		return fmt.Errorf("drop the due counts of %s: %w", organ, unavailable(err))
 	}
 	return nil
 }

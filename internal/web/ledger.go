@@ -40,6 +40,14 @@ var ledgerMessages = map[string][2]string{
 	"ledger.overdue.yes": {"已逾期", "overdue"},
 	"ledger.overdue.no":  {"未逾期", "not overdue"},
 	"ledger.open":        {"查看", "Open"},
+	"ledger.params":      {"整改期限与考核参数", "Periods and weights"},
+	"policies.settings":  {"设置", "Settings"},
+
+	"summary.waived":      {"已豁免", "Waived"},
+	"report.waived":       {"已豁免的问题", "Waived violations"},
+	"report.waived.intro": {"经批准的豁免在有效期内搁置的问题，不计入上方的问题清单和统计；豁免期满或撤销后，之后的检查会重新列出。", "Violations an approved waiver sets aside until its end date; they are not counted above, and scans after the end date or a revocation list them again."},
+	"col.waiver":          {"豁免编号", "Waiver"},
+	"col.waiver.until":    {"豁免有效期至", "Waived until"},
 
 	"case.title":         {"整改案件", "Case"},
 	"case.id":            {"案件编号", "Case"},
@@ -405,7 +413,7 @@ func (h *handler) showCase(rq *request, status int, problem, done string) error 
 	n := h.newNamer(rq.ctx, tree)
 	v := &caseView{C: *c, Dept: n.dept(c.Department), Organ: n.dept(c.Organ), Subject: n.ref(rq.lang, c.Violation.Subject),
 		Files: files, Error: problem, Done: done, MaxMiB: h.Ledger.Config().MaxFileBytes >> 20,
-		MaxWaiverDays: h.Ledger.Config().MaxWaiverDays}
+		MaxWaiverDays: h.Ledger.Params().MaxWaiverDays}
 	for _, r := range c.Evidence {
 		v.Evidence = append(v.Evidence, evidence{Ref: r, Label: n.ref(rq.lang, r)})
 	}
@@ -677,7 +685,7 @@ func (h *handler) waiverRequest(rq *request) error {
 	case errors.Is(err, duty.ErrInvalid) && reason == "":
 		return h.showCase(rq, http.StatusUnprocessableEntity, text(rq.lang, "waiver.err.reason"), "")
 	case errors.Is(err, duty.ErrInvalid):
-		return h.showCase(rq, http.StatusUnprocessableEntity, text(rq.lang, "waiver.err.until", h.Ledger.Config().MaxWaiverDays), "")
+		return h.showCase(rq, http.StatusUnprocessableEntity, text(rq.lang, "waiver.err.until", h.Ledger.Params().MaxWaiverDays), "")
 	case err != nil:
 		return err
 	}

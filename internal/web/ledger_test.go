@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -268,6 +269,66 @@ func TestWaiverPages(t *testing.T) {
 	if strings.Contains(e.get("office", path).body, `id="case-waiver"`) {
 		t.Error("a waived case offers another waiver request")
 	}
+
+	// The department's report shows the waived violations with the waiver, apart from the
+	// violations, in Chinese; its JSON and CSV downloads hold them too.
+	c, err := l.Case(ctx, duty.System("test"), m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dept := "/departments/" + c.Department
+	page := e.get("office", dept)
+	row := regexp.MustCompile(`<tr class="waived-row" data-key="[^"]*" data-waiver="([^"]+)" data-until="([^"]+)">`).FindAllStringSubmatch(page.body, -1)
+	if len(row) == 0 || row[0][1] != w[1] || row[0][2] != "2026-06-30" {
+		t.Fatalf("waived rows on the department page: %v", row)
+	}
+	for _, want := range []string{"已豁免的问题", "豁免有效期至", `id="summary-waived"`} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the department page lacks %s", want)
+		}
+	}
+	if strings.Contains(page.body, `<tr class="violation" data-key="`+c.Policy+`|`+c.Violation.Subject.Collection+"/"+c.Violation.Subject.ID+`|`) {
+		t.Error("the waived check is still among the violations of the page")
+	}
+	var rep duty.Report
+	if err := json.Unmarshal([]byte(e.get("office", dept+"/report.json").body), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Waived) != len(row) || rep.Summary.Waived != len(row) || rep.Waived[0].Waiver.ID != w[1] || rep.Waived[0].Waiver.Until != "2026-06-30" {
+		t.Errorf("report.json: %d waived, summary %d, want %d with waiver %s", len(rep.Waived), rep.Summary.Waived, len(row), w[1])
+	}
+	if rep.Summary.Warnings != len(rep.Warnings) {
+		t.Errorf("report.json: summary.warnings %d, %d warnings", rep.Summary.Warnings, len(rep.Warnings))
+	}
+	filteredOut := e.get("office", dept+"/report.json?severity=nope")
+	var none duty.Report
+	if err := json.Unmarshal([]byte(filteredOut.body), &none); err != nil || len(none.Waived) != 0 || none.Summary.Waived != 0 {
+		t.Errorf("a filter matching nothing keeps %d waived (summary %d)", len(none.Waived), none.Summary.Waived)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(e.get("office", dept+"/report.csv").body, duty.BOM))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waivedRows := 0
+	for _, r := range rows[1:] {
+		if r[16] == "waived" {
+			waivedRows++
+			if r[18] != w[1] || r[19] != "2026-06-30" {
+				t.Errorf("a waived CSV row names waiver %q until %q", r[18], r[19])
+			}
+		}
+	}
+	if waivedRows != len(row) {
+		t.Errorf("%d waived rows in the CSV, want %d", waivedRows, len(row))
+	}
+	wb, err := excelize.OpenReader(strings.NewReader(e.get("office", dept+"/report.xlsx").body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	if xr, err := wb.GetRows("豁免"); err != nil || len(xr) != len(row)+1 || xr[1][15] != w[1] || xr[1][16] != "2026-06-30" {
+		t.Errorf("the 豁免 sheet of report.xlsx: %v %v", xr, err)
+	}
 }
 
 // TestOverviewStanding: the overview shows the organ's five lowest department standings with
@@ -308,5 +369,58 @@ func TestOverviewStanding(t *testing.T) {
 		if f, _ := strconv.ParseFloat(m[2], 64); f != lowest[i] {
 			t.Errorf("row %d: score %v, want the %d-th lowest %v", i, f, i+1, lowest[i])
 		}
+	}
+}
+
+// TestLedgerParamsPage changes the ledger's parameters on the parameter page of the duties
+// (/policies/ledger): listed among the policies as settings, with labels and units, no module
+// editor and no preview; a value outside its schema is refused naming it; an applied change is
+// in force for the next page (the waiver maximum on a case page, the standing's formula).
+func TestLedgerParamsPage(t *testing.T) {
+	e, _ := ledgerEnv(t)
+	list := e.get("editor", "/policies")
+	if !strings.Contains(list.body, `href="/policies/ledger"`) || !strings.Contains(list.body, "整改台账与部门考核") {
+		t.Fatalf("the policy list does not offer the ledger's settings: %.300s", list.body)
+	}
+	page := e.get("editor", "/policies/ledger")
+	for _, want := range []string{
+		`name="p.weight_warning" type="number" inputmode="decimal" step="any" value="0.5"`, "每条预警扣分", `<span class="unit">分</span>`,
+		`name="p.rectify_days_high" type="number" inputmode="numeric" value="15" min="1" max="3650"`, "高风险问题整改期限", `<span class="unit">天</span>`,
+	} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the ledger's parameter page lacks %s", want)
+		}
+	}
+	for _, not := range []string{`id="module-form"`, `id="params-preview"`, "问题类型"} {
+		if strings.Contains(page.body, not) {
+			t.Errorf("the ledger's parameter page shows %s", not)
+		}
+	}
+	base := regexp.MustCompile(`name="base" value="([^"]+)"`).FindStringSubmatch(page.body)
+	if base == nil {
+		t.Fatal("no base on the parameter form")
+	}
+	form := func(action string, kv ...string) url.Values {
+		f := url.Values{"action": {action}, "base": {base[1]}}
+		for i := 0; i < len(kv); i += 2 {
+			f.Set(kv[i], kv[i+1])
+		}
+		return f
+	}
+	if r := e.post("editor", "/policies/ledger/params", form("validate", "p.rectify_days_high", "0")); r.status != 422 || !strings.Contains(r.body, "ledger.rectify_days_high") {
+		t.Errorf("a period of 0 days: %d", r.status)
+	}
+	if r := e.post("editor", "/policies/ledger/params", form("apply", "p.waiver_max_days", "30", "p.weight_warning", "0.25")); r.status != 303 {
+		t.Fatalf("apply: %d %.500s", r.status, r.body)
+	}
+	if r := e.get("inspector", "/standing"); !strings.Contains(r.body, "0.25 × 预警数") {
+		t.Errorf("the standing's formula after the change: %.300s", regexp.MustCompile(`得分 = [^<]*`).FindString(r.body))
+	}
+	m := openCase.FindStringSubmatch(e.get("office", "/ledger?department="+inside).body)
+	if m == nil {
+		t.Fatal("no open case")
+	}
+	if r := e.get("office", "/cases/"+m[1]); !strings.Contains(r.body, "最长 30 天") {
+		t.Errorf("the case page's waiver form does not give the new maximum")
 	}
 }

@@ -203,7 +203,8 @@ func TestDutyPushedThroughAPIIsComplete(t *testing.T) {
 		for _, r := range rows[1:] {
 			if r[1] == "talk.recorded" {
 				n++
-				if got := r[len(r)-6 : len(r)-2]; !slices.Equal(got, []string{"廉政谈话全程记录在案", "Every integrity talk on record", "未记录在案", "not on record"}) {
+				// policy_zh, policy_en, reason_zh, reason_en
+				if got := r[12:16]; !slices.Equal(got, []string{"廉政谈话全程记录在案", "Every integrity talk on record", "未记录在案", "not on record"}) {
 					t.Errorf("CSV labels %v", got)
 				}
 			}

@@ -49,6 +49,8 @@ type policyListPage struct {
 	Hash     string
 	DirMode  bool
 	Policies []policyRow
+	// Settings are the bundle's settings (the ledger's parameters), edited like a duty's.
+	Settings []policyRow
 	CanEdit  bool
 }
 
@@ -211,10 +213,19 @@ func (h *handler) policyList(rq *request) error {
 	page := policyListPage{policyChrome: h.chrome(rq, "/policies"), Revision: h.Policies.Revision(), Hash: e.Revision(), DirMode: h.Policies.DirMode(),
 		CanEdit: rq.p.Can(duty.WritePolicies)}
 	page.Adopted = rq.r.URL.Query().Get("adopted")
+	h.listRows(rq, &page)
+	return h.render(rq, http.StatusOK, "policies", text(rq.lang, "policies.title"), page)
+}
+
+// listRows fills the policy list's rows: the duties, then the settings.
+func (h *handler) listRows(rq *request, page *policyListPage) {
+	e := h.Policies.Engine()
 	for _, m := range e.Policies() {
 		page.Policies = append(page.Policies, h.policyRow(rq.lang, m))
 	}
-	return h.render(rq, http.StatusOK, "policies", text(rq.lang, "policies.title"), page)
+	for _, m := range e.Settings() {
+		page.Settings = append(page.Settings, h.policyRow(rq.lang, m))
+	}
 }
 
 // adoptBuiltin makes this binary's built-in bundle a new revision, on the base the page was
@@ -230,9 +241,7 @@ func (h *handler) adoptBuiltin(rq *request) error {
 	if !ok {
 		return err
 	}
-	for _, m := range h.Policies.Engine().Policies() {
-		page.Policies = append(page.Policies, h.policyRow(rq.lang, m))
-	}
+	h.listRows(rq, &page)
 	return h.render(rq, status, "policies", text(rq.lang, "policies.title"), page)
 }
 
@@ -317,7 +326,7 @@ type lineView struct {
 
 func (h *handler) newPolicyPage(rq *request, id string) (*policyPage, error) {
 	e := h.Policies.Engine()
-	m, ok := e.Policy(id)
+	m, ok := e.ParamSet(id) // a duty, or settings (the ledger's parameters)
 	if !ok {
 		return nil, fmt.Errorf("policy %q: %w", id, duty.ErrNotFound)
 	}
@@ -385,7 +394,7 @@ func (h *handler) policyParams(rq *request) error {
 		case "boolean":
 			v = present && len(raw) > 0 && raw[0] == "true"
 			page.Params[i].Checked = v.(bool)
-		case "integer":
+		case "integer", "number":
 			if !present {
 				continue
 			}
@@ -393,6 +402,8 @@ func (h *handler) policyParams(rq *request) error {
 			page.Params[i].Text = s
 			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 				v = n
+			} else if f, err := strconv.ParseFloat(s, 64); err == nil && pv.Type == "number" {
+				v = f
 			} else {
 				v = s // the gate names the type it expected
 			}

@@ -50,8 +50,8 @@ func isNew(rep *duty.Report, v *duty.Violation) bool {
 	return v.FirstSeen == nil || v.FirstSeen.ScanID == rep.ScanID
 }
 
-// filtered returns a copy of the report holding only the matching violations and resolved
-// checks, with its summary counted again over them.
+// filtered returns a copy of the report holding only the matching violations, resolved checks,
+// warnings and waived violations, with its summary counted again over them.
 func filtered(rep *duty.Report, f filter) *duty.Report {
 	out := *rep
 	out.Violations = []duty.Violation{}
@@ -66,6 +66,18 @@ func filtered(rep *duty.Report, f filter) *duty.Report {
 			out.Resolved = append(out.Resolved, rep.Resolved[i])
 		}
 	}
+	out.Warnings = []duty.Warning{}
+	for i := range rep.Warnings {
+		if f.match(&rep.Warnings[i].Violation) {
+			out.Warnings = append(out.Warnings, rep.Warnings[i])
+		}
+	}
+	out.Waived = nil
+	for i := range rep.Waived {
+		if f.match(&rep.Waived[i].Violation) {
+			out.Waived = append(out.Waived, rep.Waived[i])
+		}
+	}
 	sum := duty.Summarize(out.Violations)
 	sum.New = 0
 	for i := range out.Violations {
@@ -75,7 +87,7 @@ func filtered(rep *duty.Report, f filter) *duty.Report {
 			sum.Persisting++
 		}
 	}
-	sum.Resolved = len(out.Resolved)
+	sum.Resolved, sum.Warnings, sum.Waived = len(out.Resolved), len(out.Warnings), len(out.Waived)
 	out.Summary = sum
 	return &out
 }
@@ -94,7 +106,15 @@ type reportView struct {
 	Reasons  []option
 	Groups   []group
 	Resolved []row
+	// Waived are the violations an approved waiver set aside, each with the waiver.
+	Waived   []waivedRow
 	Revision string
+}
+
+// waivedRow is a waived violation with the waiver that set it aside (its id and end date).
+type waivedRow struct {
+	row
+	Waiver duty.WaiverRef
 }
 
 type group struct {
@@ -221,6 +241,11 @@ func (h *handler) buildReport(ctx context.Context, lang string, rep *duty.Report
 		r := mk(x)
 		r.New = false
 		v.Resolved = append(v.Resolved, r)
+	}
+	for _, x := range shown.Waived {
+		r := mk(x.Violation)
+		r.New = false
+		v.Waived = append(v.Waived, waivedRow{row: r, Waiver: x.Waiver})
 	}
 	return v, nil
 }
