@@ -359,6 +359,11 @@ func (s *Store) recoverDeadLocked(ctx context.Context) error {
 		}
 	}
 
+	// The shared work of dead coordinators: nobody will take its findings.
+	if err := s.closeDeadScanWork(ctx, alive); err != nil {
+		return err
+	}
+
 	// Journal entries of dead processes, oldest first.
 	var heads []journalHead
 	cur, err = s.db.Collection(journalColl).Find(ctx, bson.D{})

@@ -20,6 +20,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/dutycheck/dutycheck/internal/clock"
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
@@ -39,6 +40,15 @@ type Config struct {
 	// a crash would (but for "scan.progress", whose error a scan ignores).
 	// A kill test's child blocks in it until it is killed.
 	Hook func(point string) error
+	// Clock tells the expiry of the leases on a shared scan's chunks and on the retention
+	// (tests move it by hand); nil means the real clock.
+	Clock clock.Clock
+	// OnTakeover, when set, is told each time this process takes over a lease whose holder
+	// stopped renewing it ("write", "scan_chunk"): the metrics.
+	OnTakeover func(lease string)
+	// ChunkLeaseTTL is the lifetime of a shared scan's chunk holding without renewal; 0 means
+	// DefaultChunkLeaseTTL.
+	ChunkLeaseTTL time.Duration
 }
 
 // Store is a connection to the database.
@@ -52,6 +62,8 @@ type Store struct {
 	genMu sync.Mutex
 	gen   int64         // the generation of organ tables in force
 	refs  map[int64]int // generation → scans of this process reading it
+	// pinMu orders this process's pins and unpins with their records in the store.
+	pinMu sync.Mutex
 
 	recMu sync.Mutex
 	rec   Recovery
@@ -83,6 +95,9 @@ const (
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Database == "" {
 		cfg.Database = "dutycheck"
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
 	}
 	client, err := mongo.Connect(options.Client().ApplyURI(cfg.URI).SetServerSelectionTimeout(10 * time.Second))
 	if err != nil {
@@ -143,6 +158,17 @@ func (s *Store) Close(ctx context.Context) error {
 	_, _ = s.db.Collection(instancesColl).DeleteOne(ctx, bson.D{{Key: "_id", Value: s.instance}})
 	return s.client.Disconnect(ctx)
 }
+
+// tookOver counts a lease taken over from a holder that stopped renewing it.
+func (s *Store) tookOver(lease string) {
+	if s.cfg.OnTakeover != nil {
+		s.cfg.OnTakeover(lease)
+	}
+}
+
+// Shared says whether other processes may use the store at once (not Config.Exclusive): scans
+// are then shared between them (scanwork.go).
+func (s *Store) Shared() bool { return !s.cfg.Exclusive }
 
 // Instance is the name of this process in the journal, on its scans and in its lease.
 func (s *Store) Instance() string { return s.instance }

@@ -1,0 +1,305 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
+)
+
+// Shared scans. On a shared store (several replicas on one server) a scan's coordinator — the
+// process that started it — publishes the organs it evaluates in chunks (scan_work), and every
+// process that is free, the coordinator included, claims chunks through a lease per chunk
+// (leases.go; scan_chunks, "<scan>/<chunk>/<n>"), reads their organs from the generation of
+// organ tables the coordinator pinned, evaluates them on the same policy revision, and stores
+// what it found (scan_results, "<scan>/<organ>/<n>", n the holding's number: the fencing
+// counter) before marking its holding done. The coordinator takes the findings of the chunks
+// done by others as if it had evaluated them, and compares, writes and summarises the report
+// alone, so the report is the one a single process makes. A holder renews its holding while it
+// works; a process killed mid-chunk stops renewing, and once the holding lapses (by Config.Clock)
+// any free process, the coordinator at the latest, takes the chunk again. A coordinator that
+// dies fails its scan as before (recovery), and the others stop helping with it.
+
+const (
+	scanWorkColl    = "scan_work"
+	scanChunksColl  = "scan_chunks"
+	scanResultsColl = "scan_results"
+	// DefaultChunkLeaseTTL is how long a chunk's holding lasts without renewal; the holder
+	// renews it every third of that.
+	DefaultChunkLeaseTTL = 10 * time.Second
+)
+
+// ScanWork is a shared scan's work as its coordinator published it.
+type ScanWork struct {
+	Scan       string     `bson:"_id"`
+	Owner      string     `bson:"owner"`
+	AsOf       string     `bson:"as_of"`
+	Revision   string     `bson:"revision"`
+	Generation int64      `bson:"generation"`
+	Chunks     [][]string `bson:"-"`
+}
+
+// ChunkLeaseTTL is the lifetime of a chunk's holding without renewal.
+func (s *Store) ChunkLeaseTTL() time.Duration {
+	if s.cfg.ChunkLeaseTTL > 0 {
+		return s.cfg.ChunkLeaseTTL
+	}
+	return DefaultChunkLeaseTTL
+}
+
+// workDoc is ScanWork as stored: FerretDB v1 stores no arrays of arrays.
+type workDoc struct {
+	ScanWork `bson:",inline"`
+	Chunks   []chunkDoc `bson:"chunks"`
+}
+
+type chunkDoc struct {
+	Organs []string `bson:"organs"`
+}
+
+func (d workDoc) work() ScanWork {
+	w := d.ScanWork
+	w.Chunks = make([][]string, len(d.Chunks))
+	for i, c := range d.Chunks {
+		w.Chunks[i] = c.Organs
+	}
+	return w
+}
+
+// PublishScanWork offers a scan's chunks to every process: w's organs, read from the tables t
+// pins (which the coordinator keeps pinned until the scan ends).
+func (s *Store) PublishScanWork(ctx context.Context, t *Tables, w ScanWork) (*ScanWork, error) {
+	w.Owner, w.Generation = s.instance, t.gen
+	d := workDoc{ScanWork: w}
+	for _, c := range w.Chunks {
+		d.Chunks = append(d.Chunks, chunkDoc{Organs: c})
+	}
+	if _, err := s.db.Collection(scanWorkColl).InsertOne(ctx, d); err != nil {
+		return nil, fmt.Errorf("publish the work of scan %s: %w", w.Scan, unavailable(err))
+	}
+	return &w, s.hook("scan.published")
+}
+
+// OpenScanWork lists the shared scans of other live processes that may have chunks left.
+func (s *Store) OpenScanWork(ctx context.Context) ([]ScanWork, error) {
+	cur, err := s.db.Collection(scanWorkColl).Find(ctx, bson.D{{Key: "owner", Value: bson.D{{Key: "$ne", Value: s.instance}}}})
+	if err != nil {
+		return nil, fmt.Errorf("read shared scans: %w", unavailable(err))
+	}
+	var all []workDoc
+	err = cur.All(ctx, &all)
+	if err != nil {
+		return nil, fmt.Errorf("read shared scans: %w", unavailable(err))
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	alive, err := s.aliveFunc(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []ScanWork
+	for _, d := range all {
+		if alive(d.Owner) {
+			out = append(out, d.work())
+		}
+	}
+	return out, nil
+}
+
+// CloseScanWork removes a shared scan's work, its chunks' holdings and the findings others
+// stored for it: the coordinator's last step, done or failed, and recovery's for a dead one.
+func (s *Store) CloseScanWork(ctx context.Context, scanID string) error {
+	for _, del := range []struct {
+		coll   string
+		filter bson.D
+	}{
+		{scanWorkColl, bson.D{{Key: "_id", Value: scanID}}},
+		{scanChunksColl, bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: scanID + "/"}, {Key: "$lt", Value: scanID + "0"}}}}},
+		{scanResultsColl, bson.D{{Key: "scan", Value: scanID}}},
+	} {
+		if _, err := s.db.Collection(del.coll).DeleteMany(ctx, del.filter); err != nil {
+			return fmt.Errorf("remove the shared work of scan %s: %w", scanID, unavailable(err))
+		}
+	}
+	return nil
+}
+
+// closeDeadScanWork removes the shared work of scans whose coordinator is dead.
+func (s *Store) closeDeadScanWork(ctx context.Context, alive func(string) bool) error {
+	cur, err := s.db.Collection(scanWorkColl).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "owner", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("read shared scans: %w", unavailable(err))
+	}
+	var all []ScanWork
+	if err := cur.All(ctx, &all); err != nil {
+		return fmt.Errorf("read shared scans: %w", unavailable(err))
+	}
+	for _, w := range all {
+		if !alive(w.Owner) {
+			if err := s.CloseScanWork(ctx, w.Scan); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func chunkPrefix(scanID string, chunk int) string { return fmt.Sprintf("%s/%05d/", scanID, chunk) }
+
+// ChunkState is what a chunk's latest holding says.
+type ChunkState struct {
+	// Done says a process finished the chunk; Fence is its holding's number, under which its
+	// findings are stored, and Owner that process.
+	Done  bool
+	Fence int64
+	Owner string
+	// Failed says the last holder could not store the chunk's findings (too large for one
+	// document): only the coordinator evaluates it again.
+	Failed bool
+}
+
+// ChunkClaim is a holding of a chunk of a shared scan.
+type ChunkClaim struct {
+	s     *Store
+	id    string
+	scan  string
+	Chunk int
+	// Fence is the holding's number.
+	Fence int64
+}
+
+// ClaimChunk takes chunk of scan scanID when it is free: never taken, released, or lapsed (its
+// holder stopped renewing it). It returns nil and the chunk's state otherwise. A chunk that a
+// holder failed is taken only by the coordinator.
+func (s *Store) ClaimChunk(ctx context.Context, scanID string, chunk int, coordinator bool) (*ChunkClaim, ChunkState, error) {
+	coll := s.db.Collection(scanChunksColl)
+	prefix := chunkPrefix(scanID, chunk)
+	latest, n, err := latestHolding(ctx, coll, prefix)
+	if err != nil {
+		return nil, ChunkState{}, err
+	}
+	tookOver := false
+	if latest != nil {
+		st := ChunkState{Done: latest.Done, Fence: n, Owner: latest.Owner, Failed: latest.Failed != ""}
+		switch {
+		case latest.Done:
+			return nil, st, nil
+		case latest.Released && latest.Failed != "" && !coordinator:
+			return nil, st, nil
+		case latest.Released:
+		case latest.Expires <= s.cfg.Clock.Now().UTC().Format(duty.TimeFormat):
+			tookOver = true
+		default:
+			return nil, st, nil
+		}
+	}
+	id, ok, err := insertHolding(ctx, coll, prefix, n+1, s.instance, s.cfg.Clock.Now().Add(s.ChunkLeaseTTL()))
+	if err != nil || !ok {
+		return nil, ChunkState{Fence: n + 1}, err
+	}
+	if tookOver {
+		s.tookOver("scan_chunk")
+	}
+	return &ChunkClaim{s: s, id: id, scan: scanID, Chunk: chunk, Fence: n + 1}, ChunkState{Fence: n + 1, Owner: s.instance}, nil
+}
+
+// Renew extends the holding by the lease's lifetime.
+func (c *ChunkClaim) Renew(ctx context.Context) error {
+	return setHolding(ctx, c.s.db.Collection(scanChunksColl), c.id,
+		bson.D{{Key: "expires_at", Value: c.s.cfg.Clock.Now().Add(c.s.ChunkLeaseTTL()).UTC().Format(duty.TimeFormat)}})
+}
+
+// Release gives the chunk back undone; failed, when not "", says why the holder could not do it
+// (then only the coordinator takes it again).
+func (c *ChunkClaim) Release(ctx context.Context, failed string) error {
+	set := bson.D{{Key: "released", Value: true}}
+	if failed != "" {
+		set = append(set, bson.E{Key: "failed", Value: failed})
+	}
+	return setHolding(ctx, c.s.db.Collection(scanChunksColl), c.id, set)
+}
+
+// ChunkResult is what a process found in one organ of a chunk: the organ's violations and
+// warnings as the engine returned them, or Skip when the table holds no organ.
+type ChunkResult struct {
+	Organ      string           `bson:"organ"`
+	Skip       bool             `bson:"skip,omitempty"`
+	Violations []duty.Violation `bson:"violations"`
+	Warnings   []duty.Warning   `bson:"warnings"`
+}
+
+type resultDoc struct {
+	ID          string `bson:"_id"`
+	Scan        string `bson:"scan"`
+	ChunkResult `bson:",inline"`
+}
+
+func resultID(scanID, organ string, fence int64) string {
+	return fmt.Sprintf("%s/%s/%d", scanID, organ, fence)
+}
+
+// Finish stores the chunk's findings (nil for the coordinator, which keeps its own) and marks
+// the holding done. Findings too large for one document leave the chunk to the coordinator
+// (Release with a reason) and return the error.
+func (c *ChunkClaim) Finish(ctx context.Context, results []ChunkResult) error {
+	for _, r := range results {
+		_, err := c.s.db.Collection(scanResultsColl).InsertOne(ctx, resultDoc{ID: resultID(c.scan, r.Organ, c.Fence), Scan: c.scan, ChunkResult: r})
+		if err != nil && !mongo.IsDuplicateKeyError(err) {
+			if rerr := c.Release(context.WithoutCancel(ctx), err.Error()); rerr != nil {
+				return rerr
+			}
+			return fmt.Errorf("store the findings of organ %q for scan %s: %w", r.Organ, c.scan, unavailable(err))
+		}
+	}
+	return setHolding(ctx, c.s.db.Collection(scanChunksColl), c.id, bson.D{{Key: "done", Value: true}, {Key: "released", Value: true}})
+}
+
+// ChunkResults reads the findings stored for organs by the holding fence of a chunk of scanID.
+func (s *Store) ChunkResults(ctx context.Context, scanID string, fence int64, organs []string) ([]ChunkResult, error) {
+	ids := make([]string, len(organs))
+	for i, o := range organs {
+		ids[i] = resultID(scanID, o, fence)
+	}
+	cur, err := s.db.Collection(scanResultsColl).Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, fmt.Errorf("read the findings of scan %s: %w", scanID, unavailable(err))
+	}
+	var docs []resultDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("read the findings of scan %s: %w", scanID, unavailable(err))
+	}
+	by := make(map[string]ChunkResult, len(docs))
+	for _, d := range docs {
+		by[d.Organ] = d.ChunkResult
+	}
+	out := make([]ChunkResult, len(organs))
+	for i, o := range organs {
+		r, ok := by[o]
+		if !ok {
+			return nil, fmt.Errorf("scan %s: the findings of organ %q, marked done by holding %d, are missing: %w", scanID, o, fence, duty.ErrConflict)
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// ChunkStates reads the state of the first n chunks of scan scanID, claiming nothing.
+func (s *Store) ChunkStates(ctx context.Context, scanID string, n int) ([]ChunkState, error) {
+	out := make([]ChunkState, n)
+	for i := range out {
+		latest, fence, err := latestHolding(ctx, s.db.Collection(scanChunksColl), chunkPrefix(scanID, i))
+		if err != nil {
+			return nil, err
+		}
+		if latest != nil {
+			out[i] = ChunkState{Done: latest.Done, Fence: fence, Owner: latest.Owner, Failed: latest.Failed != ""}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,194 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dutycheck/dutycheck/internal/clock"
+	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/store"
+	"github.com/dutycheck/dutycheck/internal/store/storetest"
+)
+
+// sharedPair opens two stores on one database as two replicas, on one fake clock, counting the
+// leases taken over.
+func sharedPair(t *testing.T) (a, b *store.Store, clk *clock.Fake, takeovers *atomic.Int64) {
+	t.Helper()
+	cfg := storetest.NewConfig(t)
+	cfg.Exclusive = false
+	clk = clock.NewFake(time.Date(2025, 6, 30, 9, 0, 0, 0, time.UTC))
+	cfg.Clock = clk
+	takeovers = &atomic.Int64{}
+	cfg.OnTakeover = func(string) { takeovers.Add(1) }
+	return storetest.OpenConfig(t, cfg), storetest.OpenConfig(t, cfg), clk, takeovers
+}
+
+// TestChunkLease: a chunk held by one replica is not taken by another until its holding lapses
+// by the clock; then the other takes it over (counted), and only the latest holding's findings
+// count, whatever the earlier holder stores afterwards (the fencing counter).
+func TestChunkLease(t *testing.T) {
+	a, b, clk, takeovers := sharedPair(t)
+	ctx := context.Background()
+	put(t, a, "departments", map[string]any{"id": "ORG-L", "name": "机关", "kind": "organ"})
+	tables, err := a.PinTables(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tables.Release()
+	w, err := a.PublishScanWork(ctx, tables, store.ScanWork{Scan: "S-1", AsOf: "2025-06-30", Revision: "r", Chunks: [][]string{{"ORG-L"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if open, err := b.OpenScanWork(ctx); err != nil || len(open) != 1 || open[0].Generation != w.Generation {
+		t.Fatalf("b sees %+v, %v; want the one scan of a on generation %d", open, err, w.Generation)
+	}
+	first, _, err := b.ClaimChunk(ctx, "S-1", 0, false)
+	if err != nil || first == nil {
+		t.Fatalf("b claims the free chunk: %v, %v", first, err)
+	}
+	if c, st, err := a.ClaimChunk(ctx, "S-1", 0, true); err != nil || c != nil || st.Done {
+		t.Fatalf("a claims the chunk b holds: %v, %+v, %v; want nothing", c, st, err)
+	}
+	clk.Advance(a.ChunkLeaseTTL() - time.Second)
+	if c, _, _ := a.ClaimChunk(ctx, "S-1", 0, true); c != nil {
+		t.Fatal("a took the chunk before its holding lapsed")
+	}
+	clk.Advance(2 * time.Second)
+	second, _, err := a.ClaimChunk(ctx, "S-1", 0, true)
+	if err != nil || second == nil {
+		t.Fatalf("a takes the lapsed chunk: %v, %v", second, err)
+	}
+	if takeovers.Load() != 1 || second.Fence != first.Fence+1 {
+		t.Errorf("takeovers %d, fences %d then %d; want 1 and consecutive", takeovers.Load(), first.Fence, second.Fence)
+	}
+	stale := []store.ChunkResult{{Organ: "ORG-L", Violations: []duty.Violation{{Policy: "stale"}}}}
+	if err := first.Finish(ctx, stale); err != nil {
+		t.Fatal(err)
+	}
+	st, err := a.ChunkStates(ctx, "S-1", 1)
+	if err != nil || st[0].Done {
+		t.Fatalf("after the lapsed holder finished: %+v, %v; want the chunk not done (its holding is the newer one)", st, err)
+	}
+	fresh := []store.ChunkResult{{Organ: "ORG-L", Violations: []duty.Violation{{Policy: "fresh"}}}}
+	if err := second.Finish(ctx, fresh); err != nil {
+		t.Fatal(err)
+	}
+	st, err = a.ChunkStates(ctx, "S-1", 1)
+	if err != nil || !st[0].Done || st[0].Fence != second.Fence {
+		t.Fatalf("chunk state %+v, %v; want done by holding %d", st, err, second.Fence)
+	}
+	rs, err := a.ChunkResults(ctx, "S-1", st[0].Fence, []string{"ORG-L"})
+	if err != nil || len(rs) != 1 || len(rs[0].Violations) != 1 || rs[0].Violations[0].Policy != "fresh" {
+		t.Fatalf("results %+v, %v; want the latest holder's", rs, err)
+	}
+	if c, st, _ := b.ClaimChunk(ctx, "S-1", 0, false); c != nil || !st.Done {
+		t.Errorf("a done chunk was claimed again (%+v)", st)
+	}
+	if err := a.CloseScanWork(ctx, "S-1"); err != nil {
+		t.Fatal(err)
+	}
+	if open, err := b.OpenScanWork(ctx); err != nil || len(open) != 0 {
+		t.Errorf("after close: %+v, %v", open, err)
+	}
+	if _, err := a.ChunkResults(ctx, "S-1", second.Fence, []string{"ORG-L"}); err == nil {
+		t.Error("the findings outlived their scan's work")
+	}
+}
+
+// TestRebuildKeepsAnotherReplicasTables: a replica's rebuild of the organ tables (at its start,
+// or a department moved) switches to a new generation but does not drop the generation a scan
+// of another replica pinned (issue 18: 3 of 40 concurrent scans reported wrong counts); that
+// scan reads its tables whole and passes its check, and the tables go once it releases them.
+func TestRebuildKeepsAnotherReplicasTables(t *testing.T) {
+	a, b, _, _ := sharedPair(t)
+	ctx := context.Background()
+	put(t, a, "departments",
+		map[string]any{"id": "ORG-K", "name": "机关", "kind": "organ"},
+		map[string]any{"id": "ORG-K-D", "name": "处", "kind": "division", "parent_id": "ORG-K"})
+	for i := range 20 {
+		put(t, a, "people", map[string]any{"id": fmt.Sprintf("P-K%02d", i), "name": "张三", "department_id": "ORG-K-D", "rank": "staff", "roles": []any{}, "active": true})
+	}
+	count := func(tables *store.Tables) int {
+		n := 0
+		if err := store.ReadOrganIn(ctx, tables, "ORG-K", plain{}, func(*duty.Collection, any) { n++ }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	tables, err := a.PinTables(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := count(tables)
+	for range 2 {
+		if err := b.RebuildOrganTables(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cur, err := tables.Current(ctx); err != nil || cur {
+		t.Fatalf("current = %v, %v; want the pinned generation replaced", cur, err)
+	}
+	if got := count(tables); got != before || before != 22 {
+		t.Errorf("the pinned generation holds %d records after the other's rebuilds, %d before; want 22 both", got, before)
+	}
+	if err := tables.Check(ctx); err != nil {
+		t.Errorf("check: %v", err)
+	}
+	tables.Release()
+	again, err := a.PinTables(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Release()
+	if again.Generation() == tables.Generation() || count(again) != 22 {
+		t.Errorf("a new pin reads generation %d (%d records); want the new one, 22", again.Generation(), count(again))
+	}
+	names, err := rawDB(t, a).ListCollectionNames(ctx, map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, fmt.Sprintf("organ_g%d.", tables.Generation())) {
+			t.Errorf("table %s of the released generation is still there", n)
+		}
+	}
+}
+
+// TestRetentionWaitsForAnotherReplicasScan: the retention of one replica does not run while a
+// scan of another runs, and a scan starting while the retention runs waits for it.
+func TestRetentionWaitsForAnotherReplicasScan(t *testing.T) {
+	a, b, _, _ := sharedPair(t)
+	ctx := context.Background()
+	sc := &duty.Scan{ID: "S-R", Status: duty.ScanRunning, AsOf: "2025-06-30", StartedAt: "2025-06-30T09:00:00.000000Z"}
+	if err := a.CreateScan(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := b.BeginRetention(ctx); err != nil || ok {
+		t.Fatalf("retention while a scan of the other replica runs: ok %v, %v; want refused", ok, err)
+	}
+	if err := a.FailScan(ctx, sc.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	end, ok, err := b.BeginRetention(ctx)
+	if err != nil || !ok {
+		t.Fatalf("retention with no scan running: ok %v, %v", ok, err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- a.AwaitRetention(ctx) }()
+	if _, ok, _ := a.BeginRetention(ctx); ok {
+		t.Error("two retentions at once")
+	}
+	select {
+	case err := <-waited:
+		t.Fatalf("a scan did not wait for the other replica's retention (%v)", err)
+	default:
+	}
+	end()
+	if err := <-waited; err != nil {
+		t.Errorf("after the retention: %v", err)
+	}
+}
