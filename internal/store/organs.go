@@ -741,7 +741,9 @@ func (s *Store) PinTables(ctx context.Context) (*Tables, error) {
 
 // PinGeneration pins generation gen, which another process's shared scan pinned (ScanWork), for
 // this process's part of that scan.
-func (s *Store) PinGeneration(ctx context.Context, gen int64) (*Tables, error) { return s.pin(ctx, gen) }
+func (s *Store) PinGeneration(ctx context.Context, gen int64) (*Tables, error) {
+	return s.pin(ctx, gen)
+}
 
 // Current says whether the pinned generation is still the one in force.
 func (t *Tables) Current(ctx context.Context) (bool, error) {
