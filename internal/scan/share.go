@@ -13,16 +13,18 @@ import (
 )
 
 // Shared scans (store/scanwork.go). On a shared store a scan publishes the organs it evaluates
-// in chunks of chunkOrgans; it claims chunks itself, in order, as every free replica does
+// in chunks (chunkSize); it claims chunks itself, in order, as every free replica does
 // (Assist), evaluates those it holds and takes the findings of those done by others from the
 // store; a chunk whose holder stopped renewing it is claimed again once its holding lapses. The
 // coordinator alone compares with the previous report, writes the findings and summarises, so
 // the report is the one it would make alone. With an exclusive store (the embedded one) nothing
 // is published and the scan runs as it always did.
 
-// chunkOrgans is how many organs a chunk of a shared scan holds: small enough that replicas share
-// a scan of a few organs, large enough that the leases cost little beside the evaluation.
-const chunkOrgans = 4
+// chunkSize is how many organs a chunk of a shared scan of n organs holds: about 16 chunks, so
+// that replicas share even a scan of a few organs, and at most 8 organs, so that a chunk is a
+// few seconds' work and the replicas end close together; the leases cost three small writes a
+// chunk, little beside reading and evaluating an organ.
+func chunkSize(n int) int { return min(max((n+15)/16, 1), 8) }
 
 // sharePoll is how often a coordinator looks at the chunks others hold.
 const sharePoll = 50 * time.Millisecond
@@ -47,8 +49,9 @@ func (s *Service) share(ctx context.Context, scanID string, opts Options, evalua
 	}
 	w := store.ScanWork{Scan: scanID, AsOf: opts.AsOf, Revision: opts.Engine.Revision()}
 	sh := &sharing{st: s.store, chunk: map[string]int{}, claims: map[int]*store.ChunkClaim{}, left: map[int]int{}}
-	for i := 0; i < len(evaluate); i += chunkOrgans {
-		c := evaluate[i:min(i+chunkOrgans, len(evaluate))]
+	size := chunkSize(len(evaluate))
+	for i := 0; i < len(evaluate); i += size {
+		c := evaluate[i:min(i+size, len(evaluate))]
 		for _, o := range c {
 			sh.chunk[o] = len(w.Chunks)
 		}
