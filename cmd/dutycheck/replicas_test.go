@@ -266,8 +266,12 @@ func TestReplicas(t *testing.T) {
 		base := a.revision(t)
 		var codes [2]int
 		var bodies [2][]byte
-		both(func() { codes[0], bodies[0] = a.call(t, http.MethodPut, path, map[string]any{"base": base, "params": map[string]any{"max_days_before": 60}}) },
-			func() { codes[1], bodies[1] = b.call(t, http.MethodPut, path, map[string]any{"base": base, "params": map[string]any{"max_days_before": 61}}) })
+		both(func() {
+			codes[0], bodies[0] = a.call(t, http.MethodPut, path, map[string]any{"base": base, "params": map[string]any{"max_days_before": 60}})
+		},
+			func() {
+				codes[1], bodies[1] = b.call(t, http.MethodPut, path, map[string]any{"base": base, "params": map[string]any{"max_days_before": 61}})
+			})
 		got := []int{codes[0], codes[1]}
 		slices.Sort(got)
 		if !slices.Equal(got, []int{http.StatusCreated, http.StatusConflict}) {
@@ -308,8 +312,12 @@ func TestReplicas(t *testing.T) {
 
 		// Two rollbacks at once.
 		cur := third.revision(t)
-		both(func() { codes[0], bodies[0] = a.call(t, http.MethodPost, "/api/v1/policies/revisions/r1/activate", map[string]any{"base": cur}) },
-			func() { codes[1], bodies[1] = b.call(t, http.MethodPost, "/api/v1/policies/revisions/r1/activate", map[string]any{"base": cur}) })
+		both(func() {
+			codes[0], bodies[0] = a.call(t, http.MethodPost, "/api/v1/policies/revisions/r1/activate", map[string]any{"base": cur})
+		},
+			func() {
+				codes[1], bodies[1] = b.call(t, http.MethodPost, "/api/v1/policies/revisions/r1/activate", map[string]any{"base": cur})
+			})
 		got = []int{codes[0], codes[1]}
 		slices.Sort(got)
 		if !slices.Equal(got, []int{http.StatusCreated, http.StatusConflict}) {
