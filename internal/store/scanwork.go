@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -130,8 +131,31 @@ func (s *Store) CloseScanWork(ctx context.Context, scanID string) error {
 	return nil
 }
 
-// closeDeadScanWork removes the shared work of scans whose coordinator is dead.
+// closeDeadScanWork removes the shared work of scans whose coordinator is dead, and the holdings
+// and findings left of scans whose work is gone (a replica finishing a chunk just after the
+// coordinator closed its scan).
 func (s *Store) closeDeadScanWork(ctx context.Context, alive func(string) bool) error {
+	// The chunks and findings first, the work after: a chunk is claimed only once its scan's
+	// work is published, so a scan whose work is missing after is closed, not being opened.
+	named := map[string]bool{}
+	for _, coll := range []string{scanChunksColl, scanResultsColl} {
+		cur, err := s.db.Collection(coll).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+		if err != nil {
+			return fmt.Errorf("read shared scans: %w", unavailable(err))
+		}
+		var ids []struct {
+			ID string `bson:"_id"`
+		}
+		if err := cur.All(ctx, &ids); err != nil {
+			return fmt.Errorf("read shared scans: %w", unavailable(err))
+		}
+		for _, d := range ids {
+			// Both are keyed "<scan>/…"; a scan id holds no "/".
+			if scan, _, ok := strings.Cut(d.ID, "/"); ok {
+				named[scan] = true
+			}
+		}
+	}
 	cur, err := s.db.Collection(scanWorkColl).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "owner", Value: 1}}))
 	if err != nil {
 		return fmt.Errorf("read shared scans: %w", unavailable(err))
@@ -141,10 +165,15 @@ func (s *Store) closeDeadScanWork(ctx context.Context, alive func(string) bool) 
 		return fmt.Errorf("read shared scans: %w", unavailable(err))
 	}
 	for _, w := range all {
-		if !alive(w.Owner) {
-			if err := s.CloseScanWork(ctx, w.Scan); err != nil {
-				return err
-			}
+		if alive(w.Owner) {
+			delete(named, w.Scan)
+		} else {
+			named[w.Scan] = true
+		}
+	}
+	for scan := range named {
+		if err := s.CloseScanWork(ctx, scan); err != nil {
+			return err
 		}
 	}
 	return nil

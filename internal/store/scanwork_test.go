@@ -192,3 +192,61 @@ func TestRetentionWaitsForAnotherReplicasScan(t *testing.T) {
 		t.Errorf("after the retention: %v", err)
 	}
 }
+
+// TestLeftoverScanWorkRemoved: the holdings and findings a replica stores for a scan whose work
+// is already closed, and the work of a coordinator that died, are removed by the next recovery
+// round; an open scan of a live coordinator is left alone.
+func TestLeftoverScanWorkRemoved(t *testing.T) {
+	a, b, _, _ := sharedPair(t)
+	ctx := context.Background()
+	put(t, a, "departments", map[string]any{"id": "ORG-L", "name": "机关", "kind": "organ"})
+	tables, err := a.PinTables(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tables.Release()
+	for _, id := range []string{"S-OPEN", "S-CLOSED"} {
+		if _, err := a.PublishScanWork(ctx, tables, store.ScanWork{Scan: id, AsOf: "2025-06-30", Revision: "r", Chunks: [][]string{{"ORG-L"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	late, _, err := b.ClaimChunk(ctx, "S-CLOSED", 0, false)
+	if err != nil || late == nil {
+		t.Fatalf("claim: %v %v", late, err)
+	}
+	if err := a.CloseScanWork(ctx, "S-CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+	if err := late.Finish(ctx, []store.ChunkResult{{Organ: "ORG-L"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.ClaimChunk(ctx, "S-OPEN", 0, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RecoverForTest(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := a.ChunkStates(ctx, "S-CLOSED", 1); st[0].Fence != 0 {
+		t.Errorf("the closed scan's late holding is still there: %+v", st)
+	}
+	if _, err := a.ChunkResults(ctx, "S-CLOSED", late.Fence, []string{"ORG-L"}); err == nil {
+		t.Error("the closed scan's late findings are still there")
+	}
+	if st, _ := a.ChunkStates(ctx, "S-OPEN", 1); st[0].Fence != 1 {
+		t.Errorf("the open scan's holding was removed: %+v", st)
+	}
+	if open, err := b.OpenScanWork(ctx); err != nil || len(open) != 1 || open[0].Scan != "S-OPEN" {
+		t.Errorf("open scans after recovery: %+v, %v; want S-OPEN", open, err)
+	}
+	// The coordinator ends (its process lease goes): its work goes too.
+	tables.Release()
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RecoverForTest(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := b.ChunkStates(ctx, "S-OPEN", 1); st[0].Fence != 0 {
+		t.Errorf("the dead coordinator's chunk is still there: %+v", st)
+	}
+}
