@@ -465,6 +465,40 @@ func TestReplicasShareAScan(t *testing.T) {
 		t.Fatal("the third replica never took a chunk of four scans")
 	})
 
+	t.Run("the coordinator killed mid-scan", func(t *testing.T) {
+		coordinator := c.start(t, "DUTYCHECK_PAUSE_AT=scan.organ-read")
+		id := coordinator.startScan(t, "2025-11-30")
+		for !coordinator.paused() {
+			if sc := a.scanOf(t, id); sc.Status != duty.ScanRunning {
+				t.Fatalf("scan %s ended (%s) before its coordinator read an organ", id, sc.Status)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		coordinator.kill()
+		killed := time.Now()
+		sc := a.scanOf(t, id)
+		for ; sc.Status == duty.ScanRunning; sc = a.scanOf(t, id) {
+			if time.Since(killed) > 3*time.Minute {
+				t.Fatalf("scan %s still running 3 minutes after its coordinator was killed", id)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("the scan of the killed coordinator was failed %v after the kill", time.Since(killed).Round(time.Millisecond))
+		if sc.Status != duty.ScanFailed || !strings.HasPrefix(sc.Error, "interrupted") {
+			t.Errorf("scan %s: %s (%s); want failed as interrupted", id, sc.Status, sc.Error)
+		}
+		if chunks, err := st.ChunkStates(ctx, id, 1); err != nil || chunks[0].Fence != 0 {
+			t.Errorf("the failed scan's chunks are left: %+v, %v", chunks, err)
+		}
+		again := a.startScan(t, "2025-11-30")
+		for sc = a.scanOf(t, again); sc.Status == duty.ScanRunning; sc = a.scanOf(t, again) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if sc.Status != duty.ScanDone {
+			t.Errorf("the scan run again: %s (%s)", sc.Status, sc.Error)
+		}
+	})
+
 	t.Run("scans while a department moves and a replica restarts", func(t *testing.T) {
 		const asOf = "2025-12-31"
 		before := expectedKeys(t, st, asOf)

@@ -332,6 +332,11 @@ func (s *Store) recoverDeadLocked(ctx context.Context) error {
 	}
 	var rec Recovery
 
+	// The shared work of dead coordinators first, then their scans: nobody will take its
+	// findings, and a scan seen failed has no work left.
+	if err := s.closeDeadScanWork(ctx, alive); err != nil {
+		return err
+	}
 	// Scans first: a scan of a dead process will never finish.
 	cur, err := s.db.Collection(scansColl).Find(ctx, bson.D{{Key: "status", Value: duty.ScanRunning}})
 	if err != nil {
@@ -357,11 +362,6 @@ func (s *Store) recoverDeadLocked(ctx context.Context) error {
 		if err := s.setCollectPending(ctx, true); err != nil {
 			return err
 		}
-	}
-
-	// The shared work of dead coordinators: nobody will take its findings.
-	if err := s.closeDeadScanWork(ctx, alive); err != nil {
-		return err
 	}
 
 	// Journal entries of dead processes, oldest first.
