@@ -341,7 +341,7 @@ func TestReplicas(t *testing.T) {
 			if code != http.StatusCreated || json.Unmarshal(body, &made) != nil {
 				t.Fatalf("change: %d %s", code, body)
 			}
-			times = append(times, converge(t, made.Revision.ID, b, third))
+			times = append(times, converge(t, made.Revision.ID, b, third).Round(time.Millisecond))
 		}
 		slices.Sort(times)
 		t.Logf("a policy change reached both other replicas in %v (median %v, max %v over %d changes)", times, times[len(times)/2], times[len(times)-1], len(times))
@@ -544,6 +544,7 @@ func TestReplicasShareAScan(t *testing.T) {
 			}
 			restarted.ready(t)
 		})
+		t.Logf("%d violations before the move, %d after it", len(before), len(afterMove["moved"]))
 		want := map[string]bool{strings.Join(before, "\n"): true, strings.Join(afterMove["moved"], "\n"): true}
 		n := 0
 		for id := range scans {
