@@ -25,9 +25,11 @@ import (
 
 // leaseDoc is one holding of a lease.
 type leaseDoc struct {
-	ID       string `bson:"_id"`
-	Owner    string `bson:"owner"`
-	Expires  string `bson:"expires_at"`
+	ID      string `bson:"_id"`
+	Owner   string `bson:"owner"`
+	Expires string `bson:"expires_at"`
+	// Claimed is when the holding was taken (by the clock of the lease's kind).
+	Claimed  string `bson:"claimed_at,omitempty"`
 	Released bool   `bson:"released"`
 	// Done says that the holder finished the work the lease stands for (a chunk of a scan):
 	// nobody takes it again.
@@ -68,11 +70,11 @@ func latestHolding(ctx context.Context, coll *mongo.Collection, prefix string) (
 	return &d, n, nil
 }
 
-// insertHolding takes holding n of the lease named prefix for owner until expires; false when
-// another process inserted it first.
-func insertHolding(ctx context.Context, coll *mongo.Collection, prefix string, n int64, owner string, expires time.Time) (string, bool, error) {
+// insertHolding takes holding n of the lease named prefix for owner at claimed until expires;
+// false when another process inserted it first.
+func insertHolding(ctx context.Context, coll *mongo.Collection, prefix string, n int64, owner string, claimed, expires time.Time) (string, bool, error) {
 	id := holdingID(prefix, n)
-	_, err := coll.InsertOne(ctx, leaseDoc{ID: id, Owner: owner, Expires: expires.UTC().Format(duty.TimeFormat)})
+	_, err := coll.InsertOne(ctx, leaseDoc{ID: id, Owner: owner, Claimed: claimed.UTC().Format(duty.TimeFormat), Expires: expires.UTC().Format(duty.TimeFormat)})
 	if mongo.IsDuplicateKeyError(err) {
 		return "", false, nil
 	}

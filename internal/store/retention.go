@@ -231,7 +231,7 @@ func (s *Store) BeginRetention(ctx context.Context) (end func(), ok bool, err er
 	if latest != nil && !latest.Released && latest.Expires > s.cfg.Clock.Now().UTC().Format(duty.TimeFormat) {
 		return nil, false, nil
 	}
-	id, taken, err := insertHolding(ctx, coll, retentionLeasePrefix, n+1, s.instance, s.cfg.Clock.Now().Add(retentionLeaseTTL))
+	id, taken, err := insertHolding(ctx, coll, retentionLeasePrefix, n+1, s.instance, s.cfg.Clock.Now(), s.cfg.Clock.Now().Add(retentionLeaseTTL))
 	if err != nil || !taken {
 		return nil, false, err
 	}

@@ -33,6 +33,11 @@ const (
 	// DefaultChunkLeaseTTL is how long a chunk's holding lasts without renewal; the holder
 	// renews it every third of that.
 	DefaultChunkLeaseTTL = 10 * time.Second
+	// ChunkMaxHold is how long another process may hold a chunk, renewed or not, before the
+	// coordinator takes it: a replica that renews its leases but makes no progress (stuck on a
+	// read that never answers) does not hold a scan up for ever. A chunk is at most 8 organs,
+	// seconds of work.
+	ChunkMaxHold = 2 * time.Minute
 )
 
 // ScanWork is a shared scan's work as its coordinator published it.
@@ -205,7 +210,7 @@ type ChunkClaim struct {
 
 // ClaimChunk takes chunk of scan scanID when it is free: never taken, released, or lapsed (its
 // holder stopped renewing it). It returns nil and the chunk's state otherwise. A chunk that a
-// holder failed is taken only by the coordinator.
+// holder failed, or has held for longer than ChunkMaxHold, is taken only by the coordinator.
 func (s *Store) ClaimChunk(ctx context.Context, scanID string, chunk int, coordinator bool) (*ChunkClaim, ChunkState, error) {
 	coll := s.db.Collection(scanChunksColl)
 	prefix := chunkPrefix(scanID, chunk)
@@ -224,11 +229,13 @@ func (s *Store) ClaimChunk(ctx context.Context, scanID string, chunk int, coordi
 		case latest.Released:
 		case latest.Expires <= s.cfg.Clock.Now().UTC().Format(duty.TimeFormat):
 			tookOver = true
+		case coordinator && latest.Claimed != "" && latest.Claimed <= s.cfg.Clock.Now().Add(-ChunkMaxHold).UTC().Format(duty.TimeFormat):
+			tookOver = true
 		default:
 			return nil, st, nil
 		}
 	}
-	id, ok, err := insertHolding(ctx, coll, prefix, n+1, s.instance, s.cfg.Clock.Now().Add(s.ChunkLeaseTTL()))
+	id, ok, err := insertHolding(ctx, coll, prefix, n+1, s.instance, s.cfg.Clock.Now(), s.cfg.Clock.Now().Add(s.ChunkLeaseTTL()))
 	if err != nil || !ok {
 		return nil, ChunkState{Fence: n + 1}, err
 	}

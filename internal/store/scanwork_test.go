@@ -250,3 +250,40 @@ func TestLeftoverScanWorkRemoved(t *testing.T) {
 		t.Errorf("the dead coordinator's chunk is still there: %+v", st)
 	}
 }
+
+// TestChunkHeldTooLong: a replica that keeps renewing a chunk but never finishes it (stuck on a
+// read that never answers) holds it until ChunkMaxHold; then the coordinator takes it, and only
+// the coordinator.
+func TestChunkHeldTooLong(t *testing.T) {
+	a, b, clk, takeovers := sharedPair(t)
+	ctx := context.Background()
+	put(t, a, "departments", map[string]any{"id": "ORG-L", "name": "机关", "kind": "organ"})
+	tables, err := a.PinTables(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tables.Release()
+	if _, err := a.PublishScanWork(ctx, tables, store.ScanWork{Scan: "S-H", AsOf: "2025-06-30", Revision: "r", Chunks: [][]string{{"ORG-L"}}}); err != nil {
+		t.Fatal(err)
+	}
+	stuck, _, err := b.ClaimChunk(ctx, "S-H", 0, false)
+	if err != nil || stuck == nil {
+		t.Fatalf("claim: %v %v", stuck, err)
+	}
+	for elapsed := time.Duration(0); elapsed < store.ChunkMaxHold; elapsed += a.ChunkLeaseTTL() / 2 {
+		if c, _, _ := a.ClaimChunk(ctx, "S-H", 0, true); c != nil {
+			t.Fatalf("the coordinator took a renewed chunk %v after it was claimed", elapsed)
+		}
+		clk.Advance(a.ChunkLeaseTTL() / 2)
+		if err := stuck.Renew(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, _, _ := b.ClaimChunk(ctx, "S-H", 0, false); c != nil {
+		t.Fatal("a helper took a chunk held too long; only the coordinator should")
+	}
+	c, _, err := a.ClaimChunk(ctx, "S-H", 0, true)
+	if err != nil || c == nil || takeovers.Load() != 1 {
+		t.Fatalf("the coordinator takes the chunk held for %v: %v, %v (takeovers %d)", store.ChunkMaxHold, c, err, takeovers.Load())
+	}
+}
