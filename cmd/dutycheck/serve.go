@@ -42,6 +42,8 @@ type storeConfig struct {
 	Hook func(point string) error
 	// OnTakeover is told of the leases this process takes over (the metrics).
 	OnTakeover func(lease string)
+	// AdoptScans: this process runs scans, and takes over those of dead replicas (serve).
+	AdoptScans bool
 }
 
 // serveConfig is everything `dutycheck serve` needs, built from flags and environment.
@@ -125,7 +127,7 @@ func openStore(ctx context.Context, cfg storeConfig, log *slog.Logger) (*store.S
 	// The embedded store is this process's alone (its folder lock says so): whatever an earlier
 	// process left under way is a dead process's, completed by Open.
 	st, err := store.Open(ctx, store.Config{URI: uri, Database: cfg.Database, Exclusive: db != nil, Hook: cfg.Hook,
-		OnTakeover: cfg.OnTakeover})
+		OnTakeover: cfg.OnTakeover, AdoptScans: cfg.AdoptScans})
 	if err != nil {
 		if db != nil {
 			db.Close()
@@ -249,6 +251,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	}
 	mets := metrics.New()
 	cfg.Store.OnTakeover = mets.LeaseTakeover
+	cfg.Store.AdoptScans = true
 	st, closeStore, err := openStore(ctx, cfg.Store, log)
 	if err != nil {
 		return err
@@ -257,9 +260,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	if err := bootstrapAdmin(ctx, st, cfg, log); err != nil {
 		return err
 	}
-	if rec := st.Recovered(); len(rec.Completed)+len(rec.FailedScans) > 0 || rec.Rebuilt {
+	if rec := st.Recovered(); len(rec.Completed)+len(rec.FailedScans)+len(rec.AdoptedScans) > 0 || rec.Rebuilt {
 		log.Warn("recovered the store after an interrupted run", "completed", rec.Completed,
-			"failed_scans", rec.FailedScans, "organ_tables_rebuilt", rec.Rebuilt)
+			"failed_scans", rec.FailedScans, "adopted_scans", rec.AdoptedScans, "organ_tables_rebuilt", rec.Rebuilt)
 	}
 	keepCtx, stopKeep := context.WithCancel(ctx)
 	defer stopKeep()

@@ -194,10 +194,40 @@ func (s *Service) Assist(ctx context.Context, tick <-chan time.Time) {
 			return
 		case <-tick:
 		}
+		for _, id := range s.store.TakeAdopted() {
+			s.resume(ctx, id)
+		}
 		if _, err := s.AssistOnce(ctx, 0); err != nil && ctx.Err() == nil {
 			s.log.Warn("help with another replica's scan", "err", err)
 		}
 	}
+}
+
+// resume runs, in the background, a scan this process took over from a coordinator that died
+// (store.TakeAdopted): planned and evaluated again from the start on this process's policy
+// revision, under the scan's id, so that a client waiting for it sees it end.
+func (s *Service) resume(ctx context.Context, id string) {
+	sc, err := s.store.GetScan(ctx, id)
+	if err != nil || sc.Status != duty.ScanRunning {
+		s.log.Warn("resume a scan taken over from a dead replica", "scan", id, "err", err)
+		return
+	}
+	opts := Options{AsOf: sc.AsOf, Department: sc.Department, Engine: s.engine(), Readers: s.readers}
+	if err := opts.Normalize(ctx); err != nil {
+		_ = s.store.FailScan(ctx, id, err.Error())
+		return
+	}
+	sc.PolicyRevision = opts.Engine.Revision()
+	s.log.Warn("running a scan whose replica died", "scan", id)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		runCtx, cancel := context.WithTimeout(s.base, s.timeout)
+		defer cancel()
+		if _, err := s.run(runCtx, sc, opts, false); err != nil {
+			s.log.Warn("scan failed", "scan", sc.ID, "err", err)
+		}
+	}()
 }
 
 // AssistOnce claims and evaluates chunks of other processes' shared scans while any is free,

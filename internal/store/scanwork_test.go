@@ -287,3 +287,67 @@ func TestChunkHeldTooLong(t *testing.T) {
 		t.Fatalf("the coordinator takes the chunk held for %v: %v, %v (takeovers %d)", store.ChunkMaxHold, c, err, takeovers.Load())
 	}
 }
+
+// TestAdoptScanOfADeadCoordinator: a running scan whose process died is taken over by the first
+// scanning process whose recovery finds it dead (its process lease gone), once; a second death
+// fails it, so that a scan that kills whoever runs it cannot take every replica down in turn.
+func TestAdoptScanOfADeadCoordinator(t *testing.T) {
+	cfg := storetest.NewConfig(t)
+	cfg.Exclusive = false
+	ctx := context.Background()
+	coordinator := storetest.OpenConfig(t, cfg)
+	sc := &duty.Scan{ID: "S-A", Status: duty.ScanRunning, AsOf: "2025-06-30", StartedAt: "2025-06-30T09:00:00.000000Z"}
+	if err := coordinator.CreateScan(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	reader := storetest.OpenConfig(t, cfg) // not a scanning process: never adopts
+	cfg.AdoptScans = true
+	first, second := storetest.OpenConfig(t, cfg), storetest.OpenConfig(t, cfg)
+	for _, st := range []*store.Store{reader, first} {
+		if err := store.RecoverForTest(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := first.TakeAdopted(); len(got) != 0 {
+		t.Fatalf("adopted %v while the coordinator lives", got)
+	}
+	if err := coordinator.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RecoverForTest(ctx, reader); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := reader.GetScan(ctx, "S-A"); got.Status != duty.ScanRunning {
+		t.Fatalf("a process that runs no scans failed it rather than leave it to one that does: %s", got.Status)
+	}
+	if err := store.RecoverForTest(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if got := first.TakeAdopted(); len(got) != 1 || got[0] != "S-A" {
+		t.Fatalf("adopted %v; want S-A", got)
+	}
+	if err := store.RecoverForTest(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	if got := second.TakeAdopted(); len(got) != 0 {
+		t.Fatalf("a scan adopted twice: %v", got)
+	}
+	if err := coordinator.FailScan(ctx, "S-A", "late"); err == nil {
+		if got, _ := second.GetScan(ctx, "S-A"); got.Status != duty.ScanRunning {
+			t.Errorf("the dead coordinator's late failure changed the adopted scan: %s", got.Status)
+		}
+	}
+	if err := first.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RecoverForTest(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	got, err := second.GetScan(ctx, "S-A")
+	if err != nil || got.Status != duty.ScanFailed {
+		t.Errorf("after its second coordinator died: %+v, %v; want failed", got, err)
+	}
+	if got := second.TakeAdopted(); len(got) != 0 {
+		t.Errorf("adopted again: %v", got)
+	}
+}

@@ -46,6 +46,11 @@ type Config struct {
 	// OnTakeover, when set, is told each time this process takes over a lease whose holder
 	// stopped renewing it ("write", "scan_chunk"): the metrics.
 	OnTakeover func(lease string)
+	// AdoptScans says that this process runs scans (serve): on a shared store, a running scan
+	// whose coordinator died is taken over by the first such process that finds it dead, once,
+	// instead of being failed (TakeAdopted). Other processes on a shared store leave such a
+	// scan to them; a scan whose second coordinator died is failed by any.
+	AdoptScans bool
 	// ChunkLeaseTTL is the lifetime of a shared scan's chunk holding without renewal; 0 means
 	// DefaultChunkLeaseTTL.
 	ChunkLeaseTTL time.Duration
@@ -65,8 +70,9 @@ type Store struct {
 	// pinMu orders this process's pins and unpins with their records in the store.
 	pinMu sync.Mutex
 
-	recMu sync.Mutex
-	rec   Recovery
+	recMu   sync.Mutex
+	rec     Recovery
+	adopted []string // scans taken over from dead coordinators, not yet run (TakeAdopted)
 
 	// writeMu serialises record writes in this process, so that a batch's reference checks and
 	// its writes are not interleaved with another batch's.
