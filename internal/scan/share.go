@@ -133,7 +133,7 @@ func (sh *sharing) feed(ctx context.Context, organs chan<- string, remote func(s
 				// Done here earlier: a holding of this process's that lapsed while it worked
 				// and was finished all the same. Its organs were handled then.
 			case st.Done:
-				rs, err := sh.st.ChunkResults(ctx, sh.work.Scan, st.Fence, sh.work.Chunks[i])
+				rs, err := sh.st.ChunkResults(ctx, sh.work.Scan, st, sh.work.Chunks[i])
 				if err != nil {
 					return err
 				}

@@ -37,6 +37,10 @@ type leaseDoc struct {
 	// Failed, on a released holding, says why the holder could not do the work; only the
 	// scan's coordinator takes such a chunk again.
 	Failed string `bson:"failed,omitempty"`
+	// Token is random, drawn by the holder: what it stores under the holding carries it, so
+	// nothing stored under an equal number in an earlier life of the lease (a scan's work
+	// published again after its coordinator died) is taken for the holding's.
+	Token string `bson:"token,omitempty"`
 }
 
 // holdingID is the _id of holding n of the lease named prefix.
@@ -70,11 +74,11 @@ func latestHolding(ctx context.Context, coll *mongo.Collection, prefix string) (
 	return &d, n, nil
 }
 
-// insertHolding takes holding n of the lease named prefix for owner at claimed until expires;
-// false when another process inserted it first.
-func insertHolding(ctx context.Context, coll *mongo.Collection, prefix string, n int64, owner string, claimed, expires time.Time) (string, bool, error) {
+// insertHolding takes holding n of the lease named prefix for owner (with token, "" for none)
+// at claimed until expires; false when another process inserted it first.
+func insertHolding(ctx context.Context, coll *mongo.Collection, prefix string, n int64, owner, token string, claimed, expires time.Time) (string, bool, error) {
 	id := holdingID(prefix, n)
-	_, err := coll.InsertOne(ctx, leaseDoc{ID: id, Owner: owner, Claimed: claimed.UTC().Format(duty.TimeFormat), Expires: expires.UTC().Format(duty.TimeFormat)})
+	_, err := coll.InsertOne(ctx, leaseDoc{ID: id, Owner: owner, Token: token, Claimed: claimed.UTC().Format(duty.TimeFormat), Expires: expires.UTC().Format(duty.TimeFormat)})
 	if mongo.IsDuplicateKeyError(err) {
 		return "", false, nil
 	}
@@ -86,9 +90,14 @@ func insertHolding(ctx context.Context, coll *mongo.Collection, prefix string, n
 	return id, true, nil
 }
 
-// setHolding changes holding id (the caller's own).
-func setHolding(ctx context.Context, coll *mongo.Collection, id string, set bson.D) error {
-	_, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}})
+// setHolding changes holding id (the caller's own), only while it still bears token (when not
+// ""): a holder whose lease lapsed and was taken again, under an equal number, changes nothing.
+func setHolding(ctx context.Context, coll *mongo.Collection, id, token string, set bson.D) error {
+	filter := bson.D{{Key: "_id", Value: id}}
+	if token != "" {
+		filter = append(filter, bson.E{Key: "token", Value: token})
+	}
+	_, err := coll.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: set}})
 	if err != nil {
 		return fmt.Errorf("update lease %s: %w", id, unavailable(err))
 	}

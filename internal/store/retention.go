@@ -231,7 +231,7 @@ func (s *Store) BeginRetention(ctx context.Context) (end func(), ok bool, err er
 	if latest != nil && !latest.Released && latest.Expires > s.cfg.Clock.Now().UTC().Format(duty.TimeFormat) {
 		return nil, false, nil
 	}
-	id, taken, err := insertHolding(ctx, coll, retentionLeasePrefix, n+1, s.instance, s.cfg.Clock.Now(), s.cfg.Clock.Now().Add(retentionLeaseTTL))
+	id, taken, err := insertHolding(ctx, coll, retentionLeasePrefix, n+1, s.instance, "", s.cfg.Clock.Now(), s.cfg.Clock.Now().Add(retentionLeaseTTL))
 	if err != nil || !taken {
 		return nil, false, err
 	}
@@ -246,7 +246,7 @@ func (s *Store) BeginRetention(ctx context.Context) (end func(), ok bool, err er
 			case <-renewCtx.Done():
 				return
 			case <-t.C:
-				_ = setHolding(renewCtx, coll, id, bson.D{{Key: "expires_at", Value: s.cfg.Clock.Now().Add(retentionLeaseTTL).UTC().Format(duty.TimeFormat)}})
+				_ = setHolding(renewCtx, coll, id, "", bson.D{{Key: "expires_at", Value: s.cfg.Clock.Now().Add(retentionLeaseTTL).UTC().Format(duty.TimeFormat)}})
 			}
 		}
 	}()
@@ -256,7 +256,7 @@ func (s *Store) BeginRetention(ctx context.Context) (end func(), ok bool, err er
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		// Should this fail, the lease lapses after retentionLeaseTTL.
-		_ = setHolding(rctx, coll, id, bson.D{{Key: "released", Value: true}})
+		_ = setHolding(rctx, coll, id, "", bson.D{{Key: "released", Value: true}})
 	}
 	running, err := s.runningScansOfLive(ctx)
 	if err != nil || running {

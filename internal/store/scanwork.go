@@ -192,6 +192,7 @@ type ChunkState struct {
 	// findings are stored, and Owner that process.
 	Done  bool
 	Fence int64
+	Token string
 	Owner string
 	// Failed says the last holder could not store the chunk's findings (too large for one
 	// document): only the coordinator evaluates it again.
@@ -206,6 +207,7 @@ type ChunkClaim struct {
 	Chunk int
 	// Fence is the holding's number.
 	Fence int64
+	token string
 }
 
 // ClaimChunk takes chunk of scan scanID when it is free: never taken, released, or lapsed (its
@@ -220,7 +222,7 @@ func (s *Store) ClaimChunk(ctx context.Context, scanID string, chunk int, coordi
 	}
 	tookOver := false
 	if latest != nil {
-		st := ChunkState{Done: latest.Done, Fence: n, Owner: latest.Owner, Failed: latest.Failed != ""}
+		st := ChunkState{Done: latest.Done, Fence: n, Token: latest.Token, Owner: latest.Owner, Failed: latest.Failed != ""}
 		switch {
 		case latest.Done:
 			return nil, st, nil
@@ -235,19 +237,26 @@ func (s *Store) ClaimChunk(ctx context.Context, scanID string, chunk int, coordi
 			return nil, st, nil
 		}
 	}
-	id, ok, err := insertHolding(ctx, coll, prefix, n+1, s.instance, s.cfg.Clock.Now(), s.cfg.Clock.Now().Add(s.ChunkLeaseTTL()))
+	token := randomHex(8)
+	id, ok, err := insertHolding(ctx, coll, prefix, n+1, s.instance, token, s.cfg.Clock.Now(), s.cfg.Clock.Now().Add(s.ChunkLeaseTTL()))
 	if err != nil || !ok {
 		return nil, ChunkState{Fence: n + 1}, err
 	}
 	if tookOver {
 		s.tookOver("scan_chunk")
 	}
-	return &ChunkClaim{s: s, id: id, scan: scanID, Chunk: chunk, Fence: n + 1}, ChunkState{Fence: n + 1, Owner: s.instance}, nil
+	return &ChunkClaim{s: s, id: id, scan: scanID, Chunk: chunk, Fence: n + 1, token: token},
+		ChunkState{Fence: n + 1, Token: token, Owner: s.instance}, nil
+}
+
+// State is the chunk's state once this holding finished it.
+func (c *ChunkClaim) State() ChunkState {
+	return ChunkState{Done: true, Fence: c.Fence, Token: c.token, Owner: c.s.instance}
 }
 
 // Renew extends the holding by the lease's lifetime.
 func (c *ChunkClaim) Renew(ctx context.Context) error {
-	return setHolding(ctx, c.s.db.Collection(scanChunksColl), c.id,
+	return setHolding(ctx, c.s.db.Collection(scanChunksColl), c.id, c.token,
 		bson.D{{Key: "expires_at", Value: c.s.cfg.Clock.Now().Add(c.s.ChunkLeaseTTL()).UTC().Format(duty.TimeFormat)}})
 }
 
@@ -258,7 +267,7 @@ func (c *ChunkClaim) Release(ctx context.Context, failed string) error {
 	if failed != "" {
 		set = append(set, bson.E{Key: "failed", Value: failed})
 	}
-	return setHolding(ctx, c.s.db.Collection(scanChunksColl), c.id, set)
+	return setHolding(ctx, c.s.db.Collection(scanChunksColl), c.id, c.token, set)
 }
 
 // ChunkResult is what a process found in one organ of a chunk: the organ's violations and
@@ -276,8 +285,8 @@ type resultDoc struct {
 	ChunkResult `bson:",inline"`
 }
 
-func resultID(scanID, organ string, fence int64) string {
-	return fmt.Sprintf("%s/%s/%d", scanID, organ, fence)
+func resultID(scanID, organ string, fence int64, token string) string {
+	return fmt.Sprintf("%s/%s/%d/%s", scanID, organ, fence, token)
 }
 
 // Finish stores the chunk's findings (nil for the coordinator, which keeps its own) and marks
@@ -285,7 +294,7 @@ func resultID(scanID, organ string, fence int64) string {
 // (Release with a reason) and return the error.
 func (c *ChunkClaim) Finish(ctx context.Context, results []ChunkResult) error {
 	for _, r := range results {
-		_, err := c.s.db.Collection(scanResultsColl).InsertOne(ctx, resultDoc{ID: resultID(c.scan, r.Organ, c.Fence), Scan: c.scan, ChunkResult: r})
+		_, err := c.s.db.Collection(scanResultsColl).InsertOne(ctx, resultDoc{ID: resultID(c.scan, r.Organ, c.Fence, c.token), Scan: c.scan, ChunkResult: r})
 		if err != nil && !mongo.IsDuplicateKeyError(err) {
 			if rerr := c.Release(context.WithoutCancel(ctx), err.Error()); rerr != nil {
 				return rerr
@@ -293,14 +302,15 @@ func (c *ChunkClaim) Finish(ctx context.Context, results []ChunkResult) error {
 			return fmt.Errorf("store the findings of organ %q for scan %s: %w", r.Organ, c.scan, unavailable(err))
 		}
 	}
-	return setHolding(ctx, c.s.db.Collection(scanChunksColl), c.id, bson.D{{Key: "done", Value: true}, {Key: "released", Value: true}})
+	return setHolding(ctx, c.s.db.Collection(scanChunksColl), c.id, c.token, bson.D{{Key: "done", Value: true}, {Key: "released", Value: true}})
 }
 
-// ChunkResults reads the findings stored for organs by the holding fence of a chunk of scanID.
-func (s *Store) ChunkResults(ctx context.Context, scanID string, fence int64, organs []string) ([]ChunkResult, error) {
+// ChunkResults reads the findings stored for organs by the holding of a chunk of scanID that
+// finished it (its ChunkState).
+func (s *Store) ChunkResults(ctx context.Context, scanID string, done ChunkState, organs []string) ([]ChunkResult, error) {
 	ids := make([]string, len(organs))
 	for i, o := range organs {
-		ids[i] = resultID(scanID, o, fence)
+		ids[i] = resultID(scanID, o, done.Fence, done.Token)
 	}
 	cur, err := s.db.Collection(scanResultsColl).Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
@@ -318,7 +328,7 @@ func (s *Store) ChunkResults(ctx context.Context, scanID string, fence int64, or
 	for i, o := range organs {
 		r, ok := by[o]
 		if !ok {
-			return nil, fmt.Errorf("scan %s: the findings of organ %q, marked done by holding %d, are missing: %w", scanID, o, fence, duty.ErrConflict)
+			return nil, fmt.Errorf("scan %s: the findings of organ %q, marked done by holding %d, are missing: %w", scanID, o, done.Fence, duty.ErrConflict)
 		}
 		out[i] = r
 	}
@@ -334,7 +344,7 @@ func (s *Store) ChunkStates(ctx context.Context, scanID string, n int) ([]ChunkS
 			return nil, err
 		}
 		if latest != nil {
-			out[i] = ChunkState{Done: latest.Done, Fence: fence, Owner: latest.Owner, Failed: latest.Failed != ""}
+			out[i] = ChunkState{Done: latest.Done, Fence: fence, Token: latest.Token, Owner: latest.Owner, Failed: latest.Failed != ""}
 		}
 	}
 	return out, nil

@@ -81,7 +81,7 @@ func TestChunkLease(t *testing.T) {
 	if err != nil || !st[0].Done || st[0].Fence != second.Fence {
 		t.Fatalf("chunk state %+v, %v; want done by holding %d", st, err, second.Fence)
 	}
-	rs, err := a.ChunkResults(ctx, "S-1", st[0].Fence, []string{"ORG-L"})
+	rs, err := a.ChunkResults(ctx, "S-1", st[0], []string{"ORG-L"})
 	if err != nil || len(rs) != 1 || len(rs[0].Violations) != 1 || rs[0].Violations[0].Policy != "fresh" {
 		t.Fatalf("results %+v, %v; want the latest holder's", rs, err)
 	}
@@ -94,7 +94,7 @@ func TestChunkLease(t *testing.T) {
 	if open, err := b.OpenScanWork(ctx); err != nil || len(open) != 0 {
 		t.Errorf("after close: %+v, %v", open, err)
 	}
-	if _, err := a.ChunkResults(ctx, "S-1", second.Fence, []string{"ORG-L"}); err == nil {
+	if _, err := a.ChunkResults(ctx, "S-1", second.State(), []string{"ORG-L"}); err == nil {
 		t.Error("the findings outlived their scan's work")
 	}
 }
@@ -229,7 +229,7 @@ func TestLeftoverScanWorkRemoved(t *testing.T) {
 	if st, _ := a.ChunkStates(ctx, "S-CLOSED", 1); st[0].Fence != 0 {
 		t.Errorf("the closed scan's late holding is still there: %+v", st)
 	}
-	if _, err := a.ChunkResults(ctx, "S-CLOSED", late.Fence, []string{"ORG-L"}); err == nil {
+	if _, err := a.ChunkResults(ctx, "S-CLOSED", late.State(), []string{"ORG-L"}); err == nil {
 		t.Error("the closed scan's late findings are still there")
 	}
 	if st, _ := a.ChunkStates(ctx, "S-OPEN", 1); st[0].Fence != 1 {
@@ -349,5 +349,52 @@ func TestAdoptScanOfADeadCoordinator(t *testing.T) {
 	}
 	if got := second.TakeAdopted(); len(got) != 0 {
 		t.Errorf("adopted again: %v", got)
+	}
+}
+
+// TestChunkOfARepublishedScan: a scan's work published again (its coordinator died and another
+// took the scan over) numbers its holdings from 1 again; a holder of the earlier publication
+// that finishes late neither marks the new holding done nor has its findings read for it.
+func TestChunkOfARepublishedScan(t *testing.T) {
+	a, b, _, _ := sharedPair(t)
+	ctx := context.Background()
+	put(t, a, "departments", map[string]any{"id": "ORG-L", "name": "机关", "kind": "organ"})
+	tables, err := a.PinTables(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tables.Release()
+	publish := func() {
+		t.Helper()
+		if _, err := a.PublishScanWork(ctx, tables, store.ScanWork{Scan: "S-P", AsOf: "2025-06-30", Revision: "r", Chunks: [][]string{{"ORG-L"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish()
+	late, _, err := b.ClaimChunk(ctx, "S-P", 0, false)
+	if err != nil || late == nil {
+		t.Fatalf("claim: %v %v", late, err)
+	}
+	if err := a.CloseScanWork(ctx, "S-P"); err != nil {
+		t.Fatal(err)
+	}
+	publish()
+	now, _, err := a.ClaimChunk(ctx, "S-P", 0, true)
+	if err != nil || now == nil || now.Fence != late.Fence {
+		t.Fatalf("claim again: %v %v; want the same number as the earlier holding", now, err)
+	}
+	if err := late.Finish(ctx, []store.ChunkResult{{Organ: "ORG-L", Violations: []duty.Violation{{Policy: "stale"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := a.ChunkStates(ctx, "S-P", 1); st[0].Done {
+		t.Fatal("the late holder of the earlier publication marked the new holding done")
+	}
+	if err := now.Finish(ctx, []store.ChunkResult{{Organ: "ORG-L", Violations: []duty.Violation{{Policy: "fresh"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := a.ChunkStates(ctx, "S-P", 1)
+	rs, err := a.ChunkResults(ctx, "S-P", st[0], []string{"ORG-L"})
+	if err != nil || len(rs) != 1 || rs[0].Violations[0].Policy != "fresh" {
+		t.Errorf("results %+v, %v; want the new holder's", rs, err)
 	}
 }

@@ -102,7 +102,7 @@ func (s *Store) takeWriteLease(ctx context.Context) (id string, tookOver bool, e
 			tookOver = free
 		}
 		if free {
-			id, ok, err := insertHolding(ctx, coll, writeLeasePrefix, n+1, s.instance, time.Now(), time.Now().Add(writeLeaseTTL))
+			id, ok, err := insertHolding(ctx, coll, writeLeasePrefix, n+1, s.instance, "", time.Now(), time.Now().Add(writeLeaseTTL))
 			if err != nil {
 				return "", false, err
 			}
