@@ -97,6 +97,7 @@ func runBenchReplicas(ctx context.Context, args []string, stdout, stderr io.Writ
 	fmt.Fprintf(tw, "full scan, %d replicas\t%.1f (%+.0f%%)\t%d\n", *replicas, res.ManyS, 100*(res.ManyS/res.OneS-1), res.Violations[1])
 	fmt.Fprintf(tw, "full scan, %d replicas, one killed holding a chunk\t%.1f\t%d\n", *replicas, res.KilledS, res.Violations[2])
 	fmt.Fprintf(tw, "  of which after the kill (chunk lease %s)\t%.1f\t\n", store.DefaultChunkLeaseTTL, res.AfterKillS)
+	fmt.Fprintf(tw, "full scan whose coordinator is killed: from the kill to its end (taken over)\t%.1f\t%d\n", res.CoordinatorKilledS, res.Violations[3])
 	p := res.PropagationMs
 	fmt.Fprintf(tw, "policy change served by the %d others: median, max\t%.3f, %.3f\t\n", *replicas-1, p[len(p)/2]/1000, p[len(p)-1]/1000)
 	return tw.Flush()

@@ -49,7 +49,10 @@ type ReplicasResult struct {
 	// holds a chunk; AfterKillS the part of it after the kill.
 	KilledS    float64 `json:"killed_scan_s"`
 	AfterKillS float64 `json:"after_kill_s"`
-	// Violations are the three scans' counts.
+	// CoordinatorKilledS is the time from the SIGKILL of a scan's coordinator (at its first
+	// organ) to the end of the scan, taken over by another replica.
+	CoordinatorKilledS float64 `json:"coordinator_killed_s"`
+	// Violations are the four scans' counts.
 	Violations []int `json:"violations"`
 	// PropagationMs are the times a policy change made on one replica took to be served by all
 	// the others, sorted.
@@ -63,8 +66,9 @@ func (c *ReplicasConfig) logf(format string, a ...any) {
 }
 
 // Replicas runs the measures: one replica scans; the others join and scan; one more joins
-// that stops at its first organ read, holding a chunk, and is killed there; policy changes
-// are made on the first and awaited on the others.
+// that stops at its first organ read, holding a chunk, and is killed there; a scan is asked of
+// one more that stops at its first organ read and is killed there, and another replica takes
+// the scan over; policy changes are made on the first and awaited on the others.
 func Replicas(ctx context.Context, cfg ReplicasConfig) (*ReplicasResult, error) {
 	res := &ReplicasResult{Replicas: cfg.Replicas}
 	first, err := cfg.Start(ctx, "")
@@ -159,8 +163,37 @@ func Replicas(ctx context.Context, cfg ReplicasConfig) (*ReplicasResult, error) 
 	}
 	res.Violations = append(res.Violations, got.Report.Summary.Violations)
 
-	cfg.logf("%d policy changes", cfg.Changes)
+	day--
 	alive := others[:len(others)-1]
+
+	cfg.logf("a full scan whose coordinator is killed at its first organ")
+	coordinator, err := cfg.Start(ctx, "scan.organ-read")
+	if err != nil {
+		return nil, err
+	}
+	defer coordinator.Kill()
+	sc = ServeConfig{Addr: coordinator.URL(), Token: cfg.Token, ScanAsOf: fmt.Sprintf("%04d-12-%02d", cfg.Year, day)}
+	if id, err = startScan(ctx, http.DefaultClient, sc); err != nil {
+		return nil, err
+	}
+	select {
+	case <-coordinator.Paused():
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	coordinator.Kill()
+	killed = time.Now()
+	sc.Addr = first.URL()
+	if err := waitScan(ctx, http.DefaultClient, sc, id, 50*time.Millisecond); err != nil {
+		return nil, err
+	}
+	res.CoordinatorKilledS = time.Since(killed).Seconds()
+	if err := call(ctx, first, cfg.Token, http.MethodGet, "/api/v1/scans/"+id, nil, http.StatusOK, &got); err != nil {
+		return nil, err
+	}
+	res.Violations = append(res.Violations, got.Report.Summary.Violations)
+
+	cfg.logf("%d policy changes", cfg.Changes)
 	for i := range cfg.Changes {
 		var cur struct {
 			Revision string `json:"revision"`
