@@ -23,15 +23,13 @@ const sharedOrgans = 6
 // replicaPair is two scan services on one shared store, as two replicas, on one fake clock;
 // onPublish, when set, runs when a scan of a publishes its chunks.
 type replicaPair struct {
-	a, b         *scan.Service
-	sa, sb       *store.Store
-	clk          *clock.Fake
-	onPublish    atomic.Pointer[func(w store.ScanWork)]
-	takeovers    atomic.Int64
-	published    atomic.Value // the scan id last published
-	single       *duty.Report // the same store's scan by one process alone (exclusive store)
-	engine       *policy.Engine
-	singleWarned []string
+	a, b      *scan.Service
+	sa, sb    *store.Store
+	clk       *clock.Fake
+	onPublish atomic.Pointer[func(w store.ScanWork)]
+	takeovers atomic.Int64
+	single    *duty.Report // the same store's scan by one process alone (exclusive store)
+	engine    *policy.Engine
 }
 
 func newReplicaPair(t *testing.T) *replicaPair {
