@@ -111,8 +111,17 @@ func (sh *sharing) feed(ctx context.Context, organs chan<- string, remote func(s
 			case <-time.After(sharePoll):
 			}
 		}
+		// One read of every chunk's state; a claim only for those that look free.
+		states, err := sh.st.ChunkStates(ctx, sh.work.Scan, len(sh.work.Chunks))
+		if err != nil {
+			return err
+		}
 		next := pending[:0]
 		for _, i := range pending {
+			if !states[i].Free && !states[i].Done {
+				next = append(next, i)
+				continue
+			}
 			c, st, err := sh.st.ClaimChunk(ctx, sh.work.Scan, i, true)
 			if err != nil {
 				return err

@@ -197,6 +197,8 @@ type ChunkState struct {
 	// Failed says the last holder could not store the chunk's findings (too large for one
 	// document): only the coordinator evaluates it again.
 	Failed bool
+	// Free says the coordinator may claim the chunk (ClaimChunk decides, reading it again).
+	Free bool
 }
 
 // ChunkClaim is a holding of a chunk of a shared scan.
@@ -220,22 +222,9 @@ func (s *Store) ClaimChunk(ctx context.Context, scanID string, chunk int, coordi
 	if err != nil {
 		return nil, ChunkState{}, err
 	}
-	tookOver := false
-	if latest != nil {
-		st := ChunkState{Done: latest.Done, Fence: n, Token: latest.Token, Owner: latest.Owner, Failed: latest.Failed != ""}
-		switch {
-		case latest.Done:
-			return nil, st, nil
-		case latest.Released && latest.Failed != "" && !coordinator:
-			return nil, st, nil
-		case latest.Released:
-		case latest.Expires <= s.cfg.Clock.Now().UTC().Format(duty.TimeFormat):
-			tookOver = true
-		case coordinator && latest.Claimed != "" && latest.Claimed <= s.cfg.Clock.Now().Add(-ChunkMaxHold).UTC().Format(duty.TimeFormat):
-			tookOver = true
-		default:
-			return nil, st, nil
-		}
+	st, tookOver := s.judge(latest, n, coordinator)
+	if !st.Free {
+		return nil, st, nil
 	}
 	token := randomHex(8)
 	id, ok, err := insertHolding(ctx, coll, prefix, n+1, s.instance, token, s.cfg.Clock.Now(), s.cfg.Clock.Now().Add(s.ChunkLeaseTTL()))
@@ -247,6 +236,27 @@ func (s *Store) ClaimChunk(ctx context.Context, scanID string, chunk int, coordi
 	}
 	return &ChunkClaim{s: s, id: id, scan: scanID, Chunk: chunk, Fence: n + 1, token: token},
 		ChunkState{Fence: n + 1, Token: token, Owner: s.instance}, nil
+}
+
+// judge says what a chunk's latest holding (nil: never taken) means to a process: its state,
+// whether the process may claim it (Free), and whether that takes it over from a holder that
+// stopped renewing it or held it too long.
+func (s *Store) judge(latest *leaseDoc, n int64, coordinator bool) (st ChunkState, takeover bool) {
+	if latest == nil {
+		return ChunkState{Free: true}, false
+	}
+	st = ChunkState{Done: latest.Done, Fence: n, Token: latest.Token, Owner: latest.Owner, Failed: latest.Failed != ""}
+	now := s.cfg.Clock.Now()
+	switch {
+	case latest.Done, latest.Released && latest.Failed != "" && !coordinator:
+	case latest.Released:
+		st.Free = true
+	case latest.Expires <= now.UTC().Format(duty.TimeFormat):
+		st.Free, takeover = true, true
+	case coordinator && latest.Claimed != "" && latest.Claimed <= now.Add(-ChunkMaxHold).UTC().Format(duty.TimeFormat):
+		st.Free, takeover = true, true
+	}
+	return st, takeover
 }
 
 // State is the chunk's state once this holding finished it.
@@ -335,17 +345,36 @@ func (s *Store) ChunkResults(ctx context.Context, scanID string, done ChunkState
 	return out, nil
 }
 
-// ChunkStates reads the state of the first n chunks of scan scanID, claiming nothing.
+// ChunkStates reads the state of the first n chunks of scan scanID, as its coordinator sees
+// them, in one query, claiming nothing.
 func (s *Store) ChunkStates(ctx context.Context, scanID string, n int) ([]ChunkState, error) {
-	out := make([]ChunkState, n)
-	for i := range out {
-		latest, fence, err := latestHolding(ctx, s.db.Collection(scanChunksColl), chunkPrefix(scanID, i))
+	cur, err := s.db.Collection(scanChunksColl).Find(ctx,
+		bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: scanID + "/"}, {Key: "$lt", Value: scanID + "0"}}}})
+	if err != nil {
+		return nil, fmt.Errorf("read the chunks of scan %s: %w", scanID, unavailable(err))
+	}
+	var all []leaseDoc
+	if err := cur.All(ctx, &all); err != nil {
+		return nil, fmt.Errorf("read the chunks of scan %s: %w", scanID, unavailable(err))
+	}
+	latest := make([]*leaseDoc, n)
+	numbers := make([]int64, n)
+	for i := range all {
+		var chunk int
+		if _, err := fmt.Sscanf(all[i].ID[len(scanID)+1:], "%05d/", &chunk); err != nil || chunk < 0 || chunk >= n {
+			continue
+		}
+		num, err := holdingNumber(chunkPrefix(scanID, chunk), all[i].ID)
 		if err != nil {
 			return nil, err
 		}
-		if latest != nil {
-			out[i] = ChunkState{Done: latest.Done, Fence: fence, Token: latest.Token, Owner: latest.Owner, Failed: latest.Failed != ""}
+		if latest[chunk] == nil || num > numbers[chunk] {
+			latest[chunk], numbers[chunk] = &all[i], num
 		}
+	}
+	out := make([]ChunkState, n)
+	for i := range out {
+		out[i], _ = s.judge(latest[i], numbers[i], true)
 	}
 	return out, nil
 }
