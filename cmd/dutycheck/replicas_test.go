@@ -57,6 +57,13 @@ func dutycheckBinary(tb testing.TB) string {
 	return binPath
 }
 
+// removeBuiltBinary removes the binary dutycheckBinary built, when the tests end (TestMain).
+func removeBuiltBinary() {
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+}
+
 // cluster is a database on the shared server and the replicas serving it.
 type cluster struct {
 	uri, db, bin string
