@@ -36,6 +36,11 @@ type benchConfig struct {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if slices.ContainsFunc(args, func(a string) bool {
+		return strings.HasPrefix(strings.TrimLeft(a, "-"), "replicas") && strings.HasPrefix(a, "-")
+	}) {
+		return runBenchReplicas(ctx, args, stdout, stderr)
+	}
 	if i := slices.IndexFunc(args, func(a string) bool { return a == "--serve" || a == "-serve" }); i >= 0 {
 		return runBenchServe(ctx, slices.Delete(slices.Clone(args), i, i+1), stdout, stderr)
 	}

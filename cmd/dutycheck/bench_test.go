@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -116,5 +118,18 @@ func TestBenchOffline(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(data); len(entries) != 0 {
 		t.Errorf("bench --offline wrote %d entries into the data folder; it should not open a store", len(entries))
+	}
+}
+
+// TestBenchReplicasNeedsAServer: `bench --replicas` without a shared database server says what
+// it needs instead of starting processes on private embedded stores.
+func TestBenchReplicasNeedsAServer(t *testing.T) {
+	t.Setenv("MONGODB_URI", "")
+	err := runBench(context.Background(), []string{"--replicas", "3"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--mongo-uri or MONGODB_URI") {
+		t.Errorf("bench --replicas without a server: %v", err)
+	}
+	if err := runBench(context.Background(), []string{"--replicas", "1", "--mongo-uri", "mongodb://127.0.0.1:1/"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "at least 2") {
+		t.Errorf("bench --replicas 1: %v", err)
 	}
 }

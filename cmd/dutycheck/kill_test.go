@@ -50,7 +50,9 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeBuiltBinary()
+	os.Exit(code)
 }
 
 // child is a dutycheck process under test.
@@ -68,6 +70,12 @@ func startChild(tb testing.TB, env []string, args ...string) *child {
 	argv, _ := json.Marshal(args)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), childEnv+"="+string(argv)), env...)
+	return startCmd(tb, cmd)
+}
+
+// startCmd starts cmd, collecting its stderr by lines; it is killed when the test ends.
+func startCmd(tb testing.TB, cmd *exec.Cmd) *child {
+	tb.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		tb.Fatal(err)

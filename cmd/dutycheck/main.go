@@ -32,6 +32,7 @@ Usage:
   dutycheck passwd [--mongo-uri URI] [--data DIR] USER   (the password from the terminal, or stdin's first line)
   dutycheck gen --organs N [--seed S] [--year Y] [--rate R] --out DIR
   dutycheck bench [--organs 10,100,1000] [--runs 3] [--json] [--offline] [--data DIR] [--mongo-uri URI]
+  dutycheck bench --replicas N [--organs 100] [--changes 5] [--json] [--mongo-uri URI]
   dutycheck policy test [DIR] [-v]
   dutycheck ferretdb [--postgresql-url URL] [--listen 127.0.0.1:PORT]   (development and CI: scripts/pgferret)
   dutycheck policy push [--server URL] [--base REVISION] [-m MESSAGE] DIR

@@ -41,6 +41,10 @@ type storeConfig struct {
 	LogLevel slog.Level
 	// Hook is the store's test hook (store.Config.Hook); nil outside tests.
 	Hook func(point string) error
+	// OnTakeover is told of the leases this process takes over (the metrics).
+	OnTakeover func(lease string)
+	// AdoptScans: this process runs scans, and takes over those of dead replicas (serve).
+	AdoptScans bool
 }
 
 // serveConfig is everything `dutycheck serve` needs, built from flags and environment.
@@ -123,7 +127,8 @@ func openStore(ctx context.Context, cfg storeConfig, log *slog.Logger) (*store.S
 	}
 	// The embedded store is this process's alone (its folder lock says so): whatever an earlier
 	// process left under way is a dead process's, completed by Open.
-	st, err := store.Open(ctx, store.Config{URI: uri, Database: cfg.Database, Exclusive: db != nil, Hook: cfg.Hook})
+	st, err := store.Open(ctx, store.Config{URI: uri, Database: cfg.Database, Exclusive: db != nil, Hook: cfg.Hook,
+		OnTakeover: cfg.OnTakeover, AdoptScans: cfg.AdoptScans})
 	if err != nil {
 		if db != nil {
 			db.Close()
@@ -229,6 +234,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	return serve(ctx, cfg, newLogger(stderr, lvl), nil)
 }
 
+// assistEvery is how often a replica looks for other replicas' shared scans to help with.
+const assistEvery = 200 * time.Millisecond
+
 // serve runs the service until ctx ends. When ready is not nil it receives the listening
 // address once the service accepts requests (used by tests).
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- string) error {
@@ -236,6 +244,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	if err != nil {
 		return err
 	}
+	mets := metrics.New()
+	cfg.Store.OnTakeover = mets.LeaseTakeover
+	cfg.Store.AdoptScans = true
 	st, closeStore, err := openStore(ctx, cfg.Store, log)
 	if err != nil {
 		return err
@@ -244,9 +255,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	if err := bootstrapAdmin(ctx, st, cfg, log); err != nil {
 		return err
 	}
-	if rec := st.Recovered(); len(rec.Completed)+len(rec.FailedScans) > 0 || rec.Rebuilt {
+	if rec := st.Recovered(); len(rec.Completed)+len(rec.FailedScans)+len(rec.AdoptedScans) > 0 || rec.Rebuilt {
 		log.Warn("recovered the store after an interrupted run", "completed", rec.Completed,
-			"failed_scans", rec.FailedScans, "organ_tables_rebuilt", rec.Rebuilt)
+			"failed_scans", rec.FailedScans, "adopted_scans", rec.AdoptedScans, "organ_tables_rebuilt", rec.Rebuilt)
 	}
 	keepCtx, stopKeep := context.WithCancel(ctx)
 	defer stopKeep()
@@ -274,7 +285,6 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
 	go policies.Run(pollCtx)
-	mets := metrics.New()
 	notifier := notify.New(notify.Config{Store: st, Clock: cfg.Clock, Log: log, Title: func(id string) string {
 		return policies.Engine().PolicyTitle(id, "zh")
 	}})
@@ -305,6 +315,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	houseDone := make(chan struct{})
 	go func() { defer close(houseDone); scans.Housekeep(houseCtx, houseTick.C) }()
 	defer func() { stopHouse(); <-houseDone }()
+	if st.Shared() {
+		// Several replicas on one server: help with the others' scans whenever a slot is free.
+		assistCtx, stopAssist := context.WithCancel(ctx)
+		assistTick := time.NewTicker(assistEvery)
+		defer assistTick.Stop()
+		assistDone := make(chan struct{})
+		go func() { defer close(assistDone); scans.Assist(assistCtx, assistTick.C) }()
+		defer func() { stopAssist(); <-assistDone }()
+	}
 	limiter := ratelimit.New(10, time.Minute)                         // one count of failed sign-ins for the API and the pages
 	limiter.Shared = st                                               // and for every process sharing the store
 	accounts := ratelimit.New(web.AccountFailures, web.AccountWindow) // failed passwords per user name

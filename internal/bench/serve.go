@@ -144,7 +144,7 @@ func Serve(ctx context.Context, cfg ServeConfig) (*ServeResult, error) {
 	}
 	scanStart := time.Now()
 	done := make(chan error, 1)
-	go func() { done <- waitScan(ctx, api, cfg, scanID) }()
+	go func() { done <- waitScan(ctx, api, cfg, scanID, 500*time.Millisecond) }()
 	res.Latencies = append(res.Latencies, openLoop(ctx, "during a full scan", cfg, next, done)...)
 	if err := <-done; err != nil {
 		return nil, err
@@ -321,8 +321,8 @@ func startScan(ctx context.Context, c *http.Client, cfg ServeConfig) (string, er
 	return sc.ID, nil
 }
 
-// waitScan polls the scan every half second until it is done (the polls are not measured).
-func waitScan(ctx context.Context, c *http.Client, cfg ServeConfig, id string) error {
+// waitScan polls the scan every poll until it is done (the polls are not measured).
+func waitScan(ctx context.Context, c *http.Client, cfg ServeConfig, id string, poll time.Duration) error {
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Addr+"/api/v1/scans/"+url.PathEscape(id), nil)
 		req.Header.Set("Authorization", "Bearer "+cfg.Token)
@@ -348,7 +348,7 @@ func waitScan(ctx context.Context, c *http.Client, cfg ServeConfig, id string) e
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(poll):
 		}
 	}
 }

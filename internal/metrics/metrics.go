@@ -28,6 +28,7 @@ type Metrics struct {
 	requests    *prometheus.CounterVec
 	reqSeconds  *prometheus.HistogramVec
 	storeErrors prometheus.Counter
+	takeovers   *prometheus.CounterVec
 }
 
 // New returns the metrics of a service, with the Go runtime's and the process's own.
@@ -60,8 +61,11 @@ func New() *Metrics {
 		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "dutycheck_store_errors_total", Help: "Requests that failed because the store was unavailable.",
 		}),
+		takeovers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dutycheck_lease_takeovers_total", Help: "Leases in the store taken over from a process that stopped renewing them, by lease (write, scan_chunk).",
+		}, []string{"lease"}),
 	}
-	m.reg.MustRegister(m.scans, m.scanSeconds, m.organs, m.violations, m.warnings, m.requests, m.reqSeconds, m.storeErrors,
+	m.reg.MustRegister(m.scans, m.scanSeconds, m.organs, m.violations, m.warnings, m.requests, m.reqSeconds, m.storeErrors, m.takeovers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -117,6 +121,13 @@ func (m *Metrics) Request(route, method string, status int, d time.Duration) {
 func (m *Metrics) StoreError() {
 	if m != nil {
 		m.storeErrors.Inc()
+	}
+}
+
+// LeaseTakeover records a lease in the store taken over from a process that stopped renewing it.
+func (m *Metrics) LeaseTakeover(lease string) {
+	if m != nil {
+		m.takeovers.WithLabelValues(lease).Inc()
 	}
 }
 

@@ -314,7 +314,12 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 	seen := &duty.Seen{AsOf: opts.AsOf, ScanID: sc.ID}
 	now := map[string]bool{}
 	fresh := 0
-	err = s.pipeline(ctx, opts, p, tables, func(o outcome) error {
+	sh, err := s.share(ctx, sc.ID, opts, p.evaluate, tables)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	defer sh.close()
+	err = s.pipeline(ctx, opts, p.evaluate, p.versions, tables, sh, func(o outcome) error {
 		done++
 		if opts.Progress != nil {
 			opts.Progress(done, total)
@@ -407,10 +412,13 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
-// pipeline reads the organs of p.evaluate from their tables, evaluates them on opts.Workers
-// goroutines, and hands each outcome to fn, one at a time, as it comes. It stops at the first
-// error or when ctx ends.
-func (s *Service) pipeline(ctx context.Context, opts Options, p *plan, tables *store.Tables, fn func(outcome) error) error {
+// pipeline reads the organs of evaluate from their tables, evaluates them on opts.Workers
+// goroutines, and hands each outcome to fn, one at a time, as it comes. versions are the
+// organs' versions the plan read (nil for none). With sh (a shared scan) the organs come from
+// the chunks this process claims, and the outcomes of chunks other processes did come from the
+// store; evaluate is then unused. It stops at the first error or when ctx ends.
+func (s *Service) pipeline(ctx context.Context, opts Options, evaluate []string, versions map[string]store.OrganVersion,
+	tables *store.Tables, sh *sharing, fn func(outcome) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -428,10 +436,37 @@ func (s *Service) pipeline(ctx context.Context, opts Options, p *plan, tables *s
 	organs := make(chan string)
 	inputs := make(chan *policy.OrganInput, opts.Workers)
 	outcomes := make(chan outcome, opts.Workers)
+	newOutcome := func(organ string) outcome {
+		version := int64(-1)
+		// The version read before the records: a write since then changes it, so these
+		// results are reused only if nothing was written meanwhile.
+		if v, ok := versions[organ]; ok && v.Settled {
+			version = v.Version
+		}
+		return outcome{organ: organ, result: store.OrganResult{Version: version}}
+	}
 
+	var feeding sync.WaitGroup
+	feeding.Add(1)
 	go func() {
+		defer feeding.Done()
 		defer close(organs)
-		for _, o := range p.evaluate {
+		if sh != nil {
+			if err := sh.feed(ctx, organs, func(r store.ChunkResult) bool {
+				o := newOutcome(r.Organ)
+				o.skip, o.vs, o.ws = r.Skip, r.Violations, r.Warnings
+				select {
+				case outcomes <- o:
+					return true
+				case <-ctx.Done():
+					return false
+				}
+			}); err != nil {
+				fail(err)
+			}
+			return
+		}
+		for _, o := range evaluate {
 			select {
 			case organs <- o:
 			case <-ctx.Done():
@@ -440,7 +475,7 @@ func (s *Service) pipeline(ctx context.Context, opts Options, p *plan, tables *s
 		}
 	}()
 	var readers sync.WaitGroup
-	for range min(opts.Readers, max(len(p.evaluate), 1)) {
+	for range min(opts.Readers, max(len(evaluate), 1)) {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
@@ -467,13 +502,7 @@ func (s *Service) pipeline(ctx context.Context, opts Options, p *plan, tables *s
 		go func() {
 			defer workers.Done()
 			for in := range inputs {
-				version := int64(-1)
-				// The version read before the records: a write since then changes it, so these
-				// results are reused only if nothing was written meanwhile.
-				if v, ok := p.versions[in.ID]; ok && v.Settled {
-					version = v.Version
-				}
-				o := outcome{organ: in.ID, result: store.OrganResult{Version: version}}
+				o := newOutcome(in.ID)
 				if !in.IsOrgan() {
 					o.skip = true
 				} else {
@@ -492,13 +521,17 @@ func (s *Service) pipeline(ctx context.Context, opts Options, p *plan, tables *s
 			}
 		}()
 	}
-	go func() { workers.Wait(); close(outcomes) }()
+	go func() { workers.Wait(); feeding.Wait(); close(outcomes) }()
 	failed := false
 	for o := range outcomes {
 		if failed || ctx.Err() != nil {
 			continue
 		}
-		if err := fn(o); err != nil {
+		err := fn(o)
+		if err == nil && sh != nil {
+			err = sh.handled(ctx, o.organ)
+		}
+		if err != nil {
 			failed = true
 			fail(err)
 		}

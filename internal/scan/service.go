@@ -216,7 +216,17 @@ func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options, full boo
 			_ = s.store.UpdateProgress(ctx, sc.ID, sc.Progress)
 		}
 	}
-	rep, results, keepHash, err := s.scanStore(ctx, sc, opts, full)
+	// On a shared store, another process may be applying the retention: the scan is stored as
+	// running, so the next round leaves it alone, but this one must end first.
+	err = s.store.AwaitRetention(ctx)
+	var (
+		rep      *duty.Report
+		results  []store.OrganResult
+		keepHash string
+	)
+	if err == nil {
+		rep, results, keepHash, err = s.scanStore(ctx, sc, opts, full)
+	}
 	if err != nil {
 		reason := err.Error()
 		if errors.Is(err, context.Canceled) {
@@ -328,6 +338,15 @@ func (s *Service) housekeep(ctx context.Context) bool {
 		return false // a scan runs; its end kicks another round
 	}
 	defer s.reports.Unlock()
+	end, ok, err := s.store.BeginRetention(ctx)
+	if err != nil {
+		s.log.Warn("retention of old scans", "err", err)
+		return false
+	}
+	if !ok {
+		return false // a scan runs in another process; the next round tries again
+	}
+	defer end()
 	collect := s.collect.Swap(false)
 	if !collect {
 		// What an earlier run left: a collection cut short, the scans of a dead process.

@@ -33,6 +33,7 @@ type Store interface {
 	ClaimScheduledRun(ctx context.Context, day, asOf string) (bool, error)
 	SetScheduledScan(ctx context.Context, day, scanID string) error
 	LastScheduledRun(ctx context.Context) (*store.ScheduledRun, error)
+	RetakeScheduledRun(ctx context.Context, day string) (*store.ScheduledRun, bool, error)
 }
 
 // Config sets a Scheduler up.
@@ -106,19 +107,17 @@ const maxNap = 10 * time.Minute
 
 // Run runs the daily scans until ctx ends (its error then). First, when a scheduled run is on
 // record and the latest scheduled time passed since without a run, it runs that day's scan at
-// once.
+// once. At start and at every wake it also runs again a day's scan whose claimant died before
+// the scan was done (retake).
 func (s *Scheduler) Run(ctx context.Context) error {
-	now := s.now()
-	last := s.slot(now)
-	if last.After(now) {
-		last = s.slot(now.AddDate(0, 0, -1))
-	}
+	last := s.lastSlot(s.now())
 	prev, err := s.cfg.Store.LastScheduledRun(ctx)
 	switch {
 	case err == nil && prev.Day < day(last):
 		s.cfg.Log.Info("scheduled scan missed while the service was down; running it now", "missed", day(last), "last_run", prev.Day)
 		s.fire(ctx, day(last))
 	case err == nil, errors.Is(err, duty.ErrNotFound):
+		s.retake(ctx, day(last))
 	default:
 		s.cfg.Log.Warn("scheduled scans: read the last run", "err", err)
 	}
@@ -134,6 +133,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				return err
 			}
 			now = s.now()
+			if now.Before(next) {
+				s.retake(ctx, day(s.lastSlot(now)))
+			}
 		}
 		s.fire(ctx, day(next))
 	}
@@ -144,6 +146,14 @@ func (s *Scheduler) now() time.Time { return s.cfg.Clock.Now().In(s.cfg.Location
 // slot is the scheduled time on t's day.
 func (s *Scheduler) slot(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), s.cfg.Hour, s.cfg.Minute, 0, 0, s.cfg.Location)
+}
+
+// lastSlot is the latest scheduled time at or before t.
+func (s *Scheduler) lastSlot(t time.Time) time.Time {
+	if last := s.slot(t); !last.After(t) {
+		return last
+	}
+	return s.slot(t.AddDate(0, 0, -1))
 }
 
 func day(t time.Time) string { return t.Format(time.DateOnly) }
@@ -161,17 +171,38 @@ func (s *Scheduler) fire(ctx context.Context, d string) {
 		s.cfg.Log.Info("scheduled scan already run by another process", "day", d)
 		return
 	}
+	s.start(ctx, d, asOf)
+}
+
+// retake runs day d's scheduled scan again when the process that claimed it died before its
+// scan was done (store.RetakeScheduledRun): the scheduler looks at every wake, at most maxNap
+// apart, so such a run is done again within minutes by one of the processes left.
+func (s *Scheduler) retake(ctx context.Context, d string) {
+	run, ok, err := s.cfg.Store.RetakeScheduledRun(ctx, d)
+	if err != nil {
+		s.cfg.Log.Warn("scheduled scan: look for a run a dead process left", "day", d, "err", err)
+		return
+	}
+	if ok {
+		s.cfg.Log.Warn("scheduled scan claimed again: the process that claimed it died before its scan was done", "day", d, "claim", run.Day)
+		s.start(ctx, run.Day, run.AsOf)
+	}
+}
+
+// start starts the scan of claim id (a day, or a day claimed again), waiting while the scan
+// service is busy.
+func (s *Scheduler) start(ctx context.Context, id, asOf string) {
 	for try := 1; ; try++ {
 		sc, err := s.cfg.Scans.Start(ctx, scan.Request{AsOf: asOf}, false)
 		if err == nil {
-			s.cfg.Log.Info("scheduled scan started", "day", d, "as_of", asOf, "scan", sc.ID)
-			if err := s.cfg.Store.SetScheduledScan(ctx, d, sc.ID); err != nil {
-				s.cfg.Log.Warn("scheduled scan: record its id", "day", d, "err", err)
+			s.cfg.Log.Info("scheduled scan started", "day", id, "as_of", asOf, "scan", sc.ID)
+			if err := s.cfg.Store.SetScheduledScan(ctx, id, sc.ID); err != nil {
+				s.cfg.Log.Warn("scheduled scan: record its id", "day", id, "err", err)
 			}
 			return
 		}
 		if !errors.Is(err, duty.ErrBusy) || try >= s.cfg.BusyTries {
-			s.cfg.Log.Error("scheduled scan could not start", "day", d, "tries", try, "err", err)
+			s.cfg.Log.Error("scheduled scan could not start", "day", id, "tries", try, "err", err)
 			return
 		}
 		if err := s.cfg.Clock.Sleep(ctx, s.cfg.BusyRetry); err != nil {

@@ -215,3 +215,36 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// TestRetakeAfterTheClaimantDied: a process claimed the day's scheduled scan and died before its
+// scan was done; another process, at its next wake (or its start), claims the day again and
+// runs the scan, once, as of the day first claimed. While the claimant lives, nobody does.
+func TestRetakeAfterTheClaimantDied(t *testing.T) {
+	loc := shanghai(t)
+	cfg := storetest.NewConfig(t)
+	cfg.Exclusive = false
+	dying, other := storetest.OpenConfig(t, cfg), storetest.OpenConfig(t, cfg)
+	ctx := context.Background()
+	if ok, err := dying.ClaimScheduledRun(ctx, "2025-06-30", "2025-06-30"); err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	clk := clock.NewFake(time.Date(2025, 6, 30, 2, 5, 0, 0, loc))
+	scans := newFakeScans(0)
+	run(t, other, scans, clk)
+	waitSleep(t, clk, 1)
+	expectNone(t, scans) // the claimant lives: its scan is its own
+
+	if err := dying.Close(ctx); err != nil { // its process lease goes, as a death's lapses
+		t.Fatal(err)
+	}
+	clk.Advance(10 * time.Minute)
+	waitSleep(t, clk, 1)
+	expectScan(t, scans, "2025-06-30")
+	last, err := other.LastScheduledRun(ctx)
+	if err != nil || last.Day != "2025-06-30" || last.ScanID != "S-2025-06-30" || last.Instance != other.Instance() {
+		t.Errorf("last run %+v, %v; want the day's, taken again by the other process with its scan", last, err)
+	}
+	clk.Advance(10 * time.Minute)
+	waitSleep(t, clk, 1)
+	expectNone(t, scans) // the retaken run lives: not again
+}

@@ -236,8 +236,15 @@ func (s *Store) hook(point string) error {
 type Recovery struct {
 	Completed   []string // "put 3f2a… (import fixtures/sample, 1169 records)"
 	FailedScans []string
-	Rebuilt     bool
+	// AdoptedScans are the running scans of dead processes this process took over (AdoptScans).
+	AdoptedScans []string
+	Rebuilt      bool
 }
+
+// maxAdoptions is how many times a scan is taken over from a dead coordinator before it is
+// failed: a scan that kills whoever runs it (out of memory) must not take every replica down
+// in turn.
+const maxAdoptions = 1
 
 // Recovered returns what the last recovery did (at Open, or since by KeepAlive).
 func (s *Store) Recovered() Recovery {
@@ -332,6 +339,11 @@ func (s *Store) recoverDeadLocked(ctx context.Context) error {
 	}
 	var rec Recovery
 
+	// The shared work of dead coordinators first, then their scans: nobody will take its
+	// findings, and a scan seen failed has no work left.
+	if err := s.closeDeadScanWork(ctx, alive); err != nil {
+		return err
+	}
 	// Scans first: a scan of a dead process will never finish.
 	cur, err := s.db.Collection(scansColl).Find(ctx, bson.D{{Key: "status", Value: duty.ScanRunning}})
 	if err != nil {
@@ -345,14 +357,32 @@ func (s *Store) recoverDeadLocked(ctx context.Context) error {
 		}
 	}
 	cur.Close(context.WithoutCancel(ctx))
+	failed := 0
 	for _, d := range dead {
+		if !s.cfg.Exclusive && d.Adoptions < maxAdoptions {
+			if !s.cfg.AdoptScans {
+				continue // left to a process that runs scans (serve), which takes it over
+			}
+			ok, err := s.adoptScan(ctx, &d)
+			if err != nil {
+				return err
+			}
+			if ok {
+				s.recMu.Lock()
+				s.adopted = append(s.adopted, d.ID)
+				s.recMu.Unlock()
+				rec.AdoptedScans = append(rec.AdoptedScans, d.ID)
+			}
+			continue
+		}
 		reason := "interrupted: the process running the scan stopped before it finished (it was killed or crashed); run the scan again"
-		if err := s.FailScan(ctx, d.ID, reason); err != nil {
+		if err := s.failScanOf(ctx, d.ID, d.Owner, reason); err != nil {
 			return err
 		}
 		rec.FailedScans = append(rec.FailedScans, d.ID)
+		failed++
 	}
-	if len(dead) > 0 {
+	if failed > 0 {
 		// What the dead scans wrote is collected by the next prune (retention.go).
 		if err := s.setCollectPending(ctx, true); err != nil {
 			return err
@@ -404,7 +434,7 @@ func (s *Store) recoverDeadLocked(ctx context.Context) error {
 		return err
 	}
 	s.recMu.Lock()
-	if len(rec.Completed)+len(rec.FailedScans) > 0 || rec.Rebuilt {
+	if len(rec.Completed)+len(rec.FailedScans)+len(rec.AdoptedScans) > 0 || rec.Rebuilt {
 		s.rec = rec
 	}
 	s.recMu.Unlock()

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -577,20 +576,21 @@ func (s *Store) switchGen(ctx context.Context, gen int64) error {
 }
 
 // dropStaleTables drops the organ tables of every generation before the one in force that no
-// scan of this process reads, and the tables of format 1. With an exclusive store it also drops
-// the tables of generations after it: rebuilds killed before their switch.
+// scan reads, and the tables of format 1. With an exclusive store it also drops the tables of
+// generations after it: rebuilds killed before their switch.
 func (s *Store) dropStaleTables(ctx context.Context) error {
 	names, err := s.db.ListCollectionNames(ctx, bson.D{})
 	if err != nil {
 		return fmt.Errorf("list collections: %w", unavailable(err))
 	}
-	s.genMu.Lock()
-	cur := s.gen
-	pinned := maps.Clone(s.refs)
-	s.genMu.Unlock()
+	pinned, err := s.pinnedGens(ctx)
+	if err != nil {
+		return err
+	}
+	cur := s.currentGen()
 	for _, n := range names {
 		g := tableGen(n)
-		stale := g >= 0 && g != cur && pinned[g] == 0 && (g < cur || s.cfg.Exclusive)
+		stale := g >= 0 && g != cur && !pinned[g] && (g < cur || s.cfg.Exclusive)
 		if !stale && !(g < 0 && strings.HasPrefix(n, legacyTablePrefix)) {
 			continue
 		}
@@ -599,6 +599,84 @@ func (s *Store) dropStaleTables(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Pins. A scan pins the generation it reads; this process counts its own pins (refs) and, on a
+// shared store, records that it reads a generation in table_pins ("<instance>/<generation>"),
+// so that no other process drops those tables while it reads them — the other half of the
+// rebuild into a new generation (issue 18: a restarting replica's rebuild dropped the tables
+// another replica's scans were reading). A pin is written before the scan checks that its
+// generation is in force (Tables.Current) and a rebuild lists the pins after its switch, so
+// one of the two sees the other. Pins of dead processes count for nothing and are removed.
+const tablePinsColl = "table_pins"
+
+type pinDoc struct {
+	ID       string `bson:"_id"`
+	Instance string `bson:"instance"`
+	Gen      int64  `bson:"generation"`
+}
+
+func pinID(instance string, gen int64) string { return instance + "/" + strconv.FormatInt(gen, 10) }
+
+// pinnedGens returns the generations some scan reads: of this process, and on a shared store
+// of every live process.
+func (s *Store) pinnedGens(ctx context.Context) (map[int64]bool, error) {
+	s.genMu.Lock()
+	out := make(map[int64]bool, len(s.refs))
+	for g := range s.refs {
+		out[g] = true
+	}
+	s.genMu.Unlock()
+	if s.cfg.Exclusive {
+		return out, nil
+	}
+	cur, err := s.db.Collection(tablePinsColl).Find(ctx, bson.D{})
+	if err != nil {
+		return nil, fmt.Errorf("read the pins of the organ tables: %w", unavailable(err))
+	}
+	var pins []pinDoc
+	if err := cur.All(ctx, &pins); err != nil {
+		return nil, fmt.Errorf("read the pins of the organ tables: %w", unavailable(err))
+	}
+	if len(pins) == 0 {
+		return out, nil
+	}
+	alive, err := s.aliveFunc(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pins {
+		if alive(p.Instance) {
+			out[p.Gen] = true
+		} else {
+			_, _ = s.db.Collection(tablePinsColl).DeleteOne(ctx, bson.D{{Key: "_id", Value: p.ID}})
+		}
+	}
+	return out, nil
+}
+
+// pin counts a scan of this process reading generation gen and, for the first, records the pin
+// in the store.
+func (s *Store) pin(ctx context.Context, gen int64) (*Tables, error) {
+	s.pinMu.Lock()
+	defer s.pinMu.Unlock()
+	s.genMu.Lock()
+	first := s.refs[gen] == 0
+	s.genMu.Unlock()
+	if first && !s.cfg.Exclusive {
+		err := upsertRetry(func() error {
+			_, err := s.db.Collection(tablePinsColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: pinID(s.instance, gen)}},
+				pinDoc{ID: pinID(s.instance, gen), Instance: s.instance, Gen: gen}, options.Replace().SetUpsert(true))
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("pin the organ tables: %w", unavailable(err))
+		}
+	}
+	s.genMu.Lock()
+	s.refs[gen]++
+	s.genMu.Unlock()
+	return &Tables{s: s, gen: gen}, nil
 }
 
 // dropGen drops every table of generation gen.
@@ -647,21 +725,24 @@ type Tables struct {
 }
 
 // PinTables pins the generation in force for a scan: its tables stay until Release, whatever
-// rebuild happens meanwhile. A scan reads the organs' versions after pinning and then asks
-// Current: when the generation is still in force, the versions are those of the records in
-// its tables, so results are never recorded under a version of records they were not computed
-// from (a rebuild steps every version after its switch).
+// rebuild happens meanwhile, in this process or (shared store) another. A scan reads the
+// organs' versions after pinning and then asks Current: when the generation is still in force,
+// the versions are those of the records in its tables, so results are never recorded under a
+// version of records they were not computed from (a rebuild steps every version after its
+// switch).
 func (s *Store) PinTables(ctx context.Context) (*Tables, error) {
 	if !s.cfg.Exclusive {
 		if err := s.loadGen(ctx); err != nil {
 			return nil, err
 		}
 	}
-	s.genMu.Lock()
-	defer s.genMu.Unlock()
-	t := &Tables{s: s, gen: s.gen}
-	s.refs[t.gen]++
-	return t, nil
+	return s.pin(ctx, s.currentGen())
+}
+
+// PinGeneration pins generation gen, which another process's shared scan pinned (ScanWork), for
+// this process's part of that scan.
+func (s *Store) PinGeneration(ctx context.Context, gen int64) (*Tables, error) {
+	return s.pin(ctx, gen)
 }
 
 // Current says whether the pinned generation is still the one in force.
@@ -675,41 +756,63 @@ func (t *Tables) Current(ctx context.Context) (bool, error) {
 }
 
 // Release unpins the tables; the last scan to release a generation no longer in force drops
-// its tables.
+// its tables, unless another process still reads them.
 func (t *Tables) Release() {
 	t.once.Do(func() {
 		s := t.s
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		s.pinMu.Lock()
 		s.genMu.Lock()
 		s.refs[t.gen]--
-		if s.refs[t.gen] <= 0 {
+		last := s.refs[t.gen] <= 0
+		if last {
 			delete(s.refs, t.gen)
 		}
-		drop := s.refs[t.gen] == 0 && t.gen != s.gen
 		s.genMu.Unlock()
-		if drop {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
+		if last && !s.cfg.Exclusive {
+			// Should this fail, the pin counts for nothing once this process is gone.
+			_, _ = s.db.Collection(tablePinsColl).DeleteOne(ctx, bson.D{{Key: "_id", Value: pinID(s.instance, t.gen)}})
+		}
+		s.pinMu.Unlock()
+		if !last {
+			return
+		}
+		if !s.cfg.Exclusive {
+			if err := s.loadGen(ctx); err != nil {
+				return
+			}
+		}
+		if t.gen == s.currentGen() {
+			return
+		}
+		if pinned, err := s.pinnedGens(ctx); err == nil && !pinned[t.gen] {
 			_ = s.dropGen(ctx, t.gen)
 		}
 	})
 }
 
 // Check says whether the pinned tables were intact for the whole scan. With an exclusive store
-// they are (the pin keeps them); with a shared MongoDB another process may have rebuilt and
-// dropped them, and the scan must then fail rather than report what it read.
+// they are (the pin keeps them); with a shared one they are while this process's pin stands,
+// which other processes remove only when they find this process dead (its lease lapsed: it
+// stalled for longer than the lease lasts), and the scan must then fail rather than report what
+// it read.
 func (t *Tables) Check(ctx context.Context) error {
 	if t.s.cfg.Exclusive {
 		return nil
 	}
-	_, gen, err := t.s.readTablesMeta(ctx)
+	n, err := t.s.db.Collection(tablePinsColl).CountDocuments(ctx, bson.D{{Key: "_id", Value: pinID(t.s.instance, t.gen)}})
 	if err != nil {
-		return err
+		return fmt.Errorf("read the pins of the organ tables: %w", unavailable(err))
 	}
-	if gen != t.gen {
-		return fmt.Errorf("the organ tables were rebuilt by another process while the scan read them: %w", duty.ErrConflict)
+	if n == 0 {
+		return fmt.Errorf("the organ tables this scan read may have been dropped by another process (it took this process for dead): %w", duty.ErrConflict)
 	}
 	return nil
 }
+
+// Generation is the generation of the pinned tables.
+func (t *Tables) Generation() int64 { return t.gen }
 
 // VerifyOrganTables compares the organ tables in force with the collections: every record in
 // the table its organ stamp names, with the same fields, and nothing else. It reads the whole

@@ -331,7 +331,7 @@ func (s *Store) FinishIndexedScan(ctx context.Context, sc *duty.Scan, results []
 	if err := s.hook("scan.before-done"); err != nil {
 		return err
 	}
-	if err := s.markDone(ctx, sc, keyHash, organs); err != nil {
+	if err := s.markDone(ctx, sc, keyHash, organs, ownedScan(sc.ID, s.instance)); err != nil {
 		return err
 	}
 	return s.moveLatest(ctx, sc)
@@ -444,13 +444,15 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // markDone marks a scan done: the commit point of its report.
-func (s *Store) markDone(ctx context.Context, sc *duty.Scan, keyHash string, organs []Count) error {
+// filter selects the scan: for a scan finishing, only while it runs under this process, so that
+// a process taken for dead whose scan another took over does not mark it.
+func (s *Store) markDone(ctx context.Context, sc *duty.Scan, keyHash string, organs []Count, filter bson.D) error {
 	rep := sc.Report
 	sum, err := encodeSummary(rep.Summary)
 	if err != nil {
 		return fmt.Errorf("encode summary of scan %s: %w", sc.ID, err)
 	}
-	_, err = s.db.Collection(scansColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: sc.ID}}, bson.D{{Key: "$set", Value: bson.D{
+	res, err := s.db.Collection(scansColl).UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: bson.D{
 		{Key: "status", Value: duty.ScanDone},
 		{Key: "progress", Value: sc.Progress},
 		{Key: "policy_revision", Value: rep.PolicyRevision},
@@ -464,6 +466,9 @@ func (s *Store) markDone(ctx context.Context, sc *duty.Scan, keyHash string, org
 	}}})
 	if err != nil {
 		return fmt.Errorf("finish scan %s: %w", sc.ID, unavailable(err))
+	}
+	if res.MatchedCount == 0 {
+		return fmt.Errorf("finish scan %s: it is no longer running in this process (another took it over, or failed it): %w", sc.ID, duty.ErrConflict)
 	}
 	return nil
 }
@@ -1233,7 +1238,7 @@ func (s *Store) migrateScan(ctx context.Context, d *scanDoc, migrated map[[2]str
 	if err != nil {
 		return err
 	}
-	return s.markDone(ctx, &sc, d.ScopeHash, organs)
+	return s.markDone(ctx, &sc, d.ScopeHash, organs, bson.D{{Key: "_id", Value: sc.ID}})
 }
 
 // Collections lists the database's collections (tests and the bench count them).

@@ -202,3 +202,118 @@ func (s *Store) CollectPending(ctx context.Context) (bool, error) {
 	}
 	return m.Pending, nil
 }
+
+// The retention across processes. Prune must not run while any scan runs (a running scan's
+// findings, and those it reuses from an earlier scan, would look unreferenced); scan.Service
+// keeps its own scans and retention apart, and on a shared store BeginRetention and
+// AwaitRetention keep them apart across processes: the retention takes a lease ("r" in
+// retention_lease) and then looks for running scans of live processes; a scan is stored as
+// running first and then waits while the lease is held. Each writes before it reads, so at
+// least one of them sees the other.
+const (
+	retentionLeaseColl   = "retention_lease"
+	retentionLeasePrefix = "r"
+	retentionLeaseTTL    = time.Minute
+)
+
+// BeginRetention takes the retention lease when no scan of a live process runs; ok is false
+// (and nothing held) otherwise. end gives the lease back. With an exclusive store it holds
+// nothing: the caller keeps its own scans off.
+func (s *Store) BeginRetention(ctx context.Context) (end func(), ok bool, err error) {
+	if s.cfg.Exclusive {
+		return func() {}, true, nil
+	}
+	coll := s.db.Collection(retentionLeaseColl)
+	latest, n, err := latestHolding(ctx, coll, retentionLeasePrefix)
+	if err != nil {
+		return nil, false, err
+	}
+	if latest != nil && !latest.Released && latest.Expires > s.cfg.Clock.Now().UTC().Format(duty.TimeFormat) {
+		return nil, false, nil
+	}
+	id, taken, err := insertHolding(ctx, coll, retentionLeasePrefix, n+1, s.instance, "", s.cfg.Clock.Now(), s.cfg.Clock.Now().Add(retentionLeaseTTL))
+	if err != nil || !taken {
+		return nil, false, err
+	}
+	renewCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(retentionLeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-renewCtx.Done():
+				return
+			case <-t.C:
+				_ = setHolding(renewCtx, coll, id, "", bson.D{{Key: "expires_at", Value: s.cfg.Clock.Now().Add(retentionLeaseTTL).UTC().Format(duty.TimeFormat)}})
+			}
+		}
+	}()
+	end = func() {
+		stop()
+		<-renewed
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		// Should this fail, the lease lapses after retentionLeaseTTL.
+		_ = setHolding(rctx, coll, id, "", bson.D{{Key: "released", Value: true}})
+	}
+	running, err := s.runningScansOfLive(ctx)
+	if err != nil || running {
+		end()
+		return nil, false, err
+	}
+	return end, true, nil
+}
+
+// runningScansOfLive says whether a scan of a live process is running.
+func (s *Store) runningScansOfLive(ctx context.Context) (bool, error) {
+	cur, err := s.db.Collection(scansColl).Find(ctx, bson.D{{Key: "status", Value: duty.ScanRunning}},
+		options.Find().SetProjection(bson.D{{Key: "owner", Value: 1}}))
+	if err != nil {
+		return false, fmt.Errorf("read scans: %w", unavailable(err))
+	}
+	var owners []struct {
+		Owner string `bson:"owner"`
+	}
+	if err := cur.All(ctx, &owners); err != nil {
+		return false, fmt.Errorf("read scans: %w", unavailable(err))
+	}
+	if len(owners) == 0 {
+		return false, nil
+	}
+	alive, err := s.aliveFunc(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, o := range owners {
+		if alive(o.Owner) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// AwaitRetention waits, for a scan already stored as running, while another process applies the
+// retention (BeginRetention), until ctx ends. With an exclusive store it returns at once.
+func (s *Store) AwaitRetention(ctx context.Context) error {
+	if s.cfg.Exclusive {
+		return nil
+	}
+	wait := 5 * time.Millisecond
+	for {
+		latest, _, err := latestHolding(ctx, s.db.Collection(retentionLeaseColl), retentionLeasePrefix)
+		if err != nil {
+			return err
+		}
+		if latest == nil || latest.Released || latest.Expires <= s.cfg.Clock.Now().UTC().Format(duty.TimeFormat) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}

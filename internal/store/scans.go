@@ -24,7 +24,9 @@ type scanDoc struct {
 	Waived    int `bson:"waived_chunks,omitempty"` // chunks of waived violations (ledger.go)
 	// Owner is the instance running the scan (Store.Instance): a scan whose owner died is
 	// marked failed by recovery.
-	Owner     string `bson:"owner,omitempty"`
+	Owner string `bson:"owner,omitempty"`
+	// Adoptions counts the times the scan was taken over from a dead coordinator (Adopted).
+	Adoptions int    `bson:"adoptions,omitempty"`
 	UpdatedAt string `bson:"updated_at"`
 	Generated string `bson:"generated_at,omitempty"`
 	// Format is reportFormat for scans whose findings are kept by department (reports.go);
@@ -83,9 +85,15 @@ func (s *Store) UpdateProgress(ctx context.Context, id string, p duty.Progress) 
 	return nil
 }
 
-// FailScan marks a scan failed with the reason.
+// FailScan marks a running scan of this process failed with the reason; a scan another process
+// took over (Adopted) is left to it.
 func (s *Store) FailScan(ctx context.Context, id, reason string) error {
-	_, err := s.db.Collection(scansColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{
+	return s.failScanOf(ctx, id, s.instance, reason)
+}
+
+// failScanOf marks a running scan of owner failed.
+func (s *Store) failScanOf(ctx context.Context, id, owner, reason string) error {
+	_, err := s.db.Collection(scansColl).UpdateOne(ctx, ownedScan(id, owner), bson.D{{Key: "$set", Value: bson.D{
 		{Key: "status", Value: duty.ScanFailed}, {Key: "error", Value: reason},
 		{Key: "finished_at", Value: now()}, {Key: "updated_at", Value: now()},
 	}}})
@@ -93,6 +101,39 @@ func (s *Store) FailScan(ctx context.Context, id, reason string) error {
 		return fmt.Errorf("fail scan %s: %w", id, unavailable(err))
 	}
 	return nil
+}
+
+// ownedScan selects scan id while it runs under owner ("": a scan stored by an earlier version,
+// without an owner).
+func ownedScan(id, owner string) bson.D {
+	f := bson.D{{Key: "_id", Value: id}, {Key: "status", Value: duty.ScanRunning}}
+	if owner == "" {
+		return append(f, bson.E{Key: "owner", Value: bson.D{{Key: "$exists", Value: false}}})
+	}
+	return append(f, bson.E{Key: "owner", Value: owner})
+}
+
+// adoptScan makes this process the owner of a running scan whose owner died; false when the
+// scan changed meanwhile. The caller holds the write lease, which every recovery takes, so no
+// two processes adopt one scan.
+func (s *Store) adoptScan(ctx context.Context, d *scanDoc) (bool, error) {
+	res, err := s.db.Collection(scansColl).UpdateOne(ctx, ownedScan(d.ID, d.Owner), bson.D{{Key: "$set", Value: bson.D{
+		{Key: "owner", Value: s.instance}, {Key: "adoptions", Value: d.Adoptions + 1}, {Key: "updated_at", Value: now()},
+	}}})
+	if err != nil {
+		return false, fmt.Errorf("take over scan %s: %w", d.ID, unavailable(err))
+	}
+	return res.MatchedCount == 1, nil
+}
+
+// TakeAdopted returns the scans this process took over from dead coordinators since the last
+// call (Config.AdoptScans); the scan service runs them to their end.
+func (s *Store) TakeAdopted() []string {
+	s.recMu.Lock()
+	defer s.recMu.Unlock()
+	out := s.adopted
+	s.adopted = nil
+	return out
 }
 
 // GetScan returns a scan, with its report when it is done.

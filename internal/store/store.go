@@ -20,6 +20,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/dutycheck/dutycheck/internal/clock"
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/passwd"
 )
@@ -46,6 +47,20 @@ type Config struct {
 	// Passwords hashes and verifies the users' passwords; nil is argon2id with passwd.Default,
 	// two hashes at a time.
 	Passwords *passwd.Hasher
+	// Clock tells the expiry of the leases on a shared scan's chunks and on the retention
+	// (tests move it by hand); nil means the real clock.
+	Clock clock.Clock
+	// OnTakeover, when set, is told each time this process takes over a lease whose holder
+	// stopped renewing it ("write", "scan_chunk"): the metrics.
+	OnTakeover func(lease string)
+	// AdoptScans says that this process runs scans (serve): on a shared store, a running scan
+	// whose coordinator died is taken over by the first such process that finds it dead, once,
+	// instead of being failed (TakeAdopted). Other processes on a shared store leave such a
+	// scan to them; a scan whose second coordinator died is failed by any.
+	AdoptScans bool
+	// ChunkLeaseTTL is the lifetime of a shared scan's chunk holding without renewal; 0 means
+	// DefaultChunkLeaseTTL.
+	ChunkLeaseTTL time.Duration
 }
 
 // Store is a connection to the database.
@@ -59,9 +74,12 @@ type Store struct {
 	genMu sync.Mutex
 	gen   int64         // the generation of organ tables in force
 	refs  map[int64]int // generation → scans of this process reading it
+	// pinMu orders this process's pins and unpins with their records in the store.
+	pinMu sync.Mutex
 
-	recMu sync.Mutex
-	rec   Recovery
+	recMu   sync.Mutex
+	rec     Recovery
+	adopted []string // scans taken over from dead coordinators, not yet run (TakeAdopted)
 
 	// writeMu serialises record writes in this process, so that a batch's reference checks and
 	// its writes are not interleaved with another batch's.
@@ -96,6 +114,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if cfg.Passwords == nil {
 		cfg.Passwords = passwd.New(passwd.Default, 2)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
 	}
 	client, err := mongo.Connect(options.Client().ApplyURI(cfg.URI).SetServerSelectionTimeout(10 * time.Second))
 	if err != nil {
@@ -156,6 +177,17 @@ func (s *Store) Close(ctx context.Context) error {
 	_, _ = s.db.Collection(instancesColl).DeleteOne(ctx, bson.D{{Key: "_id", Value: s.instance}})
 	return s.client.Disconnect(ctx)
 }
+
+// tookOver counts a lease taken over from a holder that stopped renewing it.
+func (s *Store) tookOver(lease string) {
+	if s.cfg.OnTakeover != nil {
+		s.cfg.OnTakeover(lease)
+	}
+}
+
+// Shared says whether other processes may use the store at once (not Config.Exclusive): scans
+// are then shared between them (scanwork.go).
+func (s *Store) Shared() bool { return !s.cfg.Exclusive }
 
 // Instance is the name of this process in the journal, on its scans and in its lease.
 func (s *Store) Instance() string { return s.instance }

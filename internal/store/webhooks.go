@@ -224,5 +224,6 @@ func (s *Store) LastScheduledRun(ctx context.Context) (*ScheduledRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read scheduled runs: %w", unavailable(err))
 	}
+	run.Day, _, _ = strings.Cut(run.Day, "#") // a run taken again (RetakeScheduledRun) is its day's
 	return &run, nil
 }

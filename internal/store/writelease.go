@@ -2,13 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
@@ -20,12 +17,7 @@ import (
 // writing the same people at once left the organ tables different from the collections, and a
 // deletion crossing a referencing write left a reference dangling (issue 18).
 //
-// FerretDB v1 applies an update by reading the document, changing it in Go and writing it back,
-// so no conditional update is atomic on it; an insert of a new _id is, on every backend. The
-// lease is therefore a sequence of documents, one per holding, whose _id is the holding's
-// number (the fencing counter): the holder of number n took it by inserting n while n-1 was
-// released or its lease had lapsed. Only the holder changes its own document (to renew or
-// release it), and the next holder deletes the earlier ones.
+// The lease is one of the store's leases (leases.go), named "w".
 const (
 	writeLeaseColl = "write_lease"
 	// writeLeaseTTL is how long a holding lasts without renewal; the holder renews it every
@@ -33,14 +25,7 @@ const (
 	writeLeaseTTL = 30 * time.Second
 )
 
-type leaseDoc struct {
-	ID       string `bson:"_id"`
-	Owner    string `bson:"owner"`
-	Expires  string `bson:"expires_at"`
-	Released bool   `bson:"released"`
-}
-
-func leaseID(n int64) string { return fmt.Sprintf("w%019d", n) }
+const writeLeasePrefix = "w"
 
 // lockWrites takes writeMu and, on a shared store, the write lease; unlock gives both back. It
 // waits while another process holds the lease, until ctx ends. Taking over the lease of a
@@ -97,46 +82,35 @@ func (s *Store) takeWriteLease(ctx context.Context) (id string, tookOver bool, e
 	coll := s.db.Collection(writeLeaseColl)
 	wait := 2 * time.Millisecond
 	for {
-		var latest leaseDoc
-		err := coll.FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "_id", Value: -1}})).Decode(&latest)
-		var next int64 = 1
+		latest, n, err := latestHolding(ctx, coll, writeLeasePrefix)
+		if err != nil {
+			return "", false, err
+		}
 		free := false
 		switch {
-		case errors.Is(err, mongo.ErrNoDocuments):
+		case latest == nil, latest.Released, latest.Owner == s.instance:
+			// Never taken, released, or this process's own (writeMu is held: its release failed).
 			free = true
-		case err != nil:
-			return "", false, fmt.Errorf("read the write lease: %w", unavailable(err))
-		default:
-			var n int64
-			if _, serr := fmt.Sscanf(latest.ID, "w%d", &n); serr != nil {
-				return "", false, fmt.Errorf("read the write lease: unexpected holding %q", latest.ID)
+		case latest.Expires <= now():
+			// Lapsed: taken over only once its owner is dead by its process lease too,
+			// which is what recovery goes by, so that recovery completes the owner's writes.
+			alive, err := s.aliveFunc(ctx)
+			if err != nil {
+				return "", false, err
 			}
-			next = n + 1
-			switch {
-			case latest.Released, latest.Owner == s.instance:
-				// Released, or this process's own (writeMu is held: its release failed).
-				free = true
-			case latest.Expires <= now():
-				// Lapsed: taken over only once its owner is dead by its process lease too,
-				// which is what recovery goes by, so that recovery completes the owner's writes.
-				alive, err := s.aliveFunc(ctx)
-				if err != nil {
-					return "", false, err
-				}
-				free = !alive(latest.Owner)
-				tookOver = free
-			}
+			free = !alive(latest.Owner)
+			tookOver = free
 		}
 		if free {
-			id = leaseID(next)
-			_, err := coll.InsertOne(ctx, leaseDoc{ID: id, Owner: s.instance,
-				Expires: time.Now().Add(writeLeaseTTL).UTC().Format(duty.TimeFormat)})
-			if err == nil {
-				_, _ = coll.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$lt", Value: id}}}})
-				return id, tookOver, nil
+			id, ok, err := insertHolding(ctx, coll, writeLeasePrefix, n+1, s.instance, "", time.Now(), time.Now().Add(writeLeaseTTL))
+			if err != nil {
+				return "", false, err
 			}
-			if !mongo.IsDuplicateKeyError(err) {
-				return "", false, fmt.Errorf("take the write lease: %w", unavailable(err))
+			if ok {
+				if tookOver {
+					s.tookOver("write")
+				}
+				return id, tookOver, nil
 			}
 			wait = 2 * time.Millisecond // another process took it: look again at once
 		}
