@@ -120,6 +120,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	h.route("GET /scans/{id}/report.csv", duty.ReadReports, h.scanDownload("csv"))
 	h.route("GET /scans/{id}/report.json", duty.ReadReports, h.scanDownload("json"))
 	h.route("GET /records/{collection}/{id}", duty.ReadRecords, h.record)
+	h.recordRoutes()
 	h.route("GET /policies", duty.ReadPolicies, h.policyList)
 	h.route("GET /policies/revisions", duty.ReadPolicies, h.revisions)
 	h.route("GET /policies/diff", duty.ReadPolicies, h.diff)
