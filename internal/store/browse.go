@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
@@ -17,7 +19,6 @@ import (
 // pages' lists and a person's page (一人一档) read an organ's records this way. On MongoDB the
 // query asks for the collections' keys only (a prefix of the table's _id); the embedded store
 // reads the organ's table and filters in Go, which still costs only that organ's records.
-// Departments are not in the tables' reading here: use Tree.
 func (s *Store) OrganRecords(ctx context.Context, organ string, collections ...string) (map[string][]duty.Doc, error) {
 	out := make(map[string][]duty.Doc, len(collections))
 	if len(collections) == 0 || organ == "" {
@@ -86,4 +87,18 @@ func (s *Store) Referrers(ctx context.Context, collection, id string, limit int)
 		}
 	}
 	return out, nil
+}
+
+// OrganVersionOf returns the version of one organ's records (OrganVersions, for one organ): a
+// reader that keeps what it read of an organ reuses it while the version is the same and settled.
+func (s *Store) OrganVersionOf(ctx context.Context, organ string) (OrganVersion, error) {
+	var d organVersionDoc
+	err := s.db.Collection(organVersionsColl).FindOne(ctx, bson.D{{Key: "_id", Value: organ}}).Decode(&d)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return OrganVersion{Settled: true}, nil
+	case err != nil:
+		return OrganVersion{}, fmt.Errorf("read the version of organ %q: %w", organ, unavailable(err))
+	}
+	return OrganVersion{Version: d.Version, Settled: d.Pending == 0 && len(d.PendingOps) == 0}, nil
 }

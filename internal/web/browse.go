@@ -3,11 +3,13 @@ package web
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
@@ -49,11 +51,96 @@ func (h *handler) chooseOrgan(rq *request, tree *orgTree, asked string) (string,
 	return chosen, opts
 }
 
+// organCache keeps the records the pages last read of a few organs, each with the organ's
+// version and the department tree it was read with: a page reuses them while both are the same
+// (a write to one of the organ's records changes its version, before and after, in the store,
+// whichever process makes it). The documents are shared: nothing may change them.
+type organCache struct {
+	mu      sync.Mutex
+	entries map[string]*organEntry
+	order   []string // oldest first
+}
+
+type organEntry struct {
+	version int64
+	tree    *duty.Tree
+	docs    map[string][]duty.Doc
+}
+
+// organsKept is how many organs' records the pages keep.
+const organsKept = 4
+
+// organDocs returns the records of the collections of organ, from the cache when the organ has
+// not changed since they were read.
+func (h *handler) organDocs(ctx context.Context, tree *duty.Tree, organ string, collections []string) (map[string][]duty.Doc, error) {
+	ver, err := h.Store.OrganVersionOf(ctx, organ)
+	if err != nil {
+		return nil, err
+	}
+	c := &h.organs
+	out := map[string][]duty.Doc{}
+	missing := collections
+	c.mu.Lock()
+	if e := c.entries[organ]; e != nil && ver.Settled && e.version == ver.Version && e.tree == tree {
+		missing = nil
+		for _, coll := range collections {
+			if docs, ok := e.docs[coll]; ok {
+				out[coll] = docs
+			} else {
+				missing = append(missing, coll)
+			}
+		}
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	docs, err := h.Store.OrganRecords(ctx, organ, missing...)
+	if err != nil {
+		return nil, err
+	}
+	after, err := h.Store.OrganVersionOf(ctx, organ)
+	if err != nil || !ver.Settled || !after.Settled || after.Version != ver.Version {
+		// Changed while read: read whole again for this page, and keep nothing.
+		return h.Store.OrganRecords(ctx, organ, collections...)
+	}
+	for _, coll := range missing {
+		if docs[coll] == nil {
+			docs[coll] = []duty.Doc{}
+		}
+		out[coll] = docs[coll]
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]*organEntry{}
+	}
+	if e := c.entries[organ]; e != nil && e.version == ver.Version && e.tree == tree {
+		for coll, d := range docs {
+			e.docs[coll] = d
+		}
+		return out, nil
+	}
+	c.order = slices.DeleteFunc(c.order, func(o string) bool { return o == organ })
+	if len(c.order) >= organsKept {
+		delete(c.entries, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.entries[organ] = &organEntry{version: ver.Version, tree: tree, docs: maps.Clone(out)}
+	c.order = append(c.order, organ)
+	return out, nil
+}
+
 // readOrgan reads the records of the given collections of organ, and its people, as the user
 // may see them.
 func (h *handler) readOrgan(rq *request, tree *orgTree, organ string, collections ...string) (*organRecs, error) {
-	want := append([]string{"people"}, collections...)
-	docs, err := h.Store.OrganRecords(rq.ctx, organ, want...)
+	want := []string{"people"}
+	for _, c := range collections {
+		if c != "people" && c != "departments" { // departments: from the tree
+			want = append(want, c)
+		}
+	}
+	docs, err := h.organDocs(rq.ctx, tree.Tree, organ, want)
 	if err != nil {
 		return nil, err
 	}

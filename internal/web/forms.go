@@ -111,9 +111,9 @@ type formTable struct {
 type formRow struct {
 	Index    string
 	DropName string
-	Cells []formField
-	Drop  bool
-	Err   string
+	Cells    []formField
+	Drop     bool
+	Err      string
 }
 
 type formPage struct {
@@ -126,6 +126,7 @@ type formPage struct {
 	Errors                    []string
 	Invalid                   bool
 	Pick                      *pickers
+	Tasks                     []option // a record book's tasks, for its entries
 }
 
 // inputKind is how a field is entered.
@@ -357,6 +358,10 @@ func inputOf(rq *request, v *organRecs, coll, path, name string, f duty.Field, v
 		if p, ok := v.people[strings.TrimSpace(typed)]; ok {
 			in.Hint = personLabel(v, p)
 		}
+	case "text":
+		if coll == "record_books" && path == "entries.task_id" {
+			in.List = "dl-tasks" // the book's tasks (formPage.Tasks)
+		}
 	case "dept":
 		in.List = "dl-departments"
 		if d := v.tree.Department(strings.TrimSpace(typed)); d != nil {
@@ -410,6 +415,11 @@ func (h *handler) buildForm(rq *request, c *duty.Collection, v *organRecs, vals 
 		t.Blank, t.Next = row("__i__"), next
 		tables[f.Name] = len(page.Tables)
 		page.Tables = append(page.Tables, t)
+	}
+	for _, i := range rowIndices(vals, "tasks") {
+		if id := vals.Get(fmt.Sprintf("tasks.%d.id", i)); c.Name == "record_books" && id != "" {
+			page.Tasks = append(page.Tasks, option{Value: id, Label: vals.Get(fmt.Sprintf("tasks.%d.title", i))})
+		}
 	}
 	for _, p := range probs {
 		msg := problemText(rq.lang, p)
@@ -538,6 +548,13 @@ func (h *handler) newForm(rq *request) error {
 		if x := rq.r.URL.Query().Get(f.Name); x != "" && f.Kind != duty.Objects {
 			vals.Set(f.Name, x)
 		}
+	}
+	if vals.Get("id") == "" {
+		ids, err := h.organDocs(rq.ctx, v.tree.Tree, v.organ, []string{c.Name})
+		if err != nil {
+			return err
+		}
+		vals.Set("id", nextID(ids[c.Name]))
 	}
 	return h.showForm(rq, http.StatusOK, c, v, vals, true, nil, nil)
 }
@@ -714,4 +731,42 @@ func (h *handler) deleteRecord(rq *request) error {
 	return rq.redirect("/records/" + url.PathEscape(c.Name) + "?organ=" + url.QueryEscape(v.organ))
 }
 
+var trailingNumber = regexp.MustCompile(`^(.*?)([0-9]+)$`)
 
+// nextID suggests the id of a new record after those of its organ: the highest number after
+// the most used prefix, plus one, as wide ("ORG-1-T-169" → "ORG-1-T-170"); "" when the ids
+// follow no such pattern. The user may type another.
+func nextID(docs []duty.Doc) string {
+	type run struct {
+		n, max, width int
+	}
+	runs := map[string]*run{}
+	best := ""
+	for _, d := range docs {
+		m := trailingNumber.FindStringSubmatch(d.ID())
+		if m == nil {
+			continue
+		}
+		n, err := strconv.Atoi(m[2])
+		if err != nil {
+			continue
+		}
+		r := runs[m[1]]
+		if r == nil {
+			r = &run{}
+			runs[m[1]] = r
+		}
+		r.n++
+		if n >= r.max {
+			r.max, r.width = n, len(m[2])
+		}
+		if b := runs[best]; b == nil || r.n > b.n || (r.n == b.n && m[1] < best) {
+			best = m[1]
+		}
+	}
+	r := runs[best]
+	if r == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s%0*d", best, r.width, r.max+1)
+}

@@ -125,7 +125,9 @@ func (h *handler) personPageOf(rq *request) error {
 		if rep != nil {
 			page.Scanned, page.AsOf = true, rep.AsOf
 			page.Violations, page.Warnings = namedIn(rq.lang, rep, n, func(r duty.Ref) bool { return mine[r] },
-				func(v *duty.Violation) bool { return slices.ContainsFunc(v.Evidence, func(e duty.Ref) bool { return mine[e] }) })
+				func(v *duty.Violation) bool {
+					return slices.ContainsFunc(v.Evidence, func(e duty.Ref) bool { return mine[e] })
+				})
 		}
 	}
 	return h.render(rq, http.StatusOK, "person", page.Name, page)

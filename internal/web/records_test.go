@@ -253,6 +253,9 @@ func TestRecordForms(t *testing.T) {
 		if r := e.get("inspector", "/new/talks?person_id=ORG-1-P-048"); r.status != 200 || !strings.Contains(r.body, `value="ORG-1-P-048"`) {
 			t.Fatalf("new talk form: %d, person not filled in", r.status)
 		}
+		if sec := section(e.get("inspector", "/people/ORG-1-P-048").body, "talks-subject"); strings.Contains(sec, "ORG-1-T-900") {
+			t.Fatal("the talk is there before it is made")
+		}
 		r := e.form("inspector", "/new/talks", map[string]string{"id": "ORG-1-T-900", "kind": "reminder", "person_id": "袁睿",
 			"conducted_by": "ORG-1-P-010", "held_on": "2025-10-08", "recorded": "true"})
 		if r.status != 303 {
@@ -265,6 +268,13 @@ func TestRecordForms(t *testing.T) {
 		want := duty.Doc{"id": "ORG-1-T-900", "kind": "reminder", "person_id": "ORG-1-P-048", "conducted_by": "ORG-1-P-010", "held_on": "2025-10-08", "recorded": true}
 		if diff := cmp.Diff(want, d); diff != "" {
 			t.Errorf("stored talk (-want +got):\n%s", diff)
+		}
+		// The pages read the organ again after the write.
+		if sec := section(e.get("inspector", "/people/ORG-1-P-048").body, "talks-subject"); !strings.Contains(sec, `data-id="ORG-1-T-900"`) {
+			t.Error("the person's page does not show the new talk")
+		}
+		if !strings.Contains(fieldBlock(e.get("inspector", "/new/talks").body, "id"), `value="ORG-1-T-901"`) {
+			t.Error("the next id suggested ignores the new talk")
 		}
 		// The id of a stored record is refused for a new one, with nothing changed.
 		r = e.form("inspector", "/new/talks", map[string]string{"id": "ORG-1-T-900", "kind": "general", "person_id": "ORG-1-P-049", "held_on": "2025-10-09"})
@@ -306,7 +316,7 @@ func TestRecordForms(t *testing.T) {
 
 	t.Run("nested items: create, edit, remove", func(t *testing.T) {
 		r := e.form("inspector", "/new/record_books", map[string]string{"id": "ORG-1-RB-900", "year": "2025", "holder_id": "ORG-1-P-049",
-			"issued_on": "2025-02-01",
+			"issued_on":  "2025-02-01",
 			"tasks.0.id": "K1", "tasks.0.title": "学习", "tasks.0.due_on": "2025-03-01",
 			"tasks.1.id": "K2", "tasks.1.title": "谈话", "tasks.1.due_on": "2025-04-01",
 			"tasks.2.id": "", "tasks.2.title": "", "tasks.2.due_on": "", // the blank row
@@ -325,7 +335,7 @@ func TestRecordForms(t *testing.T) {
 			t.Error("the good entry is marked")
 		}
 		r = e.form("inspector", "/new/record_books", map[string]string{"id": "ORG-1-RB-900", "year": "2025", "holder_id": "ORG-1-P-049",
-			"issued_on": "2025-02-01",
+			"issued_on":  "2025-02-01",
 			"tasks.0.id": "K1", "tasks.0.title": "学习", "tasks.0.due_on": "2025-03-01",
 			"tasks.1.id": "K2", "tasks.1.title": "谈话", "tasks.1.due_on": "2025-04-01",
 			"entries.0.date": "2025-02-20", "entries.0.task_id": "K1", "entries.0.content": "组织学习",
@@ -339,7 +349,7 @@ func TestRecordForms(t *testing.T) {
 		}
 		// Remove task K2, add an entry.
 		r = e.form("inspector", "/records/record_books/ORG-1-RB-900/edit", map[string]string{"year": "2025", "holder_id": "ORG-1-P-049",
-			"issued_on": "2025-02-01",
+			"issued_on":  "2025-02-01",
 			"tasks.0.id": "K1", "tasks.0.title": "学习", "tasks.0.due_on": "2025-03-01",
 			"tasks.1.id": "K2", "tasks.1.title": "谈话", "tasks.1.due_on": "2025-04-01", "tasks.1._drop": "1",
 			"entries.0.date": "2025-02-20", "entries.0.task_id": "K1", "entries.0.content": "组织学习",
@@ -461,5 +471,39 @@ func TestRecordPageLabels(t *testing.T) {
 	r = e.get("inspector", "/records/letters/ORG-1-L-001")
 	if !strings.Contains(r.body, "签订人已签字") || !strings.Contains(r.body, "<td>是</td>") {
 		t.Error("letter page: fields not labelled or booleans not 是/否")
+	}
+}
+
+func TestNewFormSuggestsAnID(t *testing.T) {
+	e := newEnv(t)
+	r := e.get("inspector", "/new/talks")
+	if !strings.Contains(fieldBlock(r.body, "id"), `value="ORG-1-T-170"`) {
+		t.Errorf("the new talk's id: %s", fieldBlock(r.body, "id"))
+	}
+}
+
+// TestRecordPagesRender opens the list, the new form, a record's form and its deletion page of
+// every collection in both languages: each answers 200 with every text translated.
+func TestRecordPagesRender(t *testing.T) {
+	e := newEnv(t)
+	untranslated := regexp.MustCompile(`[>"](rec|form|del|person|nav)\.[a-z.]+[<"]`)
+	for _, c := range duty.Collections {
+		first := sample(t, c.Name)[0]["id"].(string)
+		for _, lang := range []string{"zh", "en"} {
+			for _, path := range []string{"/records/" + c.Name, "/new/" + c.Name, "/records/" + c.Name + "/" + first + "/edit",
+				"/records/" + c.Name + "/" + first + "/delete", "/records/" + c.Name + "/" + first} {
+				r := e.get("admin", path+"?lang="+lang)
+				if r.status != 200 {
+					t.Errorf("%s (%s): %d", path, lang, r.status)
+					continue
+				}
+				if m := untranslated.FindString(r.body); m != "" {
+					t.Errorf("%s (%s) shows the key %s", path, lang, m)
+				}
+			}
+		}
+	}
+	if r := e.get("admin", "/people/ORG-1-P-001?lang=en"); r.status != 200 || !strings.Contains(r.body, "Talks they conducted") {
+		t.Errorf("the English person page: %d", r.status)
 	}
 }

@@ -73,7 +73,8 @@ type handler struct {
 	pages   map[string]*template.Template
 	assets  map[string]string // file name → content hash, for cache-busting URLs
 	limiter *ratelimit.Failures
-	trees   treeCache // the department tree as the pages show it (report.go)
+	trees   treeCache  // the department tree as the pages show it (report.go)
+	organs  organCache // the records of the organs the record pages showed last (browse.go)
 }
 
 // New returns the handler of the pages. It panics when the embedded templates do not parse,
