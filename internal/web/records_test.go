@@ -225,25 +225,21 @@ func refOf(id string) duty.Ref {
 	return duty.Ref{}
 }
 
-// section is the part of a person's page of one section.
-func section(body, id string) string {
-	_, rest, ok := strings.Cut(body, `id="sec-`+id+`"`)
+// between is the part of body after the first start, up to the next end.
+func between(body, start, end string) string {
+	_, rest, ok := strings.Cut(body, start)
 	if !ok {
 		return ""
 	}
-	s, _, _ := strings.Cut(rest, "</section>")
+	s, _, _ := strings.Cut(rest, end)
 	return s
 }
 
+// section is the part of a person's page of one section.
+func section(body, id string) string { return between(body, `id="sec-`+id+`"`, "</section>") }
+
 // fieldBlock is the form's block of a field: its input and the problem beside it.
-func fieldBlock(body, name string) string {
-	_, rest, ok := strings.Cut(body, `data-field="`+name+`"`)
-	if !ok {
-		return ""
-	}
-	s, _, _ := strings.Cut(rest, "</div>")
-	return s
-}
+func fieldBlock(body, name string) string { return between(body, `data-field="`+name+`"`, "</div>") }
 
 func TestRecordForms(t *testing.T) {
 	e := newEnv(t)
@@ -442,17 +438,8 @@ func TestRecordForms(t *testing.T) {
 
 // rowBlock is a nested row of a form.
 func rowBlock(body, array, row string) string {
-	_, rest, ok := strings.Cut(body, `<table class="grid items" id="items-`+array+`"`)
-	if !ok {
-		return ""
-	}
-	rest, _, _ = strings.Cut(rest, "</table>")
-	_, rest, ok = strings.Cut(rest, `data-row="`+row+`"`)
-	if !ok {
-		return ""
-	}
-	s, _, _ := strings.Cut(rest, "</tr>")
-	return s
+	table := between(body, `<table class="grid items" id="items-`+array+`"`, "</table>")
+	return between(table, `data-row="`+row+`"`, "</tr>")
 }
 
 func TestRecordPageLabels(t *testing.T) {
