@@ -83,7 +83,7 @@ func TestBrowserRecords(t *testing.T) {
 	b.screenshot(shots, "talk-form-error.png")
 	b.do("correct the date", chromedp.SetValue(chromedp.ID("f-held_on"), "2020-03-01"))
 	b.submit("save the talk", "#save-record")
-	if loc := b.location(); loc != "/records/talks/"+talkID {
+	if loc := b.location(); loc != "/records/talks/"+talkID+"?saved=1" {
 		t.Fatalf("after saving the talk: at %s", loc)
 	}
 

@@ -230,11 +230,12 @@ type recordRow struct {
 	CanEdit bool
 }
 
-// listFields are the fields a table of records shows: all but the id (the row's link).
+// listFields are the fields a table of records shows: all but the id and a name (the row's
+// link shows them).
 func listFields(c *duty.Collection) []duty.Field {
 	var out []duty.Field
 	for _, f := range c.Fields {
-		if f.Name != "id" {
+		if f.Name != "id" && f.Name != "name" {
 			out = append(out, f)
 		}
 	}
@@ -421,7 +422,9 @@ type listPage struct {
 	Search             listSearch
 	Organs, Depts      []option
 	Kinds              []option
+	KindLabel          string
 	HasYear            bool
+	Deleted            string // the id of the record just deleted
 	Table              *recordTable
 	Total, Page, Pages int
 	Prev, Next         string
@@ -455,7 +458,9 @@ func (h *handler) recordList(rq *request) error {
 	}
 	if f := kindField(c); f != "" {
 		page.Kinds = enumOptions(rq.lang, coll, f, s.Kind, true)
+		page.KindLabel = duty.Names.Field(coll, f).In(rq.lang)
 	}
+	page.Deleted = rq.r.URL.Query().Get("deleted")
 	if organ == "" {
 		return h.render(rq, http.StatusOK, "record_list", page.CollLabel, page)
 	}

@@ -620,7 +620,7 @@ func (h *handler) saveRecord(rq *request, c *duty.Collection, v *organRecs, vals
 	case err != nil:
 		return err
 	}
-	return rq.redirect(recordLink(duty.Ref{Collection: c.Name, ID: doc["id"].(string)}))
+	return rq.redirect(recordURL(duty.Ref{Collection: c.Name, ID: doc["id"].(string)}) + "?saved=1")
 }
 
 // storedRecord reads the record of the path as the user may see it (outside a department
@@ -728,7 +728,7 @@ func (h *handler) deleteRecord(rq *request) error {
 	case err != nil:
 		return err
 	}
-	return rq.redirect("/records/" + url.PathEscape(c.Name) + "?organ=" + url.QueryEscape(v.organ))
+	return rq.redirect("/records/" + url.PathEscape(c.Name) + "?" + url.Values{"organ": {v.organ}, "deleted": {d.ID()}}.Encode())
 }
 
 var trailingNumber = regexp.MustCompile(`^(.*?)([0-9]+)$`)

@@ -21,6 +21,7 @@ type recordPage struct {
 	Dept     string // the record's department, for a link to its report
 	DeptName string
 	CanEdit  bool
+	Saved    bool // just written through its form
 }
 
 // fieldView is one field of a record: a value, a list of values, or a table of objects.
@@ -95,6 +96,7 @@ func (h *handler) record(rq *request) error {
 		page.DeptName = names.dept(page.Dept)
 	}
 	page.CanEdit = h.mayWriteDoc(rq, tree, coll, d)
+	page.Saved = rq.r.URL.Query().Get("saved") != ""
 	if !rq.p.Can(duty.ReadReports) {
 		return h.render(rq, http.StatusOK, "record", page.Name, page)
 	}

@@ -254,8 +254,11 @@ func TestRecordForms(t *testing.T) {
 		}
 		r := e.form("inspector", "/new/talks", map[string]string{"id": "ORG-1-T-900", "kind": "reminder", "person_id": "袁睿",
 			"conducted_by": "ORG-1-P-010", "held_on": "2025-10-08", "recorded": "true"})
-		if r.status != 303 {
-			t.Fatalf("create: %d %.400s", r.status, r.body)
+		if r.status != 303 || r.header.Get("Location") != "/records/talks/ORG-1-T-900?saved=1" {
+			t.Fatalf("create: %d to %q %.400s", r.status, r.header.Get("Location"), r.body)
+		}
+		if page := e.get("inspector", r.header.Get("Location")); !strings.Contains(page.body, `id="saved"`) {
+			t.Error("the record page does not say it was saved")
 		}
 		d, err := e.st.Get(ctx, "talks", "ORG-1-T-900")
 		if err != nil {
@@ -368,13 +371,17 @@ func TestRecordForms(t *testing.T) {
 		if r := e.get("inspector", "/records/talks/ORG-1-T-900/delete"); r.status != 200 || !strings.Contains(r.body, `id="confirm-delete"`) {
 			t.Fatalf("delete page: %d", r.status)
 		}
-		if r := e.form("inspector", "/records/talks/ORG-1-T-900/delete", nil); r.status != 303 {
+		r := e.form("inspector", "/records/talks/ORG-1-T-900/delete", nil)
+		if r.status != 303 {
 			t.Fatalf("delete: %d", r.status)
+		}
+		if list := e.get("inspector", r.header.Get("Location")); !strings.Contains(list.body, "已删除「ORG-1-T-900」") {
+			t.Errorf("the list after the deletion (%s) does not say so: %s", r.header.Get("Location"), between(list.body, "<main", "<nav class=\"rec-tabs\""))
 		}
 		if _, err := e.st.Get(ctx, "talks", "ORG-1-T-900"); err == nil {
 			t.Error("the talk is still stored")
 		}
-		r := e.get("inspector", "/records/people/ORG-1-P-048/delete")
+		r = e.get("inspector", "/records/people/ORG-1-P-048/delete")
 		if strings.Contains(r.body, `id="confirm-delete"`) || !strings.Contains(r.body, "仍引用该记录") {
 			t.Errorf("a named person offers deletion: %.300s", r.body)
 		}
