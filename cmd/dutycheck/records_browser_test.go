@@ -94,10 +94,15 @@ func TestBrowserRecords(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("f-year"), "2025"),
 		chromedp.SetValue(chromedp.ID("f-level"), "3"),
 		chromedp.SetValue(chromedp.ID("f-issuer_id"), issuer),
-		chromedp.SetValue(chromedp.ID("f-signer_id"), letter.Subject.ID),
+		chromedp.SendKeys(chromedp.ID("f-signer_id"), letter.Subject.ID),
 		chromedp.SetValue(chromedp.ID("f-signed_on"), "2025-03-10"),
 		chromedp.SetValue(chromedp.ID("f-signed_by_issuer"), "true"),
 		chromedp.SetValue(chromedp.ID("f-signed_by_signer"), "true"))
+	var signer map[string]any
+	admin.json("GET", "/api/v1/collections/people/"+letter.Subject.ID, nil, http.StatusOK, &signer)
+	if got := eval[string](b, `document.querySelector("#f-signer_id + .pick-name").textContent`); !strings.HasPrefix(got, fmt.Sprint(signer["name"])+"（") {
+		t.Errorf("the signer picker names %q, want %v", got, signer["name"])
+	}
 	b.screenshot(shots, "letter-form.png")
 	b.submit("save the letter", "#save-record")
 	if loc := b.location(); !strings.HasPrefix(loc, "/records/letters/") {

@@ -18,6 +18,31 @@
     var first = body.lastElementChild && body.lastElementChild.querySelector("input, select");
     if (first) { first.focus(); }
   }
+  // A picker shows the name of the person or department its id names (the server does the
+  // same when it draws the form).
+  function showName(input) {
+    var list = input.list;
+    var label = "";
+    if (list) {
+      for (var i = 0; i < list.options.length; i++) {
+        if (list.options[i].value === input.value.trim()) { label = list.options[i].textContent; break; }
+      }
+    }
+    var hint = input.nextElementSibling;
+    if (!hint || !hint.classList.contains("pick-name")) {
+      hint = document.createElement("span");
+      hint.className = "pick-name";
+      input.parentNode.insertBefore(hint, input.nextSibling);
+    }
+    hint.textContent = label;
+  }
+  document.addEventListener("input", function (e) {
+    if (e.target && e.target.classList && e.target.classList.contains("picker")) { showName(e.target); }
+  });
+  document.addEventListener("change", function (e) {
+    if (e.target && e.target.classList && e.target.classList.contains("picker")) { showName(e.target); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("button.add-row").forEach(function (b) {
       b.hidden = false;
