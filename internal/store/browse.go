@@ -17,24 +17,26 @@ import (
 // OrganRecords returns the records of the given collections kept in organ's table (the
 // generation in force), by collection. It reads that one table, never a whole collection: the
 // pages' lists and a person's page (一人一档) read an organ's records this way. On MongoDB the
-// query asks for the collections' keys only (a prefix of the table's _id); the embedded store
-// reads the organ's table and filters in Go, which still costs only that organ's records.
+// query reads the collections' keys only (a prefix of the table's _id per collection); the
+// embedded store reads the organ's table and filters in Go, which still costs only that organ's
+// records.
 func (s *Store) OrganRecords(ctx context.Context, organ string, collections ...string) (map[string][]duty.Doc, error) {
 	out := make(map[string][]duty.Doc, len(collections))
 	if len(collections) == 0 || organ == "" {
 		return out, nil
 	}
-	alts := make([]string, len(collections))
+	// One anchored prefix per collection, so that MongoDB scans only those keys of the _id index.
+	prefixes := make(bson.A, len(collections))
 	for i, c := range collections {
 		if duty.Lookup(c) == nil {
 			return nil, fmt.Errorf("collection %q: %w", c, duty.ErrNotFound)
 		}
-		alts[i] = regexp.QuoteMeta(c)
+		prefixes[i] = bson.D{{Key: "_id", Value: bson.D{{Key: "$regex", Value: "^" + regexp.QuoteMeta(c) + "/"}}}}
 	}
 	if err := s.loadGen(ctx); err != nil {
 		return nil, err
 	}
-	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$regex", Value: "^(" + strings.Join(alts, "|") + ")/"}}}}
+	filter := bson.D{{Key: "$or", Value: prefixes}}
 	cur, err := s.db.Collection(organTable(s.currentGen(), organ)).Find(ctx, filter)
 	if err != nil {
 		return nil, fmt.Errorf("read organ %q: %w", organ, unavailable(err))
