@@ -28,7 +28,7 @@ func TestProblemText(t *testing.T) {
 	letter := map[string]any{"id": "L-1", "year": int64(3000), "level": "two", "issuer_id": "P-1", "signer_id": "P-2",
 		"signed_by_issuer": "yes", "signed_by_signer": true}
 	book := map[string]any{"id": "B-1", "year": int64(2025), "holder_id": "P-1", "issued_on": "2025-01-01",
-		"tasks": []any{map[string]any{"id": "K", "title": "", "due_on": "2025-02-01"}, map[string]any{"id": "K", "title": "", "due_on": "2025-02-01"}},
+		"tasks":   []any{map[string]any{"id": "K", "title": "", "due_on": "2025-02-01"}, map[string]any{"id": "K", "title": "", "due_on": "2025-02-01"}},
 		"entries": []any{}, "inspections": []any{}}
 	_, leader := duty.LeaderRecord("talks", duty.Doc{"person_id": "P-1"}, func(string) bool { return true })
 	_, organ := duty.OrganLevel("meetings", duty.Doc{"kind": "annual_conduct"}, func(string) string { return "" })
