@@ -12,7 +12,8 @@ import (
 // A person's page (一人一档): the person, their appointments, talks (as subject and as the one
 // who conducted them), letters (as issuer and as signer), record books with their tasks,
 // entries and inspections, integrity files with the major matters, the responsibility lists
-// they hold, and the violations and warnings of the latest report about them or these records.
+// they hold, and the violations and warnings of the latest report about them or these records
+// (or a letter they are to issue).
 // It reads the person's organ's table once (store.OrganRecords) and the latest report, as the
 // record page does.
 
@@ -126,7 +127,8 @@ func (h *handler) personPageOf(rq *request) error {
 			page.Scanned, page.AsOf = true, rep.AsOf
 			page.Violations, page.Warnings = namedIn(rq.lang, rep, n, func(r duty.Ref) bool { return mine[r] },
 				func(v *duty.Violation) bool {
-					return slices.ContainsFunc(v.Evidence, func(e duty.Ref) bool { return mine[e] })
+					// A letter pair names its issuer in the details: the issuer's duty too.
+					return v.Details["issuer"] == id || slices.ContainsFunc(v.Evidence, func(e duty.Ref) bool { return mine[e] })
 				})
 		}
 	}
