@@ -388,8 +388,9 @@ func enumOptions(lang, coll, field, selected string, blank bool) []option {
 
 // match reports whether a record answers the search: q in its id, its name or the name of a
 // person or department it names; its department under Dept; its year; its kind.
-func (s listSearch) match(c *duty.Collection, d duty.Doc, v *organRecs, n *namer) bool {
-	if s.Dept != "" && !v.tree.Subtree(s.Dept)[duty.DepartmentOfDoc(c.Name, d, v.personDept)] {
+// under is the subtree of s.Dept (nil without).
+func (s listSearch) match(c *duty.Collection, d duty.Doc, v *organRecs, n *namer, under map[string]bool) bool {
+	if under != nil && !under[duty.DepartmentOfDoc(c.Name, d, v.personDept)] {
 		return false
 	}
 	if f := yearField(c); s.Year != "" && f != "" {
@@ -470,9 +471,13 @@ func (h *handler) recordList(rq *request) error {
 	}
 	page.Depts = deptOptions(v, s.Dept, true)
 	n := v.namer(rq.ctx, h)
+	var under map[string]bool
+	if s.Dept != "" {
+		under = tree.Subtree(s.Dept)
+	}
 	var hits []duty.Doc
 	for _, d := range v.records(coll) {
-		if s.match(c, d, v, n) {
+		if s.match(c, d, v, n, under) {
 			hits = append(hits, d)
 		}
 	}
