@@ -160,8 +160,7 @@ func inputKind(coll string, f duty.Field) string {
 // docValues is a stored record as form values.
 func docValues(c *duty.Collection, d duty.Doc) url.Values {
 	vals := url.Values{}
-	var scalar func(v any) string
-	scalar = func(v any) string {
+	scalar := func(v any) string {
 		switch x := v.(type) {
 		case bool:
 			return strconv.FormatBool(x)
