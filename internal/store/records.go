@@ -616,23 +616,13 @@ func (s *Store) Delete(ctx context.Context, actor duty.Principal, collection, id
 			return &duty.ValidationError{Problems: []duty.Problem{{ID: id, Field: field, Message: why}}}
 		}
 	}
+	refs, err := s.Referrers(ctx, collection, id, 5)
+	if err != nil {
+		return err
+	}
 	var users []string
-	for _, c := range duty.Collections {
-		for _, path := range refPaths(c.Fields, "", collection) {
-			cur, err := s.db.Collection(c.Name).Find(ctx, bson.D{{Key: path, Value: id}},
-				options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetLimit(5))
-			if err != nil {
-				return fmt.Errorf("read %s: %w", c.Name, unavailable(err))
-			}
-			for cur.Next(ctx) {
-				ref, _ := cur.Current.Lookup("_id").StringValueOK()
-				if c.Name == collection && ref == id {
-					continue
-				}
-				users = append(users, fmt.Sprintf("%s %q (%s)", c.Name, ref, path))
-			}
-			cur.Close(context.WithoutCancel(ctx))
-		}
+	for _, r := range refs {
+		users = append(users, fmt.Sprintf("%s %q (%s)", r.Ref.Collection, r.Ref.ID, r.Field))
 	}
 	if len(users) > 0 {
 		return fmt.Errorf("%s %q is still named by %s: %w", collection, id, strings.Join(users, ", "), duty.ErrConflict)

@@ -533,3 +533,96 @@ func init() {
 		messages[k] = v
 	}
 }
+
+// recordTexts are the texts of the record lists, forms and a person's page (browse.go,
+// forms.go, people.go); init adds them to messages.
+var recordTexts = map[string][2]string{
+	"nav.records":    {"记录", "Records"},
+	"rec.sep":        {"、", ", "},
+	"rec.actions":    {"操作", "Actions"},
+	"rec.record":     {"记录", "Record"},
+	"rec.edit":       {"修改", "Edit"},
+	"rec.delete":     {"删除", "Delete"},
+	"rec.none":       {"暂无记录。", "No records."},
+	"rec.count":      {"%d 项", "%d items"},
+	"rec.new":        {"新增%s", "New %s"},
+	"rec.newshort":   {"新增", "New"},
+	"rec.saved":      {"已保存。", "Saved."},
+	"rec.deleted":    {"已删除「%s」。", "%s was deleted."},
+	"rec.organ":      {"机关", "Organ"},
+	"rec.q":          {"姓名、名称或编号", "Name or ID"},
+	"rec.q.hint":     {"输入姓名、名称或编号的一部分", "Part of a name or an ID"},
+	"rec.dept":       {"部门", "Department"},
+	"rec.year":       {"年度", "Year"},
+	"rec.search":     {"查询", "Search"},
+	"rec.clear":      {"清除条件", "Clear"},
+	"rec.total":      {"共 %d 条，第 %d 页，共 %d 页。", "%d records, page %d of %d."},
+	"rec.pages":      {"分页", "Pages"},
+	"rec.prev":       {"上一页", "Previous"},
+	"rec.next":       {"下一页", "Next"},
+	"rec.pageof":     {"第 %d 页，共 %d 页", "Page %d of %d"},
+	"rec.noorgan":    {"还没有任何机关的记录。", "No organ has records yet."},
+	"form.new":       {"新增%s", "New %s"},
+	"form.edit":      {"修改%s「%s」", "Edit %s %s"},
+	"form.errors":    {"有几处填写有误，已在对应栏目旁标出，请修改后再保存。", "Some fields are not right; see the notes beside them."},
+	"form.drop":      {"删除此行", "Remove"},
+	"form.rows.help": {"空行不会保存；勾选「删除此行」并保存即可删去一行。", "Empty rows are not saved; tick Remove and save to delete a row."},
+	"form.addrow":    {"添加一行", "Add a row"},
+	"form.save":      {"保存", "Save"},
+	"form.cancel":    {"取消", "Cancel"},
+	"form.lines":     {"每行一项。", "One per line."},
+	"form.pick":      {"输入姓名或编号", "Type a name or an ID"},
+
+	"form.err.taken":       {"该编号已被使用，请换一个。", "This ID is already used; choose another."},
+	"form.err.parent":      {"除机关外，每个部门都要选择上级部门。", "Every department but an organ needs a parent."},
+	"form.err.organparent": {"机关是最上级，不能有上级部门。", "An organ has no parent department."},
+	"form.err.selfparent":  {"上级部门不能是本部门。", "A department cannot be its own parent."},
+	"form.err.cycle":       {"这样设置会使部门层级形成循环。", "This would make a cycle in the department tree."},
+	"form.err.leader":      {"涉及机关领导干部（党组成员或厅级干部），其记录只有管理员或检查人员可以填写或修改。", "This names one of the organ's leaders; only an administrator or an inspector may write their records."},
+	"form.err.organlevel":  {"这是机关层面的职责记录，只有管理员或检查人员可以填写、修改或删除。", "This record is an organ-level duty; only an administrator or an inspector may write it."},
+	"form.err.scope":       {"超出您所在部门的管理范围。", "This is outside your department's scope."},
+	"form.err.ref":         {"找不到「%s」，请从列表中选择。", "Nothing named %q was found; pick one from the list."},
+	"form.err.required":    {"此项必填。", "Required."},
+	"form.err.daterange":   {"日期须在 %s 至 %s 之间。", "The date must lie from %s to %s."},
+	"form.err.date":        {"请填写有效日期（年-月-日）。", "Enter a valid date (YYYY-MM-DD)."},
+	"form.err.id":          {"编号须为 1 至 128 个字符，由文字、数字和连字符、下划线、句点、冒号组成，并以文字或数字开头。", "An ID is 1 to 128 letters, digits and - _ . : starting with a letter or a digit."},
+	"form.err.choice":      {"请从所列选项中选择。", "Choose one of the options."},
+	"form.err.intrange":    {"须为 %s 至 %s 之间的整数。", "Must be a whole number from %s to %s."},
+	"form.err.int":         {"须为整数。", "Must be a whole number."},
+	"form.err.bool":        {"请选择「是」或「否」。", "Choose yes or no."},
+	"form.err.dup":         {"编号与另一行重复。", "This ID repeats another row's."},
+	"form.err.other":       {"填写有误（%s）。", "Not accepted: %s."},
+
+	"del.title":   {"删除「%s」", "Delete %s"},
+	"del.users":   {"以下记录仍引用该记录，不能删除。请先修改或删除这些记录：", "These records still name it, so it cannot be deleted. Change or delete them first:"},
+	"del.field":   {"（%s）", " (%s)"},
+	"del.more":    {"可能还有更多引用该记录的记录。", "There may be more records naming it."},
+	"del.confirm": {"确定要删除「%s」吗？删除后不能恢复，操作会记入审计日志。", "Delete %s? This cannot be undone; it is recorded in the audit trail."},
+	"del.do":      {"确认删除", "Delete"},
+	"del.named":   {"该记录仍被其他记录引用，不能删除。", "Other records still name this record; it was not deleted."},
+
+	"person.kicker":          {"一人一档", "Personal file"},
+	"person.page":            {"一人一档", "Personal file"},
+	"person.record":          {"人员记录", "Person record"},
+	"person.basic":           {"基本情况", "Details"},
+	"person.findings":        {"问题和预警（最近一次检查）", "Violations and warnings (latest scan)"},
+	"person.none":            {"最近一次检查中没有涉及此人的问题。", "No violation of the latest scan concerns this person."},
+	"person.add":             {"新增", "Add"},
+	"person.appointments":    {"任职", "Appointments"},
+	"person.talks.subject":   {"廉政谈话（谈话对象）", "Talks held with them"},
+	"person.talks.conductor": {"廉政谈话（谈话人）", "Talks they conducted"},
+	"person.letters.issuer":  {"廉政责任书（发出方）", "Letters they issued"},
+	"person.letters.signer":  {"廉政责任书（签订方）", "Letters they signed"},
+	"person.books":           {"全程记实本", "Record books"},
+	"person.files":           {"廉政档案和个人重大事项", "Integrity files and major matters"},
+	"person.lists":           {"责任清单", "Responsibility lists"},
+}
+
+func init() {
+	for k, v := range recordTexts {
+		if _, dup := messages[k]; dup {
+			panic("i18n: " + k + " is defined twice")
+		}
+		messages[k] = v
+	}
+}

@@ -106,7 +106,9 @@ func (p *Page) Nav(item string) bool {
 	revisions := strings.HasPrefix(path, "/policies/revisions") || strings.HasPrefix(path, "/policies/diff")
 	switch item {
 	case "overview":
-		return path == "/" || strings.HasPrefix(path, "/departments/") || strings.HasPrefix(path, "/records/")
+		return path == "/" || strings.HasPrefix(path, "/departments/")
+	case "records":
+		return strings.HasPrefix(path, "/records") || strings.HasPrefix(path, "/people/") || strings.HasPrefix(path, "/new/")
 	case "sheets":
 		return strings.HasPrefix(path, "/sheets")
 	case "scans":

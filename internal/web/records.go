@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -21,6 +20,8 @@ type recordPage struct {
 	AsOf     string
 	Dept     string // the record's department, for a link to its report
 	DeptName string
+	CanEdit  bool
+	Saved    bool // just written through its form
 }
 
 // fieldView is one field of a record: a value, a list of values, or a table of objects.
@@ -94,108 +95,90 @@ func (h *handler) record(rq *request) error {
 	if page.Dept != "" {
 		page.DeptName = names.dept(page.Dept)
 	}
+	page.CanEdit = h.mayWriteDoc(rq, tree, coll, d)
+	page.Saved = rq.r.URL.Query().Get("saved") != ""
 	if !rq.p.Can(duty.ReadReports) {
 		return h.render(rq, http.StatusOK, "record", page.Name, page)
 	}
-	// The latest report covering the record: the user's subtree, else the record's organ.
-	root := rq.p.Scope()
-	if root == "" {
-		root = tree.Organ(page.Dept)
+	rep, err := h.latestFor(rq, tree, page.Dept)
+	if err != nil {
+		return err
 	}
-	if root != "" {
-		rep, err := h.Scans.Latest(rq.ctx, root)
-		switch {
-		case errors.Is(err, duty.ErrNotFound):
-		case err != nil:
-			return err
-		default:
-			page.Scanned, page.AsOf = true, rep.AsOf
-			for _, v := range rep.Violations {
-				role := ""
-				if v.Subject == ref {
-					role = "record.as.subject"
-				} else if slices.Contains(v.Evidence, ref) {
-					role = "record.as.evidence"
-				}
-				if role == "" {
-					continue
-				}
-				r := row{V: v, Dept: names.dept(v.Department), Subject: names.ref(rq.lang, v.Subject), New: isNew(rep, &v)}
-				for _, e := range v.Evidence {
-					r.Evidence = append(r.Evidence, evidence{Ref: e, Label: names.ref(rq.lang, e)})
-				}
-				page.Violations = append(page.Violations, namedViolation{Row: r, Role: text(rq.lang, role)})
-			}
-			for _, w := range rep.Warnings { // sorted by fails_on
-				if w.Subject == ref || slices.Contains(w.Evidence, ref) {
-					page.Warnings = append(page.Warnings, warningRow(rq.lang, rep.AsOf, &w, names))
-				}
-			}
-		}
+	if rep != nil {
+		page.Scanned, page.AsOf = true, rep.AsOf
+		page.Violations, page.Warnings = namedIn(rq.lang, rep, names, func(r duty.Ref) bool { return r == ref },
+			func(v *duty.Violation) bool { return slices.Contains(v.Evidence, ref) })
 	}
 	return h.render(rq, http.StatusOK, "record", page.Name, page)
 }
 
-// codeFields are the fields whose values are codes with a label: collection.field → family.
-var codeFields = map[string]string{
-	"people.rank": "rank", "appointments.rank": "rank", "people.roles": "role",
-	"departments.kind": "kind", "talks.kind": "talk",
+// mayWriteDoc is organRecs.mayWrite for one record, reading only the people it names.
+func (h *handler) mayWriteDoc(rq *request, tree *orgTree, coll string, d duty.Doc) bool {
+	v := &organRecs{tree: tree, people: map[string]duty.Doc{}}
+	if root := rq.p.Scope(); root != "" {
+		v.sub = tree.Subtree(root)
+		for _, f := range duty.LeaderFields() {
+			if p := d.Str(f); p != "" {
+				if person, err := h.Store.Get(rq.ctx, "people", p); err == nil {
+					v.people[p] = person
+				}
+			}
+		}
+	}
+	return v.mayWrite(rq, coll, d)
 }
 
-// fieldOf renders one field by its schema: references become links to the named record, and
-// codes show their label next to the code.
+// fieldOf renders one field by its schema, labelled from the catalogue (duty.Names): references
+// become links to the named record, shown by name with the id beside it; enumerated values show
+// their label and booleans 是/否 (yes/no).
 func fieldOf(coll string, f duty.Field, v any, names *namer, lang string) fieldView {
-	fv := fieldView{Name: f.Name}
-	family := codeFields[coll+"."+f.Name]
-	one := func(f duty.Field, x any) value {
-		s := fmt.Sprint(x)
-		if b, ok := x.(bool); ok {
-			s = map[bool]string{true: "true", false: "false"}[b]
-		}
-		if str, ok := x.(string); ok && family != "" && f.Ref == "" {
-			if label := code(lang, family, str); label != str {
-				s = label + " (" + str + ")"
+	fv := fieldView{Name: duty.Names.Field(coll, f.Name).In(lang)}
+	one := func(f duty.Field, path string, x any) value {
+		if id, ok := x.(string); ok && f.Ref != "" {
+			r := duty.Ref{Collection: f.Ref, ID: id}
+			label := names.ref(lang, r)
+			if label != id {
+				label += paren(lang, id)
 			}
+			return value{Text: label, Link: recordURL(r)}
 		}
-		if f.Ref != "" {
-			if id, ok := x.(string); ok {
-				r := duty.Ref{Collection: f.Ref, ID: id}
-				label := names.ref(lang, r)
-				if label != id {
-					label += " (" + id + ")"
-				}
-				return value{Text: label, Link: recordURL(r)}
-			}
-		}
-		return value{Text: s}
+		return value{Text: duty.Names.Value(coll, path, x, lang)}
 	}
 	switch f.Kind {
 	case duty.Strings:
 		arr, _ := v.([]any)
 		fv.List = []value{}
 		for _, x := range arr {
-			fv.List = append(fv.List, one(f, x))
+			fv.List = append(fv.List, one(f, f.Name, x))
 		}
 	case duty.Objects:
 		arr, _ := v.([]any)
 		t := &tableView{}
 		for _, sf := range f.Fields {
-			t.Cols = append(t.Cols, sf.Name)
+			t.Cols = append(t.Cols, duty.Names.Field(coll, f.Name+"."+sf.Name).In(lang))
 		}
 		for _, x := range arr {
 			m, _ := x.(map[string]any)
 			cells := make([]value, len(f.Fields))
 			for i, sf := range f.Fields {
 				if y, ok := m[sf.Name]; ok {
-					cells[i] = one(sf, y)
+					cells[i] = one(sf, f.Name+"."+sf.Name, y)
 				}
 			}
 			t.Rows = append(t.Rows, cells)
 		}
 		fv.Table = t
 	default:
-		x := one(f, v)
+		x := one(f, f.Name, v)
 		fv.Value = &x
 	}
 	return fv
+}
+
+// paren is s in brackets after a name: full-width in Chinese.
+func paren(lang, s string) string {
+	if lang == langEN {
+		return " (" + s + ")"
+	}
+	return "（" + s + "）"
 }

@@ -90,7 +90,8 @@ type handler struct {
 	limiter *ratelimit.Failures
 	// accounts counts failed password sign-ins per user name.
 	accounts *ratelimit.Failures
-	trees    treeCache // the department tree as the pages show it (report.go)
+	trees    treeCache  // the department tree as the pages show it (report.go)
+	organs   organCache // the records of the organs the record pages showed last (browse.go)
 }
 
 // New returns the handler of the pages. It panics when the embedded templates do not parse,
@@ -140,6 +141,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	h.route("GET /scans/{id}/report.csv", duty.ReadReports, h.scanDownload("csv"))
 	h.route("GET /scans/{id}/report.json", duty.ReadReports, h.scanDownload("json"))
 	h.route("GET /records/{collection}/{id}", duty.ReadRecords, h.record)
+	h.recordRoutes()
 	h.route("GET /policies", duty.ReadPolicies, h.policyList)
 	h.route("GET /policies/revisions", duty.ReadPolicies, h.revisions)
 	h.route("GET /policies/diff", duty.ReadPolicies, h.diff)
