@@ -103,3 +103,31 @@ func setHolding(ctx context.Context, coll *mongo.Collection, id, token string, s
 	}
 	return nil
 }
+
+// keepHolding renews a holding every ttl/3 with renew until the returned function is called;
+// that function stops the renewal, waits for it, then calls release (bounded to 10 s: should it
+// fail, the holding lapses after its ttl). One renewal loop for every lease this process holds.
+func keepHolding(ctx context.Context, ttl time.Duration, renew, release func(context.Context)) func() {
+	renewCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-renewCtx.Done():
+				return
+			case <-t.C:
+				renew(renewCtx)
+			}
+		}
+	}()
+	return func() {
+		stop()
+		<-renewed
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		release(rctx)
+	}
+}

@@ -235,29 +235,12 @@ func (s *Store) BeginRetention(ctx context.Context) (end func(), ok bool, err er
 	if err != nil || !taken {
 		return nil, false, err
 	}
-	renewCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	renewed := make(chan struct{})
-	go func() {
-		defer close(renewed)
-		t := time.NewTicker(retentionLeaseTTL / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-renewCtx.Done():
-				return
-			case <-t.C:
-				_ = setHolding(renewCtx, coll, id, "", bson.D{{Key: "expires_at", Value: s.cfg.Clock.Now().Add(retentionLeaseTTL).UTC().Format(duty.TimeFormat)}})
-			}
-		}
-	}()
-	end = func() {
-		stop()
-		<-renewed
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
+	end = keepHolding(ctx, retentionLeaseTTL, func(ctx context.Context) {
+		_ = setHolding(ctx, coll, id, "", bson.D{{Key: "expires_at", Value: s.cfg.Clock.Now().Add(retentionLeaseTTL).UTC().Format(duty.TimeFormat)}})
+	}, func(ctx context.Context) {
 		// Should this fail, the lease lapses after retentionLeaseTTL.
-		_ = setHolding(rctx, coll, id, "", bson.D{{Key: "released", Value: true}})
-	}
+		_ = setHolding(ctx, coll, id, "", bson.D{{Key: "released", Value: true}})
+	})
 	running, err := s.runningScansOfLive(ctx)
 	if err != nil || running {
 		end()

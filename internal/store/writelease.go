@@ -40,30 +40,17 @@ func (s *Store) lockWrites(ctx context.Context) (unlock func(), err error) {
 		s.writeMu.Unlock()
 		return nil, err
 	}
-	renewCtx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
-	renewed := make(chan struct{})
-	go func() {
-		defer close(renewed)
-		t := time.NewTicker(writeLeaseTTL / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-renewCtx.Done():
-				return
-			case <-t.C:
-				_, _ = s.db.Collection(writeLeaseColl).UpdateOne(renewCtx, bson.D{{Key: "_id", Value: held}},
-					bson.D{{Key: "$set", Value: bson.D{{Key: "expires_at", Value: time.Now().Add(writeLeaseTTL).UTC().Format(duty.TimeFormat)}}}})
-			}
-		}
-	}()
-	unlock = func() {
-		stopRenew()
-		<-renewed
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
+	lease := s.db.Collection(writeLeaseColl)
+	release := keepHolding(ctx, writeLeaseTTL, func(ctx context.Context) {
+		_, _ = lease.UpdateOne(ctx, bson.D{{Key: "_id", Value: held}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "expires_at", Value: time.Now().Add(writeLeaseTTL).UTC().Format(duty.TimeFormat)}}}})
+	}, func(ctx context.Context) {
 		// Should this fail, the lease lapses after writeLeaseTTL and the next writer takes it.
-		_, _ = s.db.Collection(writeLeaseColl).UpdateOne(rctx, bson.D{{Key: "_id", Value: held}},
+		_, _ = lease.UpdateOne(ctx, bson.D{{Key: "_id", Value: held}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "released", Value: true}}}})
+	})
+	unlock = func() {
+		release()
 		s.writeMu.Unlock()
 	}
 	if tookOver {
