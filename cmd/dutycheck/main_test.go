@@ -410,8 +410,8 @@ func TestScanTable(t *testing.T) {
 		not  []string
 	}{
 		{name: "zh by default", args: nil,
-			want: []string{"履责检查报告  截至 2025-06-30  范围 全部机关  策略版本 " + rep.PolicyRevision + "\n",
-				"问题 11 项(高 1,中 9,低 1)\n", "== 办公厅党支部 (BR-A1) ==\n", "  -- talk.pre_appointment [high]\n", talk.Message.ZH},
+			want: []string{"履责检查报告  截至 2025-06-30  范围 全部机关  规则版本 " + rep.PolicyRevision + "\n",
+				"问题 11 项（高 1，中 9，低 1）\n", "== 办公厅党支部（BR-A1） ==\n", "  -- talk.pre_appointment [high]\n", talk.Message.ZH},
 			not: []string{"Compliance report", talk.Message.EN}},
 		{name: "zh", args: []string{"--lang", "zh"},
 			want: []string{"履责检查报告", talk.Message.ZH}},

@@ -128,8 +128,8 @@ func WriteTable(w io.Writer, r *Report, lang string, labels Labels, deptName fun
 		fmt.Fprintf(w, "%d violations (high %d, medium %d, low %d)\n", r.Summary.Violations,
 			r.Summary.BySeverity["high"], r.Summary.BySeverity["medium"], r.Summary.BySeverity["low"])
 	} else {
-		fmt.Fprintf(w, "履责检查报告  截至 %s  范围 %s  策略版本 %s\n", r.AsOf, scope, r.PolicyRevision)
-		fmt.Fprintf(w, "问题 %d 项(高 %d,中 %d,低 %d)\n", r.Summary.Violations,
+		fmt.Fprintf(w, "履责检查报告  截至 %s  范围 %s  规则版本 %s\n", r.AsOf, scope, r.PolicyRevision)
+		fmt.Fprintf(w, "问题 %d 项（高 %d，中 %d，低 %d）\n", r.Summary.Violations,
 			r.Summary.BySeverity["high"], r.Summary.BySeverity["medium"], r.Summary.BySeverity["low"])
 	}
 	if len(r.Warnings) > 0 {
@@ -173,8 +173,10 @@ func writeGroups(w io.Writer, vs []Violation, failsOn []string, lang string, lab
 	for j, v := range vs {
 		if v.Department != lastDept {
 			name := v.Department
-			if n := deptName(v.Department); n != "" {
+			if n := deptName(v.Department); n != "" && en {
 				name = n + " (" + v.Department + ")"
+			} else if n != "" {
+				name = n + "（" + v.Department + "）"
 			}
 			tw.Flush()
 			fmt.Fprintf(w, "\n== %s ==\n", printable(name))

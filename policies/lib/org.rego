@@ -166,3 +166,23 @@ in_year_window(f, n) if {
 # warning returns violation v as a warning that the check fails on day number f: v with
 # fails_on, the violation the check would become.
 warning(v, f) := object.union(v, {"fails_on": dates.date(f)})
+
+# label returns [zh, en], the Chinese and English labels of value v of enumeration kind ("rank",
+# "list_level", "department_kind", …) in the bundle's label catalogue (labels/data.json, read as
+# data.labels), so that a message names a rank, level or kind in words, never by its code. A
+# value the catalogue does not label is shown as it is.
+label(kind, v) := [l.zh, l.en] if {
+	l := data.labels.enums[kind][sprintf("%v", [v])]
+} else := [s, s] if {
+	s := sprintf("%v", [v])
+}
+
+# field_label returns [zh, en], the labels of field of collection in the catalogue; a nested
+# field is named with a dot ("items.closed_on"). A field the catalogue does not label is shown as
+# its name.
+field_label(collection, field) := [l.zh, l.en] if {
+	[top, sub] := split(field, ".")
+	l := data.labels.collections[collection].fields[top].fields[sub]
+} else := [l.zh, l.en] if {
+	l := data.labels.collections[collection].fields[field]
+} else := [field, field]

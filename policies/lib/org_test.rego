@@ -86,3 +86,43 @@ test_deadline_day if {
 test_ref if {
 	org.ref("people", "P1") == {"collection": "people", "id": "P1"}
 }
+
+_labels := {
+	"enums": {"rank": {"bureau": {"zh": "厅级", "en": "bureau level"}}, "letter_level": {"1": {"zh": "第一层面", "en": "level 1"}}},
+	"collections": {"suggestions": {"zh": "工作建议书", "en": "Suggestion letters", "fields": {
+		"issued_on": {"zh": "发出日期", "en": "Issued on"},
+		"items": {"zh": "建议事项", "en": "Items", "fields": {"closed_on": {"zh": "销号日期", "en": "Closed on"}}},
+	}}},
+}
+
+test_label_names_a_code_in_both_languages if {
+	org.label("rank", "bureau") == ["厅级", "bureau level"] with data.labels as _labels
+}
+
+test_label_of_a_number_uses_its_text if {
+	org.label("letter_level", 1) == ["第一层面", "level 1"] with data.labels as _labels
+}
+
+test_label_without_a_catalogue_entry_is_the_code if {
+	org.label("rank", "staff") == ["staff", "staff"] with data.labels as _labels
+	org.label("no_such_enum", 2) == ["2", "2"] with data.labels as _labels
+}
+
+test_label_reads_the_bundle_catalogue if {
+	[zh, en] := org.label("list_level", "discipline_committee")
+	zh == "机关纪委"
+	en == "organ Discipline Committee"
+}
+
+test_field_label_names_a_field if {
+	org.field_label("suggestions", "issued_on") == ["发出日期", "Issued on"] with data.labels as _labels
+}
+
+test_field_label_names_a_nested_field if {
+	org.field_label("suggestions", "items.closed_on") == ["销号日期", "Closed on"] with data.labels as _labels
+}
+
+test_field_label_without_an_entry_is_the_name if {
+	org.field_label("suggestions", "items.nothing") == ["items.nothing", "items.nothing"] with data.labels as _labels
+	org.field_label("talks", "held_on") == ["held_on", "held_on"] with data.labels as _labels
+}

@@ -14,7 +14,7 @@
 #   units:
 #     warn_days: {zh: 天, en: days}
 #     max_age_days: {zh: 天, en: days}
-#   seed: 派驻纪检监察组结合实际设计《省人大机关领导干部廉洁从政信息表》,采取一人一档、纸质与电子同步管理、动态更新的模式,共采集到23名厅级干部、92名处级干部的廉洁从政信息
+#   seed: 派驻纪检监察组结合实际设计《省人大机关领导干部廉洁从政信息表》，采取一人一档、纸质与电子同步管理、动态更新的模式，共采集到23名厅级干部、92名处级干部的廉洁从政信息
 #   interpretation: |
 #     When a person has several files, the newest updated_on decides. An updated_on after as_of
 #     counts as up to date (the file existed and has been kept since). Evidence: the person's files
@@ -72,8 +72,6 @@ _appointments := {pid: ids |
 	}
 }
 
-_rank_zh := {"bureau": "厅级", "division": "处级", "section": "科级", "staff": "科级以下"}
-
 # _subjects maps the id of each roster person of a rank in params.ranks to the person.
 _subjects := {pid: p |
 	some pid, p in org.roster
@@ -87,14 +85,14 @@ _stale_before := dates.date(org.as_of_day - _params.max_age_days)
 violation contains v if {
 	some pid, p in _subjects
 	not _files[pid]
-	rank_zh := object.get(_rank_zh, p.rank, p.rank)
+	[rank_zh, rank_en] := org.label("rank", p.rank)
 	v := {
 		"reason": "missing",
 		"subject": org.ref("people", pid),
 		"details": {},
 		"message": {
-			"zh": sprintf("%s(%s,%s)截至 %s 没有廉洁从政信息档案", [p.name, pid, rank_zh, org.as_of]),
-			"en": sprintf("%s (%s, %s rank) has no integrity file as of %s", [p.name, pid, p.rank, org.as_of]),
+			"zh": sprintf("%s（%s，%s）截至 %s 没有廉洁从政信息档案", [p.name, pid, rank_zh, org.as_of]),
+			"en": sprintf("%s (%s, %s) has no integrity file as of %s", [p.name, pid, rank_en, org.as_of]),
 		},
 		"evidence": [org.ref("appointments", id) | some id in object.get(_appointments, pid, set())],
 	}
@@ -132,14 +130,14 @@ warning contains w if {
 _stale(pid, p, files, newest, on) := v if {
 	age := dates.between(newest, on)
 	age > _params.max_age_days
-	rank_zh := object.get(_rank_zh, p.rank, p.rank)
+	[rank_zh, rank_en] := org.label("rank", p.rank)
 	v := {
 		"reason": "stale",
 		"subject": org.ref("people", pid),
 		"details": {},
 		"message": {
-			"zh": sprintf("%s(%s,%s)的廉洁从政信息档案最近一次更新在 %s,至 %s 已 %d 天未更新,超过 %d 天", [p.name, pid, rank_zh, newest, on, age, _params.max_age_days]),
-			"en": sprintf("The integrity file of %s (%s, %s rank) was last updated on %s, %d days before %s, more than %d", [p.name, pid, p.rank, newest, age, on, _params.max_age_days]),
+			"zh": sprintf("%s（%s，%s）的廉洁从政信息档案最近一次更新在 %s，至 %s 已 %d 天未更新，超过 %d 天", [p.name, pid, rank_zh, newest, on, age, _params.max_age_days]),
+			"en": sprintf("The integrity file of %s (%s, %s) was last updated on %s, %d days before %s, more than %d", [p.name, pid, rank_en, newest, age, on, _params.max_age_days]),
 		},
 		"evidence": [org.ref("integrity_files", id) | some id in {f.id | some f in files}],
 	}

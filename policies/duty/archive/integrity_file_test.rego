@@ -95,6 +95,8 @@ test_missing_violation_shape if {
 	v.evidence == [{"collection": "appointments", "id": "A1"}]
 	contains(v.message.zh, "张三")
 	contains(v.message.en, "2025-06-30")
+	contains(v.message.zh, "（P1，处级）")
+	contains(v.message.en, "(P1, division level)")
 }
 
 # Warnings: a file not stale on as_of (2025-06-30) becomes stale 366 days after its newest

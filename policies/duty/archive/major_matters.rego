@@ -15,7 +15,7 @@
 #   units:
 #     warn_days: {zh: 天, en: days}
 #     report_within_days: {zh: 天, en: days}
-#   seed: 共采集到23名厅级干部、92名处级干部的廉洁从政信息,28人次上报个人重大事项变化情况。
+#   seed: 共采集到23名厅级干部、92名处级干部的廉洁从政信息，28人次上报个人重大事项变化情况。
 #   interpretation: |
 #     "Within 30 days" allows exactly 30: reported 30 days after event_on is on time, 31 is late;
 #     unreported is raised once as_of is 31 or more days after event_on. A reported_on is taken as
@@ -56,7 +56,7 @@ violation contains v if {
 		"subject": org.ref("integrity_files", f.id),
 		"details": {"matter": m.id},
 		"message": {
-			"zh": sprintf("%s 的个人重大事项 %s(%s)发生于 %s,迟至 %s 才报告,相隔 %d 天,超过 %d 天", [name, m.id, m.kind, m.event_on, m.reported_on, days, _params.report_within_days]),
+			"zh": sprintf("%s 的个人重大事项 %s（%s）发生于 %s，迟至 %s 才报告，相隔 %d 天，超过 %d 天", [name, m.id, m.kind, m.event_on, m.reported_on, days, _params.report_within_days]),
 			"en": sprintf("Personal major matter %s (%s) of %s happened on %s and was reported on %s, %d days later, more than %d", [m.id, m.kind, name, m.event_on, m.reported_on, days, _params.report_within_days]),
 		},
 		"evidence": [org.ref("people", f.person_id)],
@@ -99,7 +99,7 @@ _unreported(f, m, on) := v if {
 		"subject": org.ref("integrity_files", f.id),
 		"details": {"matter": m.id},
 		"message": {
-			"zh": sprintf("%s 的个人重大事项 %s(%s)发生于 %s,应于 %s 前报告,截至 %s(已 %d 天)仍未报告", [name, m.id, m.kind, m.event_on, due, on, days]),
+			"zh": sprintf("%s 的个人重大事项 %s（%s）发生于 %s，应于 %s 前报告，截至 %s（已 %d 天）仍未报告", [name, m.id, m.kind, m.event_on, due, on, days]),
 			"en": sprintf("Personal major matter %s (%s) of %s happened on %s, was due for report by %s and is still unreported as of %s, %d days later", [m.id, m.kind, name, m.event_on, due, on, days]),
 		},
 		"evidence": [org.ref("people", f.person_id)],

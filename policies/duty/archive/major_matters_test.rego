@@ -125,6 +125,6 @@ test_warning_is_the_violation_of_fails_on if {
 	inp := _with("2025-06-30", [_matter({"event_on": "2025-06-05"})])
 	some w in major_matters.warning with input as inp
 	w.fails_on == "2025-07-06"
-	contains(w.message.zh, "截至 2025-07-06(已 31 天)")
+	contains(w.message.zh, "截至 2025-07-06（已 31 天）")
 	object.remove(w, ["fails_on"]) in major_matters.violation with input as object.union(inp, {"as_of": w.fails_on})
 }

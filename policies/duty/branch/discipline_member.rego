@@ -12,7 +12,7 @@
 #     - {code: missing, zh: 缺失, en: missing}
 #   units:
 #     warn_days: {zh: 天, en: days}
-#   seed: 选举成立新一届机关纪委,设立专职纪委书记和工作人员,在新一届党支部换届完成后选举产生22名纪检委员
+#   seed: 选举成立新一届机关纪委，设立专职纪委书记和工作人员，在新一届党支部换届完成后选举产生22名纪检委员
 #   interpretation: |
 #     The member need not belong to the branch's own department, nor carry the
 #     discipline_member role: the seed only asks that each branch has one. An empty
@@ -60,7 +60,7 @@ _violation(b, on) := {
 	"subject": org.ref("departments", b.id),
 	"details": {},
 	"message": {
-		"zh": sprintf("党支部 %s(%s)截至 %s 没有在册的纪检委员:%s", [b.name, b.id, on, why_zh]),
+		"zh": sprintf("党支部 %s（%s）截至 %s 没有在册的纪检委员：%s", [b.name, b.id, on, why_zh]),
 		"en": sprintf("Party branch %s (%s) has no discipline member on the roster as of %s: %s", [b.name, b.id, on, why_en]),
 	},
 	"evidence": _evidence(b),
@@ -71,14 +71,14 @@ _violation(b, on) := {
 _why(b, on) := ["未指定纪检委员", "none is named"] if {
 	object.get(b, "discipline_member_id", "") == ""
 } else := [
-	sprintf("所指定的 %s(%s)已于 %s 离开", [p.name, p.id, p.left_on]),
+	sprintf("所指定的 %s（%s）已于 %s 离开", [p.name, p.id, p.left_on]),
 	sprintf("the named %s (%s) left on %s", [p.name, p.id, p.left_on]),
 ] if {
 	p := object.get(org.people, b.discipline_member_id, null)
 	p != null
 	p.left_on <= on
 } else := [
-	sprintf("所指定的 %s(%s)不在职(active 为 false)", [p.name, p.id]),
+	sprintf("所指定的 %s（%s）已标记为不在职", [p.name, p.id]),
 	sprintf("the named %s (%s) is not active", [p.name, p.id]),
 ] if {
 	p := object.get(org.people, b.discipline_member_id, null)

@@ -13,7 +13,8 @@
 #   原因：缺失（没有本年度、该层面、双方的责任书）；逾期（双方已签署并注明日期，但晚于截止日期）；
 #   未签署完整（有责任书，但没有一份经双方签署并注明日期）。有多份责任书时，按成立、逾期、未签署
 #   完整的顺序取最有利者。主体：签订人，并注明层面和签发人。
-#   问责层级：层面一为机关党组书记，层面二为党组成员和厅级干部，层面三为处室（单位）主要负责人。
+#   问责层级：层面一为机关党组书记，层面二为党组成员、党委书记和机关厅级干部，层面三为支部书记及处室
+#   （单位）主要负责人。
 #   证据：逾期的为双方已签署的责任书，未签署完整的为该对的全部责任书，缺失的为签发人。
 # custom:
 #   id: letter.three_levels
@@ -26,7 +27,7 @@
 #   units:
 #     warn_days: {zh: 天, en: days}
 #     new_appointee_days: {zh: 天, en: days}
-#   seed: 首次分3个层面签订76对廉政责任书,制定廉政谈话工作制度,确保责任体系点面结合。
+#   seed: 首次分3个层面签订76对廉政责任书，制定廉政谈话工作制度，确保责任体系点面结合。
 #   interpretation: |
 #     - The letter's `year` field decides which year a letter belongs to, not the year of signed_on.
 #     - A letter counts only for its own level: the same two people owing letters at two levels need two letters.
@@ -215,26 +216,29 @@ _evidence("unsigned", _, letters) := [org.ref("letters", l.id) | some l in lette
 _name(pid) := object.get(org.people, [pid, "name"], pid)
 
 _message("missing", level, issuer, signer, deadline, _) := {
-	"zh": sprintf("%d 年度第 %d 层面廉政责任书缺失:%s(签发)与 %s(签订)之间未见责任书,截止日期 %s", [org.year, level, _name(issuer), _name(signer), deadline]),
+	"zh": sprintf("%d 年度第 %d 层面廉政责任书缺失：%s（签发）与 %s（签订）之间未见责任书，截止日期 %s", [org.year, level, _name(issuer), _name(signer), deadline]),
 	"en": sprintf("No level %d integrity responsibility letter for %d between issuer %s and signer %s (deadline %s)", [level, org.year, _name(issuer), _name(signer), deadline]),
 }
 
 _message("late", level, issuer, signer, deadline, letters) := {
-	"zh": sprintf("%d 年度第 %d 层面廉政责任书逾期:%s(签发)与 %s(签订)于 %s 签订,晚于截止日期 %s", [org.year, level, _name(issuer), _name(signer), on, deadline]),
+	"zh": sprintf("%d 年度第 %d 层面廉政责任书逾期：%s（签发）与 %s（签订）于 %s 签订，晚于截止日期 %s", [org.year, level, _name(issuer), _name(signer), on, deadline]),
 	"en": sprintf("Level %d integrity responsibility letter for %d between issuer %s and signer %s was signed on %s, after the deadline %s", [level, org.year, _name(issuer), _name(signer), on, deadline]),
 } if {
 	on := min({l.signed_on | some l in _signed(letters)})
 }
 
 _message("unsigned", level, issuer, signer, deadline, letters) := {
-	"zh": sprintf("%d 年度第 %d 层面廉政责任书未完成签署:%s(签发)与 %s(签订)的责任书 %s 未经双方签署或缺少签订日期(signed_on:%s),截止日期 %s", [org.year, level, _name(issuer), _name(signer), ids, on, deadline]),
-	"en": sprintf("Level %d integrity responsibility letter for %d between issuer %s and signer %s (%s) is not signed by both sides or has no signing date (signed_on: %s); deadline %s", [level, org.year, _name(issuer), _name(signer), ids, on, deadline]),
+	"zh": sprintf("%d 年度第 %d 层面廉政责任书未完成签署：%s（签发）与 %s（签订）的责任书 %s 未经双方签署或缺少签订日期（%s：%s），截止日期 %s", [org.year, level, _name(issuer), _name(signer), ids_zh, signed_zh, on_zh, deadline]),
+	"en": sprintf("Level %d integrity responsibility letter for %d between issuer %s and signer %s (%s) is not signed by both sides or has no signing date (%s: %s); deadline %s", [level, org.year, _name(issuer), _name(signer), ids, lower(signed_en), on, deadline]),
 } if {
 	ids := concat(", ", [l.id | some l in letters])
-	on := _signed_on_text(letters)
+	ids_zh := concat("、", [l.id | some l in letters])
+	on := _signed_on_text(letters, ", ")
+	on_zh := _signed_on_text(letters, "、")
+	[signed_zh, signed_en] := org.field_label("letters", "signed_on")
 }
 
-_signed_on_text(letters) := concat(", ", ons) if {
+_signed_on_text(letters, sep) := concat(sep, ons) if {
 	ons := [l.signed_on | some l in letters; is_string(l.signed_on)]
 	count(ons) > 0
 } else := "-"

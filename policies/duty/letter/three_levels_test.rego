@@ -170,6 +170,10 @@ test_unsigned_evidence_and_message if {
 	contains(v.message.zh, "干部丁")
 	contains(v.message.en, "L3")
 	contains(v.message.en, "2025-03-01")
+	contains(v.message.zh, "（签订日期：2025-03-01）")
+	contains(v.message.en, "(signed on: 2025-03-01)")
+	not contains(v.message.zh, "signed_on")
+	not contains(v.message.en, "signed_on")
 }
 
 # --- several letters for one pair: holds > late > unsigned ---

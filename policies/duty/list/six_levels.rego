@@ -1,12 +1,12 @@
 # METADATA
-# title: 两个责任清单(六个层级及专工委)
+# title: 两个责任清单（六个层级及专工委）
 # description: |
 #   检查基准日晚于本年的年度期限（默认 3 月 31 日，截止日当天不检查）后，本年须有：机关党组、
 #   机关党委、机关纪委三个层级的责任清单各一份（记在机关内任一部门名下均可；主体：机关）；每位
-#   在册党组书记持有机关党组书记层级的清单；其余在册党组成员或厅级干部持有党组成员和厅级干部
-#   层级的清单；每位在册处室（单位）主要负责人持有本层级的清单（主体：本人；一人可能欠两份）；
+#   在册党组书记持有机关党组书记层级的清单；其余在册党组成员或厅级干部持有党组成员、党委书记和机关
+#   厅级干部层级的清单；每位在册处室（单位）主要负责人持有本层级的清单（主体：本人；一人可能欠两份）；
 #   每个专工委名下有一份任意层级的清单（主体：该专工委，层级记为专工委）。原因：缺失，并注明
-#   层级。问责层级为该清单的层级，专工委的清单为处室（单位）主要负责人。
+#   层级。问责层级为该清单的层级，专工委的清单为支部书记及处室（单位）主要负责人。
 # custom:
 #   id: list.six_levels
 #   severity: medium
@@ -15,7 +15,7 @@
 #     - {code: missing, zh: 缺失, en: missing}
 #   units:
 #     warn_days: {zh: 天, en: days}
-#   seed: 以责任清单为纵向责任体系,压实“机关党组”“机关党组书记”“机关党组成员、党委书记和机关厅级干部”“机关党委”“机关纪委”,以及“机关党支部书记及处室(单位)主要负责人”六个层级责任内容。推动八个专工委明确党风廉政建设职责,构建横向责任体系
+#   seed: 以责任清单为纵向责任体系，压实“机关党组”“机关党组书记”“机关党组成员、党委书记和机关厅级干部”“机关党委”“机关纪委”，以及“机关党支部书记及处室（单位）主要负责人”六个层级责任内容。推动八个专工委明确党风廉政建设职责，构建横向责任体系
 #   interpretation: |
 #     An organ-level list (party_group, party_committee, discipline_committee) counts whatever
 #     department of the organ's tree it names. A person's list counts by holder_id alone, whatever
@@ -78,16 +78,6 @@ warning contains w if {
 
 _organ_levels := ["party_group", "party_committee", "discipline_committee"]
 
-_level_zh := {
-	"party_group": "机关党组",
-	"party_group_secretary": "机关党组书记",
-	"leaders": "党组成员、党委书记和厅级干部",
-	"party_committee": "机关党委",
-	"discipline_committee": "机关纪委",
-	"department_heads": "支部书记及处室(单位)主要负责人",
-	"special_committee": "专工委",
-}
-
 # _by_department maps a department id to the lists naming it, of any year.
 _by_department := {did: ls |
 	some did in {l.department_id | some l in input.responsibility_lists}
@@ -119,7 +109,7 @@ _missing contains m if {
 	]
 	some level in _organ_levels
 	not _has(lists, level)
-	m := [org.ref("departments", oid), sprintf("%s(%s)", [organ.name, oid]), sprintf("%s (%s)", [organ.name, oid]), level, level, _of_level(lists, level)]
+	m := [org.ref("departments", oid), sprintf("%s（%s）", [organ.name, oid]), sprintf("%s (%s)", [organ.name, oid]), level, level, _of_level(lists, level)]
 }
 
 # Personal lists: subject the person.
@@ -130,7 +120,7 @@ _missing contains m if {
 	not [pid, level] in _held_by_holder
 	p := org.roster[pid]
 	lists := object.get(_by_holder, pid, [])
-	m := [org.ref("people", pid), sprintf("%s(%s)", [p.name, pid]), sprintf("%s (%s)", [p.name, pid]), level, level, _of_level(lists, level)]
+	m := [org.ref("people", pid), sprintf("%s（%s）", [p.name, pid]), sprintf("%s (%s)", [p.name, pid]), level, level, _of_level(lists, level)]
 }
 
 # Special committees: a list of any level naming the committee.
@@ -140,7 +130,7 @@ _missing contains m if {
 	c.kind == "special_committee"
 	lists := object.get(_by_department, c.id, [])
 	not _has_any(lists)
-	m := [org.ref("departments", c.id), sprintf("%s(%s)", [c.name, c.id]), sprintf("%s (%s)", [c.name, c.id]), "special_committee", "department_heads", lists]
+	m := [org.ref("departments", c.id), sprintf("%s（%s）", [c.name, c.id]), sprintf("%s (%s)", [c.name, c.id]), "special_committee", "department_heads", lists]
 }
 
 # _owers maps each person level to the ids of the roster people who owe a list of it: Party
@@ -181,11 +171,13 @@ _violation([subject, who_zh, who_en, level, accountable, lists], on) := {
 	"details": {"level": level},
 	"accountable": accountable,
 	"message": {
-		"zh": sprintf("%s 缺少 %d 年「%s」层级(%s)责任清单,应于 %s 前制定(检查日 %s)", [who_zh, org.year, _level_zh[level], level, dates.date(_deadline_day), on]),
-		"en": sprintf("%s has no %d responsibility list at level %s, due by %s (as of %s)", [who_en, org.year, level, dates.date(_deadline_day), on]),
+		"zh": sprintf("%s缺少 %d 年「%s」层级责任清单，应于 %s 前制定（检查日 %s）", [who_zh, org.year, level_zh, dates.date(_deadline_day), on]),
+		"en": sprintf("%s has no %d responsibility list at the level of %s, due by %s (as of %s)", [who_en, org.year, level_en, dates.date(_deadline_day), on]),
 	},
 	"evidence": [org.ref("responsibility_lists", id) | some id in {l.id |
 		some l in lists
 		l.year != org.year
 	}],
+} if {
+	[level_zh, level_en] := org.label("list_level", level)
 }

@@ -164,6 +164,14 @@ test_violation_shape if {
 	contains(v.message.en, "2025-04-01")
 }
 
+test_message_names_the_level_by_its_label if {
+	some v in six_levels.violation with input as _input("2025-04-01", _without("L7"))
+	contains(v.message.zh, "「支部书记及处室（单位）主要负责人」层级责任清单")
+	contains(v.message.en, "at the level of branch secretaries and heads of divisions or units")
+	not contains(v.message.zh, "department_heads")
+	not contains(v.message.en, "department_heads")
+}
+
 # Warnings: before the deadline (2025-03-31), each list missing on as_of fails on 2025-04-01;
 # warn_days 14, so as_of from 2025-03-18 to 2025-03-31 warns.
 

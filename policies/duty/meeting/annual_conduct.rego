@@ -12,7 +12,7 @@
 #     - {code: missing, zh: 缺失, en: missing}
 #   units:
 #     warn_days: {zh: 天, en: days}
-#   seed: 以责任清单为总纲,首次召开年度党风廉政建设专题工作会议,首次分3个层面签订76对廉政责任书,制定廉政谈话工作制度,确保责任体系点面结合。
+#   seed: 以责任清单为总纲，首次召开年度党风廉政建设专题工作会议，首次分3个层面签订76对廉政责任书，制定廉政谈话工作制度，确保责任体系点面结合。
 #   interpretation: |
 #     The meeting belongs to the organ whatever department of the organ's tree holds it
 #     (department_id is the organ, its party committee, its office, ...): the engine's input is
@@ -90,7 +90,7 @@ _violation(oid, organ, held, on) := {
 	"subject": org.ref("departments", oid),
 	"details": {},
 	"message": {
-		"zh": sprintf("%s(%s)未在 %s 至 %s 期间召开年度党风廉政建设专题工作会议(检查日 %s)%s", [organ.name, oid, start, deadline, on, _late_zh(held)]),
+		"zh": sprintf("%s（%s）未在 %s 至 %s 期间召开年度党风廉政建设专题工作会议（检查日 %s）%s", [organ.name, oid, start, deadline, on, _late_zh(held)]),
 		"en": sprintf("%s (%s) held no annual meeting on Party conduct between %s and %s (checked as of %s)%s", [organ.name, oid, start, deadline, on, _late_en(held)]),
 	},
 	"evidence": [org.ref("meetings", id) | some id in {m.id | some m in held}],
@@ -104,7 +104,7 @@ _in_time(held) if {
 	dates.day(m.held_on) <= _deadline_day
 }
 
-_late_zh(held) := sprintf(",该类会议迟至 %s 才召开", [min({m.held_on | some m in held})]) if count(held) > 0
+_late_zh(held) := sprintf("，该类会议迟至 %s 才召开", [min({m.held_on | some m in held})]) if count(held) > 0
 
 else := ""
 

@@ -14,7 +14,7 @@
 #   units:
 #     warn_days: {zh: 天, en: days}
 #     max_gap_days: {zh: 天, en: days}
-#   seed: 通过定期召开与机关纪委、纪检委员的工作联席会议,建立健全沟通协调机制。
+#   seed: 通过定期召开与机关纪委、纪检委员的工作联席会议，建立健全沟通协调机制。
 #   interpretation: |
 #     Only meetings whose department_id is the committee itself count. One violation per
 #     committee; its message names the longest gap (the earliest one when several are equally long).
@@ -94,7 +94,7 @@ _gap(c, held, on) := v if {
 		"subject": org.ref("departments", c.id),
 		"details": {},
 		"message": {
-			"zh": sprintf("%s(%s)在 %s 至 %s 之间 %d 天未召开联席会议,超过 %d 天(检查日 %s,本年共 %d 次)", [c.name, c.id, dates.date(from), dates.date(to), longest, _params.max_gap_days, dates.date(on), count(held)]),
+			"zh": sprintf("%s（%s）在 %s 至 %s 之间 %d 天未召开联席会议，超过 %d 天（检查日 %s，本年共 %d 次）", [c.name, c.id, dates.date(from), dates.date(to), longest, _params.max_gap_days, dates.date(on), count(held)]),
 			"en": sprintf("%s (%s) held no joint meeting for %d days between %s and %s, more than %d (as of %s; %d this year)", [c.name, c.id, longest, dates.date(from), dates.date(to), _params.max_gap_days, dates.date(on), count(held)]),
 		},
 		"evidence": [org.ref("meetings", id) | some id in {m.id | some m in held}],

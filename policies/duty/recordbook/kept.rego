@@ -15,7 +15,7 @@
 #   未按期检查——检查基准日距签发日期超过“签发多少天后须有检查”（默认 183 天），且检查基准日前
 #   “检查须落在最近多少天内”（默认 183 天）之内没有检查记录。
 #   问责层级：持本人是党组书记的，为机关党组书记；是处室（单位）主要负责人、而非党组成员、也非
-#   厅级干部的，为处室（单位）主要负责人；其余为党组成员和厅级干部。
+#   厅级干部的，为支部书记及处室（单位）主要负责人；其余为党组成员、党委书记和机关厅级干部。
 # custom:
 #   id: recordbook.kept
 #   severity: high
@@ -31,7 +31,7 @@
 #     max_gap_days: {zh: 天, en: days}
 #     inspection_after_days: {zh: 天, en: days}
 #     inspection_window_days: {zh: 天, en: days}
-#   seed: 会同机关党组向机关党组领导班子成员、其他厅级领导、处室及单位负责人发送《履行党风廉政建设责任制全程记实本》,明确任务清单,定期监督检查,确保“照单履职、全程留痕”。
+#   seed: 会同机关党组向机关党组领导班子成员、其他厅级领导、处室及单位负责人发送《履行党风廉政建设责任制全程记实本》，明确任务清单，定期监督检查，确保“照单履职、全程留痕”。
 #   interpretation: |
 #     - Every record book of year Y in the input (issued_on <= as_of) is checked for gap,
 #       task_without_entry and not_inspected, whether or not its holder is on the roster or is a
@@ -150,7 +150,7 @@ _missing_violation(pid, deadline, on) := {
 	"subject": org.ref("people", pid),
 	"details": {},
 	"message": {
-		"zh": sprintf("%s 没有 %d 年度的履行党风廉政建设责任制全程记实本(截止日期 %s,检查日 %s)", [p.name, org.year, dates.date(deadline), on]),
+		"zh": sprintf("%s 没有 %d 年度的履行党风廉政建设责任制全程记实本（截止日期 %s，检查日 %s）", [p.name, org.year, dates.date(deadline), on]),
 		"en": sprintf("%s has no duty record book for %d (deadline %s, as of %s)", [p.name, org.year, dates.date(deadline), on]),
 	},
 	"evidence": [],
@@ -213,7 +213,7 @@ _gap(b, on) := v if {
 		"subject": org.ref("record_books", b.id),
 		"details": {},
 		"message": {
-			"zh": sprintf("%s 的 %d 年度记实本 %s 在 %s 至 %s 之间 %d 天没有记录,超过 %d 天", [_name(b.holder_id), b.year, b.id, from, to, largest, _params.max_gap_days]),
+			"zh": sprintf("%s 的 %d 年度记实本 %s 在 %s 至 %s 之间 %d 天没有记录，超过 %d 天", [_name(b.holder_id), b.year, b.id, from, to, largest, _params.max_gap_days]),
 			"en": sprintf("Record book %s of %s for %d has no entry for %d days between %s and %s (more than %d)", [b.id, _name(b.holder_id), b.year, largest, from, to, _params.max_gap_days]),
 		},
 		"evidence": [org.ref("people", b.holder_id)],
@@ -263,7 +263,7 @@ _task_violation(b, t, on) := {
 	"subject": org.ref("record_books", b.id),
 	"details": {"task": t.id},
 	"message": {
-		"zh": sprintf("%s 的 %d 年度记实本 %s 中任务「%s」(%s)于 %s 到期,截至 %s 没有对应记录", [_name(b.holder_id), b.year, b.id, t.title, t.id, t.due_on, on]),
+		"zh": sprintf("%s 的 %d 年度记实本 %s 中任务「%s」（%s）于 %s 到期，截至 %s 没有对应记录", [_name(b.holder_id), b.year, b.id, t.title, t.id, t.due_on, on]),
 		"en": sprintf("Record book %s of %s for %d: task %q (%s) was due on %s and has no entry as of %s", [b.id, _name(b.holder_id), b.year, t.title, t.id, t.due_on, on]),
 	},
 	"evidence": [org.ref("people", b.holder_id)],
@@ -302,7 +302,7 @@ _inspection_violation(b, on) := {
 	"subject": org.ref("record_books", b.id),
 	"details": {},
 	"message": {
-		"zh": sprintf("%s 的 %d 年度记实本 %s 于 %s 发放,%s 至 %s 期间没有监督检查记录", [_name(b.holder_id), b.year, b.id, b.issued_on, dates.date(from), dates.date(on)]),
+		"zh": sprintf("%s 的 %d 年度记实本 %s 于 %s 发放，%s 至 %s 期间没有监督检查记录", [_name(b.holder_id), b.year, b.id, b.issued_on, dates.date(from), dates.date(on)]),
 		"en": sprintf("Record book %s of %s for %d, issued on %s, has no inspection between %s and %s", [b.id, _name(b.holder_id), b.year, b.issued_on, dates.date(from), dates.date(on)]),
 	},
 	"evidence": [org.ref("people", b.holder_id)],

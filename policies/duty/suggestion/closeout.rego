@@ -13,7 +13,7 @@
 #     - {code: closed_without_evidence, zh: 销号无佐证, en: closed without evidence}
 #   units:
 #     warn_days: {zh: 天, en: days}
-#   seed: 对建议书中提出的问题实行销号管理,完成一项、销号一项,让落实主体责任的整改情况全程留痕可追溯。
+#   seed: 对建议书中提出的问题实行销号管理，完成一项、销号一项，让落实主体责任的整改情况全程留痕可追溯。
 #   interpretation: |
 #     An item is overdue when its status is open and as_of is after due_on (due on as_of is not
 #     overdue). The status field decides: an open item carrying a closed_on is still open, and a
@@ -63,7 +63,7 @@ _overdue(s, item, on) := {
 	"subject": org.ref("suggestions", s.id),
 	"details": {"item": item.id},
 	"message": {
-		"zh": sprintf("%s 于 %s 收到的工作建议书 %s 第 %s 项「%s」销号期限为 %s,截至 %s 仍未销号,已逾期 %d 天", [dept, s.issued_on, s.id, item.id, item.text, item.due_on, on, late]),
+		"zh": sprintf("%s 于 %s 收到的工作建议书 %s 第 %s 项「%s」销号期限为 %s，截至 %s 仍未销号，已逾期 %d 天", [dept, s.issued_on, s.id, item.id, item.text, item.due_on, on, late]),
 		"en": sprintf("Work suggestion %s to %s (issued %s), item %s %q was due on %s and is still open as of %s, %d day(s) overdue", [s.id, dept, s.issued_on, item.id, item.text, item.due_on, on, late]),
 	},
 	"evidence": [org.ref("departments", s.department_id)],
@@ -85,7 +85,7 @@ violation contains v if {
 		"subject": org.ref("suggestions", s.id),
 		"details": {"item": item.id},
 		"message": {
-			"zh": sprintf("%s 于 %s 收到的工作建议书 %s 第 %s 项「%s」(销号期限 %s)已标记销号%s,但%s", [dept, s.issued_on, s.id, item.id, item.text, item.due_on, closed_zh, lack_zh]),
+			"zh": sprintf("%s 于 %s 收到的工作建议书 %s 第 %s 项「%s」（销号期限 %s）已标记销号%s，但%s", [dept, s.issued_on, s.id, item.id, item.text, item.due_on, closed_zh, lack_zh]),
 			"en": sprintf("Work suggestion %s to %s (issued %s), item %s %q (due %s) is marked closed%s but %s", [s.id, dept, s.issued_on, item.id, item.text, item.due_on, closed_en, lack_en]),
 		},
 		"evidence": [org.ref("departments", s.department_id)],
@@ -104,13 +104,13 @@ _no_evidence(item) if not item.evidence
 
 _no_evidence(item) if item.evidence == ""
 
-_lack(item) := ["未填写销号日期,也未附整改佐证", "has neither a closed_on date nor evidence"] if {
+_lack(item) := ["未填写销号日期，也未附整改佐证", "has neither a closing date nor evidence"] if {
 	_no_closed_on(item)
 	_no_evidence(item)
-} else := ["未填写销号日期", "has no closed_on date"] if {
+} else := ["未填写销号日期", "has no closing date"] if {
 	_no_closed_on(item)
 } else := ["未附整改佐证", "has no evidence"]
 
-_closed_text(item) := [sprintf("(销号日期 %s)", [item.closed_on]), sprintf(" on %s", [item.closed_on])] if {
+_closed_text(item) := [sprintf("（销号日期 %s）", [item.closed_on]), sprintf(" on %s", [item.closed_on])] if {
 	item.closed_on
 } else := ["", ""]

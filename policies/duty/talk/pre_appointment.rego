@@ -13,7 +13,7 @@
 #   units:
 #     warn_days: {zh: 天, en: days}
 #     max_days_before: {zh: 天, en: days}
-#   seed: 对新提任的干部开展任前廉政谈话,一般性廉政谈话、任前廉政谈话、提醒谈话、信访核实谈话全程记录在案。
+#   seed: 对新提任的干部开展任前廉政谈话，一般性廉政谈话、任前廉政谈话、提醒谈话、信访核实谈话全程记录在案。
 #   en:
 #     title: Pre-appointment integrity talk
 #     description: |
@@ -90,13 +90,14 @@ _violation(a) := v if {
 	earliest := eff - _params.max_days_before
 	not _talk_within(a.person_id, earliest, eff)
 	name := object.get(org.people, [a.person_id, "name"], a.person_id)
+	[rank_zh, rank_en] := org.label("rank", a.rank)
 	v := {
 		"reason": "missing",
 		"subject": org.ref("appointments", a.id),
 		"details": {},
 		"message": {
-			"zh": sprintf("%s 于 %s 任职「%s」(%s),未见 %s 至 %s 期间的任前廉政谈话记录", [name, a.effective_on, a.position, a.rank, dates.date(earliest), a.effective_on]),
-			"en": sprintf("%s took office as %q (%s) on %s with no recorded pre-appointment talk between %s and %s", [name, a.position, a.rank, a.effective_on, dates.date(earliest), a.effective_on]),
+			"zh": sprintf("%s 于 %s 任职「%s」（%s），未见 %s 至 %s 期间的任前廉政谈话记录", [name, a.effective_on, a.position, rank_zh, dates.date(earliest), a.effective_on]),
+			"en": sprintf("%s took office as %q (%s) on %s with no recorded pre-appointment talk between %s and %s", [name, a.position, rank_en, a.effective_on, dates.date(earliest), a.effective_on]),
 		},
 		"evidence": [org.ref("people", a.person_id)],
 	}

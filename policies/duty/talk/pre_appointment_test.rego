@@ -79,6 +79,8 @@ test_message_names_person_and_dates if {
 	contains(v.message.zh, "张三")
 	contains(v.message.zh, "2025-04-01")
 	contains(v.message.en, "2025-01-01")
+	contains(v.message.zh, "任职「处长」（处级）")
+	contains(v.message.en, "(division level)")
 }
 
 # Warnings: appointments recorded ahead of time (input.upcoming_appointments) fail on their
