@@ -200,7 +200,7 @@ func (b *builder) structure() {
 		d.members = members
 		b.branches = append(b.branches, d)
 	}
-	branch("机关党委(纪委)党支部", append([]*dept{b.pc, b.dc}, append(slices.Clone(b.pc.divisions), b.dc.divisions...)...)...)
+	branch("机关党委（纪委）党支部", append([]*dept{b.pc, b.dc}, append(slices.Clone(b.pc.divisions), b.dc.divisions...)...)...)
 	ordinals := []string{"第一", "第二", "第三", "第四", "第五"}
 	for i, ord := range ordinals {
 		members := slices.Clone(b.office.divisions[2*i : 2*i+2])

@@ -250,7 +250,7 @@ var (
 	taskEntryValues    = func() []any {
 		vals := make([]any, len(taskTitles))
 		for i, t := range taskTitles {
-			vals[i] = "落实任务:" + t
+			vals[i] = "落实任务：" + t
 		}
 		return vals
 	}()

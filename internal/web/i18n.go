@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
 // The languages of the pages: Chinese first (the staff's language), English on request.
@@ -52,12 +54,12 @@ var messages = map[string][2]string{
 	"role.department":    {"部门用户", "department user"},
 
 	"login.title":   {"登录", "Sign in"},
-	"login.intro":   {"请粘贴管理员发放的访问令牌。令牌只用于本次登录,不会保存在浏览器中。", "Paste the access token your administrator gave you. It is used for this sign-in only and is not kept in the browser."},
+	"login.intro":   {"请粘贴管理员发放的访问令牌。令牌只用于本次登录，不会保存在浏览器中。", "Paste the access token your administrator gave you. It is used for this sign-in only and is not kept in the browser."},
 	"login.token":   {"访问令牌", "Access token"},
 	"login.submit":  {"登录", "Sign in"},
-	"login.bad":     {"令牌无效或已吊销,请核对后重试。", "The token is unknown or revoked. Check it and try again."},
-	"login.limited": {"登录失败次数过多,请一分钟后再试。", "Too many failed sign-ins from this address; wait a minute."},
-	"login.csrf":    {"登录表单已过期,请重新提交。", "The sign-in form expired; please submit it again."},
+	"login.bad":     {"令牌无效或已吊销，请核对后重试。", "The token is unknown or revoked. Check it and try again."},
+	"login.limited": {"登录失败次数过多，请一分钟后再试。", "Too many failed sign-ins from this address; wait a minute."},
+	"login.csrf":    {"登录表单已过期，请重新提交。", "The sign-in form expired; please submit it again."},
 
 	"overview.title":      {"总览", "Overview"},
 	"overview.intro":      {"各机关、部门当前未整改的问题（按基准日最新的一次检查），以及历次检查的问题数量走势。", "Open violations of each organ and department (from the scan with the latest as-of date), and the trend over the stored scans."},
@@ -85,7 +87,7 @@ var messages = map[string][2]string{
 	"severity":   {"严重程度", "Severity"},
 
 	"report.title":         {"检查报告", "Compliance report"},
-	"report.scope":         {"范围:%s 及其下级部门", "Scope: %s and the departments under it"},
+	"report.scope":         {"范围：%s 及其下级部门", "Scope: %s and the departments under it"},
 	"report.filters":       {"筛选", "Filter"},
 	"report.duty":          {"职责", "Duty"},
 	"report.reason":        {"原因", "Reason"},
@@ -93,15 +95,15 @@ var messages = map[string][2]string{
 	"report.apply":         {"筛选", "Apply"},
 	"report.reset":         {"清除筛选", "Clear"},
 	"report.download":      {"下载", "Download"},
-	"report.csv":           {"CSV(当前所示)", "CSV (as shown)"},
-	"report.json":          {"JSON(当前所示)", "JSON (as shown)"},
-	"report.print":         {"打印为 A4 文档:使用浏览器的“打印”。", "Print as an A4 document with the browser's Print command."},
-	"report.shown":         {"显示 %d 项,共 %d 项", "Showing %d of %d"},
+	"report.csv":           {"CSV（当前所示）", "CSV (as shown)"},
+	"report.json":          {"JSON（当前所示）", "JSON (as shown)"},
+	"report.print":         {"打印为 A4 文档：使用浏览器的“打印”。", "Print as an A4 document with the browser's Print command."},
+	"report.shown":         {"显示 %d 项，共 %d 项", "Showing %d of %d"},
 	"report.none":          {"没有符合条件的问题。", "No violation matches."},
 	"report.clean":         {"该范围内没有未整改的问题。", "No open violation in this scope."},
 	"report.noscan":        {"尚未检查：还没有任何检查覆盖该部门，这里没有结果，这不代表没有问题。", "Nothing has been checked yet: no scan covers this department, so there are no results here, which does not mean there are no violations."},
 	"report.resolved":      {"自上次检查以来已整改", "Resolved since the previous scan"},
-	"report.resolved.none": {"与上次检查相比,没有新整改的问题。", "Nothing was resolved since the previous scan."},
+	"report.resolved.none": {"与上次检查相比，没有新整改的问题。", "Nothing was resolved since the previous scan."},
 	"report.new":           {"新增", "new"},
 	"report.persisting":    {"持续", "persisting"},
 	"report.since":         {"自 %s", "since %s"},
@@ -122,7 +124,7 @@ var messages = map[string][2]string{
 	"summary.resolved":     {"已整改", "Resolved"},
 
 	"scan.title":       {"开展检查", "Run a scan"},
-	"scan.intro":       {"按检查基准日评估所选部门(含下级部门)或整个机关的履责记录。", "Evaluate the records of a department (with the departments under it) or of the whole organ as of a date."},
+	"scan.intro":       {"按检查基准日评估所选部门（含下级部门）或整个机关的履责记录。", "Evaluate the records of a department (with the departments under it) or of the whole organ as of a date."},
 	"scan.department":  {"检查范围", "Scope"},
 	"scan.whole":       {"全部机关", "All organs"},
 	"scan.asof":        {"检查基准日", "As of"},
@@ -136,8 +138,8 @@ var messages = map[string][2]string{
 	"scan.done":        {"已完成", "done"},
 	"scan.failed":      {"失败", "failed"},
 	"scan.progress":    {"已评估 %v / %v 个机关", "%v of %v organs evaluated"},
-	"scan.wait":        {"检查进行中,本页会自动刷新。", "The scan is running; this page refreshes by itself."},
-	"scan.error":       {"检查失败:%s", "The scan failed: %s"},
+	"scan.wait":        {"检查进行中，本页会自动刷新。", "The scan is running; this page refreshes by itself."},
+	"scan.error":       {"检查失败：%s", "The scan failed: %s"},
 	"scan.bad.date":    {"检查基准日须为 1900-01-01 至 2199-12-31 之间的有效日期（YYYY-MM-DD）。", "The as-of date must be a real date YYYY-MM-DD from 1900-01-01 to 2199-12-31."},
 	"scan.heading":     {"检查 %s", "Scan %s"},
 	"scan.id":          {"检查编号", "Scan"},
@@ -150,16 +152,16 @@ var messages = map[string][2]string{
 	"record.fields":      {"字段", "Fields"},
 	"record.field":       {"字段", "Field"},
 	"record.value":       {"内容", "Value"},
-	"record.violations":  {"涉及该记录的问题(最近一次检查)", "Violations naming this record (latest scan)"},
+	"record.violations":  {"涉及该记录的问题（最近一次检查）", "Violations naming this record (latest scan)"},
 	"record.none":        {"最近一次检查中没有涉及该记录的问题。", "No violation of the latest scan names this record."},
 	"record.as.subject":  {"责任对象", "subject"},
 	"record.as.evidence": {"相关记录", "evidence"},
 	"record.role":        {"关系", "Named as"},
 
 	"policies.title":       {"检查规则", "Policies"},
-	"policies.intro":       {"每项职责是一条规则;参数可在此调整,调整前可预览影响。", "Each duty is a policy; its parameters can be changed here, with the impact previewed first."},
+	"policies.intro":       {"每项职责是一条规则；参数可在此调整，调整前可预览影响。", "Each duty is a policy; its parameters can be changed here, with the impact previewed first."},
 	"policies.inforce":     {"现行版本", "In force"},
-	"policies.dirmode":     {"规则来自服务器上的目录(serve --policies),只能在该目录中修改。", "The policies follow a folder on the server (serve --policies); change the files there."},
+	"policies.dirmode":     {"规则来自服务器上的目录（serve --policies），只能在该目录中修改。", "The policies follow a folder on the server (serve --policies); change the files there."},
 	"policies.id":          {"编号", "Id"},
 	"policies.name":        {"名称", "Title"},
 	"policies.params":      {"参数", "Parameters"},
@@ -174,21 +176,21 @@ var messages = map[string][2]string{
 	"policy.meaning":       {"含义", "Meaning"},
 	"policy.edit.params":   {"调整参数", "Change parameters"},
 	"policy.edit.module":   {"编辑规则代码", "Edit the module"},
-	"policy.module":        {"规则代码(Rego)", "Module (Rego)"},
-	"policy.test":          {"测试代码(Rego)", "Tests (Rego)"},
+	"policy.module":        {"规则代码（Rego）", "Module (Rego)"},
+	"policy.test":          {"测试代码（Rego）", "Tests (Rego)"},
 	"policy.message":       {"修改说明", "Why (kept with the revision)"},
 	"policy.preview.scope": {"预览范围", "Preview scope"},
 	"policy.validate":      {"检查", "Check"},
 	"policy.counts.only":   {"你的角色不能查看记录，预览只显示各项职责和各部门新增、消除的数量。", "Your role may not read records: the preview shows counts by duty and department only."},
 	"policy.preview":       {"预览影响", "Preview impact"},
 	"policy.apply":         {"应用", "Apply"},
-	"policy.problems":      {"未通过检查,未作任何修改:", "Refused; nothing was changed:"},
-	"policy.tests.failed":  {"以下测试未通过:", "These tests failed:"},
-	"policy.ok":            {"编译通过,%d 项测试全部通过。", "Compiles; all %d tests pass."},
-	"policy.impact":        {"影响预览(基准日 %s):新增 %d 项,消除 %d 项,不变 %d 项。尚未应用。", "Impact as of %s: %d added, %d removed, %d unchanged. Not applied yet."},
+	"policy.problems":      {"未通过检查，未作任何修改：", "Refused; nothing was changed:"},
+	"policy.tests.failed":  {"以下测试未通过：", "These tests failed:"},
+	"policy.ok":            {"编译通过，%d 项测试全部通过。", "Compiles; all %d tests pass."},
+	"policy.impact":        {"影响预览（基准日 %s）：新增 %d 项，消除 %d 项，不变 %d 项。尚未应用。", "Impact as of %s: %d added, %d removed, %d unchanged. Not applied yet."},
 	"policy.added":         {"将新增的问题", "Violations it would add"},
 	"policy.removed":       {"将消除的问题", "Violations it would remove"},
-	"policy.applied":       {"已应用,新版本 %s 现已生效。重新检查即可看到新结果。", "Applied: revision %s is now in force. Run a scan to see the new result."},
+	"policy.applied":       {"已应用，新版本 %s 现已生效。重新检查即可看到新结果。", "Applied: revision %s is now in force. Run a scan to see the new result."},
 	"policy.rolledback":    {"已回退：版本 %[2]s 的内容作为新版本 %[1]s 现已生效。", "Rolled back: the content of revision %[2]s is in force again as revision %[1]s."},
 	"policy.stale":         {"未保存：规则已被他人修改。您是在版本 %s 上修改的，现行版本已是 %s。为免覆盖他人的修改，本次修改未保存；请重新打开本页，在现行版本上再做修改。", "Not saved: the policies were changed by someone else. You made this change on revision %s; revision %s is in force now. To overwrite no one's change, nothing was saved: reload the page and make the change again on the revision in force."},
 	"policy.stale.reload":  {"重新打开本页", "Reload the page"},
@@ -229,12 +231,12 @@ var messages = map[string][2]string{
 	"diff.none":        {"两个版本内容相同。", "The revisions are identical."},
 
 	"err.title":       {"出错了", "Something went wrong"},
-	"err.404":         {"没有找到该页面或记录,或不在您的权限范围内。", "No such page or record, or it is outside what you may see."},
+	"err.404":         {"没有找到该页面或记录，或不在您的权限范围内。", "No such page or record, or it is outside what you may see."},
 	"err.403":         {"您的角色无权进行此操作。", "Your role may not do this."},
-	"err.csrf":        {"表单已失效(缺少或错误的安全令牌)。请返回刷新页面后重试。", "The form is no longer valid (missing or wrong security token). Go back, reload and try again."},
-	"err.500":         {"服务器内部错误,已记录。请稍后重试。", "Internal error; it has been logged. Try again later."},
+	"err.csrf":        {"表单已失效（缺少或错误的安全令牌）。请返回刷新页面后重试。", "The form is no longer valid (missing or wrong security token). Go back, reload and try again."},
+	"err.500":         {"服务器内部错误，已记录。请稍后重试。", "Internal error; it has been logged. Try again later."},
 	"err.busy":        {"同时进行的检查已达上限，请等其中一项完成后再试。", "The most scans allowed at once are running; try again when one has finished."},
-	"err.unavailable": {"数据库暂时不可用,请稍后重试。", "The store is unavailable; try again later."},
+	"err.unavailable": {"数据库暂时不可用，请稍后重试。", "The store is unavailable; try again later."},
 	"err.timeout":     {"处理时间超过上限，已停止。请稍后重试，或缩小范围。", "The request took longer than allowed and was stopped; try again later or with a smaller scope."},
 	"err.cancelled":   {"请求已取消。", "The request was cancelled."},
 	"err.back":        {"返回总览", "Back to the overview"},
@@ -283,18 +285,13 @@ var messages = map[string][2]string{
 	"report.xlsx":          {"Excel 工作簿", "Excel workbook"},
 }
 
-// label texts of the domain's codes: levels, collections, ranks, roles, talk and department
-// kinds. A duty's own words (its title, reasons and parameters) are not here: they come from its
-// METADATA in the policy bundle (Page.Reason, Page.PolicyTitle, paramView).
+// codes holds the label texts of the domain's codes: collections here, and (filled in by init
+// from the bundle's label catalogue, duty.Names) the accountable levels, ranks, roles, talk kinds
+// and department kinds, so that a level or a rank has one name on every page, in the policies'
+// messages and in the downloads. A duty's own words (its title, reasons and parameters) are not
+// here: they come from its METADATA in the policy bundle (Page.Reason, Page.PolicyTitle,
+// paramView).
 var codes = map[string][2]string{
-	// accountable levels
-	"level.party_group":           {"机关党组", "Party Group"},
-	"level.party_group_secretary": {"机关党组书记", "Party Group secretary"},
-	"level.leaders":               {"党组成员和厅级干部", "Party Group members and bureau-level cadres"},
-	"level.party_committee":       {"机关党委", "organ Party Committee"},
-	"level.discipline_committee":  {"机关纪委", "organ Discipline Committee"},
-	"level.department_heads":      {"处室(单位)主要负责人", "heads of divisions and units"},
-	"level.special_committee":     {"专工委", "special committee"},
 	// collections
 	"coll.departments":          {"部门", "department"},
 	"coll.people":               {"人员", "person"},
@@ -306,28 +303,17 @@ var codes = map[string][2]string{
 	"coll.meetings":             {"会议", "meeting"},
 	"coll.responsibility_lists": {"责任清单", "responsibility list"},
 	"coll.integrity_files":      {"廉政档案", "integrity file"},
-	// ranks, roles, talk kinds
-	"rank.bureau":                {"厅级", "bureau"},
-	"rank.division":              {"处级", "division"},
-	"rank.section":               {"科级", "section"},
-	"rank.staff":                 {"科级以下", "staff"},
-	"role.party_group_secretary": {"机关党组书记", "Party Group secretary"},
-	"role.party_group_member":    {"党组成员", "Party Group member"},
-	"role.department_head":       {"处室(单位)主要负责人", "department head"},
-	"role.discipline_member":     {"纪检委员", "discipline member"},
-	"talk.general":               {"一般性谈话", "general"},
-	"talk.pre_appointment":       {"任前廉政谈话", "pre-appointment"},
-	"talk.reminder":              {"提醒谈话", "reminder"},
-	"talk.petition_verification": {"信访核实谈话", "petition verification"},
-	// department kinds
-	"kind.organ":                {"机关", "organ"},
-	"kind.party_committee":      {"机关党委", "Party Committee"},
-	"kind.discipline_committee": {"机关纪委", "Discipline Committee"},
-	"kind.special_committee":    {"专工委", "special committee"},
-	"kind.office":               {"厅室", "office"},
-	"kind.division":             {"处室", "division"},
-	"kind.unit":                 {"直属单位", "unit"},
-	"kind.branch":               {"党支部", "Party branch"},
+}
+
+// codeEnums maps each family of codes the pages name to its enumeration in the catalogue.
+var codeEnums = map[string]string{"level": "list_level", "rank": "rank", "role": "role", "talk": "talk_kind", "kind": "department_kind"}
+
+func init() {
+	for family, enum := range codeEnums {
+		for v, l := range duty.Names.Enums[enum] {
+			codes[family+"."+v] = [2]string{l.ZH, l.EN}
+		}
+	}
 }
 
 // text returns the message key in lang, formatted with args; an unknown key is shown as is so
