@@ -398,7 +398,7 @@ func TestKillDuringScan(t *testing.T) {
 		t.Run(point, func(t *testing.T) {
 			data := t.TempDir()
 			c := startChild(t, []string{"DUTYCHECK_PAUSE_AT=" + point, "DUTYCHECK_ADMIN_TOKEN=" + testAdminToken},
-				"serve", "--data", data, "--addr", "127.0.0.1:0", "--load", sampleDir)
+				"serve", "--data", data, "--addr", "127.0.0.1:0", "--load", sampleDir, "--as-of", "none")
 			addr := c.waitFor(t, regexp.MustCompile(`dutycheck serving.* addr=(http://\S+)`))[1]
 			req, _ := http.NewRequest(http.MethodPost, addr+"/api/v1/scans", bytes.NewBufferString(`{"as_of":"2025-12-31","wait":false}`))
 			req.Header.Set("Authorization", "Bearer "+testAdminToken)

@@ -27,7 +27,7 @@ const usage = `dutycheck — rules-based compliance checker for Party conduct du
 
 Usage:
   dutycheck scan --input DIR [--as-of YYYY-MM-DD] [--department ID] [--policies DIR] [--format json|csv|table] [--lang zh|en]
-  dutycheck serve [--addr HOST:PORT] [--data DIR] [--mongo-uri URI] [--policies DIR] [--load DIR] [--log-level LEVEL]
+  dutycheck serve [--addr HOST:PORT] [--data DIR] [--mongo-uri URI] [--policies DIR] [--load DIR [--as-of dataset|today|YYYY-MM-DD|none]] [--log-level LEVEL]
   dutycheck import [--mongo-uri URI] [--data DIR] DIR | FILE.xlsx | --collection NAME FILE.csv
   dutycheck passwd [--mongo-uri URI] [--data DIR] USER   (the password from the terminal, or stdin's first line)
   dutycheck gen --organs N [--seed S] [--year Y] [--rate R] --out DIR

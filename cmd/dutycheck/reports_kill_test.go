@@ -49,7 +49,7 @@ func TestKillAtScanEnd(t *testing.T) {
 	}
 	data := t.TempDir()
 	env := []string{"DUTYCHECK_ADMIN_TOKEN=" + testAdminToken}
-	c := startChild(t, env, "serve", "--data", data, "--addr", "127.0.0.1:0", "--load", sampleDir)
+	c := startChild(t, env, "serve", "--data", data, "--addr", "127.0.0.1:0", "--load", sampleDir, "--as-of", "none")
 	addr := c.waitFor(t, regexp.MustCompile(`dutycheck serving.* addr=(http://\S+)`))[1]
 	first := postScan(t, addr, true)
 	c.kill()

@@ -52,6 +52,11 @@ type serveConfig struct {
 	Addr        string
 	PoliciesDir string
 	LoadDir     string
+	// LoadAsOf is the as-of date of the scan of everything that serve runs once --load has
+	// imported its folder (--as-of): "dataset" for the latest date the folder's records are dated
+	// by (duty.LatestDate), "today", or a date YYYY-MM-DD; the pages' scan form proposes the same
+	// date (not for "today"). "" or "none" runs no such scan.
+	LoadAsOf    string
 	Store       storeConfig
 	AdminToken  string
 	// Sandbox bounds the gate's test runs and every policy evaluation (scans, previews), each
@@ -184,6 +189,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.PoliciesDir, "policies", "", "policy bundle folder (default: the built-in bundle)")
 	fs.StringVar(&cfg.LoadDir, "load", "", "import this dataset folder at start (e.g. fixtures/sample)")
+	fs.StringVar(&cfg.LoadAsOf, "as-of", "dataset", "with --load, scan everything once the folder is imported, as of: dataset (the latest date its records are dated by), today, YYYY-MM-DD, or none")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (default: none, the peer is the client)")
 	fs.IntVar(&cfg.MaxScans, "max-scans", scan.DefaultMaxScans, "scans that may run at once; one more answers 429 with Retry-After")
 	fs.StringVar(&cfg.Schedule, "schedule", os.Getenv("DUTYCHECK_SCHEDULE"), "run a scan of everything every day at this local time, HH:MM (env DUTYCHECK_SCHEDULE; default: none)")
@@ -216,6 +222,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg.Ledger.MaxFileBytes = *evidenceMB << 20
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if err := checkLoadAsOf(fs, cfg); err != nil {
+		return err
 	}
 	if _, _, _, _, err := scheduleOf(cfg); err != nil {
 		return err
@@ -262,12 +271,14 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	keepCtx, stopKeep := context.WithCancel(ctx)
 	defer stopKeep()
 	go st.KeepAlive(keepCtx, func(err error) { log.Warn("store lease", "err", err) })
+	loadAsOf := ""
 	if cfg.LoadDir != "" {
-		n, err := importDir(ctx, st, cfg.LoadDir)
+		n, latest, err := loadDir(ctx, st, cfg.LoadDir)
 		if err != nil {
 			return err
 		}
-		log.Info("dataset imported", "folder", cfg.LoadDir, "records", n)
+		log.Info("dataset imported", "folder", cfg.LoadDir, "records", n, "latest_date", latest)
+		loadAsOf = resolveLoadAsOf(cfg.LoadAsOf, latest, time.Now().In(loc))
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -330,7 +341,20 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	accounts.Shared = st
 	// One registry of imports: an import started on the pages is seen by the API.
 	imports := sheet.NewJobs(sheet.JobsConfig{Log: log}, st)
-	pages := web.New(web.Config{Log: log}, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter, Accounts: accounts, Ledger: ledgerSvc, Imports: imports})
+	webCfg := web.Config{Log: log}
+	if loadAsOf != "" && cfg.LoadAsOf != "today" {
+		webCfg.Today = func() string { return loadAsOf }
+	}
+	if loadAsOf != "" {
+		// The state the pages open on: the loaded records scanned as of their own date, not a
+		// scan of a past year's sample at today's date that reports every duty of this year.
+		sc, err := scans.Start(ctx, scan.Request{AsOf: loadAsOf}, false)
+		if err != nil {
+			return fmt.Errorf("scan the loaded dataset as of %s: %w", loadAsOf, err)
+		}
+		log.Info("scan of the loaded dataset started", "scan", sc.ID, "as_of", loadAsOf)
+	}
+	pages := web.New(webCfg, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter, Accounts: accounts, Ledger: ledgerSvc, Imports: imports})
 	handler := httpapi.New(httpapi.Config{Log: log, TrustedProxies: cfg.TrustedProxies},
 		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter, Metrics: mets, Ledger: ledgerSvc, Imports: imports})
 
@@ -444,15 +468,53 @@ func setupLink(ctx context.Context, st *store.Store, addr string, log *slog.Logg
 
 // importDir loads a dataset folder and writes it through the store's batch validation.
 func importDir(ctx context.Context, st *store.Store, dir string) (int, error) {
+	n, _, err := loadDir(ctx, st, dir)
+	return n, err
+}
+
+// loadDir is importDir that also returns the latest date the folder's records are dated by
+// (duty.LatestDate).
+func loadDir(ctx context.Context, st *store.Store, dir string) (int, string, error) {
 	raw, err := duty.ReadDir(dir)
 	if err != nil {
-		return 0, fmt.Errorf("dataset %s: %w", dir, err)
+		return 0, "", fmt.Errorf("dataset %s: %w", dir, err)
 	}
 	n, err := st.PutMany(ctx, duty.System("import "+dir), raw)
 	if err != nil {
-		return 0, fmt.Errorf("import %s: %w", dir, err)
+		return 0, "", fmt.Errorf("import %s: %w", dir, err)
 	}
-	return n, nil
+	return n, duty.LatestDate(raw), nil
+}
+
+// checkLoadAsOf checks serve's --as-of: dataset, today, none or a date, and only with --load.
+func checkLoadAsOf(fs *flag.FlagSet, cfg serveConfig) error {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "as-of" })
+	switch {
+	case set && cfg.LoadDir == "":
+		return fmt.Errorf("serve: --as-of is the date of the scan after --load; give --load DIR too")
+	case cfg.LoadAsOf == "dataset" || cfg.LoadAsOf == "today" || cfg.LoadAsOf == "none":
+		return nil
+	}
+	if err := duty.CheckDate("serve: --as-of", cfg.LoadAsOf); err != nil {
+		return fmt.Errorf("%w (or dataset, today, none)", err)
+	}
+	return nil
+}
+
+// resolveLoadAsOf turns --as-of into the date of the scan after --load ("" for none): the
+// dataset's latest date (none when no record is dated), today's date in the server's zone, or
+// the date given.
+func resolveLoadAsOf(asOf, latest string, now time.Time) string {
+	switch asOf {
+	case "", "none":
+		return ""
+	case "dataset":
+		return latest
+	case "today":
+		return now.Format(time.DateOnly)
+	}
+	return asOf
 }
 
 // storeCommand parses the flags of a command that works on the store (storeFlags) and its one

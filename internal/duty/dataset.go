@@ -439,3 +439,43 @@ func (t *Tree) Cycles() []string {
 	slices.Sort(ids)
 	return ids
 }
+
+// LatestDate returns the latest date by which a record of raw is dated (DOMAIN.md: an
+// appointment by effective_on, a talk or meeting by held_on, a book or suggestion by issued_on,
+// an entry or inspection by date, a major matter by event_on): the last day the dataset records
+// anything, a fitting as-of date for a scan of a sample or an archive (serve --load). Deadlines
+// (due_on) and planned departures (left_on) are not what a record is dated by and do not count.
+// It returns "" when no record is dated; values that are not YYYY-MM-DD dates are skipped (the
+// store's validation refuses them).
+func LatestDate(raw map[string][]RawDoc) string {
+	latest := ""
+	see := func(v any) {
+		if s, ok := v.(string); ok && s > latest && dateFault(s) == "" {
+			latest = s
+		}
+	}
+	for name, docs := range raw {
+		c := Lookup(name)
+		if c == nil {
+			continue
+		}
+		for _, d := range docs {
+			obj, ok := d.Value.(map[string]any)
+			if !ok {
+				continue
+			}
+			if c.DateField != "" {
+				see(obj[c.DateField])
+			}
+			for array, field := range c.Nested {
+				items, _ := obj[array].([]any)
+				for _, it := range items {
+					if m, ok := it.(map[string]any); ok {
+						see(m[field])
+					}
+				}
+			}
+		}
+	}
+	return latest
+}

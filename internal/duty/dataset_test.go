@@ -293,3 +293,38 @@ func TestTreeCycles(t *testing.T) {
 		})
 	}
 }
+
+// TestLatestDate: the latest date a record is dated by (effective_on, held_on, issued_on, an
+// entry's or inspection's date, a major matter's event_on); deadlines and departures do not
+// count.
+func TestLatestDate(t *testing.T) {
+	raw, err := duty.ReadDir(filepath.Join("..", "..", "fixtures", "sample"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := duty.LatestDate(raw); got != "2025-12-31" {
+		t.Errorf("LatestDate(fixtures/sample) = %q, want 2025-12-31", got)
+	}
+	for _, tc := range []struct {
+		note string
+		docs map[string][]map[string]any
+		want string
+	}{
+		{"nothing dated", map[string][]map[string]any{"departments": {{"id": "O"}}}, ""},
+		{"a talk", map[string][]map[string]any{"talks": {{"held_on": "2025-03-01"}, {"held_on": "2024-12-01"}}}, "2025-03-01"},
+		{"an entry of a book after its issue", map[string][]map[string]any{"record_books": {{"issued_on": "2025-01-10",
+			"entries": []any{map[string]any{"date": "2025-05-02"}}, "tasks": []any{map[string]any{"due_on": "2025-12-31"}}}}}, "2025-05-02"},
+		{"a major matter", map[string][]map[string]any{"integrity_files": {{"updated_on": "2025-08-01",
+			"major_matters": []any{map[string]any{"event_on": "2025-06-01", "reported_on": "2025-09-01"}}}}}, "2025-06-01"},
+		{"deadlines and departures do not count", map[string][]map[string]any{
+			"suggestions": {{"issued_on": "2025-02-01", "items": []any{map[string]any{"due_on": "2026-03-01"}}}},
+			"people":      {{"left_on": "2027-01-01"}}}, "2025-02-01"},
+		{"not a date", map[string][]map[string]any{"meetings": {{"held_on": "2025-13-01"}, {"held_on": 20250101}}}, ""},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			if got := duty.LatestDate(duty.RawDocs(tc.docs)); got != tc.want {
+				t.Errorf("LatestDate = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
