@@ -56,9 +56,9 @@ type serveConfig struct {
 	// imported its folder (--as-of): "dataset" for the latest date the folder's records are dated
 	// by (duty.LatestDate), "today", or a date YYYY-MM-DD; the pages' scan form proposes the same
 	// date (not for "today"). "" or "none" runs no such scan.
-	LoadAsOf    string
-	Store       storeConfig
-	AdminToken  string
+	LoadAsOf   string
+	Store      storeConfig
+	AdminToken string
 	// Sandbox bounds the gate's test runs and every policy evaluation (scans, previews), each
 	// run in a child process (policy.Sandbox).
 	Sandbox policy.Limits
