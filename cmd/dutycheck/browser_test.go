@@ -205,7 +205,7 @@ func TestBrowser(t *testing.T) {
 	}
 	body := eval[string](b, `fetch(document.getElementById("download-csv").href).then(r => r.text())`, chromedp.EvalAwaitPromise)
 	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
-	if err != nil || len(rows) == 0 || !slices.Equal(rows[0], duty.CSVHeader) {
+	if err != nil || len(rows) == 0 || !slices.Equal(rows[0], duty.CSVTitles) {
 		t.Fatalf("CSV download: %v %.200q", err, body)
 	}
 	var fromCSV []string

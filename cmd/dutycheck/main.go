@@ -26,7 +26,7 @@ const (
 const usage = `dutycheck — rules-based compliance checker for Party conduct duties (履责留痕)
 
 Usage:
-  dutycheck scan --input DIR [--as-of YYYY-MM-DD] [--department ID] [--policies DIR] [--format json|csv|table] [--lang zh|en]
+  dutycheck scan --input DIR [--as-of YYYY-MM-DD] [--department ID] [--policies DIR] [--format json|csv|table] [--lang zh|en] [--header codes|zh]
   dutycheck serve [--addr HOST:PORT] [--data DIR] [--mongo-uri URI] [--policies DIR] [--load DIR [--as-of dataset|today|YYYY-MM-DD|none]] [--log-level LEVEL]
   dutycheck import [--mongo-uri URI] [--data DIR] DIR | FILE.xlsx | --collection NAME FILE.csv
   dutycheck passwd [--mongo-uri URI] [--data DIR] USER   (the password from the terminal, or stdin's first line)

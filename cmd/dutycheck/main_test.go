@@ -359,9 +359,10 @@ func TestScanCSV(t *testing.T) {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
 	}
 	// The columns of earlier versions first, then the policy's and the reason's names from the
-	// bundle's METADATA, then the row's kind, a warning's fails_on and a waived row's waiver.
+	// bundle's METADATA, then the row's kind, a warning's fails_on and a waived row's waiver,
+	// then the names beside the department's and the subject's ids.
 	header := "department,policy,severity,reason,accountable,subject_collection,subject_id,details,message_zh,message_en,evidence,first_seen" +
-		",policy_zh,policy_en,reason_zh,reason_en,kind,fails_on,waiver_id,waiver_until"
+		",policy_zh,policy_en,reason_zh,reason_en,kind,fails_on,waiver_id,waiver_until,department_name,subject_name"
 	out, bom := strings.CutPrefix(out, "\ufeff")
 	if !bom {
 		t.Errorf("CSV does not start with a byte order mark")
@@ -382,9 +383,23 @@ func TestScanCSV(t *testing.T) {
 		if r[1] == "talk.pre_appointment" && !slices.Equal(r[12:16], []string{"任前廉政谈话", "Pre-appointment integrity talk", "缺失", "missing"}) {
 			t.Errorf("row %v: the policy and reason are not named by the METADATA", r)
 		}
+		if r[20] == "" || (r[5] == "people" || r[5] == "departments") && r[21] == "" {
+			t.Errorf("row %v: no name beside the department's or the subject's id", r)
+		}
 	}
 	if diff := cmp.Diff(wantViolations, got); diff != "" {
 		t.Errorf("CSV rows (-want +got):\n%s", diff)
+	}
+
+	// --header zh: the Chinese titles, the same cells.
+	_, zh, _ := runCLI(t, "scan", "--input", violations, "--as-of", asOf, "--format", "csv", "--header", "zh")
+	zhHead, zhRows, _ := strings.Cut(strings.TrimPrefix(zh, "\ufeff"), "\n")
+	_, rowsOut, _ := strings.Cut(out, "\n")
+	if zhHead != strings.Join(duty.CSVTitles, ",") || zhRows != rowsOut {
+		t.Errorf("--header zh: header %q and the rows differing: %v", zhHead, zhRows != rowsOut)
+	}
+	if code, _, errOut := runCLI(t, "scan", "--input", violations, "--format", "csv", "--header", "en"); code != 2 || !strings.Contains(errOut, "--header") {
+		t.Errorf("--header en: exit %d, %q; want 2 and an error naming --header", code, errOut)
 	}
 
 	// A compliant scan is the header alone.

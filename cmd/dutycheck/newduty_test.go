@@ -47,7 +47,7 @@ func TestScanNamesAnAddedDuty(t *testing.T) {
 	}{
 		{[]string{"--format", "table"}, "     未记录在案  talks/"},
 		{[]string{"--format", "table", "--lang", "en"}, "     not on record  talks/"},
-		{[]string{"--format", "csv"}, ",廉政谈话全程记录在案,Every integrity talk on record,未记录在案,not on record,violation,,,\n"}, // kind, then fails_on, waiver_id and waiver_until empty
+		{[]string{"--format", "csv"}, ",廉政谈话全程记录在案,Every integrity talk on record,未记录在案,not on record,violation,,,"}, // kind, then fails_on, waiver_id and waiver_until empty
 	} {
 		code, out, errOut := runCLI(t, append([]string{"scan", "--input", sample, "--as-of", "2025-12-31", "--policies", dir}, tc.args...)...)
 		if code != 1 {

@@ -20,6 +20,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	policies := fs.String("policies", "", "policy bundle folder (default: the built-in bundle)")
 	format := fs.String("format", "json", "output format: json, csv or table")
 	lang := fs.String("lang", "zh", "table language: zh or en")
+	header := fs.String("header", "codes", "CSV header row: codes (the column names of docs/report.md) or zh (their Chinese titles)")
 	noWarnings := fs.Bool("no-warnings", false, "leave out the warnings (checks due to fail within their duty's warn_days)")
 	if err := fs.Parse(args); err != nil {
 		return exitBadInput, errUsage
@@ -35,6 +36,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	}
 	if *lang != "zh" && *lang != "en" {
 		return exitBadInput, fmt.Errorf("scan: --lang must be zh or en, got %q", *lang)
+	}
+	if *header != "codes" && *header != "zh" {
+		return exitBadInput, fmt.Errorf("scan: --header must be codes or zh, got %q", *header)
 	}
 	eng, err := loadEngine(ctx, *policies)
 	if err != nil {
@@ -53,7 +57,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	}
 	switch *format {
 	case "csv":
-		err = duty.WriteCSV(stdout, rep, eng)
+		names := map[string]map[string]string{"departments": {}, "people": {}}
+		for c, m := range names {
+			for _, d := range ds.Docs[c] {
+				m[d.ID()] = d.Str("name")
+			}
+		}
+		err = duty.WriteCSV(stdout, rep, eng, duty.CSVOptions{Chinese: *header == "zh",
+			Names: func(c, id string) string { return names[c][id] }})
 	case "table":
 		tree := duty.NewTree(ds.Docs["departments"])
 		err = duty.WriteTable(stdout, rep, *lang, eng, func(id string) string { return tree.Department(id).Str("name") })

@@ -13,13 +13,30 @@ import (
 	"unicode/utf8"
 )
 
-// CSVHeader is the first row of a CSV report. policy_zh … reason_en name the policy and the
-// reason for people, in Chinese and English, from the policy bundle's METADATA; kind is
-// "violation", "warning" or "waived"; fails_on is a warning's first failing day, empty
+// CSVHeader is the first row of a CSV report for scripts (the API's and the CLI's default):
+// the column names of docs/report.md, which stay as they are. policy_zh … reason_en name the
+// policy and the reason for people, in Chinese and English, from the policy bundle's METADATA;
+// kind is "violation", "warning" or "waived"; fails_on is a warning's first failing day, empty
 // otherwise; waiver_id and waiver_until name the approved waiver that set a waived violation
-// aside and its end date, empty otherwise.
+// aside and its end date, empty otherwise; department_name and subject_name are the names
+// beside the department's and a person's or department's subject's ids.
 var CSVHeader = []string{"department", "policy", "severity", "reason", "accountable", "subject_collection", "subject_id", "details", "message_zh", "message_en", "evidence", "first_seen",
-	"policy_zh", "policy_en", "reason_zh", "reason_en", "kind", "fails_on", "waiver_id", "waiver_until"}
+	"policy_zh", "policy_en", "reason_zh", "reason_en", "kind", "fails_on", "waiver_id", "waiver_until", "department_name", "subject_name"}
+
+// CSVTitles are the Chinese titles of CSVHeader's columns, in the same order: the header row of
+// the CSV the pages offer, and of the API's and the CLI's with the Chinese header (header=zh,
+// --header zh). Only the header row differs; the cells are the same.
+var CSVTitles = []string{"部门编号", "规则编号", "严重程度", "原因代码", "责任层级", "对象类型", "对象编号", "详情", "问题描述", "问题描述（英文）", "证据", "首次发现",
+	"规则", "规则（英文）", "原因", "原因（英文）", "类别", "到期日", "豁免编号", "豁免有效期至", "部门", "对象名称"}
+
+// CSVOptions choose a CSV report's header row and the names beside its ids.
+type CSVOptions struct {
+	// Chinese writes CSVTitles as the header row instead of CSVHeader.
+	Chinese bool
+	// Names returns the name of a department or a person by collection and id ("" when it has
+	// none); nil leaves the name columns empty.
+	Names func(collection, id string) string
+}
 
 // Labels names a report's codes for people, in "zh" or "en"; the policy bundle (its METADATA)
 // is the one source of these names, so a duty added at run time is named like the built-in ones.
@@ -35,8 +52,15 @@ const BOM = "\ufeff"
 // WriteCSV writes the report's violations, then its warnings, then its waived violations, as
 // CSV, one row each, in report order (WriteCSVRows), the policy and reason named by labels; the
 // kind column marks each row a violation, a warning or waived; a warning's row has its fails_on,
-// a waived row its waiver's id and end date.
-func WriteCSV(w io.Writer, r *Report, labels Labels) error {
+// a waived row its waiver's id and end date; the last two columns hold the names opt.Names gives
+// the department and a subject that is a department or a person.
+func WriteCSV(w io.Writer, r *Report, labels Labels, opt CSVOptions) error {
+	name := func(collection, id string) string {
+		if opt.Names == nil || (collection != "departments" && collection != "people") {
+			return ""
+		}
+		return opt.Names(collection, id)
+	}
 	rows := make([][]string, 0, len(r.Violations)+len(r.Warnings)+len(r.Waived))
 	add := func(v *Violation, kind, failsOn string, waiver WaiverRef) {
 		ev := make([]string, len(v.Evidence))
@@ -52,7 +76,8 @@ func WriteCSV(w io.Writer, r *Report, labels Labels) error {
 			strings.Join(ev, " "), first,
 			labels.PolicyTitle(v.Policy, "zh"), labels.PolicyTitle(v.Policy, "en"),
 			labels.ReasonLabel(v.Policy, v.Reason, "zh"), labels.ReasonLabel(v.Policy, v.Reason, "en"),
-			kind, failsOn, waiver.ID, waiver.Until})
+			kind, failsOn, waiver.ID, waiver.Until,
+			name("departments", v.Department), name(v.Subject.Collection, v.Subject.ID)})
 	}
 	for i := range r.Violations {
 		add(&r.Violations[i], "violation", "", WaiverRef{})
@@ -63,7 +88,11 @@ func WriteCSV(w io.Writer, r *Report, labels Labels) error {
 	for i := range r.Waived {
 		add(&r.Waived[i].Violation, "waived", "", r.Waived[i].Waiver)
 	}
-	return WriteCSVRows(w, CSVHeader, rows)
+	header := CSVHeader
+	if opt.Chinese {
+		header = CSVTitles
+	}
+	return WriteCSVRows(w, header, rows)
 }
 
 // WriteCSVRows writes a CSV: a byte order mark, the header, then the rows with every cell

@@ -3,6 +3,7 @@ package duty_test
 import (
 	"bytes"
 	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,7 +60,7 @@ func TestWriteCSVNeutralisesFormulas(t *testing.T) {
 		rep.Waived = append(rep.Waived, duty.Waived{Violation: rep.Violations[len(rep.Violations)-1], Waiver: duty.WaiverRef{ID: s, Until: s}})
 	}
 	var buf bytes.Buffer
-	if err := duty.WriteCSV(&buf, &rep, echoLabels("")); err != nil {
+	if err := duty.WriteCSV(&buf, &rep, echoLabels(""), duty.CSVOptions{Names: func(_, id string) string { return id }}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -104,5 +105,56 @@ func TestWriteTableNoEscapes(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "没有记实本") || !strings.Contains(buf.String(), "missing（缺失）") || !strings.Contains(buf.String(), "即将到期") {
 		t.Errorf("a message, the reason's label or the warnings are gone: %q", buf.String())
+	}
+}
+
+// TestWriteCSVHeaderAndNames: the header row is the column names of docs/report.md or, with
+// CSVOptions.Chinese, their Chinese titles, one for each column; the cells are the same, and the
+// last two columns name the department and a subject that is a person or a department.
+func TestWriteCSVHeaderAndNames(t *testing.T) {
+	if len(duty.CSVTitles) != len(duty.CSVHeader) {
+		t.Fatalf("%d Chinese titles for %d columns", len(duty.CSVTitles), len(duty.CSVHeader))
+	}
+	rep := duty.Report{Violations: []duty.Violation{
+		{Department: "D1", Policy: "p", Severity: "high", Reason: "missing", Subject: duty.Ref{Collection: "people", ID: "P1"}},
+		{Department: "D1", Policy: "p", Severity: "high", Reason: "missing", Subject: duty.Ref{Collection: "talks", ID: "T1"}},
+		{Department: "D2", Policy: "p", Severity: "high", Reason: "missing", Subject: duty.Ref{Collection: "departments", ID: "D2"}},
+	}}
+	names := map[string]string{"departments/D1": "联络处", "departments/D2": "办公厅", "people/P1": "张三", "talks/T1": "谈话"}
+	opt := duty.CSVOptions{Names: func(c, id string) string { return names[c+"/"+id] }}
+	read := func(opt duty.CSVOptions) [][]string {
+		var buf bytes.Buffer
+		if err := duty.WriteCSV(&buf, &rep, echoLabels(""), opt); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(buf.String(), duty.BOM) {
+			t.Fatalf("no byte order mark: %.20q", buf.String())
+		}
+		rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), duty.BOM))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	codes := read(opt)
+	opt.Chinese = true
+	zh := read(opt)
+	if !slices.Equal(codes[0], duty.CSVHeader) || !slices.Equal(zh[0], duty.CSVTitles) {
+		t.Errorf("header rows %q and %q, want CSVHeader and CSVTitles", codes[0], zh[0])
+	}
+	if !slices.EqualFunc(codes[1:], zh[1:], slices.Equal) {
+		t.Errorf("the cells differ with the Chinese header:\n%q\n%q", codes[1:], zh[1:])
+	}
+	n := len(duty.CSVHeader)
+	var got [][2]string
+	for _, row := range codes[1:] {
+		got = append(got, [2]string{row[n-2], row[n-1]})
+	}
+	want := [][2]string{{"联络处", "张三"}, {"联络处", ""}, {"办公厅", "办公厅"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("department_name, subject_name = %q, want %q", got, want)
+	}
+	if rows := read(duty.CSVOptions{}); rows[1][n-2] != "" || rows[1][n-1] != "" {
+		t.Errorf("without Names the name columns hold %q", rows[1][n-2:])
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,9 @@ import (
 )
 
 // TestDownloadsNeutraliseFormulas: an organ and a person named as spreadsheet formulas reach
-// the API's and the pages' CSV only as text, after a byte order mark.
+// the API's and the pages' CSV only as text, after a byte order mark, in the columns of names
+// beside the ids too; the API's header row is the column names of docs/report.md (or with
+// header=zh the Chinese titles), the page's the Chinese titles.
 func TestDownloadsNeutraliseFormulas(t *testing.T) {
 	e := newAuthEnv(t, nil)
 	ctx := context.Background()
@@ -51,11 +54,15 @@ func TestDownloadsNeutraliseFormulas(t *testing.T) {
 	sess := e.session("admin")
 
 	for _, tc := range []struct {
-		note string
-		get  func() answer
+		note   string
+		get    func() answer
+		header []string
 	}{
-		{"API", func() answer { return e.bearer("admin", "GET", "/api/v1/departments/ORG-X/report?format=csv", "") }},
-		{"page", func() answer { return e.send("GET", "/departments/ORG-X/report.csv", nil, nil, sess) }},
+		{"API", func() answer { return e.bearer("admin", "GET", "/api/v1/departments/ORG-X/report?format=csv", "") }, duty.CSVHeader},
+		{"API with the Chinese header", func() answer {
+			return e.bearer("admin", "GET", "/api/v1/departments/ORG-X/report?format=csv&header=zh", "")
+		}, duty.CSVTitles},
+		{"page", func() answer { return e.send("GET", "/departments/ORG-X/report.csv", nil, nil, sess) }, duty.CSVTitles},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
 			r := tc.get()
@@ -72,6 +79,18 @@ func TestDownloadsNeutraliseFormulas(t *testing.T) {
 			rows, err := csv.NewReader(strings.NewReader(rest)).ReadAll()
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !slices.Equal(rows[0], tc.header) {
+				t.Errorf("header row %q, want %q", rows[0], tc.header)
+			}
+			n := len(duty.CSVHeader)
+			for _, row := range rows[1:] {
+				if row[n-2] != `'=HYPERLINK("http://evil.example","x")` {
+					t.Errorf("department_name %q, want the organ's name neutralised", row[n-2])
+				}
+				if row[5] == "people" && row[n-1] != "'@SUM(1+1)" {
+					t.Errorf("subject_name %q, want the person's name neutralised", row[n-1])
+				}
 			}
 			neutralised := 0
 			for _, row := range rows[1:] {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/scan"
+	"github.com/dutycheck/dutycheck/internal/sheet"
 )
 
 func (s *server) putCollection(c *gin.Context) {
@@ -161,10 +162,20 @@ func (s *server) departmentReport(c *gin.Context) {
 	}
 	switch c.DefaultQuery("format", "json") {
 	case "csv":
+		header := c.DefaultQuery("header", "codes")
+		if header != "codes" && header != "zh" {
+			s.fail(c, errBadRequest("header must be codes or zh"))
+			return
+		}
+		names, err := sheet.LoadNamer(c.Request.Context(), s.Store, principal(c))
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
 		c.Header("Content-Type", "text/csv; charset=utf-8")
 		c.Header("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "report-"+c.Param("id")+".csv"))
 		c.Status(http.StatusOK)
-		if err := duty.WriteCSV(c.Writer, rep, s.Policies.Engine()); err != nil {
+		if err := duty.WriteCSV(c.Writer, rep, s.Policies.Engine(), duty.CSVOptions{Chinese: header == "zh", Names: names}); err != nil {
 			s.cfg.Log.Warn("write csv", "err", err)
 		}
 	case "json":

@@ -112,6 +112,7 @@ func TestOpenAPITour(t *testing.T) {
 		{"admin", "GET", "/api/v1/scans", "", nil, 200, nil},
 		{"admin", "GET", "/api/v1/departments/ORG-T/report", "", nil, 200, nil},
 		{"admin", "GET", "/api/v1/departments/ORG-T/report?format=csv", "", nil, 200, nil},
+		{"admin", "GET", "/api/v1/departments/ORG-T/report?format=csv&header=zh", "", nil, 200, nil},
 		{"admin", "GET", "/api/v1/departments/ORG-T/report?format=xml", "", nil, 400, nil},
 		{"admin", "GET", "/api/v1/departments/NOWHERE/report", "", nil, 404, nil},
 

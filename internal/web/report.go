@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/sheet"
 )
 
 // filter is what the report pages narrow the violations to (GET parameters duty, severity,
@@ -422,17 +423,22 @@ func (h *handler) departmentDownload(format string) pageFunc {
 }
 
 // download writes a report as an attachment. The CSV is duty.WriteCSV's: a byte order mark so
-// that spreadsheet programs read the Chinese text as UTF-8, and formulas neutralised.
+// that spreadsheet programs read the Chinese text as UTF-8, formulas neutralised, the Chinese
+// titles as its header row (the staff read it) and names beside the ids.
 func (h *handler) download(rq *request, rep *duty.Report, format, name string) error {
 	w := rq.w
 	switch format {
 	case "xlsx":
 		return h.reportXLSX(rq, rep, name)
 	case "csv":
+		names, err := sheet.LoadNamer(rq.ctx, h.Store, rq.p)
+		if err != nil {
+			return err
+		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".csv"))
 		w.WriteHeader(http.StatusOK)
-		return duty.WriteCSV(w, rep, h.Policies.Engine())
+		return duty.WriteCSV(w, rep, h.Policies.Engine(), duty.CSVOptions{Chinese: true, Names: names})
 	default:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".json"))

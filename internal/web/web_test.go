@@ -700,7 +700,7 @@ func csvKeys(tb testing.TB, body string) []string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if len(rows) == 0 || !slices.Equal(rows[0], duty.CSVHeader) {
+	if len(rows) == 0 || !slices.Equal(rows[0], duty.CSVTitles) {
 		tb.Fatalf("CSV header %v", rows)
 	}
 	out := []string{}
