@@ -263,7 +263,7 @@ type policyPage struct {
 
 	// The outcome of a check, preview or apply of one of the forms ("params" or "module").
 	Form     string
-	Problems []policy.Problem
+	Problems []policyProblem
 	Failed   []policy.TestResult
 	Passed   int
 	OK       bool
@@ -524,7 +524,7 @@ func (h *handler) runDraft(rq *request, page *policyPage, d live.Draft) error {
 		switch {
 		case page.Stale != nil || page.NoBase:
 		case errors.As(err, &be):
-			page.Problems = be.Problems
+			page.Problems = policyProblems(rq.lang, be.Problems)
 			status = http.StatusUnprocessableEntity
 		case errors.Is(err, duty.ErrInvalid), errors.Is(err, duty.ErrConflict), errors.Is(err, duty.ErrNotFound):
 			page.Error = err.Error()
@@ -533,8 +533,12 @@ func (h *handler) runDraft(rq *request, page *policyPage, d live.Draft) error {
 			return err
 		}
 		if page.Form == "module" {
-			page.Listing = listing(page.Module, page.ModuleFile, page.Problems)
-			page.TListing = listing(page.Test, page.TestFile, page.Problems)
+			var probs []policy.Problem
+			if be != nil {
+				probs = be.Problems
+			}
+			page.Listing = listing(rq.lang, page.Module, page.ModuleFile, probs)
+			page.TListing = listing(rq.lang, page.Test, page.TestFile, probs)
 		}
 	}
 	return h.render(rq, status, "policy", page.Title, page)
@@ -548,12 +552,12 @@ func errOr(err, fallback error) error {
 }
 
 // listing numbers the lines of a submitted file and puts each problem located in it under its
-// line; nil when no problem is in the file.
-func listing(src, file string, probs []policy.Problem) []lineView {
+// line, explained in lang (problemLine); nil when no problem is in the file.
+func listing(lang, src, file string, probs []policy.Problem) []lineView {
 	at := map[int][]string{}
 	for _, p := range probs {
 		if p.File == file && p.Row > 0 {
-			at[p.Row] = append(at[p.Row], fmt.Sprintf("%d:%d %s", p.Row, p.Col, p.Message))
+			at[p.Row] = append(at[p.Row], problemLine(lang, p))
 		}
 	}
 	if len(at) == 0 {

@@ -588,6 +588,10 @@ func TestPages(t *testing.T) {
 		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `class="lineerr"`) {
 			t.Errorf("broken module: %d, want 422 with the error under its line", r.status)
 		}
+		// The compiler's English is the detail; the page says in Chinese what kind of error it is.
+		if !strings.Contains(r.body, "语法错误，这里的写法无法解析") || !strings.Contains(r.body, "（原文：rego_parse_error") {
+			t.Errorf("broken module: the error is not explained in Chinese beside the compiler's text")
+		}
 
 		revs := e.get("editor", "/policies/revisions")
 		if !strings.Contains(revs.body, `id="rev-r2"`) || !strings.Contains(revs.body, "/policies/diff?from=r1&amp;to=r2") {
