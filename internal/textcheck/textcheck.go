@@ -95,6 +95,17 @@ func Check(s string, codes map[string]bool) []string {
 	return probs
 }
 
+// CheckEnglish returns the problems of an English message: each snake_case identifier (a field
+// name or a code such as signed_on or discipline_committee), which the English pages show by its
+// label as the Chinese ones do.
+func CheckEnglish(s string) []string {
+	var probs []string
+	for _, m := range snake.FindAllStringIndex(s, -1) {
+		probs = append(probs, fmt.Sprintf("code %q inside English text (show its label): %s", s[m[0]:m[1]], excerpt(s, m[0])))
+	}
+	return probs
+}
+
 // partOfVerb reports whether the word at i follows a % (a format verb such as %d or %s).
 func partOfVerb(s string, i int) bool { return i > 0 && s[i-1] == '%' }
 

@@ -68,6 +68,33 @@ func TestChineseReadsAsChinese(t *testing.T) {
 	}
 }
 
+// TestEnglishMessagesHaveNoCodes: the English messages of the golden reports (the policies'
+// English templates filled in with the sample's records) name levels, ranks and fields by their
+// labels too, never by a snake_case code.
+func TestEnglishMessagesHaveNoCodes(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(root, "fixtures", "golden", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden reports: %v", err)
+	}
+	n := 0
+	for _, f := range files {
+		for _, x := range jsonTexts(t, f, "en") {
+			n++
+			for _, p := range textcheck.CheckEnglish(x.s) {
+				t.Errorf("%s: %s", x.where, p)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no English message in the golden reports")
+	}
+	for _, bad := range []string{"has no 2025 responsibility list at level discipline_committee", "has no signing date (signed_on: 2025-02-09)"} {
+		if len(textcheck.CheckEnglish(bad)) == 0 {
+			t.Errorf("CheckEnglish(%q) finds nothing", bad)
+		}
+	}
+}
+
 // TestCheckFindsBadText shows that Check fails on what the test above must refuse, and passes
 // what it must accept.
 func TestCheckFindsBadText(t *testing.T) {
