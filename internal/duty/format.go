@@ -213,7 +213,12 @@ func writeGroups(w io.Writer, vs []Violation, failsOn []string, lang string, lab
 		}
 		if v.Policy != lastPolicy {
 			tw.Flush()
-			fmt.Fprintf(w, "  -- %s [%s]\n", printable(v.Policy), printable(v.Severity))
+			title, sev := printable(labels.PolicyTitle(v.Policy, lang)), printable(Names.EnumText("severity", v.Severity, lang))
+			if en {
+				fmt.Fprintf(w, "  -- %s (%s) [%s]\n", title, printable(v.Policy), sev)
+			} else {
+				fmt.Fprintf(w, "  -- %s（%s）[%s]\n", title, printable(v.Policy), sev)
+			}
 			lastPolicy = v.Policy
 		}
 		msg := v.Message.ZH
@@ -221,6 +226,9 @@ func writeGroups(w io.Writer, vs []Violation, failsOn []string, lang string, lab
 			msg = v.Message.EN
 		}
 		subject := v.Subject.Collection + "/" + v.Subject.ID
+		if !en {
+			subject = Names.Collection(v.Subject.Collection).ZH + " " + v.Subject.ID
+		}
 		if d := DetailString(v.Details); d != "" {
 			subject += " " + d
 		}

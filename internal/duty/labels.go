@@ -174,6 +174,15 @@ func (c *Catalogue) Enum(name, v string) (Label, bool) {
 	return l, ok
 }
 
+// EnumText returns the label of value v of enumeration name in lang, or v itself when the
+// catalogue has none.
+func (c *Catalogue) EnumText(name, v, lang string) string {
+	if l, ok := c.Enum(name, v); ok {
+		return l.In(lang)
+	}
+	return v
+}
+
 // Value returns how a value of a field is shown: an enumerated value (or each of an array's) by
 // its label, a boolean as 是/否 (yes/no), anything else as it is.
 func (c *Catalogue) Value(collection, path string, v any, lang string) string {

@@ -404,8 +404,6 @@ type ReportLabels interface {
 // reportColumns are the columns of a report's sheets.
 var reportColumns = []string{"序号", "部门编号", "部门", "规则", "严重程度", "原因", "责任层级", "对象类型", "对象编号", "对象名称", "详情", "问题描述", "Description", "证据", "首次发现"}
 
-var severityZH = map[string]string{"high": "高", "medium": "中", "low": "低"}
-
 // reportSheet is one sheet of a report's workbook: its violations and, for warnings, the day
 // each fails (due), for waived violations the waiver that set each aside.
 type reportSheet struct {
@@ -495,7 +493,7 @@ func WriteReport(w io.Writer, rep *duty.Report, labels ReportLabels, names Namer
 			if names != nil {
 				dept = names("departments", v.Department)
 			}
-			row := []any{i + 1, safe(v.Department), safe(dept), safe(labels.PolicyTitle(v.Policy, "zh")), severityZH[v.Severity],
+			row := []any{i + 1, safe(v.Department), safe(dept), safe(labels.PolicyTitle(v.Policy, "zh")), duty.Names.EnumText("severity", v.Severity, "zh"),
 				safe(labels.ReasonLabel(v.Policy, v.Reason, "zh")), safe(level.ZH), duty.Names.Collection(v.Subject.Collection).ZH,
 				safe(v.Subject.ID), safe(subject), safe(duty.DetailString(v.Details)), safe(v.Message.ZH), safe(v.Message.EN),
 				safe(strings.Join(ev, "、")), first}
