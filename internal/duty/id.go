@@ -11,7 +11,7 @@ const MaxIDLength = 128
 
 // IDRule says in words which ids ValidID accepts; error messages quote it.
 const IDRule = "1 to 128 characters: letters (Chinese characters included), digits and the marks - _ . : " +
-	"with a letter or a digit first (no slash, space or control character)"
+	"with a letter or a digit first (no slash, space, control or invisible character)"
 
 // NameRule says which user and token names ValidName accepts.
 const NameRule = IDRule
@@ -22,12 +22,16 @@ const NameRule = IDRule
 // the CSV downloads, so it holds nothing that a URL, a file name, a shell, a terminal or a
 // spreadsheet reads as structure: no slash or backslash, no space, no control or format
 // character, no quote, no "." or "..", and no leading "-" (a flag), "=", "+" or "@" (a formula).
+// The letters Unicode says to show as nothing (the Hangul fillers, Other_Default_Ignorable_Code_Point)
+// are refused too: an id must be visible, and "x" and "x\u3164" must not both exist.
 func ValidID(s string) bool {
 	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxIDLength {
 		return false
 	}
 	for i, r := range s {
 		switch {
+		case unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r):
+			return false
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 		case i > 0 && (r == '-' || r == '_' || r == '.' || r == ':'):
 		default:

@@ -45,6 +45,12 @@ func TestValidID(t *testing.T) {
 		{"leading underscore", "_x", false},
 		{"leading colon", ":x", false},
 		{"full-width digit first", "１号", true},
+		{"Hangul filler alone (a letter that shows nothing)", "\u3164", false},
+		{"Hangul filler after a letter", "x\u3164", false},
+		{"Hangul choseong filler", "x\u115f", false},
+		{"Hangul jungseong filler", "x\u1160", false},
+		{"half-width Hangul filler", "x\uffa0", false},
+		{"Hangul syllable", "한글", true},
 		{"invalid UTF-8", "a\xffb", false},
 	}
 	for _, tc := range tests {

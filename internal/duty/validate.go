@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 var datePattern = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
@@ -150,6 +151,16 @@ func typeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
+// Bounds of a record's strings and arrays. A record is one document (MongoDB holds at most 16
+// MiB), and its names reach the messages of its violations, which a report stores 500 to a
+// document: one person named with 12 MB made every later scan of the store fail ("an inserted
+// document is too large").
+const (
+	MaxStringChars = 200  // a String (a name, a code)
+	MaxTextChars   = 2000 // a Text (a title, a content, findings)
+	MaxItems       = 1000 // the elements of an array (Strings, Objects)
+)
+
 func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 	bad := func(msg string) (any, bool) {
 		*probs = append(*probs, Problem{Field: path, Message: msg})
@@ -164,11 +175,17 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 		if !ok {
 			return wrongType()
 		}
+		max := MaxStringChars
+		if f.Kind == Text {
+			max = MaxTextChars
+		}
 		switch {
 		case f.Kind == String && strings.TrimSpace(s) == "":
 			return bad("must be " + describe(f) + ", got an empty string")
 		case f.Name == "id" && !ValidID(s):
 			return bad("must be an id of " + IDRule + ", got " + quoteID(s))
+		case len(s) > max && utf8.RuneCountInString(s) > max:
+			return bad(fmt.Sprintf("must be at most %d characters long, got %d", max, utf8.RuneCountInString(s)))
 		case f.Kind == Date && !ValidDate(s):
 			return bad(DateProblem(s))
 		case len(f.Enum) > 0 && !slices.Contains(f.Enum, s):
@@ -195,6 +212,9 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 		if !ok {
 			return wrongType()
 		}
+		if len(arr) > MaxItems {
+			return bad(fmt.Sprintf("must have at most %d elements, got %d", MaxItems, len(arr)))
+		}
 		out := make([]any, 0, len(arr))
 		for i, e := range arr {
 			s, ok := e.(string)
@@ -204,6 +224,8 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 				*probs = append(*probs, Problem{Field: p, Message: "must be a string, got " + typeName(e)})
 			case strings.TrimSpace(s) == "":
 				*probs = append(*probs, Problem{Field: p, Message: "must be a non-empty string"})
+			case len(s) > MaxStringChars && utf8.RuneCountInString(s) > MaxStringChars:
+				*probs = append(*probs, Problem{Field: p, Message: fmt.Sprintf("must be at most %d characters long, got %d", MaxStringChars, utf8.RuneCountInString(s))})
 			case len(f.Enum) > 0 && !slices.Contains(f.Enum, s):
 				*probs = append(*probs, Problem{Field: p, Message: fmt.Sprintf("must be one of %s, got %q", strings.Join(f.Enum, ", "), s)})
 			default:
@@ -215,6 +237,9 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 		arr, ok := v.([]any)
 		if !ok {
 			return wrongType()
+		}
+		if len(arr) > MaxItems {
+			return bad(fmt.Sprintf("must have at most %d elements, got %d", MaxItems, len(arr)))
 		}
 		out := make([]any, 0, len(arr))
 		seen := map[string]int{}

@@ -241,6 +241,19 @@ func TestNormalizeFieldKinds(t *testing.T) {
 			want: []duty.Problem{prob("items[0]", "must be an object, got null")}},
 		{name: "entries without ids are fine", collection: "record_books", doc: `{` + book + `, "tasks": [], "entries": [{"date": "2025-01-10", "content": "a"}, {"date": "2025-01-10", "content": "a"}]}`},
 
+		// Lengths: a name of 12 MB made every later scan fail (its violations' messages carry it).
+		{name: "name of 201 characters", collection: "people", doc: `{"id": "P1", "name": "` + strings.Repeat("长", 201) + `", "department_id": "D1", "rank": "staff", "roles": [], "active": true}`,
+			want: []duty.Problem{prob("name", "must be at most 200 characters long, got 201")}},
+		{name: "name of 200 characters", collection: "people", doc: `{"id": "P1", "name": "` + strings.Repeat("长", 200) + `", "department_id": "D1", "rank": "staff", "roles": [], "active": true}`},
+		{name: "name of 4 million characters", collection: "people", doc: `{"id": "P1", "name": "` + strings.Repeat("长", 4<<20) + `", "department_id": "D1", "rank": "staff", "roles": [], "active": true}`,
+			want: []duty.Problem{prob("name", "must be at most 200 characters long, got 4194304")}},
+		{name: "text of 2001 characters", collection: "suggestions", doc: `{` + sugg + `, "items": [{"id": "I1", "text": "` + strings.Repeat("改", 2001) + `", "due_on": "2025-03-01", "status": "open"}]}`,
+			want: []duty.Problem{prob("items[0].text", "must be at most 2000 characters long, got 2001")}},
+		{name: "a role of 201 characters", collection: "people", doc: `{` + person + `, "roles": ["` + strings.Repeat("r", 201) + `"]}`,
+			want: []duty.Problem{prob("roles[0]", "must be at most 200 characters long, got 201")}},
+		{name: "1001 entries", collection: "record_books", doc: `{` + book + `, "tasks": [], "entries": [` + strings.TrimSuffix(strings.Repeat(`{"date": "2025-01-10", "content": "a"},`, 1001), ",") + `]}`,
+			want: []duty.Problem{prob("entries", "must have at most 1000 elements, got 1001")}},
+
 		// Not an object at all.
 		{name: "string document", collection: "talks", doc: `"T1"`,
 			want: []duty.Problem{{Message: "must be a JSON object, got a string"}}},

@@ -346,6 +346,14 @@ func (s *server) previewPolicies(c *gin.Context) {
 			return
 		}
 	}
+	// A preview loads and evaluates its whole scope twice, like a scan: it takes a scan slot
+	// (--max-scans; one more is 429), so that concurrent previews cannot exhaust the memory.
+	release, err := s.Scans.Slot()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	defer release()
 	// Preview checks the principal's scope, audits the preview and answers counts alone to
 	// whoever may not read records (a policy editor).
 	imp, err := s.Policies.Preview(c.Request.Context(), body.Draft, scan.Request{Department: body.Department, AsOf: body.AsOf}, principal(c))

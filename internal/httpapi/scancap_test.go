@@ -66,11 +66,27 @@ func TestScanCap(t *testing.T) {
 		t.Errorf("page, second scan: %d Retry-After %q; want 429 with a Chinese message: %.400s", r.status, r.header.Get("Retry-After"), r.body)
 	}
 
+	// A preview evaluates its scope twice, like a scan: it takes a scan slot too (twelve
+	// concurrent previews of 20 organs grew a service from 111 to 864 MB).
+	preview := `{"draft": {"params": {"talk.pre_appointment": {"max_days_before": 30}}}, "as_of": "2025-06-30"}`
+	r = e.bearer("admin", "POST", "/api/v1/policies/preview", preview)
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || !strings.Contains(r.body, "scans are running") {
+		t.Errorf("API, a preview while the scan slot is taken: %d Retry-After %q %s; want 429 with Retry-After", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	form = url.Values{httpapi.CSRFField: {csrf}, "action": {"preview"}, "max_days_before": {"30"}}
+	r = e.send("POST", "/policies/talk.pre_appointment/params", strings.NewReader(form.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, sess)
+	if r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "同时进行的检查已达上限") {
+		t.Errorf("page, a preview while the scan slot is taken: %d; want 429 with a Chinese message: %.400s", r.status, r.body)
+	}
+
 	close(hold)
 	if r := <-first; r.status != http.StatusCreated {
 		t.Fatalf("first scan: %d %s", r.status, r.body)
 	}
 	if r := e.bearer("admin", "POST", "/api/v1/scans", `{"as_of": "2025-06-30"}`); r.status != http.StatusCreated {
 		t.Errorf("a scan after the first ended: %d %s, want 201", r.status, r.body)
+	}
+	if r := e.bearer("admin", "POST", "/api/v1/policies/preview", preview); r.status != http.StatusOK {
+		t.Errorf("a preview after the scans ended: %d %s, want 200", r.status, r.body)
 	}
 }

@@ -405,6 +405,18 @@ func (s *Service) Act(ctx context.Context, p duty.Principal, id string, t Transi
 		return nil, fmt.Errorf("case %s is %s: %w: %s is allowed only from %s", id, c.State, duty.ErrConflict, t.Action, strings.Join(from, ", "))
 	}
 	note := strings.TrimSpace(t.Note)
+	if err := tooLong("note", note, MaxTextChars); err != nil {
+		return nil, err
+	}
+	if err := tooLong("owner", strings.TrimSpace(t.Owner), MaxOwnerChars); err != nil {
+		return nil, err
+	}
+	if len(t.Evidence) > MaxEvidence || len(t.Files) > MaxEvidence {
+		return nil, invalid("evidence: %d records and %d files: at most %d of each in one submission", len(t.Evidence), len(t.Files), MaxEvidence)
+	}
+	if len(c.History) >= MaxHistory {
+		return nil, invalid("case %s has %d events, the most a case keeps: nothing more can be added to it", id, len(c.History))
+	}
 	before := *c
 	ev := duty.CaseEvent{At: now(), Actor: p.User, Action: t.Action, From: c.State, To: c.State, Note: note}
 	switch t.Action {

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
@@ -157,6 +158,28 @@ func (s *Service) hook(point string) error {
 func hashHex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])[:16]
+}
+
+// Bounds of what a user writes into a case or a waiver. A case is one document (MongoDB holds
+// at most 16 MiB), read whole by its page and rewritten by every move, and each record a
+// submission links is read under the store's write lease.
+const (
+	// MaxTextChars bounds a note, a rectification, a waiver's reason and a decision's note.
+	MaxTextChars = 2000
+	// MaxOwnerChars bounds the name of a case's owner.
+	MaxOwnerChars = 128
+	// MaxEvidence bounds the records, and the files, one submission links.
+	MaxEvidence = 100
+	// MaxHistory bounds the events of a case a user's action may add to.
+	MaxHistory = 1000
+)
+
+// tooLong refuses text over max characters (duty.ErrInvalid, naming the field).
+func tooLong(field, text string, max int) error {
+	if n := utf8.RuneCountInString(text); n > max {
+		return invalid("%s: too long: %d characters, at most %d", field, n, max)
+	}
+	return nil
 }
 
 func invalid(format string, args ...any) error {

@@ -149,6 +149,8 @@ func TestWaivers(t *testing.T) {
 			{"until past the maximum", inspector, func(r *ledger.WaiverRequest) { r.Until = "2026-12-02" }, duty.ErrInvalid},
 			{"until not a date", inspector, func(r *ledger.WaiverRequest) { r.Until = "2026-02-30" }, duty.ErrInvalid},
 			{"subject outside the subtree", div5, func(*ledger.WaiverRequest) {}, duty.ErrNotFound},
+			{"a reason of 2 MB", inspector, func(r *ledger.WaiverRequest) { r.Reason = strings.Repeat("因", 700_000) }, duty.ErrInvalid},
+			{"a reason one character too long", inspector, func(r *ledger.WaiverRequest) { r.Reason = strings.Repeat("因", ledger.MaxTextChars+1) }, duty.ErrInvalid},
 		} {
 			t.Run(tc.note, func(t *testing.T) {
 				r := req
@@ -398,6 +400,22 @@ func TestCaseLifecycle(t *testing.T) {
 		t.Fatalf("syncing the same scan twice changed the case: rev %d → %d, history %d", c.Rev, again.Rev, len(again.History))
 	}
 
+	// What a user writes into a case is bounded: a case is one document, read whole by its page
+	// and rewritten by every move (MongoDB holds at most 16 MiB; 15 MiB notes were taken).
+	long := strings.Repeat("注", ledger.MaxTextChars+1)
+	for _, tr := range []ledger.Transition{
+		{Action: "note", Note: long},
+		{Action: "note", Note: strings.Repeat("注", 5<<20)},
+		{Action: "start", Owner: strings.Repeat("张", ledger.MaxOwnerChars+1)},
+		{Action: "start", Owner: "张三", Note: long},
+	} {
+		_, err := act(div4, tr)
+		wantErr(t, err, duty.ErrInvalid, tr.Action+" with a text over its bound")
+	}
+	if c := get(); len(c.History) != 1 {
+		t.Fatalf("refused notes changed the case: %+v", c.History)
+	}
+
 	_, err := act(div4, ledger.Transition{Action: "submit", Note: "已整改", Evidence: []duty.Ref{{Collection: "talks", ID: "x"}}})
 	wantErr(t, err, duty.ErrConflict, "submit an open case")
 	if !strings.Contains(err.Error(), "is open") || !strings.Contains(err.Error(), "in_progress") {
@@ -416,6 +434,11 @@ func TestCaseLifecycle(t *testing.T) {
 	_, err = act(div4, ledger.Transition{Action: "submit", Note: "已补谈话", Evidence: []duty.Ref{{Collection: "people", ID: "ORG-1-P-001"}}})
 	wantErr(t, err, duty.ErrInvalid, "submit with evidence outside the subtree")
 	evidence := []duty.Ref{{Collection: "people", ID: "ORG-1-P-048"}}
+	// Each linked record is read under the ledger's lease: a submission links a bounded number.
+	_, err = act(div4, ledger.Transition{Action: "submit", Note: "已补谈话", Evidence: slices.Repeat(evidence, ledger.MaxEvidence+1)})
+	wantErr(t, err, duty.ErrInvalid, "submit with too many records linked")
+	_, err = act(div4, ledger.Transition{Action: "submit", Note: long, Evidence: evidence})
+	wantErr(t, err, duty.ErrInvalid, "submit with a rectification note over its bound")
 	if _, err := act(div4, ledger.Transition{Action: "submit", Note: "已补谈话", Evidence: evidence}); err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,9 @@ func (s *Service) RequestWaiver(ctx context.Context, p duty.Principal, req Waive
 	case strings.TrimSpace(req.Reason) == "":
 		return nil, invalid("reason: missing: say why the violations are not to be fixed")
 	}
+	if err := tooLong("reason", strings.TrimSpace(req.Reason), MaxTextChars); err != nil {
+		return nil, err
+	}
 	if err := duty.CheckDate("until", req.Until); err != nil {
 		return nil, err
 	}
@@ -135,6 +138,9 @@ func (s *Service) DecideWaiver(ctx context.Context, p duty.Principal, id string,
 	defer unlock()
 	w, err := s.Waiver(ctx, p, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := tooLong("note", strings.TrimSpace(note), MaxTextChars); err != nil {
 		return nil, err
 	}
 	switch {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dutycheck/dutycheck/internal/conformance"
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/policy"
@@ -205,4 +206,46 @@ func TestPreviewAnswersWhatTheCallerMayRead(t *testing.T) {
 		len(trail[0].IDs) != 1 || trail[0].IDs[0] != "department:* as_of:"+asOf {
 		t.Errorf("audit trail of the editor %+v, want one policy.preview of draft %s over every department", trail, imp.Draft)
 	}
+}
+
+// TestMalformedFindingsAreTheDraftsFault: a draft whose violations lack a reason is refused as
+// invalid input (422 through the API, not a 500), whether the gate's reference organ shows it
+// or only the stored records do in a preview; and the refusal does not quote the findings,
+// which may carry records the caller may not read.
+func TestMalformedFindingsAreTheDraftsFault(t *testing.T) {
+	st := storetest.Open(t)
+	loadDataset(t, st)
+	ctx := context.Background()
+	m := newManager(t, st, "")
+	good := `{"reason": "bomb", "subject": {"collection": "people", "id": p.id}, "details": {}, "message": {"zh": "", "en": ""}, "evidence": []}`
+	bad := `{"subject": {"collection": "people", "id": p.name}, "details": {"who": p.name}, "message": {"zh": p.name, "en": ""}, "evidence": []}`
+	names := func() []string {
+		var out []string
+		for _, d := range conformance.Generate(11, conformance.GenOptions{AsOf: asOf, Organs: 2})["people"] {
+			if n, _ := d["name"].(string); n != "" {
+				out = append(out, n)
+			}
+		}
+		return out
+	}()
+	check := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, duty.ErrInvalid) || !strings.Contains(err.Error(), "a violation needs reason and subject") {
+			t.Errorf("%s: %v; want invalid input saying a violation needs reason and subject", what, err)
+			return
+		}
+		for _, n := range names {
+			if strings.Contains(err.Error(), n) {
+				t.Errorf("%s: the error quotes the record content %q: %v", what, n, err)
+				return
+			}
+		}
+	}
+	// Malformed everywhere: the gate refuses it on the reference organ.
+	_, err := m.Validate(ctx, live.Draft{Files: zPolicy("v := "+bad, true)})
+	check("validate", err)
+	// Malformed only as of the stored records' date: the gate passes, the preview refuses.
+	only := `v := [` + bad + `, ` + good + `][to_number(input.as_of != "` + asOf + `")]`
+	_, err = m.Preview(ctx, live.Draft{Files: zPolicy(only, true)}, scan.Request{AsOf: asOf}, duty.Principal{User: "editor", Role: duty.RolePolicyEditor})
+	check("preview", err)
 }

@@ -638,20 +638,28 @@ func (e *Engine) evalBounded(ctx context.Context, in *OrganInput) ([][]any, erro
 
 var errOrganTimeout = errors.New("organ evaluation timed out")
 
-// toViolation converts one violation object a policy returned.
+// toViolation converts one violation object a policy returned. A malformed one is the
+// policy's fault (duty.ErrInvalid: a draft's validation or preview answers 422), and the error
+// names what is missing, never the values: a preview's caller may not read the records a
+// policy copied into its findings.
 func toViolation(raw any) (duty.Violation, error) {
 	m, ok := raw.(map[string]any)
 	if !ok {
-		return duty.Violation{}, fmt.Errorf("a violation must be an object, got %T", raw)
+		return duty.Violation{}, fmt.Errorf("a violation must be an object, got %s: %w", jsonKind(raw), duty.ErrInvalid)
 	}
 	var v duty.Violation
 	v.Reason, _ = m["reason"].(string)
 	v.Department, _ = m["department"].(string)
 	v.Accountable, _ = m["accountable"].(string)
 	v.Subject = toRef(m["subject"])
-	if v.Reason == "" || v.Subject.Collection == "" || v.Subject.ID == "" {
-		b, _ := json.Marshal(raw)
-		return v, fmt.Errorf("a violation needs reason and subject {collection, id}: %s", b)
+	var missing []string
+	for _, f := range []struct{ name, val string }{{"reason", v.Reason}, {"subject.collection", v.Subject.Collection}, {"subject.id", v.Subject.ID}} {
+		if f.val == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return v, fmt.Errorf("a violation needs reason and subject {collection, id}, strings; missing or not a string: %s: %w", strings.Join(missing, ", "), duty.ErrInvalid)
 	}
 	v.Details = map[string]any{}
 	if d, ok := m["details"].(map[string]any); ok {
@@ -672,6 +680,24 @@ func toViolation(raw any) (duty.Violation, error) {
 		}
 	}
 	return v, nil
+}
+
+// jsonKind names the JSON type of a value a policy returned (not the value itself).
+func jsonKind(x any) string {
+	switch x.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	default:
+		return "a number"
+	}
 }
 
 func toRef(x any) duty.Ref {

@@ -66,14 +66,13 @@ func toWarning(raw any, from, to string) (duty.Warning, error) {
 	if err != nil {
 		return duty.Warning{}, fmt.Errorf("warning: %w", err)
 	}
+	// The errors name no value the policy returned (toViolation says why).
 	f, _ := raw.(map[string]any)["fails_on"].(string)
 	if _, err := time.Parse(time.DateOnly, f); err != nil || len(f) != len(time.DateOnly) {
-		b, _ := json.Marshal(raw)
-		return duty.Warning{}, fmt.Errorf("a warning needs fails_on, a YYYY-MM-DD date: %s", b)
+		return duty.Warning{}, fmt.Errorf("a warning needs fails_on, a YYYY-MM-DD date: %w", duty.ErrInvalid)
 	}
 	if f < from || f > to {
-		b, _ := json.Marshal(raw)
-		return duty.Warning{}, fmt.Errorf("a warning's fails_on must lie from %s to %s (as_of + 1 to as_of + %s), got %s: %s", from, to, WarnDaysParam, f, b)
+		return duty.Warning{}, fmt.Errorf("a warning's fails_on must lie from %s to %s (as_of + 1 to as_of + %s): %w", from, to, WarnDaysParam, duty.ErrInvalid)
 	}
 	return duty.Warning{Violation: v, FailsOn: f}, nil
 }
@@ -92,7 +91,7 @@ func checkWarnings(f Findings) error {
 		w := &f.Warnings[i]
 		k := w.Key()
 		if what, ok := seen[k]; ok {
-			return fmt.Errorf("policy %s: the check %s of %s/%s is warned of and is %s: one check, one finding", w.Policy, w.Reason, w.Subject.Collection, w.Subject.ID, what)
+			return fmt.Errorf("policy %s: a check is warned of and is %s: one check, one finding: %w", w.Policy, what, duty.ErrInvalid)
 		}
 		seen[k] = "warned of already"
 	}

@@ -178,6 +178,16 @@ func (s *Service) start(ctx context.Context, req Request, wait bool, release fun
 	return sc, nil
 }
 
+// Slot takes a scan slot for work that evaluates like a scan (a policy preview evaluates the
+// whole scope twice): it counts against MaxScans, and one more is refused with duty.ErrBusy.
+// Call release when the work ends; a nil Service has no bound.
+func (s *Service) Slot() (release func(), err error) {
+	if s == nil {
+		return func() {}, nil
+	}
+	return s.acquire()
+}
+
 // acquire takes a scan slot, or answers duty.ErrBusy when every slot is taken. Release may be
 // called more than once.
 func (s *Service) acquire() (release func(), err error) {

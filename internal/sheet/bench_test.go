@@ -121,3 +121,22 @@ func bigWorkbook(tb testing.TB, n int, people []string) []byte {
 	}
 	return buf.Bytes()
 }
+
+// BenchmarkMark50k marks one cell of a refused workbook of 50,000 talks (the marked copy turns
+// every formula cell into text, which reads every cell):
+//
+//	go test -run '^$' -bench Mark50k -benchtime 1x ./internal/sheet
+func BenchmarkMark50k(b *testing.B) {
+	people := make([]string, 300)
+	for i := range people {
+		people[i] = fmt.Sprintf("P%03d", i)
+	}
+	data := bigWorkbook(b, 50_000, people)
+	probs := []sheet.Problem{{Sheet: "廉政谈话", Row: 3, Column: "E", ZH: "应为日期", EN: "expected a date"}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := sheet.Mark(data, probs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,8 +1,11 @@
 package sheet
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
+	"io"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -32,9 +35,16 @@ func Mark(data []byte, problems []Problem) ([]byte, error) {
 	if len(problems) > MaxProblems {
 		problems = problems[:MaxProblems]
 	}
+	formulas := hasFormulas(data)
 	sheets := map[string]bool{}
 	for _, s := range f.GetSheetList() {
 		sheets[s] = true
+		if !formulas {
+			continue
+		}
+		if err := formulasAsText(f, s); err != nil {
+			return nil, err
+		}
 	}
 	// One comment per cell, holding every reason of that cell.
 	type mark struct {
@@ -142,4 +152,91 @@ func writeProblemSheet(f *excelize.File, problems []Problem) error {
 	idx, _ := f.GetSheetIndex(name)
 	f.SetActiveSheet(idx)
 	return nil
+}
+
+// formulasAsText replaces every formula cell of the sheet by the formula's text, neutralised like
+// every cell of a download (duty.SafeCell): the marked copy goes to the uploader and to the
+// admins, and a formula of the upload (=HYPERLINK, a DDE call) must not run when they open it.
+func formulasAsText(f *excelize.File, sheet string) error {
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return err
+	}
+	// The cells holding anything: a formula cell is among them even without a cached value.
+	var cells []string
+	for r := 1; rows.Next(); r++ {
+		cols, err := rows.Columns()
+		if err != nil {
+			_ = rows.Close()
+			return err
+		}
+		for c := range cols {
+			name, _ := excelize.CoordinatesToCellName(c+1, r)
+			cells = append(cells, name)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, cell := range cells {
+		fm, err := f.GetCellFormula(sheet, cell)
+		if err != nil || fm == "" {
+			continue
+		}
+		if err := f.SetCellStr(sheet, cell, safe("="+fm)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// formulaElement is the start of a formula element (<f>, <f t="shared" …/>, <x:f>) in a
+// worksheet's XML.
+var formulaElement = regexp.MustCompile(`<([A-Za-z0-9_]+:)?f[\s>/]`)
+
+// hasFormulas reports whether any worksheet of the workbook holds a formula element, or
+// whether that cannot be told (then formulasAsText looks at every cell). Reading each cell's
+// formula costs more than marking a workbook without any, the usual case.
+func hasFormulas(data []byte) bool {
+	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return true
+	}
+	for _, zf := range z.File {
+		if !strings.HasPrefix(zf.Name, "xl/worksheets/") || !strings.HasSuffix(zf.Name, ".xml") {
+			continue
+		}
+		r, err := zf.Open()
+		if err != nil {
+			return true
+		}
+		found, err := containsFormula(io.LimitReader(r, 512<<20))
+		_ = r.Close()
+		if found || err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFormula searches r for formulaElement in chunks that overlap by a few bytes, so that
+// an element across two chunks is found.
+func containsFormula(r io.Reader) (bool, error) {
+	const overlap = 64
+	buf := make([]byte, 1<<20)
+	n := 0
+	for {
+		m, err := io.ReadFull(r, buf[n:])
+		n += m
+		if formulaElement.Match(buf[:n]) {
+			return true, nil
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		n = copy(buf, buf[n-overlap:n])
+	}
 }

@@ -118,6 +118,10 @@ func translate(msg string) string {
 	switch {
 	case strings.HasPrefix(msg, "is required on a department"):
 		return word("p.needparent", "zh")
+	case strings.Contains(msg, "characters long, got"):
+		return word("p.long", "zh")
+	case strings.Contains(msg, "elements, got"):
+		return word("p.toomanyitems", "zh")
 	case strings.HasPrefix(msg, "is required"):
 		return word("p.required", "zh")
 	case strings.HasPrefix(msg, "duplicates the id of document"):

@@ -355,6 +355,40 @@ func TestMarked(t *testing.T) {
 	}
 }
 
+// TestMarkedKeepsNoFormula: the marked copy of a refused workbook goes back to its uploader
+// and to the admins; a formula the uploader put in it (=HYPERLINK, a DDE call) must not run
+// when an admin opens it. Every formula cell becomes its text, neutralised like every cell of
+// a download (duty.SafeCell), whether its row is bad or not.
+func TestMarkedKeepsNoFormula(t *testing.T) {
+	f := template(t, "talks")
+	fill(t, f, "廉政谈话", []any{"T1", "提醒谈话", "王芳", nil, day("2025-03-01")}, []any{"T2", "提醒谈话", "张无忌", nil, "2025-02-30"})
+	formulas := map[string]string{"F2": `HYPERLINK("http://evil.example/","x")`, "D3": `cmd|' /C calc'!A0`, "Z3": "1+1"}
+	for cell, fm := range formulas {
+		if err := f.SetCellFormula("廉政谈话", cell, fm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := bytesOf(t, f)
+	probs := []sheet.Problem{{Sheet: "廉政谈话", Row: 3, Column: "E", ZH: "应为日期", EN: "expected a date"}}
+	marked, err := sheet.Mark(data, probs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := excelize.OpenReader(bytes.NewReader(marked))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for cell, fm := range formulas {
+		if got, _ := m.GetCellFormula("廉政谈话", cell); got != "" {
+			t.Errorf("cell %s of the marked copy is the formula %q", cell, got)
+		}
+		if got, _ := m.GetCellValue("廉政谈话", cell); got != "'="+fm {
+			t.Errorf("cell %s of the marked copy is %q, want the formula as text %q", cell, got, "'="+fm)
+		}
+	}
+}
+
 func fillOf(tb testing.TB, f *excelize.File, sheetName, cell string) string {
 	tb.Helper()
 	id, err := f.GetCellStyle(sheetName, cell)

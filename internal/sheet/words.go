@@ -57,6 +57,8 @@ var words = map[string][2]string{
 	"p.noparent":     {"「%s」工作表中没有编号为「%s」的记录", "the sheet %s has no record with the id %q"},
 	"p.toomany":      {"行数超过上限（%d 行）", "more rows than the limit (%d)"},
 	"p.store":        {"未通过校验", "refused"},
+	"p.long":         {"内容过长，请删减", "too long"},
+	"p.toomanyitems": {"条目过多，请删减", "too many items"},
 	"p.dupid":        {"编号与本批中另一行重复", "the id duplicates another row of this batch"},
 	"p.dupnested":    {"编号与同一记录的另一项重复", "the id duplicates another item of the same record"},
 	"p.missingref":   {"引用的记录既未存储，也不在本次导入中", "names a record that is neither stored nor in this import"},

@@ -221,12 +221,18 @@ func (s *Store) auditOnce(ctx context.Context, e duty.AuditEntry) error {
 var ErrSimulatedCrash = errors.New("simulated crash")
 
 // hook calls the test hook at a named point; its error aborts the operation there.
+// At the steps of a write it then checks that this process still holds the write lease
+// (checkFence): a test hook stands for a stall there.
 func (s *Store) hook(point string) error {
-	if s.cfg.Hook == nil {
-		return nil
+	if s.cfg.Hook != nil {
+		if err := s.cfg.Hook(point); err != nil {
+			return fmt.Errorf("at %s: %w", point, err)
+		}
 	}
-	if err := s.cfg.Hook(point); err != nil {
-		return fmt.Errorf("at %s: %w", point, err)
+	if writePoint(point) {
+		if err := s.checkFence(context.Background(), true); err != nil {
+			return fmt.Errorf("at %s: %w", point, err)
+		}
 	}
 	return nil
 }
@@ -493,7 +499,8 @@ func (s *Store) completeOps(ctx context.Context, heads []journalHead, rebuild bo
 // too, the entry stays and the next start (or, with a shared MongoDB, another process once this
 // one's lease lapses) completes it. The caller holds writeMu.
 func (s *Store) finishFailed(ctx context.Context, h *journalHead, err error) error {
-	if errors.Is(err, ErrSimulatedCrash) {
+	if errors.Is(err, ErrSimulatedCrash) || errors.Is(err, ErrWriteLeaseLost) {
+		// A lost lease: the process that took it over completes the write.
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Minute)

@@ -260,6 +260,9 @@ func (w organWrites) apply(ctx context.Context, s *Store, gen int64) error {
 // reading the whole table.
 func insertOrReplace(ctx context.Context, coll *mongo.Collection, ids []string, docs []any) error {
 	for start := 0; start < len(docs); start += 1000 {
+		if err := fenced(ctx); err != nil {
+			return err
+		}
 		part := docs[start:min(start+1000, len(docs))]
 		_, err := coll.InsertMany(ctx, part, options.InsertMany().SetOrdered(false))
 		if err == nil {
@@ -297,6 +300,9 @@ func replaceAll(ctx context.Context, coll *mongo.Collection, ids []string, docs 
 		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: ids[i]}}).SetReplacement(d).SetUpsert(true)
 	}
 	for start := 0; start < len(models); start += updatesPerCommand {
+		if err := fenced(ctx); err != nil {
+			return err
+		}
 		if _, err := coll.BulkWrite(ctx, models[start:min(start+updatesPerCommand, len(models))], options.BulkWrite().SetOrdered(true)); err != nil {
 			return unavailable(err)
 		}

@@ -333,7 +333,7 @@ func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[s
 		}
 		return written, s.finishOp(ctx, h)
 	}
-	written, err := apply(context.WithoutCancel(ctx))
+	written, err := apply(s.withFence(context.WithoutCancel(ctx)))
 	if err != nil {
 		return written, s.finishFailed(ctx, h, err)
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -196,5 +197,61 @@ func TestReplicasLeaveNoDanglingReference(t *testing.T) {
 		if terr == nil && perr != nil {
 			t.Errorf("round %d: talk %s names %s, which is gone (%v)", i, tid, pid, perr)
 		}
+	}
+}
+
+// TestStalledWriterStopsAfterATakeover: a process that stalls in the middle of a batch (a pause,
+// swapping, a lost network) for longer than its leases last is taken for dead: another process
+// takes the write lease over, completes or undoes the batch and writes. When the stalled
+// process resumes it must write nothing more under its old holding (fencing): here it would
+// write a talk naming a person the other process deleted meanwhile, and report the batch
+// written.
+func TestStalledWriterStopsAfterATakeover(t *testing.T) {
+	cfg := storetest.NewConfig(t)
+	cfg.Exclusive = false
+	stalled, resume := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	cfgA := cfg
+	cfgA.Hook = func(point string) error {
+		if point == "put.mid-batch" {
+			once.Do(func() { close(stalled); <-resume })
+		}
+		return nil
+	}
+	a, b := storetest.OpenConfig(t, cfgA), storetest.OpenConfig(t, cfg)
+	ctx := context.Background()
+	put(t, b, "departments",
+		map[string]any{"id": "ORG-R", "name": "机关", "kind": "organ"},
+		map[string]any{"id": "ORG-R-D", "name": "处", "kind": "division", "parent_id": "ORG-R"})
+	put(t, b, "people", map[string]any{"id": "P-X", "name": "张三", "department_id": "ORG-R-D", "rank": "division", "roles": []any{}, "active": true})
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.PutMany(ctx, admin, map[string][]duty.RawDoc{
+			"people": raw(t, map[string]any{"id": "P-Q", "name": "李四", "department_id": "ORG-R-D", "rank": "division", "roles": []any{}, "active": true}),
+			"talks":  raw(t, map[string]any{"id": "T-X", "kind": "pre_appointment", "person_id": "P-X", "held_on": "2025-02-01"}),
+		})
+		done <- err
+	}()
+	<-stalled // a has written the people and stalls before the talks
+	if err := store.LapseForTest(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	// b takes the lease over (a is dead by its leases), undoes a's batch, and deletes the person
+	// no stored talk names.
+	if err := b.Delete(ctx, admin, "people", "P-X"); err != nil {
+		t.Fatalf("delete P-X through the other process: %v", err)
+	}
+	close(resume)
+	errA := <-done
+	if !errors.Is(errA, store.ErrWriteLeaseLost) {
+		t.Errorf("the stalled process's batch: %v; want ErrWriteLeaseLost", errA)
+	}
+	_, perr := b.Get(ctx, "people", "P-X")
+	if _, terr := b.Get(ctx, "talks", "T-X"); terr == nil && perr != nil {
+		t.Errorf("talk T-X names P-X, which is gone: the stalled process wrote after the takeover")
+	}
+	if err := b.VerifyOrganTables(ctx); err != nil {
+		t.Errorf("organ tables after the takeover: %v", err)
 	}
 }

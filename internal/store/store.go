@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -84,6 +85,9 @@ type Store struct {
 	// writeMu serialises record writes in this process, so that a batch's reference checks and
 	// its writes are not interleaved with another batch's.
 	writeMu sync.Mutex
+	// fence is the write lease this process holds while it writes (writelease.go), nil
+	// otherwise; a write checks it before each step.
+	fence atomic.Pointer[writeFence]
 	// usersMu serialises changes of users, so that two demotions cannot both pass the check
 	// that one active admin remains.
 	usersMu sync.Mutex

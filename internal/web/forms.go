@@ -487,6 +487,8 @@ var problemRules = []struct{ has, key string }{
 	{"a department user writes only", "form.err.organlevel"},
 	{"outside your department", "form.err.scope"},
 	{"which is neither stored in", "form.err.ref"},
+	{"characters long, got", "form.err.long"},
+	{"elements, got", "form.err.toomany"},
 	{"is required", "form.err.required"},
 	{"got an empty string", "form.err.required"},
 	{"must be a non-empty string", "form.err.required"},

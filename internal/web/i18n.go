@@ -590,6 +590,8 @@ var recordTexts = map[string][2]string{
 	"form.err.bool":        {"请选择「是」或「否」。", "Choose yes or no."},
 	"form.err.dup":         {"编号与另一行重复。", "This ID repeats another row's."},
 	"form.err.other":       {"填写有误（%s）。", "Not accepted: %s."},
+	"form.err.long":        {"内容过长，请删减。", "Too long: shorten it."},
+	"form.err.toomany":     {"条目过多，请删减。", "Too many items: remove some."},
 
 	"del.title":   {"删除「%s」", "Delete %s"},
 	"del.users":   {"以下记录仍引用该记录，不能删除。请先修改或删除这些记录：", "These records still name it, so it cannot be deleted. Change or delete them first:"},

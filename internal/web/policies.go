@@ -501,6 +501,11 @@ func (h *handler) runDraft(rq *request, page *policyPage, d live.Draft) error {
 		if ok, serr := h.inScope(rq.ctx, rq.p, dept); serr != nil || !ok {
 			return errOr(serr, fmt.Errorf("department %q: %w", dept, duty.ErrNotFound))
 		}
+		release, serr := h.Scans.Slot() // a preview evaluates like a scan (the API's previewPolicies)
+		if serr != nil {
+			return serr
+		}
+		defer release()
 		var imp *live.Impact
 		if imp, err = h.Policies.Preview(rq.ctx, d, scan.Request{Department: dept, AsOf: page.AsOf}, rq.p); err == nil {
 			page.Impact, err = h.impactView(rq, imp)
