@@ -43,7 +43,7 @@ func (s *Store) lockWrites(ctx context.Context) (unlock func(), err error) {
 	lease := s.db.Collection(writeLeaseColl)
 	release := keepHolding(ctx, writeLeaseTTL, func(ctx context.Context) {
 		_, _ = lease.UpdateOne(ctx, bson.D{{Key: "_id", Value: held}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "expires_at", Value: time.Now().Add(writeLeaseTTL).UTC().Format(duty.TimeFormat)}}}})
+			bson.D{{Key: "$set", Value: bson.D{{Key: "expires_at", Value: s.clock().Add(writeLeaseTTL).UTC().Format(duty.TimeFormat)}}}})
 	}, func(ctx context.Context) {
 		// Should this fail, the lease lapses after writeLeaseTTL and the next writer takes it.
 		_, _ = lease.UpdateOne(ctx, bson.D{{Key: "_id", Value: held}},
@@ -78,7 +78,7 @@ func (s *Store) takeWriteLease(ctx context.Context) (id string, tookOver bool, e
 		case latest == nil, latest.Released, latest.Owner == s.instance:
 			// Never taken, released, or this process's own (writeMu is held: its release failed).
 			free = true
-		case latest.Expires <= now():
+		case latest.Expires <= s.stamp():
 			// Lapsed: taken over only once its owner is dead by its process lease too,
 			// which is what recovery goes by, so that recovery completes the owner's writes.
 			alive, err := s.aliveFunc(ctx)
@@ -89,7 +89,7 @@ func (s *Store) takeWriteLease(ctx context.Context) (id string, tookOver bool, e
 			tookOver = free
 		}
 		if free {
-			id, ok, err := insertHolding(ctx, coll, writeLeasePrefix, n+1, s.instance, "", time.Now(), time.Now().Add(writeLeaseTTL))
+			id, ok, err := insertHolding(ctx, coll, writeLeasePrefix, n+1, s.instance, "", s.clock(), s.clock().Add(writeLeaseTTL))
 			if err != nil {
 				return "", false, err
 			}
