@@ -692,10 +692,6 @@ func (s *Store) GetScoped(ctx context.Context, actor duty.Principal, collection,
 	if err != nil || actor.Scope() == "" {
 		return d, err
 	}
-	depts, err := s.Departments(ctx)
-	if err != nil {
-		return nil, err
-	}
 	dept := duty.DepartmentOfDoc(collection, d, func(p string) string {
 		person, err := s.Get(ctx, "people", p)
 		if err != nil {
@@ -703,7 +699,9 @@ func (s *Store) GetScoped(ctx context.Context, actor duty.Principal, collection,
 		}
 		return person.Str("department_id")
 	})
-	if !duty.NewTree(depts).Subtree(actor.Scope())[dept] {
+	if ok, err := s.InScope(ctx, actor, dept); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, fmt.Errorf("%s %q: %w", collection, id, duty.ErrNotFound)
 	}
 	return d, nil
@@ -720,4 +718,21 @@ func refPaths(fields []duty.Field, prefix, target string) []string {
 		}
 	}
 	return out
+}
+
+// InScope reports whether department is in the principal's subtree: always without a scope,
+// never for no department.
+func (s *Store) InScope(ctx context.Context, p duty.Principal, department string) (bool, error) {
+	root := p.Scope()
+	if root == "" {
+		return true, nil
+	}
+	if department == "" {
+		return false, nil
+	}
+	depts, err := s.Departments(ctx)
+	if err != nil {
+		return false, err
+	}
+	return duty.NewTree(depts).Subtree(root)[department], nil
 }
