@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
@@ -188,51 +187,47 @@ func EvaluateEach(ctx context.Context, workers, n int, newWorker func() func(ctx
 	progress func(done, total int)) ([]duty.Violation, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make([][]duty.Violation, n)
-	jobs := make(chan int)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		done     int
-	)
-	for range min(workers, max(n, 1)) {
-		wg.Go(func() {
-			evaluate := newWorker()
-			for i := range jobs {
-				vs, err := evaluate(ctx, i)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				results[i] = vs
-				done++
-				if progress != nil {
-					progress(done, n)
-				}
-				mu.Unlock()
-			}
-		})
+	errs := &firstError{cancel: cancel}
+	type result struct {
+		i  int
+		vs []duty.Violation
 	}
-feed:
-	for i := range n {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
+	jobs, results := make(chan int), make(chan result)
+	wait := pool(ctx, min(workers, max(n, 1)), jobs, results, func() func(context.Context, int) (result, error) {
+		evaluate := newWorker()
+		return func(ctx context.Context, i int) (result, error) {
+			vs, err := evaluate(ctx, i)
+			return result{i, vs}, err
+		}
+	}, errs.fail)
+	go func() {
+		defer close(jobs)
+		for i := range n {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wait(); close(results) }()
+	byOrgan := make([][]duty.Violation, n)
+	done := 0
+	for r := range results {
+		byOrgan[r.i] = r.vs
+		done++
+		if progress != nil {
+			progress(done, n)
 		}
 	}
-	close(jobs)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	if err := errs.get(); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var all []duty.Violation
-	for _, vs := range results {
+	for _, vs := range byOrgan {
 		all = append(all, vs...)
 	}
 	duty.SortViolations(all)
