@@ -486,7 +486,7 @@ var problemRules = []struct{ has, key string }{
 	{"only an admin or an inspector", "form.err.organlevel"},
 	{"a department user writes only", "form.err.organlevel"},
 	{"outside your department", "form.err.scope"},
-	{"which is neither stored in", "form.err.ref"},
+	{"which is not a record in", "form.err.ref"},
 	{"is required", "form.err.required"},
 	{"got an empty string", "form.err.required"},
 	{"must be a non-empty string", "form.err.required"},

@@ -55,7 +55,7 @@ func TestProblemText(t *testing.T) {
 		{"organ level", []duty.Problem{{Message: organ}}, "机关层面的职责记录"},
 		{"organ-level list", []duty.Problem{{Message: list}}, "机关层面的职责记录"},
 		{"taken", []duty.Problem{{Message: msgIDTaken}}, "该编号已被使用"},
-		{"reference", []duty.Problem{{Message: `names "无此人", which is neither stored in people nor in this batch`}}, "找不到「无此人」"},
+		{"reference", []duty.Problem{{Message: `names "无此人", which is not a record in people`}}, "找不到「无此人」"},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
 			if len(tc.probs) == 0 {
