@@ -11,6 +11,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/pool"
 	"github.com/dutycheck/dutycheck/internal/store"
 )
 
@@ -421,8 +422,8 @@ func (s *Service) pipeline(ctx context.Context, opts Options, evaluate []string,
 	tables *store.Tables, sh *sharing, fn func(outcome) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := &firstError{cancel: cancel}
-	fail := errs.fail
+	errs := pool.NewFirstError(cancel)
+	fail := errs.Fail
 	organs := make(chan string)
 	inputs := make(chan *policy.OrganInput, opts.Workers)
 	outcomes := make(chan outcome, opts.Workers)
@@ -464,7 +465,7 @@ func (s *Service) pipeline(ctx context.Context, opts Options, evaluate []string,
 			}
 		}
 	}()
-	readers := pool(ctx, min(opts.Readers, max(len(evaluate), 1)), organs, inputs, func() func(context.Context, string) (*policy.OrganInput, error) {
+	readers := pool.Run(ctx, min(opts.Readers, max(len(evaluate), 1)), organs, inputs, func() func(context.Context, string) (*policy.OrganInput, error) {
 		terms := policy.NewTerms()
 		return func(ctx context.Context, o string) (*policy.OrganInput, error) {
 			in := policy.NewOrganInput(o, opts.AsOf)
@@ -473,7 +474,7 @@ func (s *Service) pipeline(ctx context.Context, opts Options, evaluate []string,
 		}
 	}, fail)
 	go func() { readers(); close(inputs) }()
-	workers := pool(ctx, opts.Workers, inputs, outcomes, func() func(context.Context, *policy.OrganInput) (outcome, error) {
+	workers := pool.Run(ctx, opts.Workers, inputs, outcomes, func() func(context.Context, *policy.OrganInput) (outcome, error) {
 		return func(ctx context.Context, in *policy.OrganInput) (outcome, error) {
 			o := newOutcome(in.ID)
 			if !in.IsOrgan() {
@@ -500,7 +501,7 @@ func (s *Service) pipeline(ctx context.Context, opts Options, evaluate []string,
 			fail(err)
 		}
 	}
-	if err := errs.get(); err != nil {
+	if err := errs.Err(); err != nil {
 		return err
 	}
 	return ctx.Err()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/pool"
 )
 
 // Options says what to scan.
@@ -187,19 +188,19 @@ func EvaluateEach(ctx context.Context, workers, n int, newWorker func() func(ctx
 	progress func(done, total int)) ([]duty.Violation, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := &firstError{cancel: cancel}
+	errs := pool.NewFirstError(cancel)
 	type result struct {
 		i  int
 		vs []duty.Violation
 	}
 	jobs, results := make(chan int), make(chan result)
-	wait := pool(ctx, min(workers, max(n, 1)), jobs, results, func() func(context.Context, int) (result, error) {
+	wait := pool.Run(ctx, min(workers, max(n, 1)), jobs, results, func() func(context.Context, int) (result, error) {
 		evaluate := newWorker()
 		return func(ctx context.Context, i int) (result, error) {
 			vs, err := evaluate(ctx, i)
 			return result{i, vs}, err
 		}
-	}, errs.fail)
+	}, errs.Fail)
 	go func() {
 		defer close(jobs)
 		for i := range n {
@@ -220,7 +221,7 @@ func EvaluateEach(ctx context.Context, workers, n int, newWorker func() func(ctx
 			progress(done, n)
 		}
 	}
-	if err := errs.get(); err != nil {
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
