@@ -162,20 +162,10 @@ func opaFiles(ctx context.Context, opa, bundle string, files []string, query str
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := pool.NewFirstError(cancel)
-	next, counts := make(chan string), make(chan int)
-	wait := pool.Run(ctx, runtime.GOMAXPROCS(0), next, counts, func() func(context.Context, string) (int, error) {
+	counts := make(chan int)
+	wait := pool.Run(ctx, runtime.GOMAXPROCS(0), pool.Feed(ctx, files), counts, func() func(context.Context, string) (int, error) {
 		return func(ctx context.Context, f string) (int, error) { return opaEval(ctx, opa, bundle, f, query) }
 	}, errs.Fail)
-	go func() {
-		defer close(next)
-		for _, f := range files {
-			select {
-			case next <- f:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 	go func() { wait(); close(counts) }()
 	total := 0
 	for n := range counts {

@@ -62,3 +62,20 @@ func (f *FirstError) Err() error {
 	defer f.mu.Unlock()
 	return f.err
 }
+
+// Feed sends items, in order, on the returned channel, which it closes after the last one or
+// once ctx ends.
+func Feed[T any](ctx context.Context, items []T) <-chan T {
+	ch := make(chan T)
+	go func() {
+		defer close(ch)
+		for _, it := range items {
+			select {
+			case ch <- it:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch
+}

@@ -15,22 +15,16 @@ func run(n, workers int, work func(ctx context.Context, i int) (int, error)) ([]
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errs := pool.NewFirstError(cancel)
-	in, out := make(chan int), make(chan int)
+	items := make([]int, n)
+	for i := range items {
+		items[i] = i
+	}
+	out := make(chan int)
 	made := make(chan struct{}, workers)
-	wait := pool.Run(ctx, workers, in, out, func() func(context.Context, int) (int, error) {
+	wait := pool.Run(ctx, workers, pool.Feed(ctx, items), out, func() func(context.Context, int) (int, error) {
 		made <- struct{}{}
 		return work
 	}, errs.Fail)
-	go func() {
-		defer close(in)
-		for i := range n {
-			select {
-			case in <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 	go func() { wait(); close(out) }()
 	var got []int
 	for r := range out {

@@ -193,24 +193,18 @@ func EvaluateEach(ctx context.Context, workers, n int, newWorker func() func(ctx
 		i  int
 		vs []duty.Violation
 	}
-	jobs, results := make(chan int), make(chan result)
-	wait := pool.Run(ctx, min(workers, max(n, 1)), jobs, results, func() func(context.Context, int) (result, error) {
+	organs := make([]int, n)
+	for i := range organs {
+		organs[i] = i
+	}
+	results := make(chan result)
+	wait := pool.Run(ctx, min(workers, max(n, 1)), pool.Feed(ctx, organs), results, func() func(context.Context, int) (result, error) {
 		evaluate := newWorker()
 		return func(ctx context.Context, i int) (result, error) {
 			vs, err := evaluate(ctx, i)
 			return result{i, vs}, err
 		}
 	}, errs.Fail)
-	go func() {
-		defer close(jobs)
-		for i := range n {
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 	go func() { wait(); close(results) }()
 	byOrgan := make([][]duty.Violation, n)
 	done := 0
