@@ -11,11 +11,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/pool"
 )
 
 // OPAVersion is the version of OPA dutycheck is built with, the one to compare with.
@@ -157,34 +157,24 @@ func inputJSON(o *duty.Organ, date string) map[string]any {
 }
 
 // opaFiles evaluates query over each input file, GOMAXPROCS processes at a time, and returns the
-// number of violations.
+// number of violations; the first failure stops the other processes.
 func opaFiles(ctx context.Context, opa, bundle string, files []string, query string) (int, error) {
-	var (
-		mu    sync.Mutex
-		total int
-		first error
-		wg    sync.WaitGroup
-	)
-	next := make(chan string)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for f := range next {
-				n, err := opaEval(ctx, opa, bundle, f, query)
-				mu.Lock()
-				total += n
-				if err != nil && first == nil {
-					first = err
-				}
-				mu.Unlock()
-			}
-		})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := pool.NewFirstError(cancel)
+	counts := make(chan int)
+	wait := pool.Run(ctx, runtime.GOMAXPROCS(0), pool.Feed(ctx, files), counts, func() func(context.Context, string) (int, error) {
+		return func(ctx context.Context, f string) (int, error) { return opaEval(ctx, opa, bundle, f, query) }
+	}, errs.Fail)
+	go func() { wait(); close(counts) }()
+	total := 0
+	for n := range counts {
+		total += n
 	}
-	for _, f := range files {
-		next <- f
+	if err := errs.Err(); err != nil {
+		return total, err
 	}
-	close(next)
-	wg.Wait()
-	return total, first
+	return total, ctx.Err()
 }
 
 // opaEval runs one `opa eval` and counts the violations in its result: x is an object of sets,

@@ -50,64 +50,19 @@ func RawDocs(docs map[string][]map[string]any) map[string][]RawDoc {
 	return raw
 }
 
-// NewDataset validates raw documents (collection name → documents) as one whole: each document
-// against its schema, ids unique per collection, every reference naming a record of the dataset,
-// and the department tree free of cycles. It returns every problem at once in a
+// NewDataset validates raw documents (collection name → documents) as one whole, with nothing
+// stored beside them (Validate without a resolver). It returns every problem at once in a
 // *ValidationError.
 func NewDataset(raw map[string][]RawDoc) (*Dataset, error) {
+	b, err := Validate(context.Background(), raw, nil)
+	if err != nil {
+		return nil, err
+	}
 	ds := &Dataset{Docs: make(map[string][]Doc, len(Collections))}
-	var probs []Problem
-	type loc struct {
-		file        string
-		line, index int
-	}
-	where := map[string]map[string]loc{}
-	for _, c := range Collections {
-		ids := map[string]loc{}
-		where[c.Name] = ids
-		for _, r := range raw[c.Name] {
-			doc, ps := NormalizeRaw(c, r.Value)
-			id := doc.ID()
-			if l, dup := ids[id]; dup && id != "" {
-				msg := fmt.Sprintf("duplicates the id of document %d", l.index)
-				if l.file != "" {
-					msg += fmt.Sprintf(" (%s line %d)", l.file, l.line)
-				}
-				ps = append(ps, Problem{Field: "id", Message: msg})
-			}
-			if c.Name == "departments" {
-				ps = append(ps, CheckDepartment(doc)...)
-			}
-			if len(ps) > 0 {
-				probs = append(probs, at(ps, r.File, r.Line, r.Index, id)...)
-				if id == "" {
-					continue
-				}
-			}
-			if _, dup := ids[id]; !dup {
-				ids[id] = loc{r.File, r.Line, r.Index}
-			}
-			ds.Docs[c.Name] = append(ds.Docs[c.Name], doc)
+	for name, docs := range b.Docs {
+		if len(docs) > 0 {
+			ds.Docs[name] = docs
 		}
-	}
-	for _, c := range Collections {
-		for _, d := range ds.Docs[c.Name] {
-			l := where[c.Name][d.ID()]
-			c.Refs(d, func(field, coll, id string) {
-				if _, ok := where[coll][id]; !ok {
-					probs = append(probs, Problem{File: l.file, Line: l.line, Index: l.index, ID: d.ID(), Field: field,
-						Message: fmt.Sprintf("names %q, which is not a record in %s", id, coll)})
-				}
-			})
-		}
-	}
-	for _, cyc := range NewTree(ds.Docs["departments"]).Cycles() {
-		l := where["departments"][cyc]
-		probs = append(probs, Problem{File: l.file, Line: l.line, Index: l.index, ID: cyc, Field: "parent_id",
-			Message: "makes a cycle in the department tree (the department is its own ancestor)"})
-	}
-	if len(probs) > 0 {
-		return nil, &ValidationError{Problems: probs}
 	}
 	return ds, nil
 }

@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/dutycheck/dutycheck/internal/clock"
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/store"
@@ -20,10 +20,9 @@ import (
 // whose clock the test moves.
 func TestAccountsAPI(t *testing.T) {
 	ctx := context.Background()
-	var mu sync.Mutex
-	now := time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC))
 	cfg := storetest.NewConfig(t)
-	cfg.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	cfg.Clock = clk
 	st := storetest.OpenConfig(t, cfg)
 	tokens := map[string]string{}
 	for _, u := range []duty.User{{Name: "admin", Role: duty.RoleAdmin}, {Name: "inspector", Role: duty.RoleInspector}} {
@@ -97,9 +96,7 @@ func TestAccountsAPI(t *testing.T) {
 	}
 	secret, _ := tk["token"].(string)
 	call(secret, "GET", "/api/v1/me", "", 200)
-	mu.Lock()
-	now = now.Add(time.Hour)
-	mu.Unlock()
+	clk.Advance(time.Hour)
 	call(secret, "GET", "/api/v1/me", "", 401)
 	listed := call(admin, "GET", "/api/v1/tokens?user=clerk", "", 200)
 	ts, _ := listed["tokens"].([]any)

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -135,20 +134,4 @@ func require(a duty.Action) gin.HandlerFunc {
 		}
 		c.Next()
 	}
-}
-
-// inScope reports whether department is in the principal's subtree (always, without a scope).
-func (s *server) inScope(ctx context.Context, p duty.Principal, department string) (bool, error) {
-	root := p.Scope()
-	if root == "" {
-		return true, nil
-	}
-	if department == "" {
-		return false, nil
-	}
-	depts, err := s.Store.Departments(ctx)
-	if err != nil {
-		return false, err
-	}
-	return duty.NewTree(depts).Subtree(root)[department], nil
 }

@@ -99,7 +99,7 @@ func (s *server) postScan(c *gin.Context) {
 	if r.Department == "" {
 		r.Department = p.Scope()
 	}
-	if ok, err := s.inScope(c.Request.Context(), p, r.Department); err != nil || !ok {
+	if ok, err := s.Store.InScope(c.Request.Context(), p, r.Department); err != nil || !ok {
 		s.fail(c, errOr(err, fmt.Errorf("department %q: %w", r.Department, duty.ErrNotFound)))
 		return
 	}
@@ -124,7 +124,7 @@ func (s *server) getScan(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if ok, err := s.inScope(c.Request.Context(), principal(c), sc.Department); err != nil || !ok {
+	if ok, err := s.Store.InScope(c.Request.Context(), principal(c), sc.Department); err != nil || !ok {
 		s.fail(c, errOr(err, fmt.Errorf("scan %q: %w", sc.ID, duty.ErrNotFound)))
 		return
 	}
@@ -139,7 +139,7 @@ func (s *server) listScans(c *gin.Context) {
 	}
 	visible := []duty.Scan{}
 	for _, sc := range scans {
-		if ok, err := s.inScope(c.Request.Context(), principal(c), sc.Department); err != nil {
+		if ok, err := s.Store.InScope(c.Request.Context(), principal(c), sc.Department); err != nil {
 			s.fail(c, err)
 			return
 		} else if ok {
@@ -151,7 +151,7 @@ func (s *server) listScans(c *gin.Context) {
 }
 
 func (s *server) departmentReport(c *gin.Context) {
-	if ok, err := s.inScope(c.Request.Context(), principal(c), c.Param("id")); err != nil || !ok {
+	if ok, err := s.Store.InScope(c.Request.Context(), principal(c), c.Param("id")); err != nil || !ok {
 		s.fail(c, errOr(err, fmt.Errorf("department %q: %w", c.Param("id"), duty.ErrNotFound)))
 		return
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/pool"
 	"github.com/dutycheck/dutycheck/internal/store"
 )
 
@@ -421,18 +422,8 @@ func (s *Service) pipeline(ctx context.Context, opts Options, evaluate []string,
 	tables *store.Tables, sh *sharing, fn func(outcome) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var (
-		errMu    sync.Mutex
-		firstErr error
-	)
-	fail := func(err error) {
-		errMu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		errMu.Unlock()
-		cancel()
-	}
+	errs := pool.NewFirstError(cancel)
+	fail := errs.Fail
 	organs := make(chan string)
 	inputs := make(chan *policy.OrganInput, opts.Workers)
 	outcomes := make(chan outcome, opts.Workers)
@@ -474,54 +465,28 @@ func (s *Service) pipeline(ctx context.Context, opts Options, evaluate []string,
 			}
 		}
 	}()
-	var readers sync.WaitGroup
-	for range min(opts.Readers, max(len(evaluate), 1)) {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			terms := policy.NewTerms()
-			for o := range organs {
-				in := policy.NewOrganInput(o, opts.AsOf)
-				terms.Reset()
-				if err := store.ReadOrganIn(ctx, tables, o, terms, in.Add); err != nil {
-					fail(err)
-					return
-				}
-				select {
-				case inputs <- in:
-				case <-ctx.Done():
-					return
-				}
+	readers := pool.Run(ctx, min(opts.Readers, max(len(evaluate), 1)), organs, inputs, func() func(context.Context, string) (*policy.OrganInput, error) {
+		terms := policy.NewTerms()
+		return func(ctx context.Context, o string) (*policy.OrganInput, error) {
+			in := policy.NewOrganInput(o, opts.AsOf)
+			terms.Reset()
+			return in, store.ReadOrganIn(ctx, tables, o, terms, in.Add)
+		}
+	}, fail)
+	go func() { readers(); close(inputs) }()
+	workers := pool.Run(ctx, opts.Workers, inputs, outcomes, func() func(context.Context, *policy.OrganInput) (outcome, error) {
+		return func(ctx context.Context, in *policy.OrganInput) (outcome, error) {
+			o := newOutcome(in.ID)
+			if !in.IsOrgan() {
+				o.skip = true
+				return o, nil
 			}
-		}()
-	}
-	go func() { readers.Wait(); close(inputs) }()
-	var workers sync.WaitGroup
-	for range opts.Workers {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			for in := range inputs {
-				o := newOutcome(in.ID)
-				if !in.IsOrgan() {
-					o.skip = true
-				} else {
-					f, err := opts.Engine.EvaluateInputAll(ctx, in)
-					if err != nil {
-						fail(err)
-						return
-					}
-					o.vs, o.ws = f.Violations, f.Warnings
-				}
-				select {
-				case outcomes <- o:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-	}
-	go func() { workers.Wait(); feeding.Wait(); close(outcomes) }()
+			f, err := opts.Engine.EvaluateInputAll(ctx, in)
+			o.vs, o.ws = f.Violations, f.Warnings
+			return o, err
+		}
+	}, fail)
+	go func() { workers(); feeding.Wait(); close(outcomes) }()
 	failed := false
 	for o := range outcomes {
 		if failed || ctx.Err() != nil {
@@ -536,10 +501,8 @@ func (s *Service) pipeline(ctx context.Context, opts Options, evaluate []string,
 			fail(err)
 		}
 	}
-	errMu.Lock()
-	defer errMu.Unlock()
-	if firstErr != nil {
-		return firstErr
+	if err := errs.Err(); err != nil {
+		return err
 	}
 	return ctx.Err()
 }

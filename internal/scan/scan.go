@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/pool"
 )
 
 // Options says what to scan.
@@ -188,51 +188,41 @@ func EvaluateEach(ctx context.Context, workers, n int, newWorker func() func(ctx
 	progress func(done, total int)) ([]duty.Violation, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make([][]duty.Violation, n)
-	jobs := make(chan int)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		done     int
-	)
-	for range min(workers, max(n, 1)) {
-		wg.Go(func() {
-			evaluate := newWorker()
-			for i := range jobs {
-				vs, err := evaluate(ctx, i)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				results[i] = vs
-				done++
-				if progress != nil {
-					progress(done, n)
-				}
-				mu.Unlock()
-			}
-		})
+	errs := pool.NewFirstError(cancel)
+	type result struct {
+		i  int
+		vs []duty.Violation
 	}
-feed:
-	for i := range n {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
+	organs := make([]int, n)
+	for i := range organs {
+		organs[i] = i
+	}
+	results := make(chan result)
+	wait := pool.Run(ctx, min(workers, max(n, 1)), pool.Feed(ctx, organs), results, func() func(context.Context, int) (result, error) {
+		evaluate := newWorker()
+		return func(ctx context.Context, i int) (result, error) {
+			vs, err := evaluate(ctx, i)
+			return result{i, vs}, err
+		}
+	}, errs.Fail)
+	go func() { wait(); close(results) }()
+	byOrgan := make([][]duty.Violation, n)
+	done := 0
+	for r := range results {
+		byOrgan[r.i] = r.vs
+		done++
+		if progress != nil {
+			progress(done, n)
 		}
 	}
-	close(jobs)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var all []duty.Violation
-	for _, vs := range results {
+	for _, vs := range byOrgan {
 		all = append(all, vs...)
 	}
 	duty.SortViolations(all)

@@ -128,7 +128,7 @@ func translate(msg string) string {
 		return word("p.dupid", "zh")
 	case strings.HasPrefix(msg, "duplicates the id"):
 		return word("p.dupnested", "zh")
-	case strings.Contains(msg, "which is neither stored"):
+	case strings.Contains(msg, "which is not a record in"):
 		return word("p.missingref", "zh")
 	case strings.HasPrefix(msg, "makes a cycle"):
 		return word("p.cycle", "zh")

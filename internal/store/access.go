@@ -49,7 +49,7 @@ func docHash(d duty.Doc) string {
 
 // Audit appends an entry to the audit trail. There is no method to change or remove one.
 func (s *Store) Audit(ctx context.Context, e duty.AuditEntry) error {
-	e.At = now()
+	e.At = s.stamp()
 	e.ID = e.At + "-" + randomHex(4)
 	if e.IDs == nil {
 		e.IDs = []string{}
@@ -94,7 +94,7 @@ func (s *Store) PutUser(ctx context.Context, actor string, u duty.User) error {
 	case err == nil:
 		u.CreatedAt = old.CreatedAt
 	case errors.Is(err, duty.ErrNotFound):
-		u.CreatedAt = now()
+		u.CreatedAt = s.stamp()
 	default:
 		return err
 	}
@@ -183,7 +183,7 @@ func (s *Store) CreateTokenUntil(ctx context.Context, actor, user, name string, 
 		return nil, "", err
 	}
 	id, secret := randomHex(6), randomHex(16)
-	t := &duty.Token{ID: id, User: user, Name: name, Hash: hashSecret(secret), CreatedAt: now()}
+	t := &duty.Token{ID: id, User: user, Name: name, Hash: hashSecret(secret), CreatedAt: s.stamp()}
 	if !expires.IsZero() {
 		t.ExpiresAt = expires.UTC().Format(duty.TimeFormat)
 	}
@@ -237,7 +237,7 @@ func (s *Store) EnsureAdminToken(ctx context.Context, token string) error {
 		return fmt.Errorf("DUTYCHECK_ADMIN_TOKEN: %w: this token was revoked on %s; set a new one", duty.ErrInvalid, old.RevokedAt)
 	case err == nil:
 	case errors.Is(err, mongo.ErrNoDocuments):
-		if err := s.insertToken(ctx, &duty.Token{ID: id, User: "admin", Name: envTokenName, Hash: hashSecret(token), CreatedAt: now()}); err != nil {
+		if err := s.insertToken(ctx, &duty.Token{ID: id, User: "admin", Name: envTokenName, Hash: hashSecret(token), CreatedAt: s.stamp()}); err != nil {
 			return err
 		}
 		if err := s.Audit(ctx, duty.AuditEntry{Actor: "system", Action: "token.create", Collection: tokensColl, IDs: []string{id},
@@ -309,7 +309,7 @@ func (s *Store) Tokens(ctx context.Context, user string) ([]duty.Token, error) {
 // RevokeToken revokes a token; revoked tokens stop working at once.
 func (s *Store) RevokeToken(ctx context.Context, actor, id string) error {
 	res, err := s.db.Collection(tokensColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: now()}}}})
+		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: s.stamp()}}}})
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", unavailable(err))
 	}

@@ -35,8 +35,8 @@ type passwordDoc struct {
 	SetAt string `bson:"set_at"`
 }
 
-// clock is the store's time (Config.Now).
-func (s *Store) clock() time.Time { return s.cfg.Now() }
+// clock is the store's time (Config.Clock).
+func (s *Store) clock() time.Time { return s.cfg.Clock.Now() }
 
 // stamp is the store's time as stored (duty.TimeFormat, UTC).
 func (s *Store) stamp() string { return s.clock().UTC().Format(duty.TimeFormat) }
@@ -125,7 +125,7 @@ func (s *Store) SetPassword(ctx context.Context, actor, user, pw string) error {
 	if err != nil {
 		return err
 	}
-	d := passwordDoc{User: user, Hash: hash, Stamp: randomHex(16), SetAt: now()}
+	d := passwordDoc{User: user, Hash: hash, Stamp: randomHex(16), SetAt: s.stamp()}
 	if err := upsertRetry(func() error {
 		_, err := s.db.Collection(passwordsColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: user}}, d, options.Replace().SetUpsert(true))
 		return err

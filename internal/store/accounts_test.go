@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/dutycheck/dutycheck/internal/clock"
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/passwd"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
@@ -15,26 +15,13 @@ import (
 	"github.com/dutycheck/dutycheck/internal/store/storetest"
 )
 
-// fakeNow is a clock the test moves by hand.
-type fakeNow struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (f *fakeNow) now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
-func (f *fakeNow) add(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.t = f.t.Add(d)
-}
-
 // openClocked opens a store on a fresh database with the clock at 2026-01-10 09:00 UTC, and
 // users admin (admin) and clerk (inspector, 王小明).
-func openClocked(t *testing.T) (*store.Store, *fakeNow) {
+func openClocked(t *testing.T) (*store.Store, *clock.Fake) {
 	t.Helper()
-	clk := &fakeNow{t: time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)}
+	clk := clock.NewFake(time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC))
 	cfg := storetest.NewConfig(t)
-	cfg.Now = clk.now
+	cfg.Clock = clk
 	return openUsers(t, cfg), clk
 }
 
@@ -210,10 +197,10 @@ func TestPasswordSessionStamp(t *testing.T) {
 func TestTokenExpiry(t *testing.T) {
 	st, clk := openClocked(t)
 	ctx := context.Background()
-	if _, _, err := st.CreateTokenUntil(ctx, "admin", "clerk", "past", clk.now().Add(-time.Second)); !errors.Is(err, duty.ErrInvalid) {
+	if _, _, err := st.CreateTokenUntil(ctx, "admin", "clerk", "past", clk.Now().Add(-time.Second)); !errors.Is(err, duty.ErrInvalid) {
 		t.Errorf("a token expiring in the past: %v, want invalid", err)
 	}
-	tk, secret, err := st.CreateTokenUntil(ctx, "admin", "clerk", "script", clk.now().Add(time.Hour))
+	tk, secret, err := st.CreateTokenUntil(ctx, "admin", "clerk", "script", clk.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +225,7 @@ func TestTokenExpiry(t *testing.T) {
 	if s := status(); s != duty.TokenActive {
 		t.Errorf("status before expiry %q", s)
 	}
-	clk.add(time.Hour) // the very moment of expiry
+	clk.Advance(time.Hour) // the very moment of expiry
 	if _, err := st.Authenticate(ctx, secret); !errors.Is(err, duty.ErrNotFound) {
 		t.Errorf("expired token: %v, want not found", err)
 	}
@@ -365,7 +352,7 @@ func TestSetupToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk2.add(time.Hour)
+	clk2.Advance(time.Hour)
 	if _, err := st2.UseSetupToken(ctx, token, goodPassword); !errors.Is(err, duty.ErrNotFound) {
 		t.Errorf("expired setup token: %v", err)
 	}

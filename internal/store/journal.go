@@ -103,7 +103,7 @@ func auditID(h *journalHead, i int) string { return h.At + "-" + h.ID + "-" + st
 
 // newOp starts the head of an operation of this process.
 func (s *Store) newOp(kind string, actor duty.Principal) *journalHead {
-	return &journalHead{ID: randomHex(8), Kind: kind, Owner: s.instance, Actor: actor.User, At: now()}
+	return &journalHead{ID: randomHex(8), Kind: kind, Owner: s.instance, Actor: actor.User, At: s.stamp()}
 }
 
 // pendingPut is a collection's records of a batch with the hashes of its audit entries.
@@ -263,8 +263,8 @@ func (s *Store) Recovered() Recovery {
 // alive.
 func (s *Store) registerInstance(ctx context.Context) error {
 	_, err := s.db.Collection(instancesColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: s.instance}},
-		bson.D{{Key: "_id", Value: s.instance}, {Key: "started_at", Value: now()},
-			{Key: "expires_at", Value: time.Now().Add(leaseTTL).UTC().Format(duty.TimeFormat)}},
+		bson.D{{Key: "_id", Value: s.instance}, {Key: "started_at", Value: s.stamp()},
+			{Key: "expires_at", Value: s.clock().Add(leaseTTL).UTC().Format(duty.TimeFormat)}},
 		options.Replace().SetUpsert(true))
 	if err != nil {
 		return fmt.Errorf("record this process's lease: %w", unavailable(err))
@@ -284,7 +284,7 @@ func (s *Store) aliveFunc(ctx context.Context) (func(owner string) bool, error) 
 	}
 	defer cur.Close(context.WithoutCancel(ctx))
 	live := map[string]bool{s.instance: true}
-	at := now()
+	at := s.stamp()
 	for cur.Next(ctx) {
 		var d struct {
 			ID      string `bson:"_id"`
@@ -307,14 +307,9 @@ func (s *Store) KeepAlive(ctx context.Context, onError func(error)) {
 	if s.cfg.Exclusive {
 		return
 	}
-	t := time.NewTicker(leaseTTL / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	// This process's lease is held like any other (keepHolding), for as long as ctx lasts; it is
+	// never released: it lapses once the process stops renewing it.
+	stop := keepHolding(ctx, leaseTTL, func(ctx context.Context) {
 		err := s.registerInstance(ctx)
 		if err == nil {
 			err = s.recoverDead(ctx)
@@ -322,7 +317,9 @@ func (s *Store) KeepAlive(ctx context.Context, onError func(error)) {
 		if err != nil && ctx.Err() == nil && onError != nil {
 			onError(err)
 		}
-	}
+	}, func(context.Context) {})
+	<-ctx.Done()
+	stop()
 }
 
 // recoverDead completes the journal entries and fails the running scans of dead processes,

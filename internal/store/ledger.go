@@ -204,7 +204,7 @@ func (s *Store) AuditOnce(ctx context.Context, e duty.AuditEntry) error {
 		return fmt.Errorf("an audit entry written once needs its id: %w", duty.ErrInvalid)
 	}
 	if e.At == "" {
-		e.At = now()
+		e.At = s.stamp()
 	}
 	if e.IDs == nil {
 		e.IDs = []string{}
@@ -219,7 +219,7 @@ func (s *Store) AuditOnce(ctx context.Context, e duty.AuditEntry) error {
 // written before the scan is marked done, so that a process killed in between leaves the mark.
 func (s *Store) MarkLedgerPending(ctx context.Context, scanID string) error {
 	_, err := s.db.Collection(ledgerSyncColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: scanID}},
-		bson.D{{Key: "_id", Value: scanID}, {Key: "at", Value: now()}}, options.Replace().SetUpsert(true))
+		bson.D{{Key: "_id", Value: scanID}, {Key: "at", Value: s.stamp()}}, options.Replace().SetUpsert(true))
 	if err != nil {
 		return fmt.Errorf("mark scan %s for the ledger: %w", scanID, unavailable(err))
 	}

@@ -178,7 +178,7 @@ func (s *Store) stepOrgans(ctx context.Context, organs []string, change bson.E) 
 		return nil
 	}
 	models := make([]mongo.WriteModel, 0, len(organs))
-	at := now()
+	at := s.stamp()
 	for _, o := range organs {
 		update := bson.D{
 			{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}},
@@ -568,7 +568,7 @@ func (s *Store) switchGen(ctx context.Context, gen int64) error {
 	err := upsertRetry(func() error {
 		_, err := s.db.Collection(metaColl).ReplaceOne(ctx, bson.D{{Key: "_id", Value: "organ_tables"}},
 			bson.D{{Key: "_id", Value: "organ_tables"}, {Key: "format", Value: organTablesFormat},
-				{Key: "generation", Value: gen}, {Key: "built_at", Value: now()}},
+				{Key: "generation", Value: gen}, {Key: "built_at", Value: s.stamp()}},
 			options.Replace().SetUpsert(true))
 		return err
 	})

@@ -54,7 +54,7 @@ func RevisionID(seq int64) string { return fmt.Sprintf("r%d", seq) }
 func (s *Store) InsertRevision(ctx context.Context, rev *duty.PolicyRevision, baseSeq int64) error {
 	rev.Seq = baseSeq + 1
 	rev.ID = RevisionID(rev.Seq)
-	rev.CreatedAt = now()
+	rev.CreatedAt = s.stamp()
 	doc := revisionDoc{PolicyRevision: *rev}
 	for p, c := range rev.Files {
 		doc.Files = append(doc.Files, file{p, c})

@@ -13,7 +13,7 @@ import (
 )
 
 // PutBatch validates a batch of documents of one collection and, only when every one is valid,
-// upserts them all by id. Validation is the dataset loader's (schema, unique ids, references,
+// upserts them all by id. Validation is duty.Validate's (schema, unique ids, references,
 // department tree), where a reference may name a record of the same batch or one already stored.
 // Invalid input changes nothing and comes back as a *duty.ValidationError; an unknown collection
 // is duty.ErrNotFound. It returns the number of documents written.
@@ -32,6 +32,9 @@ func (s *Store) PutBatch(ctx context.Context, actor duty.Principal, collection s
 // department (duty.DepartmentOfDoc) and that of the stored record it replaces must be in the
 // subtree; references may name records of the same organ. Every write is appended to the audit
 // trail with the actor and the before/after hashes.
+//
+// It goes in four steps, under the write lease: validate (validatePut), plan the writes
+// (planPut), write them, journaled first (writePut), and audit them (auditPut).
 func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[string][]duty.RawDoc) (int, error) {
 	for name := range batches {
 		if duty.Lookup(name) == nil {
@@ -46,153 +49,118 @@ func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[s
 	if err := s.loadGen(ctx); err != nil {
 		return 0, err
 	}
-
-	var probs []duty.Problem
-	docs := map[string][]duty.Doc{}
-	inBatch := map[string]map[string]int{}
-	problem := func(r duty.RawDoc, id, field, msg string) duty.Problem {
-		return duty.Problem{File: r.File, Line: r.Line, Index: r.Index, ID: id, Field: field, Message: msg}
-	}
-	for _, c := range duty.Collections {
-		raw := batches[c.Name]
-		ids := map[string]int{}
-		inBatch[c.Name] = ids
-		docs[c.Name] = make([]duty.Doc, len(raw))
-		for i, r := range raw {
-			if i%256 == 0 && ctx.Err() != nil {
-				return 0, ctx.Err()
-			}
-			d, ps := duty.NormalizeRaw(c, r.Value)
-			id := d.ID()
-			if j, dup := ids[id]; dup && id != "" {
-				ps = append(ps, duty.Problem{Field: "id", Message: fmt.Sprintf("duplicates the id of document %d of this batch", raw[j].Index)})
-			} else if id != "" {
-				ids[id] = i
-			}
-			if c.Name == "departments" {
-				ps = append(ps, duty.CheckDepartment(d)...)
-			}
-			for _, p := range ps {
-				probs = append(probs, problem(r, id, p.Field, p.Message))
-			}
-			docs[c.Name][i] = d
-		}
-	}
-	if len(probs) > 0 {
-		return 0, &duty.ValidationError{Problems: probs}
-	}
-
-	// References: to a batch, else to stored records.
-	wanted := map[string]map[string]bool{}
-	for _, c := range duty.Collections {
-		for _, d := range docs[c.Name] {
-			c.Refs(d, func(_, coll, id string) {
-				if _, ok := inBatch[coll][id]; ok {
-					return
-				}
-				if wanted[coll] == nil {
-					wanted[coll] = map[string]bool{}
-				}
-				wanted[coll][id] = true
-			})
-		}
-	}
-	stored := map[string]map[string]string{} // collection → id → organ stamp
-	for coll, ids := range wanted {
-		found, err := s.organStamps(ctx, coll, keys(ids))
-		if err != nil {
-			return 0, err
-		}
-		stored[coll] = found
-	}
-	for _, c := range duty.Collections {
-		for i, d := range docs[c.Name] {
-			c.Refs(d, func(field, coll, id string) {
-				if _, ok := inBatch[coll][id]; ok {
-					return
-				}
-				if _, ok := stored[coll][id]; !ok {
-					probs = append(probs, problem(batches[c.Name][i], d.ID(), field,
-						fmt.Sprintf("names %q, which is neither stored in %s nor in this batch", id, coll)))
-				}
-			})
-		}
-	}
-
-	// The department tree as it will be after the batch.
-	depts, err := s.Departments(ctx)
+	p, err := s.validatePut(ctx, actor, batches)
 	if err != nil {
 		return 0, err
 	}
-	oldTree := duty.NewTree(depts)
-	if newDepts := docs["departments"]; len(newDepts) > 0 {
-		merged := make([]duty.Doc, 0, len(depts)+len(newDepts))
-		for _, d := range depts {
-			if _, replaced := inBatch["departments"][d.ID()]; !replaced {
-				merged = append(merged, d)
-			}
-		}
-		depts = append(merged, newDepts...)
-		for _, id := range duty.NewTree(depts).Cycles() {
-			if i, ok := inBatch["departments"][id]; ok {
-				probs = append(probs, problem(batches["departments"][i], id, "parent_id",
-					"makes a cycle in the department tree (the department would be its own ancestor)"))
-			}
-		}
+	if err := p.plan(); err != nil {
+		return 0, err
 	}
-	if len(probs) > 0 {
-		return 0, &duty.ValidationError{Problems: probs}
+	h, chunks, err := s.journalPutOp(ctx, actor, p)
+	if err != nil {
+		return 0, err
 	}
-	tree := duty.NewTree(depts)
+	// Journaled: from here on the write is completed whatever happens to the request (a cancelled
+	// context no longer stops it half-way), and a failure is completed at once (finishFailed).
+	apply := func(ctx context.Context) (int, error) {
+		written, err := s.writePut(ctx, h, p)
+		if err != nil {
+			return written, err
+		}
+		if err := s.auditPut(ctx, h, chunks); err != nil {
+			return written, err
+		}
+		return written, s.finishOp(ctx, h)
+	}
+	written, err := apply(s.withFence(context.WithoutCancel(ctx)))
+	if err != nil {
+		return written, s.finishFailed(ctx, h, err)
+	}
+	return written, nil
+}
 
-	// What the batch replaces, for the scope check, the organ tables and the audit trail.
-	old := map[string]map[string]duty.Doc{}
-	oldOrgan := map[string]map[string]string{} // collection → id → organ stamp
+// put is one PutMany under way: the validated batch, the stored records it replaces and the
+// writes planned for it.
+type put struct {
+	*duty.Batch
+	old      map[string]map[string]duty.Doc // collection → id → the stored record replaced
+	oldOrgan map[string]map[string]string   // collection → id → its organ stamp
+	// writes are, by collection, the new records and the replaced ones.
+	writes map[string][]*recordWrite
+	tables organWrites
+	// restamp says that a department or a person moves to another organ; departments that the
+	// batch writes departments.
+	restamp, departments bool
+	organs               []string // the organs whose tables change
+}
+
+// recordWrite is records written to a collection at once: inserted (new) or replaced.
+type recordWrite struct {
+	ids    []string
+	docs   []any
+	insert bool
+}
+
+// resolver is the store as duty.Validate sees it: its stored records' organ stamps and its
+// departments.
+type resolver struct{ s *Store }
+
+func (r resolver) Stamps(ctx context.Context, collection string, ids []string) (map[string]string, error) {
+	return r.s.organStamps(ctx, collection, ids)
+}
+
+func (r resolver) Departments(ctx context.Context) ([]duty.Doc, error) { return r.s.Departments(ctx) }
+
+// validatePut validates the batches against the stored records (duty.Validate), reads the
+// records they replace and, for a department user, checks the scope.
+func (s *Store) validatePut(ctx context.Context, actor duty.Principal, batches map[string][]duty.RawDoc) (*put, error) {
+	b, err := duty.Validate(ctx, batches, resolver{s})
+	if err != nil {
+		return nil, err
+	}
+	p := &put{Batch: b, old: map[string]map[string]duty.Doc{}, oldOrgan: map[string]map[string]string{}}
 	for _, c := range duty.Collections {
-		if len(docs[c.Name]) == 0 {
+		if len(b.Docs[c.Name]) == 0 {
 			continue
 		}
-		if old[c.Name], oldOrgan[c.Name], err = s.storedByID(ctx, c.Name, keys(boolSet(inBatch[c.Name]))); err != nil {
-			return 0, err
+		if p.old[c.Name], p.oldOrgan[c.Name], err = s.storedByID(ctx, c.Name, keys(boolSet(b.Index[c.Name]))); err != nil {
+			return nil, err
 		}
 	}
 	if root := actor.Scope(); root != "" {
-		probs = append(probs, s.scopeProblems(ctx, root, oldTree, tree, batches, docs, inBatch, old, stored)...)
-		if len(probs) > 0 {
-			return 0, &duty.ValidationError{Problems: probs}
+		if probs := s.scopeProblems(ctx, root, p); len(probs) > 0 {
+			return nil, &duty.ValidationError{Problems: probs}
 		}
 	}
+	return p, nil
+}
 
+// plan works out the writes: each record goes to its collection and to its organ's table; a
+// record that changes organ leaves the old one's table.
+func (p *put) plan() error {
+	tree := p.After
 	personOrgan := func(id string) string {
-		if i, ok := inBatch["people"][id]; ok {
-			return tree.Organ(docs["people"][i].Str("department_id"))
+		if d := p.Doc("people", id); d != nil {
+			return tree.Organ(d.Str("department_id"))
 		}
-		return stored["people"][id]
+		return p.Stored["people"][id]
 	}
-	// Each record goes to its collection and to its organ's table; a record that changes organ
-	// leaves the old one's table. The organs' versions step before and after the writes.
-	type write struct {
-		ids    []string
-		docs   []any
-		insert bool
-	}
-	writes := map[string][]*write{} // collection → new records, replaced records
-	tables := organWrites{}
-	restamp, departments := false, len(docs["departments"]) > 0
+	p.writes, p.tables = map[string][]*recordWrite{}, organWrites{}
+	p.departments = len(p.Docs["departments"]) > 0
 	for _, c := range duty.Collections {
-		list := docs[c.Name]
+		list := p.Docs[c.Name]
 		if len(list) == 0 {
 			continue
 		}
-		fresh, replaced := &write{insert: true}, &write{}
+		fresh, replaced := &recordWrite{insert: true}, &recordWrite{}
 		for _, d := range list {
 			organ := duty.OrganOf(c, d, tree.Organ, personOrgan)
-			prevOrgan, existed := oldOrgan[c.Name][d.ID()]
+			prevOrgan, existed := p.oldOrgan[c.Name][d.ID()]
 			switch c.Name {
 			case "departments":
-				restamp = restamp || (oldTree.Department(d.ID()) != nil && oldTree.Organ(d.ID()) != organ)
+				p.restamp = p.restamp || (p.Before.Department(d.ID()) != nil && p.Before.Organ(d.ID()) != organ)
 			case "people":
-				restamp = restamp || (existed && prevOrgan != organ)
+				p.restamp = p.restamp || (existed && prevOrgan != organ)
 			}
 			stored := toBSON(d, organ)
 			w := fresh
@@ -202,7 +170,7 @@ func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[s
 			w.ids, w.docs = append(w.ids, d.ID()), append(w.docs, stored)
 			key := tableKey(c.Name, d.ID())
 			if existed && prevOrgan != organ && prevOrgan != "" {
-				ch := tables.change(prevOrgan)
+				ch := p.tables.change(prevOrgan)
 				ch.remove = append(ch.remove, key)
 			}
 			if organ == "" {
@@ -210,134 +178,137 @@ func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[s
 			}
 			td, err := tableDoc(c.Name, d.ID(), stored)
 			if err != nil {
-				return 0, err
+				return err
 			}
-			ch := tables.change(organ)
+			ch := p.tables.change(organ)
 			if existed && prevOrgan == organ {
 				ch.replaceIDs, ch.replace = append(ch.replaceIDs, key), append(ch.replace, td)
 			} else {
 				ch.insertIDs, ch.insert = append(ch.insertIDs, key), append(ch.insert, td)
 			}
 		}
-		writes[c.Name] = []*write{fresh, replaced}
+		p.writes[c.Name] = []*recordWrite{fresh, replaced}
 	}
-	touched := tables.organs()
+	p.organs = p.tables.organs()
+	return nil
+}
 
-	// The journal first: every record the batch writes and its audit hashes. From here on,
-	// a crash is completed by the next start (journal.go).
+// journalPutOp writes the journal first: every record the batch writes and its audit hashes.
+// From here on, a crash is completed by the next start (journal.go).
+func (s *Store) journalPutOp(ctx context.Context, actor duty.Principal, p *put) (*journalHead, []journalChunk, error) {
 	h := s.newOp("put", actor)
-	h.Restamp, h.Departments, h.Organs = restamp, departments, touched
+	h.Restamp, h.Departments, h.Organs = p.restamp, p.departments, p.organs
 	h.Undo = true
-	for _, ws := range writes {
+	for _, ws := range p.writes {
 		for _, w := range ws {
 			h.Undo = h.Undo && (w.insert || len(w.ids) == 0)
 		}
 	}
 	var puts []pendingPut
 	for _, c := range duty.Collections {
-		list := docs[c.Name]
+		list := p.Docs[c.Name]
 		if len(list) == 0 {
 			continue
 		}
-		p := pendingPut{collection: c.Name}
+		pp := pendingPut{collection: c.Name}
 		for _, d := range list {
-			p.ids = append(p.ids, d.ID())
-			p.before = append(p.before, docHash(old[c.Name][d.ID()]))
-			p.after = append(p.after, docHash(d))
+			pp.ids = append(pp.ids, d.ID())
+			pp.before = append(pp.before, docHash(p.old[c.Name][d.ID()]))
+			pp.after = append(pp.after, docHash(d))
 		}
 		// The stored documents, in the order of the ids.
 		byID := make(map[string]bson.D, len(list))
-		for _, w := range writes[c.Name] {
+		for _, w := range p.writes[c.Name] {
 			for k, id := range w.ids {
 				byID[id] = w.docs[k].(bson.D)
 			}
 		}
-		for _, id := range p.ids {
-			p.docs = append(p.docs, byID[id])
+		for _, id := range pp.ids {
+			pp.docs = append(pp.docs, byID[id])
 		}
-		puts = append(puts, p)
+		puts = append(puts, pp)
 	}
 	chunks, err := s.journalPut(ctx, h, puts)
 	if err != nil {
+		return nil, nil, err
+	}
+	return h, chunks, nil
+}
+
+// writePut writes the journaled records of operation h to their collections and the organ
+// tables, and steps the organs' versions before and after; it returns how many records it
+// wrote.
+func (s *Store) writePut(ctx context.Context, h *journalHead, p *put) (int, error) {
+	if err := s.hook("put.after-journal"); err != nil {
 		return 0, err
 	}
-	// Journaled: from here on the write is completed whatever happens to the request (a cancelled
-	// context no longer stops it half-way), and a failure is completed at once (finishFailed).
-	apply := func(ctx context.Context) (int, error) {
-		if err := s.hook("put.after-journal"); err != nil {
+	if err := s.beginOrgans(ctx, p.organs, h.ID); err != nil {
+		return 0, err
+	}
+	if p.departments {
+		if err := s.bumpDepartments(ctx); err != nil {
 			return 0, err
 		}
-		if err := s.beginOrgans(ctx, touched, h.ID); err != nil {
-			return 0, err
-		}
-		if departments {
-			if err := s.bumpDepartments(ctx); err != nil {
-				return 0, err
+	}
+	written := 0
+	for _, c := range duty.Collections {
+		for _, w := range p.writes[c.Name] {
+			if len(w.ids) == 0 {
+				continue
 			}
-		}
-		written := 0
-		for _, c := range duty.Collections {
-			for _, w := range writes[c.Name] {
-				if len(w.ids) == 0 {
-					continue
-				}
-				var err error
-				if w.insert {
-					err = insertOrReplace(ctx, s.db.Collection(c.Name), w.ids, w.docs)
-				} else {
-					err = replaceAll(ctx, s.db.Collection(c.Name), w.ids, w.docs)
-				}
-				if err != nil {
-					return written, fmt.Errorf("write %s: %w", c.Name, err)
-				}
-				if written == 0 {
-					if err := s.hook("put.mid-batch"); err != nil {
-						return written, err
-					}
-				}
-				written += len(w.ids)
+			var err error
+			if w.insert {
+				err = insertOrReplace(ctx, s.db.Collection(c.Name), w.ids, w.docs)
+			} else {
+				err = replaceAll(ctx, s.db.Collection(c.Name), w.ids, w.docs)
 			}
-		}
-		// A batch that moves records to another organ rebuilds the tables as a new generation
-		// instead: scans keep reading the old one, whole, until the switch.
-		if !restamp {
-			if err := tables.apply(ctx, s, s.currentGen()); err != nil {
-				return written, err
+			if err != nil {
+				return written, fmt.Errorf("write %s: %w", c.Name, err)
 			}
-		}
-		if departments {
-			if err := s.bumpDepartments(ctx); err != nil {
-				return written, err
-			}
-		}
-		if restamp {
-			if err := s.restamp(ctx, h.ID); err != nil {
-				return written, err
-			}
-		}
-		if err := s.endOrgans(ctx, touched, h.ID); err != nil {
-			return written, err
-		}
-		if err := s.hook("put.before-audit"); err != nil {
-			return written, err
-		}
-		for i := range chunks {
-			if err := s.auditChunkOf(ctx, h, i, &chunks[i]); err != nil {
-				return written, err
-			}
-			if i == 0 {
-				if err := s.hook("put.after-first-audit"); err != nil {
+			if written == 0 {
+				if err := s.hook("put.mid-batch"); err != nil {
 					return written, err
 				}
 			}
+			written += len(w.ids)
 		}
-		return written, s.finishOp(ctx, h)
 	}
-	written, err := apply(s.withFence(context.WithoutCancel(ctx)))
-	if err != nil {
-		return written, s.finishFailed(ctx, h, err)
+	// A batch that moves records to another organ rebuilds the tables as a new generation
+	// instead: scans keep reading the old one, whole, until the switch.
+	if !p.restamp {
+		if err := p.tables.apply(ctx, s, s.currentGen()); err != nil {
+			return written, err
+		}
 	}
-	return written, nil
+	if p.departments {
+		if err := s.bumpDepartments(ctx); err != nil {
+			return written, err
+		}
+	}
+	if p.restamp {
+		if err := s.restamp(ctx, h.ID); err != nil {
+			return written, err
+		}
+	}
+	return written, s.endOrgans(ctx, p.organs, h.ID)
+}
+
+// auditPut appends operation h's journaled chunks to the audit trail.
+func (s *Store) auditPut(ctx context.Context, h *journalHead, chunks []journalChunk) error {
+	if err := s.hook("put.before-audit"); err != nil {
+		return err
+	}
+	for i := range chunks {
+		if err := s.auditChunkOf(ctx, h, i, &chunks[i]); err != nil {
+			return err
+		}
+		if i == 0 {
+			if err := s.hook("put.after-first-audit"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // auditChunk is the most record ids one audit entry lists.
@@ -373,9 +344,9 @@ func (s *Store) storedByID(ctx context.Context, collection string, ids []string)
 
 // scopeProblems checks a department user's batch: references resolve within its organ, and
 // each document, and the stored record it replaces, belongs to the subtree of root.
-func (s *Store) scopeProblems(ctx context.Context, root string, oldTree, tree *duty.Tree, batches map[string][]duty.RawDoc,
-	docs map[string][]duty.Doc, inBatch map[string]map[string]int, old map[string]map[string]duty.Doc, stored map[string]map[string]string) []duty.Problem {
+func (s *Store) scopeProblems(ctx context.Context, root string, p *put) []duty.Problem {
 	var probs []duty.Problem
+	oldTree, tree, old := p.Before, p.After, p.old
 	organ := oldTree.Organ(root)
 	sub, oldSub := tree.Subtree(root), oldTree.Subtree(root)
 	// Stored people the batch needs to place documents: the batch's references plus the people of
@@ -390,7 +361,7 @@ func (s *Store) scopeProblems(ctx context.Context, root string, oldTree, tree *d
 			}
 		}
 	}
-	for _, ds := range docs {
+	for _, ds := range p.Docs {
 		for _, d := range ds {
 			for _, f := range duty.LeaderFields() {
 				if p := d.Str(f); p != "" {
@@ -399,7 +370,7 @@ func (s *Store) scopeProblems(ctx context.Context, root string, oldTree, tree *d
 			}
 		}
 	}
-	for id := range stored["people"] {
+	for id := range p.Stored["people"] {
 		need[id] = true
 	}
 	people, err := s.docsByID(ctx, "people", keys(need))
@@ -407,15 +378,15 @@ func (s *Store) scopeProblems(ctx context.Context, root string, oldTree, tree *d
 		return []duty.Problem{{Message: err.Error()}}
 	}
 	personDept := func(id string) string {
-		if i, ok := inBatch["people"][id]; ok {
-			return docs["people"][i].Str("department_id")
+		if d := p.Doc("people", id); d != nil {
+			return d.Str("department_id")
 		}
 		return people[id].Str("department_id")
 	}
 	oldPersonDept := func(id string) string { return people[id].Str("department_id") }
 	isLeader := func(id string) bool {
-		if i, ok := inBatch["people"][id]; ok {
-			if _, why := duty.OrganLevel("people", docs["people"][i], kindIn(tree)); why != "" {
+		if d := p.Doc("people", id); d != nil {
+			if _, why := duty.OrganLevel("people", d, kindIn(tree)); why != "" {
 				return true
 			}
 		}
@@ -423,17 +394,17 @@ func (s *Store) scopeProblems(ctx context.Context, root string, oldTree, tree *d
 		return why != ""
 	}
 	for _, c := range duty.Collections {
-		for i, d := range docs[c.Name] {
-			r := batches[c.Name][i]
+		for i, d := range p.Docs[c.Name] {
+			r := p.Raw[c.Name][i]
 			add := func(field, msg string) {
 				probs = append(probs, duty.Problem{File: r.File, Line: r.Line, Index: r.Index, ID: d.ID(), Field: field, Message: msg})
 			}
 			c.Refs(d, func(field, coll, id string) {
-				if _, ok := inBatch[coll][id]; ok {
+				if p.Has(coll, id) {
 					return
 				}
-				if o, ok := stored[coll][id]; ok && o != organ {
-					add(field, fmt.Sprintf("names %q, which is neither stored in %s nor in this batch", id, coll))
+				if o, ok := p.Stored[coll][id]; ok && o != organ {
+					add(field, duty.MissingRef(id, coll))
 				}
 			})
 			if dept := duty.DepartmentOfDoc(c.Name, d, personDept); !sub[dept] || (c.Name == "departments" && d.ID() == root && d.Str("parent_id") != oldTree.Department(root).Str("parent_id")) {
@@ -692,10 +663,6 @@ func (s *Store) GetScoped(ctx context.Context, actor duty.Principal, collection,
 	if err != nil || actor.Scope() == "" {
 		return d, err
 	}
-	depts, err := s.Departments(ctx)
-	if err != nil {
-		return nil, err
-	}
 	dept := duty.DepartmentOfDoc(collection, d, func(p string) string {
 		person, err := s.Get(ctx, "people", p)
 		if err != nil {
@@ -703,7 +670,9 @@ func (s *Store) GetScoped(ctx context.Context, actor duty.Principal, collection,
 		}
 		return person.Str("department_id")
 	})
-	if !duty.NewTree(depts).Subtree(actor.Scope())[dept] {
+	if ok, err := s.InScope(ctx, actor, dept); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, fmt.Errorf("%s %q: %w", collection, id, duty.ErrNotFound)
 	}
 	return d, nil
@@ -720,4 +689,21 @@ func refPaths(fields []duty.Field, prefix, target string) []string {
 		}
 	}
 	return out
+}
+
+// InScope reports whether department is in the principal's subtree: always without a scope,
+// never for no department.
+func (s *Store) InScope(ctx context.Context, p duty.Principal, department string) (bool, error) {
+	root := p.Scope()
+	if root == "" {
+		return true, nil
+	}
+	if department == "" {
+		return false, nil
+	}
+	depts, err := s.Departments(ctx)
+	if err != nil {
+		return false, err
+	}
+	return duty.NewTree(depts).Subtree(root)[department], nil
 }

@@ -462,7 +462,7 @@ func (s *Store) markDone(ctx context.Context, sc *duty.Scan, keyHash string, org
 		{Key: "scope_hash", Value: keyHash},
 		{Key: "generated_at", Value: rep.GeneratedAt},
 		{Key: "organ_counts", Value: organs},
-		{Key: "updated_at", Value: now()},
+		{Key: "updated_at", Value: s.stamp()},
 	}}})
 	if err != nil {
 		return fmt.Errorf("finish scan %s: %w", sc.ID, unavailable(err))

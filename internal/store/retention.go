@@ -228,15 +228,15 @@ func (s *Store) BeginRetention(ctx context.Context) (end func(), ok bool, err er
 	if err != nil {
 		return nil, false, err
 	}
-	if latest != nil && !latest.Released && latest.Expires > s.cfg.Clock.Now().UTC().Format(duty.TimeFormat) {
+	if latest != nil && !latest.Released && latest.Expires > s.clock().UTC().Format(duty.TimeFormat) {
 		return nil, false, nil
 	}
-	id, taken, err := insertHolding(ctx, coll, retentionLeasePrefix, n+1, s.instance, "", s.cfg.Clock.Now(), s.cfg.Clock.Now().Add(retentionLeaseTTL))
+	id, taken, err := insertHolding(ctx, coll, retentionLeasePrefix, n+1, s.instance, "", s.clock(), s.clock().Add(retentionLeaseTTL))
 	if err != nil || !taken {
 		return nil, false, err
 	}
 	end = keepHolding(ctx, retentionLeaseTTL, func(ctx context.Context) {
-		_ = setHolding(ctx, coll, id, "", bson.D{{Key: "expires_at", Value: s.cfg.Clock.Now().Add(retentionLeaseTTL).UTC().Format(duty.TimeFormat)}})
+		_ = setHolding(ctx, coll, id, "", bson.D{{Key: "expires_at", Value: s.clock().Add(retentionLeaseTTL).UTC().Format(duty.TimeFormat)}})
 	}, func(ctx context.Context) {
 		// Should this fail, the lease lapses after retentionLeaseTTL.
 		_ = setHolding(ctx, coll, id, "", bson.D{{Key: "released", Value: true}})
@@ -289,7 +289,7 @@ func (s *Store) AwaitRetention(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if latest == nil || latest.Released || latest.Expires <= s.cfg.Clock.Now().UTC().Format(duty.TimeFormat) {
+		if latest == nil || latest.Released || latest.Expires <= s.clock().UTC().Format(duty.TimeFormat) {
 			return nil
 		}
 		select {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -62,11 +61,9 @@ func encodeSummary(sum duty.Summary) (string, error) {
 	return string(b), err
 }
 
-func now() string { return time.Now().UTC().Format(duty.TimeFormat) }
-
 // CreateScan stores a new running scan.
 func (s *Store) CreateScan(ctx context.Context, sc *duty.Scan) error {
-	doc := scanDoc{Scan: *sc, UpdatedAt: now(), Owner: s.instance}
+	doc := scanDoc{Scan: *sc, UpdatedAt: s.stamp(), Owner: s.instance}
 	doc.Report = nil
 	if _, err := s.db.Collection(scansColl).InsertOne(ctx, doc); err != nil {
 		return fmt.Errorf("save scan %s: %w", sc.ID, unavailable(err))
@@ -78,7 +75,7 @@ func (s *Store) CreateScan(ctx context.Context, sc *duty.Scan) error {
 func (s *Store) UpdateProgress(ctx context.Context, id string, p duty.Progress) error {
 	defer func() { _ = s.hook("scan.progress") }()
 	_, err := s.db.Collection(scansColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "progress", Value: p}, {Key: "updated_at", Value: now()}}}})
+		bson.D{{Key: "$set", Value: bson.D{{Key: "progress", Value: p}, {Key: "updated_at", Value: s.stamp()}}}})
 	if err != nil {
 		return fmt.Errorf("update scan %s: %w", id, unavailable(err))
 	}
@@ -95,7 +92,7 @@ func (s *Store) FailScan(ctx context.Context, id, reason string) error {
 func (s *Store) failScanOf(ctx context.Context, id, owner, reason string) error {
 	_, err := s.db.Collection(scansColl).UpdateOne(ctx, ownedScan(id, owner), bson.D{{Key: "$set", Value: bson.D{
 		{Key: "status", Value: duty.ScanFailed}, {Key: "error", Value: reason},
-		{Key: "finished_at", Value: now()}, {Key: "updated_at", Value: now()},
+		{Key: "finished_at", Value: s.stamp()}, {Key: "updated_at", Value: s.stamp()},
 	}}})
 	if err != nil {
 		return fmt.Errorf("fail scan %s: %w", id, unavailable(err))
@@ -118,7 +115,7 @@ func ownedScan(id, owner string) bson.D {
 // two processes adopt one scan.
 func (s *Store) adoptScan(ctx context.Context, d *scanDoc) (bool, error) {
 	res, err := s.db.Collection(scansColl).UpdateOne(ctx, ownedScan(d.ID, d.Owner), bson.D{{Key: "$set", Value: bson.D{
-		{Key: "owner", Value: s.instance}, {Key: "adoptions", Value: d.Adoptions + 1}, {Key: "updated_at", Value: now()},
+		{Key: "owner", Value: s.instance}, {Key: "adoptions", Value: d.Adoptions + 1}, {Key: "updated_at", Value: s.stamp()},
 	}}})
 	if err != nil {
 		return false, fmt.Errorf("take over scan %s: %w", d.ID, unavailable(err))

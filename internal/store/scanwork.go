@@ -227,7 +227,7 @@ func (s *Store) ClaimChunk(ctx context.Context, scanID string, chunk int, coordi
 		return nil, st, nil
 	}
 	token := randomHex(8)
-	id, ok, err := insertHolding(ctx, coll, prefix, n+1, s.instance, token, s.cfg.Clock.Now(), s.cfg.Clock.Now().Add(s.ChunkLeaseTTL()))
+	id, ok, err := insertHolding(ctx, coll, prefix, n+1, s.instance, token, s.clock(), s.clock().Add(s.ChunkLeaseTTL()))
 	if err != nil || !ok {
 		return nil, ChunkState{Fence: n + 1}, err
 	}
@@ -246,7 +246,7 @@ func (s *Store) judge(latest *leaseDoc, n int64, coordinator bool) (st ChunkStat
 		return ChunkState{Free: true}, false
 	}
 	st = ChunkState{Done: latest.Done, Fence: n, Token: latest.Token, Owner: latest.Owner, Failed: latest.Failed != ""}
-	now := s.cfg.Clock.Now()
+	now := s.clock()
 	switch {
 	case latest.Done, latest.Released && latest.Failed != "" && !coordinator:
 	case latest.Released:
@@ -267,7 +267,7 @@ func (c *ChunkClaim) State() ChunkState {
 // Renew extends the holding by the lease's lifetime.
 func (c *ChunkClaim) Renew(ctx context.Context) error {
 	return setHolding(ctx, c.s.db.Collection(scanChunksColl), c.id, c.token,
-		bson.D{{Key: "expires_at", Value: c.s.cfg.Clock.Now().Add(c.s.ChunkLeaseTTL()).UTC().Format(duty.TimeFormat)}})
+		bson.D{{Key: "expires_at", Value: c.s.clock().Add(c.s.ChunkLeaseTTL()).UTC().Format(duty.TimeFormat)}})
 }
 
 // Release gives the chunk back undone; failed, when not "", says why the holder could not do it

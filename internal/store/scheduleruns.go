@@ -59,7 +59,7 @@ func (s *Store) RetakeScheduledRun(ctx context.Context, day string) (*ScheduledR
 			return nil, false, fmt.Errorf("scheduled run %q: unexpected id", latest.Day)
 		}
 	}
-	run := ScheduledRun{Day: fmt.Sprintf("%s#%02d", day, n+1), AsOf: latest.AsOf, ClaimedAt: now(), Instance: s.instance}
+	run := ScheduledRun{Day: fmt.Sprintf("%s#%02d", day, n+1), AsOf: latest.AsOf, ClaimedAt: s.stamp(), Instance: s.instance}
 	_, err = s.db.Collection(scheduleRunsColl).InsertOne(ctx, run)
 	if mongo.IsDuplicateKeyError(err) {
 		return nil, false, nil

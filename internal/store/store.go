@@ -42,14 +42,14 @@ type Config struct {
 	// a crash would (but for "scan.progress", whose error a scan ignores).
 	// A kill test's child blocks in it until it is killed.
 	Hook func(point string) error
-	// Now is the clock of token expiry and browser sessions; nil is the machine's. Tests set a
-	// fake one.
-	Now func() time.Time
 	// Passwords hashes and verifies the users' passwords; nil is argon2id with passwd.Default,
 	// two hashes at a time.
 	Passwords *passwd.Hasher
-	// Clock tells the expiry of the leases on a shared scan's chunks and on the retention
-	// (tests move it by hand); nil means the real clock.
+	// Clock is the store's one time source: the expiry of tokens, browser sessions and every
+	// lease (this process's, the write lease, a shared scan's chunks, the retention), and the
+	// times it stamps on what it writes. Tests move a fake one by hand; nil means the machine's
+	// clock. Leases are renewed at a real-time pace (a third of their lifetime), each renewal
+	// reading this clock.
 	Clock clock.Clock
 	// OnTakeover, when set, is told each time this process takes over a lease whose holder
 	// stopped renewing it ("write", "scan_chunk"): the metrics.
@@ -113,9 +113,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Database == "" {
 		cfg.Database = "dutycheck"
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	if cfg.Passwords == nil {
 		cfg.Passwords = passwd.New(passwd.Default, 2)
 	}
@@ -127,7 +124,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("connect to MongoDB: %w", errors.Join(duty.ErrUnavailable, err))
 	}
 	s := &Store{client: client, db: client.Database(cfg.Database), cfg: cfg, refs: map[int64]int{},
-		instance: time.Now().UTC().Format("20060102T150405") + "-" + randomHex(6)}
+		instance: cfg.Clock.Now().UTC().Format("20060102T150405") + "-" + randomHex(6)}
 	if err := s.Ping(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err

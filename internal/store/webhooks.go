@@ -43,7 +43,7 @@ func (s *Store) CreateWebhook(ctx context.Context, actor string, w *duty.Webhook
 		seen[d] = true
 	}
 	w.ID = "wh-" + randomHex(6)
-	w.CreatedAt = now()
+	w.CreatedAt = s.stamp()
 	w.CreatedBy = actor
 	w.HasSecret = w.Secret != ""
 	if _, err := s.db.Collection(webhooksColl).InsertOne(ctx, w); err != nil {
@@ -114,7 +114,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, actor, id string) error {
 // AddDelivery records one delivery attempt, giving it an id that sorts by time.
 func (s *Store) AddDelivery(ctx context.Context, d *duty.Delivery) error {
 	if d.At == "" {
-		d.At = now()
+		d.At = s.stamp()
 	}
 	d.ID = d.At + "-" + randomHex(4)
 	if _, err := s.db.Collection(deliveriesColl).InsertOne(ctx, d); err != nil {
@@ -193,7 +193,7 @@ type ScheduledRun struct {
 // the day's record, false when another process (or an earlier run of this one) already had.
 // The unique _id makes the claim atomic across processes sharing the store.
 func (s *Store) ClaimScheduledRun(ctx context.Context, day, asOf string) (bool, error) {
-	run := ScheduledRun{Day: day, AsOf: asOf, ClaimedAt: now(), Instance: s.instance}
+	run := ScheduledRun{Day: day, AsOf: asOf, ClaimedAt: s.stamp(), Instance: s.instance}
 	_, err := s.db.Collection(scheduleRunsColl).InsertOne(ctx, run)
 	if mongo.IsDuplicateKeyError(err) {
 		return false, nil

@@ -45,7 +45,7 @@ func (s *Store) lockWrites(ctx context.Context) (unlock func(), err error) {
 		return nil, err
 	}
 	lease := s.db.Collection(writeLeaseColl)
-	fence := &writeFence{id: held, renewed: time.Now()}
+	fence := &writeFence{id: held, renewed: time.Now(), clock: s.clock}
 	s.fence.Store(fence)
 	release := keepHolding(ctx, writeLeaseTTL, func(ctx context.Context) {
 		_ = fence.renew(ctx, lease)
@@ -84,7 +84,7 @@ func (s *Store) takeWriteLease(ctx context.Context) (id string, tookOver bool, e
 		case latest == nil, latest.Released, latest.Owner == s.instance:
 			// Never taken, released, or this process's own (writeMu is held: its release failed).
 			free = true
-		case latest.Expires <= now():
+		case latest.Expires <= s.stamp():
 			// Lapsed: taken over only once its owner is dead by its process lease too,
 			// which is what recovery goes by, so that recovery completes the owner's writes.
 			alive, err := s.aliveFunc(ctx)
@@ -95,7 +95,7 @@ func (s *Store) takeWriteLease(ctx context.Context) (id string, tookOver bool, e
 			tookOver = free
 		}
 		if free {
-			id, ok, err := insertHolding(ctx, coll, writeLeasePrefix, n+1, s.instance, "", time.Now(), time.Now().Add(writeLeaseTTL))
+			id, ok, err := insertHolding(ctx, coll, writeLeasePrefix, n+1, s.instance, "", s.clock(), s.clock().Add(writeLeaseTTL))
 			if err != nil {
 				return "", false, err
 			}
@@ -131,7 +131,8 @@ var ErrWriteLeaseLost = fmt.Errorf("this process lost the write lease while it w
 type writeFence struct {
 	id      string
 	mu      sync.Mutex
-	renewed time.Time // the last renewal that found the holding still this process's
+	renewed time.Time        // the last renewal that found the holding still this process's (real time: a stall is real)
+	clock   func() time.Time // the store's clock, which the holding's expiry is written in
 	lost    atomic.Bool
 }
 
@@ -143,7 +144,7 @@ func (f *writeFence) renew(ctx context.Context, lease *mongo.Collection) error {
 	}
 	started := time.Now()
 	res, err := lease.UpdateOne(ctx, bson.D{{Key: "_id", Value: f.id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "expires_at", Value: started.Add(writeLeaseTTL).UTC().Format(duty.TimeFormat)}}}})
+		bson.D{{Key: "$set", Value: bson.D{{Key: "expires_at", Value: f.clock().Add(writeLeaseTTL).UTC().Format(duty.TimeFormat)}}}})
 	if err != nil {
 		return fmt.Errorf("renew the write lease: %w", unavailable(err))
 	}

@@ -55,10 +55,10 @@ func TestProblemText(t *testing.T) {
 		{"organ level", []duty.Problem{{Message: organ}}, "机关层面的职责记录"},
 		{"organ-level list", []duty.Problem{{Message: list}}, "机关层面的职责记录"},
 		{"taken", []duty.Problem{{Message: msgIDTaken}}, "该编号已被使用"},
-		{"reference", []duty.Problem{{Message: `names "无此人", which is neither stored in people nor in this batch`}}, "找不到「无此人」"},
 		{"too long", normalize("talks", talk(map[string]any{"kind": strings.Repeat("k", duty.MaxStringChars+1)})), "内容过长"},
 		{"too many", normalize("record_books", map[string]any{"id": "B-1", "year": int64(2025), "holder_id": "P-1", "issued_on": "2025-01-01",
 			"tasks": make([]any, duty.MaxItems+1), "entries": []any{}, "inspections": []any{}}), "条目过多"},
+		{"reference", []duty.Problem{{Message: `names "无此人", which is not a record in people`}}, "找不到「无此人」"},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
 			if len(tc.probs) == 0 {

@@ -101,7 +101,7 @@ func (h *handler) startScan(rq *request) error {
 	if dept == "" {
 		dept = rq.p.Scope()
 	}
-	if ok, err := h.inScope(rq.ctx, rq.p, dept); err != nil {
+	if ok, err := h.Store.InScope(rq.ctx, rq.p, dept); err != nil {
 		return err
 	} else if !ok {
 		return fmt.Errorf("department %q: %w", dept, duty.ErrNotFound)
@@ -128,7 +128,7 @@ func (h *handler) visibleScan(rq *request) (*duty.Scan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ok, err := h.inScope(rq.ctx, rq.p, sc.Department); err != nil {
+	if ok, err := h.Store.InScope(rq.ctx, rq.p, sc.Department); err != nil {
 		return nil, err
 	} else if !ok {
 		return nil, fmt.Errorf("scan %q: %w", sc.ID, duty.ErrNotFound)

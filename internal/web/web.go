@@ -285,22 +285,6 @@ func (h *handler) session(r *http.Request) (*store.Session, string, error) {
 	return s, c.Value, nil
 }
 
-// inScope reports whether department is in the principal's subtree (always without a scope).
-func (h *handler) inScope(ctx context.Context, p duty.Principal, department string) (bool, error) {
-	root := p.Scope()
-	if root == "" {
-		return true, nil
-	}
-	if department == "" {
-		return false, nil
-	}
-	depts, err := h.Store.Departments(ctx)
-	if err != nil {
-		return false, err
-	}
-	return duty.NewTree(depts).Subtree(root)[department], nil
-}
-
 // errKeys are the messages of the error codes of httpapi.StatusOf whose own message is not
 // shown on a page; the others (invalid, bad_request, conflict, too_large) show the error's
 // message.

@@ -82,6 +82,12 @@ _subjects := {pid: p |
 # before as_of: dates compare as strings, so the age is worked out only for stale files.
 _stale_before := dates.date(org.as_of_day - _params.max_age_days)
 
+# _newest maps the id of each subject with a file to the newest updated_on of their files.
+_newest := {pid: max({f.updated_on | some f in files}) |
+	some pid, _ in _subjects
+	files := _files[pid]
+}
+
 violation contains v if {
 	some pid, p in _subjects
 	not _files[pid]
@@ -96,12 +102,6 @@ violation contains v if {
 		},
 		"evidence": [org.ref("appointments", id) | some id in object.get(_appointments, pid, set())],
 	}
-}
-
-# _newest maps the id of each subject with a file to the newest updated_on of their files.
-_newest := {pid: max({f.updated_on | some f in files}) |
-	some pid, _ in _subjects
-	files := _files[pid]
 }
 
 violation contains v if {

@@ -71,9 +71,8 @@ violation contains v if {
 }
 
 warning contains w if {
-	f := _warn_day
 	some m in _missing
-	w := org.warning(_violation(m, dates.date(f)), f)
+	w := org.warning(_violation(m, dates.date(_warn_day)), _warn_day)
 }
 
 _organ_levels := ["party_group", "party_committee", "discipline_committee"]

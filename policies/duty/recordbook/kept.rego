@@ -123,22 +123,6 @@ _missing := {pid: deadline |
 	deadline := org.deadline_day(_params.deadline, _params.new_appointee_days, {pid})
 }
 
-violation contains v if {
-	some pid, deadline in _missing
-	org.as_of_day > deadline
-	v := _missing_violation(pid, deadline, org.as_of)
-}
-
-# Warnings of missing books: the deadline is on or after as_of, and the day after it in the
-# window and in year Y.
-warning contains w if {
-	_warning
-	some pid, deadline in _missing
-	f := deadline + 1
-	org.in_year_window(f, _params.warn_days)
-	w := org.warning(_missing_violation(pid, deadline, dates.date(f)), f)
-}
-
 # _warn_last is the day number of the last day of the warning window within year Y, and _warning
 # is true when that window is not empty: on Y-12-31, or with warn_days 0, no book warns.
 _warn_last := min({org.as_of_day + _params.warn_days, org.year_end_day})
@@ -182,8 +166,43 @@ _within(ds, from, to) := ds if {
 }
 
 violation contains v if {
+	some pid, deadline in _missing
+	org.as_of_day > deadline
+	v := _missing_violation(pid, deadline, org.as_of)
+}
+
+violation contains v if {
 	some b in _books
 	v := _gap(b, org.as_of_day)
+}
+
+violation contains v if {
+	as_of := org.as_of
+	some b in _books
+	due := [t | some t in b.tasks; t.due_on <= as_of]
+	count(due) > 0
+	named := _named_tasks(b)
+	some t in due
+	not t.id in named
+	v := _task_violation(b, t, as_of)
+}
+
+violation contains v if {
+	from := org.as_of_day - _params.inspection_window_days
+	some b in _books
+	org.as_of_day - dates.day(b.issued_on) > _params.inspection_after_days
+	not _inspected_since(b, from)
+	v := _inspection_violation(b, org.as_of_day)
+}
+
+# Warnings of missing books: the deadline is on or after as_of, and the day after it in the
+# window and in year Y.
+warning contains w if {
+	_warning
+	some pid, deadline in _missing
+	f := deadline + 1
+	org.in_year_window(f, _params.warn_days)
+	w := org.warning(_missing_violation(pid, deadline, dates.date(f)), f)
 }
 
 # Warnings of gaps: a book with no gap on as_of fails on the first day more than max_gap_days
@@ -196,6 +215,38 @@ warning contains w if {
 	org.in_year_window(f, _params.warn_days)
 	not _gap(b, org.as_of_day)
 	w := org.warning(_gap(b, f), f)
+}
+
+# Warnings of tasks: a task due after as_of, within the window and year Y, that no entry dated on
+# or before as_of names fails on its due_on.
+warning contains w if {
+	_warning
+	as_of := org.as_of
+	some b in _books
+	soon := [t | some t in b.tasks; t.due_on > as_of; t.due_on <= _warn_end]
+	count(soon) > 0
+	named := _named_tasks(b)
+	some t in soon
+	not t.id in named
+	w := org.warning(_task_violation(b, t, t.due_on), dates.day(t.due_on))
+}
+
+# Warnings of inspections: a book fails on the later of the first day more than
+# inspection_after_days after issued_on and the first day its latest inspection (on or before
+# as_of) falls out of the last inspection_window_days, within the window and year Y. Before that
+# day the check passes, so a check failing on as_of has that day on or before as_of: no warning.
+warning contains w if {
+	_warning
+	some b in _books
+	first := (dates.day(b.issued_on) + _params.inspection_after_days) + 1
+	lapse := {x |
+		count(b.inspections) > 0
+		l := max({i.date | some i in b.inspections})
+		x := (dates.day(l) + _params.inspection_window_days) + 1
+	}
+	f := max({first} | lapse)
+	org.in_year_window(f, _params.warn_days)
+	w := org.warning(_inspection_violation(b, f), f)
 }
 
 # _gap returns the gap violation of book b as checked on day number on (on or after as_of): its
@@ -229,33 +280,8 @@ _named_tasks(b) := {e.task_id |
 	end := org.as_of
 }
 
-violation contains v if {
-	some b in _books
-	as_of := org.as_of
-	due := [t | some t in b.tasks; t.due_on <= as_of]
-	count(due) > 0
-	named := _named_tasks(b)
-	some t in due
-	not t.id in named
-	v := _task_violation(b, t, as_of)
-}
-
 # _warn_end is the last date (YYYY-MM-DD) of the warning window within year Y.
 _warn_end := dates.date(_warn_last)
-
-# Warnings of tasks: a task due after as_of, within the window and year Y, that no entry dated on
-# or before as_of names fails on its due_on.
-warning contains w if {
-	_warning
-	some b in _books
-	as_of := org.as_of
-	soon := [t | some t in b.tasks; t.due_on > as_of; t.due_on <= _warn_end]
-	count(soon) > 0
-	named := _named_tasks(b)
-	some t in soon
-	not t.id in named
-	w := org.warning(_task_violation(b, t, t.due_on), dates.day(t.due_on))
-}
 
 # _task_violation returns the task_without_entry violation of task t of book b as checked on date on.
 _task_violation(b, t, on) := {
@@ -268,32 +294,6 @@ _task_violation(b, t, on) := {
 	},
 	"evidence": [org.ref("people", b.holder_id)],
 	"accountable": _accountable(b.holder_id),
-}
-
-violation contains v if {
-	some b in _books
-	org.as_of_day - dates.day(b.issued_on) > _params.inspection_after_days
-	from := org.as_of_day - _params.inspection_window_days
-	not _inspected_since(b, from)
-	v := _inspection_violation(b, org.as_of_day)
-}
-
-# Warnings of inspections: a book fails on the later of the first day more than
-# inspection_after_days after issued_on and the first day its latest inspection (on or before
-# as_of) falls out of the last inspection_window_days, within the window and year Y. Before that
-# day the check passes, so a check failing on as_of has that day on or before as_of: no warning.
-warning contains w if {
-	_warning
-	some b in _books
-	first := (dates.day(b.issued_on) + _params.inspection_after_days) + 1
-	lapse := {x |
-		count(b.inspections) > 0
-		l := max({i.date | some i in b.inspections})
-		x := (dates.day(l) + _params.inspection_window_days) + 1
-	}
-	f := max({first} | lapse)
-	org.in_year_window(f, _params.warn_days)
-	w := org.warning(_inspection_violation(b, f), f)
 }
 
 # _inspection_violation returns the not_inspected violation of book b as checked on day number on.

@@ -341,18 +341,18 @@ _inspection(date) := {"date": date, "inspector_id": "S"}
 
 test_not_inspected_without_inspections if {
 	# The S and M books have violations of their own on 2025-08-31; look at BH only.
-	got := {r | some v in _all(_on_aug31(_old_book([]))); v.subject.id == "BH"; r := v.reason}
+	got := {v.reason | some v in _all(_on_aug31(_old_book([]))); v.subject.id == "BH"}
 	got == {"not_inspected"}
 }
 
 test_inspection_on_window_start_counts if {
-	got := {r | some v in _all(_on_aug31(_old_book([_inspection("2025-03-01")]))); v.subject.id == "BH"; r := v.reason}
+	got := {v.reason | some v in _all(_on_aug31(_old_book([_inspection("2025-03-01")]))); v.subject.id == "BH"}
 	got == set()
 }
 
 test_inspection_day_before_window_does_not_count if {
 	inp := _on_aug31(_old_book([_inspection("2025-02-28")]))
-	got := {r | some v in _all(inp); v.subject.id == "BH"; r := v.reason}
+	got := {v.reason | some v in _all(inp); v.subject.id == "BH"}
 	got == {"not_inspected"}
 	some v in _all(inp)
 	v.subject.id == "BH"
@@ -362,7 +362,7 @@ test_inspection_day_before_window_does_not_count if {
 }
 
 test_inspection_after_as_of_does_not_count if {
-	got := {r | some v in _all(_on_aug31(_old_book([_inspection("2025-09-01")]))); v.subject.id == "BH"; r := v.reason}
+	got := {v.reason | some v in _all(_on_aug31(_old_book([_inspection("2025-09-01")]))); v.subject.id == "BH"}
 	got == {"not_inspected"}
 }
 
@@ -374,7 +374,7 @@ test_book_183_days_old_needs_no_inspection if {
 		{"date": "2025-06-20", "content": "谈话"},
 	]})
 	inp := object.union(_only(b), {"as_of": "2025-07-03"})
-	{r | some v in _all(inp); v.subject.id == "BH"; r := v.reason} == set()
+	{v.reason | some v in _all(inp); v.subject.id == "BH"} == set()
 }
 
 test_book_184_days_old_needs_inspection if {
@@ -384,14 +384,14 @@ test_book_184_days_old_needs_inspection if {
 		{"date": "2025-06-20", "content": "谈话"},
 	]})
 	inp := object.union(_only(b), {"as_of": "2025-07-04"})
-	{r | some v in _all(inp); v.subject.id == "BH"; r := v.reason} == {"not_inspected"}
+	{v.reason | some v in _all(inp); v.subject.id == "BH"} == {"not_inspected"}
 }
 
 test_inspection_params if {
 	inp := _on_aug31(_old_book([_inspection("2025-02-28")]))
-	r1 := {r | some v in _all(inp); v.subject.id == "BH"; r := v.reason} with data.params.recordbook.kept.inspection_window_days as 184
+	r1 := {v.reason | some v in _all(inp); v.subject.id == "BH"} with data.params.recordbook.kept.inspection_window_days as 184
 	r1 == set()
-	r2 := {r | some v in _all(inp); v.subject.id == "BH"; r := v.reason} with data.params.recordbook.kept.inspection_after_days as 259
+	r2 := {v.reason | some v in _all(inp); v.subject.id == "BH"} with data.params.recordbook.kept.inspection_after_days as 259
 	r2 == set()
 }
 

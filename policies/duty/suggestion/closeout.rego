@@ -46,6 +46,26 @@ violation contains v if {
 	v := _overdue(s, item, org.as_of)
 }
 
+violation contains v if {
+	some s in input.suggestions
+	some item in s.items
+	item.status == "closed"
+	_incomplete(item)
+	dept := _department_name(s.department_id)
+	[lack_zh, lack_en] := _lack(item)
+	[closed_zh, closed_en] := _closed_text(item)
+	v := {
+		"reason": "closed_without_evidence",
+		"subject": org.ref("suggestions", s.id),
+		"details": {"item": item.id},
+		"message": {
+			"zh": sprintf("%s 于 %s 收到的工作建议书 %s 第 %s 项「%s」（销号期限 %s）已标记销号%s，但%s", [dept, s.issued_on, s.id, item.id, item.text, item.due_on, closed_zh, lack_zh]),
+			"en": sprintf("Work suggestion %s to %s (issued %s), item %s %q (due %s) is marked closed%s but %s", [s.id, dept, s.issued_on, item.id, item.text, item.due_on, closed_en, lack_en]),
+		},
+		"evidence": [org.ref("departments", s.department_id)],
+	}
+}
+
 # Warnings: an open item due on or after as_of fails the day after its due_on.
 warning contains w if {
 	some s in input.suggestions
@@ -70,26 +90,6 @@ _overdue(s, item, on) := {
 } if {
 	dept := _department_name(s.department_id)
 	late := dates.between(item.due_on, on)
-}
-
-violation contains v if {
-	some s in input.suggestions
-	some item in s.items
-	item.status == "closed"
-	_incomplete(item)
-	dept := _department_name(s.department_id)
-	[lack_zh, lack_en] := _lack(item)
-	[closed_zh, closed_en] := _closed_text(item)
-	v := {
-		"reason": "closed_without_evidence",
-		"subject": org.ref("suggestions", s.id),
-		"details": {"item": item.id},
-		"message": {
-			"zh": sprintf("%s 于 %s 收到的工作建议书 %s 第 %s 项「%s」（销号期限 %s）已标记销号%s，但%s", [dept, s.issued_on, s.id, item.id, item.text, item.due_on, closed_zh, lack_zh]),
-			"en": sprintf("Work suggestion %s to %s (issued %s), item %s %q (due %s) is marked closed%s but %s", [s.id, dept, s.issued_on, item.id, item.text, item.due_on, closed_en, lack_en]),
-		},
-		"evidence": [org.ref("departments", s.department_id)],
-	}
 }
 
 _department_name(did) := object.get(org.departments, [did, "name"], did)
