@@ -34,6 +34,11 @@ type ServeConfig struct {
 	ScanAsOf string
 	Seed     uint64
 	Log      io.Writer
+	// Phase, when set, is called as each measured phase starts ("idle", "overview",
+	// "during a full scan") and with "" after the last: a caller profiles some of them.
+	Phase func(name string)
+	// NoScan leaves out the phase during a full scan (a quicker run while working on reads).
+	NoScan bool
 }
 
 // Ref names one record to GET.
@@ -120,9 +125,17 @@ func Serve(ctx context.Context, cfg ServeConfig) (*ServeResult, error) {
 	}
 	_ = get(ctx, pages, cfg, "/")
 
+	phase := func(name string) {
+		if cfg.Phase != nil {
+			cfg.Phase(name)
+		}
+	}
+	defer phase("")
+	phase("idle")
 	logf("phase 1: %.0f requests/s for %s, no scan running", cfg.Rate, cfg.Duration)
 	res.Latencies = append(res.Latencies, openLoop(ctx, "idle", cfg, next, nil)...)
 
+	phase("overview")
 	logf("phase 2: the overview page, %d times one after the other", cfg.Overviews)
 	var times []time.Duration
 	errs := 0
@@ -137,6 +150,10 @@ func Serve(ctx context.Context, cfg ServeConfig) (*ServeResult, error) {
 	}
 	res.Latencies = append(res.Latencies, summarize("idle", "overview page", times, errs, time.Since(start)))
 
+	if cfg.NoScan {
+		return res, nil
+	}
+	phase("during a full scan")
 	logf("phase 3: %.0f requests/s while a full scan as of %s runs", cfg.Rate, cfg.ScanAsOf)
 	scanID, err := startScan(ctx, api, cfg)
 	if err != nil {
