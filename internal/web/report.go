@@ -145,6 +145,9 @@ type namer struct {
 	h      *handler
 	tree   *orgTree
 	people map[string]string
+	// err is the first store failure of a lookup (lookupPerson): a page that used the namer
+	// returns it rather than show ids for names.
+	err error
 }
 
 func (h *handler) newNamer(ctx context.Context, tree *orgTree) *namer {
@@ -162,10 +165,7 @@ func (n *namer) person(id string) string {
 	if name, ok := n.people[id]; ok {
 		return name
 	}
-	name := id
-	if d, err := n.h.Store.Get(n.ctx, "people", id); err == nil {
-		name = d.Str("name")
-	}
+	name := n.lookupPerson(id)
 	n.people[id] = name
 	return name
 }
@@ -211,6 +211,19 @@ func (h *handler) buildReport(ctx context.Context, lang string, rep *duty.Report
 	}
 
 	names := h.newNamer(ctx, tree)
+	var depts []string
+	for _, x := range shown.Violations {
+		depts = append(depts, x.Department)
+	}
+	for _, x := range shown.Resolved {
+		depts = append(depts, x.Department)
+	}
+	for _, x := range shown.Waived {
+		depts = append(depts, x.Department)
+	}
+	if err := names.preload(depts); err != nil {
+		return nil, err
+	}
 	mk := func(x duty.Violation) row {
 		r := row{V: x, Dept: names.dept(x.Department), Subject: names.ref(lang, x.Subject), New: isNew(rep, &x),
 			Key: strings.Join([]string{x.Policy, x.Subject.Collection + "/" + x.Subject.ID, x.Reason, duty.DetailString(x.Details)}, "|")}
@@ -246,6 +259,9 @@ func (h *handler) buildReport(ctx context.Context, lang string, rep *duty.Report
 		r := mk(x.Violation)
 		r.New = false
 		v.Waived = append(v.Waived, waivedRow{row: r, Waiver: x.Waiver})
+	}
+	if names.err != nil {
+		return nil, names.err
 	}
 	return v, nil
 }

@@ -92,6 +92,7 @@ type handler struct {
 	accounts *ratelimit.Failures
 	trees    treeCache  // the department tree as the pages show it (report.go)
 	organs   organCache // the records of the organs the record pages showed last (browse.go)
+	names    nameCache  // the names of the people of the organs the report pages showed last (names.go)
 }
 
 // New returns the handler of the pages. It panics when the embedded templates do not parse,
