@@ -90,6 +90,8 @@ type Store struct {
 
 	// reports keeps the report documents last read (reports.go).
 	reports reportCache
+	// counts keeps the per-department counts of the scans last read (countscache.go).
+	counts countsCache
 	// latestMu serialises the moves of the latest-report pointers in this process.
 	latestMu sync.Mutex
 
