@@ -29,8 +29,10 @@ type nameEntry struct {
 // of 1,100 people are about 15 MB).
 const namesKept = 256
 
-// organNames returns the names of organ's people by id.
-func (h *handler) organNames(ctx context.Context, organ string) (map[string]string, error) {
+// organNames returns the names of organ's people by id. When few is true and the names kept
+// are not those of the organ's current version, it returns nil instead of reading the organ:
+// a handful of lookups by id cost less than reading the organ's table.
+func (h *handler) organNames(ctx context.Context, organ string, few bool) (map[string]string, error) {
 	ver, err := h.Store.OrganVersionOf(ctx, organ)
 	if err != nil {
 		return nil, err
@@ -42,6 +44,9 @@ func (h *handler) organNames(ctx context.Context, organ string) (map[string]stri
 		return e.names, nil
 	}
 	c.mu.Unlock()
+	if few {
+		return nil, nil
+	}
 	docs, err := h.Store.OrganRecords(ctx, organ, "people")
 	if err != nil {
 		return nil, err
@@ -73,17 +78,30 @@ func (h *handler) organNames(ctx context.Context, organ string) (map[string]stri
 	return names, nil
 }
 
-// preload gives the namer the names of the people of the organs of the given departments (the
-// departments of the violations a page shows: their subjects are mostly of those organs).
-func (n *namer) preload(departments []string) error {
-	seen := map[string]bool{}
-	for _, d := range departments {
-		organ := n.tree.Organ(d)
-		if organ == "" || seen[organ] {
+// fewPeople is how many people of one organ a page looks up one by one rather than read the
+// organ's names (an organ has about 1,100 people).
+const fewPeople = 16
+
+// preload gives the namer the names of the people a page names, by organ: refs are the
+// records the page names and depts the departments of the findings they come from (a
+// finding's people are mostly of its department's organ).
+func (n *namer) preload(refs []duty.Ref, depts []string) error {
+	need := map[string]map[string]bool{} // organ → people named
+	for i, r := range refs {
+		if r.Collection != "people" {
 			continue
 		}
-		seen[organ] = true
-		names, err := n.h.organNames(n.ctx, organ)
+		organ := n.tree.Organ(depts[i])
+		if organ == "" {
+			continue
+		}
+		if need[organ] == nil {
+			need[organ] = map[string]bool{}
+		}
+		need[organ][r.ID] = true
+	}
+	for organ, people := range need {
+		names, err := n.h.organNames(n.ctx, organ, len(people) <= fewPeople)
 		if err != nil {
 			return err
 		}

@@ -30,12 +30,15 @@ func TestOrganNamesFailClosed(t *testing.T) {
 	}
 	p := organs[0].Docs["people"][0]
 	organ := organs[0].ID
-	names, err := h.organNames(ctx, organ)
+	names, err := h.organNames(ctx, organ, false)
 	if err != nil || names[p.ID()] != p.Str("name") {
 		t.Fatalf("names of %s: %q, %v; want %q", p.ID(), names[p.ID()], err, p.Str("name"))
 	}
-	if _, err := h.organNames(ctx, organ); err != nil || len(h.names.entries) != 1 {
+	if _, err := h.organNames(ctx, organ, false); err != nil || len(h.names.entries) != 1 {
 		t.Fatalf("second read: %v, %d kept", err, len(h.names.entries))
+	}
+	if kept, err := h.organNames(ctx, organ, true); err != nil || kept[p.ID()] != p.Str("name") {
+		t.Fatalf("a page naming few people gets the kept names: %q, %v", kept[p.ID()], err)
 	}
 
 	changed := duty.Doc{}
@@ -46,15 +49,20 @@ func TestOrganNamesFailClosed(t *testing.T) {
 	if _, err := st.PutMany(ctx, duty.System("test"), map[string][]duty.RawDoc{"people": {{Value: map[string]any(changed)}}}); err != nil {
 		t.Fatal(err)
 	}
-	if names, err := h.organNames(ctx, organ); err != nil || names[p.ID()] != "新名字" {
+	if names, err := h.organNames(ctx, organ, true); err != nil || names != nil {
+		t.Errorf("after the write, a page naming few people got %d names kept from before (err %v)", len(names), err)
+	}
+	if names, err := h.organNames(ctx, organ, false); err != nil || names[p.ID()] != "新名字" {
 		t.Errorf("after the write: %q, %v; want the new name", names[p.ID()], err)
 	}
 
 	if err := st.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if names, err := h.organNames(ctx, organ); err == nil {
-		t.Errorf("a closed store gave %d names and no error", len(names))
+	for _, few := range []bool{true, false} {
+		if names, err := h.organNames(ctx, organ, few); err == nil {
+			t.Errorf("a closed store gave %d names and no error", len(names))
+		}
 	}
 	n := h.newNamer(ctx, nil)
 	if n.lookupPerson(p.ID()) != p.ID() || n.err == nil || errors.Is(n.err, duty.ErrNotFound) {

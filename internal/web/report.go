@@ -211,17 +211,23 @@ func (h *handler) buildReport(ctx context.Context, lang string, rep *duty.Report
 	}
 
 	names := h.newNamer(ctx, tree)
+	var refs []duty.Ref
 	var depts []string
-	for _, x := range shown.Violations {
-		depts = append(depts, x.Department)
+	named := func(x *duty.Violation) {
+		for _, r := range append([]duty.Ref{x.Subject}, x.Evidence...) {
+			refs, depts = append(refs, r), append(depts, x.Department)
+		}
 	}
-	for _, x := range shown.Resolved {
-		depts = append(depts, x.Department)
+	for i := range shown.Violations {
+		named(&shown.Violations[i])
 	}
-	for _, x := range shown.Waived {
-		depts = append(depts, x.Department)
+	for i := range shown.Resolved {
+		named(&shown.Resolved[i])
 	}
-	if err := names.preload(depts); err != nil {
+	for i := range shown.Waived {
+		named(&shown.Waived[i].Violation)
+	}
+	if err := names.preload(refs, depts); err != nil {
 		return nil, err
 	}
 	mk := func(x duty.Violation) row {
