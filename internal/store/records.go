@@ -692,18 +692,25 @@ func (s *Store) GetScoped(ctx context.Context, actor duty.Principal, collection,
 	if err != nil || actor.Scope() == "" {
 		return d, err
 	}
-	depts, err := s.Departments(ctx)
-	if err != nil {
-		return nil, err
-	}
+	var lookupErr error
 	dept := duty.DepartmentOfDoc(collection, d, func(p string) string {
 		person, err := s.Get(ctx, "people", p)
 		if err != nil {
+			if !isNotFound(err) && lookupErr == nil {
+				lookupErr = err // a store failure is an error, not "outside the subtree"
+			}
 			return ""
 		}
 		return person.Str("department_id")
 	})
-	if !duty.NewTree(depts).Subtree(actor.Scope())[dept] {
+	if lookupErr != nil {
+		return nil, lookupErr
+	}
+	tree, err := s.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !tree.Subtree(actor.Scope())[dept] {
 		return nil, fmt.Errorf("%s %q: %w", collection, id, duty.ErrNotFound)
 	}
 	return d, nil
