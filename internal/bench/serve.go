@@ -134,6 +134,7 @@ func Serve(ctx context.Context, cfg ServeConfig) (*ServeResult, error) {
 	phase("idle")
 	logf("phase 1: %.0f requests/s for %s, no scan running", cfg.Rate, cfg.Duration)
 	res.Latencies = append(res.Latencies, openLoop(ctx, "idle", cfg, next, nil)...)
+	logLatencies(logf, res.Latencies)
 
 	phase("overview")
 	logf("phase 2: the overview page, %d times one after the other", cfg.Overviews)
@@ -149,6 +150,7 @@ func Serve(ctx context.Context, cfg ServeConfig) (*ServeResult, error) {
 		times = append(times, time.Since(t0))
 	}
 	res.Latencies = append(res.Latencies, summarize("idle", "overview page", times, errs, time.Since(start)))
+	logLatencies(logf, res.Latencies[len(res.Latencies)-1:])
 
 	if cfg.NoScan {
 		return res, nil
@@ -168,6 +170,13 @@ func Serve(ctx context.Context, cfg ServeConfig) (*ServeResult, error) {
 	}
 	res.ScanS = time.Since(scanStart).Seconds()
 	return res, nil
+}
+
+// logLatencies logs each phase's numbers as it ends, so that a long run shows them early.
+func logLatencies(logf func(string, ...any), ls []Latency) {
+	for _, l := range ls {
+		logf("%s, %s: %d requests, %d errors, p50 %.1f ms, p99 %.1f ms, max %.1f ms", l.Phase, l.Kind, l.Requests, l.Errors, l.P50ms, l.P99ms, l.MaxMs)
+	}
 }
 
 func pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }
