@@ -268,9 +268,19 @@ func sampleRecords(ctx context.Context, st *store.Store) ([]bench.Ref, int, erro
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	organs, _, err := st.LoadOrgans(ctx, ids[:min(20, len(ids))])
-	if err != nil {
-		return nil, 0, err
+	// Each organ's table, not LoadOrgans: on the embedded store that reads every collection
+	// whole (minutes at 1,000 organs).
+	var colls []string
+	for _, c := range duty.Collections {
+		colls = append(colls, c.Name)
+	}
+	var organs []*duty.Organ
+	for _, id := range ids[:min(20, len(ids))] {
+		docs, err := st.OrganRecords(ctx, id, colls...)
+		if err != nil {
+			return nil, 0, err
+		}
+		organs = append(organs, &duty.Organ{ID: id, Docs: docs})
 	}
 	var out []bench.Ref
 	for _, o := range organs {
