@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"text/tabwriter"
 	"time"
@@ -52,6 +53,9 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	year := fs.Int("year", 2025, "generated year; scans run as of its last day")
 	vrate := fs.Float64("violation-rate", 0.05, "share of duty checks the generated organs fail")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the loaded phases (service and load together) to this file")
+	noScan := fs.Bool("no-scan", false, "leave out the phase during a full scan")
+	prepare := fs.Bool("prepare", false, "only build the store in --data (load and first scan), without the load phases")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -167,6 +171,10 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return errors.New("bench --serve: every day of December was scanned in this folder; use another --data folder")
 	}
 	closeStore()
+	if *prepare {
+		logf("prepared %s: %d organs, %d departments, %d violations", dir, res.Organs, res.Departments, res.Violations)
+		return nil
+	}
 
 	// The service, on loopback.
 	token := "dct-bench-" + randomToken()
@@ -185,8 +193,34 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	case err := <-served:
 		return fmt.Errorf("bench --serve: the service stopped: %w", err)
 	}
+	// The CPU profile covers the phases without a scan (the scan's evaluation would drown the
+	// reads): the service and the load generator together.
+	var profileFile *os.File
+	profile := func(name string) {
+		if *cpuProfile == "" {
+			return
+		}
+		switch {
+		case name == "idle" && profileFile == nil:
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				logf("cpu profile: %v", err)
+				return
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				logf("cpu profile: %v", err)
+				f.Close()
+				return
+			}
+			profileFile = f
+		case name != "idle" && name != "overview" && profileFile != nil:
+			pprof.StopCPUProfile()
+			profileFile.Close()
+			profileFile = nil
+		}
+	}
 	res.Load, err = bench.Serve(ctx, bench.ServeConfig{Addr: "http://" + addr, Token: token, Rate: *rate, Duration: *duration,
-		Overviews: *overviews, Departments: deptIDs, Records: records, ScanAsOf: during, Seed: uint64(*seed), Log: stderr})
+		Overviews: *overviews, Departments: deptIDs, Records: records, ScanAsOf: during, Seed: uint64(*seed), Log: stderr, Phase: profile, NoScan: *noScan})
 	stop()
 	if serr := <-served; serr != nil && err == nil {
 		err = serr
@@ -234,9 +268,19 @@ func sampleRecords(ctx context.Context, st *store.Store) ([]bench.Ref, int, erro
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	organs, _, err := st.LoadOrgans(ctx, ids[:min(20, len(ids))])
-	if err != nil {
-		return nil, 0, err
+	// Each organ's table, not LoadOrgans: on the embedded store that reads every collection
+	// whole (minutes at 1,000 organs).
+	var colls []string
+	for _, c := range duty.Collections {
+		colls = append(colls, c.Name)
+	}
+	var organs []*duty.Organ
+	for _, id := range ids[:min(20, len(ids))] {
+		docs, err := st.OrganRecords(ctx, id, colls...)
+		if err != nil {
+			return nil, 0, err
+		}
+		organs = append(organs, &duty.Organ{ID: id, Docs: docs})
 	}
 	var out []bench.Ref
 	for _, o := range organs {

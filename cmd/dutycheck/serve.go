@@ -140,7 +140,12 @@ func openStore(ctx context.Context, cfg storeConfig, log *slog.Logger) (*store.S
 		}
 		return nil, nil, err
 	}
+	stopIndex := func() {}
+	if db != nil {
+		stopIndex = keepIDsIndexed(ctx, db, cfg.Database, log)
+	}
 	return st, func() {
+		stopIndex()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = st.Close(ctx)
@@ -148,6 +153,42 @@ func openStore(ctx context.Context, cfg storeConfig, log *slog.Logger) (*store.S
 			db.Close()
 		}
 	}, nil
+}
+
+// reindexEvery is how often the embedded store's collections created since the last look
+// (ledger, reports of a new organ) get their _id index (embeddb.DB.IndexIDs).
+const reindexEvery = time.Minute
+
+// keepIDsIndexed indexes the _id of the embedded store's collections now and every
+// reindexEvery until the returned func is called. A failure is logged: it costs speed only.
+func keepIDsIndexed(ctx context.Context, db *embeddb.DB, database string, log *slog.Logger) func() {
+	if database == "" {
+		database = "dutycheck"
+	}
+	index := func(ctx context.Context) {
+		if n, err := db.IndexIDs(ctx, database, store.LookedUpByID); err != nil {
+			log.Warn("index the embedded store's ids", "err", err)
+		} else if n > 0 {
+			log.Info("indexed the embedded store's ids", "collections", n)
+		}
+	}
+	index(ctx)
+	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(reindexEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-loopCtx.Done():
+				return
+			case <-t.C:
+				index(loopCtx)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // pauseHook is for the kill tests only (env DUTYCHECK_PAUSE_AT, a comma-separated list of the

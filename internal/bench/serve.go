@@ -34,6 +34,11 @@ type ServeConfig struct {
 	ScanAsOf string
 	Seed     uint64
 	Log      io.Writer
+	// Phase, when set, is called as each measured phase starts ("idle", "overview",
+	// "during a full scan") and with "" after the last: a caller profiles some of them.
+	Phase func(name string)
+	// NoScan leaves out the phase during a full scan (a quicker run while working on reads).
+	NoScan bool
 }
 
 // Ref names one record to GET.
@@ -120,9 +125,18 @@ func Serve(ctx context.Context, cfg ServeConfig) (*ServeResult, error) {
 	}
 	_ = get(ctx, pages, cfg, "/")
 
+	phase := func(name string) {
+		if cfg.Phase != nil {
+			cfg.Phase(name)
+		}
+	}
+	defer phase("")
+	phase("idle")
 	logf("phase 1: %.0f requests/s for %s, no scan running", cfg.Rate, cfg.Duration)
 	res.Latencies = append(res.Latencies, openLoop(ctx, "idle", cfg, next, nil)...)
+	logLatencies(logf, res.Latencies)
 
+	phase("overview")
 	logf("phase 2: the overview page, %d times one after the other", cfg.Overviews)
 	var times []time.Duration
 	errs := 0
@@ -136,7 +150,12 @@ func Serve(ctx context.Context, cfg ServeConfig) (*ServeResult, error) {
 		times = append(times, time.Since(t0))
 	}
 	res.Latencies = append(res.Latencies, summarize("idle", "overview page", times, errs, time.Since(start)))
+	logLatencies(logf, res.Latencies[len(res.Latencies)-1:])
 
+	if cfg.NoScan {
+		return res, nil
+	}
+	phase("during a full scan")
 	logf("phase 3: %.0f requests/s while a full scan as of %s runs", cfg.Rate, cfg.ScanAsOf)
 	scanID, err := startScan(ctx, api, cfg)
 	if err != nil {
@@ -151,6 +170,13 @@ func Serve(ctx context.Context, cfg ServeConfig) (*ServeResult, error) {
 	}
 	res.ScanS = time.Since(scanStart).Seconds()
 	return res, nil
+}
+
+// logLatencies logs each phase's numbers as it ends, so that a long run shows them early.
+func logLatencies(logf func(string, ...any), ls []Latency) {
+	for _, l := range ls {
+		logf("%s, %s: %d requests, %d errors, p50 %.1f ms, p99 %.1f ms, max %.1f ms", l.Phase, l.Kind, l.Requests, l.Errors, l.P50ms, l.P99ms, l.MaxMs)
+	}
 }
 
 func pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }

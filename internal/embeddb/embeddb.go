@@ -34,6 +34,7 @@ type Config struct {
 // DB is a running embedded store.
 type DB struct {
 	uri    string
+	dir    string // the folder of the SQLite files
 	cancel context.CancelFunc
 	done   chan struct{}
 	lock   *os.File
@@ -120,7 +121,7 @@ func Start(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("start embedded store in %s: %w", dir, err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	db := &DB{cancel: cancel, done: make(chan struct{}), lock: lk}
+	db := &DB{dir: dir, cancel: cancel, done: make(chan struct{}), lock: lk}
 	go func() {
 		defer close(db.done)
 		_ = f.Run(runCtx)

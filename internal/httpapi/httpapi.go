@@ -36,7 +36,10 @@ type Config struct {
 	// the client is the connection's peer, so a forged header neither escapes nor aims the
 	// sign-in rate limit.
 	TrustedProxies []string
-	Log            *slog.Logger
+	// MaxReads bounds the GET and HEAD requests handled at once; the others wait their turn.
+	// 0 means DefaultMaxReads.
+	MaxReads int
+	Log      *slog.Logger
 }
 
 // Deps are the services the API exposes.
@@ -64,6 +67,7 @@ type server struct {
 	cfg Config
 	Deps
 	limiter *ratelimit.Failures
+	reads   readGate
 }
 
 // New returns the HTTP handler of the API.
@@ -77,6 +81,9 @@ func New(cfg Config, deps Deps) http.Handler {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if cfg.MaxReads <= 0 {
+		cfg.MaxReads = DefaultMaxReads
+	}
 	gin.SetMode(gin.ReleaseMode)
 	if deps.Limiter == nil {
 		deps.Limiter = ratelimit.New(10, time.Minute)
@@ -84,7 +91,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	if deps.Imports == nil && deps.Store != nil {
 		deps.Imports = sheet.NewJobs(sheet.JobsConfig{Log: cfg.Log}, deps.Store)
 	}
-	s := &server{cfg: cfg, Deps: deps, limiter: deps.Limiter}
+	s := &server{cfg: cfg, Deps: deps, limiter: deps.Limiter, reads: newReadGate(cfg.MaxReads)}
 	r := gin.New()
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		// Callers check the list first (ParseTrustedProxies); should one slip through, trust none.
@@ -92,7 +99,7 @@ func New(cfg Config, deps Deps) http.Handler {
 		_ = r.SetTrustedProxies(nil)
 	}
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recovery, s.logRequests, s.limits)
+	r.Use(s.recovery, s.logRequests, s.limits, s.gateReads)
 	r.NoRoute(func(c *gin.Context) {
 		if s.Pages == nil || c.Request.URL.Path == "/api" || strings.HasPrefix(c.Request.URL.Path, "/api/") {
 			s.fail(c, errNotFound("no such endpoint: "+c.Request.URL.Path))

@@ -110,11 +110,9 @@ func now() string { return time.Now().UTC().Format(duty.TimeFormat) }
 
 // tree returns the department tree.
 func (s *Service) tree(ctx context.Context) (*duty.Tree, error) {
-	depts, err := s.st.Departments(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return duty.NewTree(depts), nil
+	// The store keeps the tree while the departments are the same: building it anew for each
+	// organ of the overview cost the whole tree per organ.
+	return s.st.Tree(ctx)
 }
 
 // visible reports whether department lies in the principal's subtree (everything for a role

@@ -663,13 +663,20 @@ func (s *Store) GetScoped(ctx context.Context, actor duty.Principal, collection,
 	if err != nil || actor.Scope() == "" {
 		return d, err
 	}
+	var lookupErr error
 	dept := duty.DepartmentOfDoc(collection, d, func(p string) string {
 		person, err := s.Get(ctx, "people", p)
 		if err != nil {
+			if !isNotFound(err) && lookupErr == nil {
+				lookupErr = err // a store failure is an error, not "outside the subtree"
+			}
 			return ""
 		}
 		return person.Str("department_id")
 	})
+	if lookupErr != nil {
+		return nil, lookupErr
+	}
 	if ok, err := s.InScope(ctx, actor, dept); err != nil {
 		return nil, err
 	} else if !ok {
@@ -701,9 +708,9 @@ func (s *Store) InScope(ctx context.Context, p duty.Principal, department string
 	if department == "" {
 		return false, nil
 	}
-	depts, err := s.Departments(ctx)
+	tree, err := s.Tree(ctx)
 	if err != nil {
 		return false, err
 	}
-	return duty.NewTree(depts).Subtree(root)[department], nil
+	return tree.Subtree(root)[department], nil
 }

@@ -114,6 +114,7 @@ func (s *Store) Prune(ctx context.Context, r Retention, now time.Time, collect b
 		return out, err
 	}
 	defer s.reports.forget()
+	defer s.counts.forget()
 	// What is still referenced: the findings and index of every kept scan, the findings it
 	// reuses from earlier scans, and whatever a running scan writes.
 	referenced := []string{}

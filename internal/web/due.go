@@ -96,5 +96,8 @@ func (h *handler) due(rq *request) error {
 	for _, v := range vs {
 		page.Breached = append(page.Breached, dueRow{V: v, Dept: n.dept(v.Department), Subject: n.ref(rq.lang, v.Subject)})
 	}
+	if n.err != nil {
+		return n.err // a name the store could not read: an error, not an id for a name
+	}
 	return h.render(rq, http.StatusOK, "due", strings.Join([]string{page.Name, text(rq.lang, "due.title")}, " · "), page)
 }

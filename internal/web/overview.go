@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
@@ -15,7 +16,15 @@ import (
 
 type overviewPage struct {
 	Organs []organView
+	// The organs are shown organsPerPage at a time: Page of Pages, with links to the others
+	// (empty when there is none).
+	Page, Pages int
+	Prev, Next  string
 }
+
+// organsPerPage is how many organs the overview shows at a time by default: each is a tree of its
+// departments, its trend and its standing, and a province has a thousand organs.
+const organsPerPage = 10
 
 // organView is one root of the overview: an organ, or a department user's subtree.
 type organView struct {
@@ -76,6 +85,19 @@ func (h *handler) overview(rq *request) error {
 		return err
 	}
 	roots := scopeRoots(tree, rq.p)
+	var page overviewPage
+	per := h.cfg.OrgansPerPage
+	page.Pages = max(1, (len(roots)+per-1)/per)
+	page.Page, _ = strconv.Atoi(rq.r.URL.Query().Get("page"))
+	page.Page = min(max(page.Page, 1), page.Pages)
+	if page.Page > 1 {
+		page.Prev = "/?page=" + strconv.Itoa(page.Page-1)
+	}
+	if page.Page < page.Pages {
+		page.Next = "/?page=" + strconv.Itoa(page.Page+1)
+	}
+	from := (page.Page - 1) * per
+	roots = roots[from:min(from+per, len(roots))]
 	scans, err := h.Store.ListScans(rq.ctx, 100)
 	if err != nil {
 		return err
@@ -86,7 +108,6 @@ func (h *handler) overview(rq *request) error {
 	}
 	sums := &summaries{h: h, rq: rq, depts: map[string]map[string]store.DepartmentCounts{},
 		labels: map[string]string{}, scans: scans}
-	var page overviewPage
 	for _, root := range roots {
 		if tree.Department(root) == nil {
 			continue
@@ -122,9 +143,13 @@ func (h *handler) overview(rq *request) error {
 // user) from the summaries stored at scan time, not from a report: the departments with the
 // lowest scores first, at most standingShown of them (the standing page has them all).
 func (h *handler) overviewStanding(rq *request, tree *orgTree, root string, counts map[string]store.DepartmentCounts) ([]standingRow, error) {
-	found := make(map[string]ledger.Findings, len(counts))
-	for d, c := range counts {
-		found[d] = ledger.Findings{High: c.BySeverity["high"], Medium: c.BySeverity["medium"], Low: c.BySeverity["low"], Warnings: c.Warnings}
+	// The counts are the whole scan's: only the root's subtree is looked up.
+	sub := tree.Subtree(root)
+	found := make(map[string]ledger.Findings, len(sub))
+	for d := range sub {
+		if c, ok := counts[d]; ok {
+			found[d] = ledger.Findings{High: c.BySeverity["high"], Medium: c.BySeverity["medium"], Low: c.BySeverity["low"], Warnings: c.Warnings}
+		}
 	}
 	rows, err := h.Ledger.Standings(rq.ctx, rq.p, tree.Organ(root), found)
 	if err != nil {
@@ -155,13 +180,9 @@ func (s *summaries) departments(scanID string) (map[string]store.DepartmentCount
 	if m, ok := s.depts[scanID]; ok {
 		return m, nil
 	}
-	list, err := s.h.Store.ScanDepartmentCounts(s.rq.ctx, scanID)
+	m, err := s.h.Store.DepartmentCountsOf(s.rq.ctx, scanID)
 	if err != nil {
 		return nil, err
-	}
-	m := make(map[string]store.DepartmentCounts, len(list))
-	for _, c := range list {
-		m[c.Department] = c
 	}
 	s.depts[scanID] = m
 	return m, nil

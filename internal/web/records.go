@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -85,13 +86,20 @@ func (h *handler) record(rq *request) error {
 		page.Extra = append(page.Extra, fieldView{Name: k, Value: &value{Text: fmt.Sprint(d[k])}})
 	}
 
+	var lookupErr error
 	page.Dept = duty.DepartmentOfDoc(coll, d, func(p string) string {
 		person, err := h.Store.Get(rq.ctx, "people", p)
 		if err != nil {
+			if !errors.Is(err, duty.ErrNotFound) && lookupErr == nil {
+				lookupErr = err
+			}
 			return ""
 		}
 		return person.Str("department_id")
 	})
+	if lookupErr != nil {
+		return lookupErr
+	}
 	if page.Dept != "" {
 		page.DeptName = names.dept(page.Dept)
 	}
@@ -108,6 +116,9 @@ func (h *handler) record(rq *request) error {
 		page.Scanned, page.AsOf = true, rep.AsOf
 		page.Violations, page.Warnings = namedIn(rq.lang, rep, names, func(r duty.Ref) bool { return r == ref },
 			func(v *duty.Violation) bool { return slices.Contains(v.Evidence, ref) })
+	}
+	if names.err != nil {
+		return names.err // a name the store could not read: an error, not an id for a name
 	}
 	return h.render(rq, http.StatusOK, "record", page.Name, page)
 }

@@ -146,6 +146,9 @@ type namer struct {
 	h      *handler
 	tree   *orgTree
 	people map[string]string
+	// err is the first store failure of a lookup (lookupPerson): a page that used the namer
+	// returns it rather than show ids for names.
+	err error
 }
 
 func (h *handler) newNamer(ctx context.Context, tree *orgTree) *namer {
@@ -163,10 +166,7 @@ func (n *namer) person(id string) string {
 	if name, ok := n.people[id]; ok {
 		return name
 	}
-	name := id
-	if d, err := n.h.Store.Get(n.ctx, "people", id); err == nil {
-		name = d.Str("name")
-	}
+	name := n.lookupPerson(id)
 	n.people[id] = name
 	return name
 }
@@ -212,6 +212,25 @@ func (h *handler) buildReport(ctx context.Context, lang string, rep *duty.Report
 	}
 
 	names := h.newNamer(ctx, tree)
+	var refs []duty.Ref
+	var depts []string
+	named := func(x *duty.Violation) {
+		for _, r := range append([]duty.Ref{x.Subject}, x.Evidence...) {
+			refs, depts = append(refs, r), append(depts, x.Department)
+		}
+	}
+	for i := range shown.Violations {
+		named(&shown.Violations[i])
+	}
+	for i := range shown.Resolved {
+		named(&shown.Resolved[i])
+	}
+	for i := range shown.Waived {
+		named(&shown.Waived[i].Violation)
+	}
+	if err := names.preload(refs, depts); err != nil {
+		return nil, err
+	}
 	mk := func(x duty.Violation) row {
 		r := row{V: x, Dept: names.dept(x.Department), Subject: names.ref(lang, x.Subject), New: isNew(rep, &x),
 			Key: strings.Join([]string{x.Policy, x.Subject.Collection + "/" + x.Subject.ID, x.Reason, duty.DetailString(x.Details)}, "|")}
@@ -247,6 +266,9 @@ func (h *handler) buildReport(ctx context.Context, lang string, rep *duty.Report
 		r := mk(x.Violation)
 		r.New = false
 		v.Waived = append(v.Waived, waivedRow{row: r, Waiver: x.Waiver})
+	}
+	if names.err != nil {
+		return nil, names.err
 	}
 	return v, nil
 }

@@ -54,6 +54,8 @@ type Config struct {
 	// server's time zone.
 	Today func() string
 	Log   *slog.Logger
+	// OrgansPerPage is how many organs the overview shows at a time; 0 means 10.
+	OrgansPerPage int
 }
 
 // Deps are the services the pages show and drive.
@@ -92,6 +94,7 @@ type handler struct {
 	accounts *ratelimit.Failures
 	trees    treeCache  // the department tree as the pages show it (report.go)
 	organs   organCache // the records of the organs the record pages showed last (browse.go)
+	names    nameCache  // the names of the people of the organs the report pages showed last (names.go)
 }
 
 // New returns the handler of the pages. It panics when the embedded templates do not parse,
@@ -105,6 +108,9 @@ func New(cfg Config, deps Deps) http.Handler {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if cfg.OrgansPerPage <= 0 {
+		cfg.OrgansPerPage = organsPerPage
 	}
 	if deps.Limiter == nil {
 		deps.Limiter = ratelimit.New(10, time.Minute)
