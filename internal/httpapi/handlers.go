@@ -167,7 +167,7 @@ func (s *server) departmentReport(c *gin.Context) {
 			s.fail(c, errBadRequest("header must be codes or zh"))
 			return
 		}
-		names, err := sheet.LoadNamer(c.Request.Context(), s.Store, principal(c))
+		names, err := sheet.ReportNamer(c.Request.Context(), s.Store.Get, rep)
 		if err != nil {
 			s.fail(c, err)
 			return

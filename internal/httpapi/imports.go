@@ -61,7 +61,7 @@ func (s *server) export(c *gin.Context) {
 // reportXLSX answers a report as a workbook, names beside the ids.
 func (s *server) reportXLSX(c *gin.Context, rep *duty.Report, name string) {
 	s.writeXLSX(c, name, func(w io.Writer) error {
-		names, err := sheet.LoadNamer(c.Request.Context(), s.Store, principal(c))
+		names, err := sheet.ReportNamer(c.Request.Context(), s.Store.Get, rep)
 		if err != nil {
 			return err
 		}

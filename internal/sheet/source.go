@@ -2,6 +2,7 @@ package sheet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -25,6 +26,54 @@ func LoadNamer(ctx context.Context, src Names, actor duty.Principal) (Namer, err
 		}
 	}
 	return func(coll, id string) string { return names[coll][id] }, nil
+}
+
+// ReportNamer returns the names of the departments and the people report r names (its
+// findings' departments and subjects), each read by its id through get. A report names a few
+// records of the store; reading every person of the store for them (LoadNamer) cost the size of
+// the store on every download. The report holds only what the caller may read, and so do the
+// records it names. A record deleted since the scan has no name; a store that cannot answer is
+// an error.
+func ReportNamer(ctx context.Context, get func(ctx context.Context, collection, id string) (duty.Doc, error), r *duty.Report) (Namer, error) {
+	names := map[string]map[string]string{"departments": {}, "people": {}}
+	want := func(collection, id string) error {
+		m, ok := names[collection]
+		if !ok || id == "" {
+			return nil
+		}
+		if _, done := m[id]; done {
+			return nil
+		}
+		d, err := get(ctx, collection, id)
+		switch {
+		case errors.Is(err, duty.ErrNotFound):
+			m[id] = ""
+		case err != nil:
+			return err
+		default:
+			m[id] = d.Str("name")
+		}
+		return nil
+	}
+	var found []*duty.Violation
+	for i := range r.Violations {
+		found = append(found, &r.Violations[i])
+	}
+	for i := range r.Warnings {
+		found = append(found, &r.Warnings[i].Violation)
+	}
+	for i := range r.Waived {
+		found = append(found, &r.Waived[i].Violation)
+	}
+	for _, v := range found {
+		if err := want("departments", v.Department); err != nil {
+			return nil, err
+		}
+		if err := want(v.Subject.Collection, v.Subject.ID); err != nil {
+			return nil, err
+		}
+	}
+	return func(collection, id string) string { return names[collection][id] }, nil
 }
 
 // DepartmentChoices lists what a template's department drop-downs offer to actor: the names of

@@ -453,7 +453,7 @@ func (h *handler) download(rq *request, rep *duty.Report, format, name string) e
 	case "xlsx":
 		return h.reportXLSX(rq, rep, name)
 	case "csv":
-		names, err := sheet.LoadNamer(rq.ctx, h.Store, rq.p)
+		names, err := sheet.ReportNamer(rq.ctx, h.Store.Get, rep)
 		if err != nil {
 			return err
 		}

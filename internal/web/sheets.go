@@ -179,7 +179,7 @@ func (h *handler) importMarked(rq *request) error {
 // reportXLSX writes a report as a workbook, names beside the ids.
 func (h *handler) reportXLSX(rq *request, rep *duty.Report, name string) error {
 	return sendXLSX(rq, name+".xlsx", func(w io.Writer) error {
-		names, err := sheet.LoadNamer(rq.ctx, h.Store, rq.p)
+		names, err := sheet.ReportNamer(rq.ctx, h.Store.Get, rep)
 		if err != nil {
 			return err
 		}
