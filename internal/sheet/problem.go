@@ -112,37 +112,6 @@ func sortProblems(ps []Problem, sheetOrder map[string]int) {
 // array, the element and the field of the element (or the top field and -1).
 var fieldPath = regexp.MustCompile(`^([a-z_]+)\[(\d+)\](?:\.([a-z_]+))?`)
 
-// translate gives the Chinese of a store validation message (duty.Normalize, store.PutMany and
-// its scope rules); the English is the store's own.
-func translate(msg string) string {
-	switch {
-	case strings.HasPrefix(msg, "is required on a department"):
-		return word("p.needparent", "zh")
-	case strings.Contains(msg, "characters long, got"):
-		return word("p.long", "zh")
-	case strings.Contains(msg, "elements, got"):
-		return word("p.toomanyitems", "zh")
-	case strings.HasPrefix(msg, "is required"):
-		return word("p.required", "zh")
-	case strings.HasPrefix(msg, "duplicates the id of document"):
-		return word("p.dupid", "zh")
-	case strings.HasPrefix(msg, "duplicates the id"):
-		return word("p.dupnested", "zh")
-	case strings.Contains(msg, "which is not a record in"):
-		return word("p.missingref", "zh")
-	case strings.HasPrefix(msg, "makes a cycle"):
-		return word("p.cycle", "zh")
-	case strings.HasPrefix(msg, "must be absent on an organ"):
-		return word("p.organparent", "zh")
-	case strings.HasPrefix(msg, "names the department itself"):
-		return word("p.selfparent", "zh")
-	case strings.Contains(msg, "outside your department") || strings.Contains(msg, "only an admin or an inspector") ||
-		strings.Contains(msg, "a department user"):
-		return word("p.scope", "zh", msg)
-	}
-	return word("p.store", "zh")
-}
-
 // fromValidation turns the store's problems with a batch into problems of the workbook, by the
 // origin of each document.
 func (r *reading) fromValidation(ve *duty.ValidationError) []Problem {
@@ -154,7 +123,11 @@ func (r *reading) fromValidation(ve *duty.ValidationError) []Problem {
 }
 
 func (r *reading) locate(vp duty.Problem) Problem {
-	p := Problem{ZH: translate(vp.Message), EN: vp.Message, Field: vp.Field}
+	zh := vp.Chinese()
+	if zh == "" {
+		zh = word("p.store", "zh")
+	}
+	p := Problem{ZH: zh, EN: vp.Message, Field: vp.Field}
 	var org *origin
 	for _, l := range r.sheets {
 		if l.name == vp.File && l.layout.Nested == nil {
