@@ -29,51 +29,32 @@ type Problem struct {
 }
 
 // String is the problem in English, for logs and errors.
-func (p Problem) String() string { return p.where("en") + p.EN }
+func (p Problem) String() string { return p.In("en") }
 
-// In is the problem in lang: where, then why.
+// In is the problem in lang ("en" for English, anything else Chinese): where, then why.
 func (p Problem) In(lang string) string {
-	if lang == "en" {
-		return p.String()
-	}
-	return p.where("zh") + p.ZH
-}
-
-func (p Problem) where(lang string) string {
 	var parts []string
+	at := func(key string, args ...any) { parts = append(parts, word(key, lang, args...)) }
 	if p.Sheet != "" {
-		if lang == "en" {
-			parts = append(parts, "sheet "+strconv.Quote(p.Sheet))
-		} else {
-			parts = append(parts, "工作表「"+p.Sheet+"」")
-		}
+		at("at.sheet", p.Sheet)
 	}
 	if p.Row > 0 {
-		if lang == "en" {
-			parts = append(parts, fmt.Sprintf("row %d", p.Row))
-		} else {
-			parts = append(parts, fmt.Sprintf("第 %d 行", p.Row))
-		}
+		at("at.row", p.Row)
 	}
-	if p.Column != "" {
-		switch {
-		case lang == "en" && p.Title != "":
-			parts = append(parts, "column "+p.Column+" ("+p.Title+")")
-		case lang == "en":
-			parts = append(parts, "column "+p.Column)
-		case p.Title != "":
-			parts = append(parts, p.Column+" 列（"+p.Title+"）")
-		default:
-			parts = append(parts, p.Column+" 列")
-		}
+	switch {
+	case p.Column != "" && p.Title != "":
+		at("at.titled", p.Column, p.Title)
+	case p.Column != "":
+		at("at.column", p.Column)
+	}
+	why := p.ZH
+	if lang == "en" {
+		why = p.EN
 	}
 	if len(parts) == 0 {
-		return ""
+		return why
 	}
-	if lang == "en" {
-		return strings.Join(parts, ", ") + ": "
-	}
-	return strings.Join(parts, "，") + "："
+	return strings.Join(parts, word("at.sep", lang)) + word("at.end", lang) + why
 }
 
 // RefusedError is an import refused for its problems; nothing was written. It matches

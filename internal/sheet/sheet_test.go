@@ -459,3 +459,27 @@ func TestRefusedKinds(t *testing.T) {
 		})
 	}
 }
+
+// TestProblemIn: where a problem is, in each language, then why.
+func TestProblemIn(t *testing.T) {
+	for _, tc := range []struct {
+		note   string
+		p      sheet.Problem
+		zh, en string
+	}{
+		{"the file", sheet.Problem{ZH: "甲", EN: "a"}, "甲", "a"},
+		{"a sheet", sheet.Problem{Sheet: "人员", ZH: "甲", EN: "a"}, "工作表「人员」：甲", `sheet "人员": a`},
+		{"a row", sheet.Problem{Sheet: "人员", Row: 3, ZH: "甲", EN: "a"}, "工作表「人员」，第 3 行：甲", `sheet "人员", row 3: a`},
+		{"a cell", sheet.Problem{Sheet: "人员", Row: 3, Column: "C", ZH: "甲", EN: "a"}, "工作表「人员」，第 3 行，C 列：甲", `sheet "人员", row 3, column C: a`},
+		{"a titled cell", sheet.Problem{Row: 3, Column: "C", Title: "姓名", ZH: "甲", EN: "a"}, "第 3 行，C 列（姓名）：甲", "row 3, column C (姓名): a"},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			if got := tc.p.In("zh"); got != tc.zh {
+				t.Errorf("zh %q, want %q", got, tc.zh)
+			}
+			if got := tc.p.String(); got != tc.en {
+				t.Errorf("en %q, want %q", got, tc.en)
+			}
+		})
+	}
+}

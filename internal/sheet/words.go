@@ -33,6 +33,12 @@ var words = map[string][2]string{
 	"sep":           {"、", ", "},
 
 	// Problems of an import, by sheet, row and column.
+	"at.sheet":       {"工作表「%s」", "sheet %q"},
+	"at.row":         {"第 %d 行", "row %d"},
+	"at.column":      {"%s 列", "column %s"},
+	"at.titled":      {"%s 列（%s）", "column %s (%s)"},
+	"at.sep":         {"，", ", "},
+	"at.end":         {"：", ": "},
 	"p.notxlsx":      {"文件不是 Excel 工作簿（xlsx），也不是 CSV 文件%.0s", "the file is neither an Excel workbook (xlsx) nor a CSV file: %s"},
 	"p.csvnested":    {"「%s」含有子表，不能用 CSV 导入，请使用 Excel 工作簿", "%s has nested sheets and cannot be imported from CSV; use an Excel workbook"},
 	"p.csvcoll":      {"导入 CSV 文件时须指定记录类型", "a CSV import needs the collection"},
