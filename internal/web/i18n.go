@@ -297,30 +297,21 @@ var messages = map[string][2]string{
 	"report.xlsx":          {"Excel 工作簿", "Excel workbook"},
 }
 
-// codes holds the label texts of the domain's codes: collections here, and (filled in by init
-// from the bundle's label catalogue, duty.Names) the accountable levels, ranks, roles, talk kinds
-// and department kinds, so that a level or a rank has one name on every page, in the policies'
+// codes holds the label texts of the domain's codes, filled in by init from the bundle's label
+// catalogue (duty.Names): the nouns of the collections' records, the accountable levels, ranks,
+// roles, talk kinds and department kinds, so that a level or a rank has one name on every page, in the policies'
 // messages and in the downloads. A duty's own words (its title, reasons and parameters) are not
 // here: they come from its METADATA in the policy bundle (Page.Reason, Page.PolicyTitle,
 // paramView).
-var codes = map[string][2]string{
-	// collections
-	"coll.departments":          {"部门", "department"},
-	"coll.people":               {"人员", "person"},
-	"coll.appointments":         {"任职", "appointment"},
-	"coll.talks":                {"谈话", "talk"},
-	"coll.letters":              {"责任书", "letter"},
-	"coll.record_books":         {"记实本", "record book"},
-	"coll.suggestions":          {"工作建议书", "suggestion letter"},
-	"coll.meetings":             {"会议", "meeting"},
-	"coll.responsibility_lists": {"责任清单", "responsibility list"},
-	"coll.integrity_files":      {"廉政档案", "integrity file"},
-}
+var codes = map[string][2]string{}
 
 // codeEnums maps each family of codes the pages name to its enumeration in the catalogue.
 var codeEnums = map[string]string{"level": "list_level", "rank": "rank", "role": "role", "talk": "talk_kind", "kind": "department_kind"}
 
 func init() {
+	for name, l := range duty.Names.Collections {
+		codes["coll."+name] = [2]string{l.Noun.ZH, l.Noun.EN}
+	}
 	for family, enum := range codeEnums {
 		for v, l := range duty.Names.Enums[enum] {
 			codes[family+"."+v] = [2]string{l.ZH, l.EN}

@@ -214,7 +214,7 @@ func (h *handler) buildReport(ctx context.Context, lang string, rep *duty.Report
 		v.Filters = append(v.Filters, c)
 	}
 	choice("duty", "report.duty", sortedKeys(duties, f.Duty), duties, f.Duty, p.PolicyTitle)
-	choice("severity", "severity", []string{"high", "medium", "low"}, sevs, f.Severity, p.Sev)
+	choice("severity", "severity", duty.Severities, sevs, f.Severity, p.Sev)
 	choice("reason", "report.reason", sortedKeys(reasons, f.Reason), reasons, f.Reason, func(r string) string { return p.Reason("", r) })
 
 	names := h.newNamer(ctx, tree)
