@@ -128,6 +128,22 @@ func (b *browser) screenshot(dir, name string) {
 	b.tb.Logf("screenshot %s", filepath.Join(dir, name))
 }
 
+// signedIn starts serve on the embedded store with the sample organ, scans it as of asOf (the
+// scan in scan), and opens a browser signed in as the admin; the server stops when the test ends.
+func signedIn(t *testing.T, asOf string, scan any) (client, *browser) {
+	t.Helper()
+	chromiumPath(t)
+	base, stop := startServeLoaded(t)
+	t.Cleanup(stop)
+	admin := client{tb: t, base: base}
+	admin.json("POST", "/api/v1/scans", map[string]any{"as_of": asOf}, http.StatusCreated, scan)
+	b := newBrowser(t, base)
+	b.open("/login")
+	b.do("type the token", chromedp.SendKeys(chromedp.ID("token"), testAdminToken))
+	b.submit("sign in", "#login-submit")
+	return admin, b
+}
+
 // shownKeys returns the keys of the violation rows of the page, sorted.
 const shownKeys = `Array.from(document.querySelectorAll("tr.violation")).map(r => r.dataset.key).sort()`
 

@@ -19,16 +19,8 @@ import (
 // group) the missing talk recorded and a scan, which closes the case (销号 by re-check); the
 // ledger's parameters on the parameter page; a waived violation on the department's report page.
 func TestBrowserLedger(t *testing.T) {
-	chromiumPath(t)
-	base, stop := startServeLoaded(t)
-	defer stop()
-	admin := client{tb: t, base: base}
-	admin.json("POST", "/api/v1/scans", map[string]any{"as_of": "2025-12-31"}, http.StatusCreated, nil)
+	admin, b := signedIn(t, "2025-12-31", nil)
 	shots := screenshotDir(t)
-	b := newBrowser(t, base)
-	b.open("/login")
-	b.do("type the token", chromedp.SendKeys(chromedp.ID("token"), testAdminToken))
-	b.submit("sign in", "#login-submit")
 
 	// ORG-1-DIV-06 fails one check as of 2025-12-31: appointment ORG-1-A-047 without a
 	// pre-appointment talk.
@@ -95,7 +87,7 @@ func TestBrowserLedger(t *testing.T) {
 	admin.json("PUT", "/api/v1/users/ivan", map[string]any{"role": duty.RoleInspector}, http.StatusOK, nil)
 	var tok struct{ Token string }
 	admin.json("POST", "/api/v1/users/ivan/tokens", map[string]any{"name": "test"}, http.StatusCreated, &tok)
-	ivan := client{tb: t, base: base, token: tok.Token}
+	ivan := client{tb: t, base: admin.base, token: tok.Token}
 	var rep duty.Report
 	admin.json("GET", "/api/v1/departments/ORG-1/report", nil, http.StatusOK, &rep)
 	if len(rep.Violations) == 0 {

@@ -18,12 +18,8 @@ import (
 // entry for a task without one (editing an entry and adding a row with the form's script);
 // the next scan no longer reports the three.
 func TestBrowserRecords(t *testing.T) {
-	chromiumPath(t)
-	base, stop := startServeLoaded(t)
-	defer stop()
-	admin := client{tb: t, base: base}
 	var before duty.Scan
-	admin.json("POST", "/api/v1/scans", map[string]any{"as_of": "2025-12-31"}, http.StatusCreated, &before)
+	admin, b := signedIn(t, "2025-12-31", &before)
 	// The checks the forms will satisfy: ORG-1-A-047's talk (韩勇超), a missing level-3 letter,
 	// a record book's task without an entry.
 	var letter, task *duty.Violation
@@ -39,10 +35,6 @@ func TestBrowserRecords(t *testing.T) {
 		t.Fatal("the sample lacks a missing level-3 letter or a task without an entry as of 2025-12-31")
 	}
 	shots := screenshotDir(t)
-	b := newBrowser(t, base)
-	b.open("/login")
-	b.do("type the token", chromedp.SendKeys(chromedp.ID("token"), testAdminToken))
-	b.submit("sign in", "#login-submit")
 
 	// Find the person by name and open their page.
 	b.open("/records/people")

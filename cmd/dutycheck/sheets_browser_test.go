@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,16 +36,8 @@ func (b *browser) download(sel string) *excelize.File {
 // cells filled and commented), then filled right, and see the next scan lose the violation the
 // imported talk fixes.
 func TestBrowserSheets(t *testing.T) {
-	chromiumPath(t)
-	base, stop := startServeLoaded(t)
-	defer stop()
-	admin := client{tb: t, base: base}
-	admin.json("POST", "/api/v1/scans", map[string]any{"as_of": "2025-12-31"}, http.StatusCreated, nil)
+	_, b := signedIn(t, "2025-12-31", nil)
 	shots := screenshotDir(t)
-	b := newBrowser(t, base)
-	b.open("/login")
-	b.do("type the token", chromedp.SendKeys(chromedp.ID("token"), testAdminToken))
-	b.submit("sign in", "#login-submit")
 
 	// ORG-1-DIV-06 fails one check as of 2025-12-31: appointment ORG-1-A-047 of 韩勇超 without
 	// a pre-appointment talk.

@@ -47,11 +47,12 @@ func (b *Batch) Doc(collection, id string) Doc {
 	return nil
 }
 
-// MissingRef is the problem of a reference to id of collection that names no record: neither
-// one of the batch nor (with a resolver) a stored one. It also stands for a record a user may
-// not name, which must look the same as none.
-func MissingRef(id, collection string) string {
-	return fmt.Sprintf("names %q, which is not a record in %s", id, collection)
+// MissingRef is the problem of the reference in field to id of collection that names no
+// record: neither one of the batch nor (with a resolver) a stored one. It also stands for a
+// record a user may not name, which must look the same as none.
+func MissingRef(field, id, collection string) Problem {
+	return Problem{Field: field, Kind: KindMissingRef, Args: []string{id},
+		Message: fmt.Sprintf("names %q, which is not a record in %s", id, collection)}
 }
 
 // Validate checks a batch (collection name → raw documents) as one whole: each document
@@ -83,7 +84,7 @@ func Validate(ctx context.Context, raw map[string][]RawDoc, stored Resolver) (*B
 				if list[j].File != "" {
 					msg += fmt.Sprintf(" (%s line %d)", list[j].File, list[j].Line)
 				}
-				ps = append(ps, Problem{Field: "id", Message: msg})
+				ps = append(ps, Problem{Field: "id", Kind: KindDuplicateID, Message: msg})
 			} else if id != "" {
 				ids[id] = i
 			}
@@ -123,7 +124,7 @@ func Validate(ctx context.Context, raw map[string][]RawDoc, stored Resolver) (*B
 	}
 	b.refs(func(d Doc, r RawDoc, field, coll, id string) {
 		if _, ok := b.Stored[coll][id]; !ok {
-			add(r, d.ID(), Problem{Field: field, Message: MissingRef(id, coll)})
+			add(r, d.ID(), MissingRef(field, id, coll))
 		}
 	})
 
@@ -152,7 +153,7 @@ func Validate(ctx context.Context, raw map[string][]RawDoc, stored Resolver) (*B
 		b.After = NewTree(merged)
 		for _, id := range b.After.Cycles() {
 			if i, ok := b.Index["departments"][id]; ok {
-				add(raw["departments"][i], id, Problem{Field: "parent_id",
+				add(raw["departments"][i], id, Problem{Field: "parent_id", Kind: KindCycle,
 					Message: "makes a cycle in the department tree (the department is its own ancestor)"})
 			}
 		}

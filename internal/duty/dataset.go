@@ -72,7 +72,7 @@ func NewDataset(raw map[string][]RawDoc) (*Dataset, error) {
 func NormalizeRaw(c *Collection, v any) (Doc, []Problem) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return Doc{}, []Problem{{Message: "must be a JSON object, got " + typeName(v)}}
+		return Doc{}, []Problem{{Kind: KindType, Message: "must be a JSON object, got " + typeName(v)}}
 	}
 	return c.Normalize(m)
 }
@@ -117,10 +117,10 @@ func ReadDir(dir string) (map[string][]RawDoc, error) {
 			continue
 		}
 		if c := Lookup(strings.TrimSuffix(lower, ".json")); c != nil {
-			probs = append(probs, Problem{File: name, Index: -1, Message: fmt.Sprintf("is not read: the file of collection %s must be named exactly %s.json (lower case)", c.Name, c.Name)})
+			probs = append(probs, Problem{File: name, Index: -1, Kind: KindFile, Message: fmt.Sprintf("is not read: the file of collection %s must be named exactly %s.json (lower case)", c.Name, c.Name)})
 			continue
 		}
-		probs = append(probs, Problem{File: name, Index: -1, Message: "is not a collection of DOMAIN.md (expected one of " + collectionFiles() + ")"})
+		probs = append(probs, Problem{File: name, Index: -1, Kind: KindFile, Message: "is not a collection of DOMAIN.md (expected one of " + collectionFiles() + ")"})
 	}
 	raw := map[string][]RawDoc{}
 	departments := false // departments.json was read, or failed with a problem of its own
@@ -134,7 +134,7 @@ func ReadDir(dir string) (map[string][]RawDoc, error) {
 			departments = true
 		}
 		if err != nil {
-			probs = append(probs, Problem{File: file, Index: -1, Message: err.Error()})
+			probs = append(probs, Problem{File: file, Index: -1, Kind: KindFile, Message: err.Error()})
 			continue
 		}
 		docs, p := DecodeArray(file, data)
@@ -144,11 +144,11 @@ func ReadDir(dir string) (map[string][]RawDoc, error) {
 		}
 		raw[c.Name] = docs
 		if c.Name == "departments" && len(docs) == 0 {
-			probs = append(probs, Problem{File: file, Index: -1, Message: "holds no department: a dataset needs at least its organ, so an empty one would check nothing"})
+			probs = append(probs, Problem{File: file, Index: -1, Kind: KindFile, Message: "holds no department: a dataset needs at least its organ, so an empty one would check nothing"})
 		}
 	}
 	if !departments {
-		probs = append(probs, Problem{File: "departments.json", Index: -1,
+		probs = append(probs, Problem{File: "departments.json", Index: -1, Kind: KindFile,
 			Message: "is missing: a dataset folder needs its departments (at least the organ), so this folder would check nothing; is it the right folder?"})
 	}
 	if len(probs) > 0 {
@@ -187,13 +187,13 @@ func DecodeArrayContext(ctx context.Context, file string, data []byte) ([]RawDoc
 func decodeArray(ctx context.Context, file string, data []byte) ([]RawDoc, *Problem) {
 	if off, ok := withinDepth(data, MaxDepth); !ok {
 		line, col := lineCol(data, off)
-		return nil, &Problem{File: file, Index: -1, Message: fmt.Sprintf("line %d, column %d: JSON nested deeper than %d levels; no record is that deep", line, col, MaxDepth)}
+		return nil, &Problem{File: file, Index: -1, Kind: KindJSON, Message: fmt.Sprintf("line %d, column %d: JSON nested deeper than %d levels; no record is that deep", line, col, MaxDepth)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	fail := func(off int64, msg string) *Problem {
 		line, col := lineCol(data, off)
-		return &Problem{File: file, Index: -1, Message: fmt.Sprintf("line %d, column %d: %s", line, col, msg)}
+		return &Problem{File: file, Index: -1, Kind: KindJSON, Message: fmt.Sprintf("line %d, column %d: %s", line, col, msg)}
 	}
 	// The decoder counts a syntax error's offset from the start of the value it was decoding,
 	// not of the file, so an error is located (and described) by checking the whole file again.
@@ -405,7 +405,7 @@ func (t *Tree) Cycles() []string {
 func LatestDate(raw map[string][]RawDoc) string {
 	latest := ""
 	see := func(v any) {
-		if s, ok := v.(string); ok && s > latest && dateFault(s) == "" {
+		if s, ok := v.(string); ok && s > latest && ValidDate(s) {
 			latest = s
 		}
 	}

@@ -152,7 +152,7 @@ func TestLoadDir(t *testing.T) {
 			if !errors.As(err, &ve) || !errors.Is(err, duty.ErrInvalid) {
 				t.Fatalf("LoadDir: %v, want a *duty.ValidationError matching ErrInvalid", err)
 			}
-			if diff := cmp.Diff(tc.want, ve.Problems); diff != "" {
+			if diff := cmp.Diff(tc.want, ve.Problems, noKind); diff != "" {
 				t.Errorf("problems (-want +got):\n%s", diff)
 			}
 		})

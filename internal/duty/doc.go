@@ -34,12 +34,18 @@ var (
 
 // Problem is one thing wrong with one document of a dataset or a batch.
 type Problem struct {
-	File    string `json:"file,omitempty"`
-	Line    int    `json:"line,omitempty"`
-	Index   int    `json:"index"`
-	ID      string `json:"id,omitempty"`
-	Field   string `json:"field,omitempty"`
-	Message string `json:"message"`
+	File  string `json:"file,omitempty"`
+	Line  int    `json:"line,omitempty"`
+	Index int    `json:"index"`
+	ID    string `json:"id,omitempty"`
+	Field string `json:"field,omitempty"`
+	// Kind is what sort of problem it is, for clients that word it themselves (the pages and
+	// the spreadsheet import word it in Chinese from here, see Chinese); Message is the English.
+	Kind    ProblemKind `json:"kind,omitempty"`
+	Message string      `json:"message"`
+	// Args are the values the kind's Chinese names (the range of an integer, the id a
+	// reference names).
+	Args []string `json:"-"`
 }
 
 func (p Problem) String() string {

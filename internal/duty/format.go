@@ -120,15 +120,26 @@ func WriteCSVRows(w io.Writer, header []string, rows [][]string) error {
 }
 
 // SafeCell neutralises a spreadsheet formula: a cell that starts with "=", "+", "-", "@", a
-// tab, a carriage return or a line feed gets a leading apostrophe, so that Excel, WPS and
-// LibreOffice show it as text instead of evaluating it (=HYPERLINK(…), =cmd|…, @SUM(…)).
-// Every cell of every spreadsheet export goes through it: records, messages and details are
-// written by users and policy editors.
+// tab, a carriage return or a line feed, or with the full-width ＝ ＋ － ＠ (a Chinese input
+// method types them, and WPS and Excel in Chinese take them for the ASCII ones), gets a leading
+// apostrophe, so that Excel, WPS and LibreOffice show it as text instead of evaluating it
+// (=HYPERLINK(…), =cmd|…, @SUM(…)). Every cell of every spreadsheet export goes through it:
+// records, messages and details are written by users and policy editors.
 func SafeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r\n", rune(s[0])) {
+	if FormulaLike(s) {
 		return "'" + s
 	}
 	return s
+}
+
+// formulaStarts are the first characters that make a cell a formula to a spreadsheet program.
+const formulaStarts = "=+-@\t\r\n＝＋－＠"
+
+// FormulaLike reports whether a spreadsheet program could take s for a formula: whether
+// SafeCell neutralises it.
+func FormulaLike(s string) bool {
+	r, n := utf8.DecodeRuneInString(s)
+	return n > 0 && strings.ContainsRune(formulaStarts, r)
 }
 
 // WriteJSON writes the report as indented JSON.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
@@ -20,6 +21,11 @@ func TestSafeCell(t *testing.T) {
 		{"\t=1", "'\t=1"},
 		{"\r=1", "'\r=1"},
 		{"\n=1", "'\n=1"},
+		{"＝HYPERLINK(\"http://evil.example\")", "'＝HYPERLINK(\"http://evil.example\")"},
+		{"＋SUM(1,2)", "'＋SUM(1,2)"},
+		{"－2＋3", "'－2＋3"},
+		{"＠SUM(A1)", "'＠SUM(A1)"},
+		{"甲＝1", "甲＝1"},
 		{"ORG-1", "ORG-1"},
 		{"张三没有记实本", "张三没有记实本"},
 		{"a=1", "a=1"},
@@ -44,7 +50,7 @@ func (l echoLabels) ReasonLabel(_, reason, lang string) string {
 // TestWriteCSVNeutralisesFormulas: the BOM first, and no cell of any column that a spreadsheet
 // would evaluate.
 func TestWriteCSVNeutralisesFormulas(t *testing.T) {
-	evil := []string{"=HYPERLINK(\"http://evil.example\",\"x\")", "+SUM(1)", "-1+1", "@SUM(1)", "\t=1", "\r=1"}
+	evil := []string{"=HYPERLINK(\"http://evil.example\",\"x\")", "+SUM(1)", "-1+1", "@SUM(1)", "\t=1", "\r=1", "＝HYPERLINK(\"x\")", "＋SUM(1)", "－1", "＠SUM(1)"}
 	var rep duty.Report
 	for _, s := range evil {
 		rep.Violations = append(rep.Violations, duty.Violation{
@@ -79,7 +85,7 @@ func TestWriteCSVNeutralisesFormulas(t *testing.T) {
 	}
 	for _, row := range rows[1:] {
 		for i, cell := range row {
-			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+			if r, _ := utf8.DecodeRuneInString(cell); cell != "" && strings.ContainsRune("=+-@\t\r＝＋－＠", r) {
 				t.Errorf("column %s: cell %q starts a formula", duty.CSVHeader[i], cell)
 			}
 		}

@@ -33,9 +33,11 @@ type FieldLabel struct {
 	Fields map[string]FieldLabel `json:"fields,omitempty"`
 }
 
-// CollectionLabel is the label of a collection and of its fields.
+// CollectionLabel is the label of a collection (a heading: 廉政谈话, Integrity talks), the noun
+// of one of its records (谈话, talk: "talk T1") and the labels of its fields.
 type CollectionLabel struct {
 	Label
+	Noun   Label                 `json:"noun"`
 	Fields map[string]FieldLabel `json:"fields"`
 }
 
@@ -121,6 +123,9 @@ func ParseLabels(raw []byte) (*Catalogue, error) {
 		if !ok || cl.ZH == "" || cl.EN == "" {
 			probs = append(probs, fmt.Sprintf("collections.%s needs zh and en", col.Name))
 			continue
+		}
+		if cl.Noun.ZH == "" || cl.Noun.EN == "" {
+			probs = append(probs, fmt.Sprintf("collections.%s.noun needs zh and en", col.Name))
 		}
 		fields("collections."+col.Name, col.Fields, cl.Fields)
 	}

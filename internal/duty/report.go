@@ -9,6 +9,10 @@ import (
 	"strings"
 )
 
+// Severities are the severities of a violation, the gravest first; their labels are the
+// catalogue's enumeration "severity" (Names).
+var Severities = []string{"high", "medium", "low"}
+
 // Ref names one record: its collection and id.
 type Ref struct {
 	Collection string `json:"collection" bson:"collection"`

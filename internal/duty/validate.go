@@ -6,6 +6,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,35 +27,26 @@ const (
 )
 
 // ValidDate reports whether s is a real calendar date written YYYY-MM-DD from MinDate to MaxDate.
-func ValidDate(s string) bool { return dateFault(s) == "" }
-
-// DateProblem says what is wrong with s as a date, as a record field's problem ("must be …"),
-// or "" when nothing is.
-func DateProblem(s string) string {
-	if f := dateFault(s); f != "" {
-		return fmt.Sprintf("must be %s, got %q", f, s)
-	}
-	return ""
-}
+func ValidDate(s string) bool { f, _ := dateFault(s); return f == "" }
 
 // CheckDate returns nil when value is a date dutycheck accepts, else an error matching
 // ErrInvalid that names the field, the value and what was expected.
 func CheckDate(field, value string) error {
-	if f := dateFault(value); f != "" {
+	if f, _ := dateFault(value); f != "" {
 		return fmt.Errorf("%s %q: %w: expected %s", field, value, ErrInvalid, f)
 	}
 	return nil
 }
 
-// dateFault is what a date must be that s is not, or "".
-func dateFault(s string) string {
+// dateFault is what a date must be that s is not, and the kind of the problem, or "".
+func dateFault(s string) (string, ProblemKind) {
 	if _, err := time.Parse(time.DateOnly, s); err != nil || !datePattern.MatchString(s) {
-		return "a date YYYY-MM-DD"
+		return "a date YYYY-MM-DD", KindDate
 	}
 	if s < MinDate || s > MaxDate {
-		return "a date from " + MinDate + " to " + MaxDate + " (out of range)"
+		return "a date from " + MinDate + " to " + MaxDate + " (out of range)", KindDateRange
 	}
-	return ""
+	return "", ""
 }
 
 // Normalize checks one raw JSON object (as decoded with json.Decoder.UseNumber, or from BSON)
@@ -73,7 +65,7 @@ func normalizeObject(fields []Field, raw map[string]any, prefix string, probs *[
 		v, ok := raw[f.Name]
 		if !ok || v == nil {
 			if !f.Optional {
-				*probs = append(*probs, Problem{Field: prefix + f.Name, Message: "is required (" + describe(f) + ")"})
+				*probs = append(*probs, Problem{Field: prefix + f.Name, Kind: KindRequired, Message: "is required (" + describe(f) + ")"})
 			}
 			continue
 		}
@@ -93,7 +85,7 @@ func normalizeObject(fields []Field, raw map[string]any, prefix string, probs *[
 		for i, f := range fields {
 			names[i] = f.Name
 		}
-		*probs = append(*probs, Problem{Field: prefix + k, Message: "is not a field of this record (expected one of " + strings.Join(names, ", ") + ")"})
+		*probs = append(*probs, Problem{Field: prefix + k, Kind: KindUnknownField, Message: "is not a field of this record (expected one of " + strings.Join(names, ", ") + ")"})
 	}
 	return out
 }
@@ -161,13 +153,35 @@ const (
 	MaxItems       = 1000 // the elements of an array (Strings, Objects)
 )
 
+// typeKind is the kind of the problem of a value of field f of the wrong type: the kind of the
+// value the field wants, where the pages have words for it, and its Args.
+func typeKind(f Field) (ProblemKind, []string) {
+	switch {
+	case len(f.Enum) > 0:
+		return KindEnum, nil
+	case f.Kind == Date:
+		return KindDate, nil
+	case f.Kind == Bool:
+		return KindBool, nil
+	case f.Kind == Int && f.Max > 0:
+		return KindIntRange, []string{strconv.FormatInt(f.Min, 10), strconv.FormatInt(f.Max, 10)}
+	case f.Kind == Int:
+		return KindInt, nil
+	}
+	return KindType, nil
+}
+
 func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
-	bad := func(msg string) (any, bool) {
-		*probs = append(*probs, Problem{Field: path, Message: msg})
+	bad := func(kind ProblemKind, msg string, args ...string) (any, bool) {
+		*probs = append(*probs, Problem{Field: path, Kind: kind, Message: msg, Args: args})
 		return nil, false
 	}
 	wrongType := func() (any, bool) {
-		return bad(fmt.Sprintf("must be %s, got %s", describe(f), typeName(v)))
+		kind, args := typeKind(f)
+		return bad(kind, fmt.Sprintf("must be %s, got %s", describe(f), typeName(v)), args...)
+	}
+	tooMany := func(n int) (any, bool) {
+		return bad(KindTooMany, fmt.Sprintf("must have at most %d elements, got %d", MaxItems, n))
 	}
 	switch f.Kind {
 	case String, Text, Date:
@@ -181,15 +195,17 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 		}
 		switch {
 		case f.Kind == String && strings.TrimSpace(s) == "":
-			return bad("must be " + describe(f) + ", got an empty string")
+			return bad(KindRequired, "must be "+describe(f)+", got an empty string")
 		case f.Name == "id" && !ValidID(s):
-			return bad("must be an id of " + IDRule + ", got " + quoteID(s))
+			return bad(KindID, "must be an id of "+IDRule+", got "+quoteID(s))
 		case len(s) > max && utf8.RuneCountInString(s) > max:
-			return bad(fmt.Sprintf("must be at most %d characters long, got %d", max, utf8.RuneCountInString(s)))
-		case f.Kind == Date && !ValidDate(s):
-			return bad(DateProblem(s))
+			return bad(tooLong(max, s))
+		case f.Kind == Date:
+			if fault, kind := dateFault(s); fault != "" {
+				return bad(kind, fmt.Sprintf("must be %s, got %q", fault, s))
+			}
 		case len(f.Enum) > 0 && !slices.Contains(f.Enum, s):
-			return bad(fmt.Sprintf("must be one of %s, got %q", strings.Join(f.Enum, ", "), s))
+			return bad(notOneOf(f, s))
 		}
 		return s, true
 	case Bool:
@@ -204,7 +220,8 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 			return wrongType()
 		}
 		if f.Max > 0 && (n < f.Min || n > f.Max) {
-			return bad(fmt.Sprintf("must be %s, got %d", describe(f), n))
+			kind, args := typeKind(f)
+			return bad(kind, fmt.Sprintf("must be %s, got %d", describe(f), n), args...)
 		}
 		return n, true
 	case Strings:
@@ -213,21 +230,24 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 			return wrongType()
 		}
 		if len(arr) > MaxItems {
-			return bad(fmt.Sprintf("must have at most %d elements, got %d", MaxItems, len(arr)))
+			return tooMany(len(arr))
 		}
 		out := make([]any, 0, len(arr))
 		for i, e := range arr {
 			s, ok := e.(string)
 			p := fmt.Sprintf("%s[%d]", path, i)
+			add := func(kind ProblemKind, msg string) {
+				*probs = append(*probs, Problem{Field: p, Kind: kind, Message: msg})
+			}
 			switch {
 			case !ok:
-				*probs = append(*probs, Problem{Field: p, Message: "must be a string, got " + typeName(e)})
+				add(KindType, "must be a string, got "+typeName(e))
 			case strings.TrimSpace(s) == "":
-				*probs = append(*probs, Problem{Field: p, Message: "must be a non-empty string"})
+				add(KindRequired, "must be a non-empty string")
 			case len(s) > MaxStringChars && utf8.RuneCountInString(s) > MaxStringChars:
-				*probs = append(*probs, Problem{Field: p, Message: fmt.Sprintf("must be at most %d characters long, got %d", MaxStringChars, utf8.RuneCountInString(s))})
+				add(tooLong(MaxStringChars, s))
 			case len(f.Enum) > 0 && !slices.Contains(f.Enum, s):
-				*probs = append(*probs, Problem{Field: p, Message: fmt.Sprintf("must be one of %s, got %q", strings.Join(f.Enum, ", "), s)})
+				add(notOneOf(f, s))
 			default:
 				out = append(out, s)
 			}
@@ -239,7 +259,7 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 			return wrongType()
 		}
 		if len(arr) > MaxItems {
-			return bad(fmt.Sprintf("must have at most %d elements, got %d", MaxItems, len(arr)))
+			return tooMany(len(arr))
 		}
 		out := make([]any, 0, len(arr))
 		seen := map[string]int{}
@@ -247,13 +267,13 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 			p := fmt.Sprintf("%s[%d]", path, i)
 			m, ok := e.(map[string]any)
 			if !ok {
-				*probs = append(*probs, Problem{Field: p, Message: "must be an object, got " + typeName(e)})
+				*probs = append(*probs, Problem{Field: p, Kind: KindType, Message: "must be an object, got " + typeName(e)})
 				continue
 			}
 			o := normalizeObject(f.Fields, m, p+".", probs)
 			if id, ok := o["id"].(string); ok {
 				if j, dup := seen[id]; dup {
-					*probs = append(*probs, Problem{Field: p + ".id", Message: fmt.Sprintf("duplicates the id %q of %s[%d]", id, path, j)})
+					*probs = append(*probs, Problem{Field: p + ".id", Kind: KindDuplicateSub, Message: fmt.Sprintf("duplicates the id %q of %s[%d]", id, path, j)})
 				}
 				seen[id] = i
 			}
@@ -262,6 +282,16 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 		return out, true
 	}
 	return wrongType()
+}
+
+// tooLong is the problem of s, longer than max characters.
+func tooLong(max int, s string) (ProblemKind, string) {
+	return KindTooLong, fmt.Sprintf("must be at most %d characters long, got %d", max, utf8.RuneCountInString(s))
+}
+
+// notOneOf is the problem of s, outside the enumeration of f.
+func notOneOf(f Field, s string) (ProblemKind, string) {
+	return KindEnum, fmt.Sprintf("must be one of %s, got %q", strings.Join(f.Enum, ", "), s)
 }
 
 func toInt(v any) (int64, bool) {
@@ -332,13 +362,13 @@ func CheckDepartment(d Doc) []Problem {
 	kind, parent := d.Str("kind"), d.Str("parent_id")
 	switch {
 	case kind == "organ" && parent != "":
-		return []Problem{{Field: "parent_id", Message: "must be absent on an organ (kind \"organ\" is the root of its organisation)"}}
+		return []Problem{{Field: "parent_id", Kind: KindOrganParent, Message: "must be absent on an organ (kind \"organ\" is the root of its organisation)"}}
 	case kind != "organ" && kind != "" && parent == "":
 		if _, given := d["parent_id"]; !given {
-			return []Problem{{Field: "parent_id", Message: "is required on a department of kind " + kind + " (only an organ has no parent)"}}
+			return []Problem{{Field: "parent_id", Kind: KindNeedParent, Message: "is required on a department of kind " + kind + " (only an organ has no parent)"}}
 		}
 	case parent != "" && parent == d.ID():
-		return []Problem{{Field: "parent_id", Message: "names the department itself"}}
+		return []Problem{{Field: "parent_id", Kind: KindSelfParent, Message: "names the department itself"}}
 	}
 	return nil
 }

@@ -265,7 +265,7 @@ func TestNormalizeFieldKinds(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, got := normalize(t, tc.collection, tc.doc)
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			if diff := cmp.Diff(tc.want, got, noKind); diff != "" {
 				t.Errorf("problems of %s %s (-want +got):\n%s", tc.collection, tc.doc, diff)
 			}
 		})
@@ -401,7 +401,7 @@ func TestCheckDepartment(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, duty.CheckDepartment(tc.doc)); diff != "" {
+			if diff := cmp.Diff(tc.want, duty.CheckDepartment(tc.doc), noKind); diff != "" {
 				t.Errorf("CheckDepartment(%v) (-want +got):\n%s", tc.doc, diff)
 			}
 		})
@@ -446,7 +446,7 @@ func TestRefs(t *testing.T) {
 			}
 			var got []ref
 			c.Refs(doc, func(field, coll, id string) { got = append(got, ref{field, coll, id}) })
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			if diff := cmp.Diff(tc.want, got, noKind); diff != "" {
 				t.Errorf("Refs (-want +got):\n%s", diff)
 			}
 		})
@@ -614,7 +614,7 @@ func TestNewDatasetProblems(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, got := load(t, tc.files)
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			if diff := cmp.Diff(tc.want, got, noKind); diff != "" {
 				t.Errorf("problems (-want +got):\n%s", diff)
 			}
 		})
@@ -633,7 +633,7 @@ func TestNewDatasetBatchWithoutFile(t *testing.T) {
 		t.Fatalf("NewDataset: %v, want a *ValidationError", err)
 	}
 	want := []duty.Problem{{Index: 1, ID: "ORG", Field: "id", Message: "duplicates the id of document 0"}}
-	if diff := cmp.Diff(want, ve.Problems); diff != "" {
+	if diff := cmp.Diff(want, ve.Problems, noKind); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 	if got, want := err.Error(), `document 1 (id "ORG"), field id: duplicates the id of document 0`; got != want {

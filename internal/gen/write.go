@@ -54,22 +54,10 @@ func writeFile(path string, docs []map[string]any) error {
 }
 
 func encodeDocs(w *bufio.Writer, docs []map[string]any) error {
-	if len(docs) == 0 {
-		w.WriteString("[]\n")
-		return nil
+	if err := encodeValue(w, docs, 0); err != nil {
+		return err
 	}
-	w.WriteByte('[')
-	for i, doc := range docs {
-		if i > 0 {
-			w.WriteByte(',')
-		}
-		newline(w, 1)
-		if err := encodeValue(w, doc, 1); err != nil {
-			return fmt.Errorf("document %d (id %v): %w", i, doc["id"], err)
-		}
-	}
-	w.WriteString("\n]\n")
-	return nil
+	return w.WriteByte('\n')
 }
 
 // fieldOrder ranks every field name of DOMAIN.md so that each collection's keys come out in
@@ -160,7 +148,7 @@ func encodeValue(buf *bufio.Writer, v any, depth int) error {
 			}
 			newline(buf, depth+1)
 			if err := encodeValue(buf, e, depth+1); err != nil {
-				return err
+				return fmt.Errorf("element %d: %w", i, err)
 			}
 		}
 		newline(buf, depth)

@@ -39,7 +39,10 @@ type Config struct {
 	// MaxReads bounds the GET and HEAD requests handled at once; the others wait their turn.
 	// 0 means DefaultMaxReads.
 	MaxReads int
-	Log      *slog.Logger
+	// MaxLargeBodies bounds the requests with a body over LargeBody bytes read at once; one
+	// more answers 429 with Retry-After. 0 means DefaultMaxLargeBodies.
+	MaxLargeBodies int
+	Log            *slog.Logger
 }
 
 // Deps are the services the API exposes.
@@ -67,7 +70,8 @@ type server struct {
 	cfg Config
 	Deps
 	limiter *ratelimit.Failures
-	reads   readGate
+	reads   gate
+	bodies  gate
 }
 
 // New returns the HTTP handler of the API.
@@ -81,6 +85,9 @@ func New(cfg Config, deps Deps) http.Handler {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if cfg.MaxLargeBodies <= 0 {
+		cfg.MaxLargeBodies = DefaultMaxLargeBodies
+	}
 	if cfg.MaxReads <= 0 {
 		cfg.MaxReads = DefaultMaxReads
 	}
@@ -91,7 +98,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	if deps.Imports == nil && deps.Store != nil {
 		deps.Imports = sheet.NewJobs(sheet.JobsConfig{Log: cfg.Log}, deps.Store)
 	}
-	s := &server{cfg: cfg, Deps: deps, limiter: deps.Limiter, reads: newReadGate(cfg.MaxReads)}
+	s := &server{cfg: cfg, Deps: deps, limiter: deps.Limiter, reads: newGate(cfg.MaxReads), bodies: newGate(cfg.MaxLargeBodies)}
 	r := gin.New()
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		// Callers check the list first (ParseTrustedProxies); should one slip through, trust none.
@@ -99,7 +106,7 @@ func New(cfg Config, deps Deps) http.Handler {
 		_ = r.SetTrustedProxies(nil)
 	}
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recovery, s.logRequests, s.limits, s.gateReads)
+	r.Use(s.recovery, s.logRequests, s.limits, s.gateBodies, s.gateReads)
 	r.NoRoute(func(c *gin.Context) {
 		if s.Pages == nil || c.Request.URL.Path == "/api" || strings.HasPrefix(c.Request.URL.Path, "/api/") {
 			s.fail(c, errNotFound("no such endpoint: "+c.Request.URL.Path))

@@ -3,9 +3,12 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
 // DefaultMaxReads is how many reads (GET and HEAD requests, pages included) the service
@@ -15,13 +18,13 @@ import (
 // until its client leaves, instead of failing; writes, scans and the health checks do not wait.
 const DefaultMaxReads = 32
 
-// readGate is a counting semaphore of the reads under way.
-type readGate chan struct{}
+// gate is a counting semaphore: of the reads under way, of the large bodies being read.
+type gate chan struct{}
 
-func newReadGate(n int) readGate { return make(readGate, n) }
+func newGate(n int) gate { return make(gate, n) }
 
 // enter waits for a turn; an error (the context's) when ctx ends first.
-func (g readGate) enter(ctx context.Context) error {
+func (g gate) enter(ctx context.Context) error {
 	select {
 	case g <- struct{}{}:
 		return nil
@@ -35,7 +38,17 @@ func (g readGate) enter(ctx context.Context) error {
 	}
 }
 
-func (g readGate) leave() { <-g }
+// tryEnter takes a turn if one is free, without waiting.
+func (g gate) tryEnter() bool {
+	select {
+	case g <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (g gate) leave() { <-g }
 
 // gateReads is the middleware that makes reads take their turn.
 func (s *server) gateReads(c *gin.Context) {
@@ -50,5 +63,33 @@ func (s *server) gateReads(c *gin.Context) {
 		return
 	}
 	defer s.reads.leave()
+	c.Next()
+}
+
+// DefaultMaxLargeBodies is how many requests with a large body (over LargeBody bytes, or of a
+// length not given) the service reads at once by default. A body is read whole (a batch, an
+// uploaded workbook, evidence: up to Config.MaxBodyBytes, 32 MiB) and then decoded, so each
+// costs a multiple of its size in memory: four at once stay within a few hundred MiB.
+const DefaultMaxLargeBodies = 4
+
+// LargeBody is the size above which a request body takes a turn of the large-body gate; forms,
+// sign-ins and small batches never wait for one.
+const LargeBody = 1 << 20
+
+// gateBodies is the middleware that bounds the large bodies read at once: a request with one
+// beyond Config.MaxLargeBodies is refused at once with 429 and Retry-After (duty.ErrBusy),
+// before any of its body is read, rather than held open with its body unread.
+func (s *server) gateBodies(c *gin.Context) {
+	r := c.Request
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength >= 0 && r.ContentLength <= LargeBody {
+		c.Next()
+		return
+	}
+	if !s.bodies.tryEnter() {
+		s.fail(c, fmt.Errorf("%d large request bodies are being read, the most at once; try again shortly: %w", cap(s.bodies), duty.ErrBusy))
+		c.Abort()
+		return
+	}
+	defer s.bodies.leave()
 	c.Next()
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,7 +16,7 @@ import (
 // The gate lets n readers in; the next waits until one leaves, or fails with its context's
 // error when that ends first.
 func TestReadGate(t *testing.T) {
-	g := newReadGate(2)
+	g := newGate(2)
 	ctx := context.Background()
 	for range 2 {
 		if err := g.enter(ctx); err != nil {
@@ -76,5 +77,70 @@ func TestReadsQueue(t *testing.T) {
 	}
 	if m := most.Load(); m != 1 {
 		t.Errorf("%d reads were handled at once, want 1", m)
+	}
+}
+
+// Large bodies beyond Config.MaxLargeBodies are refused at once with 429 and Retry-After,
+// before they are read; small bodies and reads pass; once the large one ends, the next is
+// read. The test holds the first request inside with a channel, never a clock.
+func TestLargeBodiesBounded(t *testing.T) {
+	inside, release := make(chan int64), make(chan struct{})
+	var larges atomic.Int32
+	pages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		if n > LargeBody && larges.Add(1) == 1 { // the first one stays inside until released
+			inside <- n
+			<-release
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	srv := httptest.NewServer(New(Config{MaxLargeBodies: 1, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, Deps{Pages: pages}))
+	defer srv.Close()
+	large := func() []byte { return make([]byte, 2*LargeBody) }
+	post := func(body io.Reader, length int64) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/sheets", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = length
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	first := make(chan int)
+	go func() { first <- post(bytes.NewReader(large()), 2*LargeBody).StatusCode }()
+	if n := <-inside; n != 2*LargeBody {
+		t.Fatalf("the first large body read %d bytes", n)
+	}
+
+	// The one turn is taken: a second large body, or one of a length not given, is refused.
+	for _, tc := range []struct {
+		note   string
+		length int64
+	}{{"declared large", 2 * LargeBody}, {"length not given", -1}} {
+		resp := post(io.MultiReader(bytes.NewReader(large())), tc.length)
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s while another is read: %d, Retry-After %q; want 429 with Retry-After", tc.note, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
+	// A small body and a read are not held up.
+	if resp := post(bytes.NewReader([]byte("a=1")), 3); resp.StatusCode != http.StatusOK {
+		t.Errorf("a small body: %d", resp.StatusCode)
+	}
+	if resp, err := http.Get(srv.URL + "/page"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("a read: %v %v", resp, err)
+	}
+
+	close(release)
+	if status := <-first; status != http.StatusOK {
+		t.Errorf("the first large body: %d", status)
+	}
+	// The turn is free again.
+	if resp := post(bytes.NewReader(large()), 2*LargeBody); resp.StatusCode != http.StatusOK || larges.Load() != 2 {
+		t.Errorf("a large body after the first: %d (%d large bodies read in all, want 2)", resp.StatusCode, larges.Load())
 	}
 }

@@ -42,13 +42,7 @@ func newEnv(tb testing.TB, hooks bool) *env {
 	tb.Helper()
 	ctx := context.Background()
 	st := storetest.Open(tb)
-	raw, err := duty.ReadDir("../../fixtures/sample")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := st.PutMany(ctx, duty.System("test"), raw); err != nil {
-		tb.Fatal(err)
-	}
+	storetest.Load(tb, st, "../../fixtures/sample")
 	e, err := policy.Compile(ctx, policy.Builtin())
 	if err != nil {
 		tb.Fatal(err)

@@ -22,13 +22,7 @@ func TestTwoProcesses(t *testing.T) {
 	cfg := storetest.NewConfig(t)
 	cfg.Exclusive = false // shared: the write lease serialises the processes
 	st1 := storetest.OpenConfig(t, cfg)
-	raw, err := duty.ReadDir("../../fixtures/sample")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st1.PutMany(ctx, duty.System("test"), raw); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Load(t, st1, "../../fixtures/sample")
 	st2 := storetest.OpenConfig(t, cfg)
 	e, err := policy.Compile(ctx, policy.Builtin())
 	if err != nil {

@@ -131,44 +131,46 @@ const (
 // admin decides, and never on their own request (duty.ErrForbidden); a waiver that is not
 // requested any more is duty.ErrConflict, naming its status.
 func (s *Service) DecideWaiver(ctx context.Context, p duty.Principal, id string, d Decision, note string) (*duty.Waiver, error) {
-	unlock, err := s.st.LockLedger(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	w, err := s.Waiver(ctx, p, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := tooLong("note", strings.TrimSpace(note), MaxTextChars); err != nil {
-		return nil, err
-	}
-	switch {
-	case !mayDecide(p):
-		return nil, fmt.Errorf("waiver %s: %w: only an inspector or an admin may %s a waiver", id, duty.ErrForbidden, d)
-	case w.RequestedBy == p.User:
-		return nil, fmt.Errorf("waiver %s: %w: you requested it; another inspector or admin must %s it", id, duty.ErrForbidden, d)
-	case w.Status != duty.WaiverRequested:
-		return nil, fmt.Errorf("waiver %s is %s: %w: only a requested waiver can be approved or rejected", id, w.Status, duty.ErrConflict)
-	}
-	before := *w
-	w.Status = duty.WaiverApproved
-	if d == Reject {
-		w.Status = duty.WaiverRejected
-	}
-	w.DecidedBy, w.DecidedAt, w.Note, w.Rev = p.User, now(), strings.TrimSpace(note), w.Rev+1
-	if err := s.st.ReplaceWaiver(ctx, w); err != nil {
-		return nil, err
-	}
-	if err := s.auditWaiver(ctx, p.User, "waiver."+string(d), &before, w); err != nil {
-		return nil, err
-	}
-	return w, nil
+	return s.changeWaiver(ctx, p, id, func(w *duty.Waiver) (string, error) {
+		if err := tooLong("note", strings.TrimSpace(note), MaxTextChars); err != nil {
+			return "", err
+		}
+		switch {
+		case !mayDecide(p):
+			return "", fmt.Errorf("waiver %s: %w: only an inspector or an admin may %s a waiver", id, duty.ErrForbidden, d)
+		case w.RequestedBy == p.User:
+			return "", fmt.Errorf("waiver %s: %w: you requested it; another inspector or admin must %s it", id, duty.ErrForbidden, d)
+		case w.Status != duty.WaiverRequested:
+			return "", fmt.Errorf("waiver %s is %s: %w: only a requested waiver can be approved or rejected", id, w.Status, duty.ErrConflict)
+		}
+		w.Status = duty.WaiverApproved
+		if d == Reject {
+			w.Status = duty.WaiverRejected
+		}
+		w.DecidedBy, w.DecidedAt, w.Note = p.User, now(), strings.TrimSpace(note)
+		return "waiver." + string(d), nil
+	})
 }
 
 // RevokeWaiver ends a requested or approved waiver: scans from now on do not apply it (reports
 // already stored keep what they waived). The requester or an inspector or admin may revoke it.
 func (s *Service) RevokeWaiver(ctx context.Context, p duty.Principal, id string) (*duty.Waiver, error) {
+	return s.changeWaiver(ctx, p, id, func(w *duty.Waiver) (string, error) {
+		switch {
+		case !mayDecide(p) && w.RequestedBy != p.User:
+			return "", fmt.Errorf("waiver %s: %w: only its requester, an inspector or an admin may revoke it", id, duty.ErrForbidden)
+		case w.Status != duty.WaiverRequested && w.Status != duty.WaiverApproved:
+			return "", fmt.Errorf("waiver %s is %s: %w: only a requested or approved waiver can be revoked", id, w.Status, duty.ErrConflict)
+		}
+		w.Status, w.RevokedBy, w.RevokedAt = duty.WaiverRevoked, p.User, now()
+		return "waiver.revoke", nil
+	})
+}
+
+// changeWaiver changes the waiver id the principal may see, under the ledger's lock: change
+// refuses (its error) or changes the waiver and names the audit action; the waiver is then
+// stored with its next revision and the change audited.
+func (s *Service) changeWaiver(ctx context.Context, p duty.Principal, id string, change func(w *duty.Waiver) (action string, err error)) (*duty.Waiver, error) {
 	unlock, err := s.st.LockLedger(ctx)
 	if err != nil {
 		return nil, err
@@ -178,18 +180,16 @@ func (s *Service) RevokeWaiver(ctx context.Context, p duty.Principal, id string)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case !mayDecide(p) && w.RequestedBy != p.User:
-		return nil, fmt.Errorf("waiver %s: %w: only its requester, an inspector or an admin may revoke it", id, duty.ErrForbidden)
-	case w.Status != duty.WaiverRequested && w.Status != duty.WaiverApproved:
-		return nil, fmt.Errorf("waiver %s is %s: %w: only a requested or approved waiver can be revoked", id, w.Status, duty.ErrConflict)
-	}
 	before := *w
-	w.Status, w.RevokedBy, w.RevokedAt, w.Rev = duty.WaiverRevoked, p.User, now(), w.Rev+1
+	action, err := change(w)
+	if err != nil {
+		return nil, err
+	}
+	w.Rev++
 	if err := s.st.ReplaceWaiver(ctx, w); err != nil {
 		return nil, err
 	}
-	if err := s.auditWaiver(ctx, p.User, "waiver.revoke", &before, w); err != nil {
+	if err := s.auditWaiver(ctx, p.User, action, &before, w); err != nil {
 		return nil, err
 	}
 	return w, nil

@@ -293,7 +293,7 @@ func policyMeta(file string, m *ast.Module) (Meta, bool, error) {
 	d, _ := en["description"].(string)
 	meta.DescriptionEN = strings.TrimSpace(d)
 	meta.Params, _ = c["params"].(map[string]any)
-	if !slices.Contains([]string{"high", "medium", "low"}, meta.Severity) {
+	if !slices.Contains(duty.Severities, meta.Severity) {
 		return fail(fmt.Sprintf("METADATA custom.severity of %s must be high, medium or low, got %q", id, meta.Severity))
 	}
 	if msg := readLabels(&meta, c["reasons"], en["params"], c["units"]); msg != "" {

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
 // OverridesFile holds parameter values changed on their own (through the API or by hand). The
@@ -187,7 +189,15 @@ func Choices(schema map[string]any) []Choice {
 	return out
 }
 
-var severityChoices = []Choice{{"high", "高", "high"}, {"medium", "中", "medium"}, {"low", "低", "low"}}
+// severityChoices are the severities with their labels from the catalogue.
+var severityChoices = func() []Choice {
+	out := make([]Choice, len(duty.Severities))
+	for i, s := range duty.Severities {
+		l, _ := duty.Names.Enum("severity", s)
+		out[i] = Choice{Value: s, ZH: l.ZH, EN: l.EN}
+	}
+	return out
+}()
 
 // itemSchema returns the schema of an array's items; `items: string` is short for
 // `items: {type: string}`.
@@ -450,7 +460,7 @@ func valueProblems(schema map[string]any, v any) []string {
 		}
 		return out
 	case "severity":
-		if s, _ := v.(string); !slices.Contains([]string{"high", "medium", "low"}, s) {
+		if s, _ := v.(string); !slices.Contains(duty.Severities, s) {
 			return []string{"must be high, medium or low, got " + jsonText(v)}
 		}
 		return nil

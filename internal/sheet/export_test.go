@@ -39,7 +39,7 @@ func dateCell(tb testing.TB, f *excelize.File, sheetName, cell string) (bool, st
 // parent; and it imports back into the same records.
 func TestExportCollection(t *testing.T) {
 	books := []duty.Doc{{"id": "B1", "year": int64(2025), "holder_id": "P2", "issued_on": "2025-01-10",
-		"tasks":       []any{map[string]any{"id": "K1", "title": "=1+1", "due_on": "2025-06-30"}},
+		"tasks":       []any{map[string]any{"id": "K1", "title": "=1+1", "due_on": "2025-06-30"}, map[string]any{"id": "K2", "title": "＝HYPERLINK(\"x\")", "due_on": "2025-06-30"}},
 		"entries":     []any{},
 		"inspections": []any{map[string]any{"date": "2025-05-05", "inspector_id": "P1"}}}}
 	var buf bytes.Buffer
@@ -62,8 +62,11 @@ func TestExportCollection(t *testing.T) {
 		t.Errorf("issued_on is not a date cell (shown %q)", shown)
 	}
 	tasks, _ := f.GetRows("全程记实本-任务清单")
-	if want := []string{"B1", "K1", "'=1+1", "2025-06-30"}; len(tasks) < 2 || !cmp.Equal(tasks[1], want) {
+	if want := []string{"B1", "K1", "'=1+1", "2025-06-30"}; len(tasks) < 3 || !cmp.Equal(tasks[1], want) {
 		t.Errorf("task rows %v, want %v", tasks, want)
+	}
+	if want := []string{"B1", "K2", "'＝HYPERLINK(\"x\")", "2025-06-30"}; len(tasks) < 3 || !cmp.Equal(tasks[2], want) {
+		t.Errorf("a full-width formula: task rows %v, want %v", tasks, want)
 	}
 	if ok, _ := dateCell(t, f, "全程记实本-任务清单", "D2"); !ok {
 		t.Errorf("due_on is not a date cell")

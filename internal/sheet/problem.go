@@ -29,51 +29,32 @@ type Problem struct {
 }
 
 // String is the problem in English, for logs and errors.
-func (p Problem) String() string { return p.where("en") + p.EN }
+func (p Problem) String() string { return p.In("en") }
 
-// In is the problem in lang: where, then why.
+// In is the problem in lang ("en" for English, anything else Chinese): where, then why.
 func (p Problem) In(lang string) string {
-	if lang == "en" {
-		return p.String()
-	}
-	return p.where("zh") + p.ZH
-}
-
-func (p Problem) where(lang string) string {
 	var parts []string
+	at := func(key string, args ...any) { parts = append(parts, word(key, lang, args...)) }
 	if p.Sheet != "" {
-		if lang == "en" {
-			parts = append(parts, "sheet "+strconv.Quote(p.Sheet))
-		} else {
-			parts = append(parts, "工作表「"+p.Sheet+"」")
-		}
+		at("at.sheet", p.Sheet)
 	}
 	if p.Row > 0 {
-		if lang == "en" {
-			parts = append(parts, fmt.Sprintf("row %d", p.Row))
-		} else {
-			parts = append(parts, fmt.Sprintf("第 %d 行", p.Row))
-		}
+		at("at.row", p.Row)
 	}
-	if p.Column != "" {
-		switch {
-		case lang == "en" && p.Title != "":
-			parts = append(parts, "column "+p.Column+" ("+p.Title+")")
-		case lang == "en":
-			parts = append(parts, "column "+p.Column)
-		case p.Title != "":
-			parts = append(parts, p.Column+" 列（"+p.Title+"）")
-		default:
-			parts = append(parts, p.Column+" 列")
-		}
+	switch {
+	case p.Column != "" && p.Title != "":
+		at("at.titled", p.Column, p.Title)
+	case p.Column != "":
+		at("at.column", p.Column)
+	}
+	why := p.ZH
+	if lang == "en" {
+		why = p.EN
 	}
 	if len(parts) == 0 {
-		return ""
+		return why
 	}
-	if lang == "en" {
-		return strings.Join(parts, ", ") + ": "
-	}
-	return strings.Join(parts, "，") + "："
+	return strings.Join(parts, word("at.sep", lang)) + word("at.end", lang) + why
 }
 
 // RefusedError is an import refused for its problems; nothing was written. It matches
@@ -112,37 +93,6 @@ func sortProblems(ps []Problem, sheetOrder map[string]int) {
 // array, the element and the field of the element (or the top field and -1).
 var fieldPath = regexp.MustCompile(`^([a-z_]+)\[(\d+)\](?:\.([a-z_]+))?`)
 
-// translate gives the Chinese of a store validation message (duty.Normalize, store.PutMany and
-// its scope rules); the English is the store's own.
-func translate(msg string) string {
-	switch {
-	case strings.HasPrefix(msg, "is required on a department"):
-		return word("p.needparent", "zh")
-	case strings.Contains(msg, "characters long, got"):
-		return word("p.long", "zh")
-	case strings.Contains(msg, "elements, got"):
-		return word("p.toomanyitems", "zh")
-	case strings.HasPrefix(msg, "is required"):
-		return word("p.required", "zh")
-	case strings.HasPrefix(msg, "duplicates the id of document"):
-		return word("p.dupid", "zh")
-	case strings.HasPrefix(msg, "duplicates the id"):
-		return word("p.dupnested", "zh")
-	case strings.Contains(msg, "which is not a record in"):
-		return word("p.missingref", "zh")
-	case strings.HasPrefix(msg, "makes a cycle"):
-		return word("p.cycle", "zh")
-	case strings.HasPrefix(msg, "must be absent on an organ"):
-		return word("p.organparent", "zh")
-	case strings.HasPrefix(msg, "names the department itself"):
-		return word("p.selfparent", "zh")
-	case strings.Contains(msg, "outside your department") || strings.Contains(msg, "only an admin or an inspector") ||
-		strings.Contains(msg, "a department user"):
-		return word("p.scope", "zh", msg)
-	}
-	return word("p.store", "zh")
-}
-
 // fromValidation turns the store's problems with a batch into problems of the workbook, by the
 // origin of each document.
 func (r *reading) fromValidation(ve *duty.ValidationError) []Problem {
@@ -154,7 +104,11 @@ func (r *reading) fromValidation(ve *duty.ValidationError) []Problem {
 }
 
 func (r *reading) locate(vp duty.Problem) Problem {
-	p := Problem{ZH: translate(vp.Message), EN: vp.Message, Field: vp.Field}
+	zh := vp.Chinese()
+	if zh == "" {
+		zh = word("p.store", "zh")
+	}
+	p := Problem{ZH: zh, EN: vp.Message, Field: vp.Field}
 	var org *origin
 	for _, l := range r.sheets {
 		if l.name == vp.File && l.layout.Nested == nil {

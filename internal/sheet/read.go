@@ -543,8 +543,8 @@ func (r *reading) cell(s *sheetIn, row, i int, col *Column, raw string, obj map[
 // unsafeCell undoes duty.SafeCell: the apostrophe an export put before a formula-like text
 // (「'=1+1」) is not part of the value, so an export imports back unchanged.
 func unsafeCell(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r\n", rune(s[1])) {
-		return s[1:]
+	if rest, ok := strings.CutPrefix(s, "'"); ok && duty.FormulaLike(rest) {
+		return rest
 	}
 	return s
 }

@@ -258,7 +258,7 @@ func TestBadInput(t *testing.T) {
 			f := template(t, "talks")
 			fill(t, f, "廉政谈话", []any{"T1", "任前廉政谈话", nil, nil, day("2025-03-01")})
 			return sheet.Input{Data: bytesOf(t, f)}
-		}, []sheet.Problem{{Sheet: "廉政谈话", Row: 2, Column: "C", ZH: "必须填写"}}},
+		}, []sheet.Problem{{Sheet: "廉政谈话", Row: 2, Column: "C", ZH: "此项必填"}}},
 		{"names: none and ambiguous", func(t *testing.T) sheet.Input {
 			f := template(t, "talks")
 			fill(t, f, "廉政谈话", []any{"T1", "提醒谈话", "张无忌", "李强", day("2025-03-01")})
@@ -420,5 +420,66 @@ func TestRowLimit(t *testing.T) {
 	}
 	if len(p.Problems) != 1 || p.Problems[0].Row != 5 || !strings.Contains(p.Problems[0].ZH, "行数超过上限（3 行）") {
 		t.Errorf("problems %+v", p.Problems)
+	}
+}
+
+// refusing is a store that refuses every batch with the problems it holds, each on the first
+// document of the talks.
+type refusing struct {
+	sheet.Store
+	probs []duty.Problem
+}
+
+func (r refusing) PutMany(context.Context, duty.Principal, map[string][]duty.RawDoc) (int, error) {
+	return 0, &duty.ValidationError{Problems: r.probs}
+}
+
+// TestRefusedKinds: a problem of each kind the store refuses a batch with is listed at its
+// cell, in the Chinese of duty's one table (none in the generic "refused").
+func TestRefusedKinds(t *testing.T) {
+	st := openStore(t)
+	f := template(t, "talks")
+	fill(t, f, "廉政谈话", []any{"T1", "任前廉政谈话", "王芳", nil, day("2025-03-01"), "是"})
+	data := bytesOf(t, f)
+	for _, k := range duty.ProblemKinds() {
+		t.Run(string(k), func(t *testing.T) {
+			p := duty.Problem{File: "廉政谈话", Index: 0, ID: "T1", Field: "held_on", Kind: k, Message: "an English message", Args: []string{"甲", "乙"}}
+			_, err := sheet.Import(context.Background(), sheet.Input{Data: data}, admin, refusing{st, []duty.Problem{p}}, sheet.Limits{}, nil)
+			var re *sheet.RefusedError
+			if !errors.As(err, &re) || len(re.Problems) != 1 {
+				t.Fatalf("import: %v, want one problem", err)
+			}
+			want := sheet.Problem{Sheet: "廉政谈话", Row: 2, Column: "E", Title: "谈话日期", Field: "held_on", ZH: p.Chinese(), EN: p.Message}
+			if diff := cmp.Diff(want, re.Problems[0]); diff != "" || want.ZH == "" {
+				t.Errorf("(-want +got)\n%s", diff)
+			}
+			if strings.ContainsAny(want.ZH, ",;:()%") {
+				t.Errorf("ASCII punctuation in the Chinese %q", want.ZH)
+			}
+		})
+	}
+}
+
+// TestProblemIn: where a problem is, in each language, then why.
+func TestProblemIn(t *testing.T) {
+	for _, tc := range []struct {
+		note   string
+		p      sheet.Problem
+		zh, en string
+	}{
+		{"the file", sheet.Problem{ZH: "甲", EN: "a"}, "甲", "a"},
+		{"a sheet", sheet.Problem{Sheet: "人员", ZH: "甲", EN: "a"}, "工作表「人员」：甲", `sheet "人员": a`},
+		{"a row", sheet.Problem{Sheet: "人员", Row: 3, ZH: "甲", EN: "a"}, "工作表「人员」，第 3 行：甲", `sheet "人员", row 3: a`},
+		{"a cell", sheet.Problem{Sheet: "人员", Row: 3, Column: "C", ZH: "甲", EN: "a"}, "工作表「人员」，第 3 行，C 列：甲", `sheet "人员", row 3, column C: a`},
+		{"a titled cell", sheet.Problem{Row: 3, Column: "C", Title: "姓名", ZH: "甲", EN: "a"}, "第 3 行，C 列（姓名）：甲", "row 3, column C (姓名): a"},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			if got := tc.p.In("zh"); got != tc.zh {
+				t.Errorf("zh %q, want %q", got, tc.zh)
+			}
+			if got := tc.p.String(); got != tc.en {
+				t.Errorf("en %q, want %q", got, tc.en)
+			}
+		})
 	}
 }

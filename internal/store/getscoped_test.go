@@ -15,13 +15,7 @@ import (
 func TestGetScoped(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.OpenConfig(t, storetest.NewConfig(t))
-	raw, err := duty.ReadDir("../../fixtures/sample")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.PutMany(ctx, duty.System("test"), raw); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Load(t, st, "../../fixtures/sample")
 	const scope = "ORG-1-OFF"
 	user := duty.Principal{User: "office", Role: duty.RoleDepartment, Department: scope}
 	tree, err := st.Tree(ctx)

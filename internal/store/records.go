@@ -375,7 +375,7 @@ func (s *Store) scopeProblems(ctx context.Context, root string, p *put) []duty.P
 	}
 	people, err := s.docsByID(ctx, "people", keys(need))
 	if err != nil {
-		return []duty.Problem{{Message: err.Error()}}
+		return []duty.Problem{{Kind: duty.KindUnchecked, Message: err.Error()}}
 	}
 	personDept := func(id string) string {
 		if d := p.Doc("people", id); d != nil {
@@ -396,45 +396,47 @@ func (s *Store) scopeProblems(ctx context.Context, root string, p *put) []duty.P
 	for _, c := range duty.Collections {
 		for i, d := range p.Docs[c.Name] {
 			r := p.Raw[c.Name][i]
-			add := func(field, msg string) {
-				probs = append(probs, duty.Problem{File: r.File, Line: r.Line, Index: r.Index, ID: d.ID(), Field: field, Message: msg})
+			add := func(kind duty.ProblemKind, field, msg string) {
+				probs = append(probs, duty.Problem{File: r.File, Line: r.Line, Index: r.Index, ID: d.ID(), Field: field, Kind: kind, Message: msg})
 			}
 			c.Refs(d, func(field, coll, id string) {
 				if p.Has(coll, id) {
 					return
 				}
 				if o, ok := p.Stored[coll][id]; ok && o != organ {
-					add(field, duty.MissingRef(id, coll))
+					m := duty.MissingRef(field, id, coll)
+					m.File, m.Line, m.Index, m.ID = r.File, r.Line, r.Index, d.ID()
+					probs = append(probs, m)
 				}
 			})
 			if dept := duty.DepartmentOfDoc(c.Name, d, personDept); !sub[dept] || (c.Name == "departments" && d.ID() == root && d.Str("parent_id") != oldTree.Department(root).Str("parent_id")) {
-				add("", fmt.Sprintf("belongs to department %q, outside your department %q and its subtree", dept, root))
+				add(duty.KindScope, "", fmt.Sprintf("belongs to department %q, outside your department %q and its subtree", dept, root))
 			}
 			if prev, ok := old[c.Name][d.ID()]; ok && !oldSub[duty.DepartmentOfDoc(c.Name, prev, oldPersonDept)] {
-				add("id", "is already used by a record outside your department's subtree")
+				add(duty.KindIDTaken, "id", "is already used by a record outside your department's subtree")
 			}
 			// By effect: nothing that satisfies or creates an organ-level duty, before or after.
 			if field, why := duty.OrganLevel(c.Name, d, kindIn(tree)); why != "" {
-				add(field, why)
+				add(duty.KindOrganLevel, field, why)
 			} else if prev, ok := old[c.Name][d.ID()]; ok {
 				if field, why := duty.OrganLevel(c.Name, prev, kindIn(oldTree)); why != "" {
-					add(field, "of the stored record "+why)
+					add(duty.KindOrganLevel, field, "of the stored record "+why)
 				}
 			}
 			if field, why := duty.LeaderRecord(c.Name, d, isLeader); why != "" {
-				add(field, why)
+				add(duty.KindLeader, field, why)
 			} else if prev, ok := old[c.Name][d.ID()]; ok {
 				if field, why := duty.LeaderRecord(c.Name, prev, isLeader); why != "" {
-					add(field, "of the stored record "+why)
+					add(duty.KindLeader, field, "of the stored record "+why)
 				}
 			}
 			if h := d.Str("holder_id"); c.Name == "responsibility_lists" && h != "" && !sub[personDept(h)] {
-				add("holder_id", fmt.Sprintf("names %q, a person outside your department %q and its subtree, whose list is not yours to keep", h, root))
+				add(duty.KindScope, "holder_id", fmt.Sprintf("names %q, a person outside your department %q and its subtree, whose list is not yours to keep", h, root))
 			}
 			if c.Name == "people" {
 				for _, v := range asList(d["supervises"]) {
 					if id, _ := v.(string); !sub[id] {
-						add("supervises", fmt.Sprintf("names %q, outside your department %q and its subtree: supervision there creates letter duties of other departments", id, root))
+						add(duty.KindScope, "supervises", fmt.Sprintf("names %q, outside your department %q and its subtree: supervision there creates letter duties of other departments", id, root))
 					}
 				}
 			}
@@ -567,7 +569,7 @@ func (s *Store) Delete(ctx context.Context, actor duty.Principal, collection, id
 			return err
 		}
 		if field, why := duty.OrganLevel(collection, before, kindIn(duty.NewTree(depts))); why != "" {
-			return &duty.ValidationError{Problems: []duty.Problem{{ID: id, Field: field, Message: why}}}
+			return &duty.ValidationError{Problems: []duty.Problem{{ID: id, Field: field, Kind: duty.KindOrganLevel, Message: why}}}
 		}
 		var named []string
 		for _, f := range duty.LeaderFields() {
@@ -584,7 +586,7 @@ func (s *Store) Delete(ctx context.Context, actor duty.Principal, collection, id
 			return why != ""
 		}
 		if field, why := duty.LeaderRecord(collection, before, isLeader); why != "" {
-			return &duty.ValidationError{Problems: []duty.Problem{{ID: id, Field: field, Message: why}}}
+			return &duty.ValidationError{Problems: []duty.Problem{{ID: id, Field: field, Kind: duty.KindLeader, Message: why}}}
 		}
 	}
 	refs, err := s.Referrers(ctx, collection, id, 5)

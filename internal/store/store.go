@@ -365,24 +365,21 @@ func (s *Store) departments(ctx context.Context) ([]duty.Doc, int64, error) {
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, 0, fmt.Errorf("read store metadata: %w", unavailable(err))
 	}
-	s.deptMu.Lock()
-	if s.depts != nil && s.deptVersion == meta.Version {
-		out := s.depts
-		s.deptMu.Unlock()
+	kept := func() ([]duty.Doc, bool) {
+		s.deptMu.Lock()
+		defer s.deptMu.Unlock()
+		return s.depts, s.depts != nil && s.deptVersion == meta.Version
+	}
+	if out, ok := kept(); ok {
 		return out, meta.Version, nil
 	}
-	s.deptMu.Unlock()
 	// One reader at a time: the others wait for its list instead of all reading the table at
-	// once (a cold start under load).
+	// once (a cold start under load), then find it kept.
 	s.deptLoad.Lock()
 	defer s.deptLoad.Unlock()
-	s.deptMu.Lock()
-	if s.depts != nil && s.deptVersion == meta.Version {
-		out := s.depts
-		s.deptMu.Unlock()
+	if out, ok := kept(); ok {
 		return out, meta.Version, nil
 	}
-	s.deptMu.Unlock()
 	out := []duty.Doc{}
 	if err := s.all(ctx, "departments", bson.D{}, func(d duty.Doc, _ string) { out = append(out, d) }); err != nil {
 		return nil, 0, err

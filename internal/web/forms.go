@@ -473,66 +473,14 @@ func joinErr(a, b string) string {
 // msgIDTaken is the problem of a new record whose id is already used.
 const msgIDTaken = "is already the id of a stored record"
 
-// problemRules translate the validator's and the store's problems (English, for the API) into
-// the pages' Chinese: the first rule whose text the message contains gives the key.
-var problemRules = []struct{ has, key string }{
-	{msgIDTaken, "form.err.taken"},
-	{"already used by a record outside", "form.err.taken"},
-	{"is required on a department of kind", "form.err.parent"},
-	{"must be absent on an organ", "form.err.organparent"},
-	{"names the department itself", "form.err.selfparent"},
-	{"makes a cycle", "form.err.cycle"},
-	{"one of the organ's leaders", "form.err.leader"},
-	{"only an admin or an inspector", "form.err.organlevel"},
-	{"a department user writes only", "form.err.organlevel"},
-	{"outside your department", "form.err.scope"},
-	{"characters long, got", "form.err.long"},
-	{"elements, got", "form.err.toomany"},
-	{"which is not a record in", "form.err.ref"},
-	{"is required", "form.err.required"},
-	{"got an empty string", "form.err.required"},
-	{"must be a non-empty string", "form.err.required"},
-	{"out of range", "form.err.daterange"},
-	{"must be a date", "form.err.date"},
-	{"must be an id of", "form.err.id"},
-	{"must be one of", "form.err.choice"},
-	{"must be an array of:", "form.err.choice"},
-	{"must be an integer from", "form.err.intrange"},
-	{"must be an integer", "form.err.int"},
-	{"must be true or false", "form.err.bool"},
-	{"duplicates the id", "form.err.dup"},
-}
-
-var (
-	intRange  = regexp.MustCompile(`from (-?\d+) to (-?\d+)`)
-	namedText = regexp.MustCompile(`^names "((?:[^"\\]|\\.)*)"`)
-)
-
-// problemText is a problem as the pages say it: in Chinese by problemRules (English pages show
-// the validator's own words).
+// problemText is a problem as the pages say it: in Chinese from its kind (duty.Problem.Chinese;
+// English pages show the validator's own words).
 func problemText(lang string, p duty.Problem) string {
 	if lang == langEN {
 		return p.Message
 	}
-	for _, r := range problemRules {
-		if !strings.Contains(p.Message, r.has) {
-			continue
-		}
-		switch r.key {
-		case "form.err.intrange":
-			if m := intRange.FindStringSubmatch(p.Message); m != nil {
-				return text(lang, r.key, m[1], m[2])
-			}
-		case "form.err.ref":
-			if m := namedText.FindStringSubmatch(p.Message); m != nil {
-				if s, err := strconv.Unquote(`"` + m[1] + `"`); err == nil {
-					return text(lang, r.key, s)
-				}
-			}
-		case "form.err.daterange":
-			return text(lang, r.key, duty.MinDate, duty.MaxDate)
-		}
-		return text(lang, r.key)
+	if zh := p.Chinese(); zh != "" {
+		return zh
 	}
 	return text(lang, "form.err.other", p.Message)
 }
@@ -601,7 +549,7 @@ func (h *handler) createRecord(rq *request) error {
 	if id := strings.TrimSpace(vals.Get("id")); id != "" && duty.ValidID(id) {
 		switch _, err := h.Store.Get(rq.ctx, c.Name, id); {
 		case err == nil:
-			return h.showForm(rq, http.StatusUnprocessableEntity, c, v, vals, true, []duty.Problem{{Field: "id", Message: msgIDTaken}}, nil)
+			return h.showForm(rq, http.StatusUnprocessableEntity, c, v, vals, true, []duty.Problem{{Field: "id", Kind: duty.KindIDTaken, Message: msgIDTaken}}, nil)
 		case !errors.Is(err, duty.ErrNotFound):
 			return err
 		}

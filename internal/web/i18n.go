@@ -297,30 +297,21 @@ var messages = map[string][2]string{
 	"report.xlsx":          {"Excel 工作簿", "Excel workbook"},
 }
 
-// codes holds the label texts of the domain's codes: collections here, and (filled in by init
-// from the bundle's label catalogue, duty.Names) the accountable levels, ranks, roles, talk kinds
-// and department kinds, so that a level or a rank has one name on every page, in the policies'
+// codes holds the label texts of the domain's codes, filled in by init from the bundle's label
+// catalogue (duty.Names): the nouns of the collections' records, the accountable levels, ranks,
+// roles, talk kinds and department kinds, so that a level or a rank has one name on every page, in the policies'
 // messages and in the downloads. A duty's own words (its title, reasons and parameters) are not
 // here: they come from its METADATA in the policy bundle (Page.Reason, Page.PolicyTitle,
 // paramView).
-var codes = map[string][2]string{
-	// collections
-	"coll.departments":          {"部门", "department"},
-	"coll.people":               {"人员", "person"},
-	"coll.appointments":         {"任职", "appointment"},
-	"coll.talks":                {"谈话", "talk"},
-	"coll.letters":              {"责任书", "letter"},
-	"coll.record_books":         {"记实本", "record book"},
-	"coll.suggestions":          {"工作建议书", "suggestion letter"},
-	"coll.meetings":             {"会议", "meeting"},
-	"coll.responsibility_lists": {"责任清单", "responsibility list"},
-	"coll.integrity_files":      {"廉政档案", "integrity file"},
-}
+var codes = map[string][2]string{}
 
 // codeEnums maps each family of codes the pages name to its enumeration in the catalogue.
 var codeEnums = map[string]string{"level": "list_level", "rank": "rank", "role": "role", "talk": "talk_kind", "kind": "department_kind"}
 
 func init() {
+	for name, l := range duty.Names.Collections {
+		codes["coll."+name] = [2]string{l.Noun.ZH, l.Noun.EN}
+	}
 	for family, enum := range codeEnums {
 		for v, l := range duty.Names.Enums[enum] {
 			codes[family+"."+v] = [2]string{l.ZH, l.EN}
@@ -571,27 +562,7 @@ var recordTexts = map[string][2]string{
 	"form.lines":     {"每行一项。", "One per line."},
 	"form.pick":      {"输入姓名或编号", "Type a name or an ID"},
 
-	"form.err.taken":       {"该编号已被使用，请换一个。", "This ID is already used; choose another."},
-	"form.err.parent":      {"除机关外，每个部门都要选择上级部门。", "Every department but an organ needs a parent."},
-	"form.err.organparent": {"机关是最上级，不能有上级部门。", "An organ has no parent department."},
-	"form.err.selfparent":  {"上级部门不能是本部门。", "A department cannot be its own parent."},
-	"form.err.cycle":       {"这样设置会使部门层级形成循环。", "This would make a cycle in the department tree."},
-	"form.err.leader":      {"涉及机关领导干部（党组成员或厅级干部），其记录只有管理员或检查人员可以填写或修改。", "This names one of the organ's leaders; only an administrator or an inspector may write their records."},
-	"form.err.organlevel":  {"这是机关层面的职责记录，只有管理员或检查人员可以填写、修改或删除。", "This record is an organ-level duty; only an administrator or an inspector may write it."},
-	"form.err.scope":       {"超出您所在部门的管理范围。", "This is outside your department's scope."},
-	"form.err.ref":         {"找不到「%s」，请从列表中选择。", "Nothing named %q was found; pick one from the list."},
-	"form.err.required":    {"此项必填。", "Required."},
-	"form.err.daterange":   {"日期须在 %s 至 %s 之间。", "The date must lie from %s to %s."},
-	"form.err.date":        {"请填写有效日期（年-月-日）。", "Enter a valid date (YYYY-MM-DD)."},
-	"form.err.id":          {"编号须为 1 至 128 个字符，由文字、数字和连字符、下划线、句点、冒号组成，并以文字或数字开头。", "An ID is 1 to 128 letters, digits and - _ . : starting with a letter or a digit."},
-	"form.err.choice":      {"请从所列选项中选择。", "Choose one of the options."},
-	"form.err.intrange":    {"须为 %s 至 %s 之间的整数。", "Must be a whole number from %s to %s."},
-	"form.err.int":         {"须为整数。", "Must be a whole number."},
-	"form.err.bool":        {"请选择「是」或「否」。", "Choose yes or no."},
-	"form.err.dup":         {"编号与另一行重复。", "This ID repeats another row's."},
-	"form.err.other":       {"填写有误（%s）。", "Not accepted: %s."},
-	"form.err.long":        {"内容过长，请删减。", "Too long: shorten it."},
-	"form.err.toomany":     {"条目过多，请删减。", "Too many items: remove some."},
+	"form.err.other": {"填写有误（%s）。", "Not accepted: %s."},
 
 	"del.title":   {"删除「%s」", "Delete %s"},
 	"del.users":   {"以下记录仍引用该记录，不能删除。请先修改或删除这些记录：", "These records still name it, so it cannot be deleted. Change or delete them first:"},

@@ -254,7 +254,7 @@ func (h *handler) ledgerPage(rq *request) error {
 		v.States = append(v.States, option{Value: s, Label: text(rq.lang, "case.state."+s), Selected: s == f.State})
 	}
 	v.Severities = []option{all}
-	for _, s := range []string{"high", "medium", "low"} {
+	for _, s := range duty.Severities {
 		v.Severities = append(v.Severities, option{Value: s, Label: text(rq.lang, "sev."+s), Selected: s == f.Severity})
 	}
 	v.Policies = []option{all}

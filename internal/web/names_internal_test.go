@@ -16,13 +16,7 @@ import (
 func TestOrganNamesFailClosed(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.OpenConfig(t, storetest.NewConfig(t))
-	raw, err := duty.ReadDir("../../fixtures/sample")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.PutMany(ctx, duty.System("test"), raw); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Load(t, st, "../../fixtures/sample")
 	h := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, Deps{Store: st}).(*handler)
 	organs, _, err := st.LoadOrgans(ctx, nil)
 	if err != nil {

@@ -147,7 +147,7 @@ var funcs = template.FuncMap{
 		return duty.DetailString(d)
 	},
 	"recordURL":  recordURL,
-	"severities": func() []string { return []string{"high", "medium", "low"} },
+	"severities": func() []string { return duty.Severities },
 	"esc":        url.PathEscape,
 }
 

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"html"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -8,7 +11,7 @@ import (
 )
 
 // TestProblemText: the validator's and the effect rule's own problems, as they are made today,
-// each read in Chinese by a rule of problemText (none falls through to the generic text).
+// each read in Chinese from its kind (none falls through to the generic text).
 func TestProblemText(t *testing.T) {
 	normalize := func(coll string, d map[string]any) []duty.Problem {
 		_, ps := duty.Lookup(coll).Normalize(d)
@@ -47,18 +50,18 @@ func TestProblemText(t *testing.T) {
 		{"year out of range", normalize("letters", letter)[:1], "须为 1900 至 2199 之间的整数。"},
 		{"level not a number", normalize("letters", letter)[1:2], "须为 1 至 3 之间的整数。"},
 		{"bool", normalize("letters", letter)[2:3], "请选择「是」或「否」。"},
-		{"duplicate item id", normalize("record_books", book), "编号与另一行重复。"},
+		{"duplicate item id", normalize("record_books", book), "编号与同一记录的另一项重复。"},
 		{"organ with a parent", duty.CheckDepartment(duty.Doc{"id": "O", "kind": "organ", "parent_id": "X"}), "机关是最上级"},
 		{"no parent", duty.CheckDepartment(duty.Doc{"id": "D", "kind": "division"}), "每个部门都要选择上级部门"},
 		{"own parent", duty.CheckDepartment(duty.Doc{"id": "D", "kind": "division", "parent_id": "D"}), "不能是本部门"},
-		{"leader", []duty.Problem{{Message: leader}}, "涉及机关领导干部"},
-		{"organ level", []duty.Problem{{Message: organ}}, "机关层面的职责记录"},
-		{"organ-level list", []duty.Problem{{Message: list}}, "机关层面的职责记录"},
-		{"taken", []duty.Problem{{Message: msgIDTaken}}, "该编号已被使用"},
+		{"leader", []duty.Problem{{Kind: duty.KindLeader, Message: leader}}, "涉及机关领导干部"},
+		{"organ level", []duty.Problem{{Kind: duty.KindOrganLevel, Message: organ}}, "机关层面的职责记录"},
+		{"organ-level list", []duty.Problem{{Kind: duty.KindOrganLevel, Message: list}}, "机关层面的职责记录"},
+		{"taken", []duty.Problem{{Kind: duty.KindIDTaken, Message: msgIDTaken}}, "该编号已被使用"},
 		{"too long", normalize("talks", talk(map[string]any{"kind": strings.Repeat("k", duty.MaxStringChars+1)})), "内容过长"},
 		{"too many", normalize("record_books", map[string]any{"id": "B-1", "year": int64(2025), "holder_id": "P-1", "issued_on": "2025-01-01",
 			"tasks": make([]any, duty.MaxItems+1), "entries": []any{}, "inspections": []any{}}), "条目过多"},
-		{"reference", []duty.Problem{{Message: `names "无此人", which is not a record in people`}}, "找不到「无此人」"},
+		{"reference", []duty.Problem{duty.MissingRef("person_id", "无此人", "people")}, "找不到「无此人」"},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
 			if len(tc.probs) == 0 {
@@ -72,5 +75,29 @@ func TestProblemText(t *testing.T) {
 	}
 	if got := problemText(langZH, duty.Problem{Message: "something new"}); got != "填写有误（something new）。" {
 		t.Errorf("an unknown problem: %q", got)
+	}
+}
+
+// TestProblemKindsOnPage: a problem of each kind, beside the field it names on a record's
+// form, reads in Chinese from the one table of duty (no English message shows).
+func TestProblemKindsOnPage(t *testing.T) {
+	h := &handler{pages: parsePages(assetHashes())}
+	v := &organRecs{tree: &orgTree{Tree: duty.NewTree(nil), kids: map[string][]string{}}}
+	for _, k := range duty.ProblemKinds() {
+		t.Run(string(k), func(t *testing.T) {
+			w := httptest.NewRecorder()
+			rq := &request{w: w, r: httptest.NewRequest(http.MethodPost, "/new/talks", nil), lang: langZH}
+			p := duty.Problem{Field: "held_on", Kind: k, Message: "an English message", Args: []string{"甲", "乙"}}
+			if err := h.showForm(rq, http.StatusUnprocessableEntity, duty.Lookup("talks"), v, nil, true, []duty.Problem{p}, nil); err != nil {
+				t.Fatal(err)
+			}
+			want := html.EscapeString(p.Chinese())
+			if p.Chinese() == "" || strings.Contains(want, "%!") || !strings.Contains(w.Body.String(), `id="err-held_on">`+want+"</span>") {
+				t.Errorf("the form lacks %q beside the date:\n%.3000s", want, w.Body.String())
+			}
+			if strings.Contains(w.Body.String(), p.Message) {
+				t.Errorf("the Chinese page shows the English message")
+			}
+		})
 	}
 }

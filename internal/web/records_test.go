@@ -405,7 +405,7 @@ func TestRecordForms(t *testing.T) {
 		}
 		// A talk of a person outside the subtree: refused by the store's rule, in Chinese.
 		r := e.form("office", "/new/talks", map[string]string{"id": "ORG-1-T-902", "kind": "general", "person_id": "ORG-1-P-020", "held_on": "2025-10-01"})
-		if r.status != 422 || !strings.Contains(r.body, "超出您所在部门的管理范围") {
+		if r.status != 422 || !strings.Contains(r.body, "超出本账号可写入的范围") {
 			t.Errorf("office, talk outside: %d", r.status)
 		}
 		// A talk of a leader of its own subtree: the effect rule.

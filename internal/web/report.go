@@ -93,18 +93,24 @@ func filtered(rep *duty.Report, f filter) *duty.Report {
 	return &out
 }
 
+// filterChoice is one select of a report's filter form: the query parameter, the key of its
+// label, and its options.
+type filterChoice struct {
+	Name, Label string
+	Options     []option
+}
+
 // reportView is a report as the pages show it: filtered, grouped by duty, with names.
 type reportView struct {
-	Rep      *duty.Report // filtered
-	All      int          // violations before filtering
-	Filter   filter
-	Action   string // the page the filter form submits to
-	CSV      string
-	JSON     string
-	XLSX     string
-	Duties   []option
-	Sevs     []option
-	Reasons  []option
+	Rep    *duty.Report // filtered
+	All    int          // violations before filtering
+	Filter filter
+	Action string // the page the filter form submits to
+	CSV    string
+	JSON   string
+	XLSX   string
+	// Filters are the filter form's choices: duty, severity, reason.
+	Filters  []filterChoice
 	Groups   []group
 	Resolved []row
 	// Waived are the violations an approved waiver set aside, each with the waiver.
@@ -200,16 +206,16 @@ func (h *handler) buildReport(ctx context.Context, lang string, rep *duty.Report
 		sevs[x.Severity]++
 	}
 	p := &Page{Lang: lang, h: h}
-	ids := sortedKeys(duties, f.Duty)
-	for _, id := range ids {
-		v.Duties = append(v.Duties, option{Value: id, Label: fmt.Sprintf("%s (%d)", p.PolicyTitle(id), duties[id]), Selected: id == f.Duty})
+	choice := func(name, label string, values []string, counts map[string]int, chosen string, labelOf func(string) string) {
+		c := filterChoice{Name: name, Label: label}
+		for _, x := range values {
+			c.Options = append(c.Options, option{Value: x, Label: fmt.Sprintf("%s (%d)", labelOf(x), counts[x]), Selected: x == chosen})
+		}
+		v.Filters = append(v.Filters, c)
 	}
-	for _, s := range []string{"high", "medium", "low"} {
-		v.Sevs = append(v.Sevs, option{Value: s, Label: fmt.Sprintf("%s (%d)", p.Sev(s), sevs[s]), Selected: s == f.Severity})
-	}
-	for _, r := range sortedKeys(reasons, f.Reason) {
-		v.Reasons = append(v.Reasons, option{Value: r, Label: fmt.Sprintf("%s (%d)", p.Reason("", r), reasons[r]), Selected: r == f.Reason})
-	}
+	choice("duty", "report.duty", sortedKeys(duties, f.Duty), duties, f.Duty, p.PolicyTitle)
+	choice("severity", "severity", duty.Severities, sevs, f.Severity, p.Sev)
+	choice("reason", "report.reason", sortedKeys(reasons, f.Reason), reasons, f.Reason, func(r string) string { return p.Reason("", r) })
 
 	names := h.newNamer(ctx, tree)
 	var refs []duty.Ref

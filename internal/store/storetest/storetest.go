@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/embeddb"
 	"github.com/dutycheck/dutycheck/internal/store"
 )
@@ -89,4 +90,17 @@ func OpenConfig(tb testing.TB, cfg store.Config) *store.Store {
 		_ = st.Close(ctx)
 	})
 	return st
+}
+
+// Load writes the dataset folder dir (a fixture such as ../../fixtures/sample) into st as the
+// system, failing the test when it does not load.
+func Load(tb testing.TB, st *store.Store, dir string) {
+	tb.Helper()
+	raw, err := duty.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := st.PutMany(context.Background(), duty.System("test"), raw); err != nil {
+		tb.Fatal(err)
+	}
 }

@@ -107,7 +107,7 @@ violation contains v if {
 violation contains v if {
 	some pid, newest in _newest
 	newest < _stale_before
-	v := _stale(pid, _subjects[pid], _files[pid], newest, org.as_of)
+	v := _stale(pid, _subjects[pid], _files[pid], newest, org.as_of, _params.max_age_days)
 }
 
 # _warn_until is the latest newest update (YYYY-MM-DD) whose file turns stale within the warning
@@ -122,22 +122,22 @@ warning contains w if {
 	newest <= _warn_until
 	f := (dates.day(newest) + _params.max_age_days) + 1
 	org.in_window(f, _params.warn_days)
-	w := org.warning(_stale(pid, _subjects[pid], _files[pid], newest, dates.date(f)), f)
+	w := org.warning(_stale(pid, _subjects[pid], _files[pid], newest, dates.date(f), _params.max_age_days), f)
 }
 
 # _stale returns the stale violation of person pid (p), whose files are files and newest update
-# newest, as checked on date on.
-_stale(pid, p, files, newest, on) := v if {
+# newest, as checked on date on: more than max_age days old.
+_stale(pid, p, files, newest, on, max_age) := v if {
 	age := dates.between(newest, on)
-	age > _params.max_age_days
+	age > max_age
 	[rank_zh, rank_en] := org.label("rank", p.rank)
 	v := {
 		"reason": "stale",
 		"subject": org.ref("people", pid),
 		"details": {},
 		"message": {
-			"zh": sprintf("%s（%s，%s）的廉洁从政信息档案最近一次更新在 %s，至 %s 已 %d 天未更新，超过 %d 天", [p.name, pid, rank_zh, newest, on, age, _params.max_age_days]),
-			"en": sprintf("The integrity file of %s (%s, %s) was last updated on %s, %d days before %s, more than %d", [p.name, pid, rank_en, newest, age, on, _params.max_age_days]),
+			"zh": sprintf("%s（%s，%s）的廉洁从政信息档案最近一次更新在 %s，至 %s 已 %d 天未更新，超过 %d 天", [p.name, pid, rank_zh, newest, on, age, max_age]),
+			"en": sprintf("The integrity file of %s (%s, %s) was last updated on %s, %d days before %s, more than %d", [p.name, pid, rank_en, newest, age, on, max_age]),
 		},
 		"evidence": [org.ref("integrity_files", id) | some id in {f.id | some f in files}],
 	}

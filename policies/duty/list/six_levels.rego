@@ -67,12 +67,12 @@ _looked if _warn_day
 violation contains v if {
 	_checked
 	some m in _missing
-	v := _violation(m, org.as_of)
+	v := _violation(m, org.as_of, org.year, dates.date(_deadline_day))
 }
 
 warning contains w if {
 	some m in _missing
-	w := org.warning(_violation(m, dates.date(_warn_day)), _warn_day)
+	w := org.warning(_violation(m, dates.date(_warn_day), org.year, dates.date(_deadline_day)), _warn_day)
 }
 
 _organ_levels := ["party_group", "party_committee", "discipline_committee"]
@@ -162,21 +162,23 @@ _has_any(lists) if {
 	l.year == org.year
 }
 
-# _violation builds a missing-list violation as checked on date on; evidence is the given lists (the subject's lists of
-# the same level, or any level for a special committee) of other years than Y.
-_violation([subject, who_zh, who_en, level, accountable, lists], on) := {
-	"reason": "missing",
-	"subject": subject,
-	"details": {"level": level},
-	"accountable": accountable,
-	"message": {
-		"zh": sprintf("%s缺少 %d 年「%s」层级责任清单，应于 %s 前制定（检查日 %s）", [who_zh, org.year, level_zh, dates.date(_deadline_day), on]),
-		"en": sprintf("%s has no %d responsibility list at the level of %s, due by %s (as of %s)", [who_en, org.year, level_en, dates.date(_deadline_day), on]),
-	},
-	"evidence": [org.ref("responsibility_lists", id) | some id in {l.id |
-		some l in lists
-		l.year != org.year
-	}],
-} if {
+# _violation builds a missing-list violation of year, due by date due, as checked on date on;
+# evidence is the given lists (the subject's lists of the same level, or any level for a special
+# committee) of other years than Y.
+_violation([subject, who_zh, who_en, level, accountable, lists], on, year, due) := v if {
 	[level_zh, level_en] := org.label("list_level", level)
+	v := {
+		"reason": "missing",
+		"subject": subject,
+		"details": {"level": level},
+		"accountable": accountable,
+		"message": {
+			"zh": sprintf("%s缺少 %d 年「%s」层级责任清单，应于 %s 前制定（检查日 %s）", [who_zh, year, level_zh, due, on]),
+			"en": sprintf("%s has no %d responsibility list at the level of %s, due by %s (as of %s)", [who_en, year, level_en, due, on]),
+		},
+		"evidence": [org.ref("responsibility_lists", id) | some id in {l.id |
+			some l in lists
+			l.year != year
+		}],
+	}
 }

@@ -61,7 +61,7 @@ violation contains v if {
 	some c in input.departments
 	c.kind == "discipline_committee"
 	held := object.get(_joint, c.id, [])
-	v := _gap(c, held, org.as_of_day)
+	v := _gap(c, held, org.as_of_day, _params.max_gap_days)
 }
 
 # Warnings: a committee with no gap on as_of fails on the first day more than max_gap_days after
@@ -73,20 +73,20 @@ warning contains w if {
 	last := max({org.year_start_day} | {dates.day(m.held_on) | some m in held})
 	f := (last + _params.max_gap_days) + 1
 	org.in_year_window(f, _params.warn_days)
-	not _gap(c, held, org.as_of_day)
-	w := org.warning(_gap(c, held, f), f)
+	not _gap(c, held, org.as_of_day, _params.max_gap_days)
+	w := org.warning(_gap(c, held, f, _params.max_gap_days), f)
 }
 
 # _gap returns the gap violation of committee c, with its joint meetings held from Y-01-01 to
-# as_of, as checked on day number on.
-_gap(c, held, on) := v if {
+# as_of, as checked on day number on: more than max_gap days without one.
+_gap(c, held, on, max_gap) := v if {
 	points := sort({org.year_start_day, on} | {dates.day(m.held_on) | some m in held})
 	gaps := [[points[i - 1], p] | some i, p in points; i > 0]
 	longest := max([g |
 		some [a, b] in gaps
 		g := b - a
 	])
-	longest > _params.max_gap_days
+	longest > max_gap
 	from := min({a | some [a, b] in gaps; b - a == longest})
 	to := from + longest
 	v := {
@@ -94,8 +94,8 @@ _gap(c, held, on) := v if {
 		"subject": org.ref("departments", c.id),
 		"details": {},
 		"message": {
-			"zh": sprintf("%s（%s）在 %s 至 %s 之间 %d 天未召开联席会议，超过 %d 天（检查日 %s，本年共 %d 次）", [c.name, c.id, dates.date(from), dates.date(to), longest, _params.max_gap_days, dates.date(on), count(held)]),
-			"en": sprintf("%s (%s) held no joint meeting for %d days between %s and %s, more than %d (as of %s; %d this year)", [c.name, c.id, longest, dates.date(from), dates.date(to), _params.max_gap_days, dates.date(on), count(held)]),
+			"zh": sprintf("%s（%s）在 %s 至 %s 之间 %d 天未召开联席会议，超过 %d 天（检查日 %s，本年共 %d 次）", [c.name, c.id, dates.date(from), dates.date(to), longest, max_gap, dates.date(on), count(held)]),
+			"en": sprintf("%s (%s) held no joint meeting for %d days between %s and %s, more than %d (as of %s; %d this year)", [c.name, c.id, longest, dates.date(from), dates.date(to), max_gap, dates.date(on), count(held)]),
 		},
 		"evidence": [org.ref("meetings", id) | some id in {m.id | some m in held}],
 	}

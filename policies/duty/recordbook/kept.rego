@@ -106,12 +106,14 @@ _holders := org.leader_ids | org.head_ids
 
 # _accountable returns the responsible level for a book held by person pid (leaders for an id
 # that is no person of the input).
-_accountable(pid) := "party_group_secretary" if {
-	pid in org.secretary_ids
-} else := "department_heads" if {
-	pid in org.head_ids
-	not pid in org.leader_ids
-} else := "leaders"
+_accountable(pid) := object.get(_levels, pid, "leaders")
+
+# _levels maps the people who are not answered for as leaders to their level: the Party Group
+# secretary, and department heads who are not leaders.
+_levels := object.union(
+	{pid: "department_heads" | some pid in org.head_ids; not pid in org.leader_ids},
+	{pid: "party_group_secretary" | some pid in org.secretary_ids},
+)
 
 _name(pid) := object.get(org.people, [pid, "name"], pid)
 
@@ -129,18 +131,18 @@ _warn_last := min({org.as_of_day + _params.warn_days, org.year_end_day})
 
 _warning if _warn_last > org.as_of_day
 
-_missing_violation(pid, deadline, on) := {
+# _missing_violation returns the missing-book violation of p, a holder on the roster, whose book
+# is due by day number deadline, as checked on date on.
+_missing_violation(p, deadline, on) := {
 	"reason": "missing",
-	"subject": org.ref("people", pid),
+	"subject": org.ref("people", p.id),
 	"details": {},
 	"message": {
 		"zh": sprintf("%s 没有 %d 年度的履行党风廉政建设责任制全程记实本（截止日期 %s，检查日 %s）", [p.name, org.year, dates.date(deadline), on]),
 		"en": sprintf("%s has no duty record book for %d (deadline %s, as of %s)", [p.name, org.year, dates.date(deadline), on]),
 	},
 	"evidence": [],
-	"accountable": _accountable(pid),
-} if {
-	p := org.roster[pid]
+	"accountable": _accountable(p.id),
 }
 
 # _points maps each book id of _books to the sorted day numbers of its points up to as_of but
@@ -168,12 +170,12 @@ _within(ds, from, to) := ds if {
 violation contains v if {
 	some pid, deadline in _missing
 	org.as_of_day > deadline
-	v := _missing_violation(pid, deadline, org.as_of)
+	v := _missing_violation(org.roster[pid], deadline, org.as_of)
 }
 
 violation contains v if {
 	some b in _books
-	v := _gap(b, org.as_of_day)
+	v := _gap(b, org.as_of_day, _params.max_gap_days)
 }
 
 violation contains v if {
@@ -202,7 +204,7 @@ warning contains w if {
 	some pid, deadline in _missing
 	f := deadline + 1
 	org.in_year_window(f, _params.warn_days)
-	w := org.warning(_missing_violation(pid, deadline, dates.date(f)), f)
+	w := org.warning(_missing_violation(org.roster[pid], deadline, dates.date(f)), f)
 }
 
 # Warnings of gaps: a book with no gap on as_of fails on the first day more than max_gap_days
@@ -213,8 +215,8 @@ warning contains w if {
 	pts := _points[b.id]
 	f := (pts[count(pts) - 1] + _params.max_gap_days) + 1
 	org.in_year_window(f, _params.warn_days)
-	not _gap(b, org.as_of_day)
-	w := org.warning(_gap(b, f), f)
+	not _gap(b, org.as_of_day, _params.max_gap_days)
+	w := org.warning(_gap(b, f, _params.max_gap_days), f)
 }
 
 # Warnings of tasks: a task due after as_of, within the window and year Y, that no entry dated on
@@ -250,12 +252,12 @@ warning contains w if {
 }
 
 # _gap returns the gap violation of book b as checked on day number on (on or after as_of): its
-# points and on, two neighbours more than max_gap_days apart; the message names the largest gap.
-_gap(b, on) := v if {
+# points and on, two neighbours more than max_gap days apart; the message names the largest gap.
+_gap(b, on, max_gap) := v if {
 	pts := array.concat(_points[b.id], [on])
 	gaps := [g | some i, d in array.slice(pts, 1, count(pts)); g := d - pts[i]]
 	largest := max(gaps)
-	largest > _params.max_gap_days
+	largest > max_gap
 	i := [j | some j, g in gaps; g == largest][0]
 	from := dates.date(pts[i])
 	to := dates.date(pts[i + 1])
@@ -264,8 +266,8 @@ _gap(b, on) := v if {
 		"subject": org.ref("record_books", b.id),
 		"details": {},
 		"message": {
-			"zh": sprintf("%s 的 %d 年度记实本 %s 在 %s 至 %s 之间 %d 天没有记录，超过 %d 天", [_name(b.holder_id), b.year, b.id, from, to, largest, _params.max_gap_days]),
-			"en": sprintf("Record book %s of %s for %d has no entry for %d days between %s and %s (more than %d)", [b.id, _name(b.holder_id), b.year, largest, from, to, _params.max_gap_days]),
+			"zh": sprintf("%s 的 %d 年度记实本 %s 在 %s 至 %s 之间 %d 天没有记录，超过 %d 天", [_name(b.holder_id), b.year, b.id, from, to, largest, max_gap]),
+			"en": sprintf("Record book %s of %s for %d has no entry for %d days between %s and %s (more than %d)", [b.id, _name(b.holder_id), b.year, largest, from, to, max_gap]),
 		},
 		"evidence": [org.ref("people", b.holder_id)],
 		"accountable": _accountable(b.holder_id),

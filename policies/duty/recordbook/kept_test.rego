@@ -437,8 +437,13 @@ _becomes(inp) if {
 	ws := {w | some w in kept.warning with input as inp}
 	count(ws) > 0
 	every w in ws {
-		object.remove(w, ["fails_on"]) in kept.violation with input as object.union(inp, {"as_of": w.fails_on})
+		_is_violation_on(w, inp)
 	}
+}
+
+# _is_violation_on is true when warning w, without its fails_on, is a violation of inp as of that day.
+_is_violation_on(w, inp) if {
+	object.remove(w, ["fails_on"]) in kept.violation with input as object.union(inp, {"as_of": w.fails_on})
 }
 
 _no_books(as_of) := _with({"as_of": as_of, "record_books": [_book("BS", "S"), _book("BM", "M")]})
