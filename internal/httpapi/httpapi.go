@@ -20,9 +20,7 @@ import (
 	"github.com/dutycheck/dutycheck/internal/metrics"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
-	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/sheet"
-	"github.com/dutycheck/dutycheck/internal/store"
 )
 
 // Config holds the HTTP limits.
@@ -44,8 +42,10 @@ type Config struct {
 
 // Deps are the services the API exposes.
 type Deps struct {
-	Store    *store.Store
-	Scans    *scan.Service
+	// Store and Scans are the services of internal/duty (internal/store and internal/scan
+	// in the binary, fakes in tests).
+	Store    duty.Store
+	Scans    duty.Scans
 	Policies *live.Manager
 	// Ledger, when set, serves the waivers and the rectification ledger (ledger.go).
 	Ledger *ledger.Service

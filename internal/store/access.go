@@ -365,11 +365,8 @@ func (s *Store) principal(ctx context.Context, user string) (*duty.Principal, er
 	return &duty.Principal{User: u.Name, Role: u.Role, Department: u.Department, DisplayName: u.DisplayName}, nil
 }
 
-// Session is a signed-in browser.
-type Session struct {
-	Principal duty.Principal
-	CSRF      string
-}
+// Session is a signed-in browser (duty.Session).
+type Session = duty.Session
 
 type sessionDoc struct {
 	ID    string `bson:"_id"`

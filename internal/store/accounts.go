@@ -183,21 +183,8 @@ func (s *Store) SignIn(ctx context.Context, name, pw string) (*duty.Principal, e
 	return &duty.Principal{User: u.Name, Role: u.Role, Department: u.Department, DisplayName: u.DisplayName, Password: stamp}, nil
 }
 
-// AuditQuery selects entries of the audit trail. Empty fields select everything.
-type AuditQuery struct {
-	Actor  string
-	Action string
-	// Record is an id the entry names (a record, a user, a token, a policy revision…).
-	Record string
-	// From and To bound the entries' time, inclusive, as TimeFormat strings (UTC); "" leaves
-	// that end open.
-	From, To string
-	// Before continues a listing: only entries with an id before this one (the last id of the
-	// previous page).
-	Before string
-	// Limit is the most entries answered; 0 is all of them.
-	Limit int
-}
+// AuditQuery selects entries of the audit trail (duty.AuditQuery).
+type AuditQuery = duty.AuditQuery
 
 // AuditSearch returns the entries that match q, newest first, at most q.Limit, and whether
 // more follow (the next page starts Before the last one answered).

@@ -35,7 +35,6 @@ import (
 	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
-	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/sheet"
 	"github.com/dutycheck/dutycheck/internal/store"
 )
@@ -60,8 +59,10 @@ type Config struct {
 
 // Deps are the services the pages show and drive.
 type Deps struct {
-	Store    *store.Store
-	Scans    *scan.Service
+	// Store and Scans are the services of internal/duty (internal/store and internal/scan
+	// in the binary, fakes in tests).
+	Store    duty.Store
+	Scans    duty.Scans
 	Policies *live.Manager
 	// Ledger, when set, serves the rectification ledger's pages (ledger.go).
 	Ledger *ledger.Service
