@@ -5,10 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -41,22 +38,8 @@ func (s *Store) clock() time.Time { return s.cfg.Clock.Now() }
 // stamp is the store's time as stored (duty.TimeFormat, UTC).
 func (s *Store) stamp() string { return s.clock().UTC().Format(duty.TimeFormat) }
 
-// MaxDisplayName is the longest display name (姓名) of a user, in characters.
-const MaxDisplayName = 64
-
-// CheckDisplayName reports whether n may be a user's display name: at most MaxDisplayName
-// characters, no leading or trailing space, no control or invisible character ("" is allowed).
-func CheckDisplayName(n string) error {
-	switch {
-	case n != strings.TrimSpace(n):
-		return fmt.Errorf("display_name %q: %w: no leading or trailing spaces", n, duty.ErrInvalid)
-	case !utf8.ValidString(n) || strings.IndexFunc(n, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0:
-		return fmt.Errorf("display_name: %w: no control or invisible characters", duty.ErrInvalid)
-	case utf8.RuneCountInString(n) > MaxDisplayName:
-		return fmt.Errorf("display_name: %w: at most %d characters", duty.ErrInvalid, MaxDisplayName)
-	}
-	return nil
-}
+// MaxDisplayName is the longest display name (姓名) of a user, in characters (duty.MaxDisplayName).
+const MaxDisplayName = duty.MaxDisplayName
 
 // passwordUsers returns the names of the users with a password.
 func (s *Store) passwordUsers(ctx context.Context) (map[string]bool, error) {

@@ -112,7 +112,7 @@ func readUserForm(rq *request, name string) (duty.User, userForm) {
 	if !duty.ValidName(name) {
 		form.Errors["name"] = text(rq.lang, "users.bad.name")
 	}
-	if store.CheckDisplayName(form.DisplayName) != nil {
+	if duty.CheckDisplayName(form.DisplayName) != nil {
 		form.Errors["display_name"] = text(rq.lang, "users.bad.display")
 	}
 	if !slices.Contains(duty.UserRoles, form.Role) {
