@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/duty/dutytest"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/live"
@@ -34,6 +35,7 @@ import (
 type env struct {
 	tb       testing.TB
 	st       *store.Store
+	fake     *dutytest.Store // the in-memory store of the tests whose subject is not the store
 	scans    *scan.Service
 	pages    http.Handler
 	srv      *httptest.Server
@@ -74,6 +76,20 @@ func startEnv(tb testing.TB, scanDates []string, signedIn []struct{ name, role, 
 func sampleStore(tb testing.TB) *store.Store {
 	tb.Helper()
 	st := storetest.Open(tb)
+	raw, err := duty.ReadDir("../../fixtures/sample")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := st.PutMany(context.Background(), duty.System("test"), raw); err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
+// sampleFake is the in-memory fake of the store with the sample organ's records.
+func sampleFake(tb testing.TB) *dutytest.Store {
+	tb.Helper()
+	st := dutytest.NewStore(dutytest.Config{})
 	raw, err := duty.ReadDir("../../fixtures/sample")
 	if err != nil {
 		tb.Fatal(err)
