@@ -2,6 +2,7 @@ package duty
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 )
@@ -9,8 +10,8 @@ import (
 // The services below are what the edges (internal/httpapi and internal/web) use. The edges
 // hold these interfaces, never the concrete types, so that they translate HTTP to calls and
 // errors to statuses and nothing more, and so that their tests run on in-memory fakes
-// (internal/duty/dutytest). internal/store implements Store, internal/scan implements Scans;
-// cmd/dutycheck wires them. Every method that takes an actor checks the actor's role and
+// (internal/duty/dutytest). internal/store implements Store and internal/scan ScanRunner, which
+// the edges reach through ScopedScans; cmd/dutycheck wires them. Every method that takes an actor checks the actor's role and
 // department subtree itself and audits what it changes: the edges check nothing twice.
 
 // Records reads and writes the records of the collections (DOMAIN.md).
@@ -117,8 +118,9 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
-// Scans runs scans and reads their reports (internal/scan.Service).
-type Scans interface {
+// ScanRunner runs scans and reads their reports for anybody (internal/scan.Service): the
+// service's own work. The edges reach it through Scans (ScopedScans).
+type ScanRunner interface {
 	// Start checks the request and runs a scan: to the end when wait, else in the
 	// background. Too many scans at once is ErrBusy.
 	Start(ctx context.Context, req ScanRequest, wait bool) (*Scan, error)
@@ -129,6 +131,90 @@ type Scans interface {
 	// refuses with ErrBusy.
 	Slot() (release func(), err error)
 }
+
+// Scans are the scans as an actor may start and see them: a department outside the actor's
+// subtree, and its scans and reports, are ErrNotFound, as if they did not exist.
+type Scans interface {
+	// Start runs a scan of req.Department ("" the actor's scope).
+	Start(ctx context.Context, actor Principal, req ScanRequest, wait bool) (*Scan, error)
+	Get(ctx context.Context, actor Principal, id string) (*Scan, error)
+	// List lists the actor's scans among the newest limit, newest first.
+	List(ctx context.Context, actor Principal, limit int) ([]Scan, error)
+	Latest(ctx context.Context, actor Principal, department string) (*Report, error)
+	Slot() (release func(), err error)
+}
+
+// ScopedScans returns the scans of run as actors may see them, their scope read from st.
+func ScopedScans(run ScanRunner, st ScanScope) Scans { return scopedScans{run, st} }
+
+// ScanScope is what ScopedScans reads of the store.
+type ScanScope interface {
+	InScope(ctx context.Context, actor Principal, department string) (bool, error)
+	ListScans(ctx context.Context, limit int) ([]Scan, error)
+}
+
+type scopedScans struct {
+	run ScanRunner
+	st  ScanScope
+}
+
+// visible answers notFound unless department lies in the actor's subtree.
+func (s scopedScans) visible(ctx context.Context, actor Principal, department string, notFound error) error {
+	ok, err := s.st.InScope(ctx, actor, department)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return notFound
+	}
+	return nil
+}
+
+func (s scopedScans) Start(ctx context.Context, actor Principal, req ScanRequest, wait bool) (*Scan, error) {
+	if req.Department == "" {
+		req.Department = actor.Scope()
+	}
+	if err := s.visible(ctx, actor, req.Department, fmt.Errorf("department %q: %w", req.Department, ErrNotFound)); err != nil {
+		return nil, err
+	}
+	return s.run.Start(ctx, req, wait)
+}
+
+func (s scopedScans) Get(ctx context.Context, actor Principal, id string) (*Scan, error) {
+	sc, err := s.run.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.visible(ctx, actor, sc.Department, fmt.Errorf("scan %q: %w", sc.ID, ErrNotFound)); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+func (s scopedScans) List(ctx context.Context, actor Principal, limit int) ([]Scan, error) {
+	scans, err := s.st.ListScans(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	visible := []Scan{}
+	for _, sc := range scans {
+		if ok, err := s.st.InScope(ctx, actor, sc.Department); err != nil {
+			return nil, err
+		} else if ok {
+			visible = append(visible, sc)
+		}
+	}
+	return visible, nil
+}
+
+func (s scopedScans) Latest(ctx context.Context, actor Principal, department string) (*Report, error) {
+	if err := s.visible(ctx, actor, department, fmt.Errorf("department %q: %w", department, ErrNotFound)); err != nil {
+		return nil, err
+	}
+	return s.run.Latest(ctx, department)
+}
+
+func (s scopedScans) Slot() (func(), error) { return s.run.Slot() }
 
 // ScanRequest asks for a scan.
 type ScanRequest struct {

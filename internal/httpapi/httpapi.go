@@ -43,9 +43,10 @@ type Config struct {
 // Deps are the services the API exposes.
 type Deps struct {
 	// Store and Scans are the services of internal/duty (internal/store and internal/scan
-	// in the binary, fakes in tests).
+	// in the binary, fakes in tests). Scans are reached as the signed-in user may see them
+	// (duty.ScopedScans).
 	Store    duty.Store
-	Scans    duty.Scans
+	Scans    duty.ScanRunner
 	Policies *live.Manager
 	// Ledger, when set, serves the waivers and the rectification ledger (ledger.go).
 	Ledger *ledger.Service
@@ -68,6 +69,7 @@ type server struct {
 	Deps
 	limiter *ratelimit.Failures
 	reads   readGate
+	scans   duty.Scans // Deps.Scans, scoped
 }
 
 // New returns the HTTP handler of the API.
@@ -92,6 +94,9 @@ func New(cfg Config, deps Deps) http.Handler {
 		deps.Imports = sheet.NewJobs(sheet.JobsConfig{Log: cfg.Log}, deps.Store)
 	}
 	s := &server{cfg: cfg, Deps: deps, limiter: deps.Limiter, reads: newReadGate(cfg.MaxReads)}
+	if deps.Scans != nil {
+		s.scans = duty.ScopedScans(deps.Scans, deps.Store)
+	}
 	r := gin.New()
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		// Callers check the list first (ParseTrustedProxies); should one slip through, trust none.

@@ -49,7 +49,7 @@ func (s *server) standing(c *gin.Context) {
 		scope = p.Scope()
 	}
 	var asOf any
-	rep, err := s.Scans.Latest(c.Request.Context(), scope)
+	rep, err := s.scans.Latest(c.Request.Context(), p, scope)
 	switch {
 	case errors.Is(err, duty.ErrNotFound):
 		rep = nil

@@ -2,5 +2,5 @@ package scan
 
 import "github.com/dutycheck/dutycheck/internal/duty"
 
-// Service runs the scans the edges start (duty.Scans).
-var _ duty.Scans = (*Service)(nil)
+// Service runs the scans the edges start (duty.ScanRunner).
+var _ duty.ScanRunner = (*Service)(nil)

@@ -573,7 +573,7 @@ func (h *handler) standing(rq *request) (*standingView, error) {
 		scope = rq.p.Scope()
 	}
 	v := &standingView{Organ: organ, Formula: h.Ledger.Formula(rq.lang)}
-	rep, err := h.Scans.Latest(rq.ctx, scope)
+	rep, err := h.scans.Latest(rq.ctx, rq.p, scope)
 	switch {
 	case errors.Is(err, duty.ErrNotFound):
 		rep = nil

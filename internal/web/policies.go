@@ -501,7 +501,7 @@ func (h *handler) runDraft(rq *request, page *policyPage, d live.Draft) error {
 		if ok, serr := h.Store.InScope(rq.ctx, rq.p, dept); serr != nil || !ok {
 			return errOr(serr, fmt.Errorf("department %q: %w", dept, duty.ErrNotFound))
 		}
-		release, serr := h.Scans.Slot() // a preview evaluates like a scan (the API's previewPolicies)
+		release, serr := h.scans.Slot() // a preview evaluates like a scan (the API's previewPolicies)
 		if serr != nil {
 			return serr
 		}

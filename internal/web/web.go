@@ -60,9 +60,10 @@ type Config struct {
 // Deps are the services the pages show and drive.
 type Deps struct {
 	// Store and Scans are the services of internal/duty (internal/store and internal/scan
-	// in the binary, fakes in tests).
+	// in the binary, fakes in tests). Scans are reached as the signed-in user may see them
+	// (duty.ScopedScans).
 	Store    duty.Store
-	Scans    duty.Scans
+	Scans    duty.ScanRunner
 	Policies *live.Manager
 	// Ledger, when set, serves the rectification ledger's pages (ledger.go).
 	Ledger *ledger.Service
@@ -96,6 +97,7 @@ type handler struct {
 	trees    treeCache  // the department tree as the pages show it (report.go)
 	organs   organCache // the records of the organs the record pages showed last (browse.go)
 	names    nameCache  // the names of the people of the organs the report pages showed last (names.go)
+	scans    duty.Scans // Deps.Scans, scoped
 }
 
 // New returns the handler of the pages. It panics when the embedded templates do not parse,
@@ -120,6 +122,9 @@ func New(cfg Config, deps Deps) http.Handler {
 		deps.Accounts = ratelimit.New(AccountFailures, AccountWindow)
 	}
 	h := &handler{cfg: cfg, Deps: deps, mux: http.NewServeMux(), limiter: deps.Limiter, accounts: deps.Accounts}
+	if deps.Scans != nil {
+		h.scans = duty.ScopedScans(deps.Scans, deps.Store)
+	}
 	h.assets = assetHashes()
 	h.pages = parsePages(h.assets)
 
