@@ -4,12 +4,12 @@
 // and a small script embedded in the binary, as a plain net/http handler that httpapi mounts for
 // every path outside /api/.
 //
-// Every page sits behind a browser session (store.CreateSession, started on the sign-in page
-// with a user name and password, or by pasting a bearer token) and shows only what the user's
-// role and department scope allow;
+// Every page sits behind a browser session (duty.Accounts.CreateSession, started on the sign-in
+// page with a user name and password, or by pasting a bearer token) and shows only what the
+// user's role and department scope allow;
 // every form carries the session's CSRF token, checked on every POST. The pages reuse the
-// services the JSON API uses (store, scan.Service, live.Manager); they hold no logic of their own
-// about scans or policies.
+// services the JSON API uses (duty.Store, duty.Scans, live.Manager); they hold no logic of their
+// own about scans or policies.
 package web
 
 import (
