@@ -15,7 +15,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
-	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/metrics"
 	"github.com/dutycheck/dutycheck/internal/policy"
@@ -49,7 +48,7 @@ type Deps struct {
 	Scans    duty.ScanRunner
 	Policies *live.Manager
 	// Ledger, when set, serves the waivers and the rectification ledger (ledger.go).
-	Ledger *ledger.Service
+	Ledger duty.Ledger
 	// Pages, when set, serves every path outside /api/ that no route here answers (the web
 	// pages); unknown /api/ paths keep their JSON 404.
 	Pages http.Handler

@@ -200,7 +200,7 @@ func (s *server) actOnCase(c *gin.Context) {
 }
 
 func (s *server) uploadEvidence(c *gin.Context) {
-	limit := s.Ledger.Config().MaxFileBytes
+	limit := s.Ledger.MaxFileBytes()
 	var name string
 	var r io.Reader = c.Request.Body
 	if fh, err := c.FormFile("file"); err == nil {

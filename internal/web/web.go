@@ -32,7 +32,6 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
-	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/sheet"
@@ -66,7 +65,7 @@ type Deps struct {
 	Scans    duty.ScanRunner
 	Policies *live.Manager
 	// Ledger, when set, serves the rectification ledger's pages (ledger.go).
-	Ledger *ledger.Service
+	Ledger duty.Ledger
 	// Imports runs the spreadsheet imports, shared with the API (httpapi.Deps); nil makes one
 	// for the pages alone.
 	Imports *sheet.Jobs

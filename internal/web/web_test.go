@@ -139,8 +139,12 @@ func startEnvWith(tb testing.TB, scanDates []string, signedIn []struct{ name, ro
 			tb.Fatal(err)
 		}
 	}
-	e.pages = web.New(web.Config{Today: func() string { return "2025-12-31" }, Log: quiet}, web.Deps{Store: st, Scans: scans, Policies: mgr, Ledger: l})
-	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: mgr, Pages: e.pages, Ledger: l}))
+	var ledgerSvc duty.Ledger // none unless withLedger (not a nil *ledger.Service)
+	if l != nil {
+		ledgerSvc = l
+	}
+	e.pages = web.New(web.Config{Today: func() string { return "2025-12-31" }, Log: quiet}, web.Deps{Store: st, Scans: scans, Policies: mgr, Ledger: ledgerSvc})
+	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: mgr, Pages: e.pages, Ledger: ledgerSvc}))
 	tb.Cleanup(func() {
 		e.srv.Close()
 		scans.Shutdown(context.Background())
