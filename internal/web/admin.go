@@ -442,7 +442,7 @@ func (h *handler) auditPage(rq *request) error {
 		return h.render(rq, http.StatusUnprocessableEntity, "admin_audit", text(rq.lang, "audit.title"), page)
 	}
 	before := q.Get("before")
-	entries, more, err := h.Store.AuditSearch(rq.ctx, store.AuditQuery{Actor: f.Actor, Action: f.Action, Record: f.Record,
+	entries, more, err := h.Store.AuditSearch(rq.ctx, duty.AuditQuery{Actor: f.Actor, Action: f.Action, Record: f.Record,
 		From: from, To: to, Before: before, Limit: auditPageSize})
 	if err != nil {
 		return err

@@ -35,7 +35,6 @@ import (
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/sheet"
-	"github.com/dutycheck/dutycheck/internal/store"
 )
 
 //go:embed templates/*.html
@@ -284,7 +283,7 @@ func (h *handler) route(pattern string, need duty.Action, fn pageFunc) {
 }
 
 // session resolves the session cookie; duty.ErrNotFound when there is none or it expired.
-func (h *handler) session(r *http.Request) (*store.Session, string, error) {
+func (h *handler) session(r *http.Request) (*duty.Session, string, error) {
 	c, err := r.Cookie(httpapi.SessionCookie)
 	if err != nil || c.Value == "" {
 		return nil, "", fmt.Errorf("no session: %w", duty.ErrNotFound)
