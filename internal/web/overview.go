@@ -171,7 +171,7 @@ type summaries struct {
 	h      *handler
 	rq     *request
 	depts  map[string]map[string]duty.DepartmentCounts // scan → department → its own counts
-	organs map[string]map[string]int                    // scan → organ → violations, nil until read
+	organs map[string]map[string]int                   // scan → organ → violations, nil until read
 	labels map[string]string
 	scans  []duty.Scan // the scans listed on the page, whose organ counts are read at once
 }
