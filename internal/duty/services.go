@@ -151,6 +151,7 @@ func ScopedScans(run ScanRunner, st ScanScope) Scans { return scopedScans{run, s
 type ScanScope interface {
 	InScope(ctx context.Context, actor Principal, department string) (bool, error)
 	ListScans(ctx context.Context, limit int) ([]Scan, error)
+	Tree(ctx context.Context) (*Tree, error)
 }
 
 type scopedScans struct {
@@ -196,11 +197,17 @@ func (s scopedScans) List(ctx context.Context, actor Principal, limit int) ([]Sc
 	if err != nil {
 		return nil, err
 	}
+	var sub map[string]bool // nil: every scan
+	if root := actor.Scope(); root != "" {
+		tree, err := s.st.Tree(ctx) // once, not once a scan (InScope)
+		if err != nil {
+			return nil, err
+		}
+		sub = tree.Subtree(root)
+	}
 	visible := []Scan{}
 	for _, sc := range scans {
-		if ok, err := s.st.InScope(ctx, actor, sc.Department); err != nil {
-			return nil, err
-		} else if ok {
+		if sub == nil || sub[sc.Department] {
 			visible = append(visible, sc)
 		}
 	}
