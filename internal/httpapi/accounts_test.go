@@ -11,19 +11,16 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/clock"
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/duty/dutytest"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
-	"github.com/dutycheck/dutycheck/internal/store"
-	"github.com/dutycheck/dutycheck/internal/store/storetest"
 )
 
 // TestAccountsAPI: display names, passwords and token expiry through the users API, on a store
-// whose clock the test moves.
+// whose clock the test moves (the in-memory fake: the subject is the API).
 func TestAccountsAPI(t *testing.T) {
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC))
-	cfg := storetest.NewConfig(t)
-	cfg.Clock = clk
-	st := storetest.OpenConfig(t, cfg)
+	st := dutytest.NewStore(dutytest.Config{Now: clk.Now})
 	tokens := map[string]string{}
 	for _, u := range []duty.User{{Name: "admin", Role: duty.RoleAdmin}, {Name: "inspector", Role: duty.RoleInspector}} {
 		if err := st.PutUser(ctx, "test", u); err != nil {
@@ -122,7 +119,7 @@ func TestAccountsAPI(t *testing.T) {
 		}
 		next = n
 	}
-	all, _, err := st.AuditSearch(ctx, store.AuditQuery{Limit: 1000})
+	all, _, err := st.AuditSearch(ctx, duty.AuditQuery{Limit: 1000})
 	if err != nil || len(seen) != len(all) || len(all) < 5 {
 		t.Errorf("paging saw %d entries of %d (%v)", len(seen), len(all), err)
 	}

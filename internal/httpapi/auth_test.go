@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/duty/dutytest"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/store"
@@ -22,19 +23,44 @@ import (
 )
 
 // authEnv is the API and the pages on a fresh store with two users and no records: enough to
-// sign in, out and be thrown out.
+// sign in, out and be thrown out. The store is the in-memory fake (fake) unless the test's
+// subject is the store path (st, newStoreAuthEnv).
 type authEnv struct {
 	tb     testing.TB
 	st     *store.Store
+	fake   *dutytest.Store
 	srv    *httptest.Server
 	tokens map[string]string // user → bearer token
 }
 
+// accounts is what an authEnv needs of its store to set it up.
+type accounts interface {
+	duty.Store
+	CreateToken(ctx context.Context, actor, user, name string) (*duty.Token, string, error)
+}
+
+// newAuthEnv is an authEnv on the in-memory fake of the store.
 func newAuthEnv(tb testing.TB, trusted []string) *authEnv {
 	tb.Helper()
+	e := &authEnv{tb: tb, fake: dutytest.NewStore(dutytest.Config{})}
+	e.start(e.fake, trusted)
+	return e
+}
+
+// newStoreAuthEnv is an authEnv on the real store, for the tests that drive scans and policies
+// (live.Manager and scan.Service work on the real store).
+func newStoreAuthEnv(tb testing.TB) *authEnv {
+	tb.Helper()
+	e := &authEnv{tb: tb, st: storetest.Open(tb)}
+	e.start(e.st, nil)
+	return e
+}
+
+func (e *authEnv) start(st accounts, trusted []string) {
+	tb := e.tb
+	tb.Helper()
 	ctx := context.Background()
-	st := storetest.Open(tb)
-	e := &authEnv{tb: tb, st: st, tokens: map[string]string{}}
+	e.tokens = map[string]string{}
 	for _, u := range []duty.User{{Name: "admin", Role: duty.RoleAdmin}, {Name: "inspector", Role: duty.RoleInspector}} {
 		if err := st.PutUser(ctx, "test", u); err != nil {
 			tb.Fatal(err)
@@ -51,7 +77,6 @@ func newAuthEnv(tb testing.TB, trusted []string) *authEnv {
 	e.srv = httptest.NewServer(validated(tb, httpapi.New(httpapi.Config{Log: quiet, TrustedProxies: trusted},
 		httpapi.Deps{Store: st, Pages: pages, Limiter: limiter})))
 	tb.Cleanup(e.srv.Close)
-	return e
 }
 
 type answer struct {

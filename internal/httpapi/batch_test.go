@@ -65,7 +65,7 @@ func TestBigBatchRefused(t *testing.T) {
 func TestBatchCancelled(t *testing.T) {
 	e := newAuthEnv(t, nil)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := validated(t, httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: e.st}))
+	h := validated(t, httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: e.fake}))
 	body := []byte(`[{"id": "ORG-9", "name": "x", "kind": "organ"}]`)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -76,7 +76,7 @@ func TestBatchCancelled(t *testing.T) {
 	if rec.Code == http.StatusOK {
 		t.Fatalf("a cancelled batch was written: %d %s", rec.Code, rec.Body)
 	}
-	if _, err := e.st.Get(context.Background(), "departments", "ORG-9"); err == nil {
+	if _, err := e.fake.Get(context.Background(), "departments", "ORG-9"); err == nil {
 		t.Errorf("the record of a cancelled batch is stored")
 	}
 }

@@ -26,7 +26,7 @@ import (
 // beside the ids too; the API's header row is the column names of docs/report.md (or with
 // header=zh the Chinese titles), the page's the Chinese titles.
 func TestDownloadsNeutraliseFormulas(t *testing.T) {
-	e := newAuthEnv(t, nil)
+	e := newStoreAuthEnv(t)
 	ctx := context.Background()
 	raw := map[string][]duty.RawDoc{
 		"departments": {{Value: map[string]any{"id": "ORG-X", "name": `=HYPERLINK("http://evil.example","x")`, "kind": "organ"}}},

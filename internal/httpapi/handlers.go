@@ -95,16 +95,8 @@ func (s *server) postScan(c *gin.Context) {
 			return
 		}
 	}
-	p := principal(c)
-	if r.Department == "" {
-		r.Department = p.Scope()
-	}
-	if ok, err := s.Store.InScope(c.Request.Context(), p, r.Department); err != nil || !ok {
-		s.fail(c, errOr(err, fmt.Errorf("department %q: %w", r.Department, duty.ErrNotFound)))
-		return
-	}
 	wait := req.Wait == nil || *req.Wait
-	sc, err := s.Scans.Start(c.Request.Context(), r, wait)
+	sc, err := s.scans.Start(c.Request.Context(), principal(c), r, wait)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -119,43 +111,25 @@ func (s *server) postScan(c *gin.Context) {
 }
 
 func (s *server) getScan(c *gin.Context) {
-	sc, err := s.Scans.Get(c.Request.Context(), c.Param("id"))
+	sc, err := s.scans.Get(c.Request.Context(), principal(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
-		return
-	}
-	if ok, err := s.Store.InScope(c.Request.Context(), principal(c), sc.Department); err != nil || !ok {
-		s.fail(c, errOr(err, fmt.Errorf("scan %q: %w", sc.ID, duty.ErrNotFound)))
 		return
 	}
 	c.JSON(http.StatusOK, sc)
 }
 
 func (s *server) listScans(c *gin.Context) {
-	scans, err := s.Store.ListScans(c.Request.Context(), 100)
+	scans, err := s.scans.List(c.Request.Context(), principal(c), 100)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	visible := []duty.Scan{}
-	for _, sc := range scans {
-		if ok, err := s.Store.InScope(c.Request.Context(), principal(c), sc.Department); err != nil {
-			s.fail(c, err)
-			return
-		} else if ok {
-			visible = append(visible, sc)
-		}
-	}
-	scans = visible
 	c.JSON(http.StatusOK, gin.H{"scans": scans})
 }
 
 func (s *server) departmentReport(c *gin.Context) {
-	if ok, err := s.Store.InScope(c.Request.Context(), principal(c), c.Param("id")); err != nil || !ok {
-		s.fail(c, errOr(err, fmt.Errorf("department %q: %w", c.Param("id"), duty.ErrNotFound)))
-		return
-	}
-	rep, err := s.Scans.Latest(c.Request.Context(), c.Param("id"))
+	rep, err := s.scans.Latest(c.Request.Context(), principal(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -185,12 +159,4 @@ func (s *server) departmentReport(c *gin.Context) {
 	default:
 		s.fail(c, errBadRequest("format must be json, csv or xlsx"))
 	}
-}
-
-// errOr returns err when it is not nil, else fallback.
-func errOr(err, fallback error) error {
-	if err != nil {
-		return err
-	}
-	return fallback
 }

@@ -15,14 +15,11 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
-	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/metrics"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
-	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/sheet"
-	"github.com/dutycheck/dutycheck/internal/store"
 )
 
 // Config holds the HTTP limits.
@@ -47,11 +44,14 @@ type Config struct {
 
 // Deps are the services the API exposes.
 type Deps struct {
-	Store    *store.Store
-	Scans    *scan.Service
+	// Store and Scans are the services of internal/duty (internal/store and internal/scan
+	// in the binary, fakes in tests). Scans are reached as the signed-in user may see them
+	// (duty.ScopedScans).
+	Store    duty.Store
+	Scans    duty.ScanRunner
 	Policies *live.Manager
 	// Ledger, when set, serves the waivers and the rectification ledger (ledger.go).
-	Ledger *ledger.Service
+	Ledger duty.Ledger
 	// Pages, when set, serves every path outside /api/ that no route here answers (the web
 	// pages); unknown /api/ paths keep their JSON 404.
 	Pages http.Handler
@@ -72,6 +72,7 @@ type server struct {
 	limiter *ratelimit.Failures
 	reads   gate
 	bodies  gate
+	scans   duty.Scans // Deps.Scans, scoped
 }
 
 // New returns the HTTP handler of the API.
@@ -99,6 +100,9 @@ func New(cfg Config, deps Deps) http.Handler {
 		deps.Imports = sheet.NewJobs(sheet.JobsConfig{Log: cfg.Log}, deps.Store)
 	}
 	s := &server{cfg: cfg, Deps: deps, limiter: deps.Limiter, reads: newGate(cfg.MaxReads), bodies: newGate(cfg.MaxLargeBodies)}
+	if deps.Scans != nil {
+		s.scans = duty.ScopedScans(deps.Scans, deps.Store)
+	}
 	r := gin.New()
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		// Callers check the list first (ParseTrustedProxies); should one slip through, trust none.

@@ -27,7 +27,7 @@ import (
 // division.
 func sheetEnv(t *testing.T) *authEnv {
 	t.Helper()
-	e := newAuthEnv(t, nil)
+	e := newStoreAuthEnv(t)
 	ctx := context.Background()
 	var docs map[string][]map[string]any
 	_ = json.Unmarshal([]byte(`{
@@ -220,7 +220,7 @@ func TestImportTooLarge(t *testing.T) {
 	e := newAuthEnv(t, nil)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.srv.Close()
-	e.srv = httptest.NewServer(validated(t, httpapi.New(httpapi.Config{Log: quiet, MaxBodyBytes: 4096}, httpapi.Deps{Store: e.st})))
+	e.srv = httptest.NewServer(validated(t, httpapi.New(httpapi.Config{Log: quiet, MaxBodyBytes: 4096}, httpapi.Deps{Store: e.fake})))
 	t.Cleanup(e.srv.Close)
 	if a := e.upload("admin", bytes.Repeat([]byte("x"), 8192), nil); a.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("an 8 KiB upload over a 4 KiB limit: %d %.200s", a.status, a.body)

@@ -49,7 +49,7 @@ func (s *server) standing(c *gin.Context) {
 		scope = p.Scope()
 	}
 	var asOf any
-	rep, err := s.Scans.Latest(c.Request.Context(), scope)
+	rep, err := s.scans.Latest(c.Request.Context(), p, scope)
 	switch {
 	case errors.Is(err, duty.ErrNotFound):
 		rep = nil
@@ -200,7 +200,7 @@ func (s *server) actOnCase(c *gin.Context) {
 }
 
 func (s *server) uploadEvidence(c *gin.Context) {
-	limit := s.Ledger.Config().MaxFileBytes
+	limit := s.Ledger.MaxFileBytes()
 	var name string
 	var r io.Reader = c.Request.Body
 	if fh, err := c.FormFile("file"); err == nil {

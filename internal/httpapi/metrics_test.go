@@ -22,7 +22,7 @@ import (
 // clients, in the Prometheus text format, with the scans, their violations by policy and
 // severity, and the requests by route pattern (not by path, so ids cannot grow the label set).
 func TestMetrics(t *testing.T) {
-	e := newAuthEnv(t, nil)
+	e := newStoreAuthEnv(t)
 	ctx := context.Background()
 	raw := map[string][]duty.RawDoc{
 		"departments": {{Value: map[string]any{"id": "ORG-M", "name": "机关", "kind": "organ"}},

@@ -348,7 +348,7 @@ func (s *server) previewPolicies(c *gin.Context) {
 	}
 	// A preview loads and evaluates its whole scope twice, like a scan: it takes a scan slot
 	// (--max-scans; one more is 429), so that concurrent previews cannot exhaust the memory.
-	release, err := s.Scans.Slot()
+	release, err := s.scans.Slot()
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -149,7 +149,7 @@ func (s *server) auditTrail(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	q := store.AuditQuery{Actor: c.Query("actor"), Action: c.Query("action"), Record: c.Query("record"),
+	q := duty.AuditQuery{Actor: c.Query("actor"), Action: c.Query("action"), Record: c.Query("record"),
 		From: from, To: to, Before: c.Query("before"), Limit: limit}
 	entries, more, err := s.Store.AuditSearch(c.Request.Context(), q)
 	if err != nil {

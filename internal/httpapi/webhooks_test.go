@@ -21,7 +21,7 @@ func TestWebhooksAPI(t *testing.T) {
 		{Value: map[string]any{"id": "ORG-X", "name": "机关", "kind": "organ"}},
 		{Value: map[string]any{"id": "DIV-X", "name": "秘书处", "kind": "division", "parent_id": "ORG-X"}},
 	}}
-	if _, err := e.st.PutMany(ctx, duty.System("test"), raw); err != nil {
+	if _, err := e.fake.PutMany(ctx, duty.System("test"), raw); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -82,7 +82,7 @@ func TestWebhooksAPI(t *testing.T) {
 		t.Errorf("deliveries?limit=0: %d", g.status)
 	}
 	// The admin page lists the webhooks (robot tokens hidden) and the delivery attempts.
-	if err := e.st.AddDelivery(ctx, &duty.Delivery{WebhookID: id, ScanID: "S-9", Department: "DIV-X", Message: "m", Attempt: 2,
+	if err := e.fake.AddDelivery(ctx, &duty.Delivery{WebhookID: id, ScanID: "S-9", Department: "DIV-X", Message: "m", Attempt: 2,
 		Status: duty.DeliveryOK, HTTPCode: 200, Violations: 3, Warnings: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestWebhooksAPI(t *testing.T) {
 	if d := e.bearer("admin", "DELETE", "/api/v1/webhooks/"+id, ""); d.status != 404 {
 		t.Errorf("delete again: %d", d.status)
 	}
-	trail, err := e.st.AuditTrail(ctx, "admin", 10)
+	trail, err := e.fake.AuditTrail(ctx, "admin", 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -184,7 +184,7 @@ func (s *Service) syncOrgan(ctx context.Context, sc *duty.Scan, tree *duty.Tree,
 		if _, known := marks[id]; known {
 			return
 		}
-		due, _ := addDays(sc.AsOf, p.period(v.Severity))
+		due, _ := addDays(sc.AsOf, period(p, v.Severity))
 		c := duty.Case{ID: id, Organ: organ, Key: v.StoredKey(), Department: v.Department,
 			Accountable: v.Accountable, Severity: v.Severity, Policy: v.Policy, Violation: *v, State: duty.CaseOpen,
 			OpenedOn: sc.AsOf, DueOn: due, ScanAsOf: sc.AsOf, Rev: 1}
@@ -281,7 +281,7 @@ func (s *Service) recheck(ctx context.Context, c *duty.Case, sc *duty.Scan, p Pa
 	before := *c
 	ev := duty.CaseEvent{At: now(), Actor: ScanActor, From: c.State, ScanID: sc.ID, AsOf: sc.AsOf}
 	reopen := func(note string) {
-		due, _ := addDays(sc.AsOf, p.period(c.Severity))
+		due, _ := addDays(sc.AsOf, period(p, c.Severity))
 		ev.Action, ev.To, ev.Note = "reopen", duty.CaseOpen, note
 		c.DueOn, c.Waiver, c.ClosedBy = due, nil, nil
 		c.Rectification, c.Evidence, c.EvidenceFiles, c.SubmittedAt = "", nil, nil, ""
@@ -351,17 +351,8 @@ func caseHash(c *duty.Case) string {
 	return hashHex(b)
 }
 
-// Transition is a user's action on a case: the body of POST /api/v1/cases/{id}/{action}.
-type Transition struct {
-	// Action is start (open → in_progress, naming the owner), submit (in_progress → submitted,
-	// with a rectification note and evidence) or note (a note in any state but closed or
-	// resolved, no change of state).
-	Action   string     `json:"-"`
-	Owner    string     `json:"owner"`
-	Note     string     `json:"note"`
-	Evidence []duty.Ref `json:"evidence"`
-	Files    []string   `json:"files"`
-}
+// Transition is a user's action on a case (duty.CaseTransition).
+type Transition = duty.CaseTransition
 
 // The user actions and the states they are allowed from.
 var userActions = map[string][]string{
@@ -484,14 +475,8 @@ func (s *Service) flag(c *duty.Case) {
 	c.Overdue = !c.Done() && c.State != duty.CaseWaived && c.DueOn < s.cfg.Today()
 }
 
-// CaseFilter selects cases; empty fields select all.
-type CaseFilter struct {
-	State, Severity, Policy string
-	// Department selects the cases of that department's subtree.
-	Department string
-	// Overdue, when set, selects the overdue cases (true) or the others (false).
-	Overdue *bool
-}
+// CaseFilter selects cases; empty fields select all (duty.CaseFilter).
+type CaseFilter = duty.CaseFilter
 
 // Cases lists the cases the principal may see that match f, by department, policy and
 // subject. A department outside the principal's subtree is duty.ErrNotFound; an unknown state

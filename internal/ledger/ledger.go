@@ -89,7 +89,7 @@ func addDays(date string, n int) (string, error) {
 
 // period is the rectification period of a severity among the parameters p; a severity without
 // one (none but high, medium and low exist) gets the longest.
-func (p Params) period(severity string) int {
+func period(p Params, severity string) int {
 	if d, ok := p.Periods[severity]; ok {
 		return d
 	}
@@ -183,3 +183,9 @@ func tooLong(field, text string, max int) error {
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", duty.ErrInvalid, fmt.Sprintf(format, args...))
 }
+
+// MaxFileBytes bounds an uploaded evidence file (Config.MaxFileBytes).
+func (s *Service) MaxFileBytes() int64 { return s.cfg.MaxFileBytes }
+
+// Service is the ledger the edges use (duty.Ledger).
+var _ duty.Ledger = (*Service)(nil)

@@ -3,6 +3,7 @@ package ledger
 import (
 	"maps"
 
+	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
 )
 
@@ -13,17 +14,8 @@ import (
 // /api/v1/policies/ledger/params, the page /policies/ledger), as a new policy revision, audited.
 const SettingsID = "ledger"
 
-// Params are the ledger's parameters in force.
-type Params struct {
-	// Periods is the rectification period of a case by severity, in days: due_on = opened_on +
-	// Periods[severity] (rectify_days_high, _medium, _low).
-	Periods map[string]int `json:"periods"`
-	// MaxWaiverDays bounds a waiver's end date: at most this many days after the day it is
-	// requested (waiver_max_days).
-	MaxWaiverDays int `json:"waiver_max_days"`
-	// Weights are the department standing's weights, by WeightKeys (weight_high, …).
-	Weights map[string]float64 `json:"weights"`
-}
+// Params are the ledger's parameters in force (duty.LedgerParams).
+type Params = duty.LedgerParams
 
 // DefaultParams are the values of the built-in bundle's params/data.json, which apply to any
 // parameter a bundle does not set (a --policies folder without settings/ledger.rego, or a store

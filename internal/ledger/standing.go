@@ -13,22 +13,11 @@ import (
 	"github.com/dutycheck/dutycheck/internal/store"
 )
 
-// Standing is one department's compliance score (考核): 100 minus the weighted open violations
-// by severity, overdue cases and warnings of its own records (not its subtree's, so that no
-// finding counts twice), at least 0.
-type Standing struct {
-	Rank       int     `json:"rank"`
-	Department string  `json:"department"`
-	High       int     `json:"high"`
-	Medium     int     `json:"medium"`
-	Low        int     `json:"low"`
-	Overdue    int     `json:"overdue"`
-	Warnings   int     `json:"warnings"`
-	Score      float64 `json:"score"`
-}
+// Standing is one department's compliance score (duty.Standing).
+type Standing = duty.Standing
 
-// Findings counts one department's own open violations by severity and its warnings.
-type Findings struct{ High, Medium, Low, Warnings int }
+// Findings counts one department's own open violations by severity and its warnings (duty.Findings).
+type Findings = duty.Findings
 
 // FindingsOf counts a report's violations and warnings by department.
 func FindingsOf(rep *duty.Report) map[string]Findings {

@@ -11,14 +11,8 @@ import (
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
-// WaiverRequest is the body of POST /api/v1/waivers.
-type WaiverRequest struct {
-	Policy  string         `json:"policy"`
-	Subject *duty.Ref      `json:"subject"`
-	Details map[string]any `json:"details"`
-	Reason  string         `json:"reason"`
-	Until   string         `json:"until"`
-}
+// WaiverRequest is the body of POST /api/v1/waivers (duty.WaiverRequest).
+type WaiverRequest = duty.WaiverRequest
 
 // RequestWaiver stores a waiver request of principal p. It is refused (duty.ErrInvalid) for an
 // unknown policy, a missing subject, an empty reason, an end date that is not a date, in the
@@ -118,8 +112,8 @@ func plainDetails(in map[string]any) (map[string]any, error) {
 	return out, nil
 }
 
-// Decision is approve or reject.
-type Decision string
+// Decision is approve or reject (duty.WaiverDecision).
+type Decision = duty.WaiverDecision
 
 // The decisions on a waiver request.
 const (
@@ -207,12 +201,8 @@ func (s *Service) Waiver(ctx context.Context, p duty.Principal, id string) (*dut
 	return w, nil
 }
 
-// WaiverFilter selects waivers; empty fields select all.
-type WaiverFilter struct {
-	Status, Policy string
-	// Department selects the waivers of that department's subtree.
-	Department string
-}
+// WaiverFilter selects waivers; empty fields select all (duty.WaiverFilter).
+type WaiverFilter = duty.WaiverFilter
 
 // Waivers lists the waivers the principal may see that match f, by id. A department outside
 // the principal's subtree is duty.ErrNotFound; an unknown status duty.ErrInvalid.

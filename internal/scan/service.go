@@ -117,14 +117,8 @@ func NewService(cfg ServiceConfig) *Service {
 	return s
 }
 
-// Request says what to scan.
-type Request struct {
-	Department string `json:"department"`
-	AsOf       string `json:"as_of"`
-	// Full evaluates every organ again instead of reusing the results of organs unchanged since
-	// the previous scan of the scope (benchmarks and tests compare the two).
-	Full bool `json:"-"`
-}
+// Request asks for a scan (duty.ScanRequest).
+type Request = duty.ScanRequest
 
 // Start checks the request, stores a running scan and runs it: to the end before returning when
 // wait is true (under ctx), else in the background (until done or Shutdown).

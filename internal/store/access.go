@@ -69,17 +69,7 @@ func (s *Store) AuditTrail(ctx context.Context, actor string, limit int) ([]duty
 // PutUser creates or changes a user. The last active admin can be neither demoted nor
 // disabled (duty.ErrConflict): nobody could manage users afterwards.
 func (s *Store) PutUser(ctx context.Context, actor string, u duty.User) error {
-	switch {
-	case !duty.ValidName(u.Name):
-		return fmt.Errorf("user name %q: %w: expected %s", u.Name, duty.ErrInvalid, duty.NameRule)
-	case !slices.Contains(duty.UserRoles, u.Role):
-		return fmt.Errorf("role %q: %w: expected one of %s", u.Role, duty.ErrInvalid, strings.Join(duty.UserRoles, ", "))
-	case u.Role == duty.RoleDepartment && u.Department == "":
-		return fmt.Errorf("a department user needs a department: %w", duty.ErrInvalid)
-	case u.Role != duty.RoleDepartment && u.Department != "":
-		return fmt.Errorf("only a department user has a department: %w", duty.ErrInvalid)
-	}
-	if err := CheckDisplayName(u.DisplayName); err != nil {
+	if err := duty.CheckUser(u); err != nil {
 		return err
 	}
 	if u.Department != "" {
@@ -365,11 +355,8 @@ func (s *Store) principal(ctx context.Context, user string) (*duty.Principal, er
 	return &duty.Principal{User: u.Name, Role: u.Role, Department: u.Department, DisplayName: u.DisplayName}, nil
 }
 
-// Session is a signed-in browser.
-type Session struct {
-	Principal duty.Principal
-	CSRF      string
-}
+// Session is a signed-in browser (duty.Session).
+type Session = duty.Session
 
 type sessionDoc struct {
 	ID    string `bson:"_id"`

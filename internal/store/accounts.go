@@ -5,10 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -41,22 +38,8 @@ func (s *Store) clock() time.Time { return s.cfg.Clock.Now() }
 // stamp is the store's time as stored (duty.TimeFormat, UTC).
 func (s *Store) stamp() string { return s.clock().UTC().Format(duty.TimeFormat) }
 
-// MaxDisplayName is the longest display name (姓名) of a user, in characters.
-const MaxDisplayName = 64
-
-// CheckDisplayName reports whether n may be a user's display name: at most MaxDisplayName
-// characters, no leading or trailing space, no control or invisible character ("" is allowed).
-func CheckDisplayName(n string) error {
-	switch {
-	case n != strings.TrimSpace(n):
-		return fmt.Errorf("display_name %q: %w: no leading or trailing spaces", n, duty.ErrInvalid)
-	case !utf8.ValidString(n) || strings.IndexFunc(n, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0:
-		return fmt.Errorf("display_name: %w: no control or invisible characters", duty.ErrInvalid)
-	case utf8.RuneCountInString(n) > MaxDisplayName:
-		return fmt.Errorf("display_name: %w: at most %d characters", duty.ErrInvalid, MaxDisplayName)
-	}
-	return nil
-}
+// MaxDisplayName is the longest display name (姓名) of a user, in characters (duty.MaxDisplayName).
+const MaxDisplayName = duty.MaxDisplayName
 
 // passwordUsers returns the names of the users with a password.
 func (s *Store) passwordUsers(ctx context.Context) (map[string]bool, error) {
@@ -183,21 +166,8 @@ func (s *Store) SignIn(ctx context.Context, name, pw string) (*duty.Principal, e
 	return &duty.Principal{User: u.Name, Role: u.Role, Department: u.Department, DisplayName: u.DisplayName, Password: stamp}, nil
 }
 
-// AuditQuery selects entries of the audit trail. Empty fields select everything.
-type AuditQuery struct {
-	Actor  string
-	Action string
-	// Record is an id the entry names (a record, a user, a token, a policy revision…).
-	Record string
-	// From and To bound the entries' time, inclusive, as TimeFormat strings (UTC); "" leaves
-	// that end open.
-	From, To string
-	// Before continues a listing: only entries with an id before this one (the last id of the
-	// previous page).
-	Before string
-	// Limit is the most entries answered; 0 is all of them.
-	Limit int
-}
+// AuditQuery selects entries of the audit trail (duty.AuditQuery).
+type AuditQuery = duty.AuditQuery
 
 // AuditSearch returns the entries that match q, newest first, at most q.Limit, and whether
 // more follow (the next page starts Before the last one answered).

@@ -57,11 +57,8 @@ func (s *Store) OrganRecords(ctx context.Context, organ string, collections ...s
 	return out, nil
 }
 
-// Referrer is a record that names another one: its collection, id and the field that names it.
-type Referrer struct {
-	Ref   duty.Ref
-	Field string
-}
+// Referrer is a record that names another one (duty.Referrer).
+type Referrer = duty.Referrer
 
 // Referrers returns up to limit records (per referring field) that name the record id of
 // collection, other than itself. A record that is still named may not be deleted (Delete).

@@ -130,14 +130,8 @@ type organVersionDoc struct {
 	UpdatedAt  string   `bson:"updated_at"`
 }
 
-// OrganVersion is the state of one organ's records.
-type OrganVersion struct {
-	// Version increases with every write to one of the organ's records.
-	Version int64
-	// Settled is false while a write to the organ is under way (or was interrupted): its
-	// records may be changing, so no result computed from them is reused.
-	Settled bool
-}
+// OrganVersion is the state of one organ's records (duty.OrganVersion).
+type OrganVersion = duty.OrganVersion
 
 // OrganVersions returns the version of every organ that has, or had, records.
 func (s *Store) OrganVersions(ctx context.Context) (map[string]OrganVersion, error) {

@@ -342,115 +342,15 @@ func (s *Store) storedByID(ctx context.Context, collection string, ids []string)
 	return out, organs, err
 }
 
-// scopeProblems checks a department user's batch: references resolve within its organ, and
-// each document, and the stored record it replaces, belongs to the subtree of root.
+// scopeProblems checks a department user's batch (duty.ScopeProblems), with the stored people
+// the checks need.
 func (s *Store) scopeProblems(ctx context.Context, root string, p *put) []duty.Problem {
-	var probs []duty.Problem
-	oldTree, tree, old := p.Before, p.After, p.old
-	organ := oldTree.Organ(root)
-	sub, oldSub := tree.Subtree(root), oldTree.Subtree(root)
-	// Stored people the batch needs to place documents: the batch's references plus the people of
-	// the records it replaces.
-	need := map[string]bool{}
-	for _, byID := range old {
-		for _, d := range byID {
-			for _, f := range []string{"holder_id", "person_id", "signer_id"} {
-				if p := d.Str(f); p != "" {
-					need[p] = true
-				}
-			}
-		}
-	}
-	for _, ds := range p.Docs {
-		for _, d := range ds {
-			for _, f := range duty.LeaderFields() {
-				if p := d.Str(f); p != "" {
-					need[p] = true
-				}
-			}
-		}
-	}
-	for id := range p.Stored["people"] {
-		need[id] = true
-	}
-	people, err := s.docsByID(ctx, "people", keys(need))
+	people, err := s.docsByID(ctx, "people", duty.ScopeNeeds(p.Batch, p.old))
 	if err != nil {
 		return []duty.Problem{{Kind: duty.KindUnchecked, Message: err.Error()}}
 	}
-	personDept := func(id string) string {
-		if d := p.Doc("people", id); d != nil {
-			return d.Str("department_id")
-		}
-		return people[id].Str("department_id")
-	}
-	oldPersonDept := func(id string) string { return people[id].Str("department_id") }
-	isLeader := func(id string) bool {
-		if d := p.Doc("people", id); d != nil {
-			if _, why := duty.OrganLevel("people", d, kindIn(tree)); why != "" {
-				return true
-			}
-		}
-		_, why := duty.OrganLevel("people", people[id], kindIn(oldTree))
-		return why != ""
-	}
-	for _, c := range duty.Collections {
-		for i, d := range p.Docs[c.Name] {
-			r := p.Raw[c.Name][i]
-			add := func(kind duty.ProblemKind, field, msg string) {
-				probs = append(probs, duty.Problem{File: r.File, Line: r.Line, Index: r.Index, ID: d.ID(), Field: field, Kind: kind, Message: msg})
-			}
-			c.Refs(d, func(field, coll, id string) {
-				if p.Has(coll, id) {
-					return
-				}
-				if o, ok := p.Stored[coll][id]; ok && o != organ {
-					m := duty.MissingRef(field, id, coll)
-					m.File, m.Line, m.Index, m.ID = r.File, r.Line, r.Index, d.ID()
-					probs = append(probs, m)
-				}
-			})
-			if dept := duty.DepartmentOfDoc(c.Name, d, personDept); !sub[dept] || (c.Name == "departments" && d.ID() == root && d.Str("parent_id") != oldTree.Department(root).Str("parent_id")) {
-				add(duty.KindScope, "", fmt.Sprintf("belongs to department %q, outside your department %q and its subtree", dept, root))
-			}
-			if prev, ok := old[c.Name][d.ID()]; ok && !oldSub[duty.DepartmentOfDoc(c.Name, prev, oldPersonDept)] {
-				add(duty.KindIDTaken, "id", "is already used by a record outside your department's subtree")
-			}
-			// By effect: nothing that satisfies or creates an organ-level duty, before or after.
-			if field, why := duty.OrganLevel(c.Name, d, kindIn(tree)); why != "" {
-				add(duty.KindOrganLevel, field, why)
-			} else if prev, ok := old[c.Name][d.ID()]; ok {
-				if field, why := duty.OrganLevel(c.Name, prev, kindIn(oldTree)); why != "" {
-					add(duty.KindOrganLevel, field, "of the stored record "+why)
-				}
-			}
-			if field, why := duty.LeaderRecord(c.Name, d, isLeader); why != "" {
-				add(duty.KindLeader, field, why)
-			} else if prev, ok := old[c.Name][d.ID()]; ok {
-				if field, why := duty.LeaderRecord(c.Name, prev, isLeader); why != "" {
-					add(duty.KindLeader, field, "of the stored record "+why)
-				}
-			}
-			if h := d.Str("holder_id"); c.Name == "responsibility_lists" && h != "" && !sub[personDept(h)] {
-				add(duty.KindScope, "holder_id", fmt.Sprintf("names %q, a person outside your department %q and its subtree, whose list is not yours to keep", h, root))
-			}
-			if c.Name == "people" {
-				for _, v := range asList(d["supervises"]) {
-					if id, _ := v.(string); !sub[id] {
-						add(duty.KindScope, "supervises", fmt.Sprintf("names %q, outside your department %q and its subtree: supervision there creates letter duties of other departments", id, root))
-					}
-				}
-			}
-		}
-	}
-	return probs
+	return duty.ScopeProblems(p.Batch, root, p.old, people)
 }
-
-// kindIn returns the kind of a department of the tree, for duty.OrganLevel.
-func kindIn(t *duty.Tree) func(id string) string {
-	return func(id string) string { return t.Department(id).Str("kind") }
-}
-
-func asList(v any) []any { l, _ := v.([]any); return l }
 
 func keys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
@@ -568,25 +468,12 @@ func (s *Store) Delete(ctx context.Context, actor duty.Principal, collection, id
 		if err != nil {
 			return err
 		}
-		if field, why := duty.OrganLevel(collection, before, kindIn(duty.NewTree(depts))); why != "" {
-			return &duty.ValidationError{Problems: []duty.Problem{{ID: id, Field: field, Kind: duty.KindOrganLevel, Message: why}}}
-		}
-		var named []string
-		for _, f := range duty.LeaderFields() {
-			if p := before.Str(f); p != "" {
-				named = append(named, p)
-			}
-		}
-		people, err := s.docsByID(ctx, "people", named)
+		people, err := s.docsByID(ctx, "people", duty.LeadersNamed(before))
 		if err != nil {
 			return err
 		}
-		isLeader := func(p string) bool {
-			_, why := duty.OrganLevel("people", people[p], kindIn(duty.NewTree(depts)))
-			return why != ""
-		}
-		if field, why := duty.LeaderRecord(collection, before, isLeader); why != "" {
-			return &duty.ValidationError{Problems: []duty.Problem{{ID: id, Field: field, Kind: duty.KindLeader, Message: why}}}
+		if err := duty.ScopedDeleteProblem(collection, id, before, duty.NewTree(depts), people); err != nil {
+			return err
 		}
 	}
 	refs, err := s.Referrers(ctx, collection, id, 5)

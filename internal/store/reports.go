@@ -137,25 +137,11 @@ type headDoc struct {
 	Waived []duty.Waived `bson:"waived,omitempty"`
 }
 
-// Count is a key and a number.
-type Count struct {
-	Key string `bson:"k"`
-	N   int    `bson:"n"`
-}
+// Count is a key and a number (duty.Count).
+type Count = duty.Count
 
-// DepartmentCounts summarises one department's own findings in a scan (not its subtree's).
-type DepartmentCounts struct {
-	Department string         `bson:"d"`
-	Violations int            `bson:"v"`
-	BySeverity map[string]int `bson:"s,omitempty"`
-	// ByPolicy is a list, not a map: policy ids hold dots, which FerretDB refuses in keys.
-	ByPolicy   []Count `bson:"p,omitempty"`
-	New        int     `bson:"new,omitempty"`
-	Persisting int     `bson:"per,omitempty"`
-	Resolved   int     `bson:"res,omitempty"`
-	Warnings   int     `bson:"w,omitempty"`
-	Waived     int     `bson:"x,omitempty"`
-}
+// DepartmentCounts summarises one department's own findings in a scan (duty.DepartmentCounts).
+type DepartmentCounts = duty.DepartmentCounts
 
 type deptsDoc struct {
 	ID    string             `bson:"_id"`
@@ -1002,11 +988,8 @@ func scopesOf(tree *duty.Tree, department string) []string {
 	return scopes
 }
 
-// Latest names the scan whose report a scope shows: the latest as-of date's, the last run of
-// that date.
-type Latest struct {
-	Scope, ScanID, AsOf, FinishedAt, PolicyRevision, GeneratedAt string
-}
+// Latest names the scan whose report a scope shows (duty.LatestReport).
+type Latest = duty.LatestReport
 
 // LatestReports returns the latest report of every scope that has one ("" is the whole store),
 // in one read of a table holding one document per scope.

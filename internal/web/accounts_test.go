@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/duty/dutytest"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
-	"github.com/dutycheck/dutycheck/internal/store/storetest"
 	"github.com/dutycheck/dutycheck/internal/web"
 )
 
@@ -27,7 +27,7 @@ const pw = "长城永不倒 2026 "
 func newAcctEnv(tb testing.TB) *env {
 	tb.Helper()
 	ctx := context.Background()
-	st := sampleStore(tb)
+	st := sampleFake(tb)
 	for _, u := range users {
 		if err := st.PutUser(ctx, "test", duty.User{Name: u.name, Role: u.role, Department: u.dept}); err != nil {
 			tb.Fatal(err)
@@ -44,7 +44,7 @@ func newAcctEnv(tb testing.TB) *env {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pages := web.New(web.Config{Log: quiet}, web.Deps{Store: st, Limiter: limiter, Accounts: accounts})
-	e := &env{tb: tb, st: st}
+	e := &env{tb: tb, fake: st}
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Pages: pages, Limiter: limiter}))
 	tb.Cleanup(e.srv.Close)
 	return e
@@ -224,7 +224,7 @@ func TestAdminPages(t *testing.T) {
 			}
 		})
 	}
-	if _, err := e.st.GetUser(context.Background(), "clerk"); err == nil {
+	if _, err := e.fake.GetUser(context.Background(), "clerk"); err == nil {
 		t.Fatal("a refused form created the user")
 	}
 
@@ -258,7 +258,7 @@ func TestAdminPages(t *testing.T) {
 	if r := e.postWith(clerk, "/admin/users/clerk/password", url.Values{"password": {pw + "1"}, "confirm": {pw + "1"}}); r.status != http.StatusForbidden {
 		t.Errorf("a department user resetting a password: %d, want 403", r.status)
 	}
-	if u, _ := e.st.GetUser(context.Background(), "clerk"); u.Role != duty.RoleDepartment {
+	if u, _ := e.fake.GetUser(context.Background(), "clerk"); u.Role != duty.RoleDepartment {
 		t.Errorf("clerk's role is %s", u.Role)
 	}
 
@@ -326,7 +326,7 @@ func TestAuditPage(t *testing.T) {
 		t.Fatalf("reset: %d", r.status)
 	}
 	for i := range 60 { // more than a page
-		if _, _, err := e.st.CreateToken(context.Background(), "admin", "inspector", fmt.Sprintf("t%d", i)); err != nil {
+		if _, _, err := e.fake.CreateToken(context.Background(), "admin", "inspector", fmt.Sprintf("t%d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -387,16 +387,13 @@ func TestAuditPage(t *testing.T) {
 // TestSetupPage: the first admin's password is set once through the one-time link.
 func TestSetupPage(t *testing.T) {
 	ctx := context.Background()
-	st := storetest.Open(t)
-	if _, err := st.Bootstrap(ctx); err != nil {
+	st := dutytest.NewStore(dutytest.Config{})
+	if err := st.PutUser(ctx, "system", duty.User{Name: "admin", Role: duty.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
-	user, token, err := st.SetupToken(ctx, time.Hour)
-	if err != nil || user != "admin" {
-		t.Fatalf("SetupToken: %q %v", user, err)
-	}
+	token := st.SetupToken("admin", time.Hour)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := &env{tb: t, st: st}
+	e := &env{tb: t, fake: st}
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Pages: web.New(web.Config{Log: quiet}, web.Deps{Store: st})}))
 	t.Cleanup(e.srv.Close)
 
@@ -452,14 +449,14 @@ func TestAccountPage(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	if err := e.st.PutUser(ctx, "test", duty.User{Name: "robot", Role: duty.RoleInspector}); err != nil {
+	if err := e.fake.PutUser(ctx, "test", duty.User{Name: "robot", Role: duty.RoleInspector}); err != nil {
 		t.Fatal(err)
 	}
-	tk, _, err := e.st.CreateToken(ctx, "test", "robot", "script")
+	tk, _, err := e.fake.CreateToken(ctx, "test", "robot", "script")
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := e.st.CreateSession(ctx, duty.Principal{User: "robot", Token: tk.ID}, time.Hour)
+	id, err := e.fake.CreateSession(ctx, duty.Principal{User: "robot", Token: tk.ID}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,7 +467,7 @@ func TestAccountPage(t *testing.T) {
 	if r := e.postWith(robot, "/account/password", url.Values{"current": {""}, "password": {newPw}, "confirm": {newPw}}); r.status != http.StatusUnprocessableEntity {
 		t.Errorf("setting a first password with a token session: %d, want 422", r.status)
 	}
-	if ok, _ := e.st.HasPassword(ctx, "robot"); ok {
+	if ok, _ := e.fake.HasPassword(ctx, "robot"); ok {
 		t.Error("a token session set a password")
 	}
 }

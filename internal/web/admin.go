@@ -112,7 +112,7 @@ func readUserForm(rq *request, name string) (duty.User, userForm) {
 	if !duty.ValidName(name) {
 		form.Errors["name"] = text(rq.lang, "users.bad.name")
 	}
-	if store.CheckDisplayName(form.DisplayName) != nil {
+	if duty.CheckDisplayName(form.DisplayName) != nil {
 		form.Errors["display_name"] = text(rq.lang, "users.bad.display")
 	}
 	if !slices.Contains(duty.UserRoles, form.Role) {
@@ -442,7 +442,7 @@ func (h *handler) auditPage(rq *request) error {
 		return h.render(rq, http.StatusUnprocessableEntity, "admin_audit", text(rq.lang, "audit.title"), page)
 	}
 	before := q.Get("before")
-	entries, more, err := h.Store.AuditSearch(rq.ctx, store.AuditQuery{Actor: f.Actor, Action: f.Action, Record: f.Record,
+	entries, more, err := h.Store.AuditSearch(rq.ctx, duty.AuditQuery{Actor: f.Actor, Action: f.Action, Record: f.Record,
 		From: from, To: to, Before: before, Limit: auditPageSize})
 	if err != nil {
 		return err

@@ -75,7 +75,7 @@ func (h *handler) due(rq *request) error {
 		return err
 	}
 	page := duePage{ID: id, Name: tree.Department(id).Str("name")}
-	rep, err := h.Scans.Latest(rq.ctx, id)
+	rep, err := h.scans.Latest(rq.ctx, rq.p, id)
 	switch {
 	case errors.Is(err, duty.ErrNotFound):
 		return h.render(rq, http.StatusOK, "due", text(rq.lang, "due.title"), page)

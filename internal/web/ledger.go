@@ -412,7 +412,7 @@ func (h *handler) showCase(rq *request, status int, problem, done string) error 
 	}
 	n := h.newNamer(rq.ctx, tree)
 	v := &caseView{C: *c, Dept: n.dept(c.Department), Organ: n.dept(c.Organ), Subject: n.ref(rq.lang, c.Violation.Subject),
-		Files: files, Error: problem, Done: done, MaxMiB: h.Ledger.Config().MaxFileBytes >> 20,
+		Files: files, Error: problem, Done: done, MaxMiB: h.Ledger.MaxFileBytes() >> 20,
 		MaxWaiverDays: h.Ledger.Params().MaxWaiverDays}
 	for _, r := range c.Evidence {
 		v.Evidence = append(v.Evidence, evidence{Ref: r, Label: n.ref(rq.lang, r)})
@@ -481,7 +481,7 @@ func (h *handler) caseAction(rq *request) error {
 // caseUpload stores an uploaded evidence file of a case page.
 func (h *handler) caseUpload(rq *request) error {
 	id := rq.r.PathValue("id")
-	limit := h.Ledger.Config().MaxFileBytes
+	limit := h.Ledger.MaxFileBytes()
 	f, fh, err := rq.r.FormFile("file")
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -573,7 +573,7 @@ func (h *handler) standing(rq *request) (*standingView, error) {
 		scope = rq.p.Scope()
 	}
 	v := &standingView{Organ: organ, Formula: h.Ledger.Formula(rq.lang)}
-	rep, err := h.Scans.Latest(rq.ctx, scope)
+	rep, err := h.scans.Latest(rq.ctx, rq.p, scope)
 	switch {
 	case errors.Is(err, duty.ErrNotFound):
 		rep = nil

@@ -106,14 +106,14 @@ func (h *handler) overview(rq *request) error {
 	if err != nil {
 		return err
 	}
-	sums := &summaries{h: h, rq: rq, depts: map[string]map[string]store.DepartmentCounts{},
+	sums := &summaries{h: h, rq: rq, depts: map[string]map[string]duty.DepartmentCounts{},
 		labels: map[string]string{}, scans: scans}
 	for _, root := range roots {
 		if tree.Department(root) == nil {
 			continue
 		}
 		ov := organView{CanScan: rq.p.Can(duty.RunScans)}
-		var counts map[string]store.DepartmentCounts
+		var counts map[string]duty.DepartmentCounts
 		if l, ok := store.LatestFor(latest, tree.Tree, root); ok {
 			if counts, err = sums.departments(l.ScanID); err != nil {
 				return err
@@ -142,7 +142,7 @@ func (h *handler) overview(rq *request) error {
 // overviewStanding is the standing of root's organ (of the user's subtree for a department
 // user) from the summaries stored at scan time, not from a report: the departments with the
 // lowest scores first, at most standingShown of them (the standing page has them all).
-func (h *handler) overviewStanding(rq *request, tree *orgTree, root string, counts map[string]store.DepartmentCounts) ([]standingRow, error) {
+func (h *handler) overviewStanding(rq *request, tree *orgTree, root string, counts map[string]duty.DepartmentCounts) ([]standingRow, error) {
 	// The counts are the whole scan's: only the root's subtree is looked up.
 	sub := tree.Subtree(root)
 	found := make(map[string]ledger.Findings, len(sub))
@@ -170,13 +170,13 @@ const standingShown = 5
 type summaries struct {
 	h      *handler
 	rq     *request
-	depts  map[string]map[string]store.DepartmentCounts // scan → department → its own counts
-	organs map[string]map[string]int                    // scan → organ → violations, nil until read
+	depts  map[string]map[string]duty.DepartmentCounts // scan → department → its own counts
+	organs map[string]map[string]int                   // scan → organ → violations, nil until read
 	labels map[string]string
 	scans  []duty.Scan // the scans listed on the page, whose organ counts are read at once
 }
 
-func (s *summaries) departments(scanID string) (map[string]store.DepartmentCounts, error) {
+func (s *summaries) departments(scanID string) (map[string]duty.DepartmentCounts, error) {
 	if m, ok := s.depts[scanID]; ok {
 		return m, nil
 	}
@@ -220,7 +220,7 @@ func (s *summaries) label(hash string) (string, error) {
 // buildTree makes the node tree under root and counts each department's violations in it and
 // every ancestor up to root; rep, when not nil, gets the subtree's new, persisting and resolved
 // counts.
-func buildTree(lang string, tree *orgTree, root string, counts map[string]store.DepartmentCounts, rep *duty.Report) *node {
+func buildTree(lang string, tree *orgTree, root string, counts map[string]duty.DepartmentCounts, rep *duty.Report) *node {
 	nodes := map[string]*node{}
 	var build func(id string, depth int) *node
 	build = func(id string, depth int) *node {

@@ -145,7 +145,7 @@ func (h *handler) latestFor(rq *request, tree *orgTree, dept string) (*duty.Repo
 	if root == "" {
 		return nil, nil
 	}
-	rep, err := h.Scans.Latest(rq.ctx, root)
+	rep, err := h.scans.Latest(rq.ctx, rq.p, root)
 	if errors.Is(err, duty.ErrNotFound) {
 		return nil, nil
 	}

@@ -498,10 +498,8 @@ func (h *handler) runDraft(rq *request, page *policyPage, d live.Draft) error {
 			err = fmt.Errorf("%s: %w", text(rq.lang, "scan.bad.date"), duty.ErrInvalid)
 			break
 		}
-		if ok, serr := h.Store.InScope(rq.ctx, rq.p, dept); serr != nil || !ok {
-			return errOr(serr, fmt.Errorf("department %q: %w", dept, duty.ErrNotFound))
-		}
-		release, serr := h.Scans.Slot() // a preview evaluates like a scan (the API's previewPolicies)
+		// The preview checks the principal's scope and audits itself (live.Manager.Preview).
+		release, serr := h.scans.Slot() // a preview evaluates like a scan (the API's previewPolicies)
 		if serr != nil {
 			return serr
 		}

@@ -423,7 +423,7 @@ func (h *handler) departmentReport(rq *request) error {
 	for _, c := range tree.children(id) {
 		page.Children = append(page.Children, crumb{ID: c, Name: tree.Department(c).Str("name")})
 	}
-	rep, err := h.Scans.Latest(rq.ctx, id)
+	rep, err := h.scans.Latest(rq.ctx, rq.p, id)
 	switch {
 	case errors.Is(err, duty.ErrNotFound):
 	case err != nil:
@@ -442,7 +442,7 @@ func (h *handler) departmentDownload(format string) pageFunc {
 		if _, err := h.visibleDepartment(rq, id); err != nil {
 			return err
 		}
-		rep, err := h.Scans.Latest(rq.ctx, id)
+		rep, err := h.scans.Latest(rq.ctx, rq.p, id)
 		if err != nil {
 			return err
 		}

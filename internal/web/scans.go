@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
-	"github.com/dutycheck/dutycheck/internal/scan"
 )
 
 type scanFormPage struct {
@@ -71,21 +70,12 @@ func (h *handler) showScanForm(rq *request, status int, dept, asOf, errMsg strin
 	}
 	page := scanFormPage{Departments: h.departmentOptions(rq, tree, dept), AsOf: asOf, Error: errMsg}
 	if rq.p.Can(duty.ReadReports) {
-		scans, err := h.Store.ListScans(rq.ctx, 100)
+		scans, err := h.scans.List(rq.ctx, rq.p, 100)
 		if err != nil {
 			return err
 		}
-		var visible map[string]bool // nil: every scan
-		if root := rq.p.Scope(); root != "" {
-			visible = tree.Subtree(root)
-		}
-		for _, sc := range scans {
-			if visible == nil || visible[sc.Department] {
-				page.Recent = append(page.Recent, scanRow{Scan: sc, Scope: scopeName(rq.lang, tree, sc.Department)})
-			}
-			if len(page.Recent) == 20 {
-				break
-			}
+		for _, sc := range scans[:min(len(scans), 20)] {
+			page.Recent = append(page.Recent, scanRow{Scan: sc, Scope: scopeName(rq.lang, tree, sc.Department)})
 		}
 	}
 	return h.render(rq, status, "scans", text(rq.lang, "scan.title"), page)
@@ -101,12 +91,7 @@ func (h *handler) startScan(rq *request) error {
 	if dept == "" {
 		dept = rq.p.Scope()
 	}
-	if ok, err := h.Store.InScope(rq.ctx, rq.p, dept); err != nil {
-		return err
-	} else if !ok {
-		return fmt.Errorf("department %q: %w", dept, duty.ErrNotFound)
-	}
-	sc, err := h.Scans.Start(rq.ctx, scan.Request{Department: dept, AsOf: asOf}, false)
+	sc, err := h.scans.Start(rq.ctx, rq.p, duty.ScanRequest{Department: dept, AsOf: asOf}, false)
 	if err != nil {
 		return err
 	}
@@ -124,16 +109,7 @@ type scanPage struct {
 
 // visibleScan returns a scan the user may see; a scan of another subtree is not found.
 func (h *handler) visibleScan(rq *request) (*duty.Scan, error) {
-	sc, err := h.Scans.Get(rq.ctx, rq.r.PathValue("id"))
-	if err != nil {
-		return nil, err
-	}
-	if ok, err := h.Store.InScope(rq.ctx, rq.p, sc.Department); err != nil {
-		return nil, err
-	} else if !ok {
-		return nil, fmt.Errorf("scan %q: %w", sc.ID, duty.ErrNotFound)
-	}
-	return sc, nil
+	return h.scans.Get(rq.ctx, rq.p, rq.r.PathValue("id"))
 }
 
 func (h *handler) scanPage(rq *request) error {

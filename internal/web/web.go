@@ -4,12 +4,12 @@
 // and a small script embedded in the binary, as a plain net/http handler that httpapi mounts for
 // every path outside /api/.
 //
-// Every page sits behind a browser session (store.CreateSession, started on the sign-in page
-// with a user name and password, or by pasting a bearer token) and shows only what the user's
-// role and department scope allow;
+// Every page sits behind a browser session (duty.Accounts.CreateSession, started on the sign-in
+// page with a user name and password, or by pasting a bearer token) and shows only what the
+// user's role and department scope allow;
 // every form carries the session's CSRF token, checked on every POST. The pages reuse the
-// services the JSON API uses (store, scan.Service, live.Manager); they hold no logic of their own
-// about scans or policies.
+// services the JSON API uses (duty.Store, duty.Scans, live.Manager); they hold no logic of their
+// own about scans or policies.
 package web
 
 import (
@@ -32,12 +32,9 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
-	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
-	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/sheet"
-	"github.com/dutycheck/dutycheck/internal/store"
 )
 
 //go:embed templates/*.html
@@ -60,11 +57,14 @@ type Config struct {
 
 // Deps are the services the pages show and drive.
 type Deps struct {
-	Store    *store.Store
-	Scans    *scan.Service
+	// Store and Scans are the services of internal/duty (internal/store and internal/scan
+	// in the binary, fakes in tests). Scans are reached as the signed-in user may see them
+	// (duty.ScopedScans).
+	Store    duty.Store
+	Scans    duty.ScanRunner
 	Policies *live.Manager
 	// Ledger, when set, serves the rectification ledger's pages (ledger.go).
-	Ledger *ledger.Service
+	Ledger duty.Ledger
 	// Imports runs the spreadsheet imports, shared with the API (httpapi.Deps); nil makes one
 	// for the pages alone.
 	Imports *sheet.Jobs
@@ -95,6 +95,7 @@ type handler struct {
 	trees    treeCache  // the department tree as the pages show it (report.go)
 	organs   organCache // the records of the organs the record pages showed last (browse.go)
 	names    nameCache  // the names of the people of the organs the report pages showed last (names.go)
+	scans    duty.Scans // Deps.Scans, scoped
 }
 
 // New returns the handler of the pages. It panics when the embedded templates do not parse,
@@ -119,6 +120,9 @@ func New(cfg Config, deps Deps) http.Handler {
 		deps.Accounts = ratelimit.New(AccountFailures, AccountWindow)
 	}
 	h := &handler{cfg: cfg, Deps: deps, mux: http.NewServeMux(), limiter: deps.Limiter, accounts: deps.Accounts}
+	if deps.Scans != nil {
+		h.scans = duty.ScopedScans(deps.Scans, deps.Store)
+	}
 	h.assets = assetHashes()
 	h.pages = parsePages(h.assets)
 
@@ -279,7 +283,7 @@ func (h *handler) route(pattern string, need duty.Action, fn pageFunc) {
 }
 
 // session resolves the session cookie; duty.ErrNotFound when there is none or it expired.
-func (h *handler) session(r *http.Request) (*store.Session, string, error) {
+func (h *handler) session(r *http.Request) (*duty.Session, string, error) {
 	c, err := r.Cookie(httpapi.SessionCookie)
 	if err != nil || c.Value == "" {
 		return nil, "", fmt.Errorf("no session: %w", duty.ErrNotFound)

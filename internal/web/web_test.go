@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/duty/dutytest"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/ledger"
 	"github.com/dutycheck/dutycheck/internal/live"
@@ -34,6 +35,7 @@ import (
 type env struct {
 	tb       testing.TB
 	st       *store.Store
+	fake     *dutytest.Store // the in-memory store of the tests whose subject is not the store
 	scans    *scan.Service
 	pages    http.Handler
 	srv      *httptest.Server
@@ -84,6 +86,20 @@ func sampleStore(tb testing.TB) *store.Store {
 	return st
 }
 
+// sampleFake is the in-memory fake of the store with the sample organ's records.
+func sampleFake(tb testing.TB) *dutytest.Store {
+	tb.Helper()
+	st := dutytest.NewStore(dutytest.Config{})
+	raw, err := duty.ReadDir("../../fixtures/sample")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := st.PutMany(context.Background(), duty.System("test"), raw); err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
 // startEnvWith is startEnv, with the rectification ledger (today 2025-12-31, evidence files of
 // at most 1 MiB) behind the scans, the pages and the API when withLedger.
 func startEnvWith(tb testing.TB, scanDates []string, signedIn []struct{ name, role, dept string }, withLedger bool) (*env, *ledger.Service) {
@@ -123,8 +139,12 @@ func startEnvWith(tb testing.TB, scanDates []string, signedIn []struct{ name, ro
 			tb.Fatal(err)
 		}
 	}
-	e.pages = web.New(web.Config{Today: func() string { return "2025-12-31" }, Log: quiet}, web.Deps{Store: st, Scans: scans, Policies: mgr, Ledger: l})
-	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: mgr, Pages: e.pages, Ledger: l}))
+	var ledgerSvc duty.Ledger // none unless withLedger (not a nil *ledger.Service)
+	if l != nil {
+		ledgerSvc = l
+	}
+	e.pages = web.New(web.Config{Today: func() string { return "2025-12-31" }, Log: quiet}, web.Deps{Store: st, Scans: scans, Policies: mgr, Ledger: ledgerSvc})
+	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: mgr, Pages: e.pages, Ledger: ledgerSvc}))
 	tb.Cleanup(func() {
 		e.srv.Close()
 		scans.Shutdown(context.Background())
