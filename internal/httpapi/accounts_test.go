@@ -18,6 +18,7 @@ import (
 // TestAccountsAPI: display names, passwords and token expiry through the users API, on a store
 // whose clock the test moves (the in-memory fake: the subject is the API).
 func TestAccountsAPI(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC))
 	st := dutytest.NewStore(dutytest.Config{Now: clk.Now})

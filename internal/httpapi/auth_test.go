@@ -159,6 +159,7 @@ func (e *authEnv) csrf(sess *http.Cookie) string {
 // TestSignInLimitAndForwardedFor: without trusted proxies X-Forwarded-For is ignored, so
 // varying it does not escape the limit; with a trusted proxy it names the client.
 func TestSignInLimitAndForwardedFor(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		note    string
 		trusted []string
@@ -198,6 +199,7 @@ func TestSignInLimitAndForwardedFor(t *testing.T) {
 
 // TestSignInLimitShared: the pages and the API count failures together.
 func TestSignInLimitShared(t *testing.T) {
+	t.Parallel()
 	e := newAuthEnv(t, nil)
 	for i := range 5 {
 		if r := e.signIn("dct_nope_nope", "/", nil); r.status != http.StatusUnauthorized {
@@ -218,6 +220,7 @@ func TestSignInLimitShared(t *testing.T) {
 // TestSessionEndsWithItsToken: a browser session ends at once when the token it started with
 // is revoked or its user disabled, on the pages and on the API.
 func TestSessionEndsWithItsToken(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		note string
 		end  func(e *authEnv)
@@ -258,6 +261,7 @@ func TestSessionEndsWithItsToken(t *testing.T) {
 // TestEnvAdminTokenRotation: a new DUTYCHECK_ADMIN_TOKEN revokes the previous one, and the
 // browser sessions started with it; a token an admin revoked cannot come back.
 func TestEnvAdminTokenRotation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storetest.Open(t)
 	const old, fresh = "old-admin-token-0123456789", "new-admin-token-0123456789"
@@ -294,6 +298,7 @@ func TestEnvAdminTokenRotation(t *testing.T) {
 
 // TestLastAdmin: the last active admin can be neither demoted nor disabled.
 func TestLastAdmin(t *testing.T) {
+	t.Parallel()
 	e := newAuthEnv(t, nil)
 	tests := []struct {
 		note, body string
@@ -329,6 +334,7 @@ func TestLastAdmin(t *testing.T) {
 
 // TestSignInRedirect: after sign-in the browser goes only to a path of this site.
 func TestSignInRedirect(t *testing.T) {
+	t.Parallel()
 	e := newAuthEnv(t, nil)
 	sess := e.session("inspector")
 	tests := []struct {
@@ -374,6 +380,7 @@ func TestSignInRedirect(t *testing.T) {
 // TestCSRF: a session's unsafe API request needs the session's CSRF token, in the header or
 // the form; the pages' forms likewise.
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	e := newAuthEnv(t, nil)
 	sess := e.session("admin")
 	token := e.csrf(sess)

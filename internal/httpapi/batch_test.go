@@ -34,6 +34,7 @@ func bigBatch(size int) []byte {
 // TestBigBatchRefused: a 30 MiB batch is parsed and refused (it was quadratic: minutes), and
 // the answer lists a bounded number of problems.
 func TestBigBatchRefused(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("30 MiB batch")
 	}
@@ -63,6 +64,7 @@ func TestBigBatchRefused(t *testing.T) {
 // TestBatchCancelled: when the client has gone away the batch is not decoded to the end nor
 // written.
 func TestBatchCancelled(t *testing.T) {
+	t.Parallel()
 	e := newAuthEnv(t, nil)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := validated(t, httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: e.fake}))

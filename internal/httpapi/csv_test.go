@@ -26,6 +26,7 @@ import (
 // beside the ids too; the API's header row is the column names of docs/report.md (or with
 // header=zh the Chinese titles), the page's the Chinese titles.
 func TestDownloadsNeutraliseFormulas(t *testing.T) {
+	t.Parallel()
 	e := newStoreAuthEnv(t)
 	ctx := context.Background()
 	raw := map[string][]duty.RawDoc{

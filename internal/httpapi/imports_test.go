@@ -117,6 +117,7 @@ func decodeJob(t *testing.T, a answer) sheet.Job {
 // clean one, a department user held to its scope, a job cancelled, and the exports of the
 // collection and of the report, read back.
 func TestImportAPI(t *testing.T) {
+	t.Parallel()
 	e := sheetEnv(t)
 	ctx := context.Background()
 	f := openXLSX(t, e.bearer("admin", "GET", "/api/v1/templates/talks", ""))
@@ -217,6 +218,7 @@ func TestImportAPI(t *testing.T) {
 
 // TestImportTooLarge: an upload over the request limit answers 413 and starts nothing.
 func TestImportTooLarge(t *testing.T) {
+	t.Parallel()
 	e := newAuthEnv(t, nil)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.srv.Close()

@@ -139,6 +139,7 @@ func mustStatus(tb testing.TB, a ledgerAnswer, want int, what string) {
 // TestWaiverAPI drives the waiver API of INTERFACES.md: request (and its 422s and 404),
 // approval refused to the requester (403), approval, the report's waived list, revocation.
 func TestWaiverAPI(t *testing.T) {
+	t.Parallel()
 	e := newLedgerEnv(t)
 	// A person of DIV-04 failing a check as of the year's end.
 	sc := e.json("admin", "POST", "/api/v1/scans", `{"as_of":"2025-12-31"}`)
@@ -257,6 +258,7 @@ func TestWaiverAPI(t *testing.T) {
 // TestCaseAPI works a case through the API: list, refused transition (409 naming both
 // states), start, evidence uploads (type by content, size limit, SHA-256, download), submit.
 func TestCaseAPI(t *testing.T) {
+	t.Parallel()
 	e := newLedgerEnv(t)
 	mustStatus(t, e.json("admin", "POST", "/api/v1/scans", `{"as_of":"2025-12-31"}`), 201, "scan")
 	list := e.json("dora", "GET", "/api/v1/cases?state=open&overdue=false", "")
@@ -342,6 +344,7 @@ func TestCaseAPI(t *testing.T) {
 // (PUT /api/v1/policies/ledger/params): refused outside their schema, applied live to the next
 // request (the waiver maximum, the standing's weights), kept as a policy revision.
 func TestLedgerParamsAPI(t *testing.T) {
+	t.Parallel()
 	e := newLedgerEnv(t)
 	list := e.json("ivan", "GET", "/api/v1/policies", "")
 	mustStatus(t, list, 200, "list the policies")

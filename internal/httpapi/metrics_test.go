@@ -22,6 +22,7 @@ import (
 // clients, in the Prometheus text format, with the scans, their violations by policy and
 // severity, and the requests by route pattern (not by path, so ids cannot grow the label set).
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	e := newStoreAuthEnv(t)
 	ctx := context.Background()
 	raw := map[string][]duty.RawDoc{

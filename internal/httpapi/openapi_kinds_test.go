@@ -14,6 +14,7 @@ import (
 // TestOpenAPIProblemKinds: the document lists exactly the kinds of problem the validator and
 // the store make (duty.ProblemKinds), so that a client knows every code it may get.
 func TestOpenAPIProblemKinds(t *testing.T) {
+	t.Parallel()
 	var doc struct {
 		Components struct {
 			Schemas map[string]struct {

@@ -22,6 +22,7 @@ import (
 // internal/httpapi/openapi.json and every operation of the document is a route. The failure
 // names the routes to add or remove.
 func TestOpenAPICoversTheRouter(t *testing.T) {
+	t.Parallel()
 	doc, _ := loadSpec(t)
 	// The ledger's routes are registered without touching its store: a ledger without one lists them.
 	h := httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Metrics: metrics.New(), Ledger: ledger.New(ledger.Config{Log: quiet}, ledger.Deps{})})
@@ -64,6 +65,7 @@ func TestOpenAPICoversTheRouter(t *testing.T) {
 // TestOpenAPIServed: the document is served without authentication, as embedded, and is an
 // OpenAPI 3.1 document; its collection parameter lists exactly the schema's collections.
 func TestOpenAPIServed(t *testing.T) {
+	t.Parallel()
 	doc, _ := loadSpec(t)
 	h := validated(t, httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{}))
 	rec := httptest.NewRecorder()
@@ -92,6 +94,7 @@ func TestOpenAPIServed(t *testing.T) {
 // undocumented status, a wrong content type, a body of the wrong shape, an undocumented field
 // and a missing required header; it accepts the right answer.
 func TestOpenAPICheckCatchesWrongAnswers(t *testing.T) {
+	t.Parallel()
 	jsonCT := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
 	tests := []struct {
 		note   string
@@ -133,6 +136,7 @@ func TestOpenAPICheckCatchesWrongAnswers(t *testing.T) {
 // (security: []) answer without a token, and every other one answers 401 (documented, with
 // WWW-Authenticate) to a request without one.
 func TestOpenAPISecurity(t *testing.T) {
+	t.Parallel()
 	doc, _ := loadSpec(t)
 	st := storetest.Open(t)
 	mgr, err := live.New(context.Background(), live.Config{Store: st, Builtin: policy.Builtin(), Log: quiet})

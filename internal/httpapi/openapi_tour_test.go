@@ -22,6 +22,7 @@ import (
 // its usual answers and errors, checking the statuses (TestMain then checks that every
 // documented operation had an answer validated).
 func TestOpenAPITour(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storetest.Open(t)
 	if err := st.PutUser(ctx, "test", duty.User{Name: "admin", Role: duty.RoleAdmin}); err != nil {

@@ -107,6 +107,7 @@ func field(a polAnswer, keys ...string) string {
 // Every change through the API names its base; a stale one is refused with 409 and the
 // revision in force, a missing one with 428.
 func TestPolicyChangesNeedTheirBase(t *testing.T) {
+	t.Parallel()
 	s := newService(t, storetest.Open(t), policy.Builtin())
 	const params = "/api/v1/policies/meeting.joint/params"
 	for _, tc := range []struct {
@@ -219,6 +220,7 @@ func (s *service) page(method, path string, form url.Values) (int, string, strin
 // A newer binary on a store seeded by an older one: /readyz (still ready), the API and the pages
 // say so; an admin adopts it on the revision in force, through the API or the page.
 func TestBuiltinDrift(t *testing.T) {
+	t.Parallel()
 	for _, via := range []string{"api", "page"} {
 		t.Run(via, func(t *testing.T) {
 			st := storetest.Open(t)
@@ -276,6 +278,7 @@ func TestBuiltinDrift(t *testing.T) {
 
 // The drift banner of every policy page lists the files adopting the built-in bundle changes.
 func TestDriftBannerListsTheFiles(t *testing.T) {
+	t.Parallel()
 	st := storetest.Open(t)
 	newService(t, st, policy.Builtin())
 	s := newService(t, st, builtinV2())

@@ -16,6 +16,7 @@ import (
 // The gate lets n readers in; the next waits until one leaves, or fails with its context's
 // error when that ends first.
 func TestReadGate(t *testing.T) {
+	t.Parallel()
 	g := newGate(2)
 	ctx := context.Background()
 	for range 2 {
@@ -39,6 +40,7 @@ func TestReadGate(t *testing.T) {
 // Reads beyond Config.MaxReads queue instead of failing: with one turn, five pages asked at
 // once are served one after the other, all with 200, never two at a time.
 func TestReadsQueue(t *testing.T) {
+	t.Parallel()
 	var inside, most atomic.Int32
 	release := make(chan struct{})
 	pages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -84,6 +86,7 @@ func TestReadsQueue(t *testing.T) {
 // before they are read; small bodies and reads pass; once the large one ends, the next is
 // read. The test holds the first request inside with a channel, never a clock.
 func TestLargeBodiesBounded(t *testing.T) {
+	t.Parallel()
 	inside, release := make(chan int64), make(chan struct{})
 	var larges atomic.Int32
 	pages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -25,6 +25,7 @@ import (
 // Retry-After, on the API and on the page; when the scan ends the slot is free again. The first
 // scan is held inside the service (its engine lookup waits for the test), not by a clock.
 func TestScanCap(t *testing.T) {
+	t.Parallel()
 	e := newStoreAuthEnv(t)
 	ctx := context.Background()
 	raw := map[string][]duty.RawDoc{"departments": {{Value: map[string]any{"id": "ORG-X", "name": "机关", "kind": "organ"}}}}

@@ -11,6 +11,7 @@ import (
 // 503 (the store is unavailable, no internals), and the failures do not count as failed
 // sign-ins: once the store is back the same token signs in at once.
 func TestStoreUnavailable(t *testing.T) {
+	t.Parallel()
 	e := newAuthEnv(t, nil)
 	sess := e.session("admin")
 	e.fake.SetDown(errors.New("connection refused"))

@@ -15,6 +15,7 @@ import (
 // 422 and stores nothing; an inspector may not touch them; a generic webhook without a secret
 // gets one, shown once; the secret never comes back.
 func TestWebhooksAPI(t *testing.T) {
+	t.Parallel()
 	e := newAuthEnv(t, nil)
 	ctx := context.Background()
 	raw := map[string][]duty.RawDoc{"departments": {

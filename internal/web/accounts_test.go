@@ -127,6 +127,7 @@ func (e *env) postWith(sess *http.Cookie, path string, form url.Values) response
 var loginError = regexp.MustCompile(`id="login-error">([^<]*)<`)
 
 func TestSignInWithPassword(t *testing.T) {
+	t.Parallel()
 	e := newAcctEnv(t)
 	r, sess := e.pwSignIn("inspector", pw+"inspector")
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/users" || sess == nil {
@@ -190,6 +191,7 @@ func TestSignInWithPassword(t *testing.T) {
 // TestAdminPages: an admin creates a user with a password, who signs in; resets the password,
 // which ends the user's session; issues and revokes a token; others get 403.
 func TestAdminPages(t *testing.T) {
+	t.Parallel()
 	e := newAcctEnv(t)
 	admin := e.pwSession("admin")
 	if r := e.send("GET", "/admin/users", nil, admin); r.status != 200 || !strings.Contains(r.body, `data-user="office"`) || !strings.Contains(r.body, `href="/admin/users"`) {
@@ -320,6 +322,7 @@ func TestAdminPages(t *testing.T) {
 }
 
 func TestAuditPage(t *testing.T) {
+	t.Parallel()
 	e := newAcctEnv(t)
 	admin := e.pwSession("admin")
 	if r := e.postWith(admin, "/admin/users/office/password", url.Values{"password": {pw + "2"}, "confirm": {pw + "2"}}); r.status != http.StatusSeeOther {
@@ -386,6 +389,7 @@ func TestAuditPage(t *testing.T) {
 
 // TestSetupPage: the first admin's password is set once through the one-time link.
 func TestSetupPage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := dutytest.NewStore(dutytest.Config{})
 	if err := st.PutUser(ctx, "system", duty.User{Name: "admin", Role: duty.RoleAdmin}); err != nil {
@@ -425,6 +429,7 @@ func TestSetupPage(t *testing.T) {
 // TestAccountPage: every user changes its own password with the current one; a user without a
 // password (signed in with a token) cannot set one there.
 func TestAccountPage(t *testing.T) {
+	t.Parallel()
 	e := newAcctEnv(t)
 	sess := e.pwSession("office")
 	if r := e.send("GET", "/account", nil, sess); r.status != 200 || !strings.Contains(r.body, `id="change-form"`) || !strings.Contains(r.body, "办公厅") {
@@ -475,6 +480,7 @@ func TestAccountPage(t *testing.T) {
 // TestSignInHugeInput: a name and a password of megabytes are refused like any wrong ones,
 // without echoing the name.
 func TestSignInHugeInput(t *testing.T) {
+	t.Parallel()
 	e := newAcctEnv(t)
 	huge := strings.Repeat("名", 1<<20)
 	r, c := e.pwSignIn(huge, huge)

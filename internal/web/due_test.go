@@ -16,6 +16,7 @@ import (
 // fails_on within the window, yellow; then its violations, red. A department user sees its
 // own subtree's view and not another's.
 func TestDueSoonView(t *testing.T) {
+	t.Parallel()
 	const asOf = "2025-03-20" // letters, lists and the annual meeting fall due on 03-31
 	e := startEnv(t, []string{asOf}, users)
 	ds, err := conformance.ReadDir("../../fixtures/sample")
@@ -75,6 +76,7 @@ func TestDueSoonView(t *testing.T) {
 // TestRecordPageWarnings: a person's page shows the warnings whose subject they are (and those
 // naming them as evidence), with the day each falls due, as the conformance oracle expects them.
 func TestRecordPageWarnings(t *testing.T) {
+	t.Parallel()
 	const asOf = "2025-03-20"
 	e := startEnv(t, []string{asOf}, users)
 	ds, err := conformance.ReadDir("../../fixtures/sample")

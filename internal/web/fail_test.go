@@ -19,6 +19,7 @@ import (
 // of error (httpapi.StatusOf, one table): a passed deadline 504 and a client gone 499, as in the
 // API (they were 503 on the pages before); the page's own refusals stay 403.
 func TestFailStatusIsTheAPIs(t *testing.T) {
+	t.Parallel()
 	h := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, Deps{}).(*handler)
 	for _, tc := range []struct {
 		err    error

@@ -55,6 +55,7 @@ func (e *env) apiReport(dept string) duty.Report {
 // nothing has been checked, in Chinese and in English, instead of counts of zero that read as
 // compliant (issue 12).
 func TestPagesBeforeAnyScan(t *testing.T) {
+	t.Parallel()
 	e := newUnscannedEnv(t)
 	tests := []struct {
 		path   string
@@ -99,6 +100,7 @@ var trendBar = regexp.MustCompile(`<rect class="bar[^"]*"[^>]*><title>([^<]*)</t
 // overview shows the report of the latest as-of date, not the last run, with one trend bar per
 // date; a department's report after its organ's finds the same checks persisting.
 func TestOverviewHistoryByAsOf(t *testing.T) {
+	t.Parallel()
 	e := newUnscannedEnv(t)
 	dec := e.scan(scan.Request{AsOf: "2025-12-31"})
 	e.scan(scan.Request{AsOf: "2025-06-30"})

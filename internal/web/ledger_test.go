@@ -61,6 +61,7 @@ var (
 // a refused submission (409, in Chinese, naming both states), start, uploads (a PDF; a text
 // named .pdf refused), submission, the closing scan; then reads the Excel and CSV ledgers back.
 func TestLedgerPages(t *testing.T) {
+	t.Parallel()
 	e, l := ledgerEnv(t)
 	ctx := context.Background()
 	list := e.get("office", "/ledger?department="+inside)
@@ -215,6 +216,7 @@ var waiverRow = regexp.MustCompile(`data-waiver="(W[0-9a-f-]+)" data-status="req
 // TestWaiverPages requests a waiver from a case page, refuses the requester's approval and
 // lets another inspector approve it; the next scan sets the case aside.
 func TestWaiverPages(t *testing.T) {
+	t.Parallel()
 	e, l := ledgerEnv(t)
 	ctx := context.Background()
 	m := openCase.FindStringSubmatch(e.get("office", "/ledger?department="+inside).body)
@@ -335,6 +337,7 @@ func TestWaiverPages(t *testing.T) {
 // the formula, computed from the summaries stored at scan time, with the same scores as the
 // standing page (computed from the report).
 func TestOverviewStanding(t *testing.T) {
+	t.Parallel()
 	e, _ := ledgerEnv(t)
 	row := regexp.MustCompile(`<tr data-department="([^"]+)" data-score="([^"]+)">`)
 	scores := func(body string) map[string]string {
@@ -377,6 +380,7 @@ func TestOverviewStanding(t *testing.T) {
 // editor and no preview; a value outside its schema is refused naming it; an applied change is
 // in force for the next page (the waiver maximum on a case page, the standing's formula).
 func TestLedgerParamsPage(t *testing.T) {
+	t.Parallel()
 	e, _ := ledgerEnv(t)
 	list := e.get("editor", "/policies")
 	if !strings.Contains(list.body, `href="/policies/ledger"`) || !strings.Contains(list.body, "整改台账与部门考核") {

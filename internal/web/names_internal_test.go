@@ -14,6 +14,7 @@ import (
 // organNames reads the organ's version on every call: a write is seen at once, and a store
 // that cannot answer is an error, never the names kept from before.
 func TestOrganNamesFailClosed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storetest.OpenConfig(t, storetest.NewConfig(t))
 	storetest.Load(t, st, "../../fixtures/sample")

@@ -55,6 +55,7 @@ func subjectOf(tb testing.TB, e *env, department string, in func(dept string) bo
 // (names.go): a name changed through the API is on the next page, at once; a department
 // user's page shows the same names whether or not an admin's page filled the map first.
 func TestReportNamesFollowWrites(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tree, err := e.st.Tree(context.Background())
 	if err != nil {

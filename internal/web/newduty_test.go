@@ -113,6 +113,7 @@ func (e *env) api(user, method, path string, body any, want int, out any) string
 // the CSV downloads of the pages and the API; and its violations are those of its oracle, with
 // the ten duties' unchanged.
 func TestDutyPushedThroughAPIIsComplete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var before struct {
 		Revision string `json:"revision"`

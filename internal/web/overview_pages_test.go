@@ -25,6 +25,7 @@ import (
 // exactly one page, in order, with links to the pages before and after; a page past the last
 // shows the last.
 func TestOverviewPages(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storetest.Open(t)
 	ds := gen.Generate(gen.Options{Organs: 3, Seed: 1, Year: 2025, ViolationRate: 0.05})

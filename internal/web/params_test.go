@@ -11,6 +11,7 @@ import (
 // their Chinese labels and the labels of the parameters from METADATA; the words the page shows
 // are not values, and a form that picks none, or types a label, is refused naming the parameter.
 func TestParamChoices(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	page := e.get("editor", "/policies/talk.pre_appointment")
 	for _, want := range []string{

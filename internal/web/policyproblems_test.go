@@ -5,6 +5,7 @@ import "testing"
 // TestProblemNote: each kind of problem the compiler and the bundle checks report gets its own
 // note, in Chinese and in English; an unknown one the general note.
 func TestProblemNote(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ msg, key string }{
 		{"rego_parse_error: unexpected ) token", "policy.err.parse"},
 		{"rego_type_error: undefined function foo", "policy.err.type"},

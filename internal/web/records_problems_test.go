@@ -13,6 +13,7 @@ import (
 // TestProblemText: the validator's and the effect rule's own problems, as they are made today,
 // each read in Chinese from its kind (none falls through to the generic text).
 func TestProblemText(t *testing.T) {
+	t.Parallel()
 	normalize := func(coll string, d map[string]any) []duty.Problem {
 		_, ps := duty.Lookup(coll).Normalize(d)
 		return ps
@@ -81,6 +82,7 @@ func TestProblemText(t *testing.T) {
 // TestProblemKindsOnPage: a problem of each kind, beside the field it names on a record's
 // form, reads in Chinese from the one table of duty (no English message shows).
 func TestProblemKindsOnPage(t *testing.T) {
+	t.Parallel()
 	h := &handler{pages: parsePages(assetHashes())}
 	v := &organRecs{tree: &orgTree{Tree: duty.NewTree(nil), kids: map[string][]string{}}}
 	for _, k := range duty.ProblemKinds() {

@@ -64,6 +64,7 @@ func (e *env) form(user, path string, vals map[string]string) response {
 }
 
 func TestRecordLists(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	people := sample(t, "people")
 
@@ -155,6 +156,7 @@ func docs(list []map[string]any) []duty.Doc {
 }
 
 func TestPersonPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.get("inspector", "/people/ORG-1-P-048")
 	if r.status != 200 {
@@ -242,6 +244,7 @@ func section(body, id string) string { return between(body, `id="sec-`+id+`"`, "
 func fieldBlock(body, name string) string { return between(body, `data-field="`+name+`"`, "</div>") }
 
 func TestRecordForms(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 
@@ -450,6 +453,7 @@ func rowBlock(body, array, row string) string {
 }
 
 func TestRecordPageLabels(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.get("inspector", "/records/talks/ORG-1-T-001")
 	for _, want := range []string{"<th scope=\"row\">谈话对象</th>", "<th scope=\"row\">已记录</th>", "任前廉政谈话", "<td>否</td>"} {
@@ -469,6 +473,7 @@ func TestRecordPageLabels(t *testing.T) {
 }
 
 func TestNewFormSuggestsAnID(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.get("inspector", "/new/talks")
 	if !strings.Contains(fieldBlock(r.body, "id"), `value="ORG-1-T-170"`) {
@@ -479,6 +484,7 @@ func TestNewFormSuggestsAnID(t *testing.T) {
 // TestRecordPagesRender opens the list, the new form, a record's form and its deletion page of
 // every collection in both languages: each answers 200 with every text translated.
 func TestRecordPagesRender(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	untranslated := regexp.MustCompile(`[>"](rec|form|del|person|nav)\.[a-z.]+[<"]`)
 	for _, c := range duty.Collections {

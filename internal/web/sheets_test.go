@@ -66,6 +66,7 @@ func xlsxOf(t *testing.T, r response) *excelize.File {
 // errors shows its problems in Chinese by sheet, row and column with the marked workbook to
 // download, a clean one says what it wrote; the report page has its xlsx beside the CSV.
 func TestSheetPages(t *testing.T) {
+	t.Parallel()
 	e := startEnv(t, []string{"2025-12-31"}, users)
 	page := e.get("admin", "/sheets")
 	for _, want := range []string{`href="/sheets/templates/talks.xlsx"`, `href="/sheets/exports/people.xlsx"`, `id="import-form"`, "表格导入与导出"} {

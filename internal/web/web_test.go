@@ -192,6 +192,7 @@ func (e *env) post(user, path string, form url.Values) response {
 }
 
 func TestPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	person := func(dept string) string {
@@ -642,6 +643,7 @@ var baseField = regexp.MustCompile(`name="base" value="([^"]*)"`)
 // revision that is no longer in force is refused with 409 and says so in Chinese; nothing is
 // stored.
 func TestStaleChangesInPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	checkBases := func(path, want string) {
