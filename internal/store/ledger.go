@@ -22,9 +22,10 @@ import (
 // only the lease keeps two processes from both storing a change made on the same state.
 const (
 	waiversColl = "waivers"
-	// Cases are kept in a table per organ (casesPrefix + organ): the embedded store reads a
-	// whole table to update or delete one document in it, so a case moves at the cost of its
-	// organ's cases, not of every case. caseOrganColl names the organ of each case id.
+	// Cases are kept in a table per organ (casesPrefix + organ, in the organ's shard database:
+	// shards.go): the embedded store reads a whole table to update or delete one document in
+	// it, so a case moves at the cost of its organ's cases, not of every case. caseOrganColl
+	// names the organ of each case id.
 	casesPrefix    = "cases."
 	caseOrganColl  = "case_organs"
 	ledgerSyncColl = "ledger_sync"
@@ -327,7 +328,7 @@ type CaseMark struct {
 
 // CaseMarks returns the marks of every case of an organ (only those fields are read).
 func (s *Store) CaseMarks(ctx context.Context, organ string) ([]CaseMark, error) {
-	cur, err := s.db.Collection(casesPrefix+organ).Find(ctx, bson.D{}, options.Find().SetProjection(
+	cur, err := s.casesColl(organ).Find(ctx, bson.D{}, options.Find().SetProjection(
 		bson.D{{Key: "state", Value: 1}, {Key: "department", Value: 1}, {Key: "scan_as_of", Value: 1}, {Key: "due_on", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("read the cases of %s: %w", organ, unavailable(err))

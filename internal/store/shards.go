@@ -33,6 +33,9 @@ import (
 const (
 	shardCount = 32
 	shardsMeta = "shards"
+	// maxDatabaseName is the longest database name MongoDB (64 bytes with its terminating NUL)
+	// and FerretDB v1 accept.
+	maxDatabaseName = 63
 )
 
 // shardName is the name of shard i of database db.

@@ -190,3 +190,13 @@ func TestStoreRefusesAnotherShardCount(t *testing.T) {
 		t.Errorf("open a store of 16 shards: %v; want refused", err)
 	}
 }
+
+// TestDatabaseNameLeavesRoomForShards: a database name whose shards' names would be too long for
+// MongoDB and FerretDB is refused at open, saying how long it may be.
+func TestDatabaseNameLeavesRoomForShards(t *testing.T) {
+	cfg := storetest.NewConfig(t)
+	cfg.Database = strings.Repeat("d", 60)
+	if _, err := store.Open(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "at most 59 bytes") {
+		t.Errorf("open with a 60-byte database name: %v; want refused", err)
+	}
+}

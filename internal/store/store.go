@@ -117,6 +117,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Database == "" {
 		cfg.Database = "dutycheck"
 	}
+	if n := len(shardName(cfg.Database, 0)); n > maxDatabaseName {
+		return nil, fmt.Errorf("database name %q: its shards' names (%s) would be %d bytes, over the %d MongoDB and FerretDB allow: use a name of at most %d bytes",
+			cfg.Database, shardName(cfg.Database, 0), n, maxDatabaseName, maxDatabaseName-(n-len(cfg.Database)))
+	}
 	if cfg.Passwords == nil {
 		cfg.Passwords = passwd.New(passwd.Default, 2)
 	}
