@@ -16,18 +16,17 @@ import (
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
-// Reports live in three collections, whatever the number of scans:
+// Reports live in a table per organ and three collections, whatever the number of scans:
 //
-//   - report_violations holds the findings (violations, warnings, waived violations) of one
-//     organ's evaluation by department, in chunk documents "<scan>/<organ>/<i>" of at most
-//     chunkSize findings: the departments in order, packed, a department with more than a
-//     chunk's worth filling chunks of its own; and the checks a scan resolved,
-//     "<scan>/~r/<organ>/<i>", by the organ of their department.
-//   - report_summaries holds what is computed at scan time: per organ evaluated, the
-//     departments each of its chunks holds ("<scan>/~o/<organ>"); per scan, its index ("<scan>": where
-//     each organ's findings are, the organs whose departments another organ's findings name,
-//     the resolved chunks), its per-department counts ("<scan>/~d") and per-organ counts
-//     ("<scan>/~t", the trend).
+//   - report_organ.<organ> (findingsPrefix), in the organ's shard database (shards.go), holds
+//     the findings (violations, warnings, waived violations) of the organ's evaluations by
+//     department, in chunk documents "<scan>/<organ>/<i>" of at most chunkSize findings: the
+//     departments in order, packed, a department with more than a chunk's worth filling chunks
+//     of its own; per scan the departments each chunk holds ("<scan>/~o"); and the checks a
+//     scan resolved in departments of the organ ("<scan>/~r/<i>").
+//   - report_heads holds per scan its index ("<scan>": where each organ's findings are, the
+//     organs whose departments another organ's findings name, the resolved chunks).
+//   - report_counts holds per scan its per-department counts ("<scan>/~d").
 //   - report_latest holds, per scope, the scan a report of that scope shows ("latest/<scope>").
 //
 // The embedded store (FerretDB v1 on SQLite) pushes only _id equality down and filters
