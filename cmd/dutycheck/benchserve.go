@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -26,16 +27,26 @@ import (
 
 // benchServeResult is what `dutycheck bench --serve` prints with --json.
 type benchServeResult struct {
-	Organs      int                `json:"organs"`
-	Records     int                `json:"records"` // counted when loaded, else estimated from a sample
-	Departments int                `json:"departments"`
-	Violations  int                `json:"violations"`
-	LoadS       float64            `json:"load_s,omitempty"` // 0 when the folder was loaded before
-	FirstScanS  float64            `json:"first_scan_s,omitempty"`
-	Rate        float64            `json:"rate"`
-	Collections int                `json:"collections"`
-	Machine     bench.Machine      `json:"machine"`
-	Load        *bench.ServeResult `json:"load"`
+	Organs      int     `json:"organs"`
+	Records     int     `json:"records"` // counted when loaded, else estimated from a sample
+	Departments int     `json:"departments"`
+	Violations  int     `json:"violations"`
+	LoadS       float64 `json:"load_s,omitempty"` // 0 when the folder was loaded before
+	FirstScanS  float64 `json:"first_scan_s,omitempty"`
+	Rate        float64 `json:"rate"`
+	// OpenS is the first open of the store: with a store of an earlier layout, its move to
+	// the current one.
+	OpenS float64 `json:"open_s"`
+	// Collections counts the collections of the store's database and its shards;
+	// MainCollections those of the store's database alone.
+	Collections     int `json:"collections"`
+	MainCollections int `json:"main_collections"`
+	// PeakRSSMB is the peak resident set of the process (service and load generator) during
+	// the loaded phases; OpenFiles the most file descriptors it held at a phase's start.
+	PeakRSSMB float64            `json:"peak_rss_mb"`
+	OpenFiles int                `json:"open_files"`
+	Machine   bench.Machine      `json:"machine"`
+	Load      *bench.ServeResult `json:"load"`
 }
 
 // runBenchServe is `dutycheck bench --serve`: a store of --organs generated organs on the
@@ -79,10 +90,13 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	asOf := fmt.Sprintf("%04d-12-31", *year)
 
 	// The store: loaded once per folder.
+	opening := time.Now()
 	st, closeStore, err := openStore(ctx, sc, log)
 	if err != nil {
 		return err
 	}
+	res.OpenS = time.Since(opening).Seconds()
+	logf("store opened in %.1f s", res.OpenS)
 	versions, err := st.OrganVersions(ctx)
 	if err != nil {
 		closeStore()
@@ -197,6 +211,9 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	// reads): the service and the load generator together.
 	var profileFile *os.File
 	profile := func(name string) {
+		if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
+			res.OpenFiles = max(res.OpenFiles, len(fds))
+		}
 		if *cpuProfile == "" {
 			return
 		}
@@ -219,8 +236,10 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 			profileFile = nil
 		}
 	}
+	bench.ResetPeakRSS()
 	res.Load, err = bench.Serve(ctx, bench.ServeConfig{Addr: "http://" + addr, Token: token, Rate: *rate, Duration: *duration,
 		Overviews: *overviews, Departments: deptIDs, Records: records, ScanAsOf: during, Seed: uint64(*seed), Log: stderr, Phase: profile, NoScan: *noScan})
+	res.PeakRSSMB = bench.PeakRSSMB()
 	stop()
 	if serr := <-served; serr != nil && err == nil {
 		err = serr
@@ -231,6 +250,11 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if st, closeStore, err := openStore(ctx, sc, log); err == nil {
 		names, _ := st.Collections(ctx)
 		res.Collections = len(names)
+		for _, n := range names {
+			if !strings.Contains(n, "/") {
+				res.MainCollections++
+			}
+		}
 		closeStore()
 	}
 	if *asJSON {
@@ -239,8 +263,9 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	m := res.Machine
 	fmt.Fprintf(stdout, "machine: %s, %d cores (GOMAXPROCS %d), %.0f GB, %s; load average %s at the start\n",
 		m.CPU, m.Cores, m.GOMAXPROCS, m.MemoryGB, m.GoVersion, m.LoadStart)
-	fmt.Fprintf(stdout, "%d organs, %d departments, %d records, %d violations; %d collections; load %.1f s, first scan %.1f s, full scan under load %.1f s; %.0f requests/s\n\n",
-		res.Organs, res.Departments, res.Records, res.Violations, res.Collections, res.LoadS, res.FirstScanS, res.Load.ScanS, res.Rate)
+	fmt.Fprintf(stdout, "%d organs, %d departments, %d records, %d violations; %d collections (%d in the store's database, the rest in its shards); open %.1f s, load %.1f s, first scan %.1f s, full scan under load %.1f s; %.0f requests/s\n",
+		res.Organs, res.Departments, res.Records, res.Violations, res.Collections, res.MainCollections, res.OpenS, res.LoadS, res.FirstScanS, res.Load.ScanS, res.Rate)
+	fmt.Fprintf(stdout, "peak resident set during the load %.0f MB; at most %d open files\n\n", res.PeakRSSMB, res.OpenFiles)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "phase\tkind\trequests\terrors\tp50 ms\tp95 ms\tp99 ms\tmax ms\tanswers/s")
 	for _, l := range res.Load.Latencies {

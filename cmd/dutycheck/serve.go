@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -142,7 +143,7 @@ func openStore(ctx context.Context, cfg storeConfig, log *slog.Logger) (*store.S
 	}
 	stopIndex := func() {}
 	if db != nil {
-		stopIndex = keepIDsIndexed(ctx, db, cfg.Database, log)
+		stopIndex = keepIDsIndexed(ctx, db, st.Databases(), log)
 	}
 	return st, func() {
 		stopIndex()
@@ -159,17 +160,21 @@ func openStore(ctx context.Context, cfg storeConfig, log *slog.Logger) (*store.S
 // (ledger, reports of a new organ) get their _id index (embeddb.DB.IndexIDs).
 const reindexEvery = time.Minute
 
-// keepIDsIndexed indexes the _id of the embedded store's collections now and every
-// reindexEvery until the returned func is called. A failure is logged: it costs speed only.
-func keepIDsIndexed(ctx context.Context, db *embeddb.DB, database string, log *slog.Logger) func() {
-	if database == "" {
-		database = "dutycheck"
-	}
+// keepIDsIndexed indexes the _id of the collections of the embedded store's databases (the
+// store's and its shards, store.Store.Databases) now and every reindexEvery until the returned
+// func is called. A shard without a file yet (no organ of it has tables) is passed over. A
+// failure is logged: it costs speed only.
+func keepIDsIndexed(ctx context.Context, db *embeddb.DB, databases []string, log *slog.Logger) func() {
 	index := func(ctx context.Context) {
-		if n, err := db.IndexIDs(ctx, database, store.LookedUpByID); err != nil {
-			log.Warn("index the embedded store's ids", "err", err)
-		} else if n > 0 {
-			log.Info("indexed the embedded store's ids", "collections", n)
+		for _, database := range databases {
+			n, err := db.IndexIDs(ctx, database, store.LookedUpByID)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+			case err != nil:
+				log.Warn("index the embedded store's ids", "database", database, "err", err)
+			case n > 0:
+				log.Info("indexed the embedded store's ids", "database", database, "collections", n)
+			}
 		}
 	}
 	index(ctx)

@@ -37,7 +37,7 @@ func (s *Store) OrganRecords(ctx context.Context, organ string, collections ...s
 		return nil, err
 	}
 	filter := bson.D{{Key: "$or", Value: prefixes}}
-	cur, err := s.db.Collection(organTable(s.currentGen(), organ)).Find(ctx, filter)
+	cur, err := s.organColl(s.currentGen(), organ).Find(ctx, filter)
 	if err != nil {
 		return nil, fmt.Errorf("read organ %q: %w", organ, unavailable(err))
 	}

@@ -22,9 +22,10 @@ import (
 // only the lease keeps two processes from both storing a change made on the same state.
 const (
 	waiversColl = "waivers"
-	// Cases are kept in a table per organ (casesPrefix + organ): the embedded store reads a
-	// whole table to update or delete one document in it, so a case moves at the cost of its
-	// organ's cases, not of every case. caseOrganColl names the organ of each case id.
+	// Cases are kept in a table per organ (casesPrefix + organ, in the organ's shard database:
+	// shards.go): the embedded store reads a whole table to update or delete one document in
+	// it, so a case moves at the cost of its organ's cases, not of every case. caseOrganColl
+	// names the organ of each case id.
 	casesPrefix    = "cases."
 	caseOrganColl  = "case_organs"
 	ledgerSyncColl = "ledger_sync"
@@ -60,7 +61,7 @@ func (s *Store) GetWaiver(ctx context.Context, id string) (*duty.Waiver, error) 
 // ReplaceWaiver stores w over revision w.Rev-1; duty.ErrConflict when the stored waiver has
 // changed since it was read.
 func (s *Store) ReplaceWaiver(ctx context.Context, w *duty.Waiver) error {
-	return s.replaceRev(ctx, waiversColl, w.ID, w.Rev, w)
+	return s.replaceRev(ctx, s.db.Collection(waiversColl), w.ID, w.Rev, w)
 }
 
 // Waivers lists the waivers, optionally only those of one status and one policy, by id.
@@ -73,7 +74,7 @@ func (s *Store) Waivers(ctx context.Context, status, policy string) ([]duty.Waiv
 		filter = append(filter, bson.E{Key: "policy", Value: policy})
 	}
 	out := []duty.Waiver{}
-	if err := s.findAll(ctx, waiversColl, filter, &out); err != nil {
+	if err := s.findAll(ctx, s.db.Collection(waiversColl), filter, &out); err != nil {
 		return nil, err
 	}
 	slices.SortFunc(out, func(a, b duty.Waiver) int { return strings.Compare(a.ID, b.ID) })
@@ -105,7 +106,7 @@ func (s *Store) InsertCases(ctx context.Context, cases []duty.Case) ([]string, e
 		if _, err := insertNew(ctx, s.db.Collection(caseOrganColl), index); err != nil {
 			return inserted, fmt.Errorf("save cases: %w", err)
 		}
-		dup, err := insertNew(ctx, s.db.Collection(casesPrefix+organ), docs)
+		dup, err := insertNew(ctx, s.casesColl(organ), docs)
 		if err != nil {
 			return inserted, fmt.Errorf("save cases: %w", err)
 		}
@@ -154,7 +155,7 @@ func (s *Store) GetCase(ctx context.Context, id string) (*duty.Case, error) {
 		return nil, fmt.Errorf("read case %q: %w", id, unavailable(err))
 	}
 	var c duty.Case
-	err = s.db.Collection(casesPrefix+ix.Organ).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
+	err = s.casesColl(ix.Organ).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("case %q: %w", id, duty.ErrNotFound)
 	}
@@ -167,22 +168,16 @@ func (s *Store) GetCase(ctx context.Context, id string) (*duty.Case, error) {
 // ReplaceCase stores c over revision c.Rev-1; duty.ErrConflict when the stored case has changed
 // since it was read.
 func (s *Store) ReplaceCase(ctx context.Context, c *duty.Case) error {
-	return s.replaceRev(ctx, casesPrefix+c.Organ, c.ID, c.Rev, c)
+	return s.replaceRev(ctx, s.casesColl(c.Organ), c.ID, c.Rev, c)
 }
 
 // Cases lists every case, optionally of one organ, by id.
 func (s *Store) Cases(ctx context.Context, organ string) ([]duty.Case, error) {
-	tables := []string{casesPrefix + organ}
+	tables := []*mongo.Collection{s.casesColl(organ)}
 	if organ == "" {
-		names, err := s.db.ListCollectionNames(ctx, bson.D{})
-		if err != nil {
-			return nil, fmt.Errorf("list collections: %w", unavailable(err))
-		}
-		tables = tables[:0]
-		for _, n := range names {
-			if strings.HasPrefix(n, casesPrefix) {
-				tables = append(tables, n)
-			}
+		var err error
+		if tables, err = s.shardColls(ctx, casesPrefix); err != nil {
+			return nil, err
 		}
 	}
 	out := []duty.Case{}
@@ -232,7 +227,7 @@ func (s *Store) LedgerPending(ctx context.Context) ([]string, error) {
 	var docs []struct {
 		ID string `bson:"_id"`
 	}
-	if err := s.findAll(ctx, ledgerSyncColl, bson.D{}, &docs); err != nil {
+	if err := s.findAll(ctx, s.db.Collection(ledgerSyncColl), bson.D{}, &docs); err != nil {
 		return nil, err
 	}
 	ids := make([]string, len(docs))
@@ -257,7 +252,7 @@ func (s *Store) LedgerAsOf(ctx context.Context, scopes []string) (string, error)
 	var docs []struct {
 		AsOf string `bson:"as_of"`
 	}
-	if err := s.findAll(ctx, ledgerMarkColl, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: scopes}}}}, &docs); err != nil {
+	if err := s.findAll(ctx, s.db.Collection(ledgerMarkColl), bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: scopes}}}}, &docs); err != nil {
 		return "", err
 	}
 	latest := ""
@@ -289,24 +284,24 @@ func (s *Store) SubjectDepartment(ctx context.Context, collection string, d duty
 	})
 }
 
-func (s *Store) replaceRev(ctx context.Context, coll, id string, rev int64, doc any) error {
-	res, err := s.db.Collection(coll).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "rev", Value: rev - 1}}, doc)
+func (s *Store) replaceRev(ctx context.Context, coll *mongo.Collection, id string, rev int64, doc any) error {
+	res, err := coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "rev", Value: rev - 1}}, doc)
 	if err != nil {
-		return fmt.Errorf("save %s %s: %w", coll, id, unavailable(err))
+		return fmt.Errorf("save %s %s: %w", coll.Name(), id, unavailable(err))
 	}
 	if res.MatchedCount == 0 {
-		return fmt.Errorf("%s %s: %w: it was changed meanwhile; read it again", coll, id, duty.ErrConflict)
+		return fmt.Errorf("%s %s: %w: it was changed meanwhile; read it again", coll.Name(), id, duty.ErrConflict)
 	}
 	return nil
 }
 
-func (s *Store) findAll(ctx context.Context, coll string, filter bson.D, out any) error {
-	cur, err := s.db.Collection(coll).Find(ctx, filter)
+func (s *Store) findAll(ctx context.Context, coll *mongo.Collection, filter bson.D, out any) error {
+	cur, err := coll.Find(ctx, filter)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", coll, unavailable(err))
+		return fmt.Errorf("read %s: %w", coll.Name(), unavailable(err))
 	}
 	if err := cur.All(ctx, out); err != nil {
-		return fmt.Errorf("read %s: %w", coll, unavailable(err))
+		return fmt.Errorf("read %s: %w", coll.Name(), unavailable(err))
 	}
 	return nil
 }
@@ -333,7 +328,7 @@ type CaseMark struct {
 
 // CaseMarks returns the marks of every case of an organ (only those fields are read).
 func (s *Store) CaseMarks(ctx context.Context, organ string) ([]CaseMark, error) {
-	cur, err := s.db.Collection(casesPrefix+organ).Find(ctx, bson.D{}, options.Find().SetProjection(
+	cur, err := s.casesColl(organ).Find(ctx, bson.D{}, options.Find().SetProjection(
 		bson.D{{Key: "state", Value: 1}, {Key: "department", Value: 1}, {Key: "scan_as_of", Value: 1}, {Key: "due_on", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("read the cases of %s: %w", organ, unavailable(err))

@@ -47,6 +47,10 @@ import (
 // generation from its first organ to its last, never a table being rebuilt; a rebuild killed
 // half-way leaves the generation in force untouched and its own tables as garbage, dropped at
 // the next start.
+//
+// Shards. The tables are not in the store's database but in the shard database of their organ
+// (shards.go): the embedded store's every query costs in proportion to the collections of its
+// database, and the tables are two thousand at 1,000 organs.
 
 const (
 	organVersionsColl = "organ_versions"
@@ -56,7 +60,8 @@ const (
 	organTablePrefix  = "organ_g"
 	// organTablesFormat is the layout of the organ tables; a store whose meta document says
 	// otherwise (or nothing: a store written before them) has them rebuilt when opened.
-	organTablesFormat = 2
+	// Format 2 kept them in the store's database, format 3 in the shards.
+	organTablesFormat = 3
 )
 
 var safeOrganID = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,119}$`)
@@ -232,7 +237,7 @@ func (w organWrites) organs() []string {
 func (w organWrites) apply(ctx context.Context, s *Store, gen int64) error {
 	for _, organ := range w.organs() {
 		c := w[organ]
-		coll := s.db.Collection(organTable(gen, organ))
+		coll := s.organColl(gen, organ)
 		for _, key := range c.remove {
 			if _, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}}); err != nil {
 				return fmt.Errorf("write the table of organ %q: %w", organ, unavailable(err))
@@ -320,7 +325,7 @@ func ReadOrganIn[T any](ctx context.Context, t *Tables, organ string, b duty.Val
 }
 
 func readOrgan[T any](ctx context.Context, s *Store, gen int64, organ string, b duty.ValueBuilder[T], fn func(c *duty.Collection, rec T)) error {
-	cur, err := s.db.Collection(organTable(gen, organ)).Find(ctx, bson.D{})
+	cur, err := s.organColl(gen, organ).Find(ctx, bson.D{})
 	if err != nil {
 		return fmt.Errorf("read organ %q: %w", organ, unavailable(err))
 	}
@@ -423,7 +428,7 @@ func (s *Store) rebuildTables(ctx context.Context, op string) error {
 		if c == nil || len(c.insert) == 0 {
 			return nil
 		}
-		err := insertOrReplace(ctx, s.db.Collection(organTable(gen, organ)), c.insertIDs, c.insert)
+		err := insertOrReplace(ctx, s.organColl(gen, organ), c.insertIDs, c.insert)
 		c.insert, c.insertIDs = c.insert[:0], c.insertIDs[:0]
 		if err != nil {
 			return fmt.Errorf("write the table of organ %q: %w", organ, err)
@@ -576,26 +581,29 @@ func (s *Store) switchGen(ctx context.Context, gen int64) error {
 }
 
 // dropStaleTables drops the organ tables of every generation before the one in force that no
-// scan reads, and the tables of format 1. With an exclusive store it also drops the tables of
-// generations after it: rebuilds killed before their switch.
+// scan reads, in the shards and in the store's database (format 2), and the tables of format 1.
+// With an exclusive store it also drops the tables of generations after it: rebuilds killed
+// before their switch.
 func (s *Store) dropStaleTables(ctx context.Context) error {
-	names, err := s.db.ListCollectionNames(ctx, bson.D{})
-	if err != nil {
-		return fmt.Errorf("list collections: %w", unavailable(err))
-	}
 	pinned, err := s.pinnedGens(ctx)
 	if err != nil {
 		return err
 	}
 	cur := s.currentGen()
-	for _, n := range names {
-		g := tableGen(n)
-		stale := g >= 0 && g != cur && !pinned[g] && (g < cur || s.cfg.Exclusive)
-		if !stale && !(g < 0 && strings.HasPrefix(n, legacyTablePrefix)) {
-			continue
+	for _, db := range s.databases() {
+		names, err := db.ListCollectionNames(ctx, bson.D{})
+		if err != nil {
+			return fmt.Errorf("list collections of %s: %w", db.Name(), unavailable(err))
 		}
-		if err := s.db.Collection(n).Drop(ctx); err != nil {
-			return fmt.Errorf("drop %s: %w", n, unavailable(err))
+		for _, n := range names {
+			g := tableGen(n)
+			stale := g >= 0 && g != cur && !pinned[g] && (g < cur || s.cfg.Exclusive)
+			if !stale && !(g < 0 && strings.HasPrefix(n, legacyTablePrefix)) {
+				continue
+			}
+			if err := db.Collection(n).Drop(ctx); err != nil {
+				return fmt.Errorf("drop %s of %s: %w", n, db.Name(), unavailable(err))
+			}
 		}
 	}
 	return nil
@@ -681,14 +689,16 @@ func (s *Store) pin(ctx context.Context, gen int64) (*Tables, error) {
 
 // dropGen drops every table of generation gen.
 func (s *Store) dropGen(ctx context.Context, gen int64) error {
-	names, err := s.db.ListCollectionNames(ctx, bson.D{})
-	if err != nil {
-		return fmt.Errorf("list collections: %w", unavailable(err))
-	}
-	for _, n := range names {
-		if tableGen(n) == gen {
-			if err := s.db.Collection(n).Drop(ctx); err != nil {
-				return fmt.Errorf("drop %s: %w", n, unavailable(err))
+	for _, db := range s.databases() {
+		names, err := db.ListCollectionNames(ctx, bson.D{})
+		if err != nil {
+			return fmt.Errorf("list collections of %s: %w", db.Name(), unavailable(err))
+		}
+		for _, n := range names {
+			if tableGen(n) == gen {
+				if err := db.Collection(n).Drop(ctx); err != nil {
+					return fmt.Errorf("drop %s of %s: %w", n, db.Name(), unavailable(err))
+				}
 			}
 		}
 	}
@@ -850,22 +860,25 @@ func (s *Store) VerifyOrganTables(ctx context.Context) error {
 			return fmt.Errorf("read %s: %w", coll.Name, unavailable(err))
 		}
 	}
-	names, err := s.db.ListCollectionNames(ctx, bson.D{})
-	if err != nil {
-		return fmt.Errorf("list collections: %w", unavailable(err))
-	}
-	tables := map[string]bool{}
-	for _, n := range names {
-		if tableGen(n) == gen {
-			tables[n] = true
+	tables := map[string]*mongo.Collection{} // "<database>/<table>" → the table
+	for _, db := range s.databases() {
+		names, err := db.ListCollectionNames(ctx, bson.D{})
+		if err != nil {
+			return fmt.Errorf("list collections of %s: %w", db.Name(), unavailable(err))
+		}
+		for _, n := range names {
+			if tableGen(n) == gen {
+				tables[db.Name()+"/"+n] = db.Collection(n)
+			}
 		}
 	}
 	var problems []string
 	for organ, recs := range want {
-		name := organTable(gen, organ)
+		coll := s.organColl(gen, organ)
+		name := coll.Database().Name() + "/" + coll.Name()
 		delete(tables, name)
 		got := map[string]string{}
-		cur, err := s.db.Collection(name).Find(ctx, bson.D{})
+		cur, err := coll.Find(ctx, bson.D{})
 		if err != nil {
 			return fmt.Errorf("read %s: %w", name, unavailable(err))
 		}
@@ -897,8 +910,8 @@ func (s *Store) VerifyOrganTables(ctx context.Context) error {
 			}
 		}
 	}
-	for name := range tables {
-		n, err := s.db.Collection(name).CountDocuments(ctx, bson.D{})
+	for name, coll := range tables {
+		n, err := coll.CountDocuments(ctx, bson.D{})
 		if err != nil {
 			return fmt.Errorf("read %s: %w", name, unavailable(err))
 		}

@@ -520,7 +520,7 @@ func (s *Store) Delete(ctx context.Context, actor duty.Principal, collection, id
 			return fmt.Errorf("delete %s %q: %w", collection, id, unavailable(err))
 		}
 		if organ != "" {
-			if _, err := s.db.Collection(organTable(s.currentGen(), organ)).DeleteOne(ctx, bson.D{{Key: "_id", Value: tableKey(collection, id)}}); err != nil {
+			if _, err := s.organColl(s.currentGen(), organ).DeleteOne(ctx, bson.D{{Key: "_id", Value: tableKey(collection, id)}}); err != nil {
 				return fmt.Errorf("delete %s %q from the table of organ %q: %w", collection, id, organ, unavailable(err))
 			}
 		}

@@ -16,18 +16,17 @@ import (
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
-// Reports live in three collections, whatever the number of scans:
+// Reports live in a table per organ and three collections, whatever the number of scans:
 //
-//   - report_violations holds the findings (violations, warnings, waived violations) of one
-//     organ's evaluation by department, in chunk documents "<scan>/<organ>/<i>" of at most
-//     chunkSize findings: the departments in order, packed, a department with more than a
-//     chunk's worth filling chunks of its own; and the checks a scan resolved,
-//     "<scan>/~r/<organ>/<i>", by the organ of their department.
-//   - report_summaries holds what is computed at scan time: per organ evaluated, the
-//     departments each of its chunks holds ("<scan>/~o/<organ>"); per scan, its index ("<scan>": where
-//     each organ's findings are, the organs whose departments another organ's findings name,
-//     the resolved chunks), its per-department counts ("<scan>/~d") and per-organ counts
-//     ("<scan>/~t", the trend).
+//   - report_organ.<organ> (findingsPrefix), in the organ's shard database (shards.go), holds
+//     the findings (violations, warnings, waived violations) of the organ's evaluations by
+//     department, in chunk documents "<scan>/<organ>/<i>" of at most chunkSize findings: the
+//     departments in order, packed, a department with more than a chunk's worth filling chunks
+//     of its own; per scan the departments each chunk holds ("<scan>/~o"); and the checks a
+//     scan resolved in departments of the organ ("<scan>/~r/<i>").
+//   - report_heads holds per scan its index ("<scan>": where each organ's findings are, the
+//     organs whose departments another organ's findings name, the resolved chunks).
+//   - report_counts holds per scan its per-department counts ("<scan>/~d").
 //   - report_latest holds, per scope, the scan a report of that scope shows ("latest/<scope>").
 //
 // The embedded store (FerretDB v1 on SQLite) pushes only _id equality down and filters
@@ -279,7 +278,7 @@ func (s *Store) PutOrganReport(ctx context.Context, scanID, organ string, versio
 	if len(docs) == 0 {
 		return r, nil
 	}
-	if err := insertOrReplace(ctx, s.db.Collection(findingsPrefix+organ), append(ids, od.ID), append(docs, od)); err != nil {
+	if err := insertOrReplace(ctx, s.findingsColl(organ), append(ids, od.ID), append(docs, od)); err != nil {
 		return r, fmt.Errorf("save report of scan %s: %w", scanID, err)
 	}
 	return r, nil
@@ -346,7 +345,7 @@ func (s *Store) writeSummaries(ctx context.Context, sc *duty.Scan, results []Org
 			c := reportChunk{ID: resolvedKey(sc.ID, i), Scan: sc.ID, Organ: o, Departments: []string{}, Resolved: part(vs, i)}
 			ids, docs = append(ids, c.ID), append(docs, c)
 		}
-		if err := insertOrReplace(ctx, s.db.Collection(findingsPrefix+o), ids, docs); err != nil {
+		if err := insertOrReplace(ctx, s.findingsColl(o), ids, docs); err != nil {
 			return nil, fmt.Errorf("save report of scan %s: %w", sc.ID, err)
 		}
 		head.Resolved = append(head.Resolved, keyChunks{Key: o, Chunks: n})
@@ -654,7 +653,7 @@ func (s *Store) readFindings(ctx context.Context, entries []OrganResult, keep ma
 		if e.Chunks == 0 {
 			continue
 		}
-		coll := s.db.Collection(findingsPrefix + e.Organ)
+		coll := s.findingsColl(e.Organ)
 		var chunks []bson.Raw
 		if keep == nil {
 			// Every chunk of the organ in one query.
@@ -812,7 +811,7 @@ func (s *Store) resolvedOf(ctx context.Context, h *headDoc, organs map[string]bo
 		}
 		for i := range r.Chunks {
 			var c reportChunk
-			if err := s.findID(ctx, s.db.Collection(findingsPrefix+r.Key), resolvedKey(h.Scan, i), &c); err != nil {
+			if err := s.findID(ctx, s.findingsColl(r.Key), resolvedKey(h.Scan, i), &c); err != nil {
 				return nil, err
 			}
 			fixEvidence(c.Resolved)
@@ -1224,14 +1223,24 @@ func (s *Store) migrateScan(ctx context.Context, d *scanDoc, migrated map[[2]str
 	return s.markDone(ctx, &sc, d.ScopeHash, organs, bson.D{{Key: "_id", Value: sc.ID}})
 }
 
-// Collections lists the database's collections (tests and the bench count them).
+// Collections lists the collections of the store's database by name, then those of its shards
+// as "<shard database>/<name>" (tests and the bench count them).
 func (s *Store) Collections(ctx context.Context) ([]string, error) {
-	names, err := s.db.ListCollectionNames(ctx, bson.D{})
-	if err != nil {
-		return nil, fmt.Errorf("list collections: %w", unavailable(err))
+	var out []string
+	for i, db := range s.databases() {
+		names, err := db.ListCollectionNames(ctx, bson.D{})
+		if err != nil {
+			return nil, fmt.Errorf("list collections of %s: %w", db.Name(), unavailable(err))
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			if i > 0 {
+				n = db.Name() + "/" + n
+			}
+			out = append(out, n)
+		}
 	}
-	slices.Sort(names)
-	return names, nil
+	return out, nil
 }
 
 // Database is the name of the store's database.

@@ -360,18 +360,17 @@ func idxOf(tb testing.TB, st *store.Store, id string) []store.OrganResult {
 // distinctScans lists the scans that have documents in the organs' findings tables.
 func distinctScans(tb testing.TB, st *store.Store) []string {
 	tb.Helper()
-	db := rawDB(tb, st)
 	names, err := st.Collections(context.Background())
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var ids []string
 	for _, n := range names {
-		if !strings.HasPrefix(n, "report_organ.") {
+		if !strings.Contains(n, "report_organ.") {
 			continue
 		}
 		var some []string
-		if err := db.Collection(n).Distinct(context.Background(), "scan", bson.D{}).Decode(&some); err != nil {
+		if err := rawColl(tb, st, n).Distinct(context.Background(), "scan", bson.D{}).Decode(&some); err != nil {
 			tb.Fatal(err)
 		}
 		ids = append(ids, some...)
@@ -383,12 +382,27 @@ func distinctScans(tb testing.TB, st *store.Store) []string {
 // rawDB connects to the store's database directly, as an earlier version or a test would.
 func rawDB(tb testing.TB, st *store.Store) *mongo.Database {
 	tb.Helper()
+	return rawClient(tb).Database(st.Database())
+}
+
+func rawClient(tb testing.TB) *mongo.Client {
+	tb.Helper()
 	client, err := mongo.Connect(options.Client().ApplyURI(storetest.URI(tb)))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	return client.Database(st.Database())
+	return client
+}
+
+// rawColl is a collection named as Collections names it: "<name>" in the store's database,
+// "<shard database>/<name>" in a shard.
+func rawColl(tb testing.TB, st *store.Store, name string) *mongo.Collection {
+	tb.Helper()
+	if db, coll, ok := strings.Cut(name, "/"); ok {
+		return rawClient(tb).Database(db).Collection(coll)
+	}
+	return rawDB(tb, st).Collection(name)
 }
 
 // TestMigrateLegacyReports: reports of the previous layout (a table and an index per scan, a

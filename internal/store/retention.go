@@ -139,10 +139,11 @@ func (s *Store) Prune(ctx context.Context, r Retention, now time.Time, collect b
 	}
 	slices.Sort(referenced)
 	referenced = slices.Compact(referenced)
-	// Each organ's findings table (the findings, the organ's chunk lists, the resolved checks).
-	names, err := s.db.ListCollectionNames(ctx, bson.D{})
+	// Each organ's findings table (the findings, the organ's chunk lists, the resolved checks),
+	// in the shards.
+	findings, err := s.shardColls(ctx, findingsPrefix)
 	if err != nil {
-		return out, fmt.Errorf("list collections: %w", unavailable(err))
+		return out, err
 	}
 	var kept []string // the done scans that keep their findings
 	for i := range all {
@@ -151,22 +152,20 @@ func (s *Store) Prune(ctx context.Context, r Retention, now time.Time, collect b
 		}
 	}
 	dels := []struct {
-		coll   string
+		coll   *mongo.Collection
 		filter bson.D
 	}{
-		{headsColl, bson.D{{Key: "scan", Value: bson.D{{Key: "$nin", Value: kept}}}}},
-		{countsColl, bson.D{{Key: "scan", Value: bson.D{{Key: "$nin", Value: kept}}}}},
+		{s.db.Collection(headsColl), bson.D{{Key: "scan", Value: bson.D{{Key: "$nin", Value: kept}}}}},
+		{s.db.Collection(countsColl), bson.D{{Key: "scan", Value: bson.D{{Key: "$nin", Value: kept}}}}},
 	}
-	for _, n := range names {
-		if strings.HasPrefix(n, findingsPrefix) {
-			dels = append(dels, struct {
-				coll   string
-				filter bson.D
-			}{n, bson.D{{Key: "scan", Value: bson.D{{Key: "$nin", Value: referenced}}}}})
-		}
+	for _, c := range findings {
+		dels = append(dels, struct {
+			coll   *mongo.Collection
+			filter bson.D
+		}{c, bson.D{{Key: "scan", Value: bson.D{{Key: "$nin", Value: referenced}}}}})
 	}
 	for _, del := range dels {
-		res, err := s.db.Collection(del.coll).DeleteMany(ctx, del.filter)
+		res, err := del.coll.DeleteMany(ctx, del.filter)
 		if err != nil {
 			return out, fmt.Errorf("remove the findings of old scans: %w", unavailable(err))
 		}

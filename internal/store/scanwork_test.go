@@ -147,12 +147,12 @@ func TestRebuildKeepsAnotherReplicasTables(t *testing.T) {
 	if again.Generation() == tables.Generation() || count(again) != 22 {
 		t.Errorf("a new pin reads generation %d (%d records); want the new one, 22", again.Generation(), count(again))
 	}
-	names, err := rawDB(t, a).ListCollectionNames(ctx, map[string]any{})
+	names, err := a.Collections(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range names {
-		if strings.HasPrefix(n, fmt.Sprintf("organ_g%d.", tables.Generation())) {
+		if strings.Contains(n, fmt.Sprintf("organ_g%d.", tables.Generation())) {
 			t.Errorf("table %s of the released generation is still there", n)
 		}
 	}

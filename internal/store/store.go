@@ -68,6 +68,8 @@ type Config struct {
 type Store struct {
 	client *mongo.Client
 	db     *mongo.Database
+	// shards hold the tables kept per organ (shards.go).
+	shards []*mongo.Database
 	cfg    Config
 	// instance names this process in the journal, on its scans and in its lease.
 	instance string
@@ -115,6 +117,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Database == "" {
 		cfg.Database = "dutycheck"
 	}
+	if n := len(shardName(cfg.Database, 0)); n > maxDatabaseName {
+		return nil, fmt.Errorf("database name %q: its shards' names (%s) would be %d bytes, over the %d MongoDB and FerretDB allow: use a name of at most %d bytes",
+			cfg.Database, shardName(cfg.Database, 0), n, maxDatabaseName, maxDatabaseName-(n-len(cfg.Database)))
+	}
 	if cfg.Passwords == nil {
 		cfg.Passwords = passwd.New(passwd.Default, 2)
 	}
@@ -127,7 +133,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{client: client, db: client.Database(cfg.Database), cfg: cfg, refs: map[int64]int{},
 		instance: cfg.Clock.Now().UTC().Format("20060102T150405") + "-" + randomHex(6)}
+	for i := range shardCount {
+		s.shards = append(s.shards, client.Database(shardName(cfg.Database, i)))
+	}
 	if err := s.Ping(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if err := s.checkShards(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
 	}
@@ -138,6 +151,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.registerInstance(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
+	}
+	// Findings and cases tables of the layout before the shards, before anything reads them
+	// (the recovery below included).
+	if err := s.moveToShards(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("move the organs' tables to the shard databases: %w", err)
 	}
 	// Before anything is served: complete what dead processes left half-done.
 	if err := s.recoverDead(ctx); err != nil {
@@ -471,12 +490,17 @@ func (s *Store) LoadOrgans(ctx context.Context, ids []string) ([]*duty.Organ, *d
 
 func isNotFound(err error) bool { return errors.Is(err, duty.ErrNotFound) }
 
-// Drop deletes the whole database: every record, scan and report. Tests use it.
+// Drop deletes the store's database and its shards: every record, scan and report. Tests use
+// it.
 func (s *Store) Drop(ctx context.Context) error {
 	s.deptMu.Lock()
 	s.depts = nil
 	s.deptMu.Unlock()
-	return s.db.Drop(ctx)
+	var errs []error
+	for _, db := range s.databases() {
+		errs = append(errs, db.Drop(ctx))
+	}
+	return errors.Join(errs...)
 }
 
 // OrgansWithAppointmentsIn returns the organs holding an appointment to one of the departments:
@@ -508,15 +532,19 @@ func (s *Store) OrgansWithAppointmentsIn(ctx context.Context, departments map[st
 	return out, nil
 }
 
-// DropDatabase drops the database name at uri, for tests that leave a database of their own on a
-// shared server (MONGODB_URI) and must not leave it behind.
+// DropDatabase drops the store database name at uri and its shards, for tests that leave a
+// database of their own on a shared server (MONGODB_URI) and must not leave it behind.
 func DropDatabase(ctx context.Context, uri, name string) error {
 	c, err := mongo.Connect(options.Client().ApplyURI(uri))
 	if err != nil {
 		return err
 	}
 	defer func() { _ = c.Disconnect(context.WithoutCancel(ctx)) }()
-	return c.Database(name).Drop(ctx)
+	errs := []error{c.Database(name).Drop(ctx)}
+	for i := range shardCount {
+		errs = append(errs, c.Database(shardName(name, i)).Drop(ctx))
+	}
+	return errors.Join(errs...)
 }
 
 // upsertRetry runs an upsert again when it lost a race: two processes upserting the same new
