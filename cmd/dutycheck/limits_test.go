@@ -55,3 +55,10 @@ func TestParseTrustedProxies(t *testing.T) {
 		})
 	}
 }
+
+// --max-conns bounds the connections the service holds (netutil.LimitListener); it must allow
+// at least one.
+func TestServeMaxConnsFlag(t *testing.T) {
+	run1(t, []string{"serve", "--max-conns", "0"}, []string{"--max-conns", "1 or more"})
+	run1(t, []string{"serve", "--max-conns", "-3"}, []string{"--max-conns"})
+}

@@ -36,6 +36,9 @@ type Config struct {
 	// MaxReads bounds the GET and HEAD requests handled at once; the others wait their turn.
 	// 0 means DefaultMaxReads.
 	MaxReads int
+	// MaxWaitingReads bounds the reads waiting for a turn; one more answers 429 with
+	// Retry-After. 0 means DefaultMaxWaitingReads.
+	MaxWaitingReads int
 	// MaxLargeBodies bounds the requests with a body over LargeBody bytes read at once; one
 	// more answers 429 with Retry-After. 0 means DefaultMaxLargeBodies.
 	MaxLargeBodies int
@@ -70,7 +73,7 @@ type server struct {
 	cfg Config
 	Deps
 	limiter *ratelimit.Failures
-	reads   gate
+	reads   *queue
 	bodies  gate
 	scans   duty.Scans // Deps.Scans, scoped
 }
@@ -92,6 +95,9 @@ func New(cfg Config, deps Deps) http.Handler {
 	if cfg.MaxReads <= 0 {
 		cfg.MaxReads = DefaultMaxReads
 	}
+	if cfg.MaxWaitingReads <= 0 {
+		cfg.MaxWaitingReads = DefaultMaxWaitingReads
+	}
 	gin.SetMode(gin.ReleaseMode)
 	if deps.Limiter == nil {
 		deps.Limiter = ratelimit.New(10, time.Minute)
@@ -99,7 +105,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	if deps.Imports == nil && deps.Store != nil {
 		deps.Imports = sheet.NewJobs(sheet.JobsConfig{Log: cfg.Log}, deps.Store)
 	}
-	s := &server{cfg: cfg, Deps: deps, limiter: deps.Limiter, reads: newGate(cfg.MaxReads), bodies: newGate(cfg.MaxLargeBodies)}
+	s := &server{cfg: cfg, Deps: deps, limiter: deps.Limiter, reads: &queue{gate: newGate(cfg.MaxReads), maxWaiting: int64(cfg.MaxWaitingReads)}, bodies: newGate(cfg.MaxLargeBodies)}
 	if deps.Scans != nil {
 		s.scans = duty.ScopedScans(deps.Scans, deps.Store)
 	}

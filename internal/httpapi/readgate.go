@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,8 +19,35 @@ import (
 // until its client leaves, instead of failing; writes, scans and the health checks do not wait.
 const DefaultMaxReads = 32
 
+// DefaultMaxWaitingReads is how many reads may wait for a turn by default. Beyond it a read is
+// refused at once with 429 and Retry-After (duty.ErrBusy) instead of joining a queue that only
+// grows: under a load the service cannot keep up with, every queued read would end at its
+// deadline, each holding its connection (a file descriptor) all that time.
+const DefaultMaxWaitingReads = 512
+
 // gate is a counting semaphore: of the reads under way, of the large bodies being read.
 type gate chan struct{}
+
+// queue is a gate with a bounded number of waiters: of the reads.
+type queue struct {
+	gate
+	waiting    atomic.Int64
+	maxWaiting int64
+}
+
+// enter takes a turn, waiting for one only while fewer than maxWaiting others wait; a refusal
+// is duty.ErrBusy, and an end of ctx while waiting is ctx's error.
+func (q *queue) enter(ctx context.Context) error {
+	if q.tryEnter() {
+		return nil
+	}
+	if q.waiting.Add(1) > q.maxWaiting {
+		q.waiting.Add(-1)
+		return fmt.Errorf("%d reads are waiting for a turn, the most the service queues; try again shortly: %w", q.maxWaiting, duty.ErrBusy)
+	}
+	defer q.waiting.Add(-1)
+	return q.gate.enter(ctx)
+}
 
 func newGate(n int) gate { return make(gate, n) }
 

@@ -147,3 +147,50 @@ func TestLargeBodiesBounded(t *testing.T) {
 		t.Errorf("a large body after the first: %d (%d large bodies read in all, want 2)", resp.StatusCode, larges.Load())
 	}
 }
+
+// Beyond Config.MaxWaitingReads a read is refused at once with 429 and Retry-After instead of
+// queueing: with one turn and one place in the queue, of two reads arriving while a third is
+// inside, one waits and the other is refused; the waiting one is served once the third leaves.
+// The request inside is held by a channel, never a clock.
+func TestWaitingReadsBounded(t *testing.T) {
+	t.Parallel()
+	inside, release := make(chan struct{}), make(chan struct{})
+	var first atomic.Bool
+	pages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if first.CompareAndSwap(false, true) {
+			inside <- struct{}{}
+			<-release
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	srv := httptest.NewServer(New(Config{MaxReads: 1, MaxWaitingReads: 1, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, Deps{Pages: pages}))
+	defer srv.Close()
+	type answer struct {
+		status int
+		retry  string
+	}
+	answers := make(chan answer, 3)
+	get := func() {
+		resp, err := http.Get(srv.URL + "/page")
+		if err != nil {
+			answers <- answer{}
+			return
+		}
+		resp.Body.Close()
+		answers <- answer{resp.StatusCode, resp.Header.Get("Retry-After")}
+	}
+	go get()
+	<-inside
+	go get()
+	go get()
+	// Nothing can answer before the release but a refusal.
+	if a := <-answers; a.status != http.StatusTooManyRequests || a.retry == "" {
+		t.Fatalf("a read beyond the queue answered %d (Retry-After %q), want 429 with Retry-After", a.status, a.retry)
+	}
+	close(release)
+	for range 2 {
+		if a := <-answers; a.status != http.StatusOK {
+			t.Errorf("a queued read answered %d, want 200", a.status)
+		}
+	}
+}
