@@ -1,6 +1,9 @@
 package duty
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Roles of dutycheck's users.
 const (
@@ -69,6 +72,35 @@ func (p Principal) Scope() string {
 		return p.Department
 	}
 	return ""
+}
+
+// InScope reports whether department lies in the principal's subtree of tree: always without
+// a scope, never for no department. tree is read only when the principal has a scope.
+func InScope(p Principal, department string, tree func() (*Tree, error)) (bool, error) {
+	root := p.Scope()
+	if root == "" {
+		return true, nil
+	}
+	if department == "" {
+		return false, nil
+	}
+	t, err := tree()
+	if err != nil {
+		return false, err
+	}
+	return t.Subtree(root)[department], nil
+}
+
+// CheckTokenRequest checks a new token's name and expiry: a zero expires is none; another must
+// lie after now.
+func CheckTokenRequest(name string, expires, now time.Time) error {
+	if !ValidName(name) {
+		return fmt.Errorf("token name %q: %w: expected %s", name, ErrInvalid, NameRule)
+	}
+	if !expires.IsZero() && !expires.After(now) {
+		return fmt.Errorf("expires_at %s: %w: a token's expiry must lie in the future", expires.UTC().Format(time.RFC3339), ErrInvalid)
+	}
+	return nil
 }
 
 // User is an account. Name is the sign-in name (an id: NameRule); DisplayName the person's

@@ -163,11 +163,8 @@ func (s *Store) CreateToken(ctx context.Context, actor, user, name string) (*dut
 // is shown once: only its hash is stored. A non-zero expires is the moment from which the
 // token is refused; it must lie in the future.
 func (s *Store) CreateTokenUntil(ctx context.Context, actor, user, name string, expires time.Time) (*duty.Token, string, error) {
-	if !duty.ValidName(name) {
-		return nil, "", fmt.Errorf("token name %q: %w: expected %s", name, duty.ErrInvalid, duty.NameRule)
-	}
-	if !expires.IsZero() && !expires.After(s.clock()) {
-		return nil, "", fmt.Errorf("expires_at %s: %w: a token's expiry must lie in the future", expires.UTC().Format(time.RFC3339), duty.ErrInvalid)
+	if err := duty.CheckTokenRequest(name, expires, s.clock()); err != nil {
+		return nil, "", err
 	}
 	if _, err := s.GetUser(ctx, user); err != nil {
 		return nil, "", err

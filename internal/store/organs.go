@@ -687,19 +687,33 @@ func (s *Store) pin(ctx context.Context, gen int64) (*Tables, error) {
 	return &Tables{s: s, gen: gen}, nil
 }
 
-// dropGen drops every table of generation gen.
-func (s *Store) dropGen(ctx context.Context, gen int64) error {
+// genTables returns every table of generation gen, in the store's database and its shards, by
+// "<database>/<table>".
+func (s *Store) genTables(ctx context.Context, gen int64) (map[string]*mongo.Collection, error) {
+	tables := map[string]*mongo.Collection{}
 	for _, db := range s.databases() {
 		names, err := db.ListCollectionNames(ctx, bson.D{})
 		if err != nil {
-			return fmt.Errorf("list collections of %s: %w", db.Name(), unavailable(err))
+			return nil, fmt.Errorf("list collections of %s: %w", db.Name(), unavailable(err))
 		}
 		for _, n := range names {
 			if tableGen(n) == gen {
-				if err := db.Collection(n).Drop(ctx); err != nil {
-					return fmt.Errorf("drop %s of %s: %w", n, db.Name(), unavailable(err))
-				}
+				tables[db.Name()+"/"+n] = db.Collection(n)
 			}
+		}
+	}
+	return tables, nil
+}
+
+// dropGen drops every table of generation gen.
+func (s *Store) dropGen(ctx context.Context, gen int64) error {
+	tables, err := s.genTables(ctx, gen)
+	if err != nil {
+		return err
+	}
+	for name, t := range tables {
+		if err := t.Drop(ctx); err != nil {
+			return fmt.Errorf("drop %s: %w", name, unavailable(err))
 		}
 	}
 	return nil
@@ -860,17 +874,9 @@ func (s *Store) VerifyOrganTables(ctx context.Context) error {
 			return fmt.Errorf("read %s: %w", coll.Name, unavailable(err))
 		}
 	}
-	tables := map[string]*mongo.Collection{} // "<database>/<table>" → the table
-	for _, db := range s.databases() {
-		names, err := db.ListCollectionNames(ctx, bson.D{})
-		if err != nil {
-			return fmt.Errorf("list collections of %s: %w", db.Name(), unavailable(err))
-		}
-		for _, n := range names {
-			if tableGen(n) == gen {
-				tables[db.Name()+"/"+n] = db.Collection(n)
-			}
-		}
+	tables, err := s.genTables(ctx, gen) // "<database>/<table>" → the table
+	if err != nil {
+		return err
 	}
 	var problems []string
 	for organ, recs := range want {

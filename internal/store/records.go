@@ -590,16 +590,5 @@ func refPaths(fields []duty.Field, prefix, target string) []string {
 // InScope reports whether department is in the principal's subtree: always without a scope,
 // never for no department.
 func (s *Store) InScope(ctx context.Context, p duty.Principal, department string) (bool, error) {
-	root := p.Scope()
-	if root == "" {
-		return true, nil
-	}
-	if department == "" {
-		return false, nil
-	}
-	tree, err := s.Tree(ctx)
-	if err != nil {
-		return false, err
-	}
-	return tree.Subtree(root)[department], nil
+	return duty.InScope(p, department, func() (*duty.Tree, error) { return s.Tree(ctx) })
 }

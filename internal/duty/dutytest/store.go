@@ -453,18 +453,7 @@ func (s *Store) EachRecord(ctx context.Context, actor duty.Principal, collection
 
 // InScope reports whether department lies in the actor's subtree.
 func (s *Store) InScope(ctx context.Context, actor duty.Principal, department string) (bool, error) {
-	root := actor.Scope()
-	if root == "" {
-		return true, nil
-	}
-	if department == "" {
-		return false, nil
-	}
-	tree, err := s.Tree(ctx)
-	if err != nil {
-		return false, err
-	}
-	return tree.Subtree(root)[department], nil
+	return duty.InScope(actor, department, func() (*duty.Tree, error) { return s.Tree(ctx) })
 }
 
 // Tree is the department tree.
@@ -922,11 +911,8 @@ func (s *Store) CreateToken(ctx context.Context, actor, user, name string) (*dut
 
 // CreateTokenUntil makes a token, returned with its secret.
 func (s *Store) CreateTokenUntil(ctx context.Context, actor, user, name string, expires time.Time) (*duty.Token, string, error) {
-	if !duty.ValidName(name) {
-		return nil, "", fmt.Errorf("token name %q: %w: expected %s", name, duty.ErrInvalid, duty.NameRule)
-	}
-	if !expires.IsZero() && !expires.After(s.now()) {
-		return nil, "", fmt.Errorf("expires_at %s: %w: a token's expiry must lie in the future", expires.UTC().Format(time.RFC3339), duty.ErrInvalid)
+	if err := duty.CheckTokenRequest(name, expires, s.now()); err != nil {
+		return nil, "", err
 	}
 	if _, err := s.GetUser(ctx, user); err != nil {
 		return nil, "", err
