@@ -185,7 +185,7 @@ func TestReadsComeBeforeScans(t *testing.T) {
 	<-inside
 	paced := make(chan bool, 1)
 	go func() { paced <- reads.Wait(ctx, nil) }()
-	get() // waits at the gate behind the first
+	get()                     // waits at the gate behind the first
 	for reads.Running() < 2 { // until the server has it
 		if ctx.Err() != nil {
 			t.Fatal("the second read never reached the gate")
