@@ -28,6 +28,7 @@ import (
 	"github.com/dutycheck/dutycheck/internal/metrics"
 	"github.com/dutycheck/dutycheck/internal/notify"
 	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/priority"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/schedule"
@@ -360,7 +361,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 	if err := ledgerSvc.Recover(ctx); err != nil {
 		return fmt.Errorf("bring the ledger up to date: %w", err)
 	}
-	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans, Observe: mets.Scan, Retention: cfg.Retention,
+	// The reads of the API and the pages come before a scan's work (priority.Reads).
+	reads := priority.New(0, nil)
+	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: policies.Engine, Log: log, MaxScans: cfg.MaxScans, Observe: mets.Scan, Retention: cfg.Retention, Reads: reads,
 		BeforeSave: ledgerSvc.BeforeSave,
 		AfterScan:  []func(context.Context, *duty.Scan, *duty.Report){ledgerSvc.AfterScan, notifier.AfterScan}})
 	schedCtx, cancelSched := context.WithCancel(ctx)
@@ -410,7 +413,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 		log.Info("scan of the loaded dataset started", "scan", sc.ID, "as_of", loadAsOf)
 	}
 	pages := web.New(webCfg, web.Deps{Store: st, Scans: scans, Policies: policies, Limiter: limiter, Accounts: accounts, Ledger: ledgerSvc, Imports: imports})
-	handler := httpapi.New(httpapi.Config{Log: log, TrustedProxies: cfg.TrustedProxies},
+	handler := httpapi.New(httpapi.Config{Log: log, TrustedProxies: cfg.TrustedProxies, Reads: reads},
 		httpapi.Deps{Store: st, Scans: scans, Policies: policies, Pages: pages, Limiter: limiter, Metrics: mets, Ledger: ledgerSvc, Imports: imports})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

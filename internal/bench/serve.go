@@ -188,6 +188,7 @@ func openLoop(ctx context.Context, phase string, cfg ServeConfig, next func() (s
 		kind string
 		d    time.Duration
 		err  error
+		due  time.Duration // since the phase started
 	}
 	var (
 		mu      sync.Mutex
@@ -225,7 +226,7 @@ loop:
 			err := get(ctx, client, cfg, path)
 			d := time.Since(scheduled)
 			mu.Lock()
-			samples = append(samples, sample{kind, d, err})
+			samples = append(samples, sample{kind, d, err, scheduled.Sub(start)})
 			mu.Unlock()
 		}()
 	}
@@ -245,6 +246,24 @@ loop:
 	var out []Latency
 	for _, k := range sortedKinds(by) {
 		out = append(out, summarize(phase, k, by[k], errs[k], elapsed))
+	}
+	// When the slow requests were due: the 10-second windows of the phase whose slowest
+	// request took over a second, to set against what the service was doing then.
+	slowest := map[int]time.Duration{}
+	for _, s := range samples {
+		if w := int(s.due / (10 * time.Second)); s.d > slowest[w] {
+			slowest[w] = s.d
+		}
+	}
+	var slow []string
+	for w := range int(elapsed/(10*time.Second)) + 1 {
+		if d := slowest[w]; d > time.Second {
+			slow = append(slow, fmt.Sprintf("%d–%d s: %.1f s", 10*w, 10*w+10, d.Seconds()))
+		}
+	}
+	if len(slow) > 0 && cfg.Log != nil {
+		fmt.Fprintf(cfg.Log, "bench --serve: %s, the slowest request due in each 10 s over a second (of %.0f s): %s\n",
+			phase, elapsed.Seconds(), strings.Join(slow, ", "))
 	}
 	return out
 }
@@ -349,6 +368,7 @@ func startScan(ctx context.Context, c *http.Client, cfg ServeConfig) (string, er
 
 // waitScan polls the scan every poll until it is done (the polls are not measured).
 func waitScan(ctx context.Context, c *http.Client, cfg ServeConfig, id string, poll time.Duration) error {
+	began, next := time.Now(), time.Duration(0)
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Addr+"/api/v1/scans/"+url.PathEscape(id), nil)
 		req.Header.Set("Authorization", "Bearer "+cfg.Token)
@@ -357,13 +377,22 @@ func waitScan(ctx context.Context, c *http.Client, cfg ServeConfig, id string, p
 			return err
 		}
 		var sc struct {
-			Status string          `json:"status"`
-			Error  json.RawMessage `json:"error"`
+			Status   string          `json:"status"`
+			Error    json.RawMessage `json:"error"`
+			Progress struct {
+				Done  int `json:"done"`
+				Total int `json:"total"`
+			} `json:"progress"`
 		}
 		err = json.NewDecoder(resp.Body).Decode(&sc)
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("read scan %s: %s %s %v", id, resp.Status, sc.Error, err)
+		}
+		// The scan's progress every 10 s, to set against the slow requests (openLoop).
+		if el := time.Since(began); el >= next && cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, "bench --serve: the scan at %.0f s: %d of %d organs\n", el.Seconds(), sc.Progress.Done, sc.Progress.Total)
+			next += 10 * time.Second
 		}
 		switch sc.Status {
 		case "done":

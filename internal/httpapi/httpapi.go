@@ -18,6 +18,7 @@ import (
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/metrics"
 	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/priority"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/sheet"
 )
@@ -42,7 +43,10 @@ type Config struct {
 	// MaxLargeBodies bounds the requests with a body over LargeBody bytes read at once; one
 	// more answers 429 with Retry-After. 0 means DefaultMaxLargeBodies.
 	MaxLargeBodies int
-	Log            *slog.Logger
+	// Reads, when set, is told of every read (GET and HEAD, pages included) from the moment it
+	// waits for its turn until it ends, so that a scan gives way to them (priority.Reads).
+	Reads *priority.Reads
+	Log   *slog.Logger
 }
 
 // Deps are the services the API exposes.

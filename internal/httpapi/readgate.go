@@ -85,6 +85,7 @@ func (s *server) gateReads(c *gin.Context) {
 		c.Next()
 		return
 	}
+	defer s.cfg.Reads.Begin()() // counted while it waits too: a scan gives way to it
 	if err := s.reads.enter(c.Request.Context()); err != nil {
 		s.fail(c, fmt.Errorf("waiting for a turn to read: %w", err))
 		c.Abort()

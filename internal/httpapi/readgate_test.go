@@ -8,9 +8,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/dutycheck/dutycheck/internal/clock"
+	"github.com/dutycheck/dutycheck/internal/priority"
 )
 
 // The gate lets n readers in; the next waits until one leaves, or fails with its context's
@@ -192,5 +197,65 @@ func TestWaitingReadsBounded(t *testing.T) {
 		if a := <-answers; a.status != http.StatusOK {
 			t.Errorf("a queued read answered %d, want 200", a.status)
 		}
+	}
+}
+
+// A scan gives way to the reads (Config.Reads): its pacer waits while a read is handled and
+// while another waits for its turn at the gate, and once they ended, for the quiet spell. The
+// test holds the reads with channels and moves a fake clock.
+func TestReadsComeBeforeScans(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	reads := priority.New(time.Second, clk)
+	inside, release := make(chan struct{}), make(chan struct{})
+	pages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inside <- struct{}{}
+		<-release
+		w.WriteHeader(http.StatusOK)
+	})
+	srv := httptest.NewServer(New(Config{MaxReads: 1, Reads: reads, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, Deps{Pages: pages}))
+	defer srv.Close()
+	var wg sync.WaitGroup
+	get := func() {
+		wg.Go(func() {
+			resp, err := http.Get(srv.URL + "/page")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+		})
+	}
+	get()
+	<-inside
+	paced := make(chan bool, 1)
+	go func() { paced <- reads.Wait(ctx, nil) }()
+	get()                     // waits at the gate behind the first
+	for reads.Running() < 2 { // until the server has it
+		if ctx.Err() != nil {
+			t.Fatal("the second read never reached the gate")
+		}
+		runtime.Gosched()
+	}
+	release <- struct{}{}
+	<-inside // the second, counted all along: the pacer never started the quiet spell
+	if s := clk.Sleeping(); len(s) != 0 {
+		t.Errorf("the pacer slept out a spell while a read waited at the gate: %v", s)
+	}
+	select {
+	case <-paced:
+		t.Fatal("the scan went on while reads ran")
+	default:
+	}
+	release <- struct{}{}
+	wg.Wait()
+	if err := clk.WaitSleepers(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second)
+	if ok := <-paced; !ok {
+		t.Fatal("the pacer after the quiet spell: false")
 	}
 }

@@ -15,11 +15,31 @@ import (
 // caller closes out after it, once nothing else sends to out.
 func Run[I, O any](ctx context.Context, n int, in <-chan I, out chan<- O,
 	newWorker func() func(context.Context, I) (O, error), fail func(error)) (wait func()) {
+	return RunPaced(ctx, n, in, out, newWorker, fail, nil)
+}
+
+// RunPaced is Run where every goroutine but the first calls pace before taking each item, and
+// ends when pace returns false. pace is given a channel closed once in is drained, so that a
+// goroutine waiting in pace ends with the work rather than after it. The first goroutine never
+// waits: the work always progresses. A nil pace is Run.
+func RunPaced[I, O any](ctx context.Context, n int, in <-chan I, out chan<- O,
+	newWorker func() func(context.Context, I) (O, error), fail func(error),
+	pace func(ctx context.Context, drained <-chan struct{}) bool) (wait func()) {
 	var wg sync.WaitGroup
-	for range n {
+	drained := make(chan struct{})
+	var drain sync.Once
+	for i := range n {
 		wg.Go(func() {
 			work := newWorker()
-			for item := range in {
+			for {
+				if i > 0 && pace != nil && !pace(ctx, drained) {
+					return
+				}
+				item, ok := <-in
+				if !ok {
+					drain.Do(func() { close(drained) })
+					return
+				}
 				res, err := work(ctx, item)
 				if err != nil {
 					fail(err)

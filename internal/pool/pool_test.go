@@ -68,3 +68,33 @@ func TestRunFirstErrorCancels(t *testing.T) {
 		t.Errorf("%d results after the failure; the work should have stopped", len(got))
 	}
 }
+
+// TestRunPacedProgresses: goroutines whose pace never lets them work (reads that never stop)
+// leave the work to the first, which does it all, and end with it instead of stalling it.
+func TestRunPacedProgresses(t *testing.T) {
+	ctx := context.Background()
+	items := make([]int, 50)
+	for i := range items {
+		items[i] = i
+	}
+	out := make(chan int)
+	paced := make(chan struct{}, 100)
+	wait := pool.RunPaced(ctx, 3, pool.Feed(ctx, items), out, func() func(context.Context, int) (int, error) {
+		return func(_ context.Context, i int) (int, error) { return i, nil }
+	}, func(err error) { t.Error(err) }, func(ctx context.Context, drained <-chan struct{}) bool {
+		paced <- struct{}{}
+		<-drained // never quiet: only the end of the work releases it
+		return false
+	})
+	go func() { wait(); close(out) }()
+	n := 0
+	for range out {
+		n++
+	}
+	if n != len(items) {
+		t.Errorf("%d results; want %d", n, len(items))
+	}
+	if len(paced) != 2 {
+		t.Errorf("pace called %d times; want once by each goroutine but the first, 2", len(paced))
+	}
+}

@@ -474,7 +474,8 @@ func (s *Service) pipeline(ctx context.Context, opts Options, evaluate []string,
 		}
 	}, fail)
 	go func() { readers(); close(inputs) }()
-	workers := pool.Run(ctx, opts.Workers, inputs, outcomes, func() func(context.Context, *policy.OrganInput) (outcome, error) {
+	// The evaluators but the first give way to the service's reads (priority.Reads).
+	workers := pool.RunPaced(ctx, opts.Workers, inputs, outcomes, func() func(context.Context, *policy.OrganInput) (outcome, error) {
 		return func(ctx context.Context, in *policy.OrganInput) (outcome, error) {
 			o := newOutcome(in.ID)
 			if !in.IsOrgan() {
@@ -485,7 +486,7 @@ func (s *Service) pipeline(ctx context.Context, opts Options, evaluate []string,
 			o.vs, o.ws = f.Violations, f.Warnings
 			return o, err
 		}
-	}, fail)
+	}, fail, s.reads.Wait)
 	go func() { workers(); feeding.Wait(); close(outcomes) }()
 	failed := false
 	for o := range outcomes {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/priority"
 	"github.com/dutycheck/dutycheck/internal/store"
 )
 
@@ -21,6 +22,7 @@ type Service struct {
 	log     *slog.Logger
 	timeout time.Duration
 	readers int
+	reads   *priority.Reads
 	slots   chan struct{} // one per running scan; nil for no bound
 	after   []func(ctx context.Context, sc *duty.Scan, rep *duty.Report)
 
@@ -80,6 +82,10 @@ type ServiceConfig struct {
 	// the violations approved waivers cover to the report's waived list); the summary is then
 	// counted again (Resummarize). Its error fails the scan: a report is never stored without it.
 	BeforeSave func(ctx context.Context, rep *duty.Report) error
+	// Reads, when set, counts the service's reads (the HTTP read gate's): a scan's evaluators
+	// but the first wait for them to be quiet before taking the next organ, so that reads come
+	// first (priority.Reads).
+	Reads *priority.Reads
 }
 
 // DefaultMaxScans is the number of scans that may run at once unless configured: a scan keeps
@@ -111,7 +117,7 @@ func NewService(cfg ServiceConfig) *Service {
 		cfg.Now = time.Now
 	}
 	base, cancel := context.WithCancel(context.Background())
-	s := &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, slots: slots, base: base, cancel: cancel,
+	s := &Service{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, timeout: cfg.Timeout, readers: cfg.Readers, reads: cfg.Reads, slots: slots, base: base, cancel: cancel,
 		observe: cfg.Observe, after: cfg.AfterScan, retention: cfg.Retention, now: cfg.Now, kick: make(chan struct{}, 1),
 		beforeSave: cfg.BeforeSave}
 	return s

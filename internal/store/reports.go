@@ -601,12 +601,14 @@ func (s *Store) PreviousScanMeta(ctx context.Context, scopes []string, asOf stri
 		ScopeHash: d.ScopeHash, Indexed: d.Format == reportFormat && !d.Pruned}, nil
 }
 
+// head returns the index of a done scan (kept decoded, headscache.go): shared, callers must
+// not change it.
 func (s *Store) head(ctx context.Context, scanID string) (*headDoc, error) {
-	var h headDoc
-	if err := s.findID(ctx, s.db.Collection(headsColl), scanID, &h); err != nil {
-		return nil, fmt.Errorf("the index of scan %s: %w", scanID, err)
+	k, err := s.keptHeadOf(ctx, scanID)
+	if err != nil {
+		return nil, err
 	}
-	return &h, nil
+	return k.head, nil
 }
 
 // ScanIndex returns where the findings of each organ of a scan are kept.
@@ -615,7 +617,7 @@ func (s *Store) ScanIndex(ctx context.Context, scanID string) ([]OrganResult, er
 	if err != nil {
 		return nil, err
 	}
-	return h.Entries, nil
+	return slices.Clone(h.Entries), nil
 }
 
 // OrganViolations returns the violations the entries point to, by organ.
@@ -887,20 +889,26 @@ func (s *Store) DepartmentReport(ctx context.Context, department string) (*duty.
 		return nil, fmt.Errorf("no finished scan covers department %q: %w", department, duty.ErrNotFound)
 	}
 	l := &latestDoc{Scan: lt.ScanID, AsOf: lt.AsOf, PolicyRevision: lt.PolicyRevision, GeneratedAt: lt.GeneratedAt}
-	h, err := s.head(ctx, l.Scan)
+	k, err := s.keptHeadOf(ctx, l.Scan)
 	if err != nil {
 		return nil, err
 	}
+	h := k.head
 	keep := tree.Subtree(department)
 	organs := map[string]bool{}
 	for d := range keep {
 		organs[organOf(tree, d)] = true
 	}
-	var entries []OrganResult
-	for _, e := range h.Entries {
-		if organs[e.Organ] || slices.ContainsFunc(e.Foreign, func(o string) bool { return organs[o] }) {
-			entries = append(entries, e)
-		}
+	// The entries holding or naming the subtree's organs, in the index's order.
+	var at []int
+	for o := range organs {
+		at = append(at, k.byOrgan[o]...)
+	}
+	slices.Sort(at)
+	at = slices.Compact(at)
+	entries := make([]OrganResult, 0, len(at))
+	for _, i := range at {
+		entries = append(entries, h.Entries[i])
 	}
 	rep := &duty.Report{ScanID: l.Scan, AsOf: l.AsOf, PolicyRevision: l.PolicyRevision, GeneratedAt: l.GeneratedAt,
 		Violations: []duty.Violation{}, Warnings: []duty.Warning{}}

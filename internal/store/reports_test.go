@@ -557,3 +557,40 @@ func TestPruneCutShort(t *testing.T) {
 		t.Errorf("findings after the collection (-want +got):\n%s", diff)
 	}
 }
+
+// TestReportIndexKeptAcrossProcesses: a process keeps the index of the scan its department
+// reports show, and still shows what another process sharing the store changed: a later scan
+// on its next report, and, once the other's retention removed the scan it kept, never the
+// removed scan.
+func TestReportIndexKeptAcrossProcesses(t *testing.T) {
+	cfg := storetest.NewConfig(t)
+	cfg.Exclusive = false
+	a := storetest.OpenConfig(t, cfg)
+	b := storetest.OpenConfig(t, cfg)
+	ctx := context.Background()
+	putTree(t, a)
+	day := func(n int) string {
+		return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n).Format(duty.TimeFormat)
+	}
+	organs, resolved := sample("S-0")
+	saveScan(t, b, "S-0", "", "2025-12-31", day(0), organs, nil, resolved)
+	for range 2 { // the second read is from the kept index
+		rep, err := a.DepartmentReport(ctx, "A-OFF")
+		if err != nil || rep.ScanID != "S-0" || len(rep.Violations) != 1 {
+			t.Fatalf("report of A-OFF = %+v, %v; want S-0's appointment", rep, err)
+		}
+	}
+	organs1, _ := sample("S-1")
+	saveScan(t, b, "S-1", "", "2025-12-31", day(1), organs1[:1], nil, nil)
+	rep, err := a.DepartmentReport(ctx, "A-BR")
+	if err != nil || rep.ScanID != "S-1" {
+		t.Fatalf("report of A-BR after another process's scan = %+v, %v; want S-1", rep, err)
+	}
+	if _, err := b.Prune(ctx, store.Retention{KeepScans: 1}, time.Date(2026, 1, 7, 0, 0, 0, 0, time.UTC), true); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = a.DepartmentReport(ctx, "A-OFF")
+	if err != nil || rep.ScanID != "S-1" || len(rep.Violations) != 0 {
+		t.Errorf("report of A-OFF after the other's retention = %+v, %v; want S-1's, without S-0's appointment", rep, err)
+	}
+}

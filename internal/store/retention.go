@@ -115,6 +115,7 @@ func (s *Store) Prune(ctx context.Context, r Retention, now time.Time, collect b
 	}
 	defer s.reports.forget()
 	defer s.counts.forget()
+	defer s.heads.forget()
 	// What is still referenced: the findings and index of every kept scan, the findings it
 	// reuses from earlier scans, and whatever a running scan writes.
 	referenced := []string{}

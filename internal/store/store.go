@@ -98,6 +98,8 @@ type Store struct {
 	reports reportCache
 	// counts keeps the per-department counts of the scans last read (countscache.go).
 	counts countsCache
+	// heads keeps the decoded indexes of the scans last read (headscache.go).
+	heads headsCache
 	// latestMu serialises the moves of the latest-report pointers in this process.
 	latestMu sync.Mutex
 
