@@ -310,6 +310,7 @@ type Tree struct {
 	depts    map[string]Doc
 	children map[string][]string
 	organ    map[string]string
+	organs   []string // the roots, sorted: a tree never changes once made
 }
 
 // NewTree indexes departments. Departments in a cycle have no organ.
@@ -326,6 +327,12 @@ func NewTree(depts []Doc) *Tree {
 			t.walk(d.ID(), func(id string) { t.organ[id] = d.ID() })
 		}
 	}
+	for id, d := range t.depts {
+		if d.Str("parent_id") == "" {
+			t.organs = append(t.organs, id)
+		}
+	}
+	slices.Sort(t.organs)
 	return t
 }
 
@@ -350,17 +357,9 @@ func (t *Tree) Department(id string) Doc { return t.depts[id] }
 // Organ returns the id of the organ at the root of department id's tree, or "".
 func (t *Tree) Organ(id string) string { return t.organ[id] }
 
-// Organs returns the ids of the organs, sorted.
-func (t *Tree) Organs() []string {
-	var ids []string
-	for id, d := range t.depts {
-		if d.Str("parent_id") == "" {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	return ids
-}
+// Organs returns the ids of the organs, sorted (found once, when the tree is made: the overview
+// asks for them on every page, and at 1,000 organs walking 71,000 departments was half its CPU).
+func (t *Tree) Organs() []string { return slices.Clone(t.organs) }
 
 // Subtree returns the set of department ids at or under id.
 func (t *Tree) Subtree(id string) map[string]bool {
