@@ -294,3 +294,30 @@ type DepartmentCounts struct {
 	Warnings   int     `bson:"w,omitempty"`
 	Waived     int     `bson:"x,omitempty"`
 }
+
+// AuditDays turns the dates from and to (YYYY-MM-DD, either "" for an open end) into the
+// bounds of AuditQuery: from the start of from to the end of to, as days of loc (the server's
+// time zone, the one the pages show times in). A malformed date, or to before from, is
+// ErrInvalid naming the field.
+func AuditDays(from, to string, loc *time.Location) (string, string, error) {
+	var bounds [2]string
+	var days [2]time.Time
+	for i, f := range []struct{ name, value string }{{"from", from}, {"to", to}} {
+		if f.value == "" {
+			continue
+		}
+		d, err := time.ParseInLocation(time.DateOnly, f.value, loc)
+		if err != nil {
+			return "", "", fmt.Errorf("%s %q: %w: expected a date YYYY-MM-DD", f.name, f.value, ErrInvalid)
+		}
+		days[i] = d
+		if i == 1 {
+			d = d.AddDate(0, 0, 1).Add(-time.Microsecond)
+		}
+		bounds[i] = d.UTC().Format(TimeFormat)
+	}
+	if from != "" && to != "" && days[1].Before(days[0]) {
+		return "", "", fmt.Errorf("to %s is before from %s: %w", to, from, ErrInvalid)
+	}
+	return bounds[0], bounds[1], nil
+}

@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
-	"github.com/dutycheck/dutycheck/internal/store"
 )
 
 func (s *server) userRoutes(g *gin.RouterGroup) {
@@ -144,7 +143,7 @@ func (s *server) auditTrail(c *gin.Context) {
 		s.fail(c, errBadRequest("limit must be a number from 1 to 10000"))
 		return
 	}
-	from, to, err := store.AuditDays(c.Query("from"), c.Query("to"), time.Local)
+	from, to, err := duty.AuditDays(c.Query("from"), c.Query("to"), time.Local)
 	if err != nil {
 		s.fail(c, err)
 		return

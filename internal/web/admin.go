@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
-	"github.com/dutycheck/dutycheck/internal/store"
 )
 
 // accountRoutes registers the first-start setup page, every user's own account page, and the
@@ -436,7 +435,7 @@ func (h *handler) auditPage(rq *request) error {
 		page.Actors = append(page.Actors, u.Name)
 		display[u.Name] = nameOf(u)
 	}
-	from, to, err := store.AuditDays(f.From, f.To, time.Local)
+	from, to, err := duty.AuditDays(f.From, f.To, time.Local)
 	if err != nil {
 		page.Error = text(rq.lang, "audit.bad.date")
 		return h.render(rq, http.StatusUnprocessableEntity, "admin_audit", text(rq.lang, "audit.title"), page)
