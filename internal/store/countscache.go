@@ -5,45 +5,48 @@ import (
 	"sync"
 )
 
-// countsCache keeps the per-department counts of the scans read last, by scan, as maps: they
-// never change once the scan is done, and the overview reads the latest scan's on every page.
-// At 1,000 organs a scan's counts are one document of some 70,000 departments, whose reading
-// and decoding cost more than the rest of the page. The retention empties the cache when it
-// removes summaries (Prune), as it does the report documents'.
-type countsCache struct {
+// scanCache keeps what the store decoded of the scans read last, by scan, for the n scans read
+// last: what it keeps of a done scan never changes. The retention empties it when it removes
+// scans or summaries (Prune), as it does the report documents'.
+//
+// Two are kept (Store.counts, Store.heads). A scan's per-department counts: at 1,000 organs one
+// document of some 70,000 departments, read by the overview on every page, whose reading and
+// decoding cost more than the rest of the page. A scan's index (headscache.go).
+type scanCache[V any] struct {
 	mu    sync.Mutex
-	scans map[string]map[string]DepartmentCounts
+	n     int // how many scans are kept; none when 0
+	scans map[string]V
 	order []string // oldest first
 }
 
 // countsKept is how many scans' counts are kept (the latest of a few scopes, and the trend's).
 const countsKept = 4
 
-func (c *countsCache) get(scan string) (map[string]DepartmentCounts, bool) {
+func (c *scanCache[V]) get(scan string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m, ok := c.scans[scan]
-	return m, ok
+	v, ok := c.scans[scan]
+	return v, ok
 }
 
-func (c *countsCache) put(scan string, m map[string]DepartmentCounts) {
+func (c *scanCache[V]) put(scan string, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.scans == nil {
-		c.scans = map[string]map[string]DepartmentCounts{}
+		c.scans = map[string]V{}
 	}
-	if _, ok := c.scans[scan]; ok {
+	if _, ok := c.scans[scan]; ok || c.n <= 0 {
 		return
 	}
-	if len(c.order) >= countsKept {
+	if len(c.order) >= c.n {
 		delete(c.scans, c.order[0])
 		c.order = c.order[1:]
 	}
-	c.scans[scan] = m
+	c.scans[scan] = v
 	c.order = append(c.order, scan)
 }
 
-func (c *countsCache) forget() {
+func (c *scanCache[V]) forget() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.scans, c.order = nil, nil

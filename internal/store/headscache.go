@@ -3,23 +3,16 @@ package store
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// headsCache keeps the decoded index (report_heads) of the scans read last, with each organ's
-// entries: a done scan's index never changes, and every department report reads it. At 1,000
-// organs it is one document of 1,000 entries, whose decoding cost more than the rest of the
-// report (7 % of the CPU of the reads under load). The retention empties the cache when it
-// removes scans (Prune), as it does the report documents' and the counts'; in another process
-// sharing the store, a scan removed by the retention is no longer pointed to (report_latest is
-// read on every report), and its chunks, read afterwards, fail as missing.
-type headsCache struct {
-	mu    sync.Mutex
-	scans map[string]*keptHead
-	order []string // oldest first
-}
+// Store.heads keeps the decoded index (report_heads) of the scans read last, with each organ's
+// entries (a scanCache): a done scan's index never changes, and every department report reads
+// it. At 1,000 organs it is one document of 1,000 entries, whose decoding cost more than the
+// rest of the report (7 % of the CPU of the reads under load). In another process sharing the
+// store, a scan removed by the retention is no longer pointed to (report_latest is read on
+// every report), and its chunks, read afterwards, fail as missing.
 
 // keptHead is a decoded scan index and, for each organ, the indexes in Entries of the entries
 // holding or naming its departments (Organ or Foreign).
@@ -30,36 +23,6 @@ type keptHead struct {
 
 // headsKept is how many scans' indexes are kept (the latest of a few scopes).
 const headsKept = 4
-
-func (c *headsCache) get(scan string) (*keptHead, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	k, ok := c.scans[scan]
-	return k, ok
-}
-
-func (c *headsCache) put(scan string, k *keptHead) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.scans == nil {
-		c.scans = map[string]*keptHead{}
-	}
-	if _, ok := c.scans[scan]; ok {
-		return
-	}
-	if len(c.order) >= headsKept {
-		delete(c.scans, c.order[0])
-		c.order = c.order[1:]
-	}
-	c.scans[scan] = k
-	c.order = append(c.order, scan)
-}
-
-func (c *headsCache) forget() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.scans, c.order = nil, nil
-}
 
 // keptHeadOf returns the decoded index of a done scan, shared: callers must not change it.
 func (s *Store) keptHeadOf(ctx context.Context, scanID string) (*keptHead, error) {

@@ -97,9 +97,9 @@ type Store struct {
 	// reports keeps the report documents last read (reports.go).
 	reports reportCache
 	// counts keeps the per-department counts of the scans last read (countscache.go).
-	counts countsCache
+	counts scanCache[map[string]DepartmentCounts]
 	// heads keeps the decoded indexes of the scans last read (headscache.go).
-	heads headsCache
+	heads scanCache[*keptHead]
 	// latestMu serialises the moves of the latest-report pointers in this process.
 	latestMu sync.Mutex
 
@@ -135,6 +135,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{client: client, db: client.Database(cfg.Database), cfg: cfg, refs: map[int64]int{},
 		instance: cfg.Clock.Now().UTC().Format("20060102T150405") + "-" + randomHex(6)}
+	s.counts.n, s.heads.n = countsKept, headsKept
 	for i := range shardCount {
 		s.shards = append(s.shards, client.Database(shardName(cfg.Database, i)))
 	}
