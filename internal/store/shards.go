@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -100,34 +99,17 @@ func (s *Store) shardColls(ctx context.Context, prefix string) ([]*mongo.Collect
 
 // checkShards records the number of shards in a store that has none recorded, and refuses a
 // store recorded with another number (its organs' tables would be looked for in the wrong
-// shards).
+// shards). The record is written only when missing, so that of two processes opening a new
+// store at once, both read the number the first recorded.
 func (s *Store) checkShards(ctx context.Context) error {
-	var m struct {
-		Count int `bson:"count"`
+	err := upsertRetry(func() error {
+		_, err := s.db.Collection(metaColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: shardsMeta}},
+			bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "count", Value: shardCount}}}}, options.UpdateOne().SetUpsert(true))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record the shards: %w", unavailable(err))
 	}
-	err := s.db.Collection(metaColl).FindOne(ctx, bson.D{{Key: "_id", Value: shardsMeta}}).Decode(&m)
-	switch {
-	case errors.Is(err, mongo.ErrNoDocuments):
-		err = upsertRetry(func() error {
-			_, err := s.db.Collection(metaColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: shardsMeta}},
-				bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "count", Value: shardCount}}}}, options.UpdateOne().SetUpsert(true))
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("record the shards: %w", unavailable(err))
-		}
-		return s.checkShardsRecorded(ctx)
-	case err != nil:
-		return fmt.Errorf("read store metadata: %w", unavailable(err))
-	case m.Count != shardCount:
-		return fmt.Errorf("the store keeps its organs' tables in %d shard databases, this version in %d: open it with the version that wrote it", m.Count, shardCount)
-	}
-	return nil
-}
-
-// checkShardsRecorded reads the number recorded again (another process may have recorded it
-// first).
-func (s *Store) checkShardsRecorded(ctx context.Context) error {
 	var m struct {
 		Count int `bson:"count"`
 	}
