@@ -53,10 +53,8 @@ func newGate(n int) gate { return make(gate, n) }
 
 // enter waits for a turn; an error (the context's) when ctx ends first.
 func (g gate) enter(ctx context.Context) error {
-	select {
-	case g <- struct{}{}:
+	if g.tryEnter() { // a free turn is taken even when ctx has ended
 		return nil
-	default:
 	}
 	select {
 	case g <- struct{}{}:
