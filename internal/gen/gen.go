@@ -18,9 +18,10 @@
 package gen
 
 import (
+	"context"
 	"runtime"
-	"sync"
-	"sync/atomic"
+
+	"github.com/dutycheck/dutycheck/internal/pool"
 )
 
 // Options says what to generate.
@@ -71,20 +72,24 @@ type organRecords [numCollections][]map[string]any
 func Generate(opts Options) Dataset {
 	opts = opts.normalized()
 	organs := make([]organRecords, opts.Organs)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), opts.Organs) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= opts.Organs {
-					return
-				}
-				organs[i] = buildOrgan(opts, i+1)
-			}
-		})
+	numbers := make([]int, opts.Organs)
+	for i := range numbers {
+		numbers[i] = i
 	}
-	wg.Wait()
+	// Building an organ cannot fail, so the pool's context is never cancelled; each worker
+	// writes only the organs it takes.
+	ctx := context.Background()
+	built := make(chan struct{})
+	wait := pool.Run(ctx, min(runtime.GOMAXPROCS(0), opts.Organs), pool.Feed(ctx, numbers), built,
+		func() func(context.Context, int) (struct{}, error) {
+			return func(_ context.Context, i int) (struct{}, error) {
+				organs[i] = buildOrgan(opts, i+1)
+				return struct{}{}, nil
+			}
+		}, func(error) {})
+	go func() { wait(); close(built) }()
+	for range built {
+	}
 
 	ds := make(Dataset, numCollections)
 	for c, name := range collectionNames {

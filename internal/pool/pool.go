@@ -1,6 +1,6 @@
-// Package pool is dutycheck's one worker pool: a scan's readers and evaluators and the bench's
-// runs of the opa CLI share its rules (one worker per goroutine, the first error cancels the
-// rest).
+// Package pool is dutycheck's one worker pool: a scan's readers and evaluators, the generator's
+// organs (internal/gen) and the bench's runs of the opa CLI share its rules (one worker per
+// goroutine, the first error cancels the rest).
 package pool
 
 import (
