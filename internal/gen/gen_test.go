@@ -29,7 +29,7 @@ const (
 )
 
 // allReasons lists every reason of every duty of DOMAIN.md, as the oracle of DOMAIN.md
-// (internal/conformance) names them; for lists, at each kind of level.
+// (internal/conformance) names them; for lists, at each level of DOMAIN.md (enums).
 var allReasons = func() []string {
 	var out []string
 	for id, reasons := range conformance.Reasons {
@@ -38,8 +38,7 @@ var allReasons = func() []string {
 				out = append(out, id+"/"+r)
 				continue
 			}
-			for _, level := range []string{"party_group", "party_group_secretary", "leaders", "party_committee",
-				"discipline_committee", "department_heads", "special_committee"} {
+			for _, level := range enums["responsibility_lists.level"] {
 				out = append(out, id+"/"+r+"/"+level)
 			}
 		}
