@@ -80,7 +80,7 @@ func writeFiles(tb testing.TB, dir string, files map[string]string) {
 	}
 }
 
-// cliReport is the report of INTERFACES.md, as a script would read it.
+// cliReport is the report of docs/report.md, as a script would read it.
 type cliReport struct {
 	ScanID         string  `json:"scan_id"`
 	AsOf           string  `json:"as_of"`
@@ -116,7 +116,7 @@ type cliViolation struct {
 	Evidence []cliRef `json:"evidence"`
 }
 
-// parseReport checks that out is one JSON report with every key INTERFACES.md names, and
+// parseReport checks that out is one JSON report with every key docs/report.md names, and
 // decodes it.
 func parseReport(tb testing.TB, out string) cliReport {
 	tb.Helper()
@@ -289,7 +289,7 @@ func TestScanViolations(t *testing.T) {
 	if diff := cmp.Diff(wantViolations, keys(rep)); diff != "" {
 		t.Errorf("violations (-want +got):\n%s", diff)
 	}
-	// Details and evidence as INTERFACES.md shows them.
+	// Details and evidence as docs/report.md shows them.
 	for _, v := range rep.Violations {
 		if v.Policy == "list.six_levels" && v.Details["level"] == nil {
 			t.Errorf("list.six_levels violation without details.level: %+v", v)

@@ -34,7 +34,8 @@ func (s *Store) PutBatch(ctx context.Context, actor duty.Principal, collection s
 // trail with the actor and the before/after hashes.
 //
 // It goes in four steps, under the write lease: validate (validatePut), plan the writes
-// (planPut), write them, journaled first (writePut), and audit them (auditPut).
+// (put.plan), write them, journaled first (journalPutOp, then writePut), and audit them
+// (auditPut).
 func (s *Store) PutMany(ctx context.Context, actor duty.Principal, batches map[string][]duty.RawDoc) (int, error) {
 	for name := range batches {
 		if duty.Lookup(name) == nil {

@@ -165,7 +165,7 @@ func (s *Store) withReport(ctx context.Context, d *scanDoc) (*duty.Scan, error) 
 		return nil, err
 	}
 	rep.ScanID, rep.AsOf, rep.PolicyRevision, rep.GeneratedAt = sc.ID, sc.AsOf, sc.PolicyRevision, d.Generated
-	// A report's lists are lists also when empty (INTERFACES.md; the API's OpenAPI document).
+	// A report's lists are lists also when empty (docs/report.md; the API's OpenAPI document).
 	if rep.Violations == nil {
 		rep.Violations = []duty.Violation{}
 	}
