@@ -288,10 +288,18 @@ func TestPinnedTablesSurviveARebuild(t *testing.T) {
 }
 
 func TestVerifyOrganTables(t *testing.T) {
+	ctx := context.Background()
 	st := storetest.Open(t)
 	seed(t, st)
-	if err := st.VerifyOrganTables(context.Background()); err != nil {
+	if err := st.VerifyOrganTables(ctx); err != nil {
 		t.Errorf("after clean writes: %v", err)
+	}
+	// A table that lost a write no longer verifies, and the error names the organ's table.
+	if err := store.SetInOrganTableForTest(ctx, st, "ORG-2", "talks/T-2", "held_on", "2025-01-04"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.VerifyOrganTables(ctx); err == nil || !strings.Contains(err.Error(), "ORG-2") {
+		t.Errorf("after a changed table: %v, want an error naming ORG-2", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -21,5 +22,19 @@ func LapseForTest(ctx context.Context, s *Store) error {
 		return err
 	}
 	_, err := s.db.Collection(writeLeaseColl).UpdateMany(ctx, bson.D{{Key: "owner", Value: s.instance}}, set)
+	return err
+}
+
+// SetInOrganTableForTest sets field to value in the document key ("<collection>/<id>") of the
+// organ table in force of organ, behind the store's back, as a lost or stray write would.
+func SetInOrganTableForTest(ctx context.Context, s *Store, organ, key, field string, value any) error {
+	if err := s.loadGen(ctx); err != nil {
+		return err
+	}
+	res, err := s.organColl(s.currentGen(), organ).UpdateOne(ctx, bson.D{{Key: "_id", Value: key}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: value}}}})
+	if err == nil && res.MatchedCount != 1 {
+		err = fmt.Errorf("organ %s has no %s in its table", organ, key)
+	}
 	return err
 }

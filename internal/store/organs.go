@@ -395,6 +395,44 @@ func (s *Store) RebuildOrganTables(ctx context.Context) error {
 	return s.finishOp(ctx, h)
 }
 
+// eachTableDoc reads every collection whole and calls fn, record by record, with each stamped
+// record's organ and the key and document it has in its organ's table (tableKey, tableDoc): what
+// the tables in force must hold. An error of fn ends the walk and is returned as it is.
+func (s *Store) eachTableDoc(ctx context.Context, fn func(organ, key string, doc bson.D) error) error {
+	for _, coll := range duty.Collections {
+		if err := s.eachTableDocOf(ctx, coll.Name, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) eachTableDocOf(ctx context.Context, collection string, fn func(organ, key string, doc bson.D) error) error {
+	cur, err := s.db.Collection(collection).Find(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", collection, unavailable(err))
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		organ, _ := cur.Current.Lookup(duty.OrganField).StringValueOK()
+		id, _ := cur.Current.Lookup("_id").StringValueOK()
+		if organ == "" || id == "" {
+			continue
+		}
+		doc, err := tableDoc(collection, id, bson.Raw(slices.Clone(cur.Current)))
+		if err != nil {
+			return fmt.Errorf("decode %s %q: %w", collection, id, err)
+		}
+		if err := fn(organ, tableKey(collection, id), doc); err != nil {
+			return err
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", collection, unavailable(err))
+	}
+	return nil
+}
+
 // rebuildTables writes a new generation of the organ tables from the collections, switches
 // to it and drops the old one when no scan of this process reads it. The caller holds writeMu.
 // op, when not "", is the journal entry the rebuild belongs to: the organs are marked as being
@@ -439,42 +477,22 @@ func (s *Store) rebuildTables(ctx context.Context, op string) error {
 		}
 		return nil
 	}
-	for _, coll := range duty.Collections {
-		cur, err := s.db.Collection(coll.Name).Find(ctx, bson.D{})
-		if err != nil {
-			return fmt.Errorf("read %s: %w", coll.Name, unavailable(err))
+	err = s.eachTableDoc(ctx, func(organ, key string, doc bson.D) error {
+		organs[organ] = true
+		c := buf[organ]
+		if c == nil {
+			c = &organChange{}
+			buf[organ] = c
 		}
-		for cur.Next(ctx) {
-			organ, _ := cur.Current.Lookup(duty.OrganField).StringValueOK()
-			id, _ := cur.Current.Lookup("_id").StringValueOK()
-			if organ == "" || id == "" {
-				continue
-			}
-			organs[organ] = true
-			c := buf[organ]
-			if c == nil {
-				c = &organChange{}
-				buf[organ] = c
-			}
-			doc, err := tableDoc(coll.Name, id, bson.Raw(slices.Clone(cur.Current)))
-			if err != nil {
-				cur.Close(context.WithoutCancel(ctx))
-				return fmt.Errorf("decode %s %q: %w", coll.Name, id, err)
-			}
-			c.insertIDs = append(c.insertIDs, tableKey(coll.Name, id))
-			c.insert = append(c.insert, doc)
-			if len(c.insert) >= flushAt {
-				if err := flush(organ); err != nil {
-					cur.Close(context.WithoutCancel(ctx))
-					return err
-				}
-			}
+		c.insertIDs = append(c.insertIDs, key)
+		c.insert = append(c.insert, doc)
+		if len(c.insert) >= flushAt {
+			return flush(organ)
 		}
-		err = cur.Err()
-		cur.Close(context.WithoutCancel(ctx))
-		if err != nil {
-			return fmt.Errorf("read %s: %w", coll.Name, unavailable(err))
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	for _, organ := range keys(boolKeys(buf)) {
 		if err := flush(organ); err != nil {
@@ -847,32 +865,15 @@ func (s *Store) VerifyOrganTables(ctx context.Context) error {
 	}
 	gen := s.currentGen()
 	want := map[string]map[string]string{} // organ → table key → fields
-	for _, coll := range duty.Collections {
-		cur, err := s.db.Collection(coll.Name).Find(ctx, bson.D{})
-		if err != nil {
-			return fmt.Errorf("read %s: %w", coll.Name, unavailable(err))
+	err := s.eachTableDoc(ctx, func(organ, key string, doc bson.D) error {
+		if want[organ] == nil {
+			want[organ] = map[string]string{}
 		}
-		for cur.Next(ctx) {
-			organ, _ := cur.Current.Lookup(duty.OrganField).StringValueOK()
-			id, _ := cur.Current.Lookup("_id").StringValueOK()
-			if organ == "" {
-				continue
-			}
-			doc, err := tableDoc(coll.Name, id, bson.Raw(slices.Clone(cur.Current)))
-			if err != nil {
-				cur.Close(context.WithoutCancel(ctx))
-				return err
-			}
-			if want[organ] == nil {
-				want[organ] = map[string]string{}
-			}
-			want[organ][tableKey(coll.Name, id)] = canonicalFields(doc)
-		}
-		err = cur.Err()
-		cur.Close(context.WithoutCancel(ctx))
-		if err != nil {
-			return fmt.Errorf("read %s: %w", coll.Name, unavailable(err))
-		}
+		want[organ][key] = canonicalFields(doc)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	tables, err := s.genTables(ctx, gen) // "<database>/<table>" → the table
 	if err != nil {
