@@ -86,13 +86,7 @@ func (g *Guard) countsLocked(ctx context.Context, e *policy.Engine) (map[string]
 		if err != nil {
 			g.buildErr = err
 		} else {
-			in := policy.NewOrganInput(o.ID, AsOf)
-			for _, c := range duty.Collections {
-				for _, d := range o.Docs[c.Name] {
-					in.Add(c, policy.DocTerm(d))
-				}
-			}
-			g.input = in
+			g.input, g.buildErr = policy.InputOf(o, AsOf)
 		}
 	}
 	if g.buildErr != nil {

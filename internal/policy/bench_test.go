@@ -50,12 +50,10 @@ func records(o *duty.Organ) int {
 }
 
 // inputOf builds the organ's input the way a scan does, through the term builder.
-func inputOf(o *duty.Organ) *policy.OrganInput {
-	in := policy.NewOrganInput(o.ID, benchAsOf)
-	for _, c := range duty.Collections {
-		for _, d := range o.Docs[c.Name] {
-			in.Add(c, policy.DocTerm(d))
-		}
+func inputOf(tb testing.TB, o *duty.Organ) *policy.OrganInput {
+	in, err := policy.InputOf(o, benchAsOf)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return in
 }
@@ -70,7 +68,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		organs int
 	}{{"organ=1x", 1}, {"organ=10x", 10}} {
 		o := benchOrgan(b, tc.organs, true)
-		in := inputOf(o)
+		in := inputOf(b, o)
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
 				if _, err := e.EvaluateInput(context.Background(), in); err != nil {
@@ -100,7 +98,7 @@ func BenchmarkEvaluateDocs(b *testing.B) {
 func BenchmarkPolicy(b *testing.B) {
 	full := policy.Builtin()
 	o := benchOrgan(b, 1, false)
-	in := inputOf(o)
+	in := inputOf(b, o)
 	for _, m := range benchEngine(b, full).Policies() {
 		bundle := full.Clone()
 		for path := range bundle.Files {
@@ -125,11 +123,9 @@ func BenchmarkPolicy(b *testing.B) {
 func BenchmarkWarnings(b *testing.B) {
 	const asOf = "2025-03-24"
 	o := benchOrgan(b, 1, false)
-	in := policy.NewOrganInput(o.ID, asOf)
-	for _, c := range duty.Collections {
-		for _, d := range o.Docs[c.Name] {
-			in.Add(c, policy.DocTerm(d))
-		}
+	in, err := policy.InputOf(o, asOf)
+	if err != nil {
+		b.Fatal(err)
 	}
 	for _, warnDays := range []int{14, 0} {
 		bundle := policy.Builtin()

@@ -524,7 +524,8 @@ func (e *Engine) severity(m Meta) string {
 // Evaluate runs every duty policy over one organ's records as they stood on asOf (records dated
 // later are left out first, as duty.Organ.AsOf does) and returns the violations, sorted.
 func (e *Engine) Evaluate(ctx context.Context, o *duty.Organ, asOf string) ([]duty.Violation, error) {
-	return e.EvaluateInput(ctx, inputOf(o, asOf))
+	f, err := e.EvaluateAll(ctx, o, asOf)
+	return f.Violations, err
 }
 
 // EvaluateInput runs every duty policy over one organ's input and returns the violations,
@@ -543,7 +544,11 @@ type Findings struct {
 
 // EvaluateAll is Evaluate with the warnings.
 func (e *Engine) EvaluateAll(ctx context.Context, o *duty.Organ, asOf string) (Findings, error) {
-	return e.EvaluateInputAll(ctx, inputOf(o, asOf))
+	in, err := InputOf(o, asOf)
+	if err != nil {
+		return Findings{}, err
+	}
+	return e.EvaluateInputAll(ctx, in)
 }
 
 // EvaluateInputAll runs every duty policy over one organ's input and returns its violations and
@@ -730,43 +735,6 @@ func plain(x any) any {
 		return out
 	}
 	return x
-}
-
-// toValue converts a JSON-like value of a record to an OPA value, leaving out the store-private
-// fields.
-func toValue(x any) ast.Value {
-	switch v := x.(type) {
-	case string:
-		return ast.String(v)
-	case bool:
-		return ast.Boolean(v)
-	case int64:
-		return ast.Number(json.Number(fmt.Sprint(v)))
-	case int:
-		return ast.Number(json.Number(fmt.Sprint(v)))
-	case float64:
-		return ast.Number(json.Number(fmt.Sprint(v)))
-	case json.Number:
-		return ast.Number(v)
-	case []any:
-		arr := make([]*ast.Term, len(v))
-		for i, e := range v {
-			arr[i] = ast.NewTerm(toValue(e))
-		}
-		return ast.NewArray(arr...)
-	case map[string]any:
-		items := make([][2]*ast.Term, 0, len(v))
-		for k, e := range v {
-			if isPrivate(k) {
-				continue // store-private fields such as the organ stamp
-			}
-			items = append(items, ast.Item(ast.StringTerm(k), ast.NewTerm(toValue(e))))
-		}
-		return ast.NewObject(items...)
-	case nil:
-		return ast.Null{}
-	}
-	return ast.String(fmt.Sprint(x))
 }
 
 // dataStore builds an in-memory store of the bundle's data.

@@ -359,12 +359,10 @@ func TestEngineMetadata(t *testing.T) {
 
 // input is the policy input of organ o as of asOf, built as the engine builds it from records
 // held in memory.
-func input(o *duty.Organ, asOf string) ast.Value {
-	in := policy.NewOrganInput(o.ID, asOf)
-	for _, c := range duty.Collections {
-		for _, d := range o.Docs[c.Name] {
-			in.Add(c, policy.DocTerm(d))
-		}
+func input(tb testing.TB, o *duty.Organ, asOf string) ast.Value {
+	in, err := policy.InputOf(o, asOf)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return in.Value()
 }
@@ -374,7 +372,7 @@ func input(o *duty.Organ, asOf string) ast.Value {
 func TestOrganInput(t *testing.T) {
 	o := organs(t, sample)[0]
 	o.Docs["meetings"][0]["_organ"] = "ORG" // a store-private field never reaches policies
-	v, err := ast.JSON(input(o, "2025-06-30"))
+	v, err := ast.JSON(input(t, o, "2025-06-30"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +395,7 @@ func TestOrganInput(t *testing.T) {
 	}
 
 	// Every collection is present, empty when the organ has none.
-	empty, err := ast.JSON(input(&duty.Organ{ID: "E", Docs: map[string][]duty.Doc{}}, "2025-01-01"))
+	empty, err := ast.JSON(input(t, &duty.Organ{ID: "E", Docs: map[string][]duty.Doc{}}, "2025-01-01"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,9 @@
 package policy
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -316,24 +316,21 @@ func (t *Terms) Object(keys [][]byte, vals []*ast.Term) *ast.Term {
 
 var _ duty.ValueBuilder[*ast.Term] = (*Terms)(nil)
 
-// docTerm converts a duty.Doc (or any JSON-like value of one) to a term, leaving out the
-// store-private fields.
-func docTerm(x any) *ast.Term { return ast.NewTerm(toValue(x)) }
-
-// inputOf builds the input of organ o as of asOf from its Docs.
-func inputOf(o *duty.Organ, asOf string) *OrganInput {
+// InputOf builds the input of organ o as of asOf from its Docs, passing each record through
+// Terms (duty.Build) as a scan's reader passes the stored bytes (store.Decoder): one builder of
+// the policy engine's values, wherever the records come from. A value no record can hold is
+// an error.
+func InputOf(o *duty.Organ, asOf string) (*OrganInput, error) {
 	in := NewOrganInput(o.ID, asOf)
+	terms := NewTerms()
 	for _, c := range duty.Collections {
 		for _, d := range o.Docs[c.Name] {
-			in.Add(c, docTerm(map[string]any(d)))
+			t, err := duty.Build(terms, d)
+			if err != nil {
+				return nil, fmt.Errorf("organ %s: %s %s: %w", o.ID, c.Name, d.ID(), err)
+			}
+			in.Add(c, t)
 		}
 	}
-	return in
+	return in, nil
 }
-
-// isPrivate reports whether a field is the store's own.
-func isPrivate(k string) bool { return strings.HasPrefix(k, "_") }
-
-// DocTerm converts a record held as a duty.Doc into an OPA term, leaving out the
-// store-private fields; OrganInput.Add takes it.
-func DocTerm(d duty.Doc) *ast.Term { return docTerm(map[string]any(d)) }

@@ -165,7 +165,7 @@ func BenchmarkSandboxOverhead(b *testing.B) {
 		e    *policy.Engine
 	}{{"in-process", e}, {"sandbox", bound}} {
 		b.Run(bc.name, func(b *testing.B) {
-			in := inputOf(o)
+			in := inputOf(b, o)
 			if _, err := bc.e.EvaluateInput(context.Background(), in); err != nil { // warm the child
 				b.Fatal(err)
 			}

@@ -7,26 +7,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
-// values builds the values fromRaw gives, so that the walker is checked against it.
-type values struct{}
-
-func (values) String(b []byte) any   { return string(b) }
-func (values) Bool(v bool) any       { return v }
-func (values) Int(v int64) any       { return v }
-func (values) Float(v float64) any   { return v }
-func (values) Null() any             { return nil }
-func (values) Array(elems []any) any { return slices.Clone(elems) }
-func (values) Object(keys [][]byte, vals []any) any {
-	m := make(map[string]any, len(keys))
-	for i, k := range keys {
-		m[string(k)] = vals[i]
-	}
-	return m
-}
-
-func TestWalkerDecodesAsFromRaw(t *testing.T) {
+// The walker decodes every BSON type a record may hold into the values of a Doc (fromRaw,
+// duty.DocValues), and fails, never panics, on damaged bytes.
+func TestWalkerDecodes(t *testing.T) {
 	doc := bson.D{
 		{Key: "_id", Value: "B-1"}, {Key: "id", Value: "B-1"}, {Key: "year", Value: int32(2025)},
 		{Key: "big", Value: int64(1) << 40}, {Key: "whole", Value: 3.0}, {Key: "half", Value: 2.5},
@@ -40,27 +27,25 @@ func TestWalkerDecodesAsFromRaw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := walker[any]{b: values{}}
+	w := walker[any]{b: duty.DocValues{}}
 	got, err := w.document(raw, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, organ, err := fromRaw(raw)
-	if err != nil {
-		t.Fatal(err)
+	want := map[string]any{
+		"_id": "B-1", "id": "B-1", "year": int64(2025), "big": int64(1) << 40, "whole": int64(3), "half": 2.5,
+		// A whole double from 2^53 on stays a double: doubles stop being exact there.
+		"huge": math.Pow(2, 60), "ok": true, "none": nil, "name": "全程记实本", "empty": "", "roles": []any{},
+		"tasks": []any{map[string]any{"id": "T1", "due_on": "2025-03-01"},
+			map[string]any{"nested": []any{[]any{int64(1), "x"}, map[string]any{}}}},
+		"_organ": "ORG-1",
 	}
-	m := got.(map[string]any)
-	if m["_organ"] != organ || m["_id"] != "B-1" {
-		t.Errorf("walker kept _organ %v and _id %v, want %q and B-1", m["_organ"], m["_id"], organ)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("walker (-want +got):\n%s", diff)
 	}
-	delete(m, "_organ")
-	delete(m, "_id")
-	// fromRaw turns integral doubles into int64 only up to int64's range; the walker up to 2^53,
-	// where doubles stop being exact.
-	want["huge"] = math.Pow(2, 60)
-	m["huge"] = want["huge"]
-	if diff := cmp.Diff(map[string]any(want), m); diff != "" {
-		t.Errorf("walker (-fromRaw +walker):\n%s", diff)
+	d, organ, err := fromRaw(raw)
+	if err != nil || organ != "ORG-1" || d["_id"] != nil || d[duty.OrganField] != nil || d["name"] != "全程记实本" {
+		t.Errorf("fromRaw = %v, %q, %v; want the record without _id and its organ stamp ORG-1", d, organ, err)
 	}
 	if len(w.keys) != 0 || len(w.vals) != 0 {
 		t.Errorf("walker left %d keys and %d values on its stacks", len(w.keys), len(w.vals))

@@ -13,7 +13,7 @@ import (
 )
 
 // A generated organ's records, encoded with EncodeRecord and decoded into OPA terms, are the
-// terms policy.DocTerm gives for the same records, and those ReadOrgan gives once the records
+// terms duty.Build gives through policy.Terms for the same records, and those ReadOrgan gives once the records
 // are stored.
 func TestEncodeRecordRoundTrip(t *testing.T) {
 	ds := gen.Generate(gen.Options{Organs: 1, Seed: 7, Year: 2025, ViolationRate: 0.05})
@@ -47,8 +47,8 @@ func TestEncodeRecordRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s: decode: %v", c.Name, d.ID(), err)
 			}
-			if want := policy.DocTerm(d); !got.Equal(want) {
-				t.Errorf("%s %s: decoded %v, want DocTerm's %v", c.Name, d.ID(), got, want)
+			if want, err := duty.Build(policy.NewTerms(), d); err != nil || !got.Equal(want) {
+				t.Errorf("%s %s: decoded %v, want duty.Build's %v (%v)", c.Name, d.ID(), got, want, err)
 			}
 			one, err := store.NewDecoder(policy.NewTerms()).Decode(b)
 			if err != nil || !one.Equal(got) {

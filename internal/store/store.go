@@ -242,76 +242,19 @@ func toBSON(d duty.Doc, organ string) bson.D {
 	return append(out, bson.E{Key: duty.OrganField, Value: organ})
 }
 
-// fromRaw turns a stored record back into a duty.Doc and its organ stamp.
+// fromRaw turns a stored record back into a duty.Doc and its organ stamp, with the decoder a
+// scan reads records with (walker), building duty.DocValues.
 func fromRaw(raw bson.Raw) (duty.Doc, string, error) {
-	elems, err := raw.Elements()
+	w := walker[any]{b: duty.DocValues{}}
+	v, err := w.document(raw, false)
 	if err != nil {
 		return nil, "", err
 	}
-	d := make(duty.Doc, len(elems))
-	organ := ""
-	for _, e := range elems {
-		k := e.Key()
-		switch k {
-		case "_id":
-			continue
-		case duty.OrganField:
-			organ, _ = e.Value().StringValueOK()
-			continue
-		}
-		v, err := fromValue(e.Value())
-		if err != nil {
-			return nil, "", fmt.Errorf("field %s: %w", k, err)
-		}
-		d[k] = v
-	}
+	d := duty.Doc(v.(map[string]any))
+	organ, _ := d[duty.OrganField].(string)
+	delete(d, "_id")
+	delete(d, duty.OrganField)
 	return d, organ, nil
-}
-
-func fromValue(v bson.RawValue) (any, error) {
-	switch v.Type {
-	case bson.TypeString:
-		return v.StringValue(), nil
-	case bson.TypeBoolean:
-		return v.Boolean(), nil
-	case bson.TypeInt32:
-		return int64(v.Int32()), nil
-	case bson.TypeInt64:
-		return v.Int64(), nil
-	case bson.TypeDouble:
-		f := v.Double()
-		if f == float64(int64(f)) {
-			return int64(f), nil
-		}
-		return f, nil
-	case bson.TypeNull:
-		return nil, nil
-	case bson.TypeArray:
-		vals, err := v.Array().Values()
-		if err != nil {
-			return nil, err
-		}
-		out := make([]any, len(vals))
-		for i, x := range vals {
-			if out[i], err = fromValue(x); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	case bson.TypeEmbeddedDocument:
-		elems, err := v.Document().Elements()
-		if err != nil {
-			return nil, err
-		}
-		out := make(map[string]any, len(elems))
-		for _, e := range elems {
-			if out[e.Key()], err = fromValue(e.Value()); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("unexpected BSON type %s", v.Type)
 }
 
 // Get returns one record.
