@@ -41,3 +41,44 @@ func TestOrganLevel(t *testing.T) {
 		})
 	}
 }
+
+// reachTree is an organ A with a division A1 (a person P1 in it) and a discipline committee
+// A2, and an organ B.
+func reachTree() *duty.Tree {
+	return duty.NewTree([]duty.Doc{
+		{"id": "A", "kind": "organ"}, {"id": "A1", "kind": "division", "parent_id": "A"},
+		{"id": "A11", "kind": "branch", "parent_id": "A1"},
+		{"id": "A2", "kind": "discipline_committee", "parent_id": "A"}, {"id": "B", "kind": "organ"},
+	})
+}
+
+// TestLatestFor: the report shown for a department is the latest of those covering it (the
+// whole store's, its own or an ancestor's), by as-of date, then finish time, then scan id.
+func TestLatestFor(t *testing.T) {
+	tree := reachTree()
+	latest := map[string]duty.LatestReport{
+		"":   {Scope: "", ScanID: "s1", AsOf: "2026-01-01", FinishedAt: "t1"},
+		"A":  {Scope: "A", ScanID: "s2", AsOf: "2026-02-01", FinishedAt: "t1"},
+		"A1": {Scope: "A1", ScanID: "s3", AsOf: "2026-02-01", FinishedAt: "t2"},
+		"A2": {Scope: "A2", ScanID: "s4", AsOf: "2026-03-01", FinishedAt: "t0"},
+		"B":  {Scope: "B", ScanID: "s5", AsOf: "2026-02-01", FinishedAt: "t1"},
+	}
+	for _, tc := range []struct {
+		dept, want string // want: the scan, "" for none
+		latest     map[string]duty.LatestReport
+	}{
+		{"A11", "s3", latest}, // A1's: the same date as A's, finished later
+		{"A1", "s3", latest},
+		{"A", "s2", latest}, // not A2's: it does not cover A
+		{"A2", "s4", latest},
+		{"B", "s5", latest},
+		{"GONE", "s1", latest}, // the whole store's covers every department
+		{"A11", "", map[string]duty.LatestReport{"B": latest["B"]}},
+		{"A", "s7", map[string]duty.LatestReport{"": {ScanID: "s6", AsOf: "2026-02-01", FinishedAt: "t1"}, "A": {ScanID: "s7", AsOf: "2026-02-01", FinishedAt: "t1"}}},
+	} {
+		l, ok := duty.LatestFor(tc.latest, tree, tc.dept)
+		if ok != (tc.want != "") || l.ScanID != tc.want {
+			t.Errorf("LatestFor(%q) = %q, %v; want %q", tc.dept, l.ScanID, ok, tc.want)
+		}
+	}
+}

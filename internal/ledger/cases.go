@@ -151,15 +151,12 @@ func (s *Service) syncOrgan(ctx context.Context, sc *duty.Scan, tree *duty.Tree,
 	}
 	defer unlock()
 	scope, mark := map[string]bool(nil), organ
-	scopes := []string{""} // the scan's scope in this organ and the enclosing ones
+	var scopes []string // the scan's scope in this organ and the enclosing ones
 	if sc.Department != "" {
 		scope, mark = tree.Subtree(sc.Department), sc.Department
-		for cur, hops := sc.Department, 0; cur != "" && tree.Department(cur) != nil && hops < 1000; hops++ {
-			scopes = append(scopes, cur)
-			cur = tree.Department(cur).Str("parent_id")
-		}
+		scopes = tree.Covering(sc.Department)
 	} else {
-		scopes = append(scopes, organ)
+		scopes = []string{"", organ}
 	}
 	latest, err := s.st.LedgerAsOf(ctx, scopes)
 	if err != nil {
