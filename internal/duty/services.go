@@ -197,17 +197,17 @@ func (s scopedScans) List(ctx context.Context, actor Principal, limit int) ([]Sc
 	if err != nil {
 		return nil, err
 	}
-	var sub map[string]bool // nil: every scan
-	if root := actor.Scope(); root != "" {
+	var reach Reach // the whole tree, unless the actor has a scope
+	if actor.Scope() != "" {
 		tree, err := s.st.Tree(ctx) // once, not once a scan (InScope)
 		if err != nil {
 			return nil, err
 		}
-		sub = tree.Subtree(root)
+		reach = ReachOf(actor, tree)
 	}
 	visible := []Scan{}
 	for _, sc := range scans {
-		if sub == nil || sub[sc.Department] {
+		if reach.Department(sc.Department) {
 			visible = append(visible, sc)
 		}
 	}

@@ -83,7 +83,7 @@ func (h *handler) overview(rq *request) error {
 	if err != nil {
 		return err
 	}
-	roots := scopeRoots(tree, rq.p)
+	roots := duty.ReachOf(rq.p, tree.Tree).Roots()
 	var page overviewPage
 	per := h.cfg.OrgansPerPage
 	page.Pages = max(1, (len(roots)+per-1)/per)
@@ -409,12 +409,4 @@ func niceStep(maxV int) int {
 		s *= 2
 	}
 	return s
-}
-
-// scopeRoots are the departments a principal's pages start from.
-func scopeRoots(tree *orgTree, p duty.Principal) []string {
-	if s := p.Scope(); s != "" {
-		return []string{s}
-	}
-	return tree.Organs()
 }
