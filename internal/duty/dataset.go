@@ -375,11 +375,13 @@ func (t *Tree) Subtree(id string) map[string]bool {
 // not hold and at one already listed (a cycle).
 func (t *Tree) Covering(department string) []string {
 	scopes := []string{""}
-	for cur := department; cur != "" && !slices.Contains(scopes, cur); {
+	seen := map[string]bool{} // a long chain costs its length, not its square
+	for cur := department; cur != "" && !seen[cur]; {
 		d := t.depts[cur]
 		if d == nil {
 			break
 		}
+		seen[cur] = true
 		scopes = append(scopes, cur)
 		cur = d.Str("parent_id")
 	}
