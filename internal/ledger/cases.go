@@ -486,9 +486,10 @@ func (s *Service) Cases(ctx context.Context, p duty.Principal, f CaseFilter) ([]
 	if err != nil {
 		return nil, err
 	}
+	reach := duty.ReachOf(p, tree) // once: a department user's subtree, not once a record
 	var sub map[string]bool
 	if f.Department != "" {
-		if tree.Department(f.Department) == nil || !visible(tree, p, f.Department) {
+		if tree.Department(f.Department) == nil || !reach.Department(f.Department) {
 			return nil, fmt.Errorf("department %q: %w", f.Department, duty.ErrNotFound)
 		}
 		sub = tree.Subtree(f.Department)
@@ -510,7 +511,7 @@ func (s *Service) Cases(ctx context.Context, p duty.Principal, f CaseFilter) ([]
 		c := &all[i]
 		s.flag(c)
 		switch {
-		case !visible(tree, p, c.Department), sub != nil && !sub[c.Department],
+		case !reach.Department(c.Department), sub != nil && !sub[c.Department],
 			f.State != "" && c.State != f.State, f.Severity != "" && c.Severity != f.Severity,
 			f.Policy != "" && c.Policy != f.Policy, f.Overdue != nil && c.Overdue != *f.Overdue:
 			continue
