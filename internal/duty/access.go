@@ -74,11 +74,11 @@ func (p Principal) Scope() string {
 	return ""
 }
 
-// InScope reports whether department lies in the principal's subtree of tree: always without
-// a scope, never for no department. tree is read only when the principal has a scope.
+// InScope reports whether department lies in the principal's subtree of tree (Reach.Department):
+// always without a scope, never for no department. tree is read only when the principal has a
+// scope.
 func InScope(p Principal, department string, tree func() (*Tree, error)) (bool, error) {
-	root := p.Scope()
-	if root == "" {
+	if p.Scope() == "" {
 		return true, nil
 	}
 	if department == "" {
@@ -88,7 +88,72 @@ func InScope(p Principal, department string, tree func() (*Tree, error)) (bool, 
 	if err != nil {
 		return false, err
 	}
-	return t.Subtree(root)[department], nil
+	return ReachOf(p, t).Department(department), nil
+}
+
+// Reach is the part of the department tree a principal may see: the subtree of its scope
+// (Principal.Scope) for a department user, the whole tree for the others. It is the one
+// statement of the scope rule: the store's scoped reads, the scans' scoping and the pages ask
+// it, so that a record or a department a page shows is one the API would show. The zero Reach
+// is the whole tree for Department and Record (a caller that reads the tree only for a scope).
+type Reach struct {
+	tree *Tree
+	root string
+	sub  map[string]bool // nil: the whole tree
+}
+
+// ReachOf is the part of tree the principal may see.
+func ReachOf(p Principal, t *Tree) Reach {
+	r := Reach{tree: t, root: p.Scope()}
+	if r.root != "" {
+		r.sub = t.Subtree(r.root)
+	}
+	return r
+}
+
+// Whole reports whether the reach is the whole tree (a principal without a scope).
+func (r Reach) Whole() bool { return r.sub == nil }
+
+// Department reports whether the department lies in the reach: any in the whole tree; in a
+// subtree, its departments and never no department ("").
+func (r Reach) Department(id string) bool { return r.sub == nil || r.sub[id] }
+
+// Record reports whether the record d of collection lies in the reach: whether its department
+// (DepartmentOfDoc, personDept giving a person's department) does. personDept is not called for
+// the whole tree.
+func (r Reach) Record(collection string, d Doc, personDept func(id string) string) bool {
+	return r.sub == nil || r.sub[DepartmentOfDoc(collection, d, personDept)]
+}
+
+// Roots are the departments the principal's pages start from: the root of its subtree, or
+// every organ.
+func (r Reach) Roots() []string {
+	if r.sub == nil {
+		return r.tree.Organs()
+	}
+	return []string{r.root}
+}
+
+// Organs are the organs the principal may choose: its subtree's organ, or every organ.
+func (r Reach) Organs() []string {
+	if r.sub == nil {
+		return r.tree.Organs()
+	}
+	return []string{r.tree.Organ(r.root)}
+}
+
+// MayChange reports whether the principal may change or delete the stored record d of
+// collection, as far as the department tree goes (its role is checked apart, Principal.Can):
+// any record in the whole tree; in a subtree, a record of it that satisfies no organ-level duty
+// and no leader's (ScopedDeleteProblem, the rule the store applies to a department user's
+// deletion). people holds at least the stored people d names in its person fields
+// (LeadersNamed).
+func (r Reach) MayChange(collection string, d Doc, people map[string]Doc) bool {
+	if r.sub == nil {
+		return true
+	}
+	return r.Record(collection, d, func(p string) string { return people[p].Str("department_id") }) &&
+		ScopedDeleteProblem(collection, d.ID(), d, r.tree, people) == nil
 }
 
 // CheckTokenRequest checks a new token's name and expiry: a zero expires is none; another must

@@ -370,6 +370,24 @@ func (t *Tree) Subtree(id string) map[string]bool {
 	return set
 }
 
+// Covering lists the scopes whose scans and reports cover department: the whole store (""),
+// the department and its ancestors, nearest first. It stops at a department the tree does
+// not hold and at one already listed (a cycle).
+func (t *Tree) Covering(department string) []string {
+	scopes := []string{""}
+	seen := map[string]bool{} // a long chain costs its length, not its square
+	for cur := department; cur != "" && !seen[cur]; {
+		d := t.depts[cur]
+		if d == nil {
+			break
+		}
+		seen[cur] = true
+		scopes = append(scopes, cur)
+		cur = d.Str("parent_id")
+	}
+	return scopes
+}
+
 // Cycles returns the ids of departments that are their own ancestors, sorted.
 func (t *Tree) Cycles() []string {
 	var ids []string

@@ -250,6 +250,11 @@ func TestTree(t *testing.T) {
 	if got := tree.Cycles(); len(got) != 0 {
 		t.Errorf("Cycles() = %v, want none", got)
 	}
+	for id, want := range map[string][]string{"A111": {"", "A111", "A11", "A1", "A"}, "B": {"", "B"}, "Z": {""}, "": {""}} {
+		if diff := cmp.Diff(want, tree.Covering(id)); diff != "" {
+			t.Errorf("Covering(%q) (-want +got):\n%s", id, diff)
+		}
+	}
 }
 
 func TestTreeCycles(t *testing.T) {
@@ -288,6 +293,10 @@ func TestTreeCycles(t *testing.T) {
 			for _, id := range tc.cycles {
 				if o := tree.Organ(id); o != "" {
 					t.Errorf("Organ(%q) = %q, want none for a department in a cycle", id, o)
+				}
+				// Each department of the cycle once, the department first: the walk ends.
+				if c := tree.Covering(id); len(c) != len(tc.cycles)+1 || c[1] != id {
+					t.Errorf("Covering(%q) = %q, want \"\", %q and the rest of its cycle once each", id, c, id)
 				}
 			}
 		})

@@ -197,17 +197,17 @@ func (s scopedScans) List(ctx context.Context, actor Principal, limit int) ([]Sc
 	if err != nil {
 		return nil, err
 	}
-	var sub map[string]bool // nil: every scan
-	if root := actor.Scope(); root != "" {
+	var reach Reach // the whole tree, unless the actor has a scope
+	if actor.Scope() != "" {
 		tree, err := s.st.Tree(ctx) // once, not once a scan (InScope)
 		if err != nil {
 			return nil, err
 		}
-		sub = tree.Subtree(root)
+		reach = ReachOf(actor, tree)
 	}
 	visible := []Scan{}
 	for _, sc := range scans {
-		if sub == nil || sub[sc.Department] {
+		if reach.Department(sc.Department) {
 			visible = append(visible, sc)
 		}
 	}
@@ -273,6 +273,32 @@ type OrganVersion struct {
 // run of that date.
 type LatestReport struct {
 	Scope, ScanID, AsOf, FinishedAt, PolicyRevision, GeneratedAt string
+}
+
+// Later reports whether l is a later report than o: a later as-of date, or the same date run
+// later (then the later scan id).
+func (l LatestReport) Later(o LatestReport) bool {
+	if l.AsOf != o.AsOf {
+		return l.AsOf > o.AsOf
+	}
+	if l.FinishedAt != o.FinishedAt {
+		return l.FinishedAt > o.FinishedAt
+	}
+	return l.ScanID > o.ScanID
+}
+
+// LatestFor picks, from the latest reports of the scopes (Reports.LatestReports), the latest
+// report covering department: of the whole store, the department or an ancestor
+// (Tree.Covering). False when none does.
+func LatestFor(latest map[string]LatestReport, tree *Tree, department string) (LatestReport, bool) {
+	var best LatestReport
+	found := false
+	for _, sc := range tree.Covering(department) {
+		if l, ok := latest[sc]; ok && (!found || l.Later(best)) {
+			best, found = l, true
+		}
+	}
+	return best, found
 }
 
 // Count is a key and a number.

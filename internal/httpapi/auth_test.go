@@ -4,22 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/duty/dutytest"
+	"github.com/dutycheck/dutycheck/internal/edgetest"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
-	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/store"
 	"github.com/dutycheck/dutycheck/internal/store/storetest"
-	"github.com/dutycheck/dutycheck/internal/web"
 )
 
 // authEnv is the API and the pages on a fresh store with two users and no records: enough to
@@ -71,12 +68,8 @@ func (e *authEnv) start(st accounts, trusted []string) {
 		}
 		e.tokens[u.Name] = tok
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	limiter := ratelimit.New(10, time.Minute)
-	pages := web.New(web.Config{Log: quiet}, web.Deps{Store: st, Limiter: limiter})
-	e.srv = httptest.NewServer(validated(tb, httpapi.New(httpapi.Config{Log: quiet, TrustedProxies: trusted},
-		httpapi.Deps{Store: st, Pages: pages, Limiter: limiter})))
-	tb.Cleanup(e.srv.Close)
+	e.srv = edgetest.Serve(tb, edgetest.Config{Store: st, TrustedProxies: trusted,
+		Wrap: func(h http.Handler) http.Handler { return validated(tb, h) }})
 }
 
 type answer struct {
@@ -88,24 +81,8 @@ type answer struct {
 // send makes one request without following redirects; header holds extra headers.
 func (e *authEnv) send(method, path string, body io.Reader, header map[string]string, cookies ...*http.Cookie) answer {
 	e.tb.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+path, body)
-	if err != nil {
-		e.tb.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	for _, c := range cookies {
-		req.AddCookie(c)
-	}
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Do(req)
-	if err != nil {
-		e.tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header, string(data)}
+	a := edgetest.Send(e.tb, e.srv, method, path, body, header, cookies...)
+	return answer{a.Status, a.Header, a.Body}
 }
 
 func (e *authEnv) bearer(user, method, path, body string) answer {
@@ -113,13 +90,11 @@ func (e *authEnv) bearer(user, method, path, body string) answer {
 	return e.send(method, path, strings.NewReader(body), map[string]string{"Authorization": "Bearer " + e.tokens[user], "Content-Type": "application/json"})
 }
 
-var csrfInput = regexp.MustCompile(`name="` + httpapi.CSRFField + `" value="([0-9a-f]+)"`)
-
 // signIn signs in through the page with token and next, and returns the answer of the POST.
 func (e *authEnv) signIn(token, next string, header map[string]string) answer {
 	e.tb.Helper()
 	page := e.send("GET", "/login", nil, header)
-	m := csrfInput.FindStringSubmatch(page.body)
+	m := edgetest.CSRFInput.FindStringSubmatch(page.body)
 	if m == nil {
 		e.tb.Fatalf("sign-in page without a CSRF field: %d %.300s", page.status, page.body)
 	}
@@ -149,7 +124,7 @@ func (e *authEnv) session(user string) *http.Cookie {
 func (e *authEnv) csrf(sess *http.Cookie) string {
 	e.tb.Helper()
 	r := e.send("GET", "/", nil, nil, sess)
-	m := csrfInput.FindStringSubmatch(r.body)
+	m := edgetest.CSRFInput.FindStringSubmatch(r.body)
 	if m == nil {
 		e.tb.Fatalf("no CSRF field on / : %d %.300s", r.status, r.body)
 	}

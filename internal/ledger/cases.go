@@ -151,15 +151,12 @@ func (s *Service) syncOrgan(ctx context.Context, sc *duty.Scan, tree *duty.Tree,
 	}
 	defer unlock()
 	scope, mark := map[string]bool(nil), organ
-	scopes := []string{""} // the scan's scope in this organ and the enclosing ones
+	var scopes []string // the scan's scope in this organ and the enclosing ones
 	if sc.Department != "" {
 		scope, mark = tree.Subtree(sc.Department), sc.Department
-		for cur, hops := sc.Department, 0; cur != "" && tree.Department(cur) != nil && hops < 1000; hops++ {
-			scopes = append(scopes, cur)
-			cur = tree.Department(cur).Str("parent_id")
-		}
+		scopes = tree.Covering(sc.Department)
 	} else {
-		scopes = append(scopes, organ)
+		scopes = []string{"", organ}
 	}
 	latest, err := s.st.LedgerAsOf(ctx, scopes)
 	if err != nil {
@@ -489,9 +486,10 @@ func (s *Service) Cases(ctx context.Context, p duty.Principal, f CaseFilter) ([]
 	if err != nil {
 		return nil, err
 	}
+	reach := duty.ReachOf(p, tree) // once: a department user's subtree, not once a record
 	var sub map[string]bool
 	if f.Department != "" {
-		if tree.Department(f.Department) == nil || !visible(tree, p, f.Department) {
+		if tree.Department(f.Department) == nil || !reach.Department(f.Department) {
 			return nil, fmt.Errorf("department %q: %w", f.Department, duty.ErrNotFound)
 		}
 		sub = tree.Subtree(f.Department)
@@ -513,7 +511,7 @@ func (s *Service) Cases(ctx context.Context, p duty.Principal, f CaseFilter) ([]
 		c := &all[i]
 		s.flag(c)
 		switch {
-		case !visible(tree, p, c.Department), sub != nil && !sub[c.Department],
+		case !reach.Department(c.Department), sub != nil && !sub[c.Department],
 			f.State != "" && c.State != f.State, f.Severity != "" && c.Severity != f.Severity,
 			f.Policy != "" && c.Policy != f.Policy, f.Overdue != nil && c.Overdue != *f.Overdue:
 			continue

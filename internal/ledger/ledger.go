@@ -115,27 +115,15 @@ func (s *Service) tree(ctx context.Context) (*duty.Tree, error) {
 	return s.st.Tree(ctx)
 }
 
-// visible reports whether department lies in the principal's subtree (everything for a role
-// without one).
-func visible(tree *duty.Tree, p duty.Principal, department string) bool {
-	if p.Scope() == "" {
-		return true
-	}
-	return tree.Subtree(p.Scope())[department]
-}
-
 // mustSee is nil when the principal may see a record of department, else what of kind and id
 // is not found (duty.ErrNotFound: a record outside a department user's subtree is not
 // found). It reads the department tree only for a department user.
 func (s *Service) mustSee(ctx context.Context, p duty.Principal, department, kind, id string) error {
-	if p.Scope() == "" {
-		return nil
-	}
-	tree, err := s.tree(ctx)
-	if err != nil {
+	ok, err := duty.InScope(p, department, func() (*duty.Tree, error) { return s.tree(ctx) })
+	switch {
+	case err != nil:
 		return err
-	}
-	if !visible(tree, p, department) {
+	case !ok:
 		return fmt.Errorf("%s %q: %w", kind, id, duty.ErrNotFound)
 	}
 	return nil

@@ -214,9 +214,10 @@ func (s *Service) Waivers(ctx context.Context, p duty.Principal, f WaiverFilter)
 	if err != nil {
 		return nil, err
 	}
+	reach := duty.ReachOf(p, tree) // once: a department user's subtree, not once a record
 	var sub map[string]bool
 	if f.Department != "" {
-		if tree.Department(f.Department) == nil || !visible(tree, p, f.Department) {
+		if tree.Department(f.Department) == nil || !reach.Department(f.Department) {
 			return nil, fmt.Errorf("department %q: %w", f.Department, duty.ErrNotFound)
 		}
 		sub = tree.Subtree(f.Department)
@@ -227,7 +228,7 @@ func (s *Service) Waivers(ctx context.Context, p duty.Principal, f WaiverFilter)
 	}
 	out := []duty.Waiver{}
 	for _, w := range all {
-		if visible(tree, p, w.Department) && (sub == nil || sub[w.Department]) {
+		if reach.Department(w.Department) && (sub == nil || sub[w.Department]) {
 			out = append(out, w)
 		}
 	}

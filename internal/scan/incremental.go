@@ -169,10 +169,7 @@ func (s *Service) makePlan(ctx context.Context, opts Options, full bool) (*plan,
 		if o := tree.Organ(opts.Department); !slices.Contains(organs, o) {
 			organs = append(organs, o)
 		}
-		for cur, hops := opts.Department, 0; cur != "" && hops <= len(depts); hops++ {
-			scopes = append(scopes, cur)
-			cur = tree.Department(cur).Str("parent_id")
-		}
+		scopes = tree.Covering(opts.Department)
 	}
 	slices.Sort(organs)
 	p.keepHash = scopeHash(p.keep)

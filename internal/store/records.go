@@ -553,8 +553,12 @@ func (s *Store) GetScoped(ctx context.Context, actor duty.Principal, collection,
 	if err != nil || actor.Scope() == "" {
 		return d, err
 	}
+	tree, err := s.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var lookupErr error
-	dept := duty.DepartmentOfDoc(collection, d, func(p string) string {
+	ok := duty.ReachOf(actor, tree).Record(collection, d, func(p string) string {
 		person, err := s.Get(ctx, "people", p)
 		if err != nil {
 			if !isNotFound(err) && lookupErr == nil {
@@ -564,12 +568,10 @@ func (s *Store) GetScoped(ctx context.Context, actor duty.Principal, collection,
 		}
 		return person.Str("department_id")
 	})
-	if lookupErr != nil {
+	switch {
+	case lookupErr != nil:
 		return nil, lookupErr
-	}
-	if ok, err := s.InScope(ctx, actor, dept); err != nil {
-		return nil, err
-	} else if !ok {
+	case !ok:
 		return nil, fmt.Errorf("%s %q: %w", collection, id, duty.ErrNotFound)
 	}
 	return d, nil

@@ -458,16 +458,13 @@ func (s *Store) markDone(ctx context.Context, sc *duty.Scan, keyHash string, org
 	return nil
 }
 
-// later reports whether a is a later report than b: a later as-of date, or the same date run
-// later.
-func later(a, b *latestDoc) bool {
-	if a.AsOf != b.AsOf {
-		return a.AsOf > b.AsOf
-	}
-	if a.FinishedAt != b.FinishedAt {
-		return a.FinishedAt > b.FinishedAt
-	}
-	return a.Scan > b.Scan
+// later reports whether a is a later report than b (duty.LatestReport.Later).
+func later(a, b *latestDoc) bool { return a.report().Later(b.report()) }
+
+// report is the latest report the document names.
+func (l *latestDoc) report() duty.LatestReport {
+	return duty.LatestReport{Scope: l.Scope, ScanID: l.Scan, AsOf: l.AsOf, FinishedAt: l.FinishedAt,
+		PolicyRevision: l.PolicyRevision, GeneratedAt: l.GeneratedAt}
 }
 
 // moveLatest points the scan's scope to it when it is the scope's latest report.
@@ -884,7 +881,7 @@ func (s *Store) DepartmentReport(ctx context.Context, department string) (*duty.
 	if err != nil {
 		return nil, err
 	}
-	lt, ok := LatestFor(pointers, tree, department)
+	lt, ok := duty.LatestFor(pointers, tree, department)
 	if !ok {
 		return nil, fmt.Errorf("no finished scan covers department %q: %w", department, duty.ErrNotFound)
 	}
@@ -980,21 +977,6 @@ func summaryOf(rep *duty.Report) duty.Summary {
 	return sum
 }
 
-// scopesOf lists the scopes whose reports cover department: the whole store, the department
-// and its ancestors.
-func scopesOf(tree *duty.Tree, department string) []string {
-	scopes := []string{""}
-	for cur, hops := department, 0; cur != "" && hops < 256; hops++ {
-		d := tree.Department(cur)
-		if d == nil {
-			break
-		}
-		scopes = append(scopes, cur)
-		cur = d.Str("parent_id")
-	}
-	return scopes
-}
-
 // Latest names the scan whose report a scope shows (duty.LatestReport).
 type Latest = duty.LatestReport
 
@@ -1012,31 +994,12 @@ func (s *Store) LatestReports(ctx context.Context) (map[string]Latest, error) {
 		if err := cur.Decode(&l); err != nil {
 			return nil, fmt.Errorf("decode the latest reports: %w", err)
 		}
-		out[l.Scope] = Latest{Scope: l.Scope, ScanID: l.Scan, AsOf: l.AsOf, FinishedAt: l.FinishedAt,
-			PolicyRevision: l.PolicyRevision, GeneratedAt: l.GeneratedAt}
+		out[l.Scope] = l.report()
 	}
 	if err := cur.Err(); err != nil {
 		return nil, fmt.Errorf("read the latest reports: %w", unavailable(err))
 	}
 	return out, nil
-}
-
-// LatestFor picks, from LatestReports, the latest report covering department: of the whole
-// store, the department or an ancestor. False when none does.
-func LatestFor(latest map[string]Latest, tree *duty.Tree, department string) (Latest, bool) {
-	var best *latestDoc
-	var out Latest
-	for _, sc := range scopesOf(tree, department) {
-		l, ok := latest[sc]
-		if !ok {
-			continue
-		}
-		d := &latestDoc{Scan: l.ScanID, AsOf: l.AsOf, FinishedAt: l.FinishedAt}
-		if best == nil || later(d, best) {
-			best, out = d, l
-		}
-	}
-	return out, best != nil
 }
 
 func (s *Store) scanCounts(ctx context.Context, scanID string) ([]DepartmentCounts, error) {

@@ -18,7 +18,7 @@ func (s *Store) EachRecord(ctx context.Context, actor duty.Principal, collection
 		return fmt.Errorf("collection %q: %w", collection, duty.ErrNotFound)
 	}
 	var filter bson.D
-	var sub map[string]bool
+	var reach duty.Reach // the whole tree, unless the actor has a scope
 	var personDept map[string]string
 	if root := actor.Scope(); root != "" {
 		depts, err := s.Departments(ctx)
@@ -28,7 +28,7 @@ func (s *Store) EachRecord(ctx context.Context, actor duty.Principal, collection
 		tree := duty.NewTree(depts)
 		filter = bson.D{{Key: duty.OrganField, Value: tree.Organ(root)}}
 		if !organWide {
-			sub = tree.Subtree(root)
+			reach = duty.ReachOf(actor, tree)
 			personDept = map[string]string{}
 			if collection != "people" && collection != "departments" {
 				err := s.all(ctx, "people", filter, func(d duty.Doc, _ string) { personDept[d.ID()] = d.Str("department_id") })
@@ -46,11 +46,8 @@ func (s *Store) EachRecord(ctx context.Context, actor duty.Principal, collection
 		if ferr != nil {
 			return
 		}
-		if sub != nil {
-			dept := duty.DepartmentOfDoc(collection, d, func(p string) string { return personDept[p] })
-			if !sub[dept] {
-				return
-			}
+		if !reach.Record(collection, d, func(p string) string { return personDept[p] }) {
+			return
 		}
 		ferr = fn(d)
 	})

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/duty/dutytest"
+	"github.com/dutycheck/dutycheck/internal/edgetest"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/web"
@@ -42,11 +41,8 @@ func newAcctEnv(tb testing.TB) *env {
 		l.Now = func() time.Time { return at }
 		l.Shared = st
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pages := web.New(web.Config{Log: quiet}, web.Deps{Store: st, Limiter: limiter, Accounts: accounts})
 	e := &env{tb: tb, fake: st}
-	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Pages: pages, Limiter: limiter}))
-	tb.Cleanup(e.srv.Close)
+	e.srv = edgetest.Serve(tb, edgetest.Config{Store: st, Limiter: limiter, Accounts: accounts})
 	return e
 }
 
@@ -54,27 +50,13 @@ func newAcctEnv(tb testing.TB) *env {
 func (e *env) send(method, path string, form url.Values, cookies ...*http.Cookie) response {
 	e.tb.Helper()
 	var body io.Reader
+	var header map[string]string
 	if form != nil {
 		body = strings.NewReader(form.Encode())
+		header = map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 	}
-	req, err := http.NewRequest(method, e.srv.URL+path, body)
-	if err != nil {
-		e.tb.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for _, c := range cookies {
-		req.AddCookie(c)
-	}
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Do(req)
-	if err != nil {
-		e.tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, resp.Header, string(data)}
+	a := edgetest.Send(e.tb, e.srv, method, path, body, header, cookies...)
+	return response{a.Status, a.Header, a.Body}
 }
 
 func cookiesOf(r response) []*http.Cookie { return (&http.Response{Header: r.header}).Cookies() }
@@ -396,10 +378,7 @@ func TestSetupPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := st.SetupToken("admin", time.Hour)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := &env{tb: t, fake: st}
-	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Pages: web.New(web.Config{Log: quiet}, web.Deps{Store: st})}))
-	t.Cleanup(e.srv.Close)
+	e := &env{tb: t, fake: st, srv: edgetest.Serve(t, edgetest.Config{Store: st})}
 
 	if r := e.send("GET", "/setup?token=nope", nil); r.status != http.StatusNotFound || !strings.Contains(r.body, `id="setup-error"`) {
 		t.Errorf("a wrong setup link: %d", r.status)

@@ -16,28 +16,29 @@ import (
 
 // The record lists (记录): per collection, the records of one organ with a search by name or
 // id, department, year and kind, in pages of pageSize. A list reads the organ's table
-// (store.OrganRecords: the collection's records and the organ's people, for names and
+// (duty.Records.OrganRecords: the collection's records and the organ's people, for names and
 // departments), never a whole collection; a department user sees only its subtree.
 
 const pageSize = 50
 
 // organRecs is what one organ's records look like to a user: the records read, the department
-// tree and the user's subtree (nil for every department).
+// tree and the part of it the user may see.
 type organRecs struct {
 	organ  string
 	tree   *orgTree
 	docs   map[string][]duty.Doc
 	people map[string]duty.Doc
-	sub    map[string]bool
+	reach  duty.Reach
 }
 
 // chooseOrgan returns the organ a page shows: a department user's own; for the others the
 // organ asked for (?organ=), else the first. It also returns the organs the user may choose.
 func (h *handler) chooseOrgan(rq *request, tree *orgTree, asked string) (string, []option) {
-	if root := rq.p.Scope(); root != "" {
-		return tree.Organ(root), nil
+	reach := duty.ReachOf(rq.p, tree.Tree)
+	organs := reach.Organs()
+	if !reach.Whole() {
+		return organs[0], nil
 	}
-	organs := tree.Organs()
 	chosen := ""
 	if slices.Contains(organs, asked) {
 		chosen = asked
@@ -144,12 +145,9 @@ func (h *handler) readOrgan(rq *request, tree *orgTree, organ string, collection
 	if err != nil {
 		return nil, err
 	}
-	v := &organRecs{organ: organ, tree: tree, docs: docs, people: map[string]duty.Doc{}}
+	v := &organRecs{organ: organ, tree: tree, docs: docs, people: map[string]duty.Doc{}, reach: duty.ReachOf(rq.p, tree.Tree)}
 	for _, p := range docs["people"] {
 		v.people[p.ID()] = p
-	}
-	if root := rq.p.Scope(); root != "" {
-		v.sub = tree.Subtree(root)
 	}
 	return v, nil
 }
@@ -176,33 +174,17 @@ func (v *organRecs) records(coll string) []duty.Doc {
 	return out
 }
 
-// visible reports whether the record lies in the user's subtree (the rule of GetScoped).
+// visible reports whether the record lies in the part of the tree the user may see (the rule
+// of GetScoped: duty.Reach).
 func (v *organRecs) visible(coll string, d duty.Doc) bool {
-	return v.sub == nil || v.sub[duty.DepartmentOfDoc(coll, d, v.personDept)]
+	return v.reach.Record(coll, d, v.personDept)
 }
 
 // mayWrite reports whether the user may change the record: a department user only a record
-// of its subtree that is not of the organ's level (duty.OrganLevel, duty.LeaderRecord: the
-// rule the store applies to every write).
+// of its subtree that is not of the organ's level (duty.Reach.MayChange: the rule the store
+// applies to its writes).
 func (v *organRecs) mayWrite(rq *request, coll string, d duty.Doc) bool {
-	if !rq.p.Can(duty.WriteRecords) {
-		return false
-	}
-	if v.sub == nil {
-		return true
-	}
-	if !v.visible(coll, d) {
-		return false
-	}
-	kind := func(id string) string { return v.tree.Department(id).Str("kind") }
-	if _, why := duty.OrganLevel(coll, d, kind); why != "" {
-		return false
-	}
-	_, why := duty.LeaderRecord(coll, d, func(p string) bool {
-		_, why := duty.OrganLevel("people", v.people[p], kind)
-		return why != ""
-	})
-	return why == ""
+	return rq.p.Can(duty.WriteRecords) && v.reach.MayChange(coll, d, v.people)
 }
 
 // namer returns a namer that knows the organ's people.
@@ -514,7 +496,7 @@ func deptOptions(v *organRecs, selected string, blank bool) []option {
 	}
 	var walk func(id string, depth int)
 	walk = func(id string, depth int) {
-		if v.sub == nil || v.sub[id] {
+		if v.reach.Department(id) {
 			out = append(out, option{Value: id, Label: strings.Repeat("　", depth) + v.tree.Department(id).Str("name"), Selected: id == selected})
 		}
 		for _, k := range v.tree.children(id) {

@@ -70,7 +70,7 @@ func warningRow(lang, asOf string, w *duty.Warning, n *namer) dueRow {
 // the report sorts them), then the checks already failing.
 func (h *handler) due(rq *request) error {
 	id := rq.r.PathValue("id")
-	tree, err := h.visibleDepartment(rq, id)
+	tree, _, err := h.visibleDepartment(rq, id)
 	if err != nil {
 		return err
 	}

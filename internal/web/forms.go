@@ -16,7 +16,7 @@ import (
 // The record forms: create, edit and delete a record of any collection, nested items included
 // (a record book's tasks, entries and inspections, a suggestion's items, an integrity file's
 // major matters). A form is built from the schema (duty.Collections) and labelled from the
-// catalogue (duty.Names); what it sends is written through store.PutBatch, the API's path, so
+// catalogue (duty.Names); what it sends is written through the records service (duty.Records.PutBatch), the API's path, so
 // that the validation (duty's one validator) and the access rule (a department user's subtree
 // and the effect rule) are the API's. Problems come back with field paths and are shown beside
 // the fields, in Chinese, with what the user typed kept.
@@ -76,7 +76,7 @@ func (v *organRecs) resolve(coll, typed string) string {
 			return typed
 		}
 		for id := range v.tree.Subtree(v.organ) {
-			if (v.sub == nil || v.sub[id]) && v.tree.Department(id).Str("name") == typed {
+			if v.reach.Department(id) && v.tree.Department(id).Str("name") == typed {
 				match = append(match, id)
 			}
 		}

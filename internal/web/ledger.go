@@ -558,10 +558,7 @@ func (h *handler) standing(rq *request) (*standingView, error) {
 		return nil, err
 	}
 	organ := rq.r.URL.Query().Get("organ")
-	organs := tree.Organs()
-	if rq.p.Scope() != "" {
-		organs = []string{tree.Organ(rq.p.Scope())}
-	}
+	organs := duty.ReachOf(rq.p, tree.Tree).Organs()
 	if organ == "" && len(organs) > 0 {
 		organ = organs[0]
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/ledger"
-	"github.com/dutycheck/dutycheck/internal/store"
 )
 
 type overviewPage struct {
@@ -71,8 +70,8 @@ func (c *sevCounts) addN(severity string, n int) {
 // overview shows each visible root (every organ, or the department user's subtree) as a tree
 // with open violations by severity, the latest scan, and the trend over the stored scans. It
 // loads no report: the counts come from the summaries stored at scan time, each scan's read
-// once for all the roots it covers (store.LatestReports, store.ScanDepartmentCounts,
-// store.OrganCounts).
+// once for all the roots it covers (duty.Reports: LatestReports, DepartmentCountsOf,
+// OrganCounts).
 func (h *handler) overview(rq *request) error {
 	if !rq.p.Can(duty.ReadReports) {
 		if rq.p.Can(duty.ReadPolicies) {
@@ -84,7 +83,7 @@ func (h *handler) overview(rq *request) error {
 	if err != nil {
 		return err
 	}
-	roots := scopeRoots(tree, rq.p)
+	roots := duty.ReachOf(rq.p, tree.Tree).Roots()
 	var page overviewPage
 	per := h.cfg.OrgansPerPage
 	page.Pages = max(1, (len(roots)+per-1)/per)
@@ -114,7 +113,7 @@ func (h *handler) overview(rq *request) error {
 		}
 		ov := organView{CanScan: rq.p.Can(duty.RunScans)}
 		var counts map[string]duty.DepartmentCounts
-		if l, ok := store.LatestFor(latest, tree.Tree, root); ok {
+		if l, ok := duty.LatestFor(latest, tree.Tree, root); ok {
 			if counts, err = sums.departments(l.ScanID); err != nil {
 				return err
 			}
@@ -282,17 +281,10 @@ const maxTrend = 12
 // scan keeps its findings): re-running a date replaces its point instead of adding one. The
 // points are ordered by as-of date.
 func trend(tree *orgTree, root string, scans []duty.Scan, sums *summaries) ([]trendPoint, error) {
-	covering := map[string]bool{} // root and its ancestors: the scopes whose scans cover root
-	for cur, hops := root, 0; cur != "" && hops < 64; hops++ {
-		covering[cur] = true
-		cur = tree.Department(cur).Str("parent_id")
-	}
-	last := map[string]duty.Scan{} // as-of date → the last finished scan of that date covering root
+	covering := tree.Covering(root) // the whole store, root and its ancestors
+	last := map[string]duty.Scan{}  // as-of date → the last finished scan of that date covering root
 	for _, sc := range scans {
-		if sc.Status != duty.ScanDone || sc.Summary == nil {
-			continue
-		}
-		if sc.Department != "" && !covering[sc.Department] {
+		if sc.Status != duty.ScanDone || sc.Summary == nil || !slices.Contains(covering, sc.Department) {
 			continue
 		}
 		if l, ok := last[sc.AsOf]; !ok || sc.FinishedAt > l.FinishedAt || sc.FinishedAt == l.FinishedAt && sc.ID > l.ID {
@@ -417,12 +409,4 @@ func niceStep(maxV int) int {
 		s *= 2
 	}
 	return s
-}
-
-// scopeRoots are the departments a principal's pages start from.
-func scopeRoots(tree *orgTree, p duty.Principal) []string {
-	if s := p.Scope(); s != "" {
-		return []string{s}
-	}
-	return tree.Organs()
 }

@@ -14,7 +14,7 @@ import (
 // entries and inspections, integrity files with the major matters, the responsibility lists
 // they hold, and the violations and warnings of the latest report about them or these records
 // (or a letter they are to issue).
-// It reads the person's organ's table once (store.OrganRecords) and the latest report, as the
+// It reads the person's organ's table once (duty.Records.OrganRecords) and the latest report, as the
 // record page does.
 
 type personSection struct {

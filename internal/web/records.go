@@ -125,14 +125,11 @@ func (h *handler) record(rq *request) error {
 
 // mayWriteDoc is organRecs.mayWrite for one record, reading only the people it names.
 func (h *handler) mayWriteDoc(rq *request, tree *orgTree, coll string, d duty.Doc) bool {
-	v := &organRecs{tree: tree, people: map[string]duty.Doc{}}
-	if root := rq.p.Scope(); root != "" {
-		v.sub = tree.Subtree(root)
-		for _, f := range duty.LeaderFields() {
-			if p := d.Str(f); p != "" {
-				if person, err := h.Store.Get(rq.ctx, "people", p); err == nil {
-					v.people[p] = person
-				}
+	v := &organRecs{tree: tree, people: map[string]duty.Doc{}, reach: duty.ReachOf(rq.p, tree.Tree)}
+	if !v.reach.Whole() {
+		for _, p := range duty.LeadersNamed(d) {
+			if person, err := h.Store.Get(rq.ctx, "people", p); err == nil {
+				v.people[p] = person
 			}
 		}
 	}

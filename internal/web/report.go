@@ -340,7 +340,7 @@ type orgTree struct {
 	kids map[string][]string
 }
 
-// treeCache keeps the last orgTree made, for the store's tree it was made of (store.Tree keeps
+// treeCache keeps the last orgTree made, for the store's tree it was made of (the store's Tree keeps
 // one while the departments do not change): a province has tens of thousands of departments.
 type treeCache struct {
 	mu   sync.Mutex
@@ -384,25 +384,24 @@ func (h *handler) tree(ctx context.Context) (*orgTree, error) {
 // children returns the departments directly under id, in the seed's order.
 func (t *orgTree) children(id string) []string { return t.kids[id] }
 
-// visibleDepartment checks that department id exists and is in the user's scope; anything else
-// is not found, so that a department user learns nothing about other subtrees.
-func (h *handler) visibleDepartment(rq *request, id string) (*orgTree, error) {
+// visibleDepartment checks that department id exists and is in the part of the tree the user
+// may see (duty.Reach); anything else is not found, so that a department user learns nothing
+// about other subtrees.
+func (h *handler) visibleDepartment(rq *request, id string) (*orgTree, duty.Reach, error) {
 	tree, err := h.tree(rq.ctx)
 	if err != nil {
-		return nil, err
+		return nil, duty.Reach{}, err
 	}
-	if tree.Department(id) == nil {
-		return nil, fmt.Errorf("department %q: %w", id, duty.ErrNotFound)
+	reach := duty.ReachOf(rq.p, tree.Tree)
+	if tree.Department(id) == nil || !reach.Department(id) {
+		return nil, duty.Reach{}, fmt.Errorf("department %q: %w", id, duty.ErrNotFound)
 	}
-	if root := rq.p.Scope(); root != "" && !tree.Subtree(root)[id] {
-		return nil, fmt.Errorf("department %q: %w", id, duty.ErrNotFound)
-	}
-	return tree, nil
+	return tree, reach, nil
 }
 
 func (h *handler) departmentReport(rq *request) error {
 	id := rq.r.PathValue("id")
-	tree, err := h.visibleDepartment(rq, id)
+	tree, reach, err := h.visibleDepartment(rq, id)
 	if err != nil {
 		return err
 	}
@@ -411,7 +410,7 @@ func (h *handler) departmentReport(rq *request) error {
 	// Breadcrumbs up to the organ, or to the user's scope.
 	for cur := d.Str("parent_id"); cur != ""; {
 		pd := tree.Department(cur)
-		if pd == nil || (rq.p.Scope() != "" && !tree.Subtree(rq.p.Scope())[cur]) {
+		if pd == nil || !reach.Department(cur) {
 			break
 		}
 		page.Crumbs = append([]crumb{{ID: cur, Name: pd.Str("name")}}, page.Crumbs...)
@@ -439,7 +438,7 @@ func (h *handler) departmentReport(rq *request) error {
 func (h *handler) departmentDownload(format string) pageFunc {
 	return func(rq *request) error {
 		id := rq.r.PathValue("id")
-		if _, err := h.visibleDepartment(rq, id); err != nil {
+		if _, _, err := h.visibleDepartment(rq, id); err != nil {
 			return err
 		}
 		rep, err := h.scans.Latest(rq.ctx, rq.p, id)

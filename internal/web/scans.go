@@ -37,7 +37,7 @@ func (h *handler) departmentOptions(rq *request, tree *orgTree, selected string)
 			}
 		}
 	}
-	for _, r := range scopeRoots(tree, rq.p) {
+	for _, r := range duty.ReachOf(rq.p, tree.Tree).Roots() {
 		if tree.Department(r) != nil {
 			walk(r, 0)
 		}

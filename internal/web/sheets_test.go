@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"bytes"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/dutycheck/dutycheck/internal/edgetest"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/sheet"
 )
@@ -24,17 +24,9 @@ func (e *env) uploadWorkbook(user, name string, data []byte) response {
 	fw, _ := mw.CreateFormFile("file", name)
 	_, _ = fw.Write(data)
 	_ = mw.Close()
-	req, _ := http.NewRequest("POST", e.srv.URL+"/sheets/imports", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.AddCookie(&http.Cookie{Name: httpapi.SessionCookie, Value: e.sessions[user]})
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Do(req)
-	if err != nil {
-		e.tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ = io.ReadAll(resp.Body)
-	return response{resp.StatusCode, resp.Header, string(data)}
+	a := edgetest.Send(e.tb, e.srv, "POST", "/sheets/imports", &body, map[string]string{"Content-Type": mw.FormDataContentType()},
+		&http.Cookie{Name: httpapi.SessionCookie, Value: e.sessions[user]})
+	return response{a.Status, a.Header, a.Body}
 }
 
 // finished reads an import's page until the import no longer runs (its job finishes on its own;

@@ -205,12 +205,7 @@ func (s *Store) organLocked(collection string, d duty.Doc, tree *duty.Tree) stri
 
 // inScopeLocked says whether a stored record lies in the actor's subtree.
 func (s *Store) inScopeLocked(actor duty.Principal, collection string, d duty.Doc, tree *duty.Tree) bool {
-	root := actor.Scope()
-	if root == "" {
-		return true
-	}
-	dept := duty.DepartmentOfDoc(collection, d, func(p string) string { return s.records["people"][p].Str("department_id") })
-	return dept != "" && tree.Subtree(root)[dept]
+	return duty.ReachOf(actor, tree).Record(collection, d, func(p string) string { return s.records["people"][p].Str("department_id") })
 }
 
 // Get returns a record.
