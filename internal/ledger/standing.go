@@ -57,15 +57,15 @@ func (s *Service) Standings(ctx context.Context, p duty.Principal, organ string,
 	if tree.Department(organ) == nil || tree.Organ(organ) != organ {
 		return nil, fmt.Errorf("organ %q: %w", organ, duty.ErrNotFound)
 	}
-	depts := tree.Subtree(organ)
-	if p.Scope() != "" {
-		if tree.Organ(p.Scope()) != organ {
-			return nil, fmt.Errorf("organ %q: %w", organ, duty.ErrNotFound)
-		}
-		depts = tree.Subtree(p.Scope())
+	reach := duty.ReachOf(p, tree)
+	if !slices.Contains(reach.Organs(), organ) {
+		return nil, fmt.Errorf("organ %q: %w", organ, duty.ErrNotFound)
 	}
 	by := map[string]*Standing{}
-	for d := range depts {
+	for d := range tree.Subtree(organ) {
+		if !reach.Department(d) {
+			continue
+		}
 		f := found[d]
 		by[d] = &Standing{Department: d, High: f.High, Medium: f.Medium, Low: f.Low, Warnings: f.Warnings}
 	}
