@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/dutycheck/dutycheck/internal/policy"
+	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
 // policyProblem is a problem of a submitted policy as the policy page shows it: where it is, a
 // note in the reader's language saying what kind of problem it is, and the compiler's or the
 // bundle check's own words (English) as the detail.
 type policyProblem struct {
-	policy.Problem
+	duty.BundleProblem
 	Note string
 }
 
@@ -48,15 +48,15 @@ func problemNote(lang, msg string) string {
 }
 
 // policyProblems gives each problem its note.
-func policyProblems(lang string, probs []policy.Problem) []policyProblem {
+func policyProblems(lang string, probs []duty.BundleProblem) []policyProblem {
 	out := make([]policyProblem, len(probs))
 	for i, p := range probs {
-		out[i] = policyProblem{Problem: p, Note: problemNote(lang, p.Message)}
+		out[i] = policyProblem{BundleProblem: p, Note: problemNote(lang, p.Message)}
 	}
 	return out
 }
 
 // problemLine is a problem under its line of a listing: where, the note, then the detail.
-func problemLine(lang string, p policy.Problem) string {
+func problemLine(lang string, p duty.BundleProblem) string {
 	return fmt.Sprintf("%s %s %s", text(lang, "policy.err.at", p.Row, p.Col), problemNote(lang, p.Message), text(lang, "policy.err.detail", p.Message))
 }
