@@ -300,10 +300,47 @@ func (r TestResult) String() string {
 // BundleProblem is one compile, data, parameter or test error of a policy bundle, located in
 // one of its files.
 type BundleProblem struct {
-	File    string `json:"file"`
-	Row     int    `json:"row"`
-	Col     int    `json:"col"`
-	Message string `json:"message"`
+	File string `json:"file"`
+	Row  int    `json:"row"`
+	Col  int    `json:"col"`
+	// Kind is what sort of problem it is, for clients that word it themselves (the policy page
+	// words it from here); Message is the English. "" is a problem of no known kind.
+	Kind    BundleProblemKind `json:"kind,omitempty"`
+	Message string            `json:"message"`
+}
+
+// BundleProblemKind says what sort of thing is wrong in a BundleProblem. internal/policy,
+// internal/guard and internal/live set it where they make the problem, so that the pages word a
+// problem from its kind, never by reading its English message.
+type BundleProblemKind string
+
+// The kinds of problem of a policy bundle.
+const (
+	BundleParse     BundleProblemKind = "parse"        // a module that does not parse (rego_parse_error)
+	BundleType      BundleProblemKind = "type"         // a type error or an unknown function (rego_type_error)
+	BundleUnsafe    BundleProblemKind = "unsafe_var"   // a variable used before it has a value (rego_unsafe_var_error)
+	BundleRecursion BundleProblemKind = "recursion"    // a rule that refers to itself (rego_recursion_error)
+	BundleCompile   BundleProblemKind = "compile"      // any other compile error (rego_…)
+	BundleBuiltin   BundleProblemKind = "builtin"      // a built-in function policies may not use
+	BundleJSON      BundleProblemKind = "json"         // a data.json that is not valid JSON
+	BundleData      BundleProblemKind = "data"         // a data file, the overrides or the switched-off list of the wrong shape
+	BundleMetadata  BundleProblemKind = "metadata"     // a policy's METADATA missing or wrong, or no duty policy at all
+	BundleSchema    BundleProblemKind = "param_schema" // a parameter schema (METADATA custom.params) that cannot check
+	BundleParam     BundleProblemKind = "param"        // a parameter value outside its schema, unknown, or missing
+	BundleUntested  BundleProblemKind = "untested"     // a duty policy without a test that reaches it
+	BundleTest      BundleProblemKind = "test_failed"  // a Rego test that failed
+	BundleSilenced  BundleProblemKind = "silenced"     // a duty the change would silently switch off (internal/guard)
+	BundlePath      BundleProblemKind = "path"         // a draft's path that is not a bundle file, or nothing to delete
+	BundleFolder    BundleProblemKind = "folder"       // the policy folder cannot be read (directory mode)
+)
+
+// BundleProblemKinds returns every kind of bundle problem, sorted.
+func BundleProblemKinds() []BundleProblemKind {
+	ks := []BundleProblemKind{BundleParse, BundleType, BundleUnsafe, BundleRecursion, BundleCompile, BundleBuiltin,
+		BundleJSON, BundleData, BundleMetadata, BundleSchema, BundleParam, BundleUntested, BundleTest, BundleSilenced,
+		BundlePath, BundleFolder}
+	slices.Sort(ks)
+	return ks
 }
 
 func (p BundleProblem) String() string {

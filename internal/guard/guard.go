@@ -194,7 +194,7 @@ func (g *Guard) Check(ctx context.Context, before, after *policy.Engine) error {
 		if _, ok := after.Policy(id); !ok {
 			what = "is no longer in the bundle"
 		}
-		probs = append(probs, duty.BundleProblem{File: b.file, Message: fmt.Sprintf(
+		probs = append(probs, duty.BundleProblem{File: b.file, Kind: duty.BundleSilenced, Message: fmt.Sprintf(
 			"duty %s %s on the reference organ (generated: seed %d, year %d, as of %s), where it reported %d under %s: "+
 				"the change would switch it off silently. To switch it off, say so in the change: \"switch_off\": {%q: true} in a draft, "+
 				"\"switch_off\": true with its parameters, or the id listed in %s",

@@ -370,7 +370,7 @@ func (m *Manager) follow(ctx context.Context) error {
 func (m *Manager) syncDir(ctx context.Context) error {
 	b, err := policy.LoadDir(m.cfg.Dir)
 	if err != nil {
-		m.refuse([]duty.BundleProblem{{File: m.cfg.Dir, Message: err.Error()}})
+		m.refuse([]duty.BundleProblem{{File: m.cfg.Dir, Kind: duty.BundleFolder, Message: err.Error()}})
 		return err
 	}
 	h := b.Revision()
@@ -541,12 +541,12 @@ func bundleOn(eng *policy.Engine, d duty.PolicyDraft) (*policy.Bundle, error) {
 		clean := path.Clean(p)
 		switch {
 		case clean != p || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "..") || strings.Contains(p, "\\"):
-			probs = append(probs, duty.BundleProblem{File: p, Message: "must be a clean relative path inside the bundle"})
+			probs = append(probs, duty.BundleProblem{File: p, Kind: duty.BundlePath, Message: "must be a clean relative path inside the bundle"})
 		case !policy.IsBundleFile(p):
-			probs = append(probs, duty.BundleProblem{File: p, Message: "is not a bundle file: expected a .rego module, a data.json, " + policy.OverridesFile + " or " + policy.SwitchedOffFile})
+			probs = append(probs, duty.BundleProblem{File: p, Kind: duty.BundlePath, Message: "is not a bundle file: expected a .rego module, a data.json, " + policy.OverridesFile + " or " + policy.SwitchedOffFile})
 		case content == nil:
 			if _, ok := b.Files[p]; !ok {
-				probs = append(probs, duty.BundleProblem{File: p, Message: "cannot be deleted: no such file in the bundle"})
+				probs = append(probs, duty.BundleProblem{File: p, Kind: duty.BundlePath, Message: "cannot be deleted: no such file in the bundle"})
 			}
 			delete(b.Files, p)
 		default:

@@ -119,18 +119,18 @@ func (b *Bundle) data() (map[string]any, []duty.BundleProblem) {
 		var se *json.SyntaxError
 		if err := json.Unmarshal([]byte(b.Files[n]), new(json.RawMessage)); errors.As(err, &se) {
 			line, col := lineCol(b.Files[n], se.Offset-1)
-			probs = append(probs, duty.BundleProblem{File: n, Row: line, Col: col, Message: "invalid JSON: " + se.Error()})
+			probs = append(probs, duty.BundleProblem{File: n, Row: line, Col: col, Kind: duty.BundleJSON, Message: "invalid JSON: " + se.Error()})
 			continue
 		}
 		dec := json.NewDecoder(bytes.NewReader([]byte(b.Files[n])))
 		dec.UseNumber()
 		if err := dec.Decode(&v); err != nil {
-			probs = append(probs, duty.BundleProblem{File: n, Row: 1, Col: 1, Message: "invalid JSON: " + err.Error()})
+			probs = append(probs, duty.BundleProblem{File: n, Row: 1, Col: 1, Kind: duty.BundleJSON, Message: "invalid JSON: " + err.Error()})
 			continue
 		}
 		obj, ok := v.(map[string]any)
 		if !ok {
-			probs = append(probs, duty.BundleProblem{File: n, Row: 1, Col: 1, Message: "a data.json file must hold a JSON object"})
+			probs = append(probs, duty.BundleProblem{File: n, Row: 1, Col: 1, Kind: duty.BundleData, Message: "a data.json file must hold a JSON object"})
 			continue
 		}
 		target := root

@@ -100,7 +100,7 @@ func deniedCalls(modules map[string]*ast.Module) []duty.BundleProblem {
 			if why == "" || ast.BuiltinMap[name] == nil {
 				return false
 			}
-			p := duty.BundleProblem{File: n, Message: "builtin " + name + " is not allowed in a dutycheck policy: " + why +
+			p := duty.BundleProblem{File: n, Kind: duty.BundleBuiltin, Message: "builtin " + name + " is not allowed in a dutycheck policy: " + why +
 				"; a policy sees only its input and the bundle's data (README, \"What a policy may do\")"}
 			if loc := r[0].Location; loc != nil {
 				p.Row, p.Col = loc.Row, loc.Col

@@ -96,7 +96,7 @@ func compile(ctx context.Context, b *Bundle) (*Engine, *ast.Compiler, error) {
 		}
 	}
 	if len(e.metas) == 0 {
-		return nil, nil, &duty.BundleError{Problems: []duty.BundleProblem{{File: ".", Message: "no duty policy: expected a package duty.<area>.<name> with a `violation` rule"}}}
+		return nil, nil, &duty.BundleError{Problems: []duty.BundleProblem{{File: ".", Kind: duty.BundleMetadata, Message: "no duty policy: expected a package duty.<area>.<name> with a `violation` rule"}}}
 	}
 	slices.SortFunc(e.metas, func(a, b duty.PolicyMeta) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(e.settings, func(a, b duty.PolicyMeta) int { return strings.Compare(a.ID, b.ID) })
@@ -146,7 +146,7 @@ func (e *Engine) checkParams(modules map[string]*ast.Module, overrides map[strin
 	for _, st := range e.settings {
 		for _, m := range e.metas {
 			if area, _, _ := strings.Cut(m.ID, "."); area == st.ID {
-				probs = append(probs, duty.BundleProblem{File: st.File, Message: fmt.Sprintf("settings %s share data.params.%s with the duties of area %s (such as %s): rename the settings package", st.ID, st.ID, area, m.ID)})
+				probs = append(probs, duty.BundleProblem{File: st.File, Kind: duty.BundleMetadata, Message: fmt.Sprintf("settings %s share data.params.%s with the duties of area %s (such as %s): rename the settings package", st.ID, st.ID, area, m.ID)})
 				break
 			}
 		}
@@ -157,7 +157,7 @@ func (e *Engine) checkParams(modules map[string]*ast.Module, overrides map[strin
 	for _, id := range sortedKeys(overrides) {
 		m, ok := e.ParamSet(id)
 		if !ok {
-			probs = append(probs, duty.BundleProblem{File: OverridesFile, Message: fmt.Sprintf("overrides parameters of %q, which is neither a policy nor settings of the bundle", id)})
+			probs = append(probs, duty.BundleProblem{File: OverridesFile, Kind: duty.BundleData, Message: fmt.Sprintf("overrides parameters of %q, which is neither a policy nor settings of the bundle", id)})
 			continue
 		}
 		for _, p := range ValidateParams(m, overrides[id]) {
@@ -172,11 +172,11 @@ func (e *Engine) checkParams(modules map[string]*ast.Module, overrides map[strin
 		values := e.Params(m.ID)
 		at := "data.params." + m.ID
 		if _, ok := m.Params[WarnDaysParam]; !ok && !m.Settings && hasWarning(modules[m.File]) {
-			probs = append(probs, duty.BundleProblem{File: m.File, Message: fmt.Sprintf("policy %s has a `warning` rule but no %s parameter in its METADATA params: its warnings' window would be unknown", m.ID, WarnDaysParam)})
+			probs = append(probs, duty.BundleProblem{File: m.File, Kind: duty.BundleMetadata, Message: fmt.Sprintf("policy %s has a `warning` rule but no %s parameter in its METADATA params: its warnings' window would be unknown", m.ID, WarnDaysParam)})
 		}
 		for _, name := range sortedKeys(m.Params) {
 			if _, ok := values[name]; !ok {
-				probs = append(probs, duty.BundleProblem{File: m.File, Message: fmt.Sprintf("parameter %s.%s: has no value: set its default in %s.%s (params/data.json)", m.ID, name, at, name)})
+				probs = append(probs, duty.BundleProblem{File: m.File, Kind: duty.BundleParam, Message: fmt.Sprintf("parameter %s.%s: has no value: set its default in %s.%s (params/data.json)", m.ID, name, at, name)})
 			}
 		}
 		for _, p := range ValidateParams(m, values) {
@@ -212,13 +212,32 @@ func parse(b *Bundle) (map[string]*ast.Module, map[string]any, []duty.BundleProb
 func astProblems(errs ast.Errors) []duty.BundleProblem {
 	out := make([]duty.BundleProblem, 0, len(errs))
 	for _, e := range errs {
-		p := duty.BundleProblem{Message: e.Code + ": " + e.Message}
+		p := duty.BundleProblem{Kind: astKind(e.Code), Message: e.Code + ": " + e.Message}
 		if e.Location != nil {
 			p.File, p.Row, p.Col = e.Location.File, e.Location.Row, e.Location.Col
 		}
 		out = append(out, p)
 	}
 	return out
+}
+
+// astKind is the kind of a problem of OPA error code code; "" for a code that is not a
+// compiler's (rego_…).
+func astKind(code string) duty.BundleProblemKind {
+	switch code {
+	case ast.ParseErr:
+		return duty.BundleParse
+	case ast.TypeErr:
+		return duty.BundleType
+	case ast.UnsafeVarErr:
+		return duty.BundleUnsafe
+	case ast.RecursionErr:
+		return duty.BundleRecursion
+	}
+	if strings.HasPrefix(code, "rego_") {
+		return duty.BundleCompile
+	}
+	return ""
 }
 
 func errProblems(err error) []duty.BundleProblem {
@@ -230,7 +249,7 @@ func errProblems(err error) []duty.BundleProblem {
 	if errors.As(err, &e) {
 		return astProblems(ast.Errors{e})
 	}
-	return []duty.BundleProblem{{Message: err.Error()}}
+	return []duty.BundleProblem{{Message: err.Error()}} // of no known kind: the pages show the message as it is
 }
 
 // policyMeta reads the package METADATA of a duty module; ok is false for modules that are not
@@ -256,7 +275,7 @@ func policyMeta(file string, m *ast.Module) (duty.PolicyMeta, bool, error) {
 	}
 	fail := func(msg string) (duty.PolicyMeta, bool, error) {
 		row := m.Package.Location.Row
-		return duty.PolicyMeta{}, false, &duty.BundleError{Problems: []duty.BundleProblem{{File: file, Row: row, Col: 1, Message: msg}}}
+		return duty.PolicyMeta{}, false, &duty.BundleError{Problems: []duty.BundleProblem{{File: file, Row: row, Col: 1, Kind: duty.BundleMetadata, Message: msg}}}
 	}
 	if ann == nil {
 		return fail("duty policy " + id + " has no package # METADATA block (title, description, custom.id, custom.severity)")
@@ -293,7 +312,7 @@ func settingsMeta(file string, m *ast.Module) (duty.PolicyMeta, bool, error) {
 		return duty.PolicyMeta{}, false, nil
 	}
 	fail := func(msg string) (duty.PolicyMeta, bool, error) {
-		return duty.PolicyMeta{}, false, &duty.BundleError{Problems: []duty.BundleProblem{{File: file, Row: m.Package.Location.Row, Col: 1, Message: msg}}}
+		return duty.PolicyMeta{}, false, &duty.BundleError{Problems: []duty.BundleProblem{{File: file, Row: m.Package.Location.Row, Col: 1, Kind: duty.BundleMetadata, Message: msg}}}
 	}
 	if strings.Contains(id, ".") {
 		return fail(fmt.Sprintf("settings package %s: expected %s.<name>, one name", pkg, settingsRoot))

@@ -32,12 +32,12 @@ func (b *Bundle) SwitchedOff() ([]string, error) {
 	}
 	var ids []string
 	if err := json.Unmarshal([]byte(src), &ids); err != nil {
-		return nil, &duty.BundleError{Problems: []duty.BundleProblem{{File: SwitchedOffFile, Row: 1, Col: 1,
+		return nil, &duty.BundleError{Problems: []duty.BundleProblem{{File: SwitchedOffFile, Row: 1, Col: 1, Kind: duty.BundleData,
 			Message: "must be a JSON array of policy ids [\"<area>.<name>\", …]: " + err.Error()}}}
 	}
 	for _, id := range ids {
 		if strings.TrimSpace(id) == "" {
-			return nil, &duty.BundleError{Problems: []duty.BundleProblem{{File: SwitchedOffFile, Row: 1, Col: 1, Message: "a policy id must not be empty"}}}
+			return nil, &duty.BundleError{Problems: []duty.BundleProblem{{File: SwitchedOffFile, Row: 1, Col: 1, Kind: duty.BundleData, Message: "a policy id must not be empty"}}}
 		}
 	}
 	slices.Sort(ids)
@@ -83,7 +83,7 @@ func (b *Bundle) Overrides() (map[string]map[string]any, error) {
 	dec := json.NewDecoder(strings.NewReader(src))
 	dec.UseNumber()
 	if err := dec.Decode(&out); err != nil {
-		return nil, &duty.BundleError{Problems: []duty.BundleProblem{{File: OverridesFile, Row: 1, Col: 1,
+		return nil, &duty.BundleError{Problems: []duty.BundleProblem{{File: OverridesFile, Row: 1, Col: 1, Kind: duty.BundleData,
 			Message: "must be a JSON object {\"<policy id>\": {\"<parameter>\": value}}: " + err.Error()}}}
 	}
 	return out, nil
@@ -174,11 +174,11 @@ func CheckSchema(m duty.PolicyMeta) []duty.BundleProblem {
 		at := fmt.Sprintf("METADATA custom.params.%s of %s", name, m.ID)
 		schema, ok := m.Params[name].(map[string]any)
 		if !ok {
-			probs = append(probs, duty.BundleProblem{File: m.File, Message: at + " must be an object {type: …}"})
+			probs = append(probs, duty.BundleProblem{File: m.File, Kind: duty.BundleSchema, Message: at + " must be an object {type: …}"})
 			continue
 		}
 		for _, msg := range schemaProblems(schema, 0) {
-			probs = append(probs, duty.BundleProblem{File: m.File, Message: at + ": " + msg})
+			probs = append(probs, duty.BundleProblem{File: m.File, Kind: duty.BundleSchema, Message: at + ": " + msg})
 		}
 	}
 	return probs
@@ -309,11 +309,11 @@ func ValidateParams(m duty.PolicyMeta, params map[string]any) []duty.BundleProbl
 			if m.Settings {
 				what = "settings module"
 			}
-			probs = append(probs, duty.BundleProblem{File: m.File, Message: fmt.Sprintf("parameter %s.%s: is not a parameter of this %s (its METADATA declares %s)", m.ID, name, what, strings.Join(declared, ", "))})
+			probs = append(probs, duty.BundleProblem{File: m.File, Kind: duty.BundleParam, Message: fmt.Sprintf("parameter %s.%s: is not a parameter of this %s (its METADATA declares %s)", m.ID, name, what, strings.Join(declared, ", "))})
 			continue
 		}
 		for _, msg := range valueProblems(schema, params[name]) {
-			probs = append(probs, duty.BundleProblem{File: m.File, Message: fmt.Sprintf("parameter %s.%s: %s", m.ID, name, msg)})
+			probs = append(probs, duty.BundleProblem{File: m.File, Kind: duty.BundleParam, Message: fmt.Sprintf("parameter %s.%s: %s", m.ID, name, msg)})
 		}
 	}
 	return probs

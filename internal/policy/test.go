@@ -63,7 +63,7 @@ func testProblems(results []duty.TestResult) []duty.BundleProblem {
 			if r.Error != "" {
 				msg += ": " + r.Error
 			}
-			probs = append(probs, duty.BundleProblem{File: r.File, Row: r.Row, Col: 1, Message: msg})
+			probs = append(probs, duty.BundleProblem{File: r.File, Row: r.Row, Col: 1, Kind: duty.BundleTest, Message: msg})
 		}
 	}
 	return probs
@@ -104,7 +104,7 @@ func untested(compiler *ast.Compiler, metas []duty.PolicyMeta) []duty.BundleProb
 			if pm != nil && pm.Package != nil && pm.Package.Location != nil {
 				row = pm.Package.Location.Row
 			}
-			probs = append(probs, duty.BundleProblem{File: m.File, Row: row, Col: 1, Message: msg})
+			probs = append(probs, duty.BundleProblem{File: m.File, Row: row, Col: 1, Kind: duty.BundleUntested, Message: msg})
 		}
 		if !ok {
 			fail(fmt.Sprintf("policy %s has no test: add %s with at least one test_ rule that evaluates data.%s (a policy without tests is refused)", m.ID, tf, m.Package))
