@@ -1,5 +1,7 @@
 // Package duty is the domain of dutycheck: the ten collections of duty records, their schema and
-// validation, datasets and organs, and the violations and reports a scan produces.
+// validation, datasets and organs, and the violations and reports a scan produces; and the
+// services the edges use (services.go, ledgerservice.go, policies.go), with their requests,
+// answers and errors.
 //
 // It imports no database, no HTTP framework and no policy engine; every other package talks in
 // these types.

@@ -16,9 +16,10 @@ type Label struct {
 	EN string `json:"en"`
 }
 
-// In returns the label in lang ("en" for English, anything else Chinese).
+// In returns the label in lang ("en" for English, anything else Chinese), falling back to the
+// other language when it has none in lang.
 func (l Label) In(lang string) string {
-	if lang == "en" {
+	if lang == "en" && l.EN != "" || l.ZH == "" {
 		return l.EN
 	}
 	return l.ZH

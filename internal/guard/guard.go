@@ -125,7 +125,7 @@ func (g *Guard) builtinEngine(ctx context.Context) (*policy.Engine, error) {
 }
 
 // Check refuses the change from before (the engine in force; nil when none) to after with a
-// *policy.BundleError naming each duty that reported violations on the reference organ before
+// *duty.BundleError naming each duty that reported violations on the reference organ before
 // and reports none after without being switched off in after. The baseline of a duty is its
 // count under before, else, for a duty of after that the built-in bundle has too, its count
 // under the built-in bundle — so a first start or a folder that breaks a built-in duty is
@@ -178,7 +178,7 @@ func (g *Guard) Check(ctx context.Context, before, after *policy.Engine) error {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	var probs []policy.Problem
+	var probs []duty.BundleProblem
 	for _, id := range ids {
 		if slices.Contains(off, id) || got[id] > 0 {
 			continue
@@ -188,14 +188,14 @@ func (g *Guard) Check(ctx context.Context, before, after *policy.Engine) error {
 		if _, ok := after.Policy(id); !ok {
 			what = "is no longer in the bundle"
 		}
-		probs = append(probs, policy.Problem{File: b.file, Message: fmt.Sprintf(
+		probs = append(probs, duty.BundleProblem{File: b.file, Kind: duty.BundleSilenced, Message: fmt.Sprintf(
 			"duty %s %s on the reference organ (generated: seed %d, year %d, as of %s), where it reported %d under %s: "+
 				"the change would switch it off silently. To switch it off, say so in the change: \"switch_off\": {%q: true} in a draft, "+
 				"\"switch_off\": true with its parameters, or the id listed in %s",
 			id, what, reference.Seed, reference.Year, AsOf, b.n, b.from, id, policy.SwitchedOffFile)})
 	}
 	if len(probs) > 0 {
-		return &policy.BundleError{Problems: probs}
+		return &duty.BundleError{Problems: probs}
 	}
 	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
-	"github.com/dutycheck/dutycheck/internal/scan"
 	"github.com/dutycheck/dutycheck/internal/sheet"
 )
 
@@ -84,7 +83,7 @@ func (s *server) postScan(c *gin.Context) {
 			return
 		}
 	}
-	r := scan.Request{}
+	r := duty.ScanRequest{}
 	if req.Department != nil {
 		r.Department = *req.Department
 	}
@@ -149,7 +148,7 @@ func (s *server) departmentReport(c *gin.Context) {
 		c.Header("Content-Type", "text/csv; charset=utf-8")
 		c.Header("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "report-"+c.Param("id")+".csv"))
 		c.Status(http.StatusOK)
-		if err := duty.WriteCSV(c.Writer, rep, s.Policies.Engine(), duty.CSVOptions{Chinese: header == "zh", Names: names}); err != nil {
+		if err := duty.WriteCSV(c.Writer, rep, s.Policies.Catalogue(), duty.CSVOptions{Chinese: header == "zh", Names: names}); err != nil {
 			s.cfg.Log.Warn("write csv", "err", err)
 		}
 	case "json":

@@ -15,9 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
-	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/metrics"
-	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/priority"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/sheet"
@@ -56,7 +54,7 @@ type Deps struct {
 	// (duty.ScopedScans).
 	Store    duty.Store
 	Scans    duty.ScanRunner
-	Policies *live.Manager
+	Policies duty.Policies
 	// Ledger, when set, serves the waivers and the rectification ledger (ledger.go).
 	Ledger duty.Ledger
 	// Pages, when set, serves every path outside /api/ that no route here answers (the web
@@ -205,7 +203,7 @@ func (s *server) readyz(c *gin.Context) {
 	} else {
 		checks["store"] = "ok"
 	}
-	if e := s.Policies.Engine(); e == nil {
+	if e := s.Policies.Catalogue(); e == nil {
 		checks["policies"] = "not loaded"
 		ok = false
 	} else {
@@ -298,7 +296,7 @@ func (s *server) fail(c *gin.Context, err error) {
 	var msg string // err.Error() only when shown: a refused batch's is its every problem
 	var problems any
 	var ve *duty.ValidationError
-	var be *policy.BundleError
+	var be *duty.BundleError
 	switch {
 	case errors.As(err, &ve):
 		msg = "the batch was refused; nothing was written"

@@ -65,7 +65,7 @@ func (s *server) reportXLSX(c *gin.Context, rep *duty.Report, name string) {
 		if err != nil {
 			return err
 		}
-		return sheet.WriteReport(w, rep, s.Policies.Engine(), names)
+		return sheet.WriteReport(w, rep, s.Policies.Catalogue(), names)
 	})
 }
 

@@ -12,7 +12,8 @@ import (
 )
 
 // TestOpenAPIProblemKinds: the document lists exactly the kinds of problem the validator and
-// the store make (duty.ProblemKinds), so that a client knows every code it may get.
+// the store make (duty.ProblemKinds), and exactly the kinds of problem of a refused policy
+// bundle (duty.BundleProblemKinds), so that a client knows every code it may get.
 func TestOpenAPIProblemKinds(t *testing.T) {
 	t.Parallel()
 	var doc struct {
@@ -27,12 +28,23 @@ func TestOpenAPIProblemKinds(t *testing.T) {
 	if err := json.Unmarshal(httpapi.OpenAPIDocument, &doc); err != nil {
 		t.Fatal(err)
 	}
-	got := slices.Sorted(slices.Values(doc.Components.Schemas["Problem"].Properties["kind"].Enum))
-	var want []string
+	var records, bundles []string
 	for _, k := range duty.ProblemKinds() {
-		want = append(want, string(k))
+		records = append(records, string(k))
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Problem.kind's enum (-want +got):\n%s", diff)
+	for _, k := range duty.BundleProblemKinds() {
+		bundles = append(bundles, string(k))
+	}
+	for _, tc := range []struct {
+		schema string
+		want   []string
+	}{
+		{"Problem", records},
+		{"PolicyProblem", bundles},
+	} {
+		got := slices.Sorted(slices.Values(doc.Components.Schemas[tc.schema].Properties["kind"].Enum))
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s.kind's enum (-want +got):\n%s", tc.schema, diff)
+		}
 	}
 }

@@ -13,9 +13,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
-	"github.com/dutycheck/dutycheck/internal/live"
-	"github.com/dutycheck/dutycheck/internal/policy"
-	"github.com/dutycheck/dutycheck/internal/scan"
 )
 
 func (s *server) policyRoutes(g *gin.RouterGroup) {
@@ -59,15 +56,15 @@ func etag(rev string) string { return `"` + rev + `"` }
 // change is who makes a change from where, on revision base, and why. The base comes from the
 // body's "base" field or from the If-Match header (the ETag of the revision read); a change
 // that names none is refused with 428, and one whose two bases differ with 400.
-func (s *server) change(c *gin.Context, bodyBase, message string) (live.Change, error) {
+func (s *server) change(c *gin.Context, bodyBase, message string) (duty.PolicyChange, error) {
 	base := bodyBase
 	if h := strings.TrimSpace(c.GetHeader("If-Match")); h != "" {
 		if h == "*" || strings.Contains(h, ",") {
-			return live.Change{}, errBadRequest(`If-Match must name one revision, e.g. "r3"`)
+			return duty.PolicyChange{}, errBadRequest(`If-Match must name one revision, e.g. "r3"`)
 		}
 		h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
 		if base != "" && base != h {
-			return live.Change{}, errBadRequest(fmt.Sprintf("the body's base %q and If-Match %q name different revisions", base, h))
+			return duty.PolicyChange{}, errBadRequest(fmt.Sprintf("the body's base %q and If-Match %q name different revisions", base, h))
 		}
 		base = h
 	}
@@ -75,27 +72,27 @@ func (s *server) change(c *gin.Context, bodyBase, message string) (live.Change, 
 		base = c.Query("base")
 	}
 	if base == "" {
-		return live.Change{}, &apiError{http.StatusPreconditionRequired, "base_required",
+		return duty.PolicyChange{}, &apiError{http.StatusPreconditionRequired, "base_required",
 			`a policy change must name the revision it was made on: "base": "<revision>" in the body, ?base=<revision> or If-Match: "<revision>" (the revision and ETag of GET /api/v1/policies)`}
 	}
-	src := live.SourceAPI
+	src := duty.SourceAPI
 	if strings.HasPrefix(c.GetHeader("User-Agent"), CLIUserAgent) {
-		src = live.SourceCLI
+		src = duty.SourceCLI
 	}
-	return live.Change{Base: base, Author: actor(c), Source: src, Message: message}, nil
+	return duty.PolicyChange{Base: base, Author: actor(c), Source: src, Message: message}, nil
 }
 
 // failChange answers a refused policy change: a stale base with 409, the base and the revision
 // in force; everything else through the one table.
 func (s *server) failChange(c *gin.Context, err error) {
-	var se *live.StaleError
+	var se *duty.StaleError
 	if errors.As(err, &se) {
 		c.Header("ETag", etag(se.Current))
 		c.AbortWithStatusJSON(http.StatusConflict, gin.H{"error": gin.H{"code": "stale_base", "message": se.Error(),
 			"base": se.Base, "current": se.Current}})
 		return
 	}
-	if errors.Is(err, live.ErrBaseRequired) {
+	if errors.Is(err, duty.ErrBaseRequired) {
 		err = &apiError{http.StatusPreconditionRequired, "base_required", err.Error()}
 	}
 	s.fail(c, err)
@@ -127,12 +124,12 @@ func decodeJSON(c *gin.Context, into any, shape string) error {
 }
 
 type policyView struct {
-	Meta   policy.Meta    `json:"metadata"`
-	Params map[string]any `json:"params"`
+	Meta   duty.PolicyMeta `json:"metadata"`
+	Params map[string]any  `json:"params"`
 }
 
 func (s *server) listPolicies(c *gin.Context) {
-	e := s.Policies.Engine()
+	e := s.Policies.Catalogue()
 	out := []policyView{}
 	for _, m := range e.Policies() {
 		out = append(out, policyView{Meta: m, Params: e.Params(m.ID)})
@@ -148,17 +145,18 @@ func (s *server) listPolicies(c *gin.Context) {
 }
 
 func (s *server) getPolicy(c *gin.Context) {
-	e := s.Policies.Engine()
+	e := s.Policies.Catalogue()
 	m, ok := e.Policy(c.Param("id"))
 	if !ok {
 		s.fail(c, fmt.Errorf("policy %q: %w", c.Param("id"), duty.ErrNotFound))
 		return
 	}
-	files := e.Bundle().Files
+	module, _ := e.File(m.File)
+	test, _ := e.File(duty.PolicyTestFile(m.File))
 	rev := s.Policies.Revision()
 	c.Header("ETag", etag(rev))
-	c.JSON(http.StatusOK, gin.H{"metadata": m, "params": e.Params(m.ID), "file": m.File, "module": files[m.File],
-		"test_file": policy.TestFile(m.File), "test": files[policy.TestFile(m.File)], "revision": rev})
+	c.JSON(http.StatusOK, gin.H{"metadata": m, "params": e.Params(m.ID), "file": m.File, "module": module,
+		"test_file": duty.PolicyTestFile(m.File), "test": test, "revision": rev})
 }
 
 type putPolicyBody struct {
@@ -181,12 +179,12 @@ func (s *server) putPolicy(c *gin.Context) {
 		return
 	}
 	file := moduleFile(id)
-	if m, ok := s.Policies.Engine().Policy(id); ok {
+	if m, ok := s.Policies.Catalogue().Policy(id); ok {
 		file = m.File
 	}
-	d := live.Draft{Files: map[string]*string{file: &body.Module}, Message: body.Message, Base: body.Base}
+	d := duty.PolicyDraft{Files: map[string]*string{file: &body.Module}, Message: body.Message, Base: body.Base}
 	if body.Test != nil {
-		d.Files[policy.TestFile(file)] = body.Test
+		d.Files[duty.PolicyTestFile(file)] = body.Test
 	}
 	s.apply(c, d)
 }
@@ -214,16 +212,16 @@ func moduleFile(id string) string {
 }
 
 func (s *server) deletePolicy(c *gin.Context) {
-	m, ok := s.Policies.Engine().Policy(c.Param("id"))
+	m, ok := s.Policies.Catalogue().Policy(c.Param("id"))
 	if !ok {
 		s.fail(c, fmt.Errorf("policy %q: %w", c.Param("id"), duty.ErrNotFound))
 		return
 	}
 	// Deleting a duty is switching it off, said explicitly: kept in the revision's
-	// policy.SwitchedOffFile so that the guard lets it through.
-	d := live.Draft{Files: map[string]*string{m.File: nil}, SwitchOff: map[string]bool{m.ID: true}, Message: c.Query("message")}
-	if _, ok := s.Policies.Engine().Bundle().Files[policy.TestFile(m.File)]; ok {
-		d.Files[policy.TestFile(m.File)] = nil
+	// params/switched_off.json so that the guard lets it through.
+	d := duty.PolicyDraft{Files: map[string]*string{m.File: nil}, SwitchOff: map[string]bool{m.ID: true}, Message: c.Query("message")}
+	if _, ok := s.Policies.Catalogue().File(duty.PolicyTestFile(m.File)); ok {
+		d.Files[duty.PolicyTestFile(m.File)] = nil
 	}
 	if d.Message == "" {
 		d.Message = "deleted policy " + m.ID
@@ -234,7 +232,7 @@ func (s *server) deletePolicy(c *gin.Context) {
 // getParams and putParams read and change the parameters of a policy or of settings (the
 // ledger's: /policies/ledger/params).
 func (s *server) getParams(c *gin.Context) {
-	e := s.Policies.Engine()
+	e := s.Policies.Catalogue()
 	m, ok := e.ParamSet(c.Param("id"))
 	if !ok {
 		s.fail(c, fmt.Errorf("policy %q: %w", c.Param("id"), duty.ErrNotFound))
@@ -256,7 +254,7 @@ type putParamsBody struct {
 
 func (s *server) putParams(c *gin.Context) {
 	id := c.Param("id")
-	m, ok := s.Policies.Engine().ParamSet(id)
+	m, ok := s.Policies.Catalogue().ParamSet(id)
 	if !ok {
 		s.fail(c, fmt.Errorf("policy %q: %w", id, duty.ErrNotFound))
 		return
@@ -270,7 +268,7 @@ func (s *server) putParams(c *gin.Context) {
 		s.fail(c, errBadRequest(`"params" must name at least one parameter`))
 		return
 	}
-	d := live.Draft{Params: map[string]map[string]any{id: body.Params}, Message: body.Message, Base: body.Base}
+	d := duty.PolicyDraft{Params: map[string]map[string]any{id: body.Params}, Message: body.Message, Base: body.Base}
 	if body.SwitchOff && m.Settings {
 		s.fail(c, errBadRequest(`"switch_off" is for a duty; `+id+` are settings`))
 		return
@@ -282,7 +280,7 @@ func (s *server) putParams(c *gin.Context) {
 }
 
 func (s *server) applyDraft(c *gin.Context) {
-	var d live.Draft
+	var d duty.PolicyDraft
 	if err := decodeJSON(c, &d, `{"base": "<revision>", "files": {"<path>": "<content>" | null}?, "params": {"<policy>": {...}}?, "switch_off": {"<policy>": bool}?, "message": "why"?, "replace": bool?}`); err != nil {
 		s.fail(c, err)
 		return
@@ -292,15 +290,15 @@ func (s *server) applyDraft(c *gin.Context) {
 
 // apply makes a draft a new revision, on the base the request names (the revision, with its
 // author and source, goes to the audit trail in live).
-func (s *server) apply(c *gin.Context, d live.Draft) {
-	s.commitChange(c, d.Base, d.Message, func(ctx context.Context, ch live.Change) (*duty.PolicyRevision, error) {
+func (s *server) apply(c *gin.Context, d duty.PolicyDraft) {
+	s.commitChange(c, d.Base, d.Message, func(ctx context.Context, ch duty.PolicyChange) (*duty.PolicyRevision, error) {
 		return s.Policies.Apply(ctx, d, ch)
 	})
 }
 
 // commitChange makes one policy change on revision base (a draft, a rollback, an adoption)
 // and answers 201 with the new revision, or the refusal.
-func (s *server) commitChange(c *gin.Context, base, message string, do func(context.Context, live.Change) (*duty.PolicyRevision, error)) {
+func (s *server) commitChange(c *gin.Context, base, message string, do func(context.Context, duty.PolicyChange) (*duty.PolicyRevision, error)) {
 	ch, err := s.change(c, base, message)
 	if err != nil {
 		s.fail(c, err)
@@ -315,7 +313,7 @@ func (s *server) commitChange(c *gin.Context, base, message string, do func(cont
 }
 
 func (s *server) validatePolicies(c *gin.Context) {
-	var d live.Draft
+	var d duty.PolicyDraft
 	if err := decodeJSON(c, &d, `{"files": {...}?, "params": {...}?}`); err != nil {
 		s.fail(c, err)
 		return
@@ -329,9 +327,9 @@ func (s *server) validatePolicies(c *gin.Context) {
 }
 
 type previewBody struct {
-	Draft      live.Draft `json:"draft"`
-	Department string     `json:"department"`
-	AsOf       string     `json:"as_of"`
+	Draft      duty.PolicyDraft `json:"draft"`
+	Department string           `json:"department"`
+	AsOf       string           `json:"as_of"`
 }
 
 func (s *server) previewPolicies(c *gin.Context) {
@@ -356,7 +354,7 @@ func (s *server) previewPolicies(c *gin.Context) {
 	defer release()
 	// Preview checks the principal's scope, audits the preview and answers counts alone to
 	// whoever may not read records (a policy editor).
-	imp, err := s.Policies.Preview(c.Request.Context(), body.Draft, scan.Request{Department: body.Department, AsOf: body.AsOf}, principal(c))
+	imp, err := s.Policies.Preview(c.Request.Context(), body.Draft, duty.ScanRequest{Department: body.Department, AsOf: body.AsOf}, principal(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -418,7 +416,7 @@ func (s *server) activateRevision(c *gin.Context) {
 		return
 	}
 	id := c.Param("rev")
-	s.commitChange(c, body.Base, body.Message, func(ctx context.Context, ch live.Change) (*duty.PolicyRevision, error) {
+	s.commitChange(c, body.Base, body.Message, func(ctx context.Context, ch duty.PolicyChange) (*duty.PolicyRevision, error) {
 		return s.Policies.Rollback(ctx, id, ch)
 	})
 }
@@ -458,7 +456,7 @@ func (s *server) diffRevisions(c *gin.Context) {
 		return
 	}
 	if diffs == nil {
-		diffs = []live.FileDiff{}
+		diffs = []duty.FileDiff{}
 	}
 	c.JSON(http.StatusOK, gin.H{"from": from, "to": to, "files": diffs})
 }

@@ -5,18 +5,15 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
-// FileDiff is how one bundle file differs between two revisions.
-type FileDiff struct {
-	Path   string `json:"path"`
-	Status string `json:"status"` // added, removed or changed
-	// Unified is the change as a unified diff (3 lines of context).
-	Unified string `json:"unified"`
-}
+// FileDiff is duty.FileDiff, kept for this package's callers.
+type FileDiff = duty.FileDiff
 
 // Diff compares the files of two stored revisions.
-func (m *Manager) Diff(ctx context.Context, from, to string) ([]FileDiff, error) {
+func (m *Manager) Diff(ctx context.Context, from, to string) ([]duty.FileDiff, error) {
 	a, err := m.cfg.Store.Revision(ctx, from)
 	if err != nil {
 		return nil, err
@@ -29,7 +26,7 @@ func (m *Manager) Diff(ctx context.Context, from, to string) ([]FileDiff, error)
 }
 
 // DiffFiles compares two bundles' files, path by path.
-func DiffFiles(a, b map[string]string) []FileDiff {
+func DiffFiles(a, b map[string]string) []duty.FileDiff {
 	paths := map[string]bool{}
 	for p := range a {
 		paths[p] = true
@@ -37,7 +34,7 @@ func DiffFiles(a, b map[string]string) []FileDiff {
 	for p := range b {
 		paths[p] = true
 	}
-	var out []FileDiff
+	var out []duty.FileDiff
 	for p := range paths {
 		x, inA := a[p]
 		y, inB := b[p]
@@ -45,14 +42,14 @@ func DiffFiles(a, b map[string]string) []FileDiff {
 		case inA && inB && x == y:
 			continue
 		case !inA:
-			out = append(out, FileDiff{Path: p, Status: "added", Unified: Unified(p, "", y)})
+			out = append(out, duty.FileDiff{Path: p, Status: "added", Unified: Unified(p, "", y)})
 		case !inB:
-			out = append(out, FileDiff{Path: p, Status: "removed", Unified: Unified(p, x, "")})
+			out = append(out, duty.FileDiff{Path: p, Status: "removed", Unified: Unified(p, x, "")})
 		default:
-			out = append(out, FileDiff{Path: p, Status: "changed", Unified: Unified(p, x, y)})
+			out = append(out, duty.FileDiff{Path: p, Status: "changed", Unified: Unified(p, x, y)})
 		}
 	}
-	slices.SortFunc(out, func(x, y FileDiff) int { return strings.Compare(x.Path, y.Path) })
+	slices.SortFunc(out, func(x, y duty.FileDiff) int { return strings.Compare(x.Path, y.Path) })
 	return out
 }
 

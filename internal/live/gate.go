@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 
+	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
 )
 
@@ -16,7 +17,7 @@ import (
 // there, since a module whose tests pass may still blow up on records, and the caller evaluates
 // or puts in force that same engine, whose child has compiled the bundle once. The caller owns
 // it: Close it when it is not put in force.
-func (m *Manager) gate(ctx context.Context, b *policy.Bundle) (*policy.Engine, []policy.TestResult, error) {
+func (m *Manager) gate(ctx context.Context, b *policy.Bundle) (*policy.Engine, []duty.TestResult, error) {
 	eng, results, err := m.check(ctx, b)
 	if err != nil {
 		return nil, results, err

@@ -52,21 +52,18 @@ const (
 	ActorMigration = "system:migration" // a rollback of an earlier version, recorded as a revision
 )
 
-// Sources of a revision (duty.PolicyRevision.Source).
+// Sources of a revision, kept for this package's callers (duty.SourceAPI and the others).
 const (
-	SourceAPI       = "api"
-	SourceCLI       = "cli"
-	SourcePage      = "page"
-	SourceDirectory = "directory"
-	SourceBuiltin   = "builtin"
-	SourceMigration = "migration"
+	SourceAPI  = duty.SourceAPI
+	SourceCLI  = duty.SourceCLI
+	SourcePage = duty.SourcePage
 )
 
 // Manager holds the engine in force and changes it safely.
 type Manager struct {
 	cfg         Config
 	current     atomic.Pointer[state]
-	refused     atomic.Pointer[Refusal]
+	refused     atomic.Pointer[duty.PolicyRefusal]
 	mu          sync.Mutex   // orders the moves of current (it only ever moves forward)
 	dirHash     string       // the folder content last committed or refused (directory mode)
 	builtinHash string       // hash of cfg.Builtin
@@ -81,41 +78,17 @@ type state struct {
 	builtin, builtinIn string
 }
 
-// Refusal is a change that did not pass the gate in directory mode.
-type Refusal struct {
-	At       string           `json:"at"`
-	Problems []policy.Problem `json:"problems"`
-}
+// Change, StaleError, Drift and Draft are the policies service's requests and refusals
+// (internal/duty); the names are kept for this package's callers.
+type (
+	Change     = duty.PolicyChange
+	StaleError = duty.StaleError
+	Drift      = duty.PolicyDrift
+	Draft      = duty.PolicyDraft
+)
 
-// Change says on which revision a change was made, by whom, from where and why.
-type Change struct {
-	// Base is the revision the change was made on (the one its author saw). It is required: a
-	// change on any other revision than the one in force is refused with a StaleError.
-	Base    string
-	Author  string
-	Source  string // SourceAPI, SourceCLI or SourcePage
-	Message string
-}
-
-// ErrBaseRequired refuses a change that does not say which revision it was made on. It matches
-// duty.ErrInvalid.
-var ErrBaseRequired = fmt.Errorf("a policy change must name the revision it was made on (base): %w", duty.ErrInvalid)
-
-// StaleError refuses a change made on a revision that is no longer in force: another change
-// (in this process or another one sharing the store) came first. Nothing was stored. It matches
-// duty.ErrConflict.
-type StaleError struct {
-	Base    string // the revision the change was made on
-	Current string // the revision in force now
-}
-
-func (e *StaleError) Error() string {
-	return fmt.Sprintf("the policies changed since revision %s: %s is in force now; nothing was saved — "+
-		"read %s and make the change again on it", e.Base, e.Current, e.Current)
-}
-
-// Is makes errors.Is(err, duty.ErrConflict) true.
-func (e *StaleError) Is(target error) bool { return target == duty.ErrConflict }
+// ErrBaseRequired is duty.ErrBaseRequired.
+var ErrBaseRequired = duty.ErrBaseRequired
 
 // New loads the policies in force (the newest stored revision), seeding the built-in bundle
 // into an empty store. In directory mode the folder is then recorded as a revision when it
@@ -141,7 +114,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		for try := 0; try < 3 && errors.Is(err, duty.ErrConflict); try++ {
 			err = m.syncDir(ctx) // another process stored a revision first: again on the newest
 		}
-		var be *policy.BundleError
+		var be *duty.BundleError
 		if err != nil && !errors.As(err, &be) {
 			return nil, err
 		}
@@ -149,7 +122,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if m.current.Load() == nil {
 		// An empty store: the built-in bundle is the first revision.
 		_, err := m.commit(ctx, nil, cfg.Builtin, duty.PolicyRevision{Author: ActorBuiltin,
-			Message: "built-in bundle", Source: SourceBuiltin, BuiltinHash: m.builtinHash})
+			Message: "built-in bundle", Source: duty.SourceBuiltin, BuiltinHash: m.builtinHash})
 		if errors.Is(err, duty.ErrConflict) { // another process seeded it at the same moment
 			err = m.load(ctx)
 		}
@@ -241,7 +214,7 @@ func (m *Manager) migrate(ctx context.Context) error {
 			return err
 		}
 		if old.Hash != st.rev.Hash {
-			_, err := m.rollback(ctx, st, id, Change{Author: ActorMigration, Source: SourceMigration,
+			_, err := m.rollback(ctx, st, id, duty.PolicyChange{Author: ActorMigration, Source: duty.SourceMigration,
 				Message: "revision " + id + " was in force (rolled back by an earlier version)"})
 			if errors.Is(err, duty.ErrConflict) {
 				err = m.load(ctx) // another process migrated first
@@ -257,40 +230,41 @@ func (m *Manager) migrate(ctx context.Context) error {
 // Engine returns the engine in force. Scans take it once at their start.
 func (m *Manager) Engine() *policy.Engine { return m.current.Load().engine }
 
+// Catalogue returns the engine in force as the edges read it; nil (a nil interface, not one
+// holding a nil engine) when no policies are loaded.
+func (m *Manager) Catalogue() duty.PolicyCatalogue {
+	if e := m.Engine(); e != nil {
+		return e
+	}
+	return nil
+}
+
+// A Manager is the policies service of the edges.
+var _ duty.Policies = (*Manager)(nil)
+
 // Revision returns the id of the store revision in force.
 func (m *Manager) Revision() string { return m.current.Load().rev.ID }
 
 // Refused returns the last change refused in directory mode since the last good one, or nil.
-func (m *Manager) Refused() *Refusal { return m.refused.Load() }
+func (m *Manager) Refused() *duty.PolicyRefusal { return m.refused.Load() }
 
 // DirMode reports whether the policies follow a folder.
 func (m *Manager) DirMode() bool { return m.cfg.Dir != "" }
 
-// Drift says that the binary's built-in bundle differs from the one the store was seeded with or
-// last adopted. The service keeps serving the stored revision: the built-in bundle never
-// replaces user edits by itself; an admin adopts it (AdoptBuiltin).
-type Drift struct {
-	Builtin    string `json:"builtin"`               // hash of this binary's built-in bundle
-	Recorded   string `json:"recorded"`              // hash recorded at seeding or adoption ("" when never)
-	RecordedIn string `json:"recorded_in,omitempty"` // the revision that recorded it
-	InForce    string `json:"in_force"`              // the revision in force
-	Message    string `json:"message"`
-}
-
 // Drift returns the difference between the built-in bundle and the store's, or nil when there is
 // none (or in directory mode, where the folder is the source of truth).
-func (m *Manager) Drift() *Drift {
+func (m *Manager) Drift() *duty.PolicyDrift {
 	st := m.current.Load()
 	if m.DirMode() || st == nil || st.builtin == m.builtinHash || st.rev.Hash == m.builtinHash {
 		return nil
 	}
-	return &Drift{Builtin: m.builtinHash, Recorded: st.builtin, RecordedIn: st.builtinIn, InForce: st.rev.ID,
+	return &duty.PolicyDrift{Builtin: m.builtinHash, Recorded: st.builtin, RecordedIn: st.builtinIn, InForce: st.rev.ID,
 		Message: "this binary's built-in policy bundle differs from the one the store was seeded with; " +
 			"the stored revision keeps serving until an admin adopts it"}
 }
 
 // BuiltinChanges lists what adopting the built-in bundle would change in the bundle in force.
-func (m *Manager) BuiltinChanges() []FileDiff {
+func (m *Manager) BuiltinChanges() []duty.FileDiff {
 	return DiffFiles(m.Engine().Bundle().Files, m.adoptable(m.current.Load()).Files)
 }
 
@@ -306,7 +280,7 @@ func (m *Manager) adoptable(st *state) *policy.Bundle {
 // AdoptBuiltin makes the binary's built-in bundle a new revision on base c.Base, through the
 // gate. The parameter changes in force (params/overrides.json) are carried over; rule changes are
 // replaced by the built-in rules (BuiltinChanges lists them first).
-func (m *Manager) AdoptBuiltin(ctx context.Context, c Change) (*duty.PolicyRevision, error) {
+func (m *Manager) AdoptBuiltin(ctx context.Context, c duty.PolicyChange) (*duty.PolicyRevision, error) {
 	if m.DirMode() {
 		return nil, fmt.Errorf("%w: %w", ErrDirMode, duty.ErrConflict)
 	}
@@ -396,7 +370,7 @@ func (m *Manager) follow(ctx context.Context) error {
 func (m *Manager) syncDir(ctx context.Context) error {
 	b, err := policy.LoadDir(m.cfg.Dir)
 	if err != nil {
-		m.refuse([]policy.Problem{{File: m.cfg.Dir, Message: err.Error()}})
+		m.refuse([]duty.BundleProblem{{File: m.cfg.Dir, Kind: duty.BundleFolder, Message: err.Error()}})
 		return err
 	}
 	h := b.Revision()
@@ -410,9 +384,9 @@ func (m *Manager) syncDir(ctx context.Context) error {
 		return nil
 	}
 	_, err = m.commit(ctx, st, b, duty.PolicyRevision{Author: ActorDirectory,
-		Message: "changed in the policy folder " + m.cfg.Dir, Source: SourceDirectory})
+		Message: "changed in the policy folder " + m.cfg.Dir, Source: duty.SourceDirectory})
 	if err != nil {
-		var be *policy.BundleError
+		var be *duty.BundleError
 		if errors.As(err, &be) {
 			m.dirHash = h // not retried until the folder changes again
 			m.refuse(be.Problems)
@@ -424,8 +398,8 @@ func (m *Manager) syncDir(ctx context.Context) error {
 	return nil
 }
 
-func (m *Manager) refuse(probs []policy.Problem) {
-	m.refused.Store(&Refusal{At: time.Now().UTC().Format(time.RFC3339), Problems: probs})
+func (m *Manager) refuse(probs []duty.BundleProblem) {
+	m.refused.Store(&duty.PolicyRefusal{At: time.Now().UTC().Format(time.RFC3339), Problems: probs})
 }
 
 // on returns the state a change made on revision base applies to: the one in force, after
@@ -433,7 +407,7 @@ func (m *Manager) refuse(probs []policy.Problem) {
 // stale.
 func (m *Manager) on(ctx context.Context, base string) (*state, error) {
 	if base == "" {
-		return nil, ErrBaseRequired
+		return nil, duty.ErrBaseRequired
 	}
 	st := m.current.Load()
 	if st.rev.ID != base {
@@ -443,7 +417,7 @@ func (m *Manager) on(ctx context.Context, base string) (*state, error) {
 		st = m.current.Load()
 	}
 	if st.rev.ID != base {
-		return nil, &StaleError{Base: base, Current: st.rev.ID}
+		return nil, &duty.StaleError{Base: base, Current: st.rev.ID}
 	}
 	return st, nil
 }
@@ -470,7 +444,7 @@ func (m *Manager) commit(ctx context.Context, on *state, b *policy.Bundle, rev d
 		if !errors.Is(err, duty.ErrConflict) {
 			return nil, err
 		}
-		stale := &StaleError{Base: rev.Parent}
+		stale := &duty.StaleError{Base: rev.Parent}
 		if ferr := m.follow(ctx); ferr != nil {
 			m.cfg.Log.Warn("follow policy revisions", "err", ferr)
 		}
@@ -494,7 +468,7 @@ func (m *Manager) commit(ctx context.Context, on *state, b *policy.Bundle, rev d
 // auditAction names a revision's kind in the audit trail.
 func auditAction(rev *duty.PolicyRevision) string {
 	switch {
-	case rev.Source == SourceBuiltin:
+	case rev.Source == duty.SourceBuiltin:
 		return "policy.seed"
 	case rev.RestoredFrom != "":
 		return "policy.activate"
@@ -551,45 +525,28 @@ func (m *Manager) reconcileAudit(ctx context.Context) {
 	}
 }
 
-// Draft is a proposed change to the bundle in force.
-type Draft struct {
-	// Files maps a bundle path to its new content; null deletes the file.
-	Files map[string]*string `json:"files,omitempty"`
-	// Params maps a policy id to parameter values to change.
-	Params map[string]map[string]any `json:"params,omitempty"`
-	// Message says why (kept with the revision).
-	Message string `json:"message,omitempty"`
-	// Replace starts from an empty bundle instead of the one in force (a whole folder pushed).
-	Replace bool `json:"replace,omitempty"`
-	// Base is the revision the draft was made on (carried into Change.Base by the API).
-	Base string `json:"base,omitempty"`
-	// SwitchOff switches duties off (true) or back on (false), in policy.SwitchedOffFile. A change
-	// after which a duty reports nothing is refused unless it switches the duty off here.
-	SwitchOff map[string]bool `json:"switch_off,omitempty"`
-}
-
 // Bundle applies the draft to the bundle in force. Paths must be clean relative paths of .rego
 // or data.json files (or params/overrides.json).
-func (m *Manager) Bundle(d Draft) (*policy.Bundle, error) {
+func (m *Manager) Bundle(d duty.PolicyDraft) (*policy.Bundle, error) {
 	return bundleOn(m.Engine(), d)
 }
 
-func bundleOn(eng *policy.Engine, d Draft) (*policy.Bundle, error) {
+func bundleOn(eng *policy.Engine, d duty.PolicyDraft) (*policy.Bundle, error) {
 	b := eng.Bundle().Clone()
 	if d.Replace {
 		b = &policy.Bundle{Files: map[string]string{}}
 	}
-	var probs []policy.Problem
+	var probs []duty.BundleProblem
 	for p, content := range d.Files {
 		clean := path.Clean(p)
 		switch {
 		case clean != p || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "..") || strings.Contains(p, "\\"):
-			probs = append(probs, policy.Problem{File: p, Message: "must be a clean relative path inside the bundle"})
+			probs = append(probs, duty.BundleProblem{File: p, Kind: duty.BundlePath, Message: "must be a clean relative path inside the bundle"})
 		case !policy.IsBundleFile(p):
-			probs = append(probs, policy.Problem{File: p, Message: "is not a bundle file: expected a .rego module, a data.json, " + policy.OverridesFile + " or " + policy.SwitchedOffFile})
+			probs = append(probs, duty.BundleProblem{File: p, Kind: duty.BundlePath, Message: "is not a bundle file: expected a .rego module, a data.json, " + policy.OverridesFile + " or " + policy.SwitchedOffFile})
 		case content == nil:
 			if _, ok := b.Files[p]; !ok {
-				probs = append(probs, policy.Problem{File: p, Message: "cannot be deleted: no such file in the bundle"})
+				probs = append(probs, duty.BundleProblem{File: p, Kind: duty.BundlePath, Message: "cannot be deleted: no such file in the bundle"})
 			}
 			delete(b.Files, p)
 		default:
@@ -597,7 +554,7 @@ func bundleOn(eng *policy.Engine, d Draft) (*policy.Bundle, error) {
 		}
 	}
 	if len(probs) > 0 {
-		return nil, &policy.BundleError{Problems: probs}
+		return nil, &duty.BundleError{Problems: probs}
 	}
 	ids := make([]string, 0, len(d.Params))
 	for id := range d.Params {
@@ -620,7 +577,7 @@ func bundleOn(eng *policy.Engine, d Draft) (*policy.Bundle, error) {
 }
 
 // Validate runs the gate over a draft without storing anything.
-func (m *Manager) Validate(ctx context.Context, d Draft) ([]policy.TestResult, error) {
+func (m *Manager) Validate(ctx context.Context, d duty.PolicyDraft) ([]duty.TestResult, error) {
 	b, err := m.Bundle(d)
 	if err != nil {
 		return nil, err
@@ -642,7 +599,7 @@ func (m *Manager) bind(e *policy.Engine) *policy.Engine {
 }
 
 // check is the gate: compile, require tests, run them, in the sandbox when there is one.
-func (m *Manager) check(ctx context.Context, b *policy.Bundle) (*policy.Engine, []policy.TestResult, error) {
+func (m *Manager) check(ctx context.Context, b *policy.Bundle) (*policy.Engine, []duty.TestResult, error) {
 	if m.cfg.Sandbox != nil {
 		return m.cfg.Sandbox.Check(ctx, b)
 	}
@@ -656,7 +613,7 @@ var ErrDirMode = errors.New("the policies follow a folder (serve --policies); ch
 // stores it as the next revision, in force at once. The draft is applied to c.Base's bundle,
 // never to a newer one: a change made on a stale base is refused (StaleError), so that no change
 // silently undoes another.
-func (m *Manager) Apply(ctx context.Context, d Draft, c Change) (*duty.PolicyRevision, error) {
+func (m *Manager) Apply(ctx context.Context, d duty.PolicyDraft, c duty.PolicyChange) (*duty.PolicyRevision, error) {
 	if m.DirMode() {
 		return nil, fmt.Errorf("%w: %w", ErrDirMode, duty.ErrConflict)
 	}
@@ -684,7 +641,7 @@ func (m *Manager) Apply(ctx context.Context, d Draft, c Change) (*duty.PolicyRev
 // Rollback brings an earlier revision back into force as a new revision (restored_from names
 // it), made on revision c.Base, after passing it through the gate again (the engine may have
 // changed since it was stored).
-func (m *Manager) Rollback(ctx context.Context, id string, c Change) (*duty.PolicyRevision, error) {
+func (m *Manager) Rollback(ctx context.Context, id string, c duty.PolicyChange) (*duty.PolicyRevision, error) {
 	if m.DirMode() {
 		return nil, fmt.Errorf("%w: %w", ErrDirMode, duty.ErrConflict)
 	}
@@ -695,7 +652,7 @@ func (m *Manager) Rollback(ctx context.Context, id string, c Change) (*duty.Poli
 	return m.rollback(ctx, st, id, c)
 }
 
-func (m *Manager) rollback(ctx context.Context, st *state, id string, c Change) (*duty.PolicyRevision, error) {
+func (m *Manager) rollback(ctx context.Context, st *state, id string, c duty.PolicyChange) (*duty.PolicyRevision, error) {
 	if id == st.rev.ID {
 		return nil, fmt.Errorf("revision %s is already in force: %w", id, duty.ErrInvalid)
 	}
@@ -711,42 +668,10 @@ func (m *Manager) rollback(ctx context.Context, st *state, id string, c Change) 
 		Source: c.Source, RestoredFrom: id})
 }
 
-// Impact is what a draft would change in a scope's violations, relative to the revision in force.
-type Impact struct {
-	AsOf       string `json:"as_of"`
-	Department string `json:"department,omitempty"`
-	Active     string `json:"active_revision"`
-	Draft      string `json:"draft_hash"`
-	// Detailed tells whether Added and Removed list the violations: only for a caller who may
-	// read records, and only inside its scope. Others get Counts alone.
-	Detailed  bool             `json:"detailed"`
-	Added     []duty.Violation `json:"added"`
-	Removed   []duty.Violation `json:"removed"`
-	Unchanged int              `json:"unchanged"`
-	Counts    ImpactCounts     `json:"counts"`
-}
-
-// ImpactCounts counts the violations a draft adds and removes.
-type ImpactCounts struct {
-	Added   Tally `json:"added"`
-	Removed Tally `json:"removed"`
-}
-
-// Tally counts violations by policy, by policy and reason ("<policy>/<reason>") and by
-// department. A draft writes its violations' reason and department itself, so that it could
-// smuggle record contents through them: a reason its policy's METADATA does not list, and a
-// department the store does not hold, are counted under "(other)".
-type Tally struct {
-	Total        int            `json:"total"`
-	ByPolicy     map[string]int `json:"by_policy"`
-	ByReason     map[string]int `json:"by_reason"`
-	ByDepartment map[string]int `json:"by_department"`
-}
-
 const otherKey = "(other)"
 
-func tally(vs []duty.Violation, reasons map[string]map[string]bool, depts map[string]bool) Tally {
-	t := Tally{Total: len(vs), ByPolicy: map[string]int{}, ByReason: map[string]int{}, ByDepartment: map[string]int{}}
+func tally(vs []duty.Violation, reasons map[string]map[string]bool, depts map[string]bool) duty.Tally {
+	t := duty.Tally{Total: len(vs), ByPolicy: map[string]int{}, ByReason: map[string]int{}, ByDepartment: map[string]int{}}
 	for _, v := range vs {
 		t.ByPolicy[v.Policy]++
 		r := v.Reason
@@ -768,7 +693,7 @@ func tally(vs []duty.Violation, reasons map[string]map[string]bool, depts map[st
 // inside p's scope when p may read records, else only counts. Every preview is audited (who,
 // the draft's hash, the scope) before it runs; without the audit it does not run. Nothing else
 // is stored.
-func (m *Manager) Preview(ctx context.Context, d Draft, req scan.Request, p duty.Principal) (*Impact, error) {
+func (m *Manager) Preview(ctx context.Context, d duty.PolicyDraft, req scan.Request, p duty.Principal) (*duty.PolicyImpact, error) {
 	b, err := m.Bundle(d)
 	if err != nil {
 		return nil, err
@@ -811,7 +736,7 @@ func (m *Manager) Preview(ctx context.Context, d Draft, req scan.Request, p duty
 	if err != nil {
 		return nil, err
 	}
-	imp := &Impact{AsOf: opts.AsOf, Department: req.Department, Active: m.Revision(), Draft: draft.Revision(),
+	imp := &duty.PolicyImpact{AsOf: opts.AsOf, Department: req.Department, Active: m.Revision(), Draft: draft.Revision(),
 		Added: []duty.Violation{}, Removed: []duty.Violation{}}
 	was := map[string]bool{}
 	for _, v := range before {
@@ -846,7 +771,7 @@ func (m *Manager) Preview(ctx context.Context, d Draft, req scan.Request, p duty
 	for _, dep := range depts {
 		known[dep.ID()] = true
 	}
-	imp.Counts = ImpactCounts{Added: tally(imp.Added, reasons, known), Removed: tally(imp.Removed, reasons, known)}
+	imp.Counts = duty.ImpactCounts{Added: tally(imp.Added, reasons, known), Removed: tally(imp.Removed, reasons, known)}
 	if imp.Detailed = p.Can(duty.ReadRecords); !imp.Detailed {
 		imp.Added, imp.Removed = []duty.Violation{}, []duty.Violation{}
 	}

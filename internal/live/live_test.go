@@ -156,19 +156,20 @@ func TestRefusedChangesKeepTheRevision(t *testing.T) {
 		want  string // in a problem
 		file  string
 		row   bool
+		kind  duty.BundleProblemKind
 	}{
-		{"syntax error", live.Draft{Files: map[string]*string{file: ptr(src + "\nviolation contains v if {\n")}}, "rego_parse_error", file, true},
-		{"type error", live.Draft{Files: map[string]*string{file: ptr(src + "\n_x := no_such_function(1)\n")}}, "undefined function", file, true},
-		{"failing test", live.Draft{Files: map[string]*string{"duty/extra/fail_test.rego": ptr("package duty.extra.fail_test\n\ntest_always_fails if false\n")}}, "test duty.extra.fail_test.test_always_fails failed", "duty/extra/fail_test.rego", true},
-		{"param out of range", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days_before": -1}}}, "must be at least 0", "", false},
-		{"param of wrong type", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days_before": "ninety"}}}, "must be an integer", "", false},
-		{"unknown param", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days": 3}}}, "is not a parameter", "", false},
-		{"bad deadline", live.Draft{Params: map[string]map[string]any{"letter.three_levels": {"deadline": "02-30"}}}, "exists in every year", "", false},
-		{"leap day deadline", live.Draft{Params: map[string]map[string]any{"meeting.annual_conduct": {"deadline": "02-29"}}}, "not 02-29", "", false},
-		{"misspelt rank", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"ranks": []any{"burea"}}}}, `must be one of "bureau"（厅级）`, "", false},
-		{"rank labels", live.Draft{Params: map[string]map[string]any{"archive.integrity_file": {"ranks": []any{"厅级", "处级"}}}}, `got "厅级"`, "", false},
-		{"duty silenced", live.Draft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 366}}}, "duty meeting.joint reports no violation", "duty/meeting/joint.rego", false},
-		{"path outside the bundle", live.Draft{Files: map[string]*string{"../x.rego": ptr("package x")}}, "clean relative path", "../x.rego", false},
+		{"syntax error", live.Draft{Files: map[string]*string{file: ptr(src + "\nviolation contains v if {\n")}}, "rego_parse_error", file, true, duty.BundleParse},
+		{"type error", live.Draft{Files: map[string]*string{file: ptr(src + "\n_x := no_such_function(1)\n")}}, "undefined function", file, true, duty.BundleType},
+		{"failing test", live.Draft{Files: map[string]*string{"duty/extra/fail_test.rego": ptr("package duty.extra.fail_test\n\ntest_always_fails if false\n")}}, "test duty.extra.fail_test.test_always_fails failed", "duty/extra/fail_test.rego", true, duty.BundleTest},
+		{"param out of range", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days_before": -1}}}, "must be at least 0", "", false, duty.BundleParam},
+		{"param of wrong type", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days_before": "ninety"}}}, "must be an integer", "", false, duty.BundleParam},
+		{"unknown param", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days": 3}}}, "is not a parameter", "", false, duty.BundleParam},
+		{"bad deadline", live.Draft{Params: map[string]map[string]any{"letter.three_levels": {"deadline": "02-30"}}}, "exists in every year", "", false, duty.BundleParam},
+		{"leap day deadline", live.Draft{Params: map[string]map[string]any{"meeting.annual_conduct": {"deadline": "02-29"}}}, "not 02-29", "", false, duty.BundleParam},
+		{"misspelt rank", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"ranks": []any{"burea"}}}}, `must be one of "bureau"（厅级）`, "", false, duty.BundleParam},
+		{"rank labels", live.Draft{Params: map[string]map[string]any{"archive.integrity_file": {"ranks": []any{"厅级", "处级"}}}}, `got "厅级"`, "", false, duty.BundleParam},
+		{"duty silenced", live.Draft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 366}}}, "duty meeting.joint reports no violation", "duty/meeting/joint.rego", false, duty.BundleSilenced},
+		{"path outside the bundle", live.Draft{Files: map[string]*string{"../x.rego": ptr("package x")}}, "clean relative path", "../x.rego", false, duty.BundlePath},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := m.Apply(ctx, tc.draft, live.Change{Base: "r1", Author: "tester"})
@@ -178,12 +179,12 @@ func TestRefusedChangesKeepTheRevision(t *testing.T) {
 			}
 			found := false
 			for _, p := range be.Problems {
-				if strings.Contains(p.Message, tc.want) && (tc.file == "" || p.File == tc.file) && (!tc.row || p.Row > 0) {
+				if strings.Contains(p.Message, tc.want) && (tc.file == "" || p.File == tc.file) && (!tc.row || p.Row > 0) && p.Kind == tc.kind {
 					found = true
 				}
 			}
 			if !found {
-				t.Errorf("problems %v, want one containing %q in %q with a line", be.Problems, tc.want, tc.file)
+				t.Errorf("problems %+v, want one of kind %q containing %q in %q with a line", be.Problems, tc.kind, tc.want, tc.file)
 			}
 			if m.Revision() != "r1" {
 				t.Errorf("revision in force = %q after a refused change, want r1", m.Revision())

@@ -78,10 +78,6 @@ func IsBundleFile(p string) bool { return isBundleFile(p) }
 // IsTest reports whether the file is a Rego test module.
 func IsTest(p string) bool { return strings.HasSuffix(p, "_test.rego") }
 
-// TestFile is the path of the test module that must sit beside a duty module:
-// duty/<area>/<name>_test.rego for duty/<area>/<name>.rego.
-func TestFile(module string) string { return strings.TrimSuffix(module, ".rego") + "_test.rego" }
-
 // Revision is a content hash of the bundle: equal files give equal revisions.
 func (b *Bundle) Revision() string {
 	names := make([]string, 0, len(b.Files))
@@ -106,9 +102,9 @@ func (b *Bundle) Clone() *Bundle {
 }
 
 // data merges the data.json files into one document, each at its folder's path.
-func (b *Bundle) data() (map[string]any, []Problem) {
+func (b *Bundle) data() (map[string]any, []duty.BundleProblem) {
 	root := map[string]any{}
-	var probs []Problem
+	var probs []duty.BundleProblem
 	names := make([]string, 0)
 	for n := range b.Files {
 		if path.Base(n) == "data.json" {
@@ -123,18 +119,18 @@ func (b *Bundle) data() (map[string]any, []Problem) {
 		var se *json.SyntaxError
 		if err := json.Unmarshal([]byte(b.Files[n]), new(json.RawMessage)); errors.As(err, &se) {
 			line, col := lineCol(b.Files[n], se.Offset-1)
-			probs = append(probs, Problem{File: n, Row: line, Col: col, Message: "invalid JSON: " + se.Error()})
+			probs = append(probs, duty.BundleProblem{File: n, Row: line, Col: col, Kind: duty.BundleJSON, Message: "invalid JSON: " + se.Error()})
 			continue
 		}
 		dec := json.NewDecoder(bytes.NewReader([]byte(b.Files[n])))
 		dec.UseNumber()
 		if err := dec.Decode(&v); err != nil {
-			probs = append(probs, Problem{File: n, Row: 1, Col: 1, Message: "invalid JSON: " + err.Error()})
+			probs = append(probs, duty.BundleProblem{File: n, Row: 1, Col: 1, Kind: duty.BundleJSON, Message: "invalid JSON: " + err.Error()})
 			continue
 		}
 		obj, ok := v.(map[string]any)
 		if !ok {
-			probs = append(probs, Problem{File: n, Row: 1, Col: 1, Message: "a data.json file must hold a JSON object"})
+			probs = append(probs, duty.BundleProblem{File: n, Row: 1, Col: 1, Kind: duty.BundleData, Message: "a data.json file must hold a JSON object"})
 			continue
 		}
 		target := root
@@ -171,42 +167,12 @@ func lineCol(s string, off int64) (int, int) {
 	return strings.Count(before, "\n") + 1, int(off) - strings.LastIndexByte(before, '\n')
 }
 
-// Problem is one compile, data or test error, located in a bundle file.
-type Problem struct {
-	File    string `json:"file"`
-	Row     int    `json:"row"`
-	Col     int    `json:"col"`
-	Message string `json:"message"`
-}
-
-func (p Problem) String() string {
-	if p.Row > 0 {
-		return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Row, p.Col, p.Message)
-	}
-	return p.File + ": " + p.Message
-}
-
-// BundleError lists every problem that stops a bundle from compiling or passing its tests. It
-// matches duty.ErrInvalid.
-type BundleError struct {
-	Problems []Problem
-}
-
-func (e *BundleError) Error() string {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "policy bundle refused (%d problem", len(e.Problems))
-	if len(e.Problems) != 1 {
-		sb.WriteString("s")
-	}
-	sb.WriteString("):")
-	for _, p := range e.Problems {
-		sb.WriteString("\n  " + p.String())
-	}
-	return sb.String()
-}
-
-// Is makes errors.Is(err, duty.ErrInvalid) true.
-func (e *BundleError) Is(target error) bool { return target == duty.ErrInvalid }
+// Problem and BundleError are a bundle's problems and its refusal (internal/duty); the names
+// are kept for this package's callers.
+type (
+	Problem     = duty.BundleProblem
+	BundleError = duty.BundleError
+)
 
 // Builtin returns the bundle embedded in the binary (package policies).
 func Builtin() *Bundle {

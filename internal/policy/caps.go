@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
 // denied lists the OPA built-ins a dutycheck policy may not call, with why. A policy sees its
@@ -81,13 +83,13 @@ func DeniedBuiltins() []string {
 // deniedCalls finds every reference to a denied built-in in the modules (a call, or a `with`
 // that mocks it), so that the refusal names the file, line, column and the built-in rather than
 // OPA's "undefined function". The compiler's capabilities refuse anything this misses.
-func deniedCalls(modules map[string]*ast.Module) []Problem {
+func deniedCalls(modules map[string]*ast.Module) []duty.BundleProblem {
 	names := make([]string, 0, len(modules))
 	for n := range modules {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	var probs []Problem
+	var probs []duty.BundleProblem
 	for _, n := range names {
 		ast.WalkRefs(modules[n], func(r ast.Ref) bool {
 			name := builtinName(r)
@@ -98,7 +100,7 @@ func deniedCalls(modules map[string]*ast.Module) []Problem {
 			if why == "" || ast.BuiltinMap[name] == nil {
 				return false
 			}
-			p := Problem{File: n, Message: "builtin " + name + " is not allowed in a dutycheck policy: " + why +
+			p := duty.BundleProblem{File: n, Kind: duty.BundleBuiltin, Message: "builtin " + name + " is not allowed in a dutycheck policy: " + why +
 				"; a policy sees only its input and the bundle's data (README, \"What a policy may do\")"}
 			if loc := r[0].Location; loc != nil {
 				p.Row, p.Col = loc.Row, loc.Col

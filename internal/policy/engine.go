@@ -26,32 +26,13 @@ const dutyRoot = "duty"
 // A settings module is not evaluated; its parameters are changed like a duty's.
 const settingsRoot = "settings"
 
-// Meta is what a duty policy's METADATA says about it.
-type Meta struct {
-	ID            string   `json:"id"`
-	Package       string   `json:"package"`
-	File          string   `json:"file"`
-	Title         string   `json:"title"`
-	TitleEN       string   `json:"title_en"`
-	Description   string   `json:"description"`
-	DescriptionEN string   `json:"description_en"`
-	Severity      string   `json:"severity"`
-	Accountable   string   `json:"accountable"`
-	Reasons       []string `json:"reasons"`
-	// ReasonLabels names each reason in Chinese and English (custom.reasons: [{code, zh, en}]).
-	ReasonLabels map[string]Label `json:"reason_labels,omitempty"`
-	Seed         string           `json:"seed,omitempty"`
-	Params       map[string]any   `json:"params,omitempty"`
-	// ParamLabels holds each parameter's label (custom.params.<name>.zh and
-	// custom.en.params.<name>) and unit (custom.units.<name>: {zh, en}).
-	ParamLabels map[string]ParamLabel `json:"param_labels,omitempty"`
-	Custom      map[string]any        `json:"custom,omitempty"`
-	// SwitchedOff is true when the bundle switches the duty off (SwitchedOffFile): it is not
-	// evaluated, and the change that did so said so explicitly.
-	SwitchedOff bool `json:"switched_off,omitempty"`
-	// Settings is true for a settings module (package settings.<id>): parameters only, no duty.
-	Settings bool `json:"settings,omitempty"`
-}
+// Meta, Label and ParamLabel are the METADATA of a duty or settings module and its labels, as
+// the edges read them (internal/duty); the names are kept for this package's callers.
+type (
+	Meta       = duty.PolicyMeta
+	Label      = duty.Label
+	ParamLabel = duty.ParamLabel
+)
 
 // Engine is a compiled bundle, prepared once and evaluated many times; it is safe for
 // concurrent use.
@@ -59,17 +40,17 @@ type Engine struct {
 	bundle   *Bundle
 	revision string
 	data     map[string]any
-	metas    []Meta
-	settings []Meta   // the settings modules, sorted by id
-	vars     []string // the query variable of each policy, in metas order
-	wvars    []string // the query variable of each policy's warnings, "" for none, in metas order
+	metas    []duty.PolicyMeta
+	settings []duty.PolicyMeta // the settings modules, sorted by id
+	vars     []string          // the query variable of each policy, in metas order
+	wvars    []string          // the query variable of each policy's warnings, "" for none, in metas order
 	query    rego.PreparedEvalQuery
 	box      *pool // set by Sandbox.Bind: evaluate in sandbox children
 }
 
 // Compile parses and compiles the bundle's modules (test modules included, so that a test that
 // does not compile is refused too) and prepares the query over every duty policy. Errors come
-// back as a *BundleError naming file, line and column.
+// back as a *duty.BundleError naming file, line and column.
 func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
 	e, _, err := compile(ctx, b)
 	return e, err
@@ -83,7 +64,7 @@ func newCompiler() *ast.Compiler {
 func compile(ctx context.Context, b *Bundle) (*Engine, *ast.Compiler, error) {
 	modules, data, probs := parse(b)
 	if len(probs) > 0 {
-		return nil, nil, &BundleError{Problems: probs}
+		return nil, nil, &duty.BundleError{Problems: probs}
 	}
 	overrides, err := b.Overrides()
 	if err != nil {
@@ -92,7 +73,7 @@ func compile(ctx context.Context, b *Bundle) (*Engine, *ast.Compiler, error) {
 	applyOverrides(data, overrides)
 	compiler := newCompiler()
 	if compiler.Compile(modules); compiler.Failed() {
-		return nil, nil, &BundleError{Problems: astProblems(compiler.Errors)}
+		return nil, nil, &duty.BundleError{Problems: astProblems(compiler.Errors)}
 	}
 	e := &Engine{bundle: b, revision: b.Revision(), data: data}
 	var exprs []string
@@ -115,12 +96,12 @@ func compile(ctx context.Context, b *Bundle) (*Engine, *ast.Compiler, error) {
 		}
 	}
 	if len(e.metas) == 0 {
-		return nil, nil, &BundleError{Problems: []Problem{{File: ".", Message: "no duty policy: expected a package duty.<area>.<name> with a `violation` rule"}}}
+		return nil, nil, &duty.BundleError{Problems: []duty.BundleProblem{{File: ".", Kind: duty.BundleMetadata, Message: "no duty policy: expected a package duty.<area>.<name> with a `violation` rule"}}}
 	}
-	slices.SortFunc(e.metas, func(a, b Meta) int { return strings.Compare(a.ID, b.ID) })
-	slices.SortFunc(e.settings, func(a, b Meta) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(e.metas, func(a, b duty.PolicyMeta) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(e.settings, func(a, b duty.PolicyMeta) int { return strings.Compare(a.ID, b.ID) })
 	if probs := e.checkParams(modules, overrides); len(probs) > 0 {
-		return nil, nil, &BundleError{Problems: probs}
+		return nil, nil, &duty.BundleError{Problems: probs}
 	}
 	off, err := b.SwitchedOff()
 	if err != nil {
@@ -146,7 +127,7 @@ func compile(ctx context.Context, b *Bundle) (*Engine, *ast.Compiler, error) {
 		rego.Store(store),
 	).PrepareForEval(ctx)
 	if err != nil {
-		return nil, nil, &BundleError{Problems: errProblems(err)}
+		return nil, nil, &duty.BundleError{Problems: errProblems(err)}
 	}
 	e.query = q
 	return e, compiler, nil
@@ -156,8 +137,8 @@ func compile(ctx context.Context, b *Bundle) (*Engine, *ast.Compiler, error) {
 // that cannot check (unknown type or keyword, bad pattern, enum without labels), an override
 // outside its schema, or a value in force (a default of params/data.json or an override)
 // missing or outside its schema — so a default not among its enum is refused too.
-func (e *Engine) checkParams(modules map[string]*ast.Module, overrides map[string]map[string]any) []Problem {
-	var probs []Problem
+func (e *Engine) checkParams(modules map[string]*ast.Module, overrides map[string]map[string]any) []duty.BundleProblem {
+	var probs []duty.BundleProblem
 	owners := append(slices.Clone(e.metas), e.settings...)
 	for _, m := range owners {
 		probs = append(probs, CheckSchema(m)...)
@@ -165,7 +146,7 @@ func (e *Engine) checkParams(modules map[string]*ast.Module, overrides map[strin
 	for _, st := range e.settings {
 		for _, m := range e.metas {
 			if area, _, _ := strings.Cut(m.ID, "."); area == st.ID {
-				probs = append(probs, Problem{File: st.File, Message: fmt.Sprintf("settings %s share data.params.%s with the duties of area %s (such as %s): rename the settings package", st.ID, st.ID, area, m.ID)})
+				probs = append(probs, duty.BundleProblem{File: st.File, Kind: duty.BundleMetadata, Message: fmt.Sprintf("settings %s share data.params.%s with the duties of area %s (such as %s): rename the settings package", st.ID, st.ID, area, m.ID)})
 				break
 			}
 		}
@@ -176,7 +157,7 @@ func (e *Engine) checkParams(modules map[string]*ast.Module, overrides map[strin
 	for _, id := range sortedKeys(overrides) {
 		m, ok := e.ParamSet(id)
 		if !ok {
-			probs = append(probs, Problem{File: OverridesFile, Message: fmt.Sprintf("overrides parameters of %q, which is neither a policy nor settings of the bundle", id)})
+			probs = append(probs, duty.BundleProblem{File: OverridesFile, Kind: duty.BundleData, Message: fmt.Sprintf("overrides parameters of %q, which is neither a policy nor settings of the bundle", id)})
 			continue
 		}
 		for _, p := range ValidateParams(m, overrides[id]) {
@@ -191,11 +172,11 @@ func (e *Engine) checkParams(modules map[string]*ast.Module, overrides map[strin
 		values := e.Params(m.ID)
 		at := "data.params." + m.ID
 		if _, ok := m.Params[WarnDaysParam]; !ok && !m.Settings && hasWarning(modules[m.File]) {
-			probs = append(probs, Problem{File: m.File, Message: fmt.Sprintf("policy %s has a `warning` rule but no %s parameter in its METADATA params: its warnings' window would be unknown", m.ID, WarnDaysParam)})
+			probs = append(probs, duty.BundleProblem{File: m.File, Kind: duty.BundleMetadata, Message: fmt.Sprintf("policy %s has a `warning` rule but no %s parameter in its METADATA params: its warnings' window would be unknown", m.ID, WarnDaysParam)})
 		}
 		for _, name := range sortedKeys(m.Params) {
 			if _, ok := values[name]; !ok {
-				probs = append(probs, Problem{File: m.File, Message: fmt.Sprintf("parameter %s.%s: has no value: set its default in %s.%s (params/data.json)", m.ID, name, at, name)})
+				probs = append(probs, duty.BundleProblem{File: m.File, Kind: duty.BundleParam, Message: fmt.Sprintf("parameter %s.%s: has no value: set its default in %s.%s (params/data.json)", m.ID, name, at, name)})
 			}
 		}
 		for _, p := range ValidateParams(m, values) {
@@ -206,7 +187,7 @@ func (e *Engine) checkParams(modules map[string]*ast.Module, overrides map[strin
 	return probs
 }
 
-func parse(b *Bundle) (map[string]*ast.Module, map[string]any, []Problem) {
+func parse(b *Bundle) (map[string]*ast.Module, map[string]any, []duty.BundleProblem) {
 	data, probs := b.data()
 	modules := map[string]*ast.Module{}
 	names := make([]string, 0, len(b.Files))
@@ -228,10 +209,10 @@ func parse(b *Bundle) (map[string]*ast.Module, map[string]any, []Problem) {
 	return modules, data, probs
 }
 
-func astProblems(errs ast.Errors) []Problem {
-	out := make([]Problem, 0, len(errs))
+func astProblems(errs ast.Errors) []duty.BundleProblem {
+	out := make([]duty.BundleProblem, 0, len(errs))
 	for _, e := range errs {
-		p := Problem{Message: e.Code + ": " + e.Message}
+		p := duty.BundleProblem{Kind: astKind(e.Code), Message: e.Code + ": " + e.Message}
 		if e.Location != nil {
 			p.File, p.Row, p.Col = e.Location.File, e.Location.Row, e.Location.Col
 		}
@@ -240,7 +221,26 @@ func astProblems(errs ast.Errors) []Problem {
 	return out
 }
 
-func errProblems(err error) []Problem {
+// astKind is the kind of a problem of OPA error code code; "" for a code that is not a
+// compiler's (rego_…).
+func astKind(code string) duty.BundleProblemKind {
+	switch code {
+	case ast.ParseErr:
+		return duty.BundleParse
+	case ast.TypeErr:
+		return duty.BundleType
+	case ast.UnsafeVarErr:
+		return duty.BundleUnsafe
+	case ast.RecursionErr:
+		return duty.BundleRecursion
+	}
+	if strings.HasPrefix(code, "rego_") {
+		return duty.BundleCompile
+	}
+	return ""
+}
+
+func errProblems(err error) []duty.BundleProblem {
 	var errs ast.Errors
 	if errors.As(err, &errs) {
 		return astProblems(errs)
@@ -249,33 +249,33 @@ func errProblems(err error) []Problem {
 	if errors.As(err, &e) {
 		return astProblems(ast.Errors{e})
 	}
-	return []Problem{{Message: err.Error()}}
+	return []duty.BundleProblem{{Message: err.Error()}} // of no known kind: the pages show the message as it is
 }
 
 // policyMeta reads the package METADATA of a duty module; ok is false for modules that are not
 // duty policies (libraries, or packages without a violation rule).
-func policyMeta(file string, m *ast.Module) (Meta, bool, error) {
+func policyMeta(file string, m *ast.Module) (duty.PolicyMeta, bool, error) {
 	pkg := strings.TrimPrefix(m.Package.Path.String(), "data.")
 	if !strings.HasPrefix(pkg, dutyRoot+".") {
-		return Meta{}, false, nil
+		return duty.PolicyMeta{}, false, nil
 	}
 	hasViolation := slices.ContainsFunc(m.Rules, func(r *ast.Rule) bool {
 		return r.Head.Ref().String() == "violation"
 	})
 	if !hasViolation {
-		return Meta{}, false, nil
+		return duty.PolicyMeta{}, false, nil
 	}
 	id := strings.TrimPrefix(pkg, dutyRoot+".")
-	meta := Meta{ID: id, Package: pkg, File: file}
+	meta := duty.PolicyMeta{ID: id, Package: pkg, File: file}
 	var ann *ast.Annotations
 	for _, a := range m.Annotations {
 		if a.Scope == "package" {
 			ann = a
 		}
 	}
-	fail := func(msg string) (Meta, bool, error) {
+	fail := func(msg string) (duty.PolicyMeta, bool, error) {
 		row := m.Package.Location.Row
-		return Meta{}, false, &BundleError{Problems: []Problem{{File: file, Row: row, Col: 1, Message: msg}}}
+		return duty.PolicyMeta{}, false, &duty.BundleError{Problems: []duty.BundleProblem{{File: file, Row: row, Col: 1, Kind: duty.BundleMetadata, Message: msg}}}
 	}
 	if ann == nil {
 		return fail("duty policy " + id + " has no package # METADATA block (title, description, custom.id, custom.severity)")
@@ -305,14 +305,14 @@ func policyMeta(file string, m *ast.Module) (Meta, bool, error) {
 // settingsMeta reads the METADATA of a settings module (package settings.<id>): title, custom.id
 // (the id), custom.params (the schema, as a duty's), custom.units and custom.en {title,
 // description, params}. ok is false for a module of another package.
-func settingsMeta(file string, m *ast.Module) (Meta, bool, error) {
+func settingsMeta(file string, m *ast.Module) (duty.PolicyMeta, bool, error) {
 	pkg := strings.TrimPrefix(m.Package.Path.String(), "data.")
 	id, isSettings := strings.CutPrefix(pkg, settingsRoot+".")
 	if !isSettings || IsTest(file) {
-		return Meta{}, false, nil
+		return duty.PolicyMeta{}, false, nil
 	}
-	fail := func(msg string) (Meta, bool, error) {
-		return Meta{}, false, &BundleError{Problems: []Problem{{File: file, Row: m.Package.Location.Row, Col: 1, Message: msg}}}
+	fail := func(msg string) (duty.PolicyMeta, bool, error) {
+		return duty.PolicyMeta{}, false, &duty.BundleError{Problems: []duty.BundleProblem{{File: file, Row: m.Package.Location.Row, Col: 1, Kind: duty.BundleMetadata, Message: msg}}}
 	}
 	if strings.Contains(id, ".") {
 		return fail(fmt.Sprintf("settings package %s: expected %s.<name>, one name", pkg, settingsRoot))
@@ -330,7 +330,7 @@ func settingsMeta(file string, m *ast.Module) (Meta, bool, error) {
 	if got, _ := c["id"].(string); got != id {
 		return fail(fmt.Sprintf("METADATA custom.id is %q but the package %s makes the settings id %q", got, pkg, id))
 	}
-	meta := Meta{ID: id, Package: pkg, File: file, Title: ann.Title, Description: strings.TrimSpace(ann.Description), Custom: c, Settings: true}
+	meta := duty.PolicyMeta{ID: id, Package: pkg, File: file, Title: ann.Title, Description: strings.TrimSpace(ann.Description), Custom: c, Settings: true}
 	en, _ := c["en"].(map[string]any)
 	meta.TitleEN, _ = en["title"].(string)
 	d, _ := en["description"].(string)
@@ -345,31 +345,11 @@ func settingsMeta(file string, m *ast.Module) (Meta, bool, error) {
 	return meta, true, nil
 }
 
-// Label is a text in Chinese and English.
-type Label struct {
-	ZH string `json:"zh"`
-	EN string `json:"en"`
-}
-
-// In returns the label in lang ("en", else Chinese), falling back to the other language.
-func (l Label) In(lang string) string {
-	if lang == "en" && l.EN != "" || l.ZH == "" {
-		return l.EN
-	}
-	return l.ZH
-}
-
-// ParamLabel is how the pages name a parameter: its label and, for a number, its unit.
-type ParamLabel struct {
-	Label Label `json:"label"`
-	Unit  Label `json:"unit,omitzero"`
-}
-
 // readLabels reads the reasons with their labels (each a code, or {code, zh, en}), the
 // parameters' English labels (custom.en.params: {name: label}) and units (custom.units: {name:
 // {zh, en}}) into meta. A label for a parameter the schema does not declare, or a reason without
 // a code, is refused: it would label nothing.
-func readLabels(meta *Meta, reasons, enParams, units any) string {
+func readLabels(meta *duty.PolicyMeta, reasons, enParams, units any) string {
 	rs, _ := reasons.([]any)
 	if reasons != nil && rs == nil {
 		return "custom.reasons must be a list of reason codes or {code, zh, en}"
@@ -383,7 +363,7 @@ func readLabels(meta *Meta, reasons, enParams, units any) string {
 			if code == "" {
 				return fmt.Sprintf("custom.reasons[%d] has no code", i)
 			}
-			l := Label{}
+			l := duty.Label{}
 			l.ZH, _ = r["zh"].(string)
 			l.EN, _ = r["en"].(string)
 			if l.ZH == "" || l.EN == "" {
@@ -391,18 +371,18 @@ func readLabels(meta *Meta, reasons, enParams, units any) string {
 			}
 			meta.Reasons = append(meta.Reasons, code)
 			if meta.ReasonLabels == nil {
-				meta.ReasonLabels = map[string]Label{}
+				meta.ReasonLabels = map[string]duty.Label{}
 			}
 			meta.ReasonLabels[code] = l
 		default:
 			return fmt.Sprintf("custom.reasons[%d] must be a code or {code, zh, en}, got %s", i, jsonText(r))
 		}
 	}
-	meta.ParamLabels = map[string]ParamLabel{}
+	meta.ParamLabels = map[string]duty.ParamLabel{}
 	for name, s := range meta.Params {
 		schema, _ := s.(map[string]any)
 		zh, _ := schema["zh"].(string)
-		meta.ParamLabels[name] = ParamLabel{Label: Label{ZH: zh}}
+		meta.ParamLabels[name] = duty.ParamLabel{Label: duty.Label{ZH: zh}}
 	}
 	ep, _ := enParams.(map[string]any)
 	for _, name := range sortedKeys(ep) {
@@ -427,7 +407,7 @@ func readLabels(meta *Meta, reasons, enParams, units any) string {
 		if !ok {
 			return fmt.Sprintf("custom.units.%s is the unit of a parameter custom.params does not declare", name)
 		}
-		pl.Unit = Label{ZH: zh, EN: en}
+		pl.Unit = duty.Label{ZH: zh, EN: en}
 		meta.ParamLabels[name] = pl
 	}
 	return ""
@@ -443,7 +423,7 @@ func (e *Engine) PolicyTitle(id, lang string) string {
 	if !ok {
 		return id
 	}
-	return Label{ZH: m.Title, EN: m.TitleEN}.In(lang)
+	return duty.Label{ZH: m.Title, EN: m.TitleEN}.In(lang)
 }
 
 // ReasonLabel is the label in lang of a reason of policy id, from that policy's METADATA; for a
@@ -466,26 +446,26 @@ func (e *Engine) ReasonLabel(id, reason, lang string) string {
 }
 
 // Policy returns the METADATA of policy id.
-func (e *Engine) Policy(id string) (Meta, bool) {
-	i := slices.IndexFunc(e.metas, func(m Meta) bool { return m.ID == id })
+func (e *Engine) Policy(id string) (duty.PolicyMeta, bool) {
+	i := slices.IndexFunc(e.metas, func(m duty.PolicyMeta) bool { return m.ID == id })
 	if i < 0 {
-		return Meta{}, false
+		return duty.PolicyMeta{}, false
 	}
 	return e.metas[i], true
 }
 
 // Settings returns the METADATA of every settings module, sorted by id.
-func (e *Engine) Settings() []Meta { return slices.Clone(e.settings) }
+func (e *Engine) Settings() []duty.PolicyMeta { return slices.Clone(e.settings) }
 
 // ParamSet returns the METADATA of the policy or the settings id: what declares the parameters
 // data.params.<id> (and their overrides, changed through the same API and pages).
-func (e *Engine) ParamSet(id string) (Meta, bool) {
+func (e *Engine) ParamSet(id string) (duty.PolicyMeta, bool) {
 	if m, ok := e.Policy(id); ok {
 		return m, true
 	}
-	i := slices.IndexFunc(e.settings, func(m Meta) bool { return m.ID == id })
+	i := slices.IndexFunc(e.settings, func(m duty.PolicyMeta) bool { return m.ID == id })
 	if i < 0 {
-		return Meta{}, false
+		return duty.PolicyMeta{}, false
 	}
 	return e.settings[i], true
 }
@@ -496,8 +476,17 @@ func (e *Engine) Revision() string { return e.revision }
 // Bundle returns the compiled bundle. Callers must not change it.
 func (e *Engine) Bundle() *Bundle { return e.bundle }
 
+// File returns the content of a file of the compiled bundle, and whether the bundle has it.
+func (e *Engine) File(path string) (string, bool) {
+	src, ok := e.bundle.Files[path]
+	return src, ok
+}
+
+// An engine is the catalogue the edges read (duty.Policies.Catalogue).
+var _ duty.PolicyCatalogue = (*Engine)(nil)
+
 // Policies returns the METADATA of every duty policy, sorted by id.
-func (e *Engine) Policies() []Meta { return slices.Clone(e.metas) }
+func (e *Engine) Policies() []duty.PolicyMeta { return slices.Clone(e.metas) }
 
 // Params returns the parameter object of policy id (data.params.<area>.<name>), or nil.
 func (e *Engine) Params(id string) map[string]any {
@@ -514,7 +503,7 @@ func (e *Engine) Params(id string) map[string]any {
 }
 
 // severity is the policy's severity parameter when set, else its METADATA severity.
-func (e *Engine) severity(m Meta) string {
+func (e *Engine) severity(m duty.PolicyMeta) string {
 	if s, ok := e.Params(m.ID)["severity"].(string); ok && s != "" {
 		return s
 	}

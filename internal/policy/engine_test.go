@@ -433,46 +433,46 @@ func TestCompileRefuses(t *testing.T) {
 	}{
 		{name: "syntax error",
 			files: map[string]string{"duty/x/bad.rego": header + "violation contains v if {\n\tv := {\"reason\": \n}\n"},
-			want:  policy.Problem{File: "duty/x/bad.rego", Row: 10, Col: 1, Message: "rego_parse_error: "}},
+			want:  policy.Problem{File: "duty/x/bad.rego", Row: 10, Col: 1, Kind: duty.BundleParse, Message: "rego_parse_error: "}},
 		{name: "syntax error in a test",
 			files: map[string]string{"duty/x/probe_test.rego": "package duty.x.probe_test\n\ntest_a if {\n\t1 ==\n}\n"},
-			want:  policy.Problem{File: "duty/x/probe_test.rego", Row: 5, Col: 1, Message: "rego_parse_error: "}},
+			want:  policy.Problem{File: "duty/x/probe_test.rego", Row: 5, Col: 1, Kind: duty.BundleParse, Message: "rego_parse_error: "}},
 		{name: "undefined function",
 			files: map[string]string{"duty/x/bad.rego": header + "violation contains v if {\n\tx := no_such_function(1)\n\tv := {\"reason\": x}\n}\n"},
-			want:  policy.Problem{File: "duty/x/bad.rego", Row: 9, Col: 7, Message: "rego_type_error: undefined function no_such_function"}},
+			want:  policy.Problem{File: "duty/x/bad.rego", Row: 9, Col: 7, Kind: duty.BundleType, Message: "rego_type_error: undefined function no_such_function"}},
 		{name: "undefined reference to a library",
 			files: map[string]string{"duty/x/bad.rego": header + "import data.lib.util\n\nviolation contains v if {\n\tv := util.nope(1)\n}\n"},
-			want:  policy.Problem{File: "duty/x/bad.rego", Row: 11, Col: 7, Message: "rego_type_error: undefined function data.lib.util.nope"}},
+			want:  policy.Problem{File: "duty/x/bad.rego", Row: 11, Col: 7, Kind: duty.BundleType, Message: "rego_type_error: undefined function data.lib.util.nope"}},
 		{name: "type error in a test",
 			files: map[string]string{"duty/x/probe_test.rego": "package duty.x.probe_test\n\ntest_a if {\n\tcount(1) == 0\n}\n"},
-			want:  policy.Problem{File: "duty/x/probe_test.rego", Row: 4, Col: 2, Message: "rego_type_error: count: invalid argument(s)"}},
+			want:  policy.Problem{File: "duty/x/probe_test.rego", Row: 4, Col: 2, Kind: duty.BundleType, Message: "rego_type_error: count: invalid argument(s)"}},
 		{name: "broken data.json",
 			files: map[string]string{"params/data.json": "{\n  \"x\": {\"probe\": {\"severity\": \"low\",}}\n}\n"},
-			want:  policy.Problem{File: "params/data.json", Row: 2, Col: 37, Message: "invalid JSON: invalid character '}' looking for beginning of object key string"}},
+			want:  policy.Problem{File: "params/data.json", Row: 2, Col: 37, Kind: duty.BundleJSON, Message: "invalid JSON: invalid character '}' looking for beginning of object key string"}},
 		{name: "truncated data.json",
 			files: map[string]string{"params/data.json": "{\n  \"x\": {\"probe\": {\"severity\": \"low\"}}\n"},
-			want:  policy.Problem{File: "params/data.json", Row: 2, Col: 38, Message: "invalid JSON: unexpected end of JSON input"}},
+			want:  policy.Problem{File: "params/data.json", Row: 2, Col: 38, Kind: duty.BundleJSON, Message: "invalid JSON: unexpected end of JSON input"}},
 		{name: "data.json with data after the object",
 			files: map[string]string{"params/data.json": "{\"x\": {}}\n{\"y\": {}}\n"},
-			want:  policy.Problem{File: "params/data.json", Row: 2, Col: 1, Message: "invalid JSON: invalid character '{' after top-level value"}},
+			want:  policy.Problem{File: "params/data.json", Row: 2, Col: 1, Kind: duty.BundleJSON, Message: "invalid JSON: invalid character '{' after top-level value"}},
 		{name: "data.json not an object",
 			files: map[string]string{"params/data.json": "[1, 2]"},
-			want:  policy.Problem{File: "params/data.json", Row: 1, Col: 1, Message: "a data.json file must hold a JSON object"}},
+			want:  policy.Problem{File: "params/data.json", Row: 1, Col: 1, Kind: duty.BundleData, Message: "a data.json file must hold a JSON object"}},
 		{name: "no METADATA",
 			files: map[string]string{"duty/x/bad.rego": "# A comment, not METADATA.\npackage duty.x.bad\n\nviolation contains v if {\n\tfalse\n\tv := {}\n}\n"},
-			want:  policy.Problem{File: "duty/x/bad.rego", Row: 2, Col: 1, Message: "duty policy x.bad has no package # METADATA block"}},
+			want:  policy.Problem{File: "duty/x/bad.rego", Row: 2, Col: 1, Kind: duty.BundleMetadata, Message: "duty policy x.bad has no package # METADATA block"}},
 		{name: "custom.id mismatch",
 			files: map[string]string{"duty/x/bad.rego": strings.Replace(header, "id: x.bad", "id: x.other", 1) + "violation contains v if {\n\tfalse\n\tv := {}\n}\n"},
-			want:  policy.Problem{File: "duty/x/bad.rego", Row: 6, Col: 1, Message: `METADATA custom.id is "x.other" but the package duty.x.bad makes the policy id "x.bad"`}},
+			want:  policy.Problem{File: "duty/x/bad.rego", Row: 6, Col: 1, Kind: duty.BundleMetadata, Message: `METADATA custom.id is "x.other" but the package duty.x.bad makes the policy id "x.bad"`}},
 		{name: "custom.id missing",
 			files: map[string]string{"duty/x/bad.rego": "# METADATA\n# title: 坏\n# custom:\n#   severity: low\npackage duty.x.bad\n\nviolation contains v if {\n\tfalse\n\tv := {}\n}\n"},
-			want:  policy.Problem{File: "duty/x/bad.rego", Row: 5, Col: 1, Message: `METADATA custom.id is "" but the package duty.x.bad makes the policy id "x.bad"`}},
+			want:  policy.Problem{File: "duty/x/bad.rego", Row: 5, Col: 1, Kind: duty.BundleMetadata, Message: `METADATA custom.id is "" but the package duty.x.bad makes the policy id "x.bad"`}},
 		{name: "bad severity",
 			files: map[string]string{"duty/x/bad.rego": strings.Replace(header, "severity: low", "severity: urgent", 1) + "violation contains v if {\n\tfalse\n\tv := {}\n}\n"},
-			want:  policy.Problem{File: "duty/x/bad.rego", Row: 6, Col: 1, Message: `METADATA custom.severity of x.bad must be high, medium or low, got "urgent"`}},
+			want:  policy.Problem{File: "duty/x/bad.rego", Row: 6, Col: 1, Kind: duty.BundleMetadata, Message: `METADATA custom.severity of x.bad must be high, medium or low, got "urgent"`}},
 		{name: "no duty policy",
 			files: map[string]string{"duty/x/probe.rego": "", "duty/x/probe_test.rego": "", "duty/y/quiet.rego": ""},
-			want:  policy.Problem{File: ".", Message: "no duty policy"}},
+			want:  policy.Problem{File: ".", Kind: duty.BundleMetadata, Message: "no duty policy"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -495,6 +495,39 @@ func TestCompileRefuses(t *testing.T) {
 			}
 			if !strings.Contains(be.Error(), "\n  "+loc) {
 				t.Errorf("Error() = %q, want a line starting %q", be.Error(), loc)
+			}
+		})
+	}
+}
+
+// TestProblemKinds: every problem of a refused bundle says what kind it is, so that the pages
+// word it from its kind (not from its English message).
+func TestProblemKinds(t *testing.T) {
+	const header = "# METADATA\n# title: 坏\n# custom:\n#   id: x.bad\n#   severity: low\npackage duty.x.bad\n\n"
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		kind  duty.BundleProblemKind
+		msg   string // the message's start
+	}{
+		{"unsafe variable", map[string]string{"duty/x/bad.rego": header + "violation contains v if {\n\tv := {\"reason\": x}\n}\n"},
+			duty.BundleUnsafe, "rego_unsafe_var_error: "},
+		{"recursion", map[string]string{"duty/x/bad.rego": header + "violation contains v if {\n\tloop\n\tv := {\"reason\": \"r\"}\n}\n\nloop if loop\n"},
+			duty.BundleRecursion, "rego_recursion_error: "},
+		{"denied builtin", map[string]string{"duty/x/bad.rego": header + "violation contains v if {\n\thttp.send({})\n\tv := {\"reason\": \"r\"}\n}\n"},
+			duty.BundleBuiltin, "builtin http.send is not allowed in a dutycheck policy"},
+		{"override outside its schema", map[string]string{policy.OverridesFile: `{"x.probe": {"severity": "urgent"}}`},
+			duty.BundleParam, "parameter x.probe.severity: "},
+		{"override of no policy", map[string]string{policy.OverridesFile: `{"x.nope": {"days": 1}}`},
+			duty.BundleData, "overrides parameters of "},
+		{"switched-off list not a list", map[string]string{policy.SwitchedOffFile: `{}`},
+			duty.BundleData, "must be a JSON array"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := bundleErr(t, with(testBundle(), tc.files))
+			p := be.Problems[0]
+			if p.Kind != tc.kind || !strings.HasPrefix(p.Message, tc.msg) {
+				t.Errorf("problem %+v, want kind %q and a message starting %q\nall: %v", p, tc.kind, tc.msg, be)
 			}
 		})
 	}
@@ -613,7 +646,7 @@ func TestTestAndCheck(t *testing.T) {
 	if !errors.As(err, &be) || !errors.Is(err, duty.ErrInvalid) {
 		t.Fatalf("Check: %v, want a *policy.BundleError", err)
 	}
-	want := []policy.Problem{{File: "duty/x/probe_test.rego", Row: 14, Col: 1, Message: "test duty.x.probe_test.test_wrong failed"}}
+	want := []policy.Problem{{File: "duty/x/probe_test.rego", Row: 14, Col: 1, Kind: duty.BundleTest, Message: "test duty.x.probe_test.test_wrong failed"}}
 	if diff := cmp.Diff(want, be.Problems); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}

@@ -32,12 +32,12 @@ func (b *Bundle) SwitchedOff() ([]string, error) {
 	}
 	var ids []string
 	if err := json.Unmarshal([]byte(src), &ids); err != nil {
-		return nil, &BundleError{Problems: []Problem{{File: SwitchedOffFile, Row: 1, Col: 1,
+		return nil, &duty.BundleError{Problems: []duty.BundleProblem{{File: SwitchedOffFile, Row: 1, Col: 1, Kind: duty.BundleData,
 			Message: "must be a JSON array of policy ids [\"<area>.<name>\", …]: " + err.Error()}}}
 	}
 	for _, id := range ids {
 		if strings.TrimSpace(id) == "" {
-			return nil, &BundleError{Problems: []Problem{{File: SwitchedOffFile, Row: 1, Col: 1, Message: "a policy id must not be empty"}}}
+			return nil, &duty.BundleError{Problems: []duty.BundleProblem{{File: SwitchedOffFile, Row: 1, Col: 1, Kind: duty.BundleData, Message: "a policy id must not be empty"}}}
 		}
 	}
 	slices.Sort(ids)
@@ -83,7 +83,7 @@ func (b *Bundle) Overrides() (map[string]map[string]any, error) {
 	dec := json.NewDecoder(strings.NewReader(src))
 	dec.UseNumber()
 	if err := dec.Decode(&out); err != nil {
-		return nil, &BundleError{Problems: []Problem{{File: OverridesFile, Row: 1, Col: 1,
+		return nil, &duty.BundleError{Problems: []duty.BundleProblem{{File: OverridesFile, Row: 1, Col: 1, Kind: duty.BundleData,
 			Message: "must be a JSON object {\"<policy id>\": {\"<parameter>\": value}}: " + err.Error()}}}
 	}
 	return out, nil
@@ -152,53 +152,6 @@ var schemaKeys = map[string][]string{
 // year (so 02-29 is refused: it would make a yearly duty silent in three years out of four).
 const FormatMonthDay = "month-day"
 
-// Choice is one allowed value of a parameter (or of its array items), with its labels.
-type Choice struct {
-	Value any    `json:"value"`
-	ZH    string `json:"zh"`
-	EN    string `json:"en"`
-}
-
-// Choices returns the allowed values of a parameter schema: its enum, or its items' enum for an
-// array, or the three severities. It is nil when any value of the type is allowed.
-func Choices(schema map[string]any) []Choice {
-	if t, _ := schema["type"].(string); t == "severity" {
-		return slices.Clone(severityChoices)
-	}
-	if t, _ := schema["type"].(string); t == "array" {
-		if items, ok := schema["items"].(map[string]any); ok {
-			return Choices(items)
-		}
-		return nil
-	}
-	raw, ok := schema["enum"].([]any)
-	if !ok {
-		return nil
-	}
-	out := make([]Choice, 0, len(raw))
-	for _, e := range raw {
-		if m, ok := e.(map[string]any); ok {
-			c := Choice{Value: m["value"]}
-			c.ZH, _ = m["zh"].(string)
-			c.EN, _ = m["en"].(string)
-			out = append(out, c)
-			continue
-		}
-		out = append(out, Choice{Value: e})
-	}
-	return out
-}
-
-// severityChoices are the severities with their labels from the catalogue.
-var severityChoices = func() []Choice {
-	out := make([]Choice, len(duty.Severities))
-	for i, s := range duty.Severities {
-		l, _ := duty.Names.Enum("severity", s)
-		out[i] = Choice{Value: s, ZH: l.ZH, EN: l.EN}
-	}
-	return out
-}()
-
 // itemSchema returns the schema of an array's items; `items: string` is short for
 // `items: {type: string}`.
 func itemSchema(schema map[string]any) map[string]any {
@@ -215,17 +168,17 @@ func itemSchema(schema map[string]any) map[string]any {
 // type, only known keywords, a pattern that compiles, bounds that are integers in order, an enum
 // whose values are of the type and labelled in Chinese and English. A schema that fails here
 // would let wrong values through, so the bundle is refused.
-func CheckSchema(m Meta) []Problem {
-	var probs []Problem
+func CheckSchema(m duty.PolicyMeta) []duty.BundleProblem {
+	var probs []duty.BundleProblem
 	for _, name := range sortedKeys(m.Params) {
 		at := fmt.Sprintf("METADATA custom.params.%s of %s", name, m.ID)
 		schema, ok := m.Params[name].(map[string]any)
 		if !ok {
-			probs = append(probs, Problem{File: m.File, Message: at + " must be an object {type: …}"})
+			probs = append(probs, duty.BundleProblem{File: m.File, Kind: duty.BundleSchema, Message: at + " must be an object {type: …}"})
 			continue
 		}
 		for _, msg := range schemaProblems(schema, 0) {
-			probs = append(probs, Problem{File: m.File, Message: at + ": " + msg})
+			probs = append(probs, duty.BundleProblem{File: m.File, Kind: duty.BundleSchema, Message: at + ": " + msg})
 		}
 	}
 	return probs
@@ -343,8 +296,8 @@ func schemaProblems(schema map[string]any, depth int) []string {
 // custom.params schema: every name declared (a policy's severity is declared implicitly), and each value of its schema — type,
 // minimum and maximum, pattern, one of the enum, array items and length, a MM-DD string a day
 // that exists in every year.
-func ValidateParams(m Meta, params map[string]any) []Problem {
-	var probs []Problem
+func ValidateParams(m duty.PolicyMeta, params map[string]any) []duty.BundleProblem {
+	var probs []duty.BundleProblem
 	for _, name := range sortedKeys(params) {
 		schema, ok := paramSchema(m, name)
 		if !ok {
@@ -356,11 +309,11 @@ func ValidateParams(m Meta, params map[string]any) []Problem {
 			if m.Settings {
 				what = "settings module"
 			}
-			probs = append(probs, Problem{File: m.File, Message: fmt.Sprintf("parameter %s.%s: is not a parameter of this %s (its METADATA declares %s)", m.ID, name, what, strings.Join(declared, ", "))})
+			probs = append(probs, duty.BundleProblem{File: m.File, Kind: duty.BundleParam, Message: fmt.Sprintf("parameter %s.%s: is not a parameter of this %s (its METADATA declares %s)", m.ID, name, what, strings.Join(declared, ", "))})
 			continue
 		}
 		for _, msg := range valueProblems(schema, params[name]) {
-			probs = append(probs, Problem{File: m.File, Message: fmt.Sprintf("parameter %s.%s: %s", m.ID, name, msg)})
+			probs = append(probs, duty.BundleProblem{File: m.File, Kind: duty.BundleParam, Message: fmt.Sprintf("parameter %s.%s: %s", m.ID, name, msg)})
 		}
 	}
 	return probs
@@ -368,7 +321,7 @@ func ValidateParams(m Meta, params map[string]any) []Problem {
 
 // paramSchema returns the schema of a parameter; every policy (not settings) has a severity
 // parameter.
-func paramSchema(m Meta, name string) (map[string]any, bool) {
+func paramSchema(m duty.PolicyMeta, name string) (map[string]any, bool) {
 	if s, ok := m.Params[name].(map[string]any); ok {
 		return s, true
 	}
@@ -476,7 +429,7 @@ func valueProblems(schema map[string]any, v any) []string {
 // enumProblems refuses a value outside the schema's enum, listing the allowed values with their
 // Chinese labels (the words the pages show are labels, not values).
 func enumProblems(schema map[string]any, v any) []string {
-	choices := Choices(schema)
+	choices := duty.Choices(schema)
 	if _, has := schema["enum"]; !has {
 		return nil
 	}

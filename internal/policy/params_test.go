@@ -194,7 +194,7 @@ func TestBuiltinSchemas(t *testing.T) {
 			if zh, _ := schema["zh"].(string); zh == "" {
 				t.Errorf("%s.%s has no Chinese label (zh)", m.ID, name)
 			}
-			for _, c := range policy.Choices(schema) {
+			for _, c := range duty.Choices(schema) {
 				if c.ZH == "" || c.EN == "" {
 					t.Errorf("%s.%s: choice %v lacks a label", m.ID, name, c.Value)
 				}
@@ -203,7 +203,7 @@ func TestBuiltinSchemas(t *testing.T) {
 	}
 	m, _ := e.Policy("talk.pre_appointment")
 	var zh []string
-	for _, c := range policy.Choices(m.Params["ranks"].(map[string]any)) {
+	for _, c := range duty.Choices(m.Params["ranks"].(map[string]any)) {
 		zh = append(zh, c.ZH)
 	}
 	if got := strings.Join(zh, "、"); got != "厅级、处级、科级、科级以下" {

@@ -119,7 +119,7 @@ func (s *Sandbox) Limits() Limits { return s.lim }
 // Check is the gate of policy.Check run in a child: compile, require tests, run them. Only a
 // bundle that passes there is compiled in this process, and only for evaluation in a
 // sandbox or, once activated, for scans.
-func (s *Sandbox) Check(ctx context.Context, b *Bundle) (*Engine, []TestResult, error) {
+func (s *Sandbox) Check(ctx context.Context, b *Bundle) (*Engine, []duty.TestResult, error) {
 	release, err := s.slot(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -135,7 +135,7 @@ func (s *Sandbox) Check(ctx context.Context, b *Bundle) (*Engine, []TestResult, 
 		return nil, nil, err
 	}
 	if len(ans.Problems) > 0 {
-		return nil, ans.Results, &BundleError{Problems: ans.Problems}
+		return nil, ans.Results, &duty.BundleError{Problems: ans.Problems}
 	}
 	if ans.Error != "" {
 		return nil, ans.Results, fmt.Errorf("policy sandbox: %s", ans.Error)
@@ -169,9 +169,9 @@ type request struct {
 }
 
 type checkAnswer struct {
-	Results  []TestResult `json:"results"`
-	Problems []Problem    `json:"problems,omitempty"`
-	Error    string       `json:"error,omitempty"`
+	Results  []duty.TestResult    `json:"results"`
+	Problems []duty.BundleProblem `json:"problems,omitempty"`
+	Error    string               `json:"error,omitempty"`
 }
 
 type evalRequest struct {
@@ -179,9 +179,9 @@ type evalRequest struct {
 }
 
 type evalAnswer struct {
-	Sets     [][]any   `json:"sets,omitempty"`
-	Problems []Problem `json:"problems,omitempty"`
-	Error    string    `json:"error,omitempty"`
+	Sets     [][]any              `json:"sets,omitempty"`
+	Problems []duty.BundleProblem `json:"problems,omitempty"`
+	Error    string               `json:"error,omitempty"`
 }
 
 // idleTTL is how long an idle child is kept for the next organ or scan of its engine.
@@ -257,7 +257,7 @@ func (p *pool) get(ctx context.Context) (*child, error) {
 	if len(ans.Problems) > 0 || ans.Error != "" {
 		c.close()
 		if len(ans.Problems) > 0 {
-			return nil, &BundleError{Problems: ans.Problems}
+			return nil, &duty.BundleError{Problems: ans.Problems}
 		}
 		return nil, fmt.Errorf("policy sandbox: %s", ans.Error)
 	}
@@ -553,7 +553,7 @@ func runChild(budget int64, stdin io.Reader, stdout io.Writer) int {
 	case "check":
 		_, results, err := Check(ctx, b)
 		ans := checkAnswer{Results: results}
-		var be *BundleError
+		var be *duty.BundleError
 		switch {
 		case errors.As(err, &be):
 			ans.Problems = be.Problems
@@ -565,7 +565,7 @@ func runChild(budget int64, stdin io.Reader, stdout io.Writer) int {
 	case "eval":
 		e, err := Compile(ctx, b)
 		if err != nil {
-			var be *BundleError
+			var be *duty.BundleError
 			if errors.As(err, &be) {
 				answer(evalAnswer{Problems: be.Problems})
 			} else {

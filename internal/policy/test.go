@@ -9,41 +9,16 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/tester"
+
+	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
-// TestResult is the outcome of one Rego test rule.
-type TestResult struct {
-	Package  string        `json:"package"`
-	Name     string        `json:"name"`
-	File     string        `json:"file"`
-	Row      int           `json:"row"`
-	Pass     bool          `json:"pass"`
-	Skip     bool          `json:"skip,omitempty"`
-	Error    string        `json:"error,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
-}
-
-func (r TestResult) String() string {
-	status := "PASS"
-	switch {
-	case r.Skip:
-		status = "SKIP"
-	case !r.Pass:
-		status = "FAIL"
-	}
-	s := fmt.Sprintf("%s %s.%s (%s:%d)", status, r.Package, r.Name, r.File, r.Row)
-	if r.Error != "" {
-		s += ": " + r.Error
-	}
-	return s
-}
-
 // Test runs every test_ rule of the bundle's _test.rego modules. A bundle that does not compile
-// returns a *BundleError; failing tests are results with Pass false.
-func Test(ctx context.Context, b *Bundle) ([]TestResult, error) {
+// returns a *duty.BundleError; failing tests are results with Pass false.
+func Test(ctx context.Context, b *Bundle) ([]duty.TestResult, error) {
 	modules, data, probs := parse(b)
 	if len(probs) > 0 {
-		return nil, &BundleError{Problems: probs}
+		return nil, &duty.BundleError{Problems: probs}
 	}
 	store := dataStore(data)
 	txn, err := store.NewTransaction(ctx)
@@ -58,11 +33,11 @@ func Test(ctx context.Context, b *Bundle) ([]TestResult, error) {
 		SetTimeout(time.Minute).
 		RunTests(ctx, txn)
 	if err != nil {
-		return nil, &BundleError{Problems: errProblems(err)}
+		return nil, &duty.BundleError{Problems: errProblems(err)}
 	}
-	var out []TestResult
+	var out []duty.TestResult
 	for r := range ch {
-		tr := TestResult{Package: strings.TrimPrefix(r.Package, "data."), Name: r.Name, Pass: r.Pass(), Skip: r.Skip, Duration: r.Duration}
+		tr := duty.TestResult{Package: strings.TrimPrefix(r.Package, "data."), Name: r.Name, Pass: r.Pass(), Skip: r.Skip, Duration: r.Duration}
 		if r.Location != nil {
 			tr.File, tr.Row = r.Location.File, r.Location.Row
 		}
@@ -74,43 +49,43 @@ func Test(ctx context.Context, b *Bundle) ([]TestResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b TestResult) int {
+	slices.SortFunc(out, func(a, b duty.TestResult) int {
 		return strings.Compare(a.Package+"."+a.Name, b.Package+"."+b.Name)
 	})
 	return out, nil
 }
 
-func testProblems(results []TestResult) []Problem {
-	var probs []Problem
+func testProblems(results []duty.TestResult) []duty.BundleProblem {
+	var probs []duty.BundleProblem
 	for _, r := range results {
 		if !r.Pass && !r.Skip {
 			msg := "test " + r.Package + "." + r.Name + " failed"
 			if r.Error != "" {
 				msg += ": " + r.Error
 			}
-			probs = append(probs, Problem{File: r.File, Row: r.Row, Col: 1, Message: msg})
+			probs = append(probs, duty.BundleProblem{File: r.File, Row: r.Row, Col: 1, Kind: duty.BundleTest, Message: msg})
 		}
 	}
 	return probs
 }
 
 // Check compiles the bundle, requires a test of every duty policy and runs the tests: the gate
-// every new bundle passes before it is used. It returns the engine, or a *BundleError with
+// every new bundle passes before it is used. It returns the engine, or a *duty.BundleError with
 // compile errors, untested policies or test failures.
-func Check(ctx context.Context, b *Bundle) (*Engine, []TestResult, error) {
+func Check(ctx context.Context, b *Bundle) (*Engine, []duty.TestResult, error) {
 	e, compiler, err := compile(ctx, b)
 	if err != nil {
 		return nil, nil, err
 	}
 	if probs := untested(compiler, e.metas); len(probs) > 0 {
-		return nil, nil, &BundleError{Problems: probs}
+		return nil, nil, &duty.BundleError{Problems: probs}
 	}
 	results, err := Test(ctx, b)
 	if err != nil {
 		return nil, nil, err
 	}
 	if probs := testProblems(results); len(probs) > 0 {
-		return nil, results, &BundleError{Problems: probs}
+		return nil, results, &duty.BundleError{Problems: probs}
 	}
 	return e, results, nil
 }
@@ -118,18 +93,18 @@ func Check(ctx context.Context, b *Bundle) (*Engine, []TestResult, error) {
 // untested names every duty policy without a test: policy duty/<area>/<name>.rego needs
 // duty/<area>/<name>_test.rego beside it, with at least one test_ rule that reaches the
 // policy's rules (directly or through helpers of the test module).
-func untested(compiler *ast.Compiler, metas []Meta) []Problem {
-	var probs []Problem
+func untested(compiler *ast.Compiler, metas []duty.PolicyMeta) []duty.BundleProblem {
+	var probs []duty.BundleProblem
 	for _, m := range metas {
 		pm := compiler.Modules[m.File]
-		tf := TestFile(m.File)
+		tf := duty.PolicyTestFile(m.File)
 		tm, ok := compiler.Modules[tf]
 		fail := func(msg string) {
 			row := 1
 			if pm != nil && pm.Package != nil && pm.Package.Location != nil {
 				row = pm.Package.Location.Row
 			}
-			probs = append(probs, Problem{File: m.File, Row: row, Col: 1, Message: msg})
+			probs = append(probs, duty.BundleProblem{File: m.File, Row: row, Col: 1, Kind: duty.BundleUntested, Message: msg})
 		}
 		if !ok {
 			fail(fmt.Sprintf("policy %s has no test: add %s with at least one test_ rule that evaluates data.%s (a policy without tests is refused)", m.ID, tf, m.Package))

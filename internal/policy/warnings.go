@@ -31,7 +31,7 @@ func hasWarning(m *ast.Module) bool {
 // warnWindow returns the first and last day (YYYY-MM-DD) on which a warning of policy m may
 // fail for a scan as of asOf: asOf + 1 and asOf + warn_days. With warn_days 0 the window is
 // empty (from > to), so any warning is refused.
-func (e *Engine) warnWindow(m Meta, asOf string) (from, to string, err error) {
+func (e *Engine) warnWindow(m duty.PolicyMeta, asOf string) (from, to string, err error) {
 	n, ok := wholeNumber(e.Params(m.ID)[WarnDaysParam])
 	if !ok || n < 0 || n > MaxWarnDays {
 		return "", "", fmt.Errorf("policy %s: parameter %s is %v, want a whole number of days from 0 to %d", m.ID, WarnDaysParam, e.Params(m.ID)[WarnDaysParam], MaxWarnDays)

@@ -258,7 +258,7 @@ func (h *handler) ledgerPage(rq *request) error {
 		v.Severities = append(v.Severities, option{Value: s, Label: text(rq.lang, "sev."+s), Selected: s == f.Severity})
 	}
 	v.Policies = []option{all}
-	if e := h.Policies.Engine(); e != nil {
+	if e := h.Policies.Catalogue(); e != nil {
 		for _, m := range e.Policies() {
 			v.Policies = append(v.Policies, option{Value: m.ID, Label: e.PolicyTitle(m.ID, rq.lang), Selected: m.ID == f.Policy})
 		}

@@ -67,10 +67,18 @@ func (p *Page) Kind(c string) string  { return code(p.Lang, "kind", c) }
 // Reason labels a reason of a policy from the bundle's METADATA (policy "" for any policy that
 // labels it), or shows the code when no policy does.
 func (p *Page) Reason(policy, reason string) string {
-	if p.h == nil || p.h.Policies == nil {
-		return reason
+	if c := p.catalogue(); c != nil {
+		return c.ReasonLabel(policy, reason, p.Lang)
 	}
-	return p.h.Policies.Engine().ReasonLabel(policy, reason, p.Lang)
+	return reason
+}
+
+// catalogue is the bundle in force, or nil when the page has none.
+func (p *Page) catalogue() duty.PolicyCatalogue {
+	if p.h == nil || p.h.Policies == nil {
+		return nil
+	}
+	return p.h.Policies.Catalogue()
 }
 
 // Msg picks a violation message in the page's language (falling back to the other).
@@ -83,10 +91,10 @@ func (p *Page) Msg(m duty.Message) string {
 
 // PolicyTitle is a policy's title from its METADATA, in the page's language.
 func (p *Page) PolicyTitle(id string) string {
-	if p.h == nil || p.h.Policies == nil {
-		return id
+	if c := p.catalogue(); c != nil {
+		return c.PolicyTitle(id, p.Lang)
 	}
-	return p.h.Policies.Engine().PolicyTitle(id, p.Lang)
+	return id
 }
 
 // Can reports whether the user may do the action (an Action's string).

@@ -12,9 +12,6 @@ import (
 	"strings"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
-	"github.com/dutycheck/dutycheck/internal/live"
-	"github.com/dutycheck/dutycheck/internal/policy"
-	"github.com/dutycheck/dutycheck/internal/scan"
 )
 
 // paramView is one parameter in the form. Its label and choices come from the policy's METADATA
@@ -36,7 +33,7 @@ type choiceView struct {
 }
 
 type policyRow struct {
-	Meta     policy.Meta
+	Meta     duty.PolicyMeta
 	Title    string
 	Desc     string
 	Severity string
@@ -60,11 +57,11 @@ type policyListPage struct {
 // change.
 type policyChrome struct {
 	Base     string // the revision the forms were read on
-	Drift    *live.Drift
-	Changes  []live.FileDiff // what adopting the built-in bundle would change
+	Drift    *duty.PolicyDrift
+	Changes  []duty.FileDiff // what adopting the built-in bundle would change
 	CanAdopt bool
 	Adopted  string // the revision an adoption just made
-	Stale    *live.StaleError
+	Stale    *duty.StaleError
 	NoBase   bool   // a form came without its base
 	Reload   string // the page to reload after a refusal
 	// AdoptHere: the adopt form is on this page (the policy list); others link to it.
@@ -88,12 +85,12 @@ func (h *handler) chrome(rq *request, reload string) policyChrome {
 // refusal shows a stale or base-less change on the page; it reports the status, or false when
 // the error is of another kind.
 func (c *policyChrome) refusal(err error) (int, bool) {
-	var se *live.StaleError
+	var se *duty.StaleError
 	switch {
 	case errors.As(err, &se):
 		c.Stale = se
 		return http.StatusConflict, true
-	case errors.Is(err, live.ErrBaseRequired):
+	case errors.Is(err, duty.ErrBaseRequired):
 		c.NoBase = true
 		return http.StatusPreconditionRequired, true
 	}
@@ -101,12 +98,12 @@ func (c *policyChrome) refusal(err error) (int, bool) {
 }
 
 // change is a change made in the pages by the signed-in user on the form's base.
-func (rq *request) change(message string) live.Change {
-	return live.Change{Base: rq.r.PostForm.Get("base"), Author: rq.p.User, Source: live.SourcePage, Message: message}
+func (rq *request) change(message string) duty.PolicyChange {
+	return duty.PolicyChange{Base: rq.r.PostForm.Get("base"), Author: rq.p.User, Source: duty.SourcePage, Message: message}
 }
 
-func (h *handler) policyRow(lang string, m policy.Meta) policyRow {
-	e := h.Policies.Engine()
+func (h *handler) policyRow(lang string, m duty.PolicyMeta) policyRow {
+	e := h.Policies.Catalogue()
 	r := policyRow{Meta: m, Title: m.Title, Desc: m.Description, Severity: m.Severity}
 	if lang == langEN {
 		if m.TitleEN != "" {
@@ -151,7 +148,7 @@ func (h *handler) policyRow(lang string, m policy.Meta) policyRow {
 		}
 		pv.Unit = unit
 		if pv.Type != "severity" { // the severity list has its own labels (i18n)
-			for _, c := range policy.Choices(schema) {
+			for _, c := range duty.Choices(schema) {
 				cv := choiceView{Value: paramText(c.Value), Label: c.ZH}
 				if lang == langEN || cv.Label == "" {
 					cv.Label = c.EN
@@ -209,7 +206,7 @@ func paramText(v any) string {
 }
 
 func (h *handler) policyList(rq *request) error {
-	e := h.Policies.Engine()
+	e := h.Policies.Catalogue()
 	page := policyListPage{policyChrome: h.chrome(rq, "/policies"), Revision: h.Policies.Revision(), Hash: e.Revision(), DirMode: h.Policies.DirMode(),
 		CanEdit: rq.p.Can(duty.WritePolicies)}
 	page.Adopted = rq.r.URL.Query().Get("adopted")
@@ -219,7 +216,7 @@ func (h *handler) policyList(rq *request) error {
 
 // listRows fills the policy list's rows: the duties, then the settings.
 func (h *handler) listRows(rq *request, page *policyListPage) {
-	e := h.Policies.Engine()
+	e := h.Policies.Catalogue()
 	for _, m := range e.Policies() {
 		page.Policies = append(page.Policies, h.policyRow(rq.lang, m))
 	}
@@ -235,7 +232,7 @@ func (h *handler) adoptBuiltin(rq *request) error {
 	if err == nil {
 		return rq.redirect("/policies?adopted=" + url.QueryEscape(rev.ID))
 	}
-	page := policyListPage{policyChrome: h.chrome(rq, "/policies"), Revision: h.Policies.Revision(), Hash: h.Policies.Engine().Revision(),
+	page := policyListPage{policyChrome: h.chrome(rq, "/policies"), Revision: h.Policies.Revision(), Hash: h.Policies.Catalogue().Revision(),
 		DirMode: h.Policies.DirMode(), CanEdit: rq.p.Can(duty.WritePolicies)}
 	status, ok := page.refusal(err)
 	if !ok {
@@ -264,7 +261,7 @@ type policyPage struct {
 	// The outcome of a check, preview or apply of one of the forms ("params" or "module").
 	Form     string
 	Problems []policyProblem
-	Failed   []policy.TestResult
+	Failed   []duty.TestResult
 	Passed   int
 	OK       bool
 	Error    string
@@ -325,14 +322,15 @@ type lineView struct {
 }
 
 func (h *handler) newPolicyPage(rq *request, id string) (*policyPage, error) {
-	e := h.Policies.Engine()
+	e := h.Policies.Catalogue()
 	m, ok := e.ParamSet(id) // a duty, or settings (the ledger's parameters)
 	if !ok {
 		return nil, fmt.Errorf("policy %q: %w", id, duty.ErrNotFound)
 	}
-	files := e.Bundle().Files
+	module, _ := e.File(m.File)
+	test, _ := e.File(duty.PolicyTestFile(m.File))
 	page := &policyPage{policyRow: h.policyRow(rq.lang, m), policyChrome: h.chrome(rq, "/policies/"+url.PathEscape(id)), Revision: h.Policies.Revision(), ModuleFile: m.File,
-		TestFile: policy.TestFile(m.File), Module: files[m.File], Test: files[policy.TestFile(m.File)],
+		TestFile: duty.PolicyTestFile(m.File), Module: module, Test: test,
 		CanEdit: rq.p.Can(duty.WritePolicies) && !h.Policies.DirMode(), DirMode: h.Policies.DirMode()}
 	if page.CanEdit {
 		tree, err := h.tree(rq.ctx)
@@ -376,7 +374,7 @@ func (h *handler) policyPage(rq *request) error {
 var listSep = regexp.MustCompile(`[,,、;;\s]+`)
 
 // policyParams checks, previews or applies new parameter values of one policy. Only the values
-// that differ from those in force make the draft; the gate (live.Manager) checks them.
+// that differ from those in force make the draft; the gate (duty.Policies) checks them.
 func (h *handler) policyParams(rq *request) error {
 	id := rq.r.PathValue("id")
 	page, err := h.newPolicyPage(rq, id)
@@ -385,7 +383,7 @@ func (h *handler) policyParams(rq *request) error {
 	}
 	page.Form = "params"
 	rq.self = "/policies/" + id
-	current := h.Policies.Engine().Params(id)
+	current := h.Policies.Catalogue().Params(id)
 	changed := map[string]any{}
 	for i, pv := range page.Params {
 		raw, present := rq.r.PostForm["p."+pv.Name]
@@ -438,7 +436,7 @@ func (h *handler) policyParams(rq *request) error {
 			changed[pv.Name] = v
 		}
 	}
-	d := live.Draft{Params: map[string]map[string]any{id: changed}, Message: page.Message}
+	d := duty.PolicyDraft{Params: map[string]map[string]any{id: changed}, Message: page.Message}
 	if len(changed) == 0 {
 		d.Params = nil
 	}
@@ -466,11 +464,11 @@ func (h *handler) policyModule(rq *request) error {
 	module := strings.ReplaceAll(rq.r.PostForm.Get("module"), "\r\n", "\n")
 	test := strings.ReplaceAll(rq.r.PostForm.Get("test"), "\r\n", "\n")
 	page.Module, page.Test = module, test
-	d := live.Draft{Files: map[string]*string{page.ModuleFile: &module}, Message: page.Message}
+	d := duty.PolicyDraft{Files: map[string]*string{page.ModuleFile: &module}, Message: page.Message}
 	// The tests change only when the form sends them: emptied, the test file is removed.
-	_, exists := h.Policies.Engine().Bundle().Files[page.TestFile]
+	inForce, exists := h.Policies.Catalogue().File(page.TestFile)
 	if _, sent := rq.r.PostForm["test"]; !sent {
-		page.Test = h.Policies.Engine().Bundle().Files[page.TestFile]
+		page.Test = inForce
 	} else if strings.TrimSpace(test) != "" {
 		d.Files[page.TestFile] = &test
 	} else if exists {
@@ -484,7 +482,7 @@ func (h *handler) policyModule(rq *request) error {
 
 // runDraft does what the form's action button asks with the draft: check it, preview its
 // impact, or apply it. Refusals are shown on the page, next to the form.
-func (h *handler) runDraft(rq *request, page *policyPage, d live.Draft) error {
+func (h *handler) runDraft(rq *request, page *policyPage, d duty.PolicyDraft) error {
 	var err error
 	switch rq.r.PostForm.Get("action") {
 	case "apply":
@@ -498,21 +496,21 @@ func (h *handler) runDraft(rq *request, page *policyPage, d live.Draft) error {
 			err = fmt.Errorf("%s: %w", text(rq.lang, "scan.bad.date"), duty.ErrInvalid)
 			break
 		}
-		// The preview checks the principal's scope and audits itself (live.Manager.Preview).
+		// The preview checks the principal's scope and audits itself (duty.Policies.Preview).
 		release, serr := h.scans.Slot() // a preview evaluates like a scan (the API's previewPolicies)
 		if serr != nil {
 			return serr
 		}
 		defer release()
-		var imp *live.Impact
-		if imp, err = h.Policies.Preview(rq.ctx, d, scan.Request{Department: dept, AsOf: page.AsOf}, rq.p); err == nil {
+		var imp *duty.PolicyImpact
+		if imp, err = h.Policies.Preview(rq.ctx, d, duty.ScanRequest{Department: dept, AsOf: page.AsOf}, rq.p); err == nil {
 			page.Impact, err = h.impactView(rq, imp)
 			if err != nil {
 				return err
 			}
 		}
 	default: // check
-		var results []policy.TestResult
+		var results []duty.TestResult
 		results, err = h.Policies.Validate(rq.ctx, d)
 		if err == nil {
 			page.OK, page.Passed = true, len(results)
@@ -520,7 +518,7 @@ func (h *handler) runDraft(rq *request, page *policyPage, d live.Draft) error {
 	}
 	status := http.StatusOK
 	if err != nil {
-		var be *policy.BundleError
+		var be *duty.BundleError
 		if st, ok := page.refusal(err); ok {
 			status = st
 		}
@@ -536,7 +534,7 @@ func (h *handler) runDraft(rq *request, page *policyPage, d live.Draft) error {
 			return err
 		}
 		if page.Form == "module" {
-			var probs []policy.Problem
+			var probs []duty.BundleProblem
 			if be != nil {
 				probs = be.Problems
 			}
@@ -556,7 +554,7 @@ func errOr(err, fallback error) error {
 
 // listing numbers the lines of a submitted file and puts each problem located in it under its
 // line, explained in lang (problemLine); nil when no problem is in the file.
-func listing(lang, src, file string, probs []policy.Problem) []lineView {
+func listing(lang, src, file string, probs []duty.BundleProblem) []lineView {
 	at := map[int][]string{}
 	for _, p := range probs {
 		if p.File == file && p.Row > 0 {
@@ -582,7 +580,7 @@ func listing(lang, src, file string, probs []policy.Problem) []lineView {
 // maxImpactRows bounds the rows of each impact table; the counts are always complete.
 const maxImpactRows = 200
 
-func (h *handler) impactView(rq *request, imp *live.Impact) (*impactView, error) {
+func (h *handler) impactView(rq *request, imp *duty.PolicyImpact) (*impactView, error) {
 	tree, err := h.tree(rq.ctx)
 	if err != nil {
 		return nil, err

@@ -465,7 +465,7 @@ func (h *handler) download(rq *request, rep *duty.Report, format, name string) e
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".csv"))
 		w.WriteHeader(http.StatusOK)
-		return duty.WriteCSV(w, rep, h.Policies.Engine(), duty.CSVOptions{Chinese: true, Names: names})
+		return duty.WriteCSV(w, rep, h.Policies.Catalogue(), duty.CSVOptions{Chinese: true, Names: names})
 	default:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".json"))

@@ -183,6 +183,6 @@ func (h *handler) reportXLSX(rq *request, rep *duty.Report, name string) error {
 		if err != nil {
 			return err
 		}
-		return sheet.WriteReport(w, rep, h.Policies.Engine(), names)
+		return sheet.WriteReport(w, rep, h.Policies.Catalogue(), names)
 	})
 }

@@ -8,7 +8,7 @@
 // page with a user name and password, or by pasting a bearer token) and shows only what the
 // user's role and department scope allow;
 // every form carries the session's CSRF token, checked on every POST. The pages reuse the
-// services the JSON API uses (duty.Store, duty.Scans, live.Manager); they hold no logic of their
+// services the JSON API uses (duty.Store, duty.Scans, duty.Policies); they hold no logic of their
 // own about scans or policies.
 package web
 
@@ -32,7 +32,6 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
-	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/ratelimit"
 	"github.com/dutycheck/dutycheck/internal/sheet"
 )
@@ -62,7 +61,7 @@ type Deps struct {
 	// (duty.ScopedScans).
 	Store    duty.Store
 	Scans    duty.ScanRunner
-	Policies *live.Manager
+	Policies duty.Policies
 	// Ledger, when set, serves the rectification ledger's pages (ledger.go).
 	Ledger duty.Ledger
 	// Imports runs the spreadsheet imports, shared with the API (httpapi.Deps); nil makes one
