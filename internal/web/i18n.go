@@ -81,10 +81,7 @@ var messages = map[string][2]string{
 	"total":               {"合计", "Total"},
 	"none":                {"无", "none"},
 
-	"sev.high":   {"高", "High"},
-	"sev.medium": {"中", "Medium"},
-	"sev.low":    {"低", "Low"},
-	"severity":   {"严重程度", "Severity"},
+	"severity": {"严重程度", "Severity"},
 
 	"report.title":         {"检查报告", "Compliance report"},
 	"report.scope":         {"范围：%s 及其下级部门", "Scope: %s and the departments under it"},

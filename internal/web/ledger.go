@@ -255,7 +255,7 @@ func (h *handler) ledgerPage(rq *request) error {
 	}
 	v.Severities = []option{all}
 	for _, s := range duty.Severities {
-		v.Severities = append(v.Severities, option{Value: s, Label: text(rq.lang, "sev."+s), Selected: s == f.Severity})
+		v.Severities = append(v.Severities, option{Value: s, Label: duty.Names.EnumText("severity", s, rq.lang), Selected: s == f.Severity})
 	}
 	v.Policies = []option{all}
 	if e := h.Policies.Catalogue(); e != nil {

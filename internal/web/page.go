@@ -59,7 +59,7 @@ func (p *Page) LangURL() string {
 }
 
 // Sev, Level, Coll and Kind label codes.
-func (p *Page) Sev(s string) string   { return text(p.Lang, "sev."+s) }
+func (p *Page) Sev(s string) string   { return duty.Names.EnumText("severity", s, p.Lang) }
 func (p *Page) Level(c string) string { return code(p.Lang, "level", c) }
 func (p *Page) Coll(c string) string  { return code(p.Lang, "coll", c) }
 func (p *Page) Kind(c string) string  { return code(p.Lang, "kind", c) }
