@@ -35,6 +35,16 @@ type Options struct {
 	// ViolationRate is the share, from 0 to 1, of duty checks deliberately failed. Zero gives a
 	// dataset without violations.
 	ViolationRate float64
+
+	// Boundaries switches to boundary mode (see boundary.go): small organisations of 10 to 40
+	// people whose dates sit on and around every boundary of every duty relative to AsOf,
+	// for the conformance check. Organs is then the number of organs, 0 picking 1 to 3 at
+	// random; Year (the year of AsOf) and ViolationRate play no part, and all organs draw
+	// from one random stream, so organ N depends on the number of organs.
+	Boundaries bool
+	// AsOf is the scan date of boundary mode, YYYY-MM-DD; "" means BoundaryAsOf. Generate
+	// panics on anything else: the options are the caller's, never a user's input.
+	AsOf string
 }
 
 // Dataset maps a collection name (DOMAIN.md) to its documents. A document is a JSON-like
@@ -69,6 +79,9 @@ type organRecords [numCollections][]map[string]any
 // its own random stream, and joined in organ order, so the result does not depend on
 // scheduling.
 func Generate(opts Options) Dataset {
+	if opts.Boundaries {
+		return generateBoundaries(opts)
+	}
 	opts = opts.normalized()
 	organs := make([]organRecords, opts.Organs)
 	var next atomic.Int64
@@ -85,7 +98,11 @@ func Generate(opts Options) Dataset {
 		})
 	}
 	wg.Wait()
+	return join(organs)
+}
 
+// join makes one dataset of the organs' records, organ by organ in each collection.
+func join(organs []organRecords) Dataset {
 	ds := make(Dataset, numCollections)
 	for c, name := range collectionNames {
 		n := 0
