@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,7 +108,13 @@ func TestBoundariesValid(t *testing.T) {
 	}
 }
 
+// checkValid checks a boundary dataset of 1 to 3 organs; checkValidOrgans of organs organs.
 func checkValid(tb testing.TB, ds map[string][]map[string]any) {
+	tb.Helper()
+	checkValidOrgans(tb, ds, 1, 3)
+}
+
+func checkValidOrgans(tb testing.TB, ds map[string][]map[string]any, minOrgans, maxOrgans int) {
 	tb.Helper()
 	ids := map[string]map[string]bool{}
 	for _, c := range conformance.Collections {
@@ -170,8 +177,8 @@ func checkValid(tb testing.TB, ds map[string][]map[string]any) {
 			date("people", id, "left_on", l)
 		}
 	}
-	if n := len(organPeople); n < 1 || n > 3 {
-		tb.Errorf("%d organs with people, want 1 to 3", n)
+	if n := len(organPeople); n < minOrgans || n > maxOrgans {
+		tb.Errorf("%d organs with people, want %d to %d", n, minOrgans, maxOrgans)
 	}
 	for organ, n := range organPeople {
 		if n < 10 || n > 40 {
@@ -242,6 +249,34 @@ func anySlice(v any) []any {
 		return out
 	}
 	return nil
+}
+
+// Boundary mode with unusual options still gives a valid dataset: as many organs as asked,
+// a leap day, the first and last day of a year; a date that is not one panics with the
+// option named.
+func TestBoundariesUnusualOptions(t *testing.T) {
+	for _, tc := range []struct {
+		opts   gen.Options
+		organs int
+	}{
+		{gen.Options{Boundaries: true, Organs: 5, Seed: 3, AsOf: "2024-02-29"}, 5},
+		{gen.Options{Boundaries: true, Organs: 1, Seed: -1, AsOf: "2025-01-01"}, 1},
+		{gen.Options{Boundaries: true, Organs: 2, Seed: 4, AsOf: "2030-12-31", Year: 1990, ViolationRate: 1}, 2},
+	} {
+		t.Run(fmt.Sprintf("%+v", tc.opts), func(t *testing.T) {
+			ds := gen.Generate(tc.opts)
+			checkValidOrgans(t, ds, tc.organs, tc.organs)
+			if _, err := duty.LoadDir(writeDir(t, ds)); err != nil {
+				t.Errorf("duty.LoadDir refuses the dataset: %v", err)
+			}
+		})
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "Options.AsOf") {
+			t.Errorf("AsOf 2025-02-30: recovered %v, want a panic naming Options.AsOf", r)
+		}
+	}()
+	gen.Generate(gen.Options{Boundaries: true, AsOf: "2025-02-30"})
 }
 
 // TestBoundariesReadDir checks that a boundary dataset survives the round trip through its

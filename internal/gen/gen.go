@@ -11,10 +11,17 @@
 // except for a share (Options.ViolationRate) of deliberate violations spread over every reason
 // of every duty. When the rate is positive, the first organ also carries at least one violation
 // of each reason, so that even a one-organ dataset exercises every policy. Output depends only
-// on the options: the same options give byte-identical files, and organ N is the same whatever
-// the number of organs generated.
+// on the options: the same options give byte-identical files, and (in this default mode) organ
+// N is the same whatever the number of organs generated.
 //
 // It is used for the sample fixture, for `dutycheck gen`, and for benchmarks at scale.
+//
+// Options.Boundaries switches to the second way of choosing dates, boundary mode
+// (boundary.go), for the conformance check of internal/conformance: small organisations of
+// random shape whose dates sit on and around every boundary of every duty relative to
+// Options.AsOf, with no duty decided to comply or not. Both modes build organisations from
+// the same pieces and write every record through the same emitters (emit.go); ReadDir and
+// Dataset.WriteDir move a dataset to and from a folder.
 package gen
 
 import (
