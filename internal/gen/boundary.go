@@ -38,8 +38,8 @@ const (
 )
 
 // boundarySet holds the organs of a boundary dataset while they are built: all of them draw
-// from one random stream, because references across organs (crossOrgan, crossAppointment,
-// letters) are drawn after every organ exists.
+// from one random stream, because references across organs (crossOrgan, crossAppointment, and
+// the letters they call for) are drawn after every organ exists.
 type boundarySet struct {
 	rng    *rand.Rand
 	organs []*builder
@@ -78,7 +78,9 @@ func generateBoundaries(opts Options) Dataset {
 		b.boundaryFiles()
 	}
 	s.crossAppointment()
-	s.letters()
+	for _, b := range s.organs {
+		letterPairs(b.people, everyone, b.boundaryLetters)
+	}
 	organs := make([]organRecords, len(s.organs))
 	for i, b := range s.organs {
 		b.emitDepartments()
@@ -378,118 +380,71 @@ func letterDeadline(fixed int, people ...*person) int {
 	return d
 }
 
-// letters places letters for every pair the three levels could require, whoever is on the
-// roster (so that the roster rule is tested too), on the deadline, a day after it, well
+// everyone counts every person, on the roster or not.
+func everyone(*person) bool { return true }
+
+// boundaryLetters places the letters of one pair that duty 2 could require (letterPairs, with
+// everyone, so that the roster rule is tested too): on the deadline, a day after it, well
 // before or after it, unsigned, undated, of last year, at another level, with the parties
 // swapped, or after as_of. A letter is written in its issuer's organ.
-func (s *boundarySet) letters() {
-	byDept := map[*dept][]*person{}
-	for _, o := range s.organs {
-		for _, p := range o.people {
-			byDept[p.dept] = append(byDept[p.dept], p)
+func (b *builder) boundaryLetters(level int, issuer, signer *person) {
+	dl := letterDeadline(b.yearDeadline, issuer, signer)
+	signed := func(l letter) { b.emitLetter(b.next("L"), l) }
+	both := func(on int) letter { return letter{b.y, level, issuer, signer, true, true, on} }
+	good := func() { signed(both(dl - b.rng.IntN(3)*b.rng.IntN(40))) }
+	late := func() { signed(both(dl + 1 + b.rng.IntN(2)*b.rng.IntN(60))) }
+	unsigned := func() {
+		l := both(0)
+		if b.chance(0.5) {
+			l.signed = dl - 3
 		}
-	}
-	type pair struct {
-		o              *builder
-		level          int
-		issuer, signer *person
-	}
-	var pairs []pair
-	for _, o := range s.organs {
-		for _, sec := range o.people {
-			if !sec.secretary {
-				continue
-			}
-			for _, p := range o.people {
-				if p != sec && (p.member || p.rank == "bureau") {
-					pairs = append(pairs, pair{o, 1, sec, p})
-				}
-			}
-		}
-	}
-	for _, o := range s.organs {
-		for _, sup := range o.people {
-			for _, d := range sup.supervises {
-				for _, h := range byDept[d] {
-					if h.head && h != sup {
-						pairs = append(pairs, pair{o, 2, sup, h})
-					}
-				}
-			}
-		}
-	}
-	for _, o := range s.organs {
-		for _, h := range o.people {
-			if !h.head {
-				continue
-			}
-			for _, p := range byDept[h.dept] {
-				if p != h && p.rank == "division" {
-					pairs = append(pairs, pair{o, 3, h, p})
-				}
-			}
-		}
-	}
-	for _, pr := range pairs {
-		b := pr.o
-		dl := letterDeadline(b.yearDeadline, pr.issuer, pr.signer)
-		signed := func(l letter) { b.emitLetter(b.next("L"), l) }
-		both := func(on int) letter { return letter{b.y, pr.level, pr.issuer, pr.signer, true, true, on} }
-		good := func() { signed(both(dl - b.rng.IntN(3)*b.rng.IntN(40))) }
-		late := func() { signed(both(dl + 1 + b.rng.IntN(2)*b.rng.IntN(60))) }
-		unsigned := func() {
-			l := both(0)
-			if b.chance(0.5) {
-				l.signed = dl - 3
-			}
-			switch b.rng.IntN(3) {
-			case 0:
-				l.byIssuer = false
-			case 1:
-				l.bySigner = false
-			default:
-				l.byIssuer, l.bySigner = false, false
-			}
-			signed(l)
-		}
-		switch x := b.rng.IntN(100); {
-		case x < 14: // none
-		case x < 34:
-			signed(both(dl))
-		case x < 46:
-			good()
-		case x < 56:
-			signed(both(dl + 1))
-		case x < 60:
-			late()
-		case x < 70:
-			unsigned()
-		case x < 75:
-			signed(both(0)) // signed by both, no signed_on
-		case x < 79:
-			unsigned()
-			good()
-		case x < 83:
-			late()
-			good()
-		case x < 87:
-			late()
-			unsigned()
-		case x < 91:
-			l := both(dl)
-			l.year = b.y - 1
-			signed(l)
-		case x < 94:
-			l := both(dl)
-			l.level = pr.level%3 + 1
-			signed(l)
-		case x < 97:
-			l := both(dl)
-			l.issuer, l.signer = pr.signer, pr.issuer
-			signed(l)
+		switch b.rng.IntN(3) {
+		case 0:
+			l.byIssuer = false
+		case 1:
+			l.bySigner = false
 		default:
-			signed(both(b.asOf + 5)) // signed after as_of: late by the text's words
+			l.byIssuer, l.bySigner = false, false
 		}
+		signed(l)
+	}
+	switch x := b.rng.IntN(100); {
+	case x < 14: // none
+	case x < 34:
+		signed(both(dl))
+	case x < 46:
+		good()
+	case x < 56:
+		signed(both(dl + 1))
+	case x < 60:
+		late()
+	case x < 70:
+		unsigned()
+	case x < 75:
+		signed(both(0)) // signed by both, no signed_on
+	case x < 79:
+		unsigned()
+		good()
+	case x < 83:
+		late()
+		good()
+	case x < 87:
+		late()
+		unsigned()
+	case x < 91:
+		l := both(dl)
+		l.year = b.y - 1
+		signed(l)
+	case x < 94:
+		l := both(dl)
+		l.level = level%3 + 1
+		signed(l)
+	case x < 97:
+		l := both(dl)
+		l.issuer, l.signer = signer, issuer
+		signed(l)
+	default:
+		signed(both(b.asOf + 5)) // signed after as_of: late by the text's words
 	}
 }
 

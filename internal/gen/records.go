@@ -184,27 +184,43 @@ func (b *builder) letters() {
 		b.emitLetter(b.id("L", k, 3), letter{b.y, level, issuer, signer, byIssuer, bySigner, signed})
 	}
 
-	for _, p := range b.people {
-		if b.onRoster(p) && !p.secretary && (p.member || p.rank == "bureau") {
-			owed(1, b.secretary, p)
-		}
-	}
-	for _, s := range b.people {
-		if !b.onRoster(s) {
+	letterPairs(b.people, b.onRoster, owed)
+}
+
+// letterPairs calls owed for every pair of people duty 2 asks a letter of, level by level: the
+// Party Group secretary with each member and bureau-rank cadre (level 1), each leader with the
+// head of each department they supervise (level 2), each head with each division-rank cadre of
+// their department (level 3). Only people for whom counts is true take part: the roster at
+// as_of in the default mode; everyone in boundary mode, whose letters test the roster rule too.
+func letterPairs(people []*person, counts func(*person) bool, owed func(level int, issuer, signer *person)) {
+	for _, s := range people {
+		if !s.secretary || !counts(s) {
 			continue
 		}
-		for _, d := range s.supervises {
-			if h := d.head; h != nil && h != s && b.onRoster(h) {
-				owed(2, s, h)
+		for _, p := range people {
+			if p != s && (p.member || p.rank == "bureau") && counts(p) {
+				owed(1, s, p)
 			}
 		}
 	}
-	for _, h := range b.people {
-		if !h.head || !b.onRoster(h) {
+	for _, s := range people {
+		if !counts(s) {
+			continue
+		}
+		for _, d := range s.supervises {
+			for _, h := range d.people {
+				if h.head && h != s && counts(h) {
+					owed(2, s, h)
+				}
+			}
+		}
+	}
+	for _, h := range people {
+		if !h.head || !counts(h) {
 			continue
 		}
 		for _, q := range h.dept.people {
-			if q != h && q.rank == "division" && b.onRoster(q) {
+			if q != h && q.rank == "division" && counts(q) {
 				owed(3, h, q)
 			}
 		}
