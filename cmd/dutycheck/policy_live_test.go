@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dutycheck/dutycheck/internal/conformance"
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/gen"
 	"github.com/dutycheck/dutycheck/internal/policy"
 )
 
@@ -22,7 +22,7 @@ func TestLivePolicyChangesThroughAPIAndCLI(t *testing.T) {
 	defer stop()
 	c := client{tb: t, base: base}
 	const asOf = "2025-06-30"
-	ds := conformance.Generate(5, conformance.GenOptions{AsOf: asOf, Organs: 1})
+	ds := gen.Generate(gen.Options{Boundaries: true, Seed: 5, AsOf: asOf, Organs: 1})
 	loadThroughAPI(c, ds)
 
 	count := func(policyID string) int {

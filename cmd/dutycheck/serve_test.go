@@ -19,6 +19,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/conformance"
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/gen"
 	"github.com/dutycheck/dutycheck/internal/store"
 )
 
@@ -177,7 +178,7 @@ func TestServeEndToEnd(t *testing.T) {
 	c.json("GET", "/readyz", nil, http.StatusOK, nil)
 
 	const asOf = "2025-06-30"
-	ds := conformance.Generate(7, conformance.GenOptions{AsOf: asOf, Organs: 2})
+	ds := gen.Generate(gen.Options{Boundaries: true, Seed: 7, AsOf: asOf, Organs: 2})
 	loadThroughAPI(c, ds)
 
 	// The whole store.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/conformance"
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/gen"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/scan"
 )
@@ -94,7 +94,7 @@ func testEngine(tb testing.TB) *policy.Engine {
 func scanKeys(tb testing.TB, ds map[string][]map[string]any, asOf, dept string) ([]conformance.Key, error) {
 	tb.Helper()
 	dir := tb.TempDir()
-	if err := conformance.WriteDir(dir, ds); err != nil {
+	if err := gen.Dataset(ds).WriteDir(dir); err != nil {
 		tb.Fatal(err)
 	}
 	rep, err := scan.ScanDir(context.Background(), dir, scan.Options{AsOf: asOf, Department: dept, Engine: testEngine(tb)})
@@ -150,13 +150,13 @@ func TestConformance(t *testing.T) {
 	for di, asOf := range asOfs {
 		for i := range n {
 			seed := seedFor(di, i)
-			ds := conformance.Generate(seed, conformance.GenOptions{AsOf: asOf})
+			ds := gen.Generate(gen.Options{Boundaries: true, Seed: seed, AsOf: asOf})
 			dir := t.TempDir()
-			if err := conformance.WriteDir(dir, ds); err != nil {
+			if err := ds.WriteDir(dir); err != nil {
 				t.Fatal(err)
 			}
 			// The oracle reads what the engine reads: the files.
-			onDisk, err := conformance.ReadDir(dir)
+			onDisk, err := gen.ReadDir(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,7 +183,7 @@ func TestConformance(t *testing.T) {
 					t.Errorf("%s: report differs from DOMAIN.md's reading (-want +got):\n%s", name, diff)
 					if *dump != "" {
 						out := filepath.Join(*dump, fmt.Sprintf("%s_seed%d", asOf, seed))
-						if err := conformance.WriteDir(out, onDisk); err != nil {
+						if err := onDisk.WriteDir(out); err != nil {
 							t.Error(err)
 						}
 					}
@@ -226,192 +226,5 @@ func TestConformance(t *testing.T) {
 		for _, k := range keys {
 			t.Logf("%6d %s", seen[k], k)
 		}
-	}
-}
-
-// TestGenerateValid checks that generated datasets are what DOMAIN.md calls valid: unique ids,
-// every reference naming an existing record of the right collection, a department tree without
-// cycles whose roots are exactly the organs, 1 to 3 organs of 10 to 40 people; and that the
-// project's own loader accepts them.
-func TestGenerateValid(t *testing.T) {
-	for di, asOf := range asOfs {
-		for i := range 3 {
-			seed := seedFor(di, i)
-			t.Run(fmt.Sprintf("%s/%d", asOf, seed), func(t *testing.T) {
-				ds := conformance.Generate(seed, conformance.GenOptions{AsOf: asOf})
-				checkValid(t, ds)
-				dir := t.TempDir()
-				if err := conformance.WriteDir(dir, ds); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := duty.LoadDir(dir); err != nil {
-					t.Errorf("duty.LoadDir refuses the dataset: %v", err)
-				}
-				again := conformance.Generate(seed, conformance.GenOptions{AsOf: asOf})
-				if diff := cmp.Diff(ds, again); diff != "" {
-					t.Errorf("Generate is not deterministic (-first +second):\n%s", diff)
-				}
-			})
-		}
-	}
-}
-
-func checkValid(tb testing.TB, ds map[string][]map[string]any) {
-	tb.Helper()
-	ids := map[string]map[string]bool{}
-	for _, c := range conformance.Collections {
-		ids[c] = map[string]bool{}
-		for _, d := range ds[c] {
-			id, _ := d["id"].(string)
-			if id == "" || ids[c][id] {
-				tb.Errorf("%s: id %q empty or repeated", c, id)
-			}
-			ids[c][id] = true
-		}
-	}
-	ref := func(c, id, coll, field string, v any) {
-		s, ok := v.(string)
-		if !ok || !ids[coll][s] {
-			tb.Errorf("%s/%s: %s %v names no %s", c, id, field, v, coll)
-		}
-	}
-	date := func(c, id, field string, v any) {
-		s, _ := v.(string)
-		if !duty.ValidDate(s) {
-			tb.Errorf("%s/%s: %s %v is not a date", c, id, field, v)
-		}
-	}
-	parent := map[string]string{}
-	organPeople := map[string]int{}
-	for _, d := range ds["departments"] {
-		id := d["id"].(string)
-		p, has := d["parent_id"]
-		if has != (d["kind"] != "organ") {
-			tb.Errorf("departments/%s: kind %v with parent_id %v", id, d["kind"], p)
-		}
-		if has {
-			ref("departments", id, "departments", "parent_id", p)
-			parent[id] = p.(string)
-		}
-		if m, ok := d["discipline_member_id"]; ok {
-			ref("departments", id, "people", "discipline_member_id", m)
-		}
-	}
-	root := func(id string) string {
-		for range len(parent) + 1 {
-			p, ok := parent[id]
-			if !ok {
-				return id
-			}
-			id = p
-		}
-		tb.Errorf("departments: cycle through %s", id)
-		return ""
-	}
-	for _, p := range ds["people"] {
-		id := p["id"].(string)
-		ref("people", id, "departments", "department_id", p["department_id"])
-		organPeople[root(p["department_id"].(string))]++
-		for _, s := range anySlice(p["supervises"]) {
-			ref("people", id, "departments", "supervises", s)
-		}
-		if l, ok := p["left_on"]; ok {
-			date("people", id, "left_on", l)
-		}
-	}
-	if n := len(organPeople); n < 1 || n > 3 {
-		tb.Errorf("%d organs with people, want 1 to 3", n)
-	}
-	for organ, n := range organPeople {
-		if n < 10 || n > 40 {
-			tb.Errorf("organ %s has %d people, want 10 to 40", organ, n)
-		}
-	}
-	for _, a := range ds["appointments"] {
-		id := a["id"].(string)
-		ref("appointments", id, "people", "person_id", a["person_id"])
-		ref("appointments", id, "departments", "department_id", a["department_id"])
-		date("appointments", id, "effective_on", a["effective_on"])
-	}
-	for _, x := range ds["talks"] {
-		id := x["id"].(string)
-		ref("talks", id, "people", "person_id", x["person_id"])
-		if c, ok := x["conducted_by"]; ok {
-			ref("talks", id, "people", "conducted_by", c)
-		}
-		date("talks", id, "held_on", x["held_on"])
-	}
-	for _, l := range ds["letters"] {
-		id := l["id"].(string)
-		ref("letters", id, "people", "issuer_id", l["issuer_id"])
-		ref("letters", id, "people", "signer_id", l["signer_id"])
-	}
-	for _, b := range ds["record_books"] {
-		id := b["id"].(string)
-		ref("record_books", id, "people", "holder_id", b["holder_id"])
-		date("record_books", id, "issued_on", b["issued_on"])
-		for _, in := range anySlice(b["inspections"]) {
-			ref("record_books", id, "people", "inspector_id", in.(map[string]any)["inspector_id"])
-		}
-	}
-	for _, s := range ds["suggestions"] {
-		ref("suggestions", s["id"].(string), "departments", "department_id", s["department_id"])
-	}
-	for _, m := range ds["meetings"] {
-		ref("meetings", m["id"].(string), "departments", "department_id", m["department_id"])
-	}
-	for _, l := range ds["responsibility_lists"] {
-		id := l["id"].(string)
-		ref("responsibility_lists", id, "departments", "department_id", l["department_id"])
-		if h, ok := l["holder_id"]; ok {
-			ref("responsibility_lists", id, "people", "holder_id", h)
-		}
-	}
-	for _, f := range ds["integrity_files"] {
-		ref("integrity_files", f["id"].(string), "people", "person_id", f["person_id"])
-	}
-}
-
-// anySlice turns []string, []map[string]any and []any alike into []any.
-func anySlice(v any) []any {
-	switch s := v.(type) {
-	case []any:
-		return s
-	case []string:
-		out := make([]any, len(s))
-		for i, x := range s {
-			out[i] = x
-		}
-		return out
-	case []map[string]any:
-		out := make([]any, len(s))
-		for i, x := range s {
-			out[i] = x
-		}
-		return out
-	}
-	return nil
-}
-
-// TestWriteReadDir checks that a dataset survives the round trip through its folder.
-func TestWriteReadDir(t *testing.T) {
-	ds := conformance.Generate(7, conformance.GenOptions{})
-	dir := t.TempDir()
-	if err := conformance.WriteDir(dir, ds); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range conformance.Collections {
-		if _, err := os.Stat(filepath.Join(dir, c+".json")); err != nil {
-			t.Errorf("collection %s not written: %v", c, err)
-		}
-	}
-	back, err := conformance.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := normalize(t, conformance.Expected(ds, conformance.DefaultAsOf, ""))
-	got := normalize(t, conformance.Expected(back, conformance.DefaultAsOf, ""))
-	if diff := cmp.Diff(lines(want), lines(got)); diff != "" {
-		t.Errorf("the oracle reads the folder differently from memory (-memory +folder):\n%s", diff)
 	}
 }

@@ -2,10 +2,12 @@
 // policies are tested against the text, boundary by boundary, and not against their own
 // fixtures.
 //
-// Generate makes random but valid datasets whose dates sit on and around every boundary of
-// every duty relative to an as_of date; WriteDir and ReadDir move them to and from a dataset
-// folder. Expected is a plain-Go implementation of the ten duties, written from DOMAIN.md's
-// words without reading the policies, that says which violations a scan must report.
+// Expected is a plain-Go implementation of the ten duties, written from DOMAIN.md's words
+// without reading the policies, that says which violations a scan must report;
+// ExpectedWarnings says which warnings. The datasets come from the one generator,
+// internal/gen, in its boundary mode (gen.Options{Boundaries: true}): random but valid
+// organisations whose dates sit on and around every boundary of every duty relative to an
+// as_of date.
 //
 // The package's tests compare Expected with the engine (internal/scan) over many seeds and
 // as_of dates, for the whole dataset and for one department's subtree, and check that every

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dutycheck/dutycheck/internal/conformance"
+	"github.com/dutycheck/dutycheck/internal/gen"
 	"github.com/dutycheck/dutycheck/internal/scan"
 )
 
@@ -126,7 +127,7 @@ func TestExpectedWarningsHandMade(t *testing.T) {
 				t.Errorf("ExpectedWarnings(%s) (-want +got):\n%s", tc.asOf, diff)
 			}
 			dir := t.TempDir()
-			if err := conformance.WriteDir(dir, tc.ds); err != nil {
+			if err := gen.Dataset(tc.ds).WriteDir(dir); err != nil {
 				t.Fatal(err)
 			}
 			rep, err := scan.ScanDir(context.Background(), dir, scan.Options{AsOf: tc.asOf, Engine: testEngine(t)})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/conformance"
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/gen"
 	"github.com/dutycheck/dutycheck/internal/scan"
 )
 
@@ -50,12 +51,12 @@ func TestConformanceWarnings(t *testing.T) {
 			asOf := mustDay(t, genDate).AddDate(0, 0, -k).Format(time.DateOnly)
 			for i := range n {
 				seed := int64(50000 + 1000*gi + 10*k + i)
-				ds := conformance.Generate(seed, conformance.GenOptions{AsOf: genDate})
+				ds := gen.Generate(gen.Options{Boundaries: true, Seed: seed, AsOf: genDate})
 				dir := t.TempDir()
-				if err := conformance.WriteDir(dir, ds); err != nil {
+				if err := ds.WriteDir(dir); err != nil {
 					t.Fatal(err)
 				}
-				onDisk, err := conformance.ReadDir(dir)
+				onDisk, err := gen.ReadDir(dir)
 				if err != nil {
 					t.Fatal(err)
 				}

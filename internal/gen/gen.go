@@ -11,10 +11,17 @@
 // except for a share (Options.ViolationRate) of deliberate violations spread over every reason
 // of every duty. When the rate is positive, the first organ also carries at least one violation
 // of each reason, so that even a one-organ dataset exercises every policy. Output depends only
-// on the options: the same options give byte-identical files, and organ N is the same whatever
-// the number of organs generated.
+// on the options: the same options give byte-identical files, and (in this default mode) organ
+// N is the same whatever the number of organs generated.
 //
 // It is used for the sample fixture, for `dutycheck gen`, and for benchmarks at scale.
+//
+// Options.Boundaries switches to the second way of choosing dates, boundary mode
+// (boundary.go), for the conformance check of internal/conformance: small organisations of
+// random shape whose dates sit on and around every boundary of every duty relative to
+// Options.AsOf, with no duty decided to comply or not. Both modes build organisations from
+// the same pieces and write every record through the same emitters (emit.go); ReadDir and
+// Dataset.WriteDir move a dataset to and from a folder.
 package gen
 
 import (
@@ -36,6 +43,16 @@ type Options struct {
 	// ViolationRate is the share, from 0 to 1, of duty checks deliberately failed. Zero gives a
 	// dataset without violations.
 	ViolationRate float64
+
+	// Boundaries switches to boundary mode (see boundary.go): small organisations of 10 to 40
+	// people whose dates sit on and around every boundary of every duty relative to AsOf,
+	// for the conformance check. Organs is then the number of organs, 0 picking 1 to 3 at
+	// random; Year (the year of AsOf) and ViolationRate play no part, and all organs draw
+	// from one random stream, so organ N depends on the number of organs.
+	Boundaries bool
+	// AsOf is the scan date of boundary mode, YYYY-MM-DD; "" means BoundaryAsOf. Generate
+	// panics on anything else: the options are the caller's, never a user's input.
+	AsOf string
 }
 
 // Dataset maps a collection name (DOMAIN.md) to its documents. A document is a JSON-like
@@ -70,6 +87,9 @@ type organRecords [numCollections][]map[string]any
 // its own random stream, and joined in organ order, so the result does not depend on
 // scheduling.
 func Generate(opts Options) Dataset {
+	if opts.Boundaries {
+		return generateBoundaries(opts)
+	}
 	opts = opts.normalized()
 	organs := make([]organRecords, opts.Organs)
 	numbers := make([]int, opts.Organs)
@@ -90,7 +110,11 @@ func Generate(opts Options) Dataset {
 	go func() { wait(); close(built) }()
 	for range built {
 	}
+	return join(organs)
+}
 
+// join makes one dataset of the organs' records, organ by organ in each collection.
+func join(organs []organRecords) Dataset {
 	ds := make(Dataset, numCollections)
 	for c, name := range collectionNames {
 		n := 0

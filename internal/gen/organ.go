@@ -49,7 +49,7 @@ type builder struct {
 
 	y                  int
 	yearValue          any
-	yearStart, asOf    int // Y-01-01 and Y-12-31
+	yearStart, asOf    int // Y-01-01 and the scan date (Y-12-31 in the default mode)
 	yearDeadline       int // Y-03-31: letters, lists and the annual meeting
 	lastNewAppointment int // appointments in Y are effective by Y-11-15 so every deadline falls in Y
 	names              map[string]bool
@@ -62,29 +62,42 @@ type builder struct {
 	branches           []*dept
 	secretary, dcHead  *person
 	supervisorOf       map[*dept]*person
+
+	// Boundary mode only: the offices, the departments that have heads, each branch's
+	// designated discipline member, and the number of records of each id code so far.
+	offices, admin []*dept
+	branchMember   map[*dept]*person
+	counts         map[string]int
+}
+
+// newBuilder starts organ n of year y, scanned on asOf, drawing from rng.
+func newBuilder(opts Options, n int, rng *rand.Rand, y, asOf int) *builder {
+	b := &builder{
+		opts:   opts,
+		n:      n,
+		pre:    "ORG-" + strconv.Itoa(n),
+		rng:    rng,
+		seen:   map[string]int{},
+		y:      y,
+		names:  map[string]bool{},
+		counts: map[string]int{},
+	}
+	b.yearValue = int64(b.y)
+	b.yearStart = civil(b.y, 1, 1)
+	b.asOf = asOf
+	b.yearDeadline = civil(b.y, 3, 31)
+	b.lastNewAppointment = civil(b.y, 11, 15)
+	return b
 }
 
 func buildOrgan(opts Options, n int) organRecords {
-	b := &builder{
-		opts:  opts,
-		n:     n,
-		pre:   "ORG-" + strconv.Itoa(n),
-		rng:   rand.New(rand.NewPCG(uint64(opts.Seed), uint64(n))),
-		seen:  map[string]int{},
-		y:     opts.Year,
-		names: map[string]bool{},
-	}
+	b := newBuilder(opts, n, rand.New(rand.NewPCG(uint64(opts.Seed), uint64(n))), opts.Year, civil(opts.Year, 12, 31))
 	if n == 1 && opts.ViolationRate > 0 {
 		b.forced = make(map[string][]forcedViolation, len(firstOrganPlan))
 		for k, v := range firstOrganPlan {
 			b.forced[k] = slices.Clone(v)
 		}
 	}
-	b.yearValue = int64(b.y)
-	b.yearStart = civil(b.y, 1, 1)
-	b.asOf = civil(b.y, 12, 31)
-	b.yearDeadline = civil(b.y, 3, 31)
-	b.lastNewAppointment = civil(b.y, 11, 15)
 
 	b.structure()
 	b.staff()

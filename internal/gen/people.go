@@ -220,7 +220,7 @@ func (b *builder) emitPeople() {
 			"id": p.ref, "name": p.name, "department_id": p.dept.ref, "rank": p.rank,
 			"roles": roles, "active": p.active,
 		}
-		if len(p.supervises) > 0 {
+		if p.supervises != nil { // an empty list is written as one (boundary mode draws it)
 			ids := make([]any, len(p.supervises))
 			for i, d := range p.supervises {
 				ids[i] = d.ref

@@ -15,13 +15,6 @@ type appointment struct {
 	effective      int
 }
 
-type talk struct {
-	kind     string
-	p, by    *person // by is nil when the talk was held by someone outside the organ
-	held     int
-	recorded string // "", "true" or "false": absent, or written out
-}
-
 // priorPosition is the post a cadre held before the current one: a division head for a
 // bureau-rank cadre, a deputy for a division head, a section post for other division ranks.
 func (b *builder) priorPosition(p *person) (d *dept, position, rank string) {
@@ -71,10 +64,7 @@ func (b *builder) appointmentsAndTalks() {
 
 	var talks []talk
 	for i, a := range apps {
-		b.emit(colAppointments, map[string]any{
-			"id": b.id("A", i+1, 3), "person_id": a.p.ref, "department_id": a.d.ref,
-			"position": a.position, "rank": a.rank, "effective_on": dateValue(a.effective),
-		})
+		b.emitAppointment(b.id("A", i+1, 3), a.p, a.d, a.position, a.rank, a.effective)
 		if a.rank != "bureau" && a.rank != "division" {
 			continue
 		}
@@ -135,17 +125,7 @@ func (b *builder) appointmentsAndTalks() {
 
 	slices.SortStableFunc(talks, func(x, y talk) int { return cmp.Compare(x.held, y.held) })
 	for i, t := range talks {
-		doc := map[string]any{"id": b.id("T", i+1, 3), "kind": t.kind, "person_id": t.p.ref, "held_on": dateValue(t.held)}
-		if t.by != nil {
-			doc["conducted_by"] = t.by.ref
-		}
-		switch t.recorded {
-		case "true":
-			doc["recorded"] = true
-		case "false":
-			doc["recorded"] = false
-		}
-		b.emit(colTalks, doc)
+		b.emitTalk(b.id("T", i+1, 3), t)
 	}
 }
 
@@ -171,7 +151,7 @@ func (b *builder) talkConductor(p *person) *person {
 // took office in Y, within 30 days of it.
 func (b *builder) letters() {
 	k := 0
-	letter := func(level int, issuer, signer *person) {
+	owed := func(level int, issuer, signer *person) {
 		v := b.decide("letter."+strconv.Itoa(level), "missing", "late", "unsigned:signer", "unsigned:issuer", "unsigned:undated")
 		if v == "missing" {
 			return
@@ -197,52 +177,57 @@ func (b *builder) letters() {
 		case "unsigned:signer":
 			bySigner = false
 		}
+		if v == "unsigned:undated" {
+			signed = 0
+		}
 		k++
-		doc := map[string]any{
-			"id": b.id("L", k, 3), "year": b.yearValue, "level": int64(level),
-			"issuer_id": issuer.ref, "signer_id": signer.ref,
-			"signed_by_issuer": byIssuer, "signed_by_signer": bySigner,
-		}
-		if v != "unsigned:undated" {
-			doc["signed_on"] = dateValue(signed)
-		}
-		b.emit(colLetters, doc)
+		b.emitLetter(b.id("L", k, 3), letter{b.y, level, issuer, signer, byIssuer, bySigner, signed})
 	}
 
-	for _, p := range b.people {
-		if b.onRoster(p) && !p.secretary && (p.member || p.rank == "bureau") {
-			letter(1, b.secretary, p)
-		}
-	}
-	for _, s := range b.people {
-		if !b.onRoster(s) {
+	letterPairs(b.people, b.onRoster, owed)
+}
+
+// letterPairs calls owed for every pair of people duty 2 asks a letter of, level by level: the
+// Party Group secretary with each member and bureau-rank cadre (level 1), each leader with the
+// head of each department they supervise (level 2), each head with each division-rank cadre of
+// their department (level 3). Only people for whom counts is true take part: the roster at
+// as_of in the default mode; everyone in boundary mode, whose letters test the roster rule too.
+func letterPairs(people []*person, counts func(*person) bool, owed func(level int, issuer, signer *person)) {
+	for _, s := range people {
+		if !s.secretary || !counts(s) {
 			continue
 		}
-		for _, d := range s.supervises {
-			if h := d.head; h != nil && h != s && b.onRoster(h) {
-				letter(2, s, h)
+		for _, p := range people {
+			if p != s && (p.member || p.rank == "bureau") && counts(p) {
+				owed(1, s, p)
 			}
 		}
 	}
-	for _, h := range b.people {
-		if !h.head || !b.onRoster(h) {
+	for _, s := range people {
+		if !counts(s) {
+			continue
+		}
+		for _, d := range s.supervises {
+			for _, h := range d.people {
+				if h.head && h != s && counts(h) {
+					owed(2, s, h)
+				}
+			}
+		}
+	}
+	for _, h := range people {
+		if !h.head || !counts(h) {
 			continue
 		}
 		for _, q := range h.dept.people {
-			if q != h && q.rank == "division" && b.onRoster(q) {
-				letter(3, h, q)
+			if q != h && q.rank == "division" && counts(q) {
+				owed(3, h, q)
 			}
 		}
 	}
 }
 
 // ---- record books (duty 3) -------------------------------------------------------------------
-
-type bookEntry struct {
-	date    int
-	task    string
-	content any
-}
 
 // Boxed once: a large dataset holds millions of entries.
 var (
@@ -312,10 +297,10 @@ func (b *builder) recordBooks() {
 		if v == "task_without_entry" {
 			skip = b.rng.IntN(n)
 		}
-		tasks := make([]any, n)
+		tasks := make([]bookTask, n)
 		for i := range n {
 			tid := id + "-T" + strconv.Itoa(i+1)
-			tasks[i] = map[string]any{"id": tid, "title": taskTitles[titles[i]], "due_on": dateValue(dues[i])}
+			tasks[i] = bookTask{tid, taskTitles[titles[i]], dues[i]}
 			if i != skip {
 				entries = append(entries, bookEntry{max(issued+1, dues[i]-b.between(0, 14)), tid, taskEntryValues[titles[i]]})
 			}
@@ -337,14 +322,6 @@ func (b *builder) recordBooks() {
 			entries = kept
 		}
 		slices.SortStableFunc(entries, func(x, y bookEntry) int { return cmp.Compare(x.date, y.date) })
-		docEntries := make([]any, len(entries))
-		for i, e := range entries {
-			m := map[string]any{"date": dateValue(e.date), "content": e.content}
-			if e.task != "" {
-				m["task_id"] = e.task
-			}
-			docEntries[i] = m
-		}
 
 		inspector := b.dcHead
 		switch {
@@ -354,25 +331,18 @@ func (b *builder) recordBooks() {
 			inspector = b.dc.divisions[0].head
 		}
 		dropJune := v == "not_inspected" && b.chance(0.5)
-		var inspections []any
+		var inspections []inspection
 		for _, d := range []int{civil(b.y, 6, 15) + b.rng.IntN(14), civil(b.y, 12, 1) + b.rng.IntN(12)} {
 			if d <= issued || (v == "not_inspected" && (d >= b.asOf-183 || dropJune)) {
 				continue
 			}
-			m := map[string]any{"date": dateValue(d), "inspector_id": inspector.ref}
+			in := inspection{date: d, by: inspector}
 			if b.chance(0.7) {
-				m["findings"] = pick(b, inspectionFindings)
+				in.findings = pick(b, inspectionFindings)
 			}
-			inspections = append(inspections, m)
+			inspections = append(inspections, in)
 		}
-		if inspections == nil {
-			inspections = []any{}
-		}
-
-		b.emit(colRecordBooks, map[string]any{
-			"id": id, "year": b.yearValue, "holder_id": p.ref, "issued_on": dateValue(issued),
-			"tasks": tasks, "entries": docEntries, "inspections": inspections,
-		})
+		b.emitBook(id, b.y, p, issued, tasks, entries, inspections)
 	}
 }
 
@@ -388,37 +358,35 @@ func (b *builder) suggestions() {
 		id := b.id("S", i+1, 2)
 		n := b.between(2, 4)
 		texts := b.rng.Perm(len(suggestionTexts))[:n]
-		items := make([]any, n)
+		items := make([]suggestionItem, n)
 		for j := range n {
-			item := map[string]any{"id": id + "-" + strconv.Itoa(j+1), "text": suggestionTexts[texts[j]]}
+			item := suggestionItem{id: id + "-" + strconv.Itoa(j+1), text: suggestionTexts[texts[j]]}
 			due := issued + b.between(60, 180)
 			v := b.decide("item", "overdue", "closed_without_evidence:absent", "closed_without_evidence:empty", "closed_without_evidence:undated")
 			if v == "overdue" && due >= b.asOf {
 				due = b.asOf - b.between(1, 20)
 			}
-			item["due_on"] = dateValue(due)
+			item.due = due
 			closed := b.between(issued+15, min(due, b.asOf-1))
 			switch {
 			case v == "overdue" || (v == "" && due >= b.asOf && b.chance(0.5)):
-				item["status"] = "open"
+				item.status = "open"
 			default:
-				item["status"] = "closed"
+				item.status = "closed"
 				if v != "closed_without_evidence:undated" {
-					item["closed_on"] = dateValue(closed)
+					item.closed = closed
 				}
 				switch v {
 				case "closed_without_evidence:absent":
 				case "closed_without_evidence:empty":
-					item["evidence"] = ""
+					item.hasEvidence = true
 				default:
-					item["evidence"] = pick(b, suggestionEvidence)
+					item.evidence, item.hasEvidence = pick(b, suggestionEvidence), true
 				}
 			}
 			items[j] = item
 		}
-		b.emit(colSuggestions, map[string]any{
-			"id": id, "department_id": targets[i].ref, "issued_on": dateValue(issued), "items": items,
-		})
+		b.emitSuggestion(id, targets[i], issued, items)
 	}
 }
 
@@ -481,9 +449,7 @@ func (b *builder) meetings() {
 
 	slices.SortStableFunc(ms, func(x, y meeting) int { return cmp.Compare(x.held, y.held) })
 	for i, m := range ms {
-		b.emit(colMeetings, map[string]any{
-			"id": b.id("M", i+1, 3), "kind": m.kind, "department_id": m.d.ref, "held_on": dateValue(m.held),
-		})
+		b.emitMeeting(b.id("M", i+1, 3), m.kind, m.d, m.held)
 	}
 }
 
@@ -503,14 +469,7 @@ func (b *builder) lists() {
 	k := 0
 	list := func(level string, d *dept, holder *person) {
 		k++
-		doc := map[string]any{
-			"id": b.id("RL", k, 3), "year": b.yearValue, "level": level, "department_id": d.ref,
-			"items": slices.Clone(listItemValues[level]),
-		}
-		if holder != nil {
-			doc["holder_id"] = holder.ref
-		}
-		b.emit(colLists, doc)
+		b.emitList(b.id("RL", k, 3), b.y, level, d, holder)
 	}
 	owed := func(level string, d *dept, holder *person) {
 		if b.decide("list."+level, "missing") == "" {
@@ -571,7 +530,7 @@ func (b *builder) integrityFiles() {
 			updated = civil(b.y-1, 2, 1) + b.rng.IntN(290)
 			upper = updated
 		}
-		matters := []any{}
+		var matters []matter
 		if b.chance(0.22) {
 			n := 1
 			if b.chance(0.15) {
@@ -579,7 +538,7 @@ func (b *builder) integrityFiles() {
 			}
 			from := civil(b.y-2, 7, 1)
 			for j := range n {
-				m := map[string]any{"id": id + "-M" + strconv.Itoa(j+1), "kind": pick(b, majorMatterKinds)}
+				m := matter{id: id + "-M" + strconv.Itoa(j+1), kind: pick(b, majorMatterKinds)}
 				event, reported := 0, 0
 				switch b.decide("matter", "late", "unreported") {
 				case "late":
@@ -598,16 +557,13 @@ func (b *builder) integrityFiles() {
 						}
 					}
 				}
-				m["event_on"] = dateValue(event)
+				m.event, m.reported = event, reported
 				if reported != 0 {
-					m["reported_on"] = dateValue(reported)
 					updated = max(updated, reported)
 				}
 				matters = append(matters, m)
 			}
 		}
-		b.emit(colFiles, map[string]any{
-			"id": id, "person_id": p.ref, "updated_on": dateValue(updated), "major_matters": matters,
-		})
+		b.emitFile(id, p, updated, matters)
 	}
 }

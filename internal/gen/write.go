@@ -3,7 +3,9 @@ package gen
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,6 +33,30 @@ func (d Dataset) WriteDir(dir string) error {
 		}
 	}
 	return nil
+}
+
+// ReadDir reads a dataset folder as WriteDir writes it: every <collection>.json file of
+// DOMAIN.md's collections that exists, a JSON array of objects; a missing file is an empty
+// collection. Values are decoded as encoding/json decodes into any (numbers as float64), as
+// the conformance oracle expects of JSON input.
+func ReadDir(dir string) (Dataset, error) {
+	ds := make(Dataset, numCollections)
+	for _, c := range collectionNames {
+		b, err := os.ReadFile(filepath.Join(dir, c+".json"))
+		if errors.Is(err, fs.ErrNotExist) {
+			ds[c] = []map[string]any{}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read dataset: %w", err)
+		}
+		var docs []map[string]any
+		if err := json.Unmarshal(b, &docs); err != nil {
+			return nil, fmt.Errorf("read dataset: %s.json: %w", c, err)
+		}
+		ds[c] = docs
+	}
+	return ds, nil
 }
 
 // writeFile writes one collection file: the documents as a JSON array and a trailing newline.

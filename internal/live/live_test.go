@@ -13,8 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/dutycheck/dutycheck/internal/conformance"
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/gen"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/scan"
@@ -28,7 +28,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func loadDataset(tb testing.TB, st *store.Store) {
 	tb.Helper()
-	ds := conformance.Generate(11, conformance.GenOptions{AsOf: asOf, Organs: 2})
+	ds := gen.Generate(gen.Options{Boundaries: true, Seed: 11, AsOf: asOf, Organs: 2})
 	raw := map[string][]duty.RawDoc{}
 	for coll, docs := range ds {
 		for i, d := range docs {

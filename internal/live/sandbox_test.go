@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dutycheck/dutycheck/internal/conformance"
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/gen"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/scan"
@@ -221,7 +221,7 @@ func TestMalformedFindingsAreTheDraftsFault(t *testing.T) {
 	bad := `{"subject": {"collection": "people", "id": p.name}, "details": {"who": p.name}, "message": {"zh": p.name, "en": ""}, "evidence": []}`
 	names := func() []string {
 		var out []string
-		for _, d := range conformance.Generate(11, conformance.GenOptions{AsOf: asOf, Organs: 2})["people"] {
+		for _, d := range gen.Generate(gen.Options{Boundaries: true, Seed: 11, AsOf: asOf, Organs: 2})["people"] {
 			if n, _ := d["name"].(string); n != "" {
 				out = append(out, n)
 			}

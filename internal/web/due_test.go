@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dutycheck/dutycheck/internal/conformance"
+	"github.com/dutycheck/dutycheck/internal/gen"
 )
 
 // TestDueSoonView: the due-soon page of a department lists, from its latest report, exactly the
@@ -19,7 +20,7 @@ func TestDueSoonView(t *testing.T) {
 	t.Parallel()
 	const asOf = "2025-03-20" // letters, lists and the annual meeting fall due on 03-31
 	e := startEnv(t, []string{asOf}, users)
-	ds, err := conformance.ReadDir("../../fixtures/sample")
+	ds, err := gen.ReadDir("../../fixtures/sample")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestRecordPageWarnings(t *testing.T) {
 	t.Parallel()
 	const asOf = "2025-03-20"
 	e := startEnv(t, []string{asOf}, users)
-	ds, err := conformance.ReadDir("../../fixtures/sample")
+	ds, err := gen.ReadDir("../../fixtures/sample")
 	if err != nil {
 		t.Fatal(err)
 	}
