@@ -29,14 +29,15 @@ const (
 	WritePolicies Action = "policies.write" // change, validate, preview, activate
 	ManageUsers   Action = "users.manage"
 	ReadAudit     Action = "audit.read"
+	DecideWaivers Action = "waivers.decide" // approve or reject a waiver someone else requested
 )
 
 // Permissions is the access table: role → allowed actions. A department user's actions are
 // further limited to its subtree (Principal.Scope).
 var Permissions = map[string][]Action{
-	RoleAdmin:        {ReadRecords, WriteRecords, RunScans, ReadReports, ReadPolicies, WritePolicies, ManageUsers, ReadAudit},
+	RoleAdmin:        {ReadRecords, WriteRecords, RunScans, ReadReports, ReadPolicies, WritePolicies, ManageUsers, ReadAudit, DecideWaivers},
 	RolePolicyEditor: {ReadPolicies, WritePolicies},
-	RoleInspector:    {ReadRecords, WriteRecords, RunScans, ReadReports, ReadPolicies},
+	RoleInspector:    {ReadRecords, WriteRecords, RunScans, ReadReports, ReadPolicies, DecideWaivers},
 	RoleDepartment:   {ReadRecords, WriteRecords, RunScans, ReadReports, ReadPolicies},
 }
 

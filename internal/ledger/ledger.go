@@ -129,11 +129,6 @@ func (s *Service) mustSee(ctx context.Context, p duty.Principal, department, kin
 	return nil
 }
 
-// mayDecide reports whether the principal's role may approve or reject waivers.
-func mayDecide(p duty.Principal) bool {
-	return p.Role == duty.RoleInspector || p.Role == duty.RoleAdmin
-}
-
 func (s *Service) hook(point string) error {
 	if s.cfg.Hook == nil {
 		return nil

@@ -130,7 +130,7 @@ func (s *Service) DecideWaiver(ctx context.Context, p duty.Principal, id string,
 			return "", err
 		}
 		switch {
-		case !mayDecide(p):
+		case !p.Can(duty.DecideWaivers):
 			return "", fmt.Errorf("waiver %s: %w: only an inspector or an admin may %s a waiver", id, duty.ErrForbidden, d)
 		case w.RequestedBy == p.User:
 			return "", fmt.Errorf("waiver %s: %w: you requested it; another inspector or admin must %s it", id, duty.ErrForbidden, d)
@@ -151,7 +151,7 @@ func (s *Service) DecideWaiver(ctx context.Context, p duty.Principal, id string,
 func (s *Service) RevokeWaiver(ctx context.Context, p duty.Principal, id string) (*duty.Waiver, error) {
 	return s.changeWaiver(ctx, p, id, func(w *duty.Waiver) (string, error) {
 		switch {
-		case !mayDecide(p) && w.RequestedBy != p.User:
+		case !p.Can(duty.DecideWaivers) && w.RequestedBy != p.User:
 			return "", fmt.Errorf("waiver %s: %w: only its requester, an inspector or an admin may revoke it", id, duty.ErrForbidden)
 		case w.Status != duty.WaiverRequested && w.Status != duty.WaiverApproved:
 			return "", fmt.Errorf("waiver %s is %s: %w: only a requested or approved waiver can be revoked", id, w.Status, duty.ErrConflict)

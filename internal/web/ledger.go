@@ -650,7 +650,7 @@ func (h *handler) showWaivers(rq *request, status int, problem, done string) err
 	}
 	n := h.newNamer(rq.ctx, tree)
 	v := &waiversView{Error: problem, Done: done}
-	decide := rq.p.Role == duty.RoleInspector || rq.p.Role == duty.RoleAdmin
+	decide := rq.p.Can(duty.DecideWaivers)
 	for _, w := range ws {
 		live := w.Status == duty.WaiverRequested || w.Status == duty.WaiverApproved
 		v.Waivers = append(v.Waivers, waiverRow{W: w, Dept: n.dept(w.Department), Subject: n.ref(rq.lang, w.Subject),
