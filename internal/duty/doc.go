@@ -32,6 +32,8 @@ var (
 	// ErrBusy is a request refused because the service is at a limit it keeps (concurrent
 	// scans); the same request succeeds later.
 	ErrBusy = errors.New("busy")
+	// ErrTooLarge is an upload over the size the service accepts (HTTP 413).
+	ErrTooLarge = errors.New("too large")
 )
 
 // Problem is one thing wrong with one document of a dataset or a batch.

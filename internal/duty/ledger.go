@@ -3,6 +3,7 @@ package duty
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 )
 
 // ErrForbidden is an action the principal's role allows in general but not on this object
@@ -153,4 +154,26 @@ type EvidenceFile struct {
 	SHA256      string `json:"sha256" bson:"sha256"`
 	UploadedBy  string `json:"uploaded_by" bson:"uploaded_by"`
 	UploadedAt  string `json:"uploaded_at" bson:"uploaded_at"`
+}
+
+// caseActions are the user actions on a case and the states each is allowed from.
+var caseActions = map[string][]string{
+	"start":  {CaseOpen},
+	"submit": {CaseInProgress},
+	"note":   {CaseOpen, CaseInProgress, CaseSubmitted, CaseWaived},
+}
+
+// CaseAllowedFrom lists the states a user action on a case is allowed from; nil for an action
+// that does not exist.
+func CaseAllowedFrom(action string) []string { return slices.Clone(caseActions[action]) }
+
+// CaseActions lists the user actions on a case in the given state.
+func CaseActions(state string) []string {
+	out := []string{} // a list also when empty: the API answers it
+	for _, a := range []string{"start", "submit", "note"} {
+		if slices.Contains(caseActions[a], state) {
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -36,8 +36,14 @@ type WaiverRequest struct {
 	Until   string         `json:"until"`
 }
 
-// WaiverDecision is approve or reject (internal/ledger.Approve, Reject).
+// WaiverDecision is approve or reject.
 type WaiverDecision string
+
+// The decisions on a requested waiver.
+const (
+	WaiverApprove WaiverDecision = "approve"
+	WaiverReject  WaiverDecision = "reject"
+)
 
 // WaiverFilter selects waivers; empty fields select all.
 type WaiverFilter struct {
@@ -94,4 +100,30 @@ type LedgerParams struct {
 	MaxWaiverDays int `json:"waiver_max_days"`
 	// Weights are the department standing's weights, by internal/ledger.WeightKeys (weight_high, …).
 	Weights map[string]float64 `json:"weights"`
+}
+
+// FindingsOf counts a report's violations and warnings by department.
+func FindingsOf(rep *Report) map[string]Findings {
+	out := map[string]Findings{}
+	if rep == nil {
+		return out
+	}
+	for _, v := range rep.Violations {
+		f := out[v.Department]
+		switch v.Severity {
+		case "high":
+			f.High++
+		case "medium":
+			f.Medium++
+		default:
+			f.Low++
+		}
+		out[v.Department] = f
+	}
+	for _, w := range rep.Warnings {
+		f := out[w.Department]
+		f.Warnings++
+		out[w.Department] = f
+	}
+	return out
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
-	"github.com/dutycheck/dutycheck/internal/ledger"
 )
 
 // ledgerRoutes are the waivers and the rectification ledger (issue 16). Reading and requesting
@@ -59,7 +58,7 @@ func (s *server) standing(c *gin.Context) {
 	default:
 		asOf = rep.AsOf
 	}
-	rows, err := s.Ledger.Standings(c.Request.Context(), p, organ, ledger.FindingsOf(rep))
+	rows, err := s.Ledger.Standings(c.Request.Context(), p, organ, duty.FindingsOf(rep))
 	if err != nil {
 		s.failLedger(c, err)
 		return
@@ -73,7 +72,7 @@ func (s *server) failLedger(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, duty.ErrForbidden):
 		s.fail(c, &apiError{http.StatusForbidden, "forbidden", err.Error()})
-	case errors.Is(err, ledger.ErrTooLarge):
+	case errors.Is(err, duty.ErrTooLarge):
 		s.fail(c, &apiError{http.StatusRequestEntityTooLarge, "too_large", err.Error()})
 	default:
 		s.fail(c, err)
@@ -81,7 +80,7 @@ func (s *server) failLedger(c *gin.Context, err error) {
 }
 
 func (s *server) requestWaiver(c *gin.Context) {
-	var req ledger.WaiverRequest
+	var req duty.WaiverRequest
 	if err := decodeJSON(c, &req, `{"policy": ID, "subject": {"collection": …, "id": …}, "details": {…}?, "reason": "…", "until": "YYYY-MM-DD"}`); err != nil {
 		s.fail(c, err)
 		return
@@ -96,7 +95,7 @@ func (s *server) requestWaiver(c *gin.Context) {
 }
 
 func (s *server) listWaivers(c *gin.Context) {
-	ws, err := s.Ledger.Waivers(c.Request.Context(), principal(c), ledger.WaiverFilter{
+	ws, err := s.Ledger.Waivers(c.Request.Context(), principal(c), duty.WaiverFilter{
 		Status: c.Query("status"), Policy: c.Query("policy"), Department: c.Query("department")})
 	if err != nil {
 		s.failLedger(c, err)
@@ -119,8 +118,8 @@ type decisionBody struct {
 }
 
 func (s *server) decideWaiver(c *gin.Context) {
-	d := ledger.Decision(c.Param("decision"))
-	if d != ledger.Approve && d != ledger.Reject {
+	d := duty.WaiverDecision(c.Param("decision"))
+	if d != duty.WaiverApprove && d != duty.WaiverReject {
 		s.fail(c, errNotFound("no such endpoint: "+c.Request.URL.Path))
 		return
 	}
@@ -147,7 +146,7 @@ func (s *server) revokeWaiver(c *gin.Context) {
 }
 
 func (s *server) listCases(c *gin.Context) {
-	f := ledger.CaseFilter{State: c.Query("state"), Severity: c.Query("severity"), Policy: c.Query("policy"), Department: c.Query("department")}
+	f := duty.CaseFilter{State: c.Query("state"), Severity: c.Query("severity"), Policy: c.Query("policy"), Department: c.Query("department")}
 	if o := c.Query("overdue"); o != "" {
 		b, err := strconv.ParseBool(o)
 		if err != nil {
@@ -175,7 +174,7 @@ func (s *server) getCase(c *gin.Context) {
 		s.failLedger(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"case": cs, "files": files, "actions": ledger.Actions(cs.State)})
+	c.JSON(http.StatusOK, gin.H{"case": cs, "files": files, "actions": duty.CaseActions(cs.State)})
 }
 
 // actOnCase is POST /cases/{id}/{start|submit|note} with a JSON transition, and POST
@@ -185,7 +184,7 @@ func (s *server) actOnCase(c *gin.Context) {
 		s.uploadEvidence(c)
 		return
 	}
-	var t ledger.Transition
+	var t duty.CaseTransition
 	if err := decodeOptionalJSON(c, &t, `{"owner": "…"?, "note": "…"?, "evidence": [{"collection": …, "id": …}]?, "files": [ID]?}`); err != nil {
 		s.fail(c, err)
 		return

@@ -143,7 +143,7 @@ func (s *Service) sync(ctx context.Context, sc *duty.Scan) error {
 // audited, with an id made of the scan and the case, before the case is written: run again for
 // the same scan, it changes nothing that it had changed and does the rest. Last, it stores the
 // organ's due counts (the standing's overdue cases).
-func (s *Service) syncOrgan(ctx context.Context, sc *duty.Scan, tree *duty.Tree, organ string, p Params,
+func (s *Service) syncOrgan(ctx context.Context, sc *duty.Scan, tree *duty.Tree, organ string, p duty.LedgerParams,
 	failing map[string]*duty.Violation, waived map[string]*duty.Waived) error {
 	unlock, err := s.st.LockLedger(ctx)
 	if err != nil {
@@ -271,7 +271,7 @@ func markOf(c *duty.Case) store.CaseMark {
 
 // recheck moves one stored case as scan sc found its check: failing (v), waived (w) or passing
 // (both nil).
-func (s *Service) recheck(ctx context.Context, c *duty.Case, sc *duty.Scan, p Params, v *duty.Violation, w *duty.Waived) error {
+func (s *Service) recheck(ctx context.Context, c *duty.Case, sc *duty.Scan, p duty.LedgerParams, v *duty.Violation, w *duty.Waived) error {
 	if sc.AsOf < c.ScanAsOf {
 		return nil
 	}
@@ -348,34 +348,10 @@ func caseHash(c *duty.Case) string {
 	return hashHex(b)
 }
 
-// Transition is a user's action on a case (duty.CaseTransition).
-type Transition = duty.CaseTransition
-
-// The user actions and the states they are allowed from.
-var userActions = map[string][]string{
-	"start":  {duty.CaseOpen},
-	"submit": {duty.CaseInProgress},
-	"note":   {duty.CaseOpen, duty.CaseInProgress, duty.CaseSubmitted, duty.CaseWaived},
-}
-
-// AllowedFrom lists the states a user action is allowed from.
-func AllowedFrom(action string) []string { return slices.Clone(userActions[action]) }
-
-// Actions lists the user actions on a case in the given state.
-func Actions(state string) []string {
-	out := []string{} // a list also when empty: the API answers it
-	for _, a := range []string{"start", "submit", "note"} {
-		if slices.Contains(userActions[a], state) {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
 // Act applies a user's transition to a case of its subtree. A transition not allowed from the
 // case's state is duty.ErrConflict naming both states; missing owner, note or evidence
 // duty.ErrInvalid.
-func (s *Service) Act(ctx context.Context, p duty.Principal, id string, t Transition) (*duty.Case, error) {
+func (s *Service) Act(ctx context.Context, p duty.Principal, id string, t duty.CaseTransition) (*duty.Case, error) {
 	unlock, err := s.st.LockLedger(ctx)
 	if err != nil {
 		return nil, err
@@ -385,8 +361,8 @@ func (s *Service) Act(ctx context.Context, p duty.Principal, id string, t Transi
 	if err != nil {
 		return nil, err
 	}
-	from, ok := userActions[t.Action]
-	if !ok {
+	from := duty.CaseAllowedFrom(t.Action)
+	if from == nil {
 		return nil, fmt.Errorf("action %q: %w: no such action (start, submit or note)", t.Action, duty.ErrNotFound)
 	}
 	if !slices.Contains(from, c.State) {
@@ -472,13 +448,10 @@ func (s *Service) flag(c *duty.Case) {
 	c.Overdue = !c.Done() && c.State != duty.CaseWaived && c.DueOn < s.cfg.Today()
 }
 
-// CaseFilter selects cases; empty fields select all (duty.CaseFilter).
-type CaseFilter = duty.CaseFilter
-
 // Cases lists the cases the principal may see that match f, by department, policy and
 // subject. A department outside the principal's subtree is duty.ErrNotFound; an unknown state
 // duty.ErrInvalid.
-func (s *Service) Cases(ctx context.Context, p duty.Principal, f CaseFilter) ([]duty.Case, error) {
+func (s *Service) Cases(ctx context.Context, p duty.Principal, f duty.CaseFilter) ([]duty.Case, error) {
 	if f.State != "" && !slices.Contains(duty.CaseStates, f.State) {
 		return nil, invalid("state %q: expected one of %s", f.State, strings.Join(duty.CaseStates, ", "))
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"path"
@@ -15,9 +14,6 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
-
-// ErrTooLarge is an upload over Config.MaxFileBytes (HTTP 413).
-var ErrTooLarge = errors.New("too large")
 
 // oleMagic starts the compound files of older office documents (.doc, .xls, .ppt).
 var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
@@ -52,7 +48,7 @@ func ContentType(content []byte) string {
 }
 
 // UploadEvidence stores an evidence file for a case of the principal's subtree that is not
-// closed or resolved: over Config.MaxFileBytes it is ErrTooLarge; a content of no allowed type
+// closed or resolved: over Config.MaxFileBytes it is duty.ErrTooLarge; a content of no allowed type
 // (ContentType), an empty file or a bad name duty.ErrInvalid. The file is stored with its
 // SHA-256 under a new id and never overwritten.
 func (s *Service) UploadEvidence(ctx context.Context, p duty.Principal, caseID, name string, content []byte) (*duty.EvidenceFile, error) {
@@ -64,7 +60,7 @@ func (s *Service) UploadEvidence(ctx context.Context, p duty.Principal, caseID, 
 		return nil, fmt.Errorf("case %s is %s: %w: files are added only to cases still worked on", caseID, c.State, duty.ErrConflict)
 	}
 	if int64(len(content)) > s.cfg.MaxFileBytes {
-		return nil, fmt.Errorf("file of %d bytes: %w: at most %d bytes", len(content), ErrTooLarge, s.cfg.MaxFileBytes)
+		return nil, fmt.Errorf("file of %d bytes: %w: at most %d bytes", len(content), duty.ErrTooLarge, s.cfg.MaxFileBytes)
 	}
 	if len(content) == 0 {
 		return nil, invalid("file: empty")

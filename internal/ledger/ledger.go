@@ -9,7 +9,7 @@
 // hooks of the scan service: BeforeSave (before a report is stored: approved waivers move the
 // violations they cover to the report's waived list) and AfterScan (after: the cases of the
 // scan's scope are brought up to date). Its parameters (rectification periods, waiver maximum,
-// standing weights) are data of the policy bundle in force (Params).
+// standing weights) are data of the policy bundle in force (duty.LedgerParams).
 package ledger
 
 import (
@@ -29,7 +29,7 @@ import (
 )
 
 // Config is the ledger's configuration. Its parameters (rectification periods, the waiver
-// maximum, the standing's weights) are not here: they are data of the policy bundle (Params).
+// maximum, the standing's weights) are not here: they are data of the policy bundle (duty.LedgerParams).
 type Config struct {
 	// MaxFileBytes bounds an uploaded evidence file (413 above it). Default 20 MiB.
 	MaxFileBytes int64
@@ -89,7 +89,7 @@ func addDays(date string, n int) (string, error) {
 
 // period is the rectification period of a severity among the parameters p; a severity without
 // one (none but high, medium and low exist) gets the longest.
-func period(p Params, severity string) int {
+func period(p duty.LedgerParams, severity string) int {
 	if d, ok := p.Periods[severity]; ok {
 		return d
 	}

@@ -125,26 +125,26 @@ func TestWaivers(t *testing.T) {
 			covered++
 		}
 	}
-	req := ledger.WaiverRequest{Policy: v.Policy, Subject: &v.Subject, Reason: "长期病假", Until: until}
+	req := duty.WaiverRequest{Policy: v.Policy, Subject: &v.Subject, Reason: "长期病假", Until: until}
 
 	t.Run("bad requests", func(t *testing.T) {
 		for _, tc := range []struct {
 			note string
 			p    duty.Principal
-			edit func(r *ledger.WaiverRequest)
+			edit func(r *duty.WaiverRequest)
 			kind error
 		}{
-			{"unknown policy", inspector, func(r *ledger.WaiverRequest) { r.Policy = "talk.nope" }, duty.ErrInvalid},
-			{"missing subject", inspector, func(r *ledger.WaiverRequest) { r.Subject = nil }, duty.ErrInvalid},
-			{"subject without id", inspector, func(r *ledger.WaiverRequest) { r.Subject = &duty.Ref{Collection: "people"} }, duty.ErrInvalid},
-			{"no such subject", inspector, func(r *ledger.WaiverRequest) { r.Subject = &duty.Ref{Collection: "people", ID: "NOPE"} }, duty.ErrInvalid},
-			{"no reason", inspector, func(r *ledger.WaiverRequest) { r.Reason = " " }, duty.ErrInvalid},
-			{"until in the past", inspector, func(r *ledger.WaiverRequest) { r.Until = "2025-11-30" }, duty.ErrInvalid},
-			{"until past the maximum", inspector, func(r *ledger.WaiverRequest) { r.Until = "2026-12-02" }, duty.ErrInvalid},
-			{"until not a date", inspector, func(r *ledger.WaiverRequest) { r.Until = "2026-02-30" }, duty.ErrInvalid},
-			{"subject outside the subtree", div5, func(*ledger.WaiverRequest) {}, duty.ErrNotFound},
-			{"a reason of 2 MB", inspector, func(r *ledger.WaiverRequest) { r.Reason = strings.Repeat("因", 700_000) }, duty.ErrInvalid},
-			{"a reason one character too long", inspector, func(r *ledger.WaiverRequest) { r.Reason = strings.Repeat("因", ledger.MaxTextChars+1) }, duty.ErrInvalid},
+			{"unknown policy", inspector, func(r *duty.WaiverRequest) { r.Policy = "talk.nope" }, duty.ErrInvalid},
+			{"missing subject", inspector, func(r *duty.WaiverRequest) { r.Subject = nil }, duty.ErrInvalid},
+			{"subject without id", inspector, func(r *duty.WaiverRequest) { r.Subject = &duty.Ref{Collection: "people"} }, duty.ErrInvalid},
+			{"no such subject", inspector, func(r *duty.WaiverRequest) { r.Subject = &duty.Ref{Collection: "people", ID: "NOPE"} }, duty.ErrInvalid},
+			{"no reason", inspector, func(r *duty.WaiverRequest) { r.Reason = " " }, duty.ErrInvalid},
+			{"until in the past", inspector, func(r *duty.WaiverRequest) { r.Until = "2025-11-30" }, duty.ErrInvalid},
+			{"until past the maximum", inspector, func(r *duty.WaiverRequest) { r.Until = "2026-12-02" }, duty.ErrInvalid},
+			{"until not a date", inspector, func(r *duty.WaiverRequest) { r.Until = "2026-02-30" }, duty.ErrInvalid},
+			{"subject outside the subtree", div5, func(*duty.WaiverRequest) {}, duty.ErrNotFound},
+			{"a reason of 2 MB", inspector, func(r *duty.WaiverRequest) { r.Reason = strings.Repeat("因", 700_000) }, duty.ErrInvalid},
+			{"a reason one character too long", inspector, func(r *duty.WaiverRequest) { r.Reason = strings.Repeat("因", ledger.MaxTextChars+1) }, duty.ErrInvalid},
 		} {
 			t.Run(tc.note, func(t *testing.T) {
 				r := req
@@ -180,26 +180,26 @@ func TestWaivers(t *testing.T) {
 		}
 	})
 	t.Run("approval", func(t *testing.T) {
-		_, err := en.l.DecideWaiver(ctx, div4, w.ID, ledger.Approve, "")
+		_, err := en.l.DecideWaiver(ctx, div4, w.ID, duty.WaiverApprove, "")
 		wantErr(t, err, duty.ErrForbidden, "a department user approves")
 		if _, err := en.l.RequestWaiver(ctx, inspector, req); err != nil {
 			t.Fatal(err)
 		}
-		own, _ := en.l.Waivers(ctx, inspector, ledger.WaiverFilter{Status: duty.WaiverRequested})
+		own, _ := en.l.Waivers(ctx, inspector, duty.WaiverFilter{Status: duty.WaiverRequested})
 		for _, o := range own {
 			if o.RequestedBy == inspector.User {
-				_, err := en.l.DecideWaiver(ctx, inspector, o.ID, ledger.Approve, "")
+				_, err := en.l.DecideWaiver(ctx, inspector, o.ID, duty.WaiverApprove, "")
 				wantErr(t, err, duty.ErrForbidden, "the requester approves")
-				if _, err := en.l.DecideWaiver(ctx, admin, o.ID, ledger.Reject, "不必豁免"); err != nil {
+				if _, err := en.l.DecideWaiver(ctx, admin, o.ID, duty.WaiverReject, "不必豁免"); err != nil {
 					t.Fatal(err)
 				}
 			}
 		}
-		got, err := en.l.DecideWaiver(ctx, inspector, w.ID, ledger.Approve, "同意")
+		got, err := en.l.DecideWaiver(ctx, inspector, w.ID, duty.WaiverApprove, "同意")
 		if err != nil || got.Status != duty.WaiverApproved || got.DecidedBy != inspector.User {
 			t.Fatalf("approve: %+v, %v", got, err)
 		}
-		_, err = en.l.DecideWaiver(ctx, admin, w.ID, ledger.Reject, "")
+		_, err = en.l.DecideWaiver(ctx, admin, w.ID, duty.WaiverReject, "")
 		wantErr(t, err, duty.ErrConflict, "rejecting an approved waiver")
 	})
 	t.Run("applied up to its end date", func(t *testing.T) {
@@ -244,7 +244,7 @@ func TestWaivers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := en.l.DecideWaiver(ctx, admin, nw.ID, ledger.Approve, ""); err != nil {
+		if _, err := en.l.DecideWaiver(ctx, admin, nw.ID, duty.WaiverApprove, ""); err != nil {
 			t.Fatal(err)
 		}
 		sc := en.scan(t, until)
@@ -278,7 +278,7 @@ func TestWaivers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := en.l.DecideWaiver(ctx, admin, lw.ID, ledger.Approve, ""); err != nil {
+		if _, err := en.l.DecideWaiver(ctx, admin, lw.ID, duty.WaiverApprove, ""); err != nil {
 			t.Fatal(err)
 		}
 		en.scan(t, "2025-12-31") // the latest as-of date
@@ -301,13 +301,13 @@ func TestWaivers(t *testing.T) {
 		}
 	})
 	t.Run("listing and audit", func(t *testing.T) {
-		mine, err := en.l.Waivers(ctx, div5, ledger.WaiverFilter{})
+		mine, err := en.l.Waivers(ctx, div5, duty.WaiverFilter{})
 		if err != nil || len(mine) != 0 {
 			t.Errorf("a department user outside the subtree lists %d waivers (%v)", len(mine), err)
 		}
-		_, err = en.l.Waivers(ctx, div5, ledger.WaiverFilter{Department: div4.Department})
+		_, err = en.l.Waivers(ctx, div5, duty.WaiverFilter{Department: div4.Department})
 		wantErr(t, err, duty.ErrNotFound, "listing another subtree")
-		all, err := en.l.Waivers(ctx, inspector, ledger.WaiverFilter{Department: "ORG-1", Policy: v.Policy, Status: duty.WaiverRevoked})
+		all, err := en.l.Waivers(ctx, inspector, duty.WaiverFilter{Department: "ORG-1", Policy: v.Policy, Status: duty.WaiverRevoked})
 		if err != nil || !slices.ContainsFunc(all, func(x duty.Waiver) bool { return x.ID == w.ID }) {
 			t.Errorf("the revoked waiver is not listed: %v", err)
 		}
@@ -373,7 +373,7 @@ func TestCaseLifecycle(t *testing.T) {
 		}
 		return c
 	}
-	act := func(p duty.Principal, tr ledger.Transition) (*duty.Case, error) {
+	act := func(p duty.Principal, tr duty.CaseTransition) (*duty.Case, error) {
 		// The submission's time must come after the previous scans' starts: the test's scans
 		// start in 2026.
 		return en.l.Act(ctx, p, id, tr)
@@ -397,7 +397,7 @@ func TestCaseLifecycle(t *testing.T) {
 	// What a user writes into a case is bounded: a case is one document, read whole by its page
 	// and rewritten by every move (MongoDB holds at most 16 MiB; 15 MiB notes were taken).
 	long := strings.Repeat("注", ledger.MaxTextChars+1)
-	for _, tr := range []ledger.Transition{
+	for _, tr := range []duty.CaseTransition{
 		{Action: "note", Note: long},
 		{Action: "note", Note: strings.Repeat("注", 5<<20)},
 		{Action: "start", Owner: strings.Repeat("张", ledger.MaxOwnerChars+1)},
@@ -410,30 +410,30 @@ func TestCaseLifecycle(t *testing.T) {
 		t.Fatalf("refused notes changed the case: %+v", c.History)
 	}
 
-	_, err := act(div4, ledger.Transition{Action: "submit", Note: "已整改", Evidence: []duty.Ref{{Collection: "talks", ID: "x"}}})
+	_, err := act(div4, duty.CaseTransition{Action: "submit", Note: "已整改", Evidence: []duty.Ref{{Collection: "talks", ID: "x"}}})
 	wantErr(t, err, duty.ErrConflict, "submit an open case")
 	if !strings.Contains(err.Error(), "is open") || !strings.Contains(err.Error(), "in_progress") {
 		t.Errorf("the refusal does not name both states: %v", err)
 	}
-	_, err = act(div5, ledger.Transition{Action: "start", Owner: "张三"})
+	_, err = act(div5, duty.CaseTransition{Action: "start", Owner: "张三"})
 	wantErr(t, err, duty.ErrNotFound, "a department outside the subtree starts the case")
-	_, err = act(div4, ledger.Transition{Action: "start"})
+	_, err = act(div4, duty.CaseTransition{Action: "start"})
 	wantErr(t, err, duty.ErrInvalid, "start without an owner")
-	if _, err := act(div4, ledger.Transition{Action: "start", Owner: "张三", Note: "已安排"}); err != nil {
+	if _, err := act(div4, duty.CaseTransition{Action: "start", Owner: "张三", Note: "已安排"}); err != nil {
 		t.Fatal(err)
 	}
 	expect(duty.CaseInProgress)
-	_, err = act(div4, ledger.Transition{Action: "submit", Note: "已补谈话"})
+	_, err = act(div4, duty.CaseTransition{Action: "submit", Note: "已补谈话"})
 	wantErr(t, err, duty.ErrInvalid, "submit without evidence")
-	_, err = act(div4, ledger.Transition{Action: "submit", Note: "已补谈话", Evidence: []duty.Ref{{Collection: "people", ID: "ORG-1-P-001"}}})
+	_, err = act(div4, duty.CaseTransition{Action: "submit", Note: "已补谈话", Evidence: []duty.Ref{{Collection: "people", ID: "ORG-1-P-001"}}})
 	wantErr(t, err, duty.ErrInvalid, "submit with evidence outside the subtree")
 	evidence := []duty.Ref{{Collection: "people", ID: "ORG-1-P-048"}}
 	// Each linked record is read under the ledger's lease: a submission links a bounded number.
-	_, err = act(div4, ledger.Transition{Action: "submit", Note: "已补谈话", Evidence: slices.Repeat(evidence, ledger.MaxEvidence+1)})
+	_, err = act(div4, duty.CaseTransition{Action: "submit", Note: "已补谈话", Evidence: slices.Repeat(evidence, ledger.MaxEvidence+1)})
 	wantErr(t, err, duty.ErrInvalid, "submit with too many records linked")
-	_, err = act(div4, ledger.Transition{Action: "submit", Note: long, Evidence: evidence})
+	_, err = act(div4, duty.CaseTransition{Action: "submit", Note: long, Evidence: evidence})
 	wantErr(t, err, duty.ErrInvalid, "submit with a rectification note over its bound")
-	if _, err := act(div4, ledger.Transition{Action: "submit", Note: "已补谈话", Evidence: evidence}); err != nil {
+	if _, err := act(div4, duty.CaseTransition{Action: "submit", Note: "已补谈话", Evidence: evidence}); err != nil {
 		t.Fatal(err)
 	}
 	expect(duty.CaseSubmitted)
@@ -456,7 +456,7 @@ func TestCaseLifecycle(t *testing.T) {
 	if last := c.History[len(c.History)-1]; last.Action != "recheck_failed" || last.ScanID != "S-recheck" || last.Actor != ledger.ScanActor {
 		t.Errorf("the failed re-check is recorded as %+v", last)
 	}
-	if _, err := act(div4, ledger.Transition{Action: "submit", Note: "再次整改", Evidence: evidence}); err != nil {
+	if _, err := act(div4, duty.CaseTransition{Action: "submit", Note: "再次整改", Evidence: evidence}); err != nil {
 		t.Fatal(err)
 	}
 	startedNow("S-close", "2025-08-31", nil, nil)
@@ -464,7 +464,7 @@ func TestCaseLifecycle(t *testing.T) {
 	if c.ClosedBy == nil || c.ClosedBy.ScanID != "S-close" || c.Overdue {
 		t.Errorf("closed case: closed_by %+v, overdue %v", c.ClosedBy, c.Overdue)
 	}
-	_, err = act(div4, ledger.Transition{Action: "note", Note: "x"})
+	_, err = act(div4, duty.CaseTransition{Action: "note", Note: "x"})
 	wantErr(t, err, duty.ErrConflict, "a note on a closed case")
 
 	// An earlier date does not move the case, nor open one for a check failing only then.
@@ -533,28 +533,28 @@ func TestCaseLifecycle(t *testing.T) {
 		for _, tc := range []struct {
 			note string
 			p    duty.Principal
-			f    ledger.CaseFilter
+			f    duty.CaseFilter
 			want int
 		}{
-			{"all", inspector, ledger.CaseFilter{}, 1},
-			{"its department", div4, ledger.CaseFilter{}, 1},
-			{"another department", div5, ledger.CaseFilter{}, 0},
-			{"by state", inspector, ledger.CaseFilter{State: duty.CaseResolvedByData}, 1},
-			{"by other state", inspector, ledger.CaseFilter{State: duty.CaseOpen}, 0},
-			{"by severity", inspector, ledger.CaseFilter{Severity: "high"}, 1},
-			{"by policy", inspector, ledger.CaseFilter{Policy: "letter.three_levels"}, 0},
-			{"by department", inspector, ledger.CaseFilter{Department: "ORG-1-OFF"}, 1},
-			{"overdue", inspector, ledger.CaseFilter{Overdue: &yes}, 0},
-			{"not overdue", inspector, ledger.CaseFilter{Overdue: &no}, 1},
+			{"all", inspector, duty.CaseFilter{}, 1},
+			{"its department", div4, duty.CaseFilter{}, 1},
+			{"another department", div5, duty.CaseFilter{}, 0},
+			{"by state", inspector, duty.CaseFilter{State: duty.CaseResolvedByData}, 1},
+			{"by other state", inspector, duty.CaseFilter{State: duty.CaseOpen}, 0},
+			{"by severity", inspector, duty.CaseFilter{Severity: "high"}, 1},
+			{"by policy", inspector, duty.CaseFilter{Policy: "letter.three_levels"}, 0},
+			{"by department", inspector, duty.CaseFilter{Department: "ORG-1-OFF"}, 1},
+			{"overdue", inspector, duty.CaseFilter{Overdue: &yes}, 0},
+			{"not overdue", inspector, duty.CaseFilter{Overdue: &no}, 1},
 		} {
 			got, err := en.l.Cases(ctx, tc.p, tc.f)
 			if err != nil || len(got) != tc.want {
 				t.Errorf("%s: %d cases (%v), want %d", tc.note, len(got), err, tc.want)
 			}
 		}
-		_, err := en.l.Cases(ctx, div5, ledger.CaseFilter{Department: div4.Department})
+		_, err := en.l.Cases(ctx, div5, duty.CaseFilter{Department: div4.Department})
 		wantErr(t, err, duty.ErrNotFound, "listing another subtree")
-		_, err = en.l.Cases(ctx, inspector, ledger.CaseFilter{State: "nope"})
+		_, err = en.l.Cases(ctx, inspector, duty.CaseFilter{State: "nope"})
 		wantErr(t, err, duty.ErrInvalid, "an unknown state")
 	})
 }
@@ -566,13 +566,13 @@ func TestCasesAfterScans(t *testing.T) {
 	ctx := context.Background()
 	en := newEnv(t, false) // no AfterScan: as if the process died right after the scan was stored
 	sc := en.scan(t, "2025-12-31")
-	if n, _ := en.l.Cases(ctx, inspector, ledger.CaseFilter{}); len(n) != 0 {
+	if n, _ := en.l.Cases(ctx, inspector, duty.CaseFilter{}); len(n) != 0 {
 		t.Fatalf("%d cases before the ledger caught up", len(n))
 	}
 	if err := en.l.Recover(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cases, err := en.l.Cases(ctx, inspector, ledger.CaseFilter{})
+	cases, err := en.l.Cases(ctx, inspector, duty.CaseFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -601,7 +601,7 @@ func TestCasesAfterScans(t *testing.T) {
 	if err := en.l.Sync(ctx, sc); err != nil {
 		t.Fatal(err)
 	}
-	again, _ := en.l.Cases(ctx, inspector, ledger.CaseFilter{})
+	again, _ := en.l.Cases(ctx, inspector, duty.CaseFilter{})
 	trail2, _ := en.st.AuditTrail(ctx, "", 100000)
 	if len(again) != len(cases) || len(trail2) != len(trail) {
 		t.Errorf("syncing a scan twice: %d → %d cases, %d → %d audit entries", len(cases), len(again), len(trail), len(trail2))
@@ -656,7 +656,7 @@ func TestSyncKilled(t *testing.T) {
 	}
 
 	sc := run("sync.opened-audited")
-	cases, err := l.Cases(ctx, inspector, ledger.CaseFilter{})
+	cases, err := l.Cases(ctx, inspector, duty.CaseFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -681,7 +681,7 @@ func TestSyncKilled(t *testing.T) {
 	}
 	run("sync.case-written")
 	resolved := audited("case.resolve")
-	done, err := l.Cases(ctx, inspector, ledger.CaseFilter{State: duty.CaseResolvedByData})
+	done, err := l.Cases(ctx, inspector, duty.CaseFilter{State: duty.CaseResolvedByData})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -728,11 +728,11 @@ func TestWaivedCaseThroughScans(t *testing.T) {
 	state(duty.CaseOpen)
 	approved := func(until string) *duty.Waiver {
 		t.Helper()
-		w, err := en.l.RequestWaiver(ctx, inspector, ledger.WaiverRequest{Policy: v.Policy, Subject: &v.Subject, Reason: "机构撤并", Until: until})
+		w, err := en.l.RequestWaiver(ctx, inspector, duty.WaiverRequest{Policy: v.Policy, Subject: &v.Subject, Reason: "机构撤并", Until: until})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := en.l.DecideWaiver(ctx, admin, w.ID, ledger.Approve, ""); err != nil {
+		if _, err := en.l.DecideWaiver(ctx, admin, w.ID, duty.WaiverApprove, ""); err != nil {
 			t.Fatal(err)
 		}
 		return w

@@ -14,14 +14,11 @@ import (
 // /api/v1/policies/ledger/params, the page /policies/ledger), as a new policy revision, audited.
 const SettingsID = "ledger"
 
-// Params are the ledger's parameters in force (duty.LedgerParams).
-type Params = duty.LedgerParams
-
 // DefaultParams are the values of the built-in bundle's params/data.json, which apply to any
 // parameter a bundle does not set (a --policies folder without settings/ledger.rego, or a store
 // whose revision in force predates it). TestDefaultParams keeps the two equal.
-func DefaultParams() Params {
-	return Params{Periods: map[string]int{"high": 15, "medium": 30, "low": 60}, MaxWaiverDays: 365,
+func DefaultParams() duty.LedgerParams {
+	return duty.LedgerParams{Periods: map[string]int{"high": 15, "medium": 30, "low": 60}, MaxWaiverDays: 365,
 		Weights: map[string]float64{"high": 5, "medium": 3, "low": 1, "overdue": 2, "warning": 0.5}}
 }
 
@@ -31,7 +28,7 @@ var WeightKeys = []string{"high", "medium", "low", "overdue", "warning"}
 // Params returns the parameters of the bundle in force now: a change applies to the next scan
 // and the next request. The gate has checked the values against their schema (integers of 1 to
 // 3650 days, weights of 0 to 100).
-func (s *Service) Params() Params {
+func (s *Service) Params() duty.LedgerParams {
 	var values map[string]any
 	if s.engine != nil {
 		if e := s.engine(); e != nil {
@@ -42,7 +39,7 @@ func (s *Service) Params() Params {
 }
 
 // paramsOf reads the ledger's parameters from data.params.ledger, the defaults where unset.
-func paramsOf(values map[string]any) Params {
+func paramsOf(values map[string]any) duty.LedgerParams {
 	p := DefaultParams()
 	p.Periods, p.Weights = maps.Clone(p.Periods), maps.Clone(p.Weights)
 	for sev := range p.Periods {

@@ -87,7 +87,7 @@ func TestParamsLive(t *testing.T) {
 	if got := due(a); got != "2025-10-20" {
 		t.Errorf("high case reopened after the change due %s, want 2025-10-20 (20 days)", got)
 	}
-	req := ledger.WaiverRequest{Policy: "talk.pre_appointment", Subject: &duty.Ref{Collection: "people", ID: "ORG-1-P-048"}, Reason: "病假", Until: "2026-01-01"}
+	req := duty.WaiverRequest{Policy: "talk.pre_appointment", Subject: &duty.Ref{Collection: "people", ID: "ORG-1-P-048"}, Reason: "病假", Until: "2026-01-01"}
 	_, err := en.l.RequestWaiver(ctx, inspector, req)
 	wantErr(t, err, duty.ErrInvalid, "a waiver of 31 days with a maximum of 30")
 	req.Until = "2025-12-31"

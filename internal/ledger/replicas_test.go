@@ -73,7 +73,7 @@ func TestTwoProcesses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = l.Act(ctx, div4, id, ledger.Transition{Action: "start", Owner: []string{"张三", "李四"}[i]})
+			_, errs[i] = l.Act(ctx, div4, id, duty.CaseTransition{Action: "start", Owner: []string{"张三", "李四"}[i]})
 		}()
 	}
 	wg.Wait()

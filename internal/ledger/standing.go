@@ -13,43 +13,11 @@ import (
 	"github.com/dutycheck/dutycheck/internal/store"
 )
 
-// Standing is one department's compliance score (duty.Standing).
-type Standing = duty.Standing
-
-// Findings counts one department's own open violations by severity and its warnings (duty.Findings).
-type Findings = duty.Findings
-
-// FindingsOf counts a report's violations and warnings by department.
-func FindingsOf(rep *duty.Report) map[string]Findings {
-	out := map[string]Findings{}
-	if rep == nil {
-		return out
-	}
-	for _, v := range rep.Violations {
-		f := out[v.Department]
-		switch v.Severity {
-		case "high":
-			f.High++
-		case "medium":
-			f.Medium++
-		default:
-			f.Low++
-		}
-		out[v.Department] = f
-	}
-	for _, w := range rep.Warnings {
-		f := out[w.Department]
-		f.Warnings++
-		out[w.Department] = f
-	}
-	return out
-}
-
 // Standings ranks the departments of organ's tree that the principal may see, best score
 // first (ties by department id), from found (the organ's latest report's violations and
 // warnings by department: FindingsOf, or the summaries stored at scan time) and the overdue
 // cases of the ledger.
-func (s *Service) Standings(ctx context.Context, p duty.Principal, organ string, found map[string]Findings) ([]Standing, error) {
+func (s *Service) Standings(ctx context.Context, p duty.Principal, organ string, found map[string]duty.Findings) ([]duty.Standing, error) {
 	tree, err := s.tree(ctx)
 	if err != nil {
 		return nil, err
@@ -61,13 +29,13 @@ func (s *Service) Standings(ctx context.Context, p duty.Principal, organ string,
 	if !slices.Contains(reach.Organs(), organ) {
 		return nil, fmt.Errorf("organ %q: %w", organ, duty.ErrNotFound)
 	}
-	by := map[string]*Standing{}
+	by := map[string]*duty.Standing{}
 	for d := range tree.Subtree(organ) {
 		if !reach.Department(d) {
 			continue
 		}
 		f := found[d]
-		by[d] = &Standing{Department: d, High: f.High, Medium: f.Medium, Low: f.Low, Warnings: f.Warnings}
+		by[d] = &duty.Standing{Department: d, High: f.High, Medium: f.Medium, Low: f.Low, Warnings: f.Warnings}
 	}
 	due, err := s.dueCounts(ctx, organ)
 	if err != nil {
@@ -80,14 +48,14 @@ func (s *Service) Standings(ctx context.Context, p duty.Principal, organ string,
 		}
 	}
 	w := s.Params().Weights
-	out := make([]Standing, 0, len(by))
+	out := make([]duty.Standing, 0, len(by))
 	for _, st := range by {
 		loss := w["high"]*float64(st.High) + w["medium"]*float64(st.Medium) + w["low"]*float64(st.Low) +
 			w["overdue"]*float64(st.Overdue) + w["warning"]*float64(st.Warnings)
 		st.Score = math.Round(max(0, 100-loss)*10) / 10
 		out = append(out, *st)
 	}
-	slices.SortFunc(out, func(a, b Standing) int {
+	slices.SortFunc(out, func(a, b duty.Standing) int {
 		if a.Score != b.Score {
 			if a.Score > b.Score {
 				return -1

@@ -8,7 +8,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
-	"github.com/dutycheck/dutycheck/internal/ledger"
 )
 
 // TestStandings scores departments from a report and the overdue cases: 100 − 5 per high, 3
@@ -29,15 +28,15 @@ func TestStandings(t *testing.T) {
 	if err := en.l.Sync(ctx, &duty.Scan{ID: "S1", Status: duty.ScanDone, AsOf: rep.AsOf, Report: rep}); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := en.l.Standings(ctx, inspector, "ORG-1", ledger.FindingsOf(rep))
+	rows, err := en.l.Standings(ctx, inspector, "ORG-1", duty.FindingsOf(rep))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]ledger.Standing{}
+	got := map[string]duty.Standing{}
 	for _, r := range rows {
 		got[r.Department] = r
 	}
-	want := map[string]ledger.Standing{
+	want := map[string]duty.Standing{
 		"ORG-1-DIV-04": {Department: "ORG-1-DIV-04", High: 1, Low: 1, Overdue: 2, Score: 100 - 5 - 1 - 4},
 		"ORG-1-DIV-05": {Department: "ORG-1-DIV-05", Medium: 1, Overdue: 1, Warnings: 1, Score: 100 - 3 - 2 - 0.5},
 	}
@@ -52,11 +51,11 @@ func TestStandings(t *testing.T) {
 	if last.Department != "ORG-1-DIV-04" || got["ORG-1-DIV-05"].Rank != len(rows)-1 || rows[0].Score != 100 {
 		t.Errorf("ranking: last %+v, DIV-05 rank %d of %d, first %+v", last, got["ORG-1-DIV-05"].Rank, len(rows), rows[0])
 	}
-	mine, err := en.l.Standings(ctx, div4, "ORG-1", ledger.FindingsOf(rep))
+	mine, err := en.l.Standings(ctx, div4, "ORG-1", duty.FindingsOf(rep))
 	if err != nil || len(mine) != 1 || mine[0].Department != "ORG-1-DIV-04" {
 		t.Errorf("a department user's standing: %+v %v", mine, err)
 	}
-	if _, err := en.l.Standings(ctx, inspector, "ORG-1-DIV-04", ledger.FindingsOf(rep)); err == nil {
+	if _, err := en.l.Standings(ctx, inspector, "ORG-1-DIV-04", duty.FindingsOf(rep)); err == nil {
 		t.Error("a division is taken for an organ")
 	}
 	if f := en.l.Formula("zh"); f != "得分 = 100 − 5 × 高风险问题数 − 3 × 中风险问题数 − 1 × 低风险问题数 − 2 × 逾期未整改案件数 − 0.5 × 预警数（最低为 0）" {
@@ -65,7 +64,7 @@ func TestStandings(t *testing.T) {
 
 	// The weights are parameters of the bundle: a change applies to the next request.
 	en.setLedgerParams(t, map[string]any{"weight_high": 10, "weight_overdue": 0, "weight_warning": 1.5})
-	rows, err = en.l.Standings(ctx, inspector, "ORG-1", ledger.FindingsOf(rep))
+	rows, err = en.l.Standings(ctx, inspector, "ORG-1", duty.FindingsOf(rep))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,14 +11,11 @@ import (
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
-// WaiverRequest is the body of POST /api/v1/waivers (duty.WaiverRequest).
-type WaiverRequest = duty.WaiverRequest
-
 // RequestWaiver stores a waiver request of principal p. It is refused (duty.ErrInvalid) for an
 // unknown policy, a missing subject, an empty reason, an end date that is not a date, in the
-// past or past the maximum (Params.MaxWaiverDays from today, in force now), and details that are not an object
+// past or past the maximum (duty.LedgerParams.MaxWaiverDays from today, in force now), and details that are not an object
 // of plain values; a subject outside p's subtree is duty.ErrNotFound, as for any record there.
-func (s *Service) RequestWaiver(ctx context.Context, p duty.Principal, req WaiverRequest) (*duty.Waiver, error) {
+func (s *Service) RequestWaiver(ctx context.Context, p duty.Principal, req duty.WaiverRequest) (*duty.Waiver, error) {
 	known := false
 	if e := s.engine(); e != nil {
 		for _, m := range e.Policies() {
@@ -112,19 +109,10 @@ func plainDetails(in map[string]any) (map[string]any, error) {
 	return out, nil
 }
 
-// Decision is approve or reject (duty.WaiverDecision).
-type Decision = duty.WaiverDecision
-
-// The decisions on a waiver request.
-const (
-	Approve Decision = "approve"
-	Reject  Decision = "reject"
-)
-
 // DecideWaiver approves or rejects a requested waiver. Only a user with the role inspector or
 // admin decides, and never on their own request (duty.ErrForbidden); a waiver that is not
 // requested any more is duty.ErrConflict, naming its status.
-func (s *Service) DecideWaiver(ctx context.Context, p duty.Principal, id string, d Decision, note string) (*duty.Waiver, error) {
+func (s *Service) DecideWaiver(ctx context.Context, p duty.Principal, id string, d duty.WaiverDecision, note string) (*duty.Waiver, error) {
 	return s.changeWaiver(ctx, p, id, func(w *duty.Waiver) (string, error) {
 		if err := tooLong("note", strings.TrimSpace(note), MaxTextChars); err != nil {
 			return "", err
@@ -138,7 +126,7 @@ func (s *Service) DecideWaiver(ctx context.Context, p duty.Principal, id string,
 			return "", fmt.Errorf("waiver %s is %s: %w: only a requested waiver can be approved or rejected", id, w.Status, duty.ErrConflict)
 		}
 		w.Status = duty.WaiverApproved
-		if d == Reject {
+		if d == duty.WaiverReject {
 			w.Status = duty.WaiverRejected
 		}
 		w.DecidedBy, w.DecidedAt, w.Note = p.User, now(), strings.TrimSpace(note)
@@ -201,12 +189,9 @@ func (s *Service) Waiver(ctx context.Context, p duty.Principal, id string) (*dut
 	return w, nil
 }
 
-// WaiverFilter selects waivers; empty fields select all (duty.WaiverFilter).
-type WaiverFilter = duty.WaiverFilter
-
 // Waivers lists the waivers the principal may see that match f, by id. A department outside
 // the principal's subtree is duty.ErrNotFound; an unknown status duty.ErrInvalid.
-func (s *Service) Waivers(ctx context.Context, p duty.Principal, f WaiverFilter) ([]duty.Waiver, error) {
+func (s *Service) Waivers(ctx context.Context, p duty.Principal, f duty.WaiverFilter) ([]duty.Waiver, error) {
 	if f.Status != "" && !slices.Contains([]string{duty.WaiverRequested, duty.WaiverApproved, duty.WaiverRejected, duty.WaiverRevoked}, f.Status) {
 		return nil, invalid("status %q: expected requested, approved, rejected or revoked", f.Status)
 	}

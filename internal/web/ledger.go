@@ -13,7 +13,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
-	"github.com/dutycheck/dutycheck/internal/ledger"
 )
 
 // The rectification ledger's pages (issue 16): the ledger of a department's subtree or of the
@@ -177,8 +176,8 @@ var ledgerColumns = [][2]string{
 var dateColumns = map[int]bool{11: true, 12: true, 16: true}
 
 // caseFilter reads the ledger's filters from a query.
-func caseFilter(q url.Values) (ledger.CaseFilter, error) {
-	f := ledger.CaseFilter{State: q.Get("state"), Severity: q.Get("severity"), Policy: q.Get("policy"), Department: q.Get("department")}
+func caseFilter(q url.Values) (duty.CaseFilter, error) {
+	f := duty.CaseFilter{State: q.Get("state"), Severity: q.Get("severity"), Policy: q.Get("policy"), Department: q.Get("department")}
 	if o := q.Get("overdue"); o != "" {
 		b, err := strconv.ParseBool(o)
 		if err != nil {
@@ -213,7 +212,7 @@ type caseRow struct {
 
 // filteredCases reads the ledger page's filter (a department user's defaults to its scope) and
 // the cases it selects, for the page and its downloads.
-func (h *handler) filteredCases(rq *request) (ledger.CaseFilter, []duty.Case, *orgTree, error) {
+func (h *handler) filteredCases(rq *request) (duty.CaseFilter, []duty.Case, *orgTree, error) {
 	f, err := caseFilter(rq.r.URL.Query())
 	if err != nil {
 		return f, nil, nil, err
@@ -418,7 +417,7 @@ func (h *handler) showCase(rq *request, status int, problem, done string) error 
 		v.Evidence = append(v.Evidence, evidence{Ref: r, Label: n.ref(rq.lang, r)})
 	}
 	if rq.p.Can(duty.WriteRecords) {
-		v.Actions = ledger.Actions(c.State)
+		v.Actions = duty.CaseActions(c.State)
 	}
 	rq.self = "/cases/" + id
 	return h.render(rq, status, "case", text(rq.lang, "case.title")+" "+c.ID, v)
@@ -429,7 +428,7 @@ func (h *handler) showCase(rq *request, status int, problem, done string) error 
 func (h *handler) caseAction(rq *request) error {
 	id := rq.r.PathValue("id")
 	form := rq.r.PostForm
-	t := ledger.Transition{Action: form.Get("action"), Owner: strings.TrimSpace(form.Get("owner")), Note: strings.TrimSpace(form.Get("note")), Files: form["file"]}
+	t := duty.CaseTransition{Action: form.Get("action"), Owner: strings.TrimSpace(form.Get("owner")), Note: strings.TrimSpace(form.Get("note")), Files: form["file"]}
 	problem := ""
 	switch {
 	case t.Action == "start" && t.Owner == "":
@@ -462,11 +461,11 @@ func (h *handler) caseAction(rq *request) error {
 			return gerr
 		}
 		var allowed []string
-		for _, s := range ledger.AllowedFrom(t.Action) {
+		for _, s := range duty.CaseAllowedFrom(t.Action) {
 			allowed = append(allowed, text(rq.lang, "case.state."+s))
 		}
 		msg := text(rq.lang, "case.err.changed")
-		if !slices.Contains(ledger.AllowedFrom(t.Action), cur.State) {
+		if !slices.Contains(duty.CaseAllowedFrom(t.Action), cur.State) {
 			msg = text(rq.lang, "case.err.state", text(rq.lang, "case.state."+cur.State), text(rq.lang, "case.do."+t.Action), strings.Join(allowed, "、"))
 		}
 		return h.showCase(rq, http.StatusConflict, msg, "")
@@ -502,7 +501,7 @@ func (h *handler) caseUpload(rq *request) error {
 	}
 	_, err = h.Ledger.UploadEvidence(rq.ctx, rq.p, id, fh.Filename, content)
 	switch {
-	case errors.Is(err, ledger.ErrTooLarge):
+	case errors.Is(err, duty.ErrTooLarge):
 		return h.showCase(rq, http.StatusRequestEntityTooLarge, text(rq.lang, "case.err.big", limit>>20), "")
 	case errors.Is(err, duty.ErrInvalid) && len(content) == 0:
 		return h.showCase(rq, http.StatusUnprocessableEntity, text(rq.lang, "case.err.empty"), "")
@@ -546,7 +545,7 @@ type standingView struct {
 }
 
 type standingRow struct {
-	ledger.Standing
+	duty.Standing
 	Name string
 }
 
@@ -579,7 +578,7 @@ func (h *handler) standing(rq *request) (*standingView, error) {
 	default:
 		v.AsOf, v.Reported = rep.AsOf, true
 	}
-	rows, err := h.Ledger.Standings(rq.ctx, rq.p, organ, ledger.FindingsOf(rep))
+	rows, err := h.Ledger.Standings(rq.ctx, rq.p, organ, duty.FindingsOf(rep))
 	if err != nil {
 		return nil, err
 	}
@@ -640,7 +639,7 @@ func (h *handler) waiversPage(rq *request) error {
 
 func (h *handler) showWaivers(rq *request, status int, problem, done string) error {
 	st := rq.r.URL.Query().Get("status")
-	ws, err := h.Ledger.Waivers(rq.ctx, rq.p, ledger.WaiverFilter{Status: st})
+	ws, err := h.Ledger.Waivers(rq.ctx, rq.p, duty.WaiverFilter{Status: st})
 	if err != nil {
 		return err
 	}
@@ -677,7 +676,7 @@ func (h *handler) waiverRequest(rq *request) error {
 		details = c.Violation.Details
 	}
 	subject := c.Violation.Subject
-	_, err = h.Ledger.RequestWaiver(rq.ctx, rq.p, ledger.WaiverRequest{Policy: c.Policy, Subject: &subject, Details: details, Reason: reason, Until: until})
+	_, err = h.Ledger.RequestWaiver(rq.ctx, rq.p, duty.WaiverRequest{Policy: c.Policy, Subject: &subject, Details: details, Reason: reason, Until: until})
 	switch {
 	case errors.Is(err, duty.ErrInvalid) && reason == "":
 		return h.showCase(rq, http.StatusUnprocessableEntity, text(rq.lang, "waiver.err.reason"), "")
@@ -695,7 +694,7 @@ func (h *handler) waiverDecision(rq *request) error {
 	var err error
 	switch d := rq.r.PostForm.Get("decision"); d {
 	case "approve", "reject":
-		_, err = h.Ledger.DecideWaiver(rq.ctx, rq.p, id, ledger.Decision(d), rq.r.PostForm.Get("note"))
+		_, err = h.Ledger.DecideWaiver(rq.ctx, rq.p, id, duty.WaiverDecision(d), rq.r.PostForm.Get("note"))
 	case "revoke":
 		_, err = h.Ledger.RevokeWaiver(rq.ctx, rq.p, id)
 	default:

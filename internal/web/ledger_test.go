@@ -159,7 +159,7 @@ func TestLedgerPages(t *testing.T) {
 	if len(rows) < 2 || strings.Join(rows[0][:4], ",") != "序号,案件编号,单位,部门" {
 		t.Fatalf("workbook header %v", rows[0])
 	}
-	cases, _ := l.Cases(ctx, duty.System("test"), ledger.CaseFilter{Department: inside})
+	cases, _ := l.Cases(ctx, duty.System("test"), duty.CaseFilter{Department: inside})
 	if len(rows)-1 != len(cases) {
 		t.Errorf("workbook has %d rows, the ledger %d cases", len(rows)-1, len(cases))
 	}

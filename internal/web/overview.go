@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
-	"github.com/dutycheck/dutycheck/internal/ledger"
 )
 
 type overviewPage struct {
@@ -144,10 +143,10 @@ func (h *handler) overview(rq *request) error {
 func (h *handler) overviewStanding(rq *request, tree *orgTree, root string, counts map[string]duty.DepartmentCounts) ([]standingRow, error) {
 	// The counts are the whole scan's: only the root's subtree is looked up.
 	sub := tree.Subtree(root)
-	found := make(map[string]ledger.Findings, len(sub))
+	found := make(map[string]duty.Findings, len(sub))
 	for d := range sub {
 		if c, ok := counts[d]; ok {
-			found[d] = ledger.Findings{High: c.BySeverity["high"], Medium: c.BySeverity["medium"], Low: c.BySeverity["low"], Warnings: c.Warnings}
+			found[d] = duty.Findings{High: c.BySeverity["high"], Medium: c.BySeverity["medium"], Low: c.BySeverity["low"], Warnings: c.Warnings}
 		}
 	}
 	rows, err := h.Ledger.Standings(rq.ctx, rq.p, tree.Organ(root), found)
