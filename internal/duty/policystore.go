@@ -45,7 +45,7 @@ type OrganLoader interface {
 	// departments (an appointment lives with its person's organ).
 	OrgansWithAppointmentsIn(ctx context.Context, departments map[string]bool) ([]string, error)
 	// LoadOrgans returns the records of the given organs (every organ when ids is nil), by
-	// organ in the tree's order and by collection sorted by id, with the department tree.
+	// organ in the tree's order and by collection, with the department tree.
 	LoadOrgans(ctx context.Context, ids []string) ([]*Organ, *Tree, error)
 }
 
