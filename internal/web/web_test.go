@@ -108,10 +108,7 @@ func startEnvWith(tb testing.TB, scanDates []string, signedIn []struct{ name, ro
 	ctx := context.Background()
 	st := sampleStore(tb)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mgr, err := live.New(ctx, live.Config{Store: st, Builtin: policy.Builtin(), Log: quiet})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	mgr := builtinManager(tb, st, quiet)
 	cfg := scan.ServiceConfig{Store: st, Engine: mgr.Engine, Log: quiet}
 	var l *ledger.Service
 	if withLedger {
@@ -173,13 +170,9 @@ func (e *env) signIn(st accountsStore, signedIn []struct{ name, role, dept strin
 // preview reads are compared with the fake's in internal/duty/dutytest).
 func newPolicyEnv(tb testing.TB) *env {
 	tb.Helper()
-	ctx := context.Background()
 	st := sampleFake(tb)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mgr, err := live.New(ctx, live.Config{Store: st, Builtin: policy.Builtin(), Log: quiet})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	mgr := builtinManager(tb, st, quiet)
 	e := &env{tb: tb, fake: st, tokens: map[string]string{}, sessions: map[string]string{}}
 	e.signIn(st, users)
 	scans := dutytest.NewRunner(st, 1)
@@ -187,6 +180,16 @@ func newPolicyEnv(tb testing.TB) *env {
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: mgr, Pages: e.pages}))
 	tb.Cleanup(e.srv.Close)
 	return e
+}
+
+// builtinManager is the policies in force over st, seeded with the built-in bundle.
+func builtinManager(tb testing.TB, st duty.PolicyStore, log *slog.Logger) *live.Manager {
+	tb.Helper()
+	mgr, err := live.New(context.Background(), live.Config{Store: st, Builtin: policy.Builtin(), Log: log})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return mgr
 }
 
 // response is what a request answered.
