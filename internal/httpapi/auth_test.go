@@ -44,8 +44,8 @@ func newAuthEnv(tb testing.TB, trusted []string) *authEnv {
 	return e
 }
 
-// newStoreAuthEnv is an authEnv on the real store, for the tests that drive scans and policies
-// (live.Manager and scan.Service work on the real store).
+// newStoreAuthEnv is an authEnv on the real store, for the tests that drive scans
+// (scan.Service works on the real store).
 func newStoreAuthEnv(tb testing.TB) *authEnv {
 	tb.Helper()
 	e := &authEnv{tb: tb, st: storetest.Open(tb)}

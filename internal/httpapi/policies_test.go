@@ -16,27 +16,27 @@ import (
 	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/duty/dutytest"
 	"github.com/dutycheck/dutycheck/internal/httpapi"
 	"github.com/dutycheck/dutycheck/internal/live"
 	"github.com/dutycheck/dutycheck/internal/policy"
-	"github.com/dutycheck/dutycheck/internal/scan"
-	"github.com/dutycheck/dutycheck/internal/store"
-	"github.com/dutycheck/dutycheck/internal/store/storetest"
 	"github.com/dutycheck/dutycheck/internal/web"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// service is the API and the pages over a store, with an admin's token and session.
+// service is the API and the pages over the in-memory fake of the store (the policies' tests
+// are about the gate, the bases and the pages, not the store: the store's revisions are
+// compared with the fake's in internal/duty/dutytest), with an admin's token and session.
 type service struct {
 	tb      testing.TB
-	st      *store.Store
+	st      *dutytest.Store
 	srv     *httptest.Server
 	token   string
 	session string
 }
 
-func newService(tb testing.TB, st *store.Store, builtin *policy.Bundle) *service {
+func newService(tb testing.TB, st *dutytest.Store, builtin *policy.Bundle) *service {
 	tb.Helper()
 	ctx := context.Background()
 	m, err := live.New(ctx, live.Config{Store: st, Builtin: builtin, Log: quiet})
@@ -55,7 +55,7 @@ func newService(tb testing.TB, st *store.Store, builtin *policy.Bundle) *service
 	if s.session, err = st.CreateSession(ctx, duty.Principal{User: "admin", Token: tk.ID}, time.Hour); err != nil {
 		tb.Fatal(err)
 	}
-	scans := scan.NewService(scan.ServiceConfig{Store: st, Engine: m.Engine, Log: quiet})
+	scans := dutytest.NewRunner(st, 1)
 	pages := web.New(web.Config{Log: quiet}, web.Deps{Store: st, Scans: scans, Policies: m})
 	s.srv = httptest.NewServer(validated(tb, httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: m, Pages: pages})))
 	tb.Cleanup(s.srv.Close)
@@ -108,7 +108,7 @@ func field(a polAnswer, keys ...string) string {
 // revision in force, a missing one with 428.
 func TestPolicyChangesNeedTheirBase(t *testing.T) {
 	t.Parallel()
-	s := newService(t, storetest.Open(t), policy.Builtin())
+	s := newService(t, dutytest.NewStore(dutytest.Config{}), policy.Builtin())
 	const params = "/api/v1/policies/meeting.joint/params"
 	for _, tc := range []struct {
 		note         string
@@ -223,7 +223,7 @@ func TestBuiltinDrift(t *testing.T) {
 	t.Parallel()
 	for _, via := range []string{"api", "page"} {
 		t.Run(via, func(t *testing.T) {
-			st := storetest.Open(t)
+			st := dutytest.NewStore(dutytest.Config{})
 			newService(t, st, policy.Builtin()) // the older binary seeds the store
 			s := newService(t, st, builtinV2())
 			v2 := builtinV2().Revision()
@@ -279,7 +279,7 @@ func TestBuiltinDrift(t *testing.T) {
 // The drift banner of every policy page lists the files adopting the built-in bundle changes.
 func TestDriftBannerListsTheFiles(t *testing.T) {
 	t.Parallel()
-	st := storetest.Open(t)
+	st := dutytest.NewStore(dutytest.Config{})
 	newService(t, st, policy.Builtin())
 	s := newService(t, st, builtinV2())
 	for _, path := range []string{"/policies", "/policies/meeting.joint", "/policies/revisions"} {

@@ -24,12 +24,14 @@ import (
 	"github.com/dutycheck/dutycheck/internal/guard"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/scan"
-	"github.com/dutycheck/dutycheck/internal/store"
 )
 
 // Config wires a Manager.
 type Config struct {
-	Store *store.Store
+	// Store keeps the revisions (internal/store in the binary, dutytest.Store in the edges'
+	// tests). When it also keeps an earlier version's marker (duty.LegacyPolicyMarker), New
+	// migrates it.
+	Store duty.PolicyStore
 	// Builtin is the bundle built into the binary: it seeds the first revision of an empty store,
 	// and when it differs from the one the store was seeded with (or last adopted), Drift says so.
 	Builtin *policy.Bundle
@@ -203,7 +205,11 @@ func (m *Manager) advance(st *state) bool {
 // marker instead of appending a revision) as a revision, so that the newest revision is the
 // one in force, and removes the marker.
 func (m *Manager) migrate(ctx context.Context) error {
-	id, err := m.cfg.Store.LegacyActive(ctx)
+	legacy, ok := m.cfg.Store.(duty.LegacyPolicyMarker)
+	if !ok {
+		return nil // a store no earlier version wrote
+	}
+	id, err := legacy.LegacyActive(ctx)
 	if err != nil || id == "" {
 		return err
 	}
@@ -224,7 +230,7 @@ func (m *Manager) migrate(ctx context.Context) error {
 			}
 		}
 	}
-	return m.cfg.Store.DropLegacyActive(ctx)
+	return legacy.DropLegacyActive(ctx)
 }
 
 // Engine returns the engine in force. Scans take it once at their start.
@@ -340,7 +346,7 @@ func (m *Manager) follow(ctx context.Context) error {
 	var next *duty.PolicyRevision
 	bh, bin := cur.builtin, cur.builtinIn
 	for seq := cur.rev.Seq + 1; ; seq++ {
-		r, err := m.cfg.Store.RevisionMeta(ctx, store.RevisionID(seq))
+		r, err := m.cfg.Store.RevisionMeta(ctx, duty.RevisionID(seq))
 		if errors.Is(err, duty.ErrNotFound) {
 			break
 		}

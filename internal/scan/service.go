@@ -281,7 +281,7 @@ func (s *Service) run(ctx context.Context, sc *duty.Scan, opts Options, full boo
 // LoadScope reads the organs a scan of department needs from the store (every organ when
 // department is ""), each collection once, and the set of departments whose violations it
 // reports (nil for all).
-func LoadScope(ctx context.Context, st *store.Store, department string) ([]*duty.Organ, map[string]bool, error) {
+func LoadScope(ctx context.Context, st duty.OrganLoader, department string) ([]*duty.Organ, map[string]bool, error) {
 	var ids []string // nil: every organ
 	if department != "" {
 		depts, err := st.Departments(ctx)

@@ -44,8 +44,10 @@ type revisionDoc struct {
 	Audited bool `bson:"audited,omitempty"`
 }
 
-// RevisionID is the id of the revision with sequence number seq.
-func RevisionID(seq int64) string { return fmt.Sprintf("r%d", seq) }
+var (
+	_ duty.PolicyStore        = (*Store)(nil)
+	_ duty.LegacyPolicyMarker = (*Store)(nil)
+)
 
 // InsertRevision appends rev as the revision that follows revision baseSeq (0 for the first of
 // an empty store): rev.Seq, rev.ID and rev.CreatedAt are set here. When another revision
@@ -53,7 +55,7 @@ func RevisionID(seq int64) string { return fmt.Sprintf("r%d", seq) }
 // was made on a stale base.
 func (s *Store) InsertRevision(ctx context.Context, rev *duty.PolicyRevision, baseSeq int64) error {
 	rev.Seq = baseSeq + 1
-	rev.ID = RevisionID(rev.Seq)
+	rev.ID = duty.RevisionID(rev.Seq)
 	rev.CreatedAt = s.stamp()
 	doc := revisionDoc{PolicyRevision: *rev}
 	for p, c := range rev.Files {

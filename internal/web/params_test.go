@@ -12,7 +12,7 @@ import (
 // are not values, and a form that picks none, or types a label, is refused naming the parameter.
 func TestParamChoices(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newPolicyEnv(t)
 	page := e.get("editor", "/policies/talk.pre_appointment")
 	for _, want := range []string{
 		`<input type="checkbox" name="p.ranks" value="bureau" checked> 厅级`,

@@ -30,8 +30,9 @@ import (
 	"github.com/dutycheck/dutycheck/internal/web"
 )
 
-// env is a service on the embedded store with the sample organ, two scans of the whole store
-// (2025-06-30 and 2025-12-31), and one signed-in session per role.
+// env is a service on the embedded store (st) with the sample organ, two scans of the whole
+// store (2025-06-30 and 2025-12-31), and one signed-in session per role; or, for the tests whose
+// subject is not the store, the same without scans on the in-memory fake (fake).
 type env struct {
 	tb       testing.TB
 	st       *store.Store
@@ -107,10 +108,7 @@ func startEnvWith(tb testing.TB, scanDates []string, signedIn []struct{ name, ro
 	ctx := context.Background()
 	st := sampleStore(tb)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mgr, err := live.New(ctx, live.Config{Store: st, Builtin: policy.Builtin(), Log: quiet})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	mgr := builtinManager(tb, st, quiet)
 	cfg := scan.ServiceConfig{Store: st, Engine: mgr.Engine, Log: quiet}
 	var l *ledger.Service
 	if withLedger {
@@ -126,6 +124,31 @@ func startEnvWith(tb testing.TB, scanDates []string, signedIn []struct{ name, ro
 		}
 		e.whole = sc.ID
 	}
+	e.signIn(st, signedIn)
+	var ledgerSvc duty.Ledger // none unless withLedger (not a nil *ledger.Service)
+	if l != nil {
+		ledgerSvc = l
+	}
+	e.pages = web.New(web.Config{Today: func() string { return "2025-12-31" }, Log: quiet}, web.Deps{Store: st, Scans: scans, Policies: mgr, Ledger: ledgerSvc})
+	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: mgr, Pages: e.pages, Ledger: ledgerSvc}))
+	tb.Cleanup(func() {
+		e.srv.Close()
+		scans.Shutdown(context.Background())
+	})
+	return e, l
+}
+
+// accountsStore is what an env needs of its store to sign its users in.
+type accountsStore interface {
+	duty.Store
+	CreateToken(ctx context.Context, actor, user, name string) (*duty.Token, string, error)
+}
+
+// signIn gives each of signedIn a token and a session.
+func (e *env) signIn(st accountsStore, signedIn []struct{ name, role, dept string }) {
+	tb := e.tb
+	tb.Helper()
+	ctx := context.Background()
 	for _, u := range signedIn {
 		if err := st.PutUser(ctx, "test", duty.User{Name: u.name, Role: u.role, Department: u.dept}); err != nil {
 			tb.Fatal(err)
@@ -139,17 +162,34 @@ func startEnvWith(tb testing.TB, scanDates []string, signedIn []struct{ name, ro
 			tb.Fatal(err)
 		}
 	}
-	var ledgerSvc duty.Ledger // none unless withLedger (not a nil *ledger.Service)
-	if l != nil {
-		ledgerSvc = l
+}
+
+// newPolicyEnv is the service on the in-memory fake of the store with the sample organ and
+// every user of users signed in, and no scan: for the tests of the policy pages, whose subject
+// is the gate, the bases and the forms, not the store (the store's revisions and the organs a
+// preview reads are compared with the fake's in internal/duty/dutytest).
+func newPolicyEnv(tb testing.TB) *env {
+	tb.Helper()
+	st := sampleFake(tb)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mgr := builtinManager(tb, st, quiet)
+	e := &env{tb: tb, fake: st, tokens: map[string]string{}, sessions: map[string]string{}}
+	e.signIn(st, users)
+	scans := dutytest.NewRunner(st, 1)
+	e.pages = web.New(web.Config{Today: func() string { return "2025-12-31" }, Log: quiet}, web.Deps{Store: st, Scans: scans, Policies: mgr})
+	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: mgr, Pages: e.pages}))
+	tb.Cleanup(e.srv.Close)
+	return e
+}
+
+// builtinManager is the policies in force over st, seeded with the built-in bundle.
+func builtinManager(tb testing.TB, st duty.PolicyStore, log *slog.Logger) *live.Manager {
+	tb.Helper()
+	mgr, err := live.New(context.Background(), live.Config{Store: st, Builtin: policy.Builtin(), Log: log})
+	if err != nil {
+		tb.Fatal(err)
 	}
-	e.pages = web.New(web.Config{Today: func() string { return "2025-12-31" }, Log: quiet}, web.Deps{Store: st, Scans: scans, Policies: mgr, Ledger: ledgerSvc})
-	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Log: quiet}, httpapi.Deps{Store: st, Scans: scans, Policies: mgr, Pages: e.pages, Ledger: ledgerSvc}))
-	tb.Cleanup(func() {
-		e.srv.Close()
-		scans.Shutdown(context.Background())
-	})
-	return e, l
+	return mgr
 }
 
 // response is what a request answered.
@@ -566,75 +606,80 @@ func TestPages(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	})
+}
 
-	t.Run("policy editor: check, preview, apply, roll back", func(t *testing.T) {
-		path := "/policies/talk.pre_appointment/params"
-		params := func(action, v string) url.Values {
-			return url.Values{"action": {action}, "p.max_days_before": {v}, "p.ranks": {"bureau, division"}, "p.severity": {"high"},
-				"as_of": {"2025-12-31"}, "department": {""}, "message": {"stricter talks"}, "base": {"r1"}}
-		}
-		if r := e.post("editor", path, params("validate", "soon")); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "must be an integer") {
-			t.Errorf("bad parameter: %d, want 422 naming the problem", r.status)
-		}
-		if r := e.post("editor", path, params("validate", "30")); r.status != 200 || !strings.Contains(r.body, "alert success") {
-			t.Errorf("check: %d", r.status)
-		}
-		r := e.post("editor", path, params("preview", "30"))
-		added := regexp.MustCompile(`data-added="(\d+)"`).FindStringSubmatch(r.body)
-		// A policy editor may not read records: counts by duty and department, no violation rows.
-		if r.status != 200 || added == nil || added[1] == "0" || strings.Contains(r.body, `class="impact-row"`) ||
-			!strings.Contains(r.body, `class="count-row"`) || !strings.Contains(r.body, `id="impact-counts-only"`) {
-			t.Fatalf("preview: %d, added %v, want counts and no violation rows", r.status, added)
-		}
-		if revs, _ := e.st.Revisions(ctx); len(revs) != 1 {
-			t.Errorf("preview stored a revision")
-		}
-		if !strings.Contains(r.body, `href="/policies/talk.pre_appointment?lang=en"`) {
-			t.Errorf("the language switch of a form's answer does not lead back to the policy page")
-		}
-		r = e.post("editor", path, params("apply", "30"))
-		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/policies/talk.pre_appointment?applied=r2" {
-			t.Fatalf("apply: %d %s %.300s", r.status, r.header.Get("Location"), r.body)
-		}
-		if p := e.get("editor", r.header.Get("Location")); !strings.Contains(p.body, `id="applied"`) || !strings.Contains(p.body, `value="30"`) {
-			t.Errorf("after apply the page does not show the new value")
-		}
-		trail, _ := e.st.AuditTrail(ctx, "editor", 10)
-		if len(trail) == 0 || trail[0].Action != "policy.change" || !slices.Equal(trail[0].IDs, []string{"r2"}) {
-			t.Errorf("audit trail of editor: %+v", trail)
-		}
+// TestPolicyEditorPages: a policy editor checks, previews (counts only: an editor may not read
+// records), applies and rolls back a change through the pages, audited.
+func TestPolicyEditorPages(t *testing.T) {
+	t.Parallel()
+	e := newPolicyEnv(t)
+	ctx := context.Background()
+	path := "/policies/talk.pre_appointment/params"
+	params := func(action, v string) url.Values {
+		return url.Values{"action": {action}, "p.max_days_before": {v}, "p.ranks": {"bureau, division"}, "p.severity": {"high"},
+			"as_of": {"2025-12-31"}, "department": {""}, "message": {"stricter talks"}, "base": {"r1"}}
+	}
+	if r := e.post("editor", path, params("validate", "soon")); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "must be an integer") {
+		t.Errorf("bad parameter: %d, want 422 naming the problem", r.status)
+	}
+	if r := e.post("editor", path, params("validate", "30")); r.status != 200 || !strings.Contains(r.body, "alert success") {
+		t.Errorf("check: %d", r.status)
+	}
+	r := e.post("editor", path, params("preview", "30"))
+	added := regexp.MustCompile(`data-added="(\d+)"`).FindStringSubmatch(r.body)
+	// A policy editor may not read records: counts by duty and department, no violation rows.
+	if r.status != 200 || added == nil || added[1] == "0" || strings.Contains(r.body, `class="impact-row"`) ||
+		!strings.Contains(r.body, `class="count-row"`) || !strings.Contains(r.body, `id="impact-counts-only"`) {
+		t.Fatalf("preview: %d, added %v, want counts and no violation rows", r.status, added)
+	}
+	if revs, _ := e.fake.Revisions(ctx); len(revs) != 1 {
+		t.Errorf("preview stored a revision")
+	}
+	if !strings.Contains(r.body, `href="/policies/talk.pre_appointment?lang=en"`) {
+		t.Errorf("the language switch of a form's answer does not lead back to the policy page")
+	}
+	r = e.post("editor", path, params("apply", "30"))
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/policies/talk.pre_appointment?applied=r2" {
+		t.Fatalf("apply: %d %s %.300s", r.status, r.header.Get("Location"), r.body)
+	}
+	if p := e.get("editor", r.header.Get("Location")); !strings.Contains(p.body, `id="applied"`) || !strings.Contains(p.body, `value="30"`) {
+		t.Errorf("after apply the page does not show the new value")
+	}
+	trail, _ := e.fake.AuditTrail(ctx, "editor", 10)
+	if len(trail) == 0 || trail[0].Action != "policy.change" || !slices.Equal(trail[0].IDs, []string{"r2"}) {
+		t.Errorf("audit trail of editor: %+v", trail)
+	}
 
-		broken := url.Values{"action": {"validate"}, "module": {"package duty.talk.pre_appointment\n\nviolation contains v if {\n"}, "test": {""}}
-		r = e.post("editor", "/policies/talk.pre_appointment/module", broken)
-		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `class="lineerr"`) {
-			t.Errorf("broken module: %d, want 422 with the error under its line", r.status)
-		}
-		// The compiler's English is the detail; the page says in Chinese what kind of error it is.
-		if !strings.Contains(r.body, "语法错误，这里的写法无法解析") || !strings.Contains(r.body, "（原文：rego_parse_error") {
-			t.Errorf("broken module: the error is not explained in Chinese beside the compiler's text")
-		}
+	broken := url.Values{"action": {"validate"}, "module": {"package duty.talk.pre_appointment\n\nviolation contains v if {\n"}, "test": {""}}
+	r = e.post("editor", "/policies/talk.pre_appointment/module", broken)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `class="lineerr"`) {
+		t.Errorf("broken module: %d, want 422 with the error under its line", r.status)
+	}
+	// The compiler's English is the detail; the page says in Chinese what kind of error it is.
+	if !strings.Contains(r.body, "语法错误，这里的写法无法解析") || !strings.Contains(r.body, "（原文：rego_parse_error") {
+		t.Errorf("broken module: the error is not explained in Chinese beside the compiler's text")
+	}
 
-		revs := e.get("editor", "/policies/revisions")
-		if !strings.Contains(revs.body, `id="rev-r2"`) || !strings.Contains(revs.body, "/policies/diff?from=r1&amp;to=r2") {
-			t.Errorf("revision history lacks r2 or its diff")
-		}
-		if d := e.get("editor", "/policies/diff?from=r1&to=r2"); !strings.Contains(d.body, "params/overrides.json") || !strings.Contains(d.body, `class="dl add"`) {
-			t.Errorf("diff page lacks the change")
-		}
-		if r := e.post("inspector", "/policies/revisions/r1/activate", url.Values{}); r.status != http.StatusForbidden {
-			t.Errorf("inspector rolled back: %d", r.status)
-		}
-		r = e.post("editor", "/policies/revisions/r1/activate", url.Values{"base": {"r2"}})
-		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/policies/revisions?rolledback=r3&restored=r1" {
-			t.Errorf("rollback: %d %s", r.status, r.header.Get("Location"))
-		}
-		if p := e.get("editor", "/policies/revisions?rolledback=r3&restored=r1"); !strings.Contains(p.body, `id="rolledback"`) || !strings.Contains(p.body, "恢复自 r1") {
-			t.Errorf("the revision history does not show the rollback as r3 restoring r1")
-		}
-		if p := e.get("editor", "/policies/talk.pre_appointment"); !strings.Contains(p.body, `value="90"`) {
-			t.Errorf("after rollback max_days_before is not 90 again")
-		}
-	})
+	revs := e.get("editor", "/policies/revisions")
+	if !strings.Contains(revs.body, `id="rev-r2"`) || !strings.Contains(revs.body, "/policies/diff?from=r1&amp;to=r2") {
+		t.Errorf("revision history lacks r2 or its diff")
+	}
+	if d := e.get("editor", "/policies/diff?from=r1&to=r2"); !strings.Contains(d.body, "params/overrides.json") || !strings.Contains(d.body, `class="dl add"`) {
+		t.Errorf("diff page lacks the change")
+	}
+	if r := e.post("inspector", "/policies/revisions/r1/activate", url.Values{}); r.status != http.StatusForbidden {
+		t.Errorf("inspector rolled back: %d", r.status)
+	}
+	r = e.post("editor", "/policies/revisions/r1/activate", url.Values{"base": {"r2"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/policies/revisions?rolledback=r3&restored=r1" {
+		t.Errorf("rollback: %d %s", r.status, r.header.Get("Location"))
+	}
+	if p := e.get("editor", "/policies/revisions?rolledback=r3&restored=r1"); !strings.Contains(p.body, `id="rolledback"`) || !strings.Contains(p.body, "恢复自 r1") {
+		t.Errorf("the revision history does not show the rollback as r3 restoring r1")
+	}
+	if p := e.get("editor", "/policies/talk.pre_appointment"); !strings.Contains(p.body, `value="90"`) {
+		t.Errorf("after rollback max_days_before is not 90 again")
+	}
 }
 
 var baseField = regexp.MustCompile(`name="base" value="([^"]*)"`)
@@ -644,7 +689,7 @@ var baseField = regexp.MustCompile(`name="base" value="([^"]*)"`)
 // stored.
 func TestStaleChangesInPages(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newPolicyEnv(t)
 	ctx := context.Background()
 	checkBases := func(path, want string) {
 		t.Helper()
@@ -692,7 +737,7 @@ func TestStaleChangesInPages(t *testing.T) {
 			}
 		})
 	}
-	if revs, _ := e.st.Revisions(ctx); len(revs) != 2 {
+	if revs, _ := e.fake.Revisions(ctx); len(revs) != 2 {
 		t.Errorf("refused changes stored revisions: %d, want 2", len(revs))
 	}
 	if p := e.get("editor", "/policies/meeting.joint"); !strings.Contains(p.body, `value="40"`) {

@@ -46,7 +46,7 @@ type Store struct {
 	seq      int
 
 	scans     []duty.Scan
-	revisions []duty.PolicyRevision
+	revisions map[string]*revision // id → policy revision
 	latest    map[string]duty.LatestReport
 	counts    map[string]map[string]duty.DepartmentCounts // scan → department → counts
 	organs    map[string]map[string]int                   // scan → organ → violations
@@ -58,6 +58,12 @@ type Store struct {
 }
 
 type password struct{ hash, stamp string }
+
+// revision is a stored policy revision, with its files, and whether its audit entry is written.
+type revision struct {
+	duty.PolicyRevision
+	audited bool
+}
 
 type session struct {
 	user, token, password, csrf string
@@ -95,10 +101,15 @@ func NewStore(cfg Config) *Store {
 		counts:   map[string]map[string]duty.DepartmentCounts{},
 		organs:   map[string]map[string]int{},
 		evidence: map[string][]byte{},
+
+		revisions: map[string]*revision{},
 	}
 }
 
-var _ duty.Store = (*Store)(nil)
+var (
+	_ duty.Store       = (*Store)(nil)
+	_ duty.PolicyStore = (*Store)(nil)
+)
 
 // SetDown makes every later call answer err (wrapped in duty.ErrUnavailable); nil brings the
 // store back.
@@ -495,6 +506,51 @@ func (s *Store) OrganRecords(ctx context.Context, organ string, collections ...s
 	return out, nil
 }
 
+// OrgansWithAppointmentsIn returns the organs holding an appointment to one of the departments.
+func (s *Store) OrgansWithAppointmentsIn(ctx context.Context, departments map[string]bool) ([]string, error) {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	tree := s.treeLocked()
+	set := map[string]bool{}
+	for _, a := range s.records["appointments"] {
+		if departments[a.Str("department_id")] {
+			set[s.organLocked("appointments", a, tree)] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set)), nil
+}
+
+// LoadOrgans returns the records of the organs ids (all when nil), in the tree's order, each
+// collection's sorted by id, with the department tree.
+func (s *Store) LoadOrgans(ctx context.Context, ids []string) ([]*duty.Organ, *duty.Tree, error) {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer unlock()
+	tree := s.treeLocked()
+	organs := map[string]*duty.Organ{}
+	var order []*duty.Organ
+	for _, id := range tree.Organs() {
+		if ids == nil || slices.Contains(ids, id) {
+			organs[id] = &duty.Organ{ID: id, Docs: map[string][]duty.Doc{}}
+			order = append(order, organs[id])
+		}
+	}
+	for _, c := range duty.Collections {
+		for _, id := range slices.Sorted(maps.Keys(s.records[c.Name])) {
+			d := s.records[c.Name][id]
+			if o := organs[s.organLocked(c.Name, d, tree)]; o != nil {
+				o.Docs[c.Name] = append(o.Docs[c.Name], maps.Clone(d))
+			}
+		}
+	}
+	return order, tree, nil
+}
+
 // OrganVersionOf counts the writes to an organ's records.
 func (s *Store) OrganVersionOf(ctx context.Context, organ string) (duty.OrganVersion, error) {
 	unlock, err := s.lock(ctx)
@@ -512,13 +568,6 @@ func (s *Store) AddScan(sc duty.Scan) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.scans = append(s.scans, sc)
-}
-
-// AddRevision stores a policy revision.
-func (s *Store) AddRevision(r duty.PolicyRevision) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.revisions = append(s.revisions, r)
 }
 
 // ListScans lists the newest scans first.
@@ -569,35 +618,6 @@ func (s *Store) OrganCounts(ctx context.Context, scanIDs []string) (map[string]m
 		}
 	}
 	return out, nil
-}
-
-// Revisions lists the policy revisions, newest first.
-func (s *Store) Revisions(ctx context.Context) ([]duty.PolicyRevision, error) {
-	unlock, err := s.lock(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	out := []duty.PolicyRevision{}
-	for i := len(s.revisions) - 1; i >= 0; i-- {
-		out = append(out, s.revisions[i])
-	}
-	return out, nil
-}
-
-// Revision returns one policy revision.
-func (s *Store) Revision(ctx context.Context, id string) (*duty.PolicyRevision, error) {
-	unlock, err := s.lock(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	for _, r := range s.revisions {
-		if r.ID == id {
-			return &r, nil
-		}
-	}
-	return nil, fmt.Errorf("policy revision %q: %w", id, duty.ErrNotFound)
 }
 
 // EvidenceContent writes an evidence file's content.
@@ -977,6 +997,159 @@ func (s *Store) AuditSearch(ctx context.Context, q duty.AuditQuery) ([]duty.Audi
 func (s *Store) AuditTrail(ctx context.Context, actor string, limit int) ([]duty.AuditEntry, error) {
 	out, _, err := s.AuditSearch(ctx, duty.AuditQuery{Actor: actor, Limit: limit})
 	return out, err
+}
+
+// ---- policy revisions (internal/store/policies.go) ----
+
+// meta is a stored revision without its files, as listings answer it.
+func (r *revision) meta() duty.PolicyRevision {
+	out := r.PolicyRevision
+	out.Files = nil
+	return out
+}
+
+// sortedRevisions lists the stored revisions for which keep is true, oldest first.
+func (s *Store) sortedRevisions(keep func(*revision) bool) []duty.PolicyRevision {
+	out := []duty.PolicyRevision{}
+	for _, r := range s.revisions {
+		if keep(r) {
+			out = append(out, r.meta())
+		}
+	}
+	slices.SortFunc(out, func(a, b duty.PolicyRevision) int { return int(a.Seq - b.Seq) })
+	return out
+}
+
+// InsertRevision appends rev as the revision after baseSeq; another revision there already is
+// duty.ErrConflict and nothing is stored.
+func (s *Store) InsertRevision(ctx context.Context, rev *duty.PolicyRevision, baseSeq int64) error {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	rev.Seq = baseSeq + 1
+	rev.ID = duty.RevisionID(rev.Seq)
+	rev.CreatedAt = s.stamp()
+	if _, ok := s.revisions[rev.ID]; ok {
+		return fmt.Errorf("policy revision %s already exists: %w", rev.ID, duty.ErrConflict)
+	}
+	kept := *rev
+	kept.Files = nil
+	if len(rev.Files) > 0 {
+		kept.Files = maps.Clone(rev.Files)
+	}
+	s.revisions[rev.ID] = &revision{PolicyRevision: kept}
+	return nil
+}
+
+// Revisions lists the policy revisions, newest first, without their files.
+func (s *Store) Revisions(ctx context.Context) ([]duty.PolicyRevision, error) {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	out := s.sortedRevisions(func(*revision) bool { return true })
+	slices.Reverse(out)
+	return out, nil
+}
+
+// Revision returns one policy revision with its files.
+func (s *Store) Revision(ctx context.Context, id string) (*duty.PolicyRevision, error) {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	r, ok := s.revisions[id]
+	if !ok {
+		return nil, fmt.Errorf("policy revision %q: %w", id, duty.ErrNotFound)
+	}
+	out := r.PolicyRevision
+	out.Files = maps.Clone(r.Files)
+	return &out, nil
+}
+
+// RevisionMeta returns one policy revision without its files.
+func (s *Store) RevisionMeta(ctx context.Context, id string) (*duty.PolicyRevision, error) {
+	r, err := s.Revision(ctx, id)
+	if r != nil {
+		r.Files = nil
+	}
+	return r, err
+}
+
+// Audit appends an entry to the audit trail.
+func (s *Store) Audit(ctx context.Context, e duty.AuditEntry) error {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	s.auditLocked(e)
+	return nil
+}
+
+// AuditRevision appends rev's entry once, at rev's time, and marks rev audited.
+func (s *Store) AuditRevision(ctx context.Context, e duty.AuditEntry, rev *duty.PolicyRevision) error {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	e.At = rev.CreatedAt
+	e.ID = rev.CreatedAt + "-" + rev.ID
+	if e.IDs == nil {
+		e.IDs = []string{}
+	}
+	if !slices.ContainsFunc(s.audit, func(a duty.AuditEntry) bool { return a.ID == e.ID }) {
+		s.audit = append(s.audit, e)
+	}
+	unlock()
+	return s.MarkRevisionAudited(ctx, rev.ID)
+}
+
+// MarkRevisionAudited records that revision id has its audit entry (nothing when there is no
+// such revision, as the store's update of no document).
+func (s *Store) MarkRevisionAudited(ctx context.Context, id string) error {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if r, ok := s.revisions[id]; ok {
+		r.audited = true
+	}
+	return nil
+}
+
+// UnauditedRevisions lists, oldest first and without their files, the revisions not marked
+// audited.
+func (s *Store) UnauditedRevisions(ctx context.Context) ([]duty.PolicyRevision, error) {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return s.sortedRevisions(func(r *revision) bool { return !r.audited }), nil
+}
+
+// AuditedRevisions returns the ids that the audit trail's entries about policy revisions name.
+func (s *Store) AuditedRevisions(ctx context.Context) (map[string]bool, error) {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	out := map[string]bool{}
+	for _, e := range s.audit {
+		if e.Collection == "policy_revisions" {
+			for _, id := range e.IDs {
+				out[id] = true
+			}
+		}
+	}
+	return out, nil
 }
 
 // ---- webhooks ----
