@@ -237,9 +237,9 @@ func TestCheck(t *testing.T) {
 				}
 				return
 			}
-			var be *policy.BundleError
+			var be *duty.BundleError
 			if !errors.As(err, &be) || !errors.Is(err, duty.ErrInvalid) {
-				t.Fatalf("Check = %v, want a *policy.BundleError", err)
+				t.Fatalf("Check = %v, want a *duty.BundleError", err)
 			}
 			var named []string
 			for _, p := range be.Problems {

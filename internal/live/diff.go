@@ -9,9 +9,6 @@ import (
 	"github.com/dutycheck/dutycheck/internal/duty"
 )
 
-// FileDiff is duty.FileDiff, kept for this package's callers.
-type FileDiff = duty.FileDiff
-
 // Diff compares the files of two stored revisions.
 func (m *Manager) Diff(ctx context.Context, from, to string) ([]duty.FileDiff, error) {
 	a, err := m.cfg.Store.Revision(ctx, from)

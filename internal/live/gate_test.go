@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dutycheck/dutycheck/internal/live"
+	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
 	"github.com/dutycheck/dutycheck/internal/store/storetest"
 )
@@ -22,20 +22,20 @@ func TestSwitchOffIsExplicit(t *testing.T) {
 
 	refused := func(what string, err error) {
 		t.Helper()
-		var be *policy.BundleError
+		var be *duty.BundleError
 		if !errors.As(err, &be) || len(be.Problems) != 1 || !strings.Contains(be.Problems[0].Message, "duty meeting.joint reports no violation on the reference organ") {
 			t.Errorf("%s: err = %v, want the duty meeting.joint named", what, err)
 		}
 	}
-	_, err := m.Validate(ctx, live.Draft{Params: silence})
+	_, err := m.Validate(ctx, duty.PolicyDraft{Params: silence})
 	refused("Validate", err)
-	_, err = m.Apply(ctx, live.Draft{Params: silence}, live.Change{Base: m.Revision(), Author: "tester"})
+	_, err = m.Apply(ctx, duty.PolicyDraft{Params: silence}, duty.PolicyChange{Base: m.Revision(), Author: "tester"})
 	refused("Apply", err)
 	if m.Revision() != "r1" {
 		t.Fatalf("revision in force = %s after a refused change", m.Revision())
 	}
 
-	rev, err := m.Apply(ctx, live.Draft{Params: silence, SwitchOff: map[string]bool{"meeting.joint": true}, Message: "joint meetings are checked by hand"}, live.Change{Base: m.Revision(), Author: "tester"})
+	rev, err := m.Apply(ctx, duty.PolicyDraft{Params: silence, SwitchOff: map[string]bool{"meeting.joint": true}, Message: "joint meetings are checked by hand"}, duty.PolicyChange{Base: m.Revision(), Author: "tester"})
 	if err != nil {
 		t.Fatalf("Apply with switch_off: %v", err)
 	}
@@ -47,13 +47,13 @@ func TestSwitchOffIsExplicit(t *testing.T) {
 	}
 
 	// Back on with the silencing value still there: refused, the duty is named.
-	_, err = m.Apply(ctx, live.Draft{SwitchOff: map[string]bool{"meeting.joint": false}}, live.Change{Base: m.Revision(), Author: "tester"})
-	var be *policy.BundleError
+	_, err = m.Apply(ctx, duty.PolicyDraft{SwitchOff: map[string]bool{"meeting.joint": false}}, duty.PolicyChange{Base: m.Revision(), Author: "tester"})
+	var be *duty.BundleError
 	if !errors.As(err, &be) || !strings.Contains(err.Error(), "meeting.joint") {
 		t.Errorf("switching a silenced duty back on: err = %v, want refused", err)
 	}
 	// Back on with a working value: applied.
-	if _, err := m.Apply(ctx, live.Draft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 92}}, SwitchOff: map[string]bool{"meeting.joint": false}}, live.Change{Base: m.Revision(), Author: "tester"}); err != nil {
+	if _, err := m.Apply(ctx, duty.PolicyDraft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 92}}, SwitchOff: map[string]bool{"meeting.joint": false}}, duty.PolicyChange{Base: m.Revision(), Author: "tester"}); err != nil {
 		t.Errorf("switching back on: %v", err)
 	}
 	if _, ok := m.Engine().Bundle().Files[policy.SwitchedOffFile]; ok {

@@ -54,13 +54,6 @@ const (
 	ActorMigration = "system:migration" // a rollback of an earlier version, recorded as a revision
 )
 
-// Sources of a revision, kept for this package's callers (duty.SourceAPI and the others).
-const (
-	SourceAPI  = duty.SourceAPI
-	SourceCLI  = duty.SourceCLI
-	SourcePage = duty.SourcePage
-)
-
 // Manager holds the engine in force and changes it safely.
 type Manager struct {
 	cfg         Config
@@ -80,23 +73,11 @@ type state struct {
 	builtin, builtinIn string
 }
 
-// Change, StaleError, Drift and Draft are the policies service's requests and refusals
-// (internal/duty); the names are kept for this package's callers.
-type (
-	Change     = duty.PolicyChange
-	StaleError = duty.StaleError
-	Drift      = duty.PolicyDrift
-	Draft      = duty.PolicyDraft
-)
-
-// ErrBaseRequired is duty.ErrBaseRequired.
-var ErrBaseRequired = duty.ErrBaseRequired
-
 // New loads the policies in force (the newest stored revision), seeding the built-in bundle
 // into an empty store. In directory mode the folder is then recorded as a revision when it
 // differs; a broken folder does not stop the start: the last good revision serves and the
 // refusal is reported by Refused. It logs a warning when the binary's built-in bundle differs
-// from the one the store was seeded with (Drift).
+// from the one the store was seeded with (duty.PolicyDrift).
 func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 500 * time.Millisecond
@@ -431,7 +412,7 @@ func (m *Manager) on(ctx context.Context, base string) (*state, error) {
 // commit gates bundle b and stores it as the revision that follows on (nil for the first of an
 // empty store) with rev's author, message and source. The store's insert is the compare-and-set:
 // when another revision followed on first, in any process, nothing is stored and the answer is
-// a StaleError. The new revision is in force in this process at once, in the audit trail, and
+// a duty.StaleError. The new revision is in force in this process at once, in the audit trail, and
 // followed by the others within a poll.
 func (m *Manager) commit(ctx context.Context, on *state, b *policy.Bundle, rev duty.PolicyRevision) (*duty.PolicyRevision, error) {
 	eng, _, err := m.gate(ctx, b)
@@ -617,7 +598,7 @@ var ErrDirMode = errors.New("the policies follow a folder (serve --policies); ch
 
 // Apply gates a draft made on revision c.Base and, when it passes and c.Base is still in force,
 // stores it as the next revision, in force at once. The draft is applied to c.Base's bundle,
-// never to a newer one: a change made on a stale base is refused (StaleError), so that no change
+// never to a newer one: a change made on a stale base is refused (duty.StaleError), so that no change
 // silently undoes another.
 func (m *Manager) Apply(ctx context.Context, d duty.PolicyDraft, c duty.PolicyChange) (*duty.PolicyRevision, error) {
 	if m.DirMode() {
@@ -708,14 +689,12 @@ func (m *Manager) Preview(ctx context.Context, d duty.PolicyDraft, req scan.Requ
 	if err != nil {
 		return nil, err
 	}
-	tree := duty.NewTree(depts)
-	if root := p.Scope(); root != "" {
-		if req.Department == "" {
-			req.Department = root
-		}
-		if !tree.Subtree(root)[req.Department] {
-			return nil, fmt.Errorf("department %q: %w", req.Department, duty.ErrNotFound)
-		}
+	reach := duty.ReachOf(p, duty.NewTree(depts))
+	if req.Department == "" && !reach.Whole() {
+		req.Department = reach.Roots()[0]
+	}
+	if req.Department != "" && !reach.Department(req.Department) {
+		return nil, fmt.Errorf("department %q: %w", req.Department, duty.ErrNotFound)
 	}
 	if req.AsOf == "" {
 		req.AsOf = time.Now().Format(time.DateOnly) // as scan.Options.Normalize, so the audit names the date

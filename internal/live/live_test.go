@@ -79,7 +79,7 @@ func TestParamsChangeRollbackAndPreview(t *testing.T) {
 	}
 	before := keys(t, m, st)
 
-	draft := live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days_before": 10}}, Message: "stricter talks"}
+	draft := duty.PolicyDraft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days_before": 10}}, Message: "stricter talks"}
 	imp, err := m.Preview(ctx, draft, scan.Request{AsOf: asOf}, duty.System("tester"))
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func TestParamsChangeRollbackAndPreview(t *testing.T) {
 	if len(imp.Added) == 0 {
 		t.Fatal("preview of a stricter window added no violation: the test dataset proves nothing")
 	}
-	rev, err := m.Apply(ctx, draft, live.Change{Base: "r1", Author: "tester"})
+	rev, err := m.Apply(ctx, draft, duty.PolicyChange{Base: "r1", Author: "tester"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestParamsChangeRollbackAndPreview(t *testing.T) {
 	}
 
 	// Rollback restores the earlier behaviour exactly, as a revision of its own.
-	back, err := m.Rollback(ctx, "r1", live.Change{Base: "r2", Author: "tester"})
+	back, err := m.Rollback(ctx, "r1", duty.PolicyChange{Base: "r2", Author: "tester"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,28 +152,28 @@ func TestRefusedChangesKeepTheRevision(t *testing.T) {
 	src := m.Engine().Bundle().Files[file]
 	for _, tc := range []struct {
 		name  string
-		draft live.Draft
+		draft duty.PolicyDraft
 		want  string // in a problem
 		file  string
 		row   bool
 		kind  duty.BundleProblemKind
 	}{
-		{"syntax error", live.Draft{Files: map[string]*string{file: ptr(src + "\nviolation contains v if {\n")}}, "rego_parse_error", file, true, duty.BundleParse},
-		{"type error", live.Draft{Files: map[string]*string{file: ptr(src + "\n_x := no_such_function(1)\n")}}, "undefined function", file, true, duty.BundleType},
-		{"failing test", live.Draft{Files: map[string]*string{"duty/extra/fail_test.rego": ptr("package duty.extra.fail_test\n\ntest_always_fails if false\n")}}, "test duty.extra.fail_test.test_always_fails failed", "duty/extra/fail_test.rego", true, duty.BundleTest},
-		{"param out of range", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days_before": -1}}}, "must be at least 0", "", false, duty.BundleParam},
-		{"param of wrong type", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days_before": "ninety"}}}, "must be an integer", "", false, duty.BundleParam},
-		{"unknown param", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days": 3}}}, "is not a parameter", "", false, duty.BundleParam},
-		{"bad deadline", live.Draft{Params: map[string]map[string]any{"letter.three_levels": {"deadline": "02-30"}}}, "exists in every year", "", false, duty.BundleParam},
-		{"leap day deadline", live.Draft{Params: map[string]map[string]any{"meeting.annual_conduct": {"deadline": "02-29"}}}, "not 02-29", "", false, duty.BundleParam},
-		{"misspelt rank", live.Draft{Params: map[string]map[string]any{"talk.pre_appointment": {"ranks": []any{"burea"}}}}, `must be one of "bureau"（厅级）`, "", false, duty.BundleParam},
-		{"rank labels", live.Draft{Params: map[string]map[string]any{"archive.integrity_file": {"ranks": []any{"厅级", "处级"}}}}, `got "厅级"`, "", false, duty.BundleParam},
-		{"duty silenced", live.Draft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 366}}}, "duty meeting.joint reports no violation", "duty/meeting/joint.rego", false, duty.BundleSilenced},
-		{"path outside the bundle", live.Draft{Files: map[string]*string{"../x.rego": ptr("package x")}}, "clean relative path", "../x.rego", false, duty.BundlePath},
+		{"syntax error", duty.PolicyDraft{Files: map[string]*string{file: ptr(src + "\nviolation contains v if {\n")}}, "rego_parse_error", file, true, duty.BundleParse},
+		{"type error", duty.PolicyDraft{Files: map[string]*string{file: ptr(src + "\n_x := no_such_function(1)\n")}}, "undefined function", file, true, duty.BundleType},
+		{"failing test", duty.PolicyDraft{Files: map[string]*string{"duty/extra/fail_test.rego": ptr("package duty.extra.fail_test\n\ntest_always_fails if false\n")}}, "test duty.extra.fail_test.test_always_fails failed", "duty/extra/fail_test.rego", true, duty.BundleTest},
+		{"param out of range", duty.PolicyDraft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days_before": -1}}}, "must be at least 0", "", false, duty.BundleParam},
+		{"param of wrong type", duty.PolicyDraft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days_before": "ninety"}}}, "must be an integer", "", false, duty.BundleParam},
+		{"unknown param", duty.PolicyDraft{Params: map[string]map[string]any{"talk.pre_appointment": {"max_days": 3}}}, "is not a parameter", "", false, duty.BundleParam},
+		{"bad deadline", duty.PolicyDraft{Params: map[string]map[string]any{"letter.three_levels": {"deadline": "02-30"}}}, "exists in every year", "", false, duty.BundleParam},
+		{"leap day deadline", duty.PolicyDraft{Params: map[string]map[string]any{"meeting.annual_conduct": {"deadline": "02-29"}}}, "not 02-29", "", false, duty.BundleParam},
+		{"misspelt rank", duty.PolicyDraft{Params: map[string]map[string]any{"talk.pre_appointment": {"ranks": []any{"burea"}}}}, `must be one of "bureau"（厅级）`, "", false, duty.BundleParam},
+		{"rank labels", duty.PolicyDraft{Params: map[string]map[string]any{"archive.integrity_file": {"ranks": []any{"厅级", "处级"}}}}, `got "厅级"`, "", false, duty.BundleParam},
+		{"duty silenced", duty.PolicyDraft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 366}}}, "duty meeting.joint reports no violation", "duty/meeting/joint.rego", false, duty.BundleSilenced},
+		{"path outside the bundle", duty.PolicyDraft{Files: map[string]*string{"../x.rego": ptr("package x")}}, "clean relative path", "../x.rego", false, duty.BundlePath},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := m.Apply(ctx, tc.draft, live.Change{Base: "r1", Author: "tester"})
-			var be *policy.BundleError
+			_, err := m.Apply(ctx, tc.draft, duty.PolicyChange{Base: "r1", Author: "tester"})
+			var be *duty.BundleError
 			if !errors.As(err, &be) {
 				t.Fatalf("err = %v, want a BundleError", err)
 			}
@@ -203,7 +203,7 @@ func TestSecondProcessFollowsWithinTwoSeconds(t *testing.T) {
 	defer cancel()
 	a := newManager(t, st, "")
 	b := newManager(t, st, "") // another process sharing the store
-	if _, err := a.Apply(ctx, live.Draft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 45}}}, live.Change{Base: "r1", Author: "tester"}); err != nil {
+	if _, err := a.Apply(ctx, duty.PolicyDraft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 45}}}, duty.PolicyChange{Base: "r1", Author: "tester"}); err != nil {
 		t.Fatal(err)
 	}
 	// One poll, as Run does every PollInterval, follows the change: no waiting on the clock.
@@ -282,7 +282,7 @@ func TestDirectoryMode(t *testing.T) {
 		t.Errorf("refusal problems = %+v, want the file and line", p)
 	}
 	// API changes are refused in directory mode.
-	if _, err := m.Apply(ctx, live.Draft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 10}}}, live.Change{Base: m.Revision(), Author: "x"}); !errors.Is(err, duty.ErrConflict) {
+	if _, err := m.Apply(ctx, duty.PolicyDraft{Params: map[string]map[string]any{"meeting.joint": {"max_gap_days": 10}}}, duty.PolicyChange{Base: m.Revision(), Author: "x"}); !errors.Is(err, duty.ErrConflict) {
 		t.Errorf("Apply in directory mode: err = %v, want ErrConflict", err)
 	}
 
@@ -302,7 +302,7 @@ func TestDiff(t *testing.T) {
 	a := map[string]string{"x.rego": "a\nb\nc\n", "gone.rego": "1\n"}
 	b := map[string]string{"x.rego": "a\nB\nc\n", "new.rego": "2\n"}
 	got := live.DiffFiles(a, b)
-	want := []live.FileDiff{
+	want := []duty.FileDiff{
 		{Path: "gone.rego", Status: "removed", Unified: "--- a/gone.rego\n+++ b/gone.rego\n@@ -1,1 +1,0 @@\n-1\n"},
 		{Path: "new.rego", Status: "added", Unified: "--- a/new.rego\n+++ b/new.rego\n@@ -1,0 +1,1 @@\n+2\n"},
 		{Path: "x.rego", Status: "changed", Unified: "--- a/x.rego\n+++ b/x.rego\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n"},

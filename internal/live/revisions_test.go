@@ -49,8 +49,8 @@ func sharedStores(tb testing.TB, n int) []*store.Store {
 	return out
 }
 
-func paramDraft(id, name string, v any) live.Draft {
-	return live.Draft{Params: map[string]map[string]any{id: {name: v}}}
+func paramDraft(id, name string, v any) duty.PolicyDraft {
+	return duty.PolicyDraft{Params: map[string]map[string]any{id: {name: v}}}
 }
 
 // change is one kind of change racing others.
@@ -61,13 +61,13 @@ type change struct {
 
 func applyParam(id, name string, v any) change {
 	return change{fmt.Sprintf("%s.%s=%v", id, name, v), func(m *live.Manager, base string) (*duty.PolicyRevision, error) {
-		return m.Apply(context.Background(), paramDraft(id, name, v), live.Change{Base: base, Author: "u-" + name})
+		return m.Apply(context.Background(), paramDraft(id, name, v), duty.PolicyChange{Base: base, Author: "u-" + name})
 	}}
 }
 
 func rollbackTo(id string) change {
 	return change{"rollback to " + id, func(m *live.Manager, base string) (*duty.PolicyRevision, error) {
-		return m.Rollback(context.Background(), id, live.Change{Base: base, Author: "u-rollback"})
+		return m.Rollback(context.Background(), id, duty.PolicyChange{Base: base, Author: "u-rollback"})
 	}}
 }
 
@@ -110,7 +110,7 @@ func checkOneWinner(t *testing.T, revs []*duty.PolicyRevision, errs []error) *du
 		if err == nil {
 			continue
 		}
-		var se *live.StaleError
+		var se *duty.StaleError
 		if !errors.As(err, &se) || !errors.Is(err, duty.ErrConflict) {
 			t.Errorf("the losing change: err = %v, want a StaleError matching ErrConflict", err)
 		} else if se.Current != won.ID {
@@ -134,7 +134,7 @@ func TestConcurrentChangesInOneProcess(t *testing.T) {
 			ctx := context.Background()
 			st := storetest.Open(t)
 			m := newManager(t, st, "")
-			if _, err := m.Apply(ctx, paramDraft("talk.pre_appointment", "max_days_before", 80), live.Change{Base: "r1", Author: "setup"}); err != nil {
+			if _, err := m.Apply(ctx, paramDraft("talk.pre_appointment", "max_days_before", 80), duty.PolicyChange{Base: "r1", Author: "setup"}); err != nil {
 				t.Fatal(err)
 			}
 			revs, errs := race([]*live.Manager{m}, "r2", tc.changes)
@@ -163,7 +163,7 @@ func TestChangeNeedsItsBase(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.Open(t)
 	m := newManager(t, st, "")
-	if _, err := m.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 40), live.Change{Base: "r1", Author: "a"}); err != nil {
+	if _, err := m.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 40), duty.PolicyChange{Base: "r1", Author: "a"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -172,37 +172,37 @@ func TestChangeNeedsItsBase(t *testing.T) {
 		stale bool // else: the base is missing
 	}{
 		{"apply without base", func() error {
-			_, err := m.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 41), live.Change{Author: "a"})
+			_, err := m.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 41), duty.PolicyChange{Author: "a"})
 			return err
 		}, false},
 		{"apply on the previous revision", func() error {
-			_, err := m.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 41), live.Change{Base: "r1", Author: "a"})
+			_, err := m.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 41), duty.PolicyChange{Base: "r1", Author: "a"})
 			return err
 		}, true},
 		{"apply on a revision that does not exist", func() error {
-			_, err := m.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 41), live.Change{Base: "r9", Author: "a"})
+			_, err := m.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 41), duty.PolicyChange{Base: "r9", Author: "a"})
 			return err
 		}, true},
 		{"rollback without base", func() error {
-			_, err := m.Rollback(ctx, "r1", live.Change{Author: "a"})
+			_, err := m.Rollback(ctx, "r1", duty.PolicyChange{Author: "a"})
 			return err
 		}, false},
 		{"rollback on a stale base", func() error {
-			_, err := m.Rollback(ctx, "r1", live.Change{Base: "r1", Author: "a"})
+			_, err := m.Rollback(ctx, "r1", duty.PolicyChange{Base: "r1", Author: "a"})
 			return err
 		}, true},
 		{"adopt without base", func() error {
-			_, err := m.AdoptBuiltin(ctx, live.Change{Author: "a"})
+			_, err := m.AdoptBuiltin(ctx, duty.PolicyChange{Author: "a"})
 			return err
 		}, false},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
 			err := tc.do()
-			var se *live.StaleError
+			var se *duty.StaleError
 			switch {
 			case tc.stale && (!errors.As(err, &se) || se.Current != "r2"):
 				t.Errorf("err = %v, want a StaleError naming r2", err)
-			case !tc.stale && !errors.Is(err, live.ErrBaseRequired):
+			case !tc.stale && !errors.Is(err, duty.ErrBaseRequired):
 				t.Errorf("err = %v, want ErrBaseRequired", err)
 			}
 		})
@@ -233,7 +233,7 @@ func TestTwoProcessesNeverSplit(t *testing.T) {
 			if a.Revision() != "r1" || b.Revision() != "r1" {
 				t.Fatalf("started on %s and %s, want both on the seeded r1", a.Revision(), b.Revision())
 			}
-			if _, err := a.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 50), live.Change{Base: "r1", Author: "setup"}); err != nil {
+			if _, err := a.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 50), duty.PolicyChange{Base: "r1", Author: "setup"}); err != nil {
 				t.Fatal(err)
 			}
 			if err := b.Poll(ctx); err != nil {
@@ -254,7 +254,7 @@ func TestTwoProcessesNeverSplit(t *testing.T) {
 					t.Fatalf("b already follows %s", b.Revision())
 				}
 				_, err = tc.changes[1].do(b, "r2")
-				var se *live.StaleError
+				var se *duty.StaleError
 				if !errors.As(err, &se) || se.Current != won.ID {
 					t.Fatalf("b's change on r2 after a's r3: err = %v, want a StaleError naming %s", err, won.ID)
 				}
@@ -268,7 +268,7 @@ func TestTwoProcessesNeverSplit(t *testing.T) {
 				t.Errorf("split: a on %s (%s), b on %s (%s), winner %s", a.Revision(), a.Engine().Revision(), b.Revision(), b.Engine().Revision(), won.ID)
 			}
 			// Both go on from the winner: a change through b on it is in force in a after a poll.
-			rev, err := b.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 44), live.Change{Base: won.ID, Author: "b"})
+			rev, err := b.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 44), duty.PolicyChange{Base: won.ID, Author: "b"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -322,10 +322,10 @@ func TestEveryRevisionHasHistoryAndAudit(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.Open(t)
 	m := newManager(t, st, "")
-	if _, err := m.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 40), live.Change{Base: "r1", Author: "editor", Source: live.SourceAPI}); err != nil {
+	if _, err := m.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 40), duty.PolicyChange{Base: "r1", Author: "editor", Source: duty.SourceAPI}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Rollback(ctx, "r1", live.Change{Base: "r2", Author: "admin", Source: live.SourcePage}); err != nil {
+	if _, err := m.Rollback(ctx, "r1", duty.PolicyChange{Base: "r2", Author: "admin", Source: duty.SourcePage}); err != nil {
 		t.Fatal(err)
 	}
 	// A process in directory mode records the folder.
@@ -339,14 +339,14 @@ func TestEveryRevisionHasHistoryAndAudit(t *testing.T) {
 	n := managerWith(t, st, builtinV2(t), "", quiet)
 	if n.Drift() == nil {
 		// r4 (the folder) is the newer built-in bundle already: nothing to adopt.
-		if _, err := n.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 41), live.Change{Base: "r4", Author: "editor", Source: live.SourceCLI}); err != nil {
+		if _, err := n.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 41), duty.PolicyChange{Base: "r4", Author: "editor", Source: duty.SourceCLI}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if n.Drift() == nil {
 		t.Fatal("no drift reported for a newer built-in bundle")
 	}
-	if _, err := n.AdoptBuiltin(ctx, live.Change{Base: "r5", Author: "admin", Source: live.SourceAPI}); err != nil {
+	if _, err := n.AdoptBuiltin(ctx, duty.PolicyChange{Base: "r5", Author: "admin", Source: duty.SourceAPI}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -451,7 +451,7 @@ func TestEarlierStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.InsertRevision(ctx, &duty.PolicyRevision{Hash: b2.Revision(), Author: "editor", Source: live.SourceAPI, Parent: "r1", Files: b2.Files}, 1); err != nil {
+	if err := st.InsertRevision(ctx, &duty.PolicyRevision{Hash: b2.Revision(), Author: "editor", Source: duty.SourceAPI, Parent: "r1", Files: b2.Files}, 1); err != nil {
 		t.Fatal(err)
 	}
 	m = newManager(t, st, "")
@@ -474,7 +474,7 @@ func TestBuiltinDrift(t *testing.T) {
 	if old.Drift() != nil {
 		t.Fatalf("drift on the store it seeded: %+v", old.Drift())
 	}
-	if _, err := old.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 40), live.Change{Base: "r1", Author: "editor"}); err != nil {
+	if _, err := old.Apply(ctx, paramDraft("meeting.joint", "max_gap_days", 40), duty.PolicyChange{Base: "r1", Author: "editor"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -485,7 +485,7 @@ func TestBuiltinDrift(t *testing.T) {
 	if d == nil {
 		t.Fatal("a newer built-in bundle: no drift reported")
 	}
-	want := live.Drift{Builtin: v2.Revision(), Recorded: policy.Builtin().Revision(), RecordedIn: "r1", InForce: "r2"}
+	want := duty.PolicyDrift{Builtin: v2.Revision(), Recorded: policy.Builtin().Revision(), RecordedIn: "r1", InForce: "r2"}
 	want.Message = d.Message
 	if diff := cmp.Diff(want, *d); diff != "" {
 		t.Errorf("drift (-want +got):\n%s", diff)
@@ -501,10 +501,10 @@ func TestBuiltinDrift(t *testing.T) {
 		t.Errorf("adoption would change %+v, want only duty/meeting/joint.rego (the parameters carried over)", changes)
 	}
 
-	if _, err := n.AdoptBuiltin(ctx, live.Change{Base: "r1", Author: "admin"}); !errors.Is(err, duty.ErrConflict) {
+	if _, err := n.AdoptBuiltin(ctx, duty.PolicyChange{Base: "r1", Author: "admin"}); !errors.Is(err, duty.ErrConflict) {
 		t.Errorf("adoption on a stale base: err = %v, want a conflict", err)
 	}
-	rev, err := n.AdoptBuiltin(ctx, live.Change{Base: "r2", Author: "admin"})
+	rev, err := n.AdoptBuiltin(ctx, duty.PolicyChange{Base: "r2", Author: "admin"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -517,7 +517,7 @@ func TestBuiltinDrift(t *testing.T) {
 	if !strings.HasSuffix(n.Engine().Bundle().Files["duty/meeting/joint.rego"], "# a newer release\n") {
 		t.Error("the adopted revision does not have the new built-in module")
 	}
-	if _, err := n.AdoptBuiltin(ctx, live.Change{Base: "r3", Author: "admin"}); !errors.Is(err, duty.ErrInvalid) {
+	if _, err := n.AdoptBuiltin(ctx, duty.PolicyChange{Base: "r3", Author: "admin"}); !errors.Is(err, duty.ErrInvalid) {
 		t.Errorf("adopting twice: err = %v, want ErrInvalid (nothing to adopt)", err)
 	}
 	// Another process of the new binary starts without drift; one of the old binary has it.

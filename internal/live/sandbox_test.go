@@ -95,10 +95,13 @@ func TestSandboxedGate(t *testing.T) {
 		{"the clock", zPolicy("time.now_ns() > 0\n\t"+plainViolation, true), "builtin time.now_ns is not allowed"},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
-			d := live.Draft{Files: tc.files}
+			d := duty.PolicyDraft{Files: tc.files}
 			for name, run := range map[string]func() error{
 				"Validate": func() error { _, err := m.Validate(ctx, d); return err },
-				"Apply":    func() error { _, err := m.Apply(ctx, d, live.Change{Base: m.Revision(), Author: "editor"}); return err },
+				"Apply": func() error {
+					_, err := m.Apply(ctx, d, duty.PolicyChange{Base: m.Revision(), Author: "editor"})
+					return err
+				},
 			} {
 				err := run()
 				if !errors.Is(err, duty.ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
@@ -121,7 +124,7 @@ func TestSandboxedEvaluationSurvivesAGatedBomb(t *testing.T) {
 	loadDataset(t, st)
 	ctx := context.Background()
 	m := sandboxManager(t, st)
-	d := live.Draft{Files: zPolicy("count(input.people) > 1\n\tcount(numbers.range(1, 60000000)) > 0\n\t"+plainViolation, true)}
+	d := duty.PolicyDraft{Files: zPolicy("count(input.people) > 1\n\tcount(numbers.range(1, 60000000)) > 0\n\t"+plainViolation, true)}
 	start := time.Now()
 	_, err := m.Preview(ctx, d, scan.Request{AsOf: asOf}, duty.System("admin"))
 	t.Logf("preview: %v after %v", err, time.Since(start))
@@ -129,7 +132,7 @@ func TestSandboxedEvaluationSurvivesAGatedBomb(t *testing.T) {
 		t.Fatalf("Preview: %v, want a budget error", err)
 	}
 	start = time.Now()
-	_, err = m.Apply(ctx, d, live.Change{Base: m.Revision(), Author: "editor"})
+	_, err = m.Apply(ctx, d, duty.PolicyChange{Base: m.Revision(), Author: "editor"})
 	t.Logf("apply: %v after %v", err, time.Since(start))
 	if !errors.Is(err, policy.ErrBudget) || m.Revision() != "r1" {
 		t.Fatalf("Apply of a module whose test passes but that blows up on records: %v (in force %s), want a budget error and r1", err, m.Revision())
@@ -168,7 +171,7 @@ func TestPreviewAnswersWhatTheCallerMayRead(t *testing.T) {
 	ctx := context.Background()
 	m := newManager(t, st, "")
 	leak := `v := {"reason": p.name, "department": p.name, "subject": {"collection": "people", "id": p.id}, "details": {"people": input.people}, "message": {"zh": p.name, "en": ""}, "evidence": []}`
-	d := live.Draft{Files: zPolicy(leak, true)}
+	d := duty.PolicyDraft{Files: zPolicy(leak, true)}
 
 	admin, err := m.Preview(ctx, d, scan.Request{AsOf: asOf}, duty.System("admin"))
 	if err != nil {
@@ -242,10 +245,10 @@ func TestMalformedFindingsAreTheDraftsFault(t *testing.T) {
 		}
 	}
 	// Malformed everywhere: the gate refuses it on the reference organ.
-	_, err := m.Validate(ctx, live.Draft{Files: zPolicy("v := "+bad, true)})
+	_, err := m.Validate(ctx, duty.PolicyDraft{Files: zPolicy("v := "+bad, true)})
 	check("validate", err)
 	// Malformed only as of the stored records' date: the gate passes, the preview refuses.
 	only := `v := [` + bad + `, ` + good + `][to_number(input.as_of != "` + asOf + `")]`
-	_, err = m.Preview(ctx, live.Draft{Files: zPolicy(only, true)}, scan.Request{AsOf: asOf}, duty.Principal{User: "editor", Role: duty.RolePolicyEditor})
+	_, err = m.Preview(ctx, duty.PolicyDraft{Files: zPolicy(only, true)}, scan.Request{AsOf: asOf}, duty.Principal{User: "editor", Role: duty.RolePolicyEditor})
 	check("preview", err)
 }

@@ -167,13 +167,6 @@ func lineCol(s string, off int64) (int, int) {
 	return strings.Count(before, "\n") + 1, int(off) - strings.LastIndexByte(before, '\n')
 }
 
-// Problem and BundleError are a bundle's problems and its refusal (internal/duty); the names
-// are kept for this package's callers.
-type (
-	Problem     = duty.BundleProblem
-	BundleError = duty.BundleError
-)
-
 // Builtin returns the bundle embedded in the binary (package policies).
 func Builtin() *Bundle {
 	b, err := LoadFS(policies.FS)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
 )
 
@@ -47,7 +48,7 @@ func TestCapabilitiesRefuse(t *testing.T) {
 				"Test":    func() error { _, err := policy.Test(context.Background(), b); return err },
 			} {
 				err := run()
-				var be *policy.BundleError
+				var be *duty.BundleError
 				if !errors.As(err, &be) || len(be.Problems) == 0 {
 					t.Fatalf("%s: %v, want a *BundleError", name, err)
 				}
@@ -113,7 +114,7 @@ func TestCheckRequiresTests(t *testing.T) {
 				}
 				return
 			}
-			var be *policy.BundleError
+			var be *duty.BundleError
 			if !errors.As(err, &be) {
 				t.Fatalf("Check: %v, want a *BundleError", err)
 			}

@@ -26,14 +26,6 @@ const dutyRoot = "duty"
 // A settings module is not evaluated; its parameters are changed like a duty's.
 const settingsRoot = "settings"
 
-// Meta, Label and ParamLabel are the METADATA of a duty or settings module and its labels, as
-// the edges read them (internal/duty); the names are kept for this package's callers.
-type (
-	Meta       = duty.PolicyMeta
-	Label      = duty.Label
-	ParamLabel = duty.ParamLabel
-)
-
 // Engine is a compiled bundle, prepared once and evaluated many times; it is safe for
 // concurrent use.
 type Engine struct {

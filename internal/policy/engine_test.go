@@ -335,15 +335,15 @@ func TestEngineMetadata(t *testing.T) {
 		t.Errorf("policies (-want +got):\n%s", diff)
 	}
 	m := e.Policies()[0]
-	want := policy.Meta{
+	want := duty.PolicyMeta{
 		ID: "x.probe", Package: "duty.x.probe", File: "duty/x/probe.rego",
 		Title: "探针", TitleEN: "Probe",
 		Description: "A duty for tests: every record is a violation.", DescriptionEN: "Every record is a violation.",
 		Severity: "high", Accountable: "party_committee", Reasons: []string{"flagged", "inactive", "placed"},
 		Params:      map[string]any{"days": map[string]any{"type": "integer", "zh": "天数", "minimum": 0, "maximum": 3650, "description": "not read by the probe"}},
-		ParamLabels: map[string]policy.ParamLabel{"days": {Label: policy.Label{ZH: "天数"}}},
+		ParamLabels: map[string]duty.ParamLabel{"days": {Label: duty.Label{ZH: "天数"}}},
 	}
-	if diff := cmp.Diff(want, m, cmpopts.IgnoreFields(policy.Meta{}, "Custom")); diff != "" {
+	if diff := cmp.Diff(want, m, cmpopts.IgnoreFields(duty.PolicyMeta{}, "Custom")); diff != "" {
 		t.Errorf("x.probe METADATA (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(map[string]any{"severity": "low", "days": json.Number("30")}, e.Params("x.probe")); diff != "" {
@@ -407,16 +407,16 @@ func TestOrganInput(t *testing.T) {
 	}
 }
 
-// bundleErr runs Compile and returns its *policy.BundleError.
-func bundleErr(tb testing.TB, fsys fstest.MapFS) *policy.BundleError {
+// bundleErr runs Compile and returns its *duty.BundleError.
+func bundleErr(tb testing.TB, fsys fstest.MapFS) *duty.BundleError {
 	tb.Helper()
 	e, err := policy.Compile(context.Background(), loadBundle(tb, fsys))
 	if err == nil {
-		tb.Fatalf("Compile succeeded (%d policies), want a *policy.BundleError", len(e.Policies()))
+		tb.Fatalf("Compile succeeded (%d policies), want a *duty.BundleError", len(e.Policies()))
 	}
-	var be *policy.BundleError
+	var be *duty.BundleError
 	if !errors.As(err, &be) {
-		tb.Fatalf("Compile: %v (%T), want a *policy.BundleError", err, err)
+		tb.Fatalf("Compile: %v (%T), want a *duty.BundleError", err, err)
 	}
 	if !errors.Is(err, duty.ErrInvalid) {
 		tb.Errorf("BundleError does not match duty.ErrInvalid")
@@ -429,50 +429,50 @@ func TestCompileRefuses(t *testing.T) {
 	tests := []struct {
 		name  string
 		files map[string]string
-		want  policy.Problem // Message is matched as a prefix
+		want  duty.BundleProblem // Message is matched as a prefix
 	}{
 		{name: "syntax error",
 			files: map[string]string{"duty/x/bad.rego": header + "violation contains v if {\n\tv := {\"reason\": \n}\n"},
-			want:  policy.Problem{File: "duty/x/bad.rego", Row: 10, Col: 1, Kind: duty.BundleParse, Message: "rego_parse_error: "}},
+			want:  duty.BundleProblem{File: "duty/x/bad.rego", Row: 10, Col: 1, Kind: duty.BundleParse, Message: "rego_parse_error: "}},
 		{name: "syntax error in a test",
 			files: map[string]string{"duty/x/probe_test.rego": "package duty.x.probe_test\n\ntest_a if {\n\t1 ==\n}\n"},
-			want:  policy.Problem{File: "duty/x/probe_test.rego", Row: 5, Col: 1, Kind: duty.BundleParse, Message: "rego_parse_error: "}},
+			want:  duty.BundleProblem{File: "duty/x/probe_test.rego", Row: 5, Col: 1, Kind: duty.BundleParse, Message: "rego_parse_error: "}},
 		{name: "undefined function",
 			files: map[string]string{"duty/x/bad.rego": header + "violation contains v if {\n\tx := no_such_function(1)\n\tv := {\"reason\": x}\n}\n"},
-			want:  policy.Problem{File: "duty/x/bad.rego", Row: 9, Col: 7, Kind: duty.BundleType, Message: "rego_type_error: undefined function no_such_function"}},
+			want:  duty.BundleProblem{File: "duty/x/bad.rego", Row: 9, Col: 7, Kind: duty.BundleType, Message: "rego_type_error: undefined function no_such_function"}},
 		{name: "undefined reference to a library",
 			files: map[string]string{"duty/x/bad.rego": header + "import data.lib.util\n\nviolation contains v if {\n\tv := util.nope(1)\n}\n"},
-			want:  policy.Problem{File: "duty/x/bad.rego", Row: 11, Col: 7, Kind: duty.BundleType, Message: "rego_type_error: undefined function data.lib.util.nope"}},
+			want:  duty.BundleProblem{File: "duty/x/bad.rego", Row: 11, Col: 7, Kind: duty.BundleType, Message: "rego_type_error: undefined function data.lib.util.nope"}},
 		{name: "type error in a test",
 			files: map[string]string{"duty/x/probe_test.rego": "package duty.x.probe_test\n\ntest_a if {\n\tcount(1) == 0\n}\n"},
-			want:  policy.Problem{File: "duty/x/probe_test.rego", Row: 4, Col: 2, Kind: duty.BundleType, Message: "rego_type_error: count: invalid argument(s)"}},
+			want:  duty.BundleProblem{File: "duty/x/probe_test.rego", Row: 4, Col: 2, Kind: duty.BundleType, Message: "rego_type_error: count: invalid argument(s)"}},
 		{name: "broken data.json",
 			files: map[string]string{"params/data.json": "{\n  \"x\": {\"probe\": {\"severity\": \"low\",}}\n}\n"},
-			want:  policy.Problem{File: "params/data.json", Row: 2, Col: 37, Kind: duty.BundleJSON, Message: "invalid JSON: invalid character '}' looking for beginning of object key string"}},
+			want:  duty.BundleProblem{File: "params/data.json", Row: 2, Col: 37, Kind: duty.BundleJSON, Message: "invalid JSON: invalid character '}' looking for beginning of object key string"}},
 		{name: "truncated data.json",
 			files: map[string]string{"params/data.json": "{\n  \"x\": {\"probe\": {\"severity\": \"low\"}}\n"},
-			want:  policy.Problem{File: "params/data.json", Row: 2, Col: 38, Kind: duty.BundleJSON, Message: "invalid JSON: unexpected end of JSON input"}},
+			want:  duty.BundleProblem{File: "params/data.json", Row: 2, Col: 38, Kind: duty.BundleJSON, Message: "invalid JSON: unexpected end of JSON input"}},
 		{name: "data.json with data after the object",
 			files: map[string]string{"params/data.json": "{\"x\": {}}\n{\"y\": {}}\n"},
-			want:  policy.Problem{File: "params/data.json", Row: 2, Col: 1, Kind: duty.BundleJSON, Message: "invalid JSON: invalid character '{' after top-level value"}},
+			want:  duty.BundleProblem{File: "params/data.json", Row: 2, Col: 1, Kind: duty.BundleJSON, Message: "invalid JSON: invalid character '{' after top-level value"}},
 		{name: "data.json not an object",
 			files: map[string]string{"params/data.json": "[1, 2]"},
-			want:  policy.Problem{File: "params/data.json", Row: 1, Col: 1, Kind: duty.BundleData, Message: "a data.json file must hold a JSON object"}},
+			want:  duty.BundleProblem{File: "params/data.json", Row: 1, Col: 1, Kind: duty.BundleData, Message: "a data.json file must hold a JSON object"}},
 		{name: "no METADATA",
 			files: map[string]string{"duty/x/bad.rego": "# A comment, not METADATA.\npackage duty.x.bad\n\nviolation contains v if {\n\tfalse\n\tv := {}\n}\n"},
-			want:  policy.Problem{File: "duty/x/bad.rego", Row: 2, Col: 1, Kind: duty.BundleMetadata, Message: "duty policy x.bad has no package # METADATA block"}},
+			want:  duty.BundleProblem{File: "duty/x/bad.rego", Row: 2, Col: 1, Kind: duty.BundleMetadata, Message: "duty policy x.bad has no package # METADATA block"}},
 		{name: "custom.id mismatch",
 			files: map[string]string{"duty/x/bad.rego": strings.Replace(header, "id: x.bad", "id: x.other", 1) + "violation contains v if {\n\tfalse\n\tv := {}\n}\n"},
-			want:  policy.Problem{File: "duty/x/bad.rego", Row: 6, Col: 1, Kind: duty.BundleMetadata, Message: `METADATA custom.id is "x.other" but the package duty.x.bad makes the policy id "x.bad"`}},
+			want:  duty.BundleProblem{File: "duty/x/bad.rego", Row: 6, Col: 1, Kind: duty.BundleMetadata, Message: `METADATA custom.id is "x.other" but the package duty.x.bad makes the policy id "x.bad"`}},
 		{name: "custom.id missing",
 			files: map[string]string{"duty/x/bad.rego": "# METADATA\n# title: 坏\n# custom:\n#   severity: low\npackage duty.x.bad\n\nviolation contains v if {\n\tfalse\n\tv := {}\n}\n"},
-			want:  policy.Problem{File: "duty/x/bad.rego", Row: 5, Col: 1, Kind: duty.BundleMetadata, Message: `METADATA custom.id is "" but the package duty.x.bad makes the policy id "x.bad"`}},
+			want:  duty.BundleProblem{File: "duty/x/bad.rego", Row: 5, Col: 1, Kind: duty.BundleMetadata, Message: `METADATA custom.id is "" but the package duty.x.bad makes the policy id "x.bad"`}},
 		{name: "bad severity",
 			files: map[string]string{"duty/x/bad.rego": strings.Replace(header, "severity: low", "severity: urgent", 1) + "violation contains v if {\n\tfalse\n\tv := {}\n}\n"},
-			want:  policy.Problem{File: "duty/x/bad.rego", Row: 6, Col: 1, Kind: duty.BundleMetadata, Message: `METADATA custom.severity of x.bad must be high, medium or low, got "urgent"`}},
+			want:  duty.BundleProblem{File: "duty/x/bad.rego", Row: 6, Col: 1, Kind: duty.BundleMetadata, Message: `METADATA custom.severity of x.bad must be high, medium or low, got "urgent"`}},
 		{name: "no duty policy",
 			files: map[string]string{"duty/x/probe.rego": "", "duty/x/probe_test.rego": "", "duty/y/quiet.rego": ""},
-			want:  policy.Problem{File: ".", Kind: duty.BundleMetadata, Message: "no duty policy"}},
+			want:  duty.BundleProblem{File: ".", Kind: duty.BundleMetadata, Message: "no duty policy"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -642,11 +642,11 @@ func TestTestAndCheck(t *testing.T) {
 	if e != nil {
 		t.Errorf("Check returned an engine for a bundle with a failing test")
 	}
-	var be *policy.BundleError
+	var be *duty.BundleError
 	if !errors.As(err, &be) || !errors.Is(err, duty.ErrInvalid) {
-		t.Fatalf("Check: %v, want a *policy.BundleError", err)
+		t.Fatalf("Check: %v, want a *duty.BundleError", err)
 	}
-	want := []policy.Problem{{File: "duty/x/probe_test.rego", Row: 14, Col: 1, Kind: duty.BundleTest, Message: "test duty.x.probe_test.test_wrong failed"}}
+	want := []duty.BundleProblem{{File: "duty/x/probe_test.rego", Row: 14, Col: 1, Kind: duty.BundleTest, Message: "test duty.x.probe_test.test_wrong failed"}}
 	if diff := cmp.Diff(want, be.Problems); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
@@ -671,7 +671,7 @@ func TestTestAndCheck(t *testing.T) {
 	// Test refuses a bundle that does not parse.
 	_, err = policy.Test(ctx, loadBundle(t, with(testBundle(), map[string]string{"duty/x/probe_test.rego": "package duty.x.probe_test\ntest_a if {"})))
 	if !errors.As(err, &be) {
-		t.Errorf("Test of a broken bundle: %v, want a *policy.BundleError", err)
+		t.Errorf("Test of a broken bundle: %v, want a *duty.BundleError", err)
 	}
 }
 

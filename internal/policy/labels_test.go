@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/policy"
 )
 
@@ -30,7 +31,7 @@ func TestMetadataLabels(t *testing.T) {
 	if diff := cmp.Diff([]string{"flagged", "inactive", "placed"}, m.Reasons); diff != "" {
 		t.Errorf("reasons (-want +got):\n%s", diff)
 	}
-	want := map[string]policy.ParamLabel{"days": {Label: policy.Label{ZH: "天数", EN: "number of days"}, Unit: policy.Label{ZH: "天", EN: "days"}}}
+	want := map[string]duty.ParamLabel{"days": {Label: duty.Label{ZH: "天数", EN: "number of days"}, Unit: duty.Label{ZH: "天", EN: "days"}}}
 	if diff := cmp.Diff(want, m.ParamLabels); diff != "" {
 		t.Errorf("parameter labels (-want +got):\n%s", diff)
 	}
@@ -67,7 +68,7 @@ func TestMetadataLabels(t *testing.T) {
 				t.Fatal("the replacement did not apply")
 			}
 			_, err := policy.Compile(context.Background(), loadBundle(t, with(testBundle(), map[string]string{"duty/x/probe.rego": bad})))
-			var be *policy.BundleError
+			var be *duty.BundleError
 			if !errors.As(err, &be) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Compile = %v, want a bundle error saying %q", err, tc.want)
 			}

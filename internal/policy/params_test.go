@@ -17,7 +17,7 @@ func compileErr(tb testing.TB, b *policy.Bundle) string {
 	if err == nil {
 		return ""
 	}
-	var be *policy.BundleError
+	var be *duty.BundleError
 	if !errors.As(err, &be) || !errors.Is(err, duty.ErrInvalid) {
 		tb.Fatalf("Compile error %v is not a *BundleError matching duty.ErrInvalid", err)
 	}
