@@ -73,6 +73,9 @@ func testProblems(results []duty.TestResult) []duty.BundleProblem {
 // every new bundle passes before it is used. It returns the engine, or a *duty.BundleError with
 // compile errors, untested policies or test failures.
 func Check(ctx context.Context, b *Bundle) (*Engine, []duty.TestResult, error) {
+	if e, results, ok := passed.get(passedKey(b, "")); ok {
+		return e, results, nil
+	}
 	e, compiler, err := compile(ctx, b)
 	if err != nil {
 		return nil, nil, err
@@ -87,6 +90,7 @@ func Check(ctx context.Context, b *Bundle) (*Engine, []duty.TestResult, error) {
 	if probs := testProblems(results); len(probs) > 0 {
 		return nil, results, &duty.BundleError{Problems: probs}
 	}
+	passed.add(passedKey(b, ""), e, results)
 	return e, results, nil
 }
 
