@@ -15,27 +15,20 @@ import (
 	"github.com/dutycheck/dutycheck/internal/store/storetest"
 )
 
-// plain builds JSON-like values, the shape of a duty.Doc, so that a record read from an organ
-// table compares with the same record read from its collection.
-type plain struct{}
+// plain builds the values of a duty.Doc (duty.DocValues) without the store's own "_" fields,
+// so that a record read from an organ table compares with the same record read from its
+// collection.
+type plain struct{ duty.DocValues }
 
-func (plain) String(b []byte) any { return string(b) }
-func (plain) Bool(v bool) any     { return v }
-func (plain) Int(v int64) any     { return v }
-func (plain) Float(v float64) any { return v }
-func (plain) Null() any           { return nil }
-func (plain) Array(elems []any) any {
-	return slices.Clone(elems)
-}
-func (plain) Object(keys [][]byte, vals []any) any {
-	m := make(map[string]any, len(keys))
+func (p plain) Object(keys [][]byte, vals []any) any {
+	var ks [][]byte
+	var vs []any
 	for i, k := range keys {
-		if len(k) > 0 && k[0] == '_' {
-			continue
+		if len(k) == 0 || k[0] != '_' {
+			ks, vs = append(ks, k), append(vs, vals[i])
 		}
-		m[string(k)] = vals[i]
 	}
-	return m
+	return p.DocValues.Object(ks, vs)
 }
 
 // fromTables reads every organ's table: organ → collection → canonical JSON of each record.
