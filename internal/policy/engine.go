@@ -44,7 +44,7 @@ type Engine struct {
 // does not compile is refused too) and prepares the query over every duty policy. Errors come
 // back as a *duty.BundleError naming file, line and column.
 func Compile(ctx context.Context, b *Bundle) (*Engine, error) {
-	if e, _, ok := passed.get(passedKey(b, "")); ok {
+	if e, _, ok := passed.get(b, ""); ok {
 		return e, nil
 	}
 	e, _, err := compile(ctx, b)

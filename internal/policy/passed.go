@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"maps"
 	"slices"
 	"sync"
 
@@ -34,12 +35,19 @@ type passedBundle struct {
 // sandbox's limits.
 func passedKey(b *Bundle, where string) string { return b.Revision() + "\x00" + where }
 
-// get returns the engine and a copy of the results of a bundle that passed under key.
-func (p *passedBundles) get(key string) (*Engine, []duty.TestResult, bool) {
+// get returns the engine and a copy of the results of bundle b that passed where. The key is
+// only a short hash of the content (Bundle.Revision: 64 bits, within reach of a crafted
+// collision), so a remembered pass counts only for exactly the files it was compiled from:
+// any other content is checked anew.
+func (p *passedBundles) get(b *Bundle, where string) (*Engine, []duty.TestResult, bool) {
+	key := passedKey(b, where)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	b, ok := p.m[key]
-	return b.e, slices.Clone(b.results), ok
+	pb, ok := p.m[key]
+	if !ok || !maps.Equal(pb.e.bundle.Files, b.Files) {
+		return nil, nil, false
+	}
+	return pb.e, slices.Clone(pb.results), true
 }
 
 // add remembers a bundle that passed under key, forgetting the oldest beyond passedMax.

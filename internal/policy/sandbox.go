@@ -120,8 +120,8 @@ func (s *Sandbox) Limits() Limits { return s.lim }
 // bundle that passes there is compiled in this process, and only for evaluation in a
 // sandbox or, once activated, for scans.
 func (s *Sandbox) Check(ctx context.Context, b *Bundle) (*Engine, []duty.TestResult, error) {
-	key := passedKey(b, fmt.Sprintf("sandbox %+v", s.lim))
-	if e, results, ok := passed.get(key); ok {
+	where := fmt.Sprintf("sandbox %+v", s.lim)
+	if e, results, ok := passed.get(b, where); ok {
 		return e, results, nil
 	}
 	release, err := s.slot(ctx)
@@ -148,7 +148,7 @@ func (s *Sandbox) Check(ctx context.Context, b *Bundle) (*Engine, []duty.TestRes
 	if err != nil {
 		return nil, nil, err
 	}
-	passed.add(key, e, ans.Results)
+	passed.add(passedKey(b, where), e, ans.Results)
 	return e, ans.Results, nil
 }
 

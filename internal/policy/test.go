@@ -73,7 +73,7 @@ func testProblems(results []duty.TestResult) []duty.BundleProblem {
 // every new bundle passes before it is used. It returns the engine, or a *duty.BundleError with
 // compile errors, untested policies or test failures.
 func Check(ctx context.Context, b *Bundle) (*Engine, []duty.TestResult, error) {
-	if e, results, ok := passed.get(passedKey(b, "")); ok {
+	if e, results, ok := passed.get(b, ""); ok {
 		return e, results, nil
 	}
 	e, compiler, err := compile(ctx, b)
