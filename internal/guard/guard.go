@@ -14,6 +14,7 @@ package guard
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -39,7 +40,7 @@ type Guard struct {
 	mu        sync.Mutex
 	input     *policy.OrganInput
 	builtinE  *policy.Engine
-	counts    map[string]map[string]int // bundle revision → policy id → violations
+	counts    map[string]counted // bundle revision → its files and violations by policy id
 	buildErr  error
 	inputDone bool
 }
@@ -47,7 +48,7 @@ type Guard struct {
 // New returns a guard whose baseline for duties shared with builtin is builtin's count on the
 // reference organ; builtin may be nil (then only the revision in force is the baseline).
 func New(builtin *policy.Bundle) *Guard {
-	return &Guard{builtin: builtin, counts: map[string]map[string]int{}}
+	return &Guard{builtin: builtin, counts: map[string]counted{}}
 }
 
 // Reference returns the reference organ, validated as any dataset is.
@@ -77,8 +78,10 @@ func (g *Guard) Counts(ctx context.Context, e *policy.Engine) (map[string]int, e
 }
 
 func (g *Guard) countsLocked(ctx context.Context, e *policy.Engine) (map[string]int, error) {
-	if c, ok := g.counts[e.Revision()]; ok {
-		return c, nil
+	// The revision is a 64-bit hash: counts are another bundle's only when its files are the
+	// same, never on a collision.
+	if c, ok := g.counts[e.Revision()]; ok && maps.Equal(c.files, e.Bundle().Files) {
+		return c.byPolicy, nil
 	}
 	if !g.inputDone {
 		g.inputDone = true
@@ -106,7 +109,7 @@ func (g *Guard) countsLocked(ctx context.Context, e *policy.Engine) (map[string]
 	if len(g.counts) > 64 { // drafts come and go; keep the memory bounded
 		clear(g.counts)
 	}
-	g.counts[e.Revision()] = c
+	g.counts[e.Revision()] = counted{files: e.Bundle().Files, byPolicy: c}
 	return c, nil
 }
 
@@ -122,6 +125,12 @@ func (g *Guard) builtinEngine(ctx context.Context) (*policy.Engine, error) {
 		g.builtinE = e
 	}
 	return g.builtinE, nil
+}
+
+// counted is what Counts found for one bundle.
+type counted struct {
+	files    map[string]string // the bundle's files (never changed once compiled)
+	byPolicy map[string]int
 }
 
 // Check refuses the change from before (the engine in force; nil when none) to after with a

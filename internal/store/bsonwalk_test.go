@@ -47,6 +47,16 @@ func TestWalkerDecodes(t *testing.T) {
 	if err != nil || organ != "ORG-1" || d["_id"] != nil || d[duty.OrganField] != nil || d["name"] != "全程记实本" {
 		t.Errorf("fromRaw = %v, %q, %v; want the record without _id and its organ stamp ORG-1", d, organ, err)
 	}
+	// A record another tool wrote, with an ObjectId _id, reads as the same record.
+	doc[0].Value = bson.NewObjectID()
+	withOID, err := bson.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, organ2, err := fromRaw(withOID)
+	if err != nil || organ2 != "ORG-1" || !cmp.Equal(d, d2) {
+		t.Errorf("fromRaw with an ObjectId _id = %v, %q, %v; want %v", d2, organ2, err, d)
+	}
 	if len(w.keys) != 0 || len(w.vals) != 0 {
 		t.Errorf("walker left %d keys and %d values on its stacks", len(w.keys), len(w.vals))
 	}

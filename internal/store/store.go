@@ -20,6 +20,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/dutycheck/dutycheck/internal/clock"
 	"github.com/dutycheck/dutycheck/internal/duty"
@@ -245,6 +246,21 @@ func toBSON(d duty.Doc, organ string) bson.D {
 // fromRaw turns a stored record back into a duty.Doc and its organ stamp, with the decoder a
 // scan reads records with (walker), building duty.DocValues.
 func fromRaw(raw bson.Raw) (duty.Doc, string, error) {
+	if id, err := raw.LookupErr("_id"); err == nil && id.Type != bson.TypeString {
+		// Not one of the store's ids (an ObjectId of a record written by another tool): the
+		// record is read without it, as the walker knows only the types records hold.
+		elems, err := raw.Elements()
+		if err != nil {
+			return nil, "", err
+		}
+		var fields [][]byte
+		for _, e := range elems {
+			if e.Key() != "_id" {
+				fields = append(fields, e)
+			}
+		}
+		raw = bsoncore.BuildDocument(nil, fields...)
+	}
 	w := walker[any]{b: duty.DocValues{}}
 	v, err := w.document(raw, false)
 	if err != nil {
