@@ -77,13 +77,7 @@ func startEnv(tb testing.TB, scanDates []string, signedIn []struct{ name, role, 
 func sampleStore(tb testing.TB) *store.Store {
 	tb.Helper()
 	st := storetest.Open(tb)
-	raw, err := duty.ReadDir("../../fixtures/sample")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := st.PutMany(context.Background(), duty.System("test"), raw); err != nil {
-		tb.Fatal(err)
-	}
+	storetest.Load(tb, st, "../../fixtures/sample")
 	return st
 }
 
@@ -91,13 +85,7 @@ func sampleStore(tb testing.TB) *store.Store {
 func sampleFake(tb testing.TB) *dutytest.Store {
 	tb.Helper()
 	st := dutytest.NewStore(dutytest.Config{})
-	raw, err := duty.ReadDir("../../fixtures/sample")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := st.PutMany(context.Background(), duty.System("test"), raw); err != nil {
-		tb.Fatal(err)
-	}
+	storetest.Load(tb, st, "../../fixtures/sample")
 	return st
 }
 

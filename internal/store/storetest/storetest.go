@@ -92,9 +92,9 @@ func OpenConfig(tb testing.TB, cfg store.Config) *store.Store {
 	return st
 }
 
-// Load writes the dataset folder dir (a fixture such as ../../fixtures/sample) into st as the
-// system, failing the test when it does not load.
-func Load(tb testing.TB, st *store.Store, dir string) {
+// Load writes the dataset folder dir (a fixture such as ../../fixtures/sample) into st (the
+// store, or a fake of it) as the system, failing the test when it does not load.
+func Load(tb testing.TB, st duty.Records, dir string) {
 	tb.Helper()
 	raw, err := duty.ReadDir(dir)
 	if err != nil {
