@@ -2,6 +2,7 @@ package duty
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -34,7 +35,7 @@ func ScopeNeeds(b *Batch, old map[string]map[string]Doc) []string {
 	for id := range b.Stored["people"] {
 		need[id] = true
 	}
-	return sortedKeys(need)
+	return slices.Sorted(maps.Keys(need))
 }
 
 // ScopeProblems checks a department user's batch b (validated by Validate): references resolve
@@ -149,12 +150,3 @@ func KindIn(t *Tree) func(id string) string {
 }
 
 func asList(v any) []any { l, _ := v.([]any); return l }
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
