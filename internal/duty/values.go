@@ -82,7 +82,7 @@ func Build[T any](b ValueBuilder[T], x any) (T, error) {
 	case int64:
 		return b.Int(v), nil
 	case float64:
-		return buildFloat(b, v), nil
+		return BuildFloat(b, v), nil
 	case json.Number:
 		if i, err := v.Int64(); err == nil {
 			return b.Int(i), nil
@@ -91,7 +91,7 @@ func Build[T any](b ValueBuilder[T], x any) (T, error) {
 		if err != nil {
 			return zero, fmt.Errorf("number %s: %w", v, err)
 		}
-		return buildFloat(b, f), nil
+		return BuildFloat(b, f), nil
 	case []any:
 		elems := make([]T, len(v))
 		for i, e := range v {
@@ -110,9 +110,9 @@ func Build[T any](b ValueBuilder[T], x any) (T, error) {
 	return zero, fmt.Errorf("a value of Go type %T is not a record's value", x)
 }
 
-// buildFloat passes a whole number up to 2^53 (where doubles stop being exact) as Int, as the
-// store's decoder does.
-func buildFloat[T any](b ValueBuilder[T], f float64) T {
+// BuildFloat passes a double to b: a whole number up to 2^53 (where doubles stop being exact)
+// as Int, any other as Float. It is the one rule of numbers for Build and the store's decoder.
+func BuildFloat[T any](b ValueBuilder[T], f float64) T {
 	if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 		return b.Int(int64(f))
 	}

@@ -95,11 +95,7 @@ func (w *walker[T]) value(typ byte, data []byte) (T, int, error) {
 		if !need(8) {
 			return zero, 0, errBSON
 		}
-		f := math.Float64frombits(binary.LittleEndian.Uint64(data))
-		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-			return w.b.Int(int64(f)), 8, nil
-		}
-		return w.b.Float(f), 8, nil
+		return duty.BuildFloat(w.b, math.Float64frombits(binary.LittleEndian.Uint64(data))), 8, nil
 	case 0x02: // string
 		if !need(4) {
 			return zero, 0, errBSON
