@@ -10,8 +10,9 @@ import (
 
 // passed remembers, by content hash (Bundle.Revision) and where the tests ran (in this process,
 // or in a sandbox with its limits: a pass within one sandbox's limits says nothing of
-// another's), the last few bundles that passed the gate in this process, with their compiled engine and their tests' results, so that the same
-// content passes again without being compiled and tested again: a draft previewed and then
+// another's), the last few bundles that passed the gate in this process, with their compiled
+// engine and their tests' results, so that the same content passes again without being
+// compiled and tested again: a draft previewed and then
 // applied, a revision rolled back to, each manager of a process seeding the built-in bundle.
 // A bundle's tests are deterministic (the capabilities leave out the clock and randomness), so
 // a pass stays a pass; a refusal is never remembered, and is checked again every time.
@@ -50,8 +51,9 @@ func (p *passedBundles) get(b *Bundle, where string) (*Engine, []duty.TestResult
 	return pb.e, slices.Clone(pb.results), true
 }
 
-// add remembers a bundle that passed under key, forgetting the oldest beyond passedMax.
-func (p *passedBundles) add(key string, e *Engine, results []duty.TestResult) {
+// add remembers that the bundle of e passed where, forgetting the oldest beyond passedMax.
+func (p *passedBundles) add(where string, e *Engine, results []duty.TestResult) {
+	key := passedKey(e.bundle, where)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.m[key]; ok {

@@ -22,8 +22,11 @@ func TestPassedNeedsTheSameFiles(t *testing.T) {
 	bad := good.Clone()
 	bad.Files["duty/talk/pre_appointment_test.rego"] += "\ntest_fails if { false }\n"
 	// What a collision would give: bad's key names good's pass.
-	passed.add(passedKey(bad, ""), e, results)
-	passed.add(passedKey(bad, "sandbox"), e, results)
+	passed.mu.Lock()
+	for _, where := range []string{"", "sandbox"} {
+		passed.m[passedKey(bad, where)] = passedBundle{e: e, results: results}
+	}
+	passed.mu.Unlock()
 	var be *duty.BundleError
 	if got, _, err := Check(ctx, bad); !errors.As(err, &be) {
 		t.Errorf("Check of a failing bundle under a passing key = %p, %v; want a *duty.BundleError", got, err)

@@ -148,7 +148,7 @@ func (s *Sandbox) Check(ctx context.Context, b *Bundle) (*Engine, []duty.TestRes
 	if err != nil {
 		return nil, nil, err
 	}
-	passed.add(passedKey(b, where), e, ans.Results)
+	passed.add(where, e, ans.Results)
 	return e, ans.Results, nil
 }
 

@@ -90,7 +90,7 @@ func Check(ctx context.Context, b *Bundle) (*Engine, []duty.TestResult, error) {
 	if probs := testProblems(results); len(probs) > 0 {
 		return nil, results, &duty.BundleError{Problems: probs}
 	}
-	passed.add(passedKey(b, ""), e, results)
+	passed.add("", e, results)
 	return e, results, nil
 }
 
