@@ -680,7 +680,7 @@ func tally(vs []duty.Violation, reasons map[string]map[string]bool, depts map[st
 // inside p's scope when p may read records, else only counts. Every preview is audited (who,
 // the draft's hash, the scope) before it runs; without the audit it does not run. Nothing else
 // is stored.
-func (m *Manager) Preview(ctx context.Context, d duty.PolicyDraft, req scan.Request, p duty.Principal) (*duty.PolicyImpact, error) {
+func (m *Manager) Preview(ctx context.Context, d duty.PolicyDraft, req duty.ScanRequest, p duty.Principal) (*duty.PolicyImpact, error) {
 	b, err := m.Bundle(d)
 	if err != nil {
 		return nil, err
@@ -713,11 +713,21 @@ func (m *Manager) Preview(ctx context.Context, d duty.PolicyDraft, req scan.Requ
 		return nil, err
 	}
 	defer draft.Close()
-	before, opts, err := m.evaluate(ctx, active, req)
+	opts := scan.Options{AsOf: req.AsOf, Engine: active}
+	if err := opts.Normalize(ctx); err != nil {
+		return nil, err
+	}
+	// The scope's records are read once, for both engines (evaluating does not change them).
+	organs, keep, err := scan.LoadScope(ctx, m.cfg.Store, req.Department)
 	if err != nil {
 		return nil, err
 	}
-	after, _, err := m.evaluate(ctx, draft, req)
+	before, err := evaluate(ctx, opts, organs, keep)
+	if err != nil {
+		return nil, err
+	}
+	opts.Engine = draft
+	after, err := evaluate(ctx, opts, organs, keep)
 	if err != nil {
 		return nil, err
 	}
@@ -763,18 +773,12 @@ func (m *Manager) Preview(ctx context.Context, d duty.PolicyDraft, req scan.Requ
 	return imp, nil
 }
 
-func (m *Manager) evaluate(ctx context.Context, eng *policy.Engine, req scan.Request) ([]duty.Violation, scan.Options, error) {
-	opts := scan.Options{AsOf: req.AsOf, Department: req.Department, Engine: eng}
-	if err := opts.Normalize(ctx); err != nil {
-		return nil, opts, err
-	}
-	organs, keep, err := scan.LoadScope(ctx, m.cfg.Store, req.Department)
-	if err != nil {
-		return nil, opts, err
-	}
+// evaluate runs opts.Engine over the organs of a preview's scope, keeping the violations of the
+// scope (keep, as scan.LoadScope gives it).
+func evaluate(ctx context.Context, opts scan.Options, organs []*duty.Organ, keep map[string]bool) ([]duty.Violation, error) {
 	vs, err := scan.Evaluate(ctx, opts, organs)
 	if err != nil {
-		return nil, opts, err
+		return nil, err
 	}
-	return scan.FilterScope(vs, keep), opts, nil
+	return scan.FilterScope(vs, keep), nil
 }
