@@ -115,8 +115,11 @@ type Report struct {
 	Resolved []Violation `json:"resolved,omitempty" bson:"resolved,omitempty"`
 }
 
-// SortViolations orders violations by department, policy and subject id (INTERFACES.md), then by
-// reason and details, so that two reports diff cleanly.
+// SortViolations orders violations by department, policy, subject id, then details (DOMAIN.md,
+// INTERFACES.md), so that two reports diff cleanly. Details compare as their JSON with sorted
+// keys ({} for none); the subject's collection and then the reason only break the remaining ties
+// (one subject with several failing checks of equal details, such as a record book's gap and
+// not_inspected).
 func SortViolations(vs []Violation) {
 	slices.SortStableFunc(vs, func(a, b Violation) int { return compareViolations(&a, &b) })
 }
@@ -124,16 +127,33 @@ func SortViolations(vs []Violation) {
 func compareViolations(a, b *Violation) int {
 	for _, c := range [][2]string{
 		{a.Department, b.Department}, {a.Policy, b.Policy}, {a.Subject.ID, b.Subject.ID},
-		{a.Subject.Collection, b.Subject.Collection}, {a.Reason, b.Reason},
+		{a.Subject.Collection, b.Subject.Collection},
 	} {
 		if r := strings.Compare(c[0], c[1]); r != 0 {
 			return r
 		}
 	}
+	if r := strings.Compare(detailsOrder(a.Details), detailsOrder(b.Details)); r != 0 {
+		return r
+	}
+	if r := strings.Compare(a.Reason, b.Reason); r != 0 {
+		return r
+	}
 	return strings.Compare(a.Key(), b.Key())
 }
 
-// SortWarnings orders warnings by fails_on, then as SortViolations (INTERFACES.md).
+// detailsOrder is the sort key of details: their JSON, keys sorted by encoding/json, and "{}"
+// for none, so that absent and empty details sort alike.
+func detailsOrder(d map[string]any) string {
+	if len(d) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(d)
+	return string(b)
+}
+
+// SortWarnings orders warnings by fails_on, then as SortViolations: department, policy, subject
+// id, details (DOMAIN.md "Warnings before a duty is breached", INTERFACES.md).
 func SortWarnings(ws []Warning) {
 	slices.SortStableFunc(ws, func(a, b Warning) int {
 		if r := strings.Compare(a.FailsOn, b.FailsOn); r != 0 {
