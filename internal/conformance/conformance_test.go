@@ -101,12 +101,44 @@ func scanKeys(tb testing.TB, ds map[string][]map[string]any, asOf, dept string) 
 	if err != nil {
 		return nil, err
 	}
+	checkOrder(tb, rep)
 	return normalize(tb, fromReport(rep)), nil
 }
 
-// normalize sends keys through JSON, so that 2, 2.0 and json.Number("2") in details agree, and
-// sorts them.
+// checkOrder fails the test when the report's violations or warnings are not in DOMAIN.md's
+// order (conformance.SortKeys, conformance.SortWarnings): the report is compared with the oracle
+// as sets, so its order is checked here.
+func checkOrder(tb testing.TB, rep *duty.Report) {
+	tb.Helper()
+	keys := inJSON(tb, fromReport(rep))
+	sorted := slices.Clone(keys)
+	conformance.SortKeys(sorted)
+	if diff := cmp.Diff(lines(sorted), lines(keys)); diff != "" {
+		tb.Errorf("the report's violations are not in DOMAIN.md's order (-want +got):\n%s", diff)
+	}
+	ws := make([]conformance.Warning, 0, len(rep.Warnings))
+	for _, w := range rep.Warnings {
+		k := conformance.Key{Policy: w.Policy, Reason: w.Reason, Department: w.Department,
+			Subject: conformance.Ref{Collection: w.Subject.Collection, ID: w.Subject.ID}, Details: w.Details}
+		ws = append(ws, conformance.Warning{Key: inJSON(tb, []conformance.Key{k})[0], FailsOn: w.FailsOn})
+	}
+	sortedWs := slices.Clone(ws)
+	conformance.SortWarnings(sortedWs)
+	if diff := cmp.Diff(warningLines(sortedWs), warningLines(ws)); diff != "" {
+		tb.Errorf("the report's warnings are not in DOMAIN.md's order (-want +got):\n%s", diff)
+	}
+}
+
+// normalize sends keys through JSON (inJSON) and sorts them.
 func normalize(tb testing.TB, keys []conformance.Key) []conformance.Key {
+	tb.Helper()
+	out := inJSON(tb, keys)
+	conformance.SortKeys(out)
+	return out
+}
+
+// inJSON sends the details of keys through JSON, so that 2, 2.0 and json.Number("2") agree.
+func inJSON(tb testing.TB, keys []conformance.Key) []conformance.Key {
 	tb.Helper()
 	out := make([]conformance.Key, len(keys))
 	for i, k := range keys {
@@ -124,7 +156,6 @@ func normalize(tb testing.TB, keys []conformance.Key) []conformance.Key {
 		k.Details = d
 		out[i] = k
 	}
-	conformance.SortKeys(out)
 	return out
 }
 

@@ -30,28 +30,36 @@ func (k Key) String() string {
 	return fmt.Sprintf("%s %s %s %s/%s %s", k.Department, k.Policy, k.Reason, k.Subject.Collection, k.Subject.ID, d)
 }
 
-// SortKeys sorts keys by department, policy, subject, reason and details, so that two lists of
-// keys compare line by line.
+// SortKeys sorts keys as DOMAIN.md sorts findings: by department, policy, subject id, then
+// details (their JSON with sorted keys, {} for none); the subject's collection and the reason only
+// break the ties the text leaves (one subject with two checks of equal details, such as a record
+// book's gap and not_inspected). A report's violations come in this order.
 func SortKeys(keys []Key) {
-	sort.SliceStable(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.Department != b.Department {
-			return a.Department < b.Department
-		}
-		if a.Policy != b.Policy {
-			return a.Policy < b.Policy
-		}
-		if a.Subject != b.Subject {
-			if a.Subject.Collection != b.Subject.Collection {
-				return a.Subject.Collection < b.Subject.Collection
+	sort.SliceStable(keys, func(i, j int) bool { return compareKeys(keys[i], keys[j]) < 0 })
+}
+
+func compareKeys(a, b Key) int {
+	for _, c := range [][2]string{
+		{a.Department, b.Department}, {a.Policy, b.Policy}, {a.Subject.ID, b.Subject.ID},
+		{a.Subject.Collection, b.Subject.Collection}, {detailsJSON(a.Details), detailsJSON(b.Details)},
+		{a.Reason, b.Reason},
+	} {
+		if c[0] != c[1] {
+			if c[0] < c[1] {
+				return -1
 			}
-			return a.Subject.ID < b.Subject.ID
+			return 1
 		}
-		if a.Reason != b.Reason {
-			return a.Reason < b.Reason
-		}
-		return a.String() < b.String()
-	})
+	}
+	return 0
+}
+
+func detailsJSON(d map[string]any) string {
+	if len(d) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(d) // map keys are sorted by encoding/json
+	return string(b)
 }
 
 // The parameters of the duties, at DOMAIN.md's defaults.

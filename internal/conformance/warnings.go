@@ -68,22 +68,14 @@ func ExpectedWarnings(ds map[string][]map[string]any, asOf string, department st
 	return out
 }
 
-// SortWarnings sorts warnings by fails_on, then as SortKeys.
+// SortWarnings sorts warnings by fails_on, then as SortKeys (DOMAIN.md: "Sorted by fails_on,
+// then department, policy, subject id, then details").
 func SortWarnings(ws []Warning) {
-	keys := make([]Key, len(ws))
-	for i := range ws {
-		keys[i] = ws[i].Key
-	}
-	SortKeys(keys)
-	rank := make(map[string]int, len(keys))
-	for i, k := range keys {
-		rank[k.String()] = i
-	}
 	sort.SliceStable(ws, func(i, j int) bool {
 		if ws[i].FailsOn != ws[j].FailsOn {
 			return ws[i].FailsOn < ws[j].FailsOn
 		}
-		return rank[ws[i].Key.String()] < rank[ws[j].Key.String()]
+		return compareKeys(ws[i].Key, ws[j].Key) < 0
 	})
 }
 

@@ -82,6 +82,7 @@ func TestConformanceWarnings(t *testing.T) {
 						t.Errorf("%s: scan: %v", name, err)
 						continue
 					}
+					checkOrder(t, rep)
 					got := fromWarnings(t, rep)
 					if diff := cmp.Diff(warningLines(want), warningLines(got)); diff != "" {
 						t.Errorf("%s: warnings differ from DOMAIN.md's reading (-want +got):\n%s", name, diff)
