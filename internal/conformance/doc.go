@@ -11,7 +11,10 @@
 //
 // The package's tests compare Expected with the engine (internal/scan) over many seeds and
 // as_of dates, for the whole dataset and for one department's subtree, and check that every
-// policy and reason of DOMAIN.md occurred, so that they cannot pass vacuously. Flags:
+// policy and reason of DOMAIN.md occurred, so that they cannot pass vacuously; they also check
+// the report's order (department, policy, subject id, details; warnings by fails_on first).
+// TestConformanceMutated does the same on boundary datasets that random edits have taken where the
+// generator never goes (flags flipped, people moved across organs, dates anywhere). Flags:
 // -conformance.seeds N (seeds per date, default 6) and -conformance.dump DIR (write the
 // dataset of each disagreeing case there); -short runs one seed per date.
 package conformance
