@@ -396,6 +396,65 @@ func TestExpectedHandMade(t *testing.T) {
 				key(matter, "unreported", "DIV", "integrity_files", "F3", doc{"matter": "M2"}),
 			}},
 
+		// Dates DOMAIN.md does not filter by as_of ("records dated after as_of are ignored" names
+		// effective_on, held_on, issued_on, an entry's or inspection's date and event_on) are taken
+		// as written (README "Readings of DOMAIN.md").
+		{note: "a letter signed by both after as_of is late, not missing", asOf: "2025-04-10", policy: letter,
+			ds: with(map[string][]doc{"letters": append(goodLetters()[:2],
+				doc{"id": "L3", "year": 2025, "level": 3, "issuer_id": "P3", "signer_id": "P4", "signed_on": "2025-05-01", "signed_by_issuer": true, "signed_by_signer": true})}, nil),
+			want: []conformance.Key{key(letter, "late", "DIV", "people", "P4", doc{"level": 3, "issuer": "P3"})}},
+		{note: "an integrity file updated after as_of is up to date", asOf: "2025-06-30", policy: file,
+			ds: with(map[string][]doc{"integrity_files": {
+				{"id": "F1", "person_id": "P1", "updated_on": "2025-07-15", "major_matters": []any{}},
+				{"id": "F2", "person_id": "P2", "updated_on": "2025-01-01", "major_matters": []any{}},
+				{"id": "F3", "person_id": "P3", "updated_on": "2025-01-01", "major_matters": []any{}},
+				{"id": "F4", "person_id": "P4", "updated_on": "2025-01-01", "major_matters": []any{}},
+			}}, nil)},
+		{note: "a matter reported after as_of is judged by reported_on, never unreported", asOf: "2025-06-30", policy: matter,
+			ds: with(map[string][]doc{"integrity_files": {
+				{"id": "F3", "person_id": "P3", "updated_on": "2025-06-01", "major_matters": []any{
+					doc{"id": "M1", "kind": "x", "event_on": "2025-05-10", "reported_on": "2025-07-01"},
+					doc{"id": "M2", "kind": "x", "event_on": "2025-05-20", "reported_on": "2025-06-19"},
+					doc{"id": "M3", "kind": "x", "event_on": "2025-05-01", "reported_on": "2025-07-20"},
+				}},
+			}}, nil),
+			want: []conformance.Key{
+				key(matter, "late", "DIV", "integrity_files", "F3", doc{"matter": "M1"}),
+				key(matter, "late", "DIV", "integrity_files", "F3", doc{"matter": "M3"}),
+			}},
+		{note: "status decides: closed with a closed_on after as_of passes, open with a closed_on is overdue", asOf: "2025-06-30", policy: sugg,
+			ds: with(map[string][]doc{"suggestions": {
+				{"id": "S1", "department_id": "DIV", "issued_on": "2025-01-01", "items": []any{
+					doc{"id": "I1", "text": "", "due_on": "2025-03-01", "status": "closed", "closed_on": "2025-07-05", "evidence": "minutes"},
+					doc{"id": "I2", "text": "", "due_on": "2025-03-01", "status": "open", "closed_on": "2025-02-01", "evidence": "minutes"},
+				}},
+			}}, nil),
+			want: []conformance.Key{key(sugg, "overdue", "DIV", "suggestions", "S1", doc{"item": "I2"})}},
+		{note: "a task is done by an entry dated before the book was issued", asOf: "2025-06-30", policy: bookP,
+			ds: with(map[string][]doc{"record_books": {
+				book("B1", "P1", "2025-03-01", []doc{{"date": "2025-02-20", "task_id": "K1", "content": "x"}, {"date": "2025-04-25", "content": "x"}, {"date": "2025-06-20", "content": "x"}},
+					[]doc{{"id": "K1", "title": "t", "due_on": "2025-04-01"}, {"id": "K2", "title": "t", "due_on": "2025-04-01"}}, nil),
+				fullBook("B2", "P2"), fullBook("B3", "P3"),
+			}}, nil),
+			want: []conformance.Key{key(bookP, "task_without_entry", "ORG", "record_books", "B1", doc{"task": "K2"})}},
+
+		// 02-29 is a day like any other: 2024-05-29 minus 90 days is 2024-02-29, and 2024-02-01 to
+		// 2024-03-03 is 31 days.
+		{note: "leap year: a talk on 02-29 is 90 days before", asOf: "2024-06-30", policy: talk,
+			ds: with(map[string][]doc{
+				"appointments": {appt("A1", "P3", "division", "2024-05-29"), appt("A2", "P4", "division", "2024-05-29")},
+				"talks":        {preTalk("T1", "P3", "2024-02-29"), preTalk("T2", "P4", "2024-02-28")},
+			}, nil),
+			want: []conformance.Key{key(talk, "missing", "DIV", "appointments", "A2", nil)}},
+		{note: "leap year: unreported 31 days after 02-01 is 03-03", asOf: "2024-03-03", policy: matter,
+			ds: with(map[string][]doc{"integrity_files": {
+				{"id": "F3", "person_id": "P3", "updated_on": "2024-01-01", "major_matters": []any{
+					doc{"id": "M1", "kind": "x", "event_on": "2024-02-01"},
+					doc{"id": "M2", "kind": "x", "event_on": "2024-02-02"},
+				}},
+			}}, nil),
+			want: []conformance.Key{key(matter, "unreported", "DIV", "integrity_files", "F3", doc{"matter": "M1"})}},
+
 		// 10. branch.discipline_member.
 		{note: "branch member on the roster", asOf: "2025-06-30", policy: branch, ds: base()},
 		{note: "branch member left on as_of", asOf: "2025-06-30", policy: branch,
