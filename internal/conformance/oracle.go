@@ -41,7 +41,7 @@ func SortKeys(keys []Key) {
 func compareKeys(a, b Key) int {
 	for _, c := range [][2]string{
 		{a.Department, b.Department}, {a.Policy, b.Policy}, {a.Subject.ID, b.Subject.ID},
-		{a.Subject.Collection, b.Subject.Collection}, {detailsJSON(a.Details), detailsJSON(b.Details)},
+		{detailsJSON(a.Details), detailsJSON(b.Details)}, {a.Subject.Collection, b.Subject.Collection},
 		{a.Reason, b.Reason},
 	} {
 		if c[0] != c[1] {

@@ -118,8 +118,8 @@ type Report struct {
 // SortViolations orders violations by department, policy, subject id, then details (DOMAIN.md,
 // INTERFACES.md), so that two reports diff cleanly. Details compare as their JSON with sorted
 // keys ({} for none); the subject's collection and then the reason only break the remaining ties
-// (one subject with several failing checks of equal details, such as a record book's gap and
-// not_inspected).
+// (two subjects of one id in different collections; one subject with several failing checks of
+// equal details, such as a record book's gap and not_inspected).
 func SortViolations(vs []Violation) {
 	slices.SortStableFunc(vs, func(a, b Violation) int { return compareViolations(&a, &b) })
 }
@@ -127,13 +127,15 @@ func SortViolations(vs []Violation) {
 func compareViolations(a, b *Violation) int {
 	for _, c := range [][2]string{
 		{a.Department, b.Department}, {a.Policy, b.Policy}, {a.Subject.ID, b.Subject.ID},
-		{a.Subject.Collection, b.Subject.Collection},
 	} {
 		if r := strings.Compare(c[0], c[1]); r != 0 {
 			return r
 		}
 	}
 	if r := strings.Compare(detailsOrder(a.Details), detailsOrder(b.Details)); r != 0 {
+		return r
+	}
+	if r := strings.Compare(a.Subject.Collection, b.Subject.Collection); r != 0 {
 		return r
 	}
 	if r := strings.Compare(a.Reason, b.Reason); r != 0 {

@@ -27,6 +27,8 @@ func TestSortOrder(t *testing.T) {
 		v("D1", "recordbook.kept", "not_inspected", "B1", map[string]any{}),
 		v("D1", "recordbook.kept", "gap", "B1", map[string]any{}),
 		v("D0", "suggestion.closeout", "overdue", "S9", map[string]any{"item": "I9"}),
+		{Policy: "list.six_levels", Reason: "missing", Department: "D2", Subject: Ref{Collection: "departments", ID: "X"}, Details: map[string]any{"level": "party_group"}},
+		{Policy: "list.six_levels", Reason: "missing", Department: "D2", Subject: Ref{Collection: "people", ID: "X"}, Details: map[string]any{"level": "leaders"}},
 	}
 	SortViolations(vs)
 	var got []string
@@ -45,6 +47,9 @@ func TestSortOrder(t *testing.T) {
 		"D1 recordbook.kept B1  not_inspected",
 		"D1 suggestion.closeout S1 item=I1 overdue",
 		"D1 suggestion.closeout S1 item=I2 closed_without_evidence",
+		// one subject id in two collections: the details decide, not the collection
+		"D2 list.six_levels X level=leaders missing",
+		"D2 list.six_levels X level=party_group missing",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("SortViolations (-want +got):\n%s", diff)
