@@ -1,10 +1,12 @@
 package duty
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -115,22 +117,78 @@ type Report struct {
 	Resolved []Violation `json:"resolved,omitempty" bson:"resolved,omitempty"`
 }
 
-// SortViolations orders violations by department, policy and subject id (INTERFACES.md), then by
-// reason and details, so that two reports diff cleanly.
+// SortViolations orders violations by department, policy, subject id, then details
+// (INTERFACES.md), so that two reports diff cleanly; checks alike in all four (a book's gap
+// and its missing inspection) by subject collection and reason.
 func SortViolations(vs []Violation) {
 	slices.SortStableFunc(vs, func(a, b Violation) int { return compareViolations(&a, &b) })
 }
 
 func compareViolations(a, b *Violation) int {
-	for _, c := range [][2]string{
-		{a.Department, b.Department}, {a.Policy, b.Policy}, {a.Subject.ID, b.Subject.ID},
-		{a.Subject.Collection, b.Subject.Collection}, {a.Reason, b.Reason},
-	} {
+	for _, c := range [][2]string{{a.Department, b.Department}, {a.Policy, b.Policy}, {a.Subject.ID, b.Subject.ID}} {
+		if r := strings.Compare(c[0], c[1]); r != 0 {
+			return r
+		}
+	}
+	if r := compareDetails(a.Details, b.Details); r != 0 {
+		return r
+	}
+	for _, c := range [][2]string{{a.Subject.Collection, b.Subject.Collection}, {a.Reason, b.Reason}} {
 		if r := strings.Compare(c[0], c[1]); r != 0 {
 			return r
 		}
 	}
 	return strings.Compare(a.Key(), b.Key())
+}
+
+// compareDetails orders details as lists of key-value pairs in key order: pair by pair, the
+// key, then the value (numbers by value, before strings, before booleans); a list that is a
+// prefix of the other first, so that no details come before any.
+func compareDetails(a, b map[string]any) int {
+	ka, kb := slices.Sorted(maps.Keys(a)), slices.Sorted(maps.Keys(b))
+	for i := 0; i < len(ka) && i < len(kb); i++ {
+		if r := strings.Compare(ka[i], kb[i]); r != 0 {
+			return r
+		}
+		if r := compareDetail(a[ka[i]], b[kb[i]]); r != 0 {
+			return r
+		}
+	}
+	return cmp.Compare(len(ka), len(kb))
+}
+
+// compareDetail orders two detail values: numbers by value, then strings, then booleans, then
+// anything else by its text.
+func compareDetail(a, b any) int {
+	rank := func(v any) (int, float64, string) {
+		switch x := v.(type) {
+		case int64:
+			return 0, float64(x), ""
+		case int:
+			return 0, float64(x), ""
+		case float64:
+			return 0, x, ""
+		case json.Number:
+			if f, err := x.Float64(); err == nil {
+				return 0, f, ""
+			}
+			return 1, 0, x.String()
+		case string:
+			return 1, 0, x
+		case bool:
+			return 2, 0, fmt.Sprint(x)
+		}
+		return 3, 0, fmt.Sprint(v)
+	}
+	ra, na, sa := rank(a)
+	rb, nb, sb := rank(b)
+	if r := cmp.Compare(ra, rb); r != 0 {
+		return r
+	}
+	if r := cmp.Compare(na, nb); r != 0 {
+		return r
+	}
+	return strings.Compare(sa, sb)
 }
 
 // SortWarnings orders warnings by fails_on, then as SortViolations (INTERFACES.md).
