@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path"
 	"strings"
@@ -114,11 +115,23 @@ func decodeJSON(c *gin.Context, into any, shape string) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return errBadRequest("empty body: expected " + shape)
 	}
+	if err := decodeOne(data, into); err != nil {
+		return errBadRequest(fmt.Sprintf("malformed body: %v (expected %s)", err, shape))
+	}
+	return nil
+}
+
+// decodeOne decodes data, one JSON value with no unknown field and nothing after it but
+// space, into into, keeping numbers as json.Number where into has no type for them.
+func decodeOne(data []byte, into any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(into); err != nil {
-		return errBadRequest(fmt.Sprintf("malformed body: %v (expected %s)", err, shape))
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("unexpected data after the JSON value, at offset %d", dec.InputOffset())
 	}
 	return nil
 }
@@ -400,9 +413,7 @@ func optionalBody(c *gin.Context) (changeBody, error) {
 	if err != nil || len(bytes.TrimSpace(data)) == 0 {
 		return body, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
+	if err := decodeOne(data, &body); err != nil {
 		return body, errBadRequest(fmt.Sprintf(`malformed body: %v (expected {"base": "<revision>", "message": "why"?})`, err))
 	}
 	return body, nil
