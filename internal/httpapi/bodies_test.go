@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -29,5 +30,33 @@ func TestTrailingDataRefused(t *testing.T) {
 	}
 	if a := e.bearer("admin", "GET", "/api/v1/users", ""); strings.Contains(a.body, "someone") {
 		t.Errorf("the refused user was written: %s", a.body)
+	}
+}
+
+// TestProblemShape: every problem of a refused batch has the four keys INTERFACES.md promises,
+// {index, id, field, message}, also where the document has no usable id or the problem is the
+// whole document's: id and field are then empty strings, never absent.
+func TestProblemShape(t *testing.T) {
+	t.Parallel()
+	e := newAuthEnv(t, nil)
+	a := e.bearer("admin", "PUT", "/api/v1/collections/talks", `[1, {"kind": "general"}, {"id": 5}]`)
+	if a.status != http.StatusUnprocessableEntity {
+		t.Fatalf("batch of bad documents: %d %s; want 422", a.status, a.body)
+	}
+	var got struct {
+		Error struct{ Problems []map[string]any }
+	}
+	if err := json.Unmarshal([]byte(a.body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Error.Problems) < 3 {
+		t.Fatalf("problems: %s; want at least one per document", a.body)
+	}
+	for _, p := range got.Error.Problems {
+		for _, k := range []string{"index", "id", "field", "message"} {
+			if _, ok := p[k]; !ok {
+				t.Errorf("problem %v has no %q", p, k)
+			}
+		}
 	}
 }
