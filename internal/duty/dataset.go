@@ -238,7 +238,89 @@ func decodeArray(ctx context.Context, file string, data []byte) ([]RawDoc, *Prob
 		off, _ := locate(errors.New("unexpected data after the array"))
 		return nil, fail(off, "unexpected data after the array")
 	}
+	if off, key, ok := duplicateKey(data); ok {
+		return nil, fail(off, fmt.Sprintf("the key %q appears twice in one object: a document names each field once", key))
+	}
 	return docs, nil
+}
+
+// duplicateKey finds the first key that appears twice in one object of data, valid JSON: the
+// decoder keeps the last, so {"recorded": false, "recorded": true} would read as recorded and
+// the first value be dropped unseen. It returns the offset of the second one. Keys compare as
+// decoded ("\u0069d" is "id"); time is linear in the size of data, and the frames of the
+// nesting and their lists of keys are reused from one object to the next.
+func duplicateKey(data []byte) (int64, string, bool) {
+	type frame struct {
+		object, wantKey bool
+		keys            [][]byte        // the keys so far, while few
+		set             map[string]bool // then all of them
+	}
+	var stack []frame
+	push := func(object bool) {
+		if len(stack) < cap(stack) {
+			stack = stack[:len(stack)+1]
+			f := &stack[len(stack)-1]
+			f.object, f.wantKey, f.keys, f.set = object, object, f.keys[:0], nil
+			return
+		}
+		stack = append(stack, frame{object: object, wantKey: object})
+	}
+	start, inString, escaped, hasEscape := 0, false, false, false
+	for i, b := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped, hasEscape = true, true
+			case b == '"':
+				inString = false
+				top := len(stack) - 1
+				if top < 0 || !stack[top].object || !stack[top].wantKey {
+					continue
+				}
+				f := &stack[top]
+				key := data[start+1 : i]
+				if hasEscape {
+					var k string
+					if err := json.Unmarshal(data[start:i+1], &k); err != nil {
+						continue // not valid JSON: the decoder has said so
+					}
+					key = []byte(k)
+				}
+				switch {
+				case f.set != nil:
+					if f.set[string(key)] {
+						return int64(start), string(key), true
+					}
+					f.set[string(key)] = true
+				case slices.ContainsFunc(f.keys, func(k []byte) bool { return bytes.Equal(k, key) }):
+					return int64(start), string(key), true
+				case len(f.keys) < 16:
+					f.keys = append(f.keys, key)
+				default:
+					f.set = map[string]bool{string(key): true}
+					for _, k := range f.keys {
+						f.set[string(k)] = true
+					}
+				}
+			}
+		case b == '"':
+			start, inString, hasEscape = i, true, false
+		case b == '{' || b == '[':
+			push(b == '{')
+		case b == '}' || b == ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case b == ':' && len(stack) > 0:
+			stack[len(stack)-1].wantKey = false
+		case b == ',' && len(stack) > 0:
+			stack[len(stack)-1].wantKey = stack[len(stack)-1].object
+		}
+	}
+	return 0, "", false
 }
 
 // MaxDepth is the deepest JSON nesting a dataset file or batch may have. The deepest record is

@@ -90,3 +90,33 @@ func BenchmarkDecodeArray(b *testing.B) {
 		})
 	}
 }
+
+// TestDecodeArrayDuplicateKeys: a key twice in one object makes the document ambiguous (the
+// decoder would keep the last: {"recorded": false, "recorded": true} reads as recorded), so it
+// is malformed JSON, located, and nothing is read; the same key in two objects is not.
+func TestDecodeArrayDuplicateKeys(t *testing.T) {
+	for _, tc := range []struct {
+		note, data string
+		want       string // "" for no problem
+	}{
+		{"in a document", "[\n{\"id\": \"T-1\", \"recorded\": false, \"recorded\": true}\n]", `line 2, column 34: the key "recorded" appears twice in one object`},
+		{"spelt with an escape", `[{"id": "T-1", "\u0069d": "T-2"}]`, `line 1, column 16: the key "id" appears twice in one object`},
+		{"in a nested object", `[{"id": "B-1", "tasks": [{"id": "a", "title": "x", "title": "y"}]}]`, `line 1, column 52: the key "title" appears twice in one object`},
+		{"in two documents", `[{"id": "T-1", "kind": "general"}, {"id": "T-2", "kind": "general"}]`, ""},
+		{"in two nested objects", `[{"id": "B-1", "tasks": [{"id": "a"}, {"id": "b"}], "entries": [{"id": "a"}]}]`, ""},
+		{"as a value", `[{"id": "id", "name": "\"id\": \"x\""}]`, ""},
+		{"after a closed object", `[{"a": {"b": 1}, "b": 2, "c": {"a": 1}}]`, ""},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			docs, p := duty.DecodeArray("talks.json", []byte(tc.data))
+			switch {
+			case tc.want == "" && p != nil:
+				t.Errorf("DecodeArray: %v, want no problem", p)
+			case tc.want != "" && p == nil:
+				t.Errorf("DecodeArray: %d documents and no problem, want %q", len(docs), tc.want)
+			case tc.want != "" && (!strings.Contains(p.String(), tc.want) || docs != nil || p.Kind != duty.KindJSON):
+				t.Errorf("DecodeArray: %d documents, problem %v (%s), want only %q", len(docs), p, p.Kind, tc.want)
+			}
+		})
+	}
+}

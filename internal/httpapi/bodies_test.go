@@ -33,6 +33,22 @@ func TestTrailingDataRefused(t *testing.T) {
 	}
 }
 
+// TestDuplicateKeyRefused: a record with a key twice (the decoder would keep the last value
+// unseen) is a malformed batch: 400 naming the key, nothing written.
+func TestDuplicateKeyRefused(t *testing.T) {
+	t.Parallel()
+	e := newAuthEnv(t, nil)
+	a := e.bearer("admin", "PUT", "/api/v1/collections/departments", `[{"id": "ORG-9", "name": "x", "kind": "organ", "id": "ORG-8"}]`)
+	if a.status != http.StatusBadRequest || !strings.Contains(a.body, `the key \"id\" appears twice`) {
+		t.Errorf("batch with a key twice: %d %s; want 400 naming the key", a.status, a.body)
+	}
+	for _, id := range []string{"ORG-9", "ORG-8"} {
+		if a := e.bearer("admin", "GET", "/api/v1/collections/departments/"+id, ""); a.status != http.StatusNotFound {
+			t.Errorf("GET %s after the refused batch: %d, want 404", id, a.status)
+		}
+	}
+}
+
 // TestProblemShape: every problem of a refused batch has the four keys INTERFACES.md promises,
 // {index, id, field, message}, also where the document has no usable id or the problem is the
 // whole document's: id and field are then empty strings, never absent.
