@@ -238,18 +238,18 @@ func decodeArray(ctx context.Context, file string, data []byte) ([]RawDoc, *Prob
 		off, _ := locate(errors.New("unexpected data after the array"))
 		return nil, fail(off, "unexpected data after the array")
 	}
-	if off, key, ok := duplicateKey(data); ok {
+	if off, key, ok := DuplicateKey(data); ok {
 		return nil, fail(off, fmt.Sprintf("the key %q appears twice in one object: a document names each field once", key))
 	}
 	return docs, nil
 }
 
-// duplicateKey finds the first key that appears twice in one object of data, valid JSON: the
+// DuplicateKey finds the first key that appears twice in one object of data, valid JSON: the
 // decoder keeps the last, so {"recorded": false, "recorded": true} would read as recorded and
 // the first value be dropped unseen. It returns the offset of the second one. Keys compare as
 // decoded ("\u0069d" is "id"); time is linear in the size of data, and the frames of the
 // nesting and their lists of keys are reused from one object to the next.
-func duplicateKey(data []byte) (int64, string, bool) {
+func DuplicateKey(data []byte) (int64, string, bool) {
 	type frame struct {
 		object, wantKey bool
 		keys            [][]byte        // the keys so far, while few

@@ -121,8 +121,8 @@ func decodeJSON(c *gin.Context, into any, shape string) error {
 	return nil
 }
 
-// decodeOne decodes data, one JSON value with no unknown field and nothing after it but
-// space, into into, keeping numbers as json.Number where into has no type for them.
+// decodeOne decodes data, one JSON value with no unknown field, no key twice in an object
+// and nothing after it but space, into into, keeping numbers as json.Number where into has no type for them.
 func decodeOne(data []byte, into any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -132,6 +132,9 @@ func decodeOne(data []byte, into any) error {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("unexpected data after the JSON value, at offset %d", dec.InputOffset())
+	}
+	if off, key, ok := duty.DuplicateKey(data); ok {
+		return fmt.Errorf("the key %q appears twice in one object, at offset %d", key, off)
 	}
 	return nil
 }
