@@ -185,6 +185,9 @@ func DecodeArrayContext(ctx context.Context, file string, data []byte) ([]RawDoc
 }
 
 func decodeArray(ctx context.Context, file string, data []byte) ([]RawDoc, *Problem) {
+	// A UTF-8 byte order mark (a file saved "UTF-8 with BOM") is not part of the JSON; RFC 8259
+	// lets a reader ignore it, and an editor does not count it in a line's columns.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if off, ok := withinDepth(data, MaxDepth); !ok {
 		line, col := lineCol(data, off)
 		return nil, &Problem{File: file, Index: -1, Kind: KindJSON, Message: fmt.Sprintf("line %d, column %d: JSON nested deeper than %d levels; no record is that deep", line, col, MaxDepth)}

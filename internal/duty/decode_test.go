@@ -120,3 +120,18 @@ func TestDecodeArrayDuplicateKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeArrayByteOrderMark: a file saved "UTF-8 with BOM" (Notepad's old default) reads as
+// without it, as RFC 8259 lets a reader do, and its problems are located as an editor shows
+// them, the mark not counted.
+func TestDecodeArrayByteOrderMark(t *testing.T) {
+	docs, p := duty.DecodeArray("talks.json", []byte("\xef\xbb\xbf[{\"id\": \"T-1\"}]"))
+	if p != nil || len(docs) != 1 {
+		t.Errorf("DecodeArray with a byte order mark: %d documents, %v; want the one document", len(docs), p)
+	}
+	_, p = duty.DecodeArray("talks.json", []byte("\xef\xbb\xbf[{\"id\" \"T-1\"}]"))
+	_, without := duty.DecodeArray("talks.json", []byte("[{\"id\" \"T-1\"}]"))
+	if p == nil || without == nil || !strings.Contains(p.String(), "line 1, column 8:") || p.String() != without.String() {
+		t.Errorf("DecodeArray of a malformed file with a byte order mark: %v; want line 1, column 8, as without the mark (%v)", p, without)
+	}
+}
