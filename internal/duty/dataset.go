@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Dataset holds validated records of every collection, keyed by collection name.
@@ -188,16 +189,20 @@ func decodeArray(ctx context.Context, file string, data []byte) ([]RawDoc, *Prob
 	// A UTF-8 byte order mark (a file saved "UTF-8 with BOM") is not part of the JSON; RFC 8259
 	// lets a reader ignore it, and an editor does not count it in a line's columns.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if off, ok := withinDepth(data, MaxDepth); !ok {
-		line, col := lineCol(data, off)
-		return nil, &Problem{File: file, Index: -1, Kind: KindJSON, Message: fmt.Sprintf("line %d, column %d: JSON nested deeper than %d levels; no record is that deep", line, col, MaxDepth)}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
 	fail := func(off int64, msg string) *Problem {
 		line, col := lineCol(data, off)
 		return &Problem{File: file, Index: -1, Kind: KindJSON, Message: fmt.Sprintf("line %d, column %d: %s", line, col, msg)}
 	}
+	// JSON is UTF-8; the decoder would read any other byte as U+FFFD, so a file saved in GBK
+	// (a Chinese Windows editor's "ANSI") would lose every Chinese name without a word.
+	if !utf8.Valid(data) {
+		return nil, fail(notUTF8(data), "not UTF-8 text (a file saved in GBK or another encoding?): save it as UTF-8")
+	}
+	if off, ok := withinDepth(data, MaxDepth); !ok {
+		return nil, fail(off, fmt.Sprintf("JSON nested deeper than %d levels; no record is that deep", MaxDepth))
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
 	// The decoder counts a syntax error's offset from the start of the value it was decoding,
 	// not of the file, so an error is located (and described) by checking the whole file again.
 	locate := func(err error) (int64, string) {
@@ -324,6 +329,18 @@ func DuplicateKey(data []byte) (int64, string, bool) {
 		}
 	}
 	return 0, "", false
+}
+
+// notUTF8 is the offset of the first byte of data that does not begin a UTF-8 character.
+func notUTF8(data []byte) int64 {
+	for off := 0; off < len(data); {
+		r, n := utf8.DecodeRune(data[off:])
+		if r == utf8.RuneError && n <= 1 {
+			return int64(off)
+		}
+		off += n
+	}
+	return int64(len(data))
 }
 
 // MaxDepth is the deepest JSON nesting a dataset file or batch may have. The deepest record is

@@ -135,3 +135,17 @@ func TestDecodeArrayByteOrderMark(t *testing.T) {
 		t.Errorf("DecodeArray of a malformed file with a byte order mark: %v; want line 1, column 8, as without the mark (%v)", p, without)
 	}
 }
+
+// TestDecodeArrayNotUTF8: a file saved in GBK (a Chinese Windows editor's "ANSI") or another
+// encoding is refused, located at its first byte that is not UTF-8, instead of read with each
+// such name turned into U+FFFD (and stored so by an import).
+func TestDecodeArrayNotUTF8(t *testing.T) {
+	gbk := []byte("[{\"id\": \"P-1\",\n \"name\": \"\xd5\xc5\xc8\xfd\"}]") // 张三 in GBK
+	docs, p := duty.DecodeArray("people.json", gbk)
+	if p == nil || docs != nil || p.Kind != duty.KindJSON || !strings.Contains(p.String(), "line 2, column 11: not UTF-8") {
+		t.Errorf("DecodeArray of GBK text: %d documents, %v; want a problem at line 2, column 11", len(docs), p)
+	}
+	if _, p := duty.DecodeArray("people.json", []byte("[{\"id\": \"P-1\", \"name\": \"张三\"}]")); p != nil {
+		t.Errorf("DecodeArray of UTF-8 text: %v", p)
+	}
+}

@@ -10,7 +10,8 @@ import (
 // TestTrailingDataRefused: a JSON body is one value; anything after it (a second object, a
 // stray word, a half-pasted request) is a malformed body (400) and changes nothing, as a batch
 // with data after its array is, instead of acting on the first value alone; so is a key twice
-// in one object, of which the decoder would keep the last.
+// in one object, of which the decoder would keep the last, and text that is not UTF-8, which
+// it would read as U+FFFD.
 func TestTrailingDataRefused(t *testing.T) {
 	t.Parallel()
 	e := newAuthEnv(t, nil)
@@ -22,17 +23,22 @@ func TestTrailingDataRefused(t *testing.T) {
 		{"rollback with a second object", "POST", "/api/v1/policies/revisions/r1/activate", `{"base": "r1"} {"base": "r2"}`},
 		{"scan with a key twice", "POST", "/api/v1/scans", `{"as_of": "2025-12-31", "as_of": "2025-06-30"}`},
 		{"user with a key twice", "PUT", "/api/v1/users/someone", `{"role": "inspector", "role": "admin"}`},
+		{"user named in GBK", "PUT", "/api/v1/users/someone", "{\"role\": \"inspector\", \"display_name\": \"\xd5\xc5\xc8\xfd\"}"},
+		{"batch in GBK", "PUT", "/api/v1/collections/departments", "[{\"id\": \"ORG-9\", \"name\": \"\xd5\xc5\", \"kind\": \"organ\"}]"},
 		{"user with a second object", "PUT", "/api/v1/users/someone", `{"role": "inspector"} {"role": "admin"}`},
 	} {
 		t.Run(tc.note, func(t *testing.T) {
 			a := e.bearer("admin", tc.method, tc.path, tc.body)
-			if a.status != http.StatusBadRequest || !strings.Contains(a.body, "after") && !strings.Contains(a.body, "twice") {
+			if a.status != http.StatusBadRequest || !strings.Contains(a.body, "after") && !strings.Contains(a.body, "twice") && !strings.Contains(a.body, "not UTF-8") {
 				t.Errorf("%s %s %q: %d %s; want 400 naming what is wrong", tc.method, tc.path, tc.body, a.status, a.body)
 			}
 		})
 	}
 	if a := e.bearer("admin", "GET", "/api/v1/users", ""); strings.Contains(a.body, "someone") {
 		t.Errorf("the refused user was written: %s", a.body)
+	}
+	if a := e.bearer("admin", "GET", "/api/v1/collections/departments/ORG-9", ""); a.status != http.StatusNotFound {
+		t.Errorf("the refused department was written: %d %s", a.status, a.body)
 	}
 }
 

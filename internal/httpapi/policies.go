@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -121,9 +122,12 @@ func decodeJSON(c *gin.Context, into any, shape string) error {
 	return nil
 }
 
-// decodeOne decodes data, one JSON value with no unknown field, no key twice in an object
-// and nothing after it but space, into into, keeping numbers as json.Number where into has no type for them.
+// decodeOne decodes data, UTF-8 text of one JSON value with no unknown field, no key twice in
+// an object and nothing after it but space, into into, keeping numbers as json.Number where into has no type for them.
 func decodeOne(data []byte, into any) error {
+	if !utf8.Valid(data) {
+		return errors.New("not UTF-8 text: the decoder would turn its other bytes into U+FFFD")
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	dec.DisallowUnknownFields()
