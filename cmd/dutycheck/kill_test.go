@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -231,7 +232,7 @@ func checkStore(tb testing.TB, st *store.Store, ids map[string][]string, present
 }
 
 // checkScan runs a scan on the organ tables and compares it with an evaluation of the records
-// read from their collections.
+// read from their collections; on an empty store the scan is refused.
 func checkScan(tb testing.TB, st *store.Store) {
 	tb.Helper()
 	ctx := context.Background()
@@ -255,6 +256,13 @@ func checkScan(tb testing.TB, st *store.Store) {
 	want := violationKeys(scan.FilterScope(vs, keep))
 	svc := scan.NewService(scan.ServiceConfig{Store: st, Engine: func() *policy.Engine { return e }, Log: newLogger(io.Discard, slog.LevelError)})
 	sc, err := svc.Start(ctx, scan.Request{AsOf: asOf}, true)
+	if len(organs) == 0 {
+		// An import undone leaves the store empty: a scan of it would check nothing.
+		if !errors.Is(err, duty.ErrConflict) {
+			tb.Errorf("scan of the empty store after the restart: %+v, %v; want refused (conflict)", sc, err)
+		}
+		return
+	}
 	if err != nil {
 		tb.Fatalf("scan after the restart: %v", err)
 	}

@@ -632,6 +632,15 @@ func TestPolicyTest(t *testing.T) {
 		t.Errorf("policy test -v DIR: exit %d, output:\n%s\nwant 0 and:\n%s", code, out, want)
 	}
 
+	// The order of the usage, `policy test [DIR] [-v]`, means the same.
+	if code, got, _ := runCLI(t, "policy", "test", dir, "-v"); code != 0 || got != want {
+		t.Errorf("policy test DIR -v: exit %d, output:\n%s\nwant 0 and:\n%s", code, got, want)
+	}
+	// A second folder is not silently ignored.
+	if code, got, errOut := runCLI(t, "policy", "test", dir, dir); code != 2 || got != "" || !strings.Contains(errOut, "one policy folder") {
+		t.Errorf("policy test DIR DIR: exit %d, stdout %q, stderr %q; want 2 and nothing run", code, got, errOut)
+	}
+
 	// A failing test: exit 1 and the failure named.
 	writeFiles(t, dir, map[string]string{"duty/branch/flag_test.rego": flagBundle["duty/branch/flag_test.rego"] +
 		"\ntest_wrong if {\n\tcount(flag.violation) == 2 with input as {\"departments\": [{\"id\": \"B\", \"kind\": \"branch\"}]}\n}\n"})

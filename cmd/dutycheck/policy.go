@@ -23,13 +23,16 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 		fs := flag.NewFlagSet("policy test", flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		verbose := fs.Bool("v", false, "print every test, not only failures")
-		if err := fs.Parse(args[1:]); err != nil {
+		dirs, err := parseInterspersed(fs, args[1:])
+		if err != nil {
 			return exitBadInput, errUsage
 		}
+		if len(dirs) > 1 {
+			return exitBadInput, fmt.Errorf("policy test: expected at most one policy folder, got %d arguments", len(dirs))
+		}
 		b := policy.Builtin()
-		if dir := fs.Arg(0); dir != "" {
-			var err error
-			if b, err = policy.LoadDir(dir); err != nil {
+		if len(dirs) == 1 {
+			if b, err = policy.LoadDir(dirs[0]); err != nil {
 				return exitBadInput, err
 			}
 		}
@@ -240,4 +243,21 @@ func policyAdopt(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	}
 	fmt.Fprintf(stdout, "the built-in bundle is in force as revision %s (%s)\n", out.Revision.ID, out.Revision.Hash)
 	return exitOK, nil
+}
+
+// parseInterspersed parses fs's flags wherever they stand among the arguments (the usage
+// `policy test [DIR] [-v]` puts the flag last, where the flag package stops) and returns the
+// other arguments in order.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return rest, nil
+		}
+		rest, args = append(rest, args[0]), args[1:]
+	}
 }

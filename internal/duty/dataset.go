@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Dataset holds validated records of every collection, keyed by collection name.
@@ -185,16 +186,23 @@ func DecodeArrayContext(ctx context.Context, file string, data []byte) ([]RawDoc
 }
 
 func decodeArray(ctx context.Context, file string, data []byte) ([]RawDoc, *Problem) {
-	if off, ok := withinDepth(data, MaxDepth); !ok {
-		line, col := lineCol(data, off)
-		return nil, &Problem{File: file, Index: -1, Kind: KindJSON, Message: fmt.Sprintf("line %d, column %d: JSON nested deeper than %d levels; no record is that deep", line, col, MaxDepth)}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
+	// A UTF-8 byte order mark (a file saved "UTF-8 with BOM") is not part of the JSON; RFC 8259
+	// lets a reader ignore it, and an editor does not count it in a line's columns.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	fail := func(off int64, msg string) *Problem {
 		line, col := lineCol(data, off)
 		return &Problem{File: file, Index: -1, Kind: KindJSON, Message: fmt.Sprintf("line %d, column %d: %s", line, col, msg)}
 	}
+	// JSON is UTF-8; the decoder would read any other byte as U+FFFD, so a file saved in GBK
+	// (a Chinese Windows editor's "ANSI") would lose every Chinese name without a word.
+	if !utf8.Valid(data) {
+		return nil, fail(notUTF8(data), "not UTF-8 text (a file saved in GBK or another encoding?): save it as UTF-8")
+	}
+	if off, ok := withinDepth(data, MaxDepth); !ok {
+		return nil, fail(off, fmt.Sprintf("JSON nested deeper than %d levels; no record is that deep", MaxDepth))
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
 	// The decoder counts a syntax error's offset from the start of the value it was decoding,
 	// not of the file, so an error is located (and described) by checking the whole file again.
 	locate := func(err error) (int64, string) {
@@ -238,7 +246,101 @@ func decodeArray(ctx context.Context, file string, data []byte) ([]RawDoc, *Prob
 		off, _ := locate(errors.New("unexpected data after the array"))
 		return nil, fail(off, "unexpected data after the array")
 	}
+	if off, key, ok := DuplicateKey(data); ok {
+		return nil, fail(off, fmt.Sprintf("the key %q appears twice in one object: a document names each field once", key))
+	}
 	return docs, nil
+}
+
+// DuplicateKey finds the first key that appears twice in one object of data, valid JSON: the
+// decoder keeps the last, so {"recorded": false, "recorded": true} would read as recorded and
+// the first value be dropped unseen. It returns the offset of the second one. Keys compare as
+// decoded ("\u0069d" is "id"); time is linear in the size of data, and the frames of the
+// nesting and their lists of keys are reused from one object to the next.
+func DuplicateKey(data []byte) (int64, string, bool) {
+	type frame struct {
+		object, wantKey bool
+		keys            [][]byte        // the keys so far, while few
+		set             map[string]bool // then all of them
+	}
+	var stack []frame
+	push := func(object bool) {
+		if len(stack) < cap(stack) {
+			stack = stack[:len(stack)+1]
+			f := &stack[len(stack)-1]
+			f.object, f.wantKey, f.keys, f.set = object, object, f.keys[:0], nil
+			return
+		}
+		stack = append(stack, frame{object: object, wantKey: object})
+	}
+	start, inString, escaped, hasEscape := 0, false, false, false
+	for i, b := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped, hasEscape = true, true
+			case b == '"':
+				inString = false
+				top := len(stack) - 1
+				if top < 0 || !stack[top].object || !stack[top].wantKey {
+					continue
+				}
+				f := &stack[top]
+				key := data[start+1 : i]
+				if hasEscape {
+					var k string
+					if err := json.Unmarshal(data[start:i+1], &k); err != nil {
+						continue // not valid JSON: the decoder has said so
+					}
+					key = []byte(k)
+				}
+				switch {
+				case f.set != nil:
+					if f.set[string(key)] {
+						return int64(start), string(key), true
+					}
+					f.set[string(key)] = true
+				case slices.ContainsFunc(f.keys, func(k []byte) bool { return bytes.Equal(k, key) }):
+					return int64(start), string(key), true
+				case len(f.keys) < 16:
+					f.keys = append(f.keys, key)
+				default:
+					f.set = map[string]bool{string(key): true}
+					for _, k := range f.keys {
+						f.set[string(k)] = true
+					}
+				}
+			}
+		case b == '"':
+			start, inString, hasEscape = i, true, false
+		case b == '{' || b == '[':
+			push(b == '{')
+		case b == '}' || b == ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case b == ':' && len(stack) > 0:
+			stack[len(stack)-1].wantKey = false
+		case b == ',' && len(stack) > 0:
+			stack[len(stack)-1].wantKey = stack[len(stack)-1].object
+		}
+	}
+	return 0, "", false
+}
+
+// notUTF8 is the offset of the first byte of data that does not begin a UTF-8 character.
+func notUTF8(data []byte) int64 {
+	for off := 0; off < len(data); {
+		r, n := utf8.DecodeRune(data[off:])
+		if r == utf8.RuneError && n <= 1 {
+			return int64(off)
+		}
+		off += n
+	}
+	return int64(len(data))
 }
 
 // MaxDepth is the deepest JSON nesting a dataset file or batch may have. The deepest record is

@@ -90,3 +90,62 @@ func BenchmarkDecodeArray(b *testing.B) {
 		})
 	}
 }
+
+// TestDecodeArrayDuplicateKeys: a key twice in one object makes the document ambiguous (the
+// decoder would keep the last: {"recorded": false, "recorded": true} reads as recorded), so it
+// is malformed JSON, located, and nothing is read; the same key in two objects is not.
+func TestDecodeArrayDuplicateKeys(t *testing.T) {
+	for _, tc := range []struct {
+		note, data string
+		want       string // "" for no problem
+	}{
+		{"in a document", "[\n{\"id\": \"T-1\", \"recorded\": false, \"recorded\": true}\n]", `line 2, column 34: the key "recorded" appears twice in one object`},
+		{"spelt with an escape", `[{"id": "T-1", "\u0069d": "T-2"}]`, `line 1, column 16: the key "id" appears twice in one object`},
+		{"in a nested object", `[{"id": "B-1", "tasks": [{"id": "a", "title": "x", "title": "y"}]}]`, `line 1, column 52: the key "title" appears twice in one object`},
+		{"in two documents", `[{"id": "T-1", "kind": "general"}, {"id": "T-2", "kind": "general"}]`, ""},
+		{"in two nested objects", `[{"id": "B-1", "tasks": [{"id": "a"}, {"id": "b"}], "entries": [{"id": "a"}]}]`, ""},
+		{"as a value", `[{"id": "id", "name": "\"id\": \"x\""}]`, ""},
+		{"after a closed object", `[{"a": {"b": 1}, "b": 2, "c": {"a": 1}}]`, ""},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			docs, p := duty.DecodeArray("talks.json", []byte(tc.data))
+			switch {
+			case tc.want == "" && p != nil:
+				t.Errorf("DecodeArray: %v, want no problem", p)
+			case tc.want != "" && p == nil:
+				t.Errorf("DecodeArray: %d documents and no problem, want %q", len(docs), tc.want)
+			case tc.want != "" && (!strings.Contains(p.String(), tc.want) || docs != nil || p.Kind != duty.KindJSON):
+				t.Errorf("DecodeArray: %d documents, problem %v (%s), want only %q", len(docs), p, p.Kind, tc.want)
+			}
+		})
+	}
+}
+
+// TestDecodeArrayByteOrderMark: a file saved "UTF-8 with BOM" (Notepad's old default) reads as
+// without it, as RFC 8259 lets a reader do, and its problems are located as an editor shows
+// them, the mark not counted.
+func TestDecodeArrayByteOrderMark(t *testing.T) {
+	docs, p := duty.DecodeArray("talks.json", []byte("\xef\xbb\xbf[{\"id\": \"T-1\"}]"))
+	if p != nil || len(docs) != 1 {
+		t.Errorf("DecodeArray with a byte order mark: %d documents, %v; want the one document", len(docs), p)
+	}
+	_, p = duty.DecodeArray("talks.json", []byte("\xef\xbb\xbf[{\"id\" \"T-1\"}]"))
+	_, without := duty.DecodeArray("talks.json", []byte("[{\"id\" \"T-1\"}]"))
+	if p == nil || without == nil || !strings.Contains(p.String(), "line 1, column 8:") || p.String() != without.String() {
+		t.Errorf("DecodeArray of a malformed file with a byte order mark: %v; want line 1, column 8, as without the mark (%v)", p, without)
+	}
+}
+
+// TestDecodeArrayNotUTF8: a file saved in GBK (a Chinese Windows editor's "ANSI") or another
+// encoding is refused, located at its first byte that is not UTF-8, instead of read with each
+// such name turned into U+FFFD (and stored so by an import).
+func TestDecodeArrayNotUTF8(t *testing.T) {
+	gbk := []byte("[{\"id\": \"P-1\",\n \"name\": \"\xd5\xc5\xc8\xfd\"}]") // 张三 in GBK
+	docs, p := duty.DecodeArray("people.json", gbk)
+	if p == nil || docs != nil || p.Kind != duty.KindJSON || !strings.Contains(p.String(), "line 2, column 11: not UTF-8") {
+		t.Errorf("DecodeArray of GBK text: %d documents, %v; want a problem at line 2, column 11", len(docs), p)
+	}
+	if _, p := duty.DecodeArray("people.json", []byte("[{\"id\": \"P-1\", \"name\": \"张三\"}]")); p != nil {
+		t.Errorf("DecodeArray of UTF-8 text: %v", p)
+	}
+}

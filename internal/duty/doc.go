@@ -41,8 +41,10 @@ type Problem struct {
 	File  string `json:"file,omitempty"`
 	Line  int    `json:"line,omitempty"`
 	Index int    `json:"index"`
-	ID    string `json:"id,omitempty"`
-	Field string `json:"field,omitempty"`
+	// ID and Field are always in the JSON (INTERFACES.md: {index, id, field, message}), empty
+	// where the document has no usable id or the problem is the whole document's.
+	ID    string `json:"id"`
+	Field string `json:"field"`
 	// Kind is what sort of problem it is, for clients that word it themselves (the pages and
 	// the spreadsheet import word it in Chinese from here, see Chinese); Message is the English.
 	Kind    ProblemKind `json:"kind,omitempty"`

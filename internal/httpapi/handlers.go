@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -76,9 +75,7 @@ func (s *server) postScan(c *gin.Context) {
 	}
 	var req scanRequest
 	if len(bytes.TrimSpace(data)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
+		if err := decodeOne(data, &req); err != nil {
 			s.fail(c, errBadRequest("malformed scan request: "+err.Error()+` (expected {"department": ID?, "as_of": "YYYY-MM-DD"?, "wait": bool?})`))
 			return
 		}

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -114,11 +116,29 @@ func decodeJSON(c *gin.Context, into any, shape string) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return errBadRequest("empty body: expected " + shape)
 	}
+	if err := decodeOne(data, into); err != nil {
+		return errBadRequest(fmt.Sprintf("malformed body: %v (expected %s)", err, shape))
+	}
+	return nil
+}
+
+// decodeOne decodes data, UTF-8 text of one JSON value with no unknown field, no key twice in
+// an object and nothing after it but space, into into, keeping numbers as json.Number where into has no type for them.
+func decodeOne(data []byte, into any) error {
+	if !utf8.Valid(data) {
+		return errors.New("not UTF-8 text: the decoder would turn its other bytes into U+FFFD")
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(into); err != nil {
-		return errBadRequest(fmt.Sprintf("malformed body: %v (expected %s)", err, shape))
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("unexpected data after the JSON value, at offset %d", dec.InputOffset())
+	}
+	if off, key, ok := duty.DuplicateKey(data); ok {
+		return fmt.Errorf("the key %q appears twice in one object, at offset %d", key, off)
 	}
 	return nil
 }
@@ -400,9 +420,7 @@ func optionalBody(c *gin.Context) (changeBody, error) {
 	if err != nil || len(bytes.TrimSpace(data)) == 0 {
 		return body, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
+	if err := decodeOne(data, &body); err != nil {
 		return body, errBadRequest(fmt.Sprintf(`malformed body: %v (expected {"base": "<revision>", "message": "why"?})`, err))
 	}
 	return body, nil

@@ -151,6 +151,16 @@ func (s *Service) start(ctx context.Context, req Request, wait bool, release fun
 		if _, err := s.store.Get(ctx, "departments", req.Department); err != nil {
 			return nil, err
 		}
+	} else {
+		// A store without departments has nothing to check: a clean report would say it
+		// complies (fail closed, as `dutycheck scan` refuses a folder without departments).
+		tree, err := s.store.Tree(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(tree.Organs()) == 0 {
+			return nil, fmt.Errorf("scan: %w: the store holds no department, so a scan would check nothing; load the records first (PUT /api/v1/collections/departments, then the others, or dutycheck import)", duty.ErrConflict)
+		}
 	}
 	sc := &duty.Scan{ID: NewID(), Status: duty.ScanRunning, Department: req.Department, AsOf: opts.AsOf,
 		PolicyRevision: opts.Engine.Revision(), StartedAt: time.Now().UTC().Format(duty.TimeFormat)}

@@ -296,6 +296,12 @@ func (r *reading) readCSV(data []byte, coll *duty.Collection) error {
 		r.fileProblem("p.csvnested", duty.Names.Collection(coll.Name).ZH)
 		return nil
 	}
+	if !utf8.Valid(data) {
+		// Excel's plain "CSV" on a Chinese Windows is GBK: read as UTF-8, every Chinese name
+		// would turn into U+FFFD and be stored so.
+		r.fileProblem("p.notutf8")
+		return nil
+	}
 	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte(duty.BOM))))
 	cr.FieldsPerRecord = -1
 	s := &sheetIn{name: ls[0].Name(), layout: ls[0]}

@@ -291,6 +291,9 @@ func TestBadInput(t *testing.T) {
 		{"csv with a bad date", func(*testing.T) sheet.Input {
 			return sheet.Input{Name: "talks.csv", Collection: "talks", Data: []byte(duty.BOM + "id,kind,person_id,held_on\nT1,general,P2,2025-13-01\n")}
 		}, []sheet.Problem{{Sheet: "廉政谈话", Row: 2, Column: "D", ZH: "应为日期"}}},
+		{"csv in GBK (Excel's \"CSV\" on a Chinese Windows)", func(*testing.T) sheet.Input {
+			return sheet.Input{Name: "talks.csv", Collection: "talks", Data: []byte("id,kind,person_id,held_on\nT1,general,\xcd\xf5\xb7\xbc,2025-03-01\n")} // 王芳
+		}, []sheet.Problem{{ZH: "不是 UTF-8 编码"}}},
 		{"csv of a collection with nested sheets", func(*testing.T) sheet.Input {
 			return sheet.Input{Name: "b.csv", Collection: "record_books", Data: []byte("id,year,holder_id,issued_on\n")}
 		}, []sheet.Problem{{ZH: "不能用 CSV 导入"}}},

@@ -43,6 +43,7 @@ var words = map[string][2]string{
 	"p.csvnested":    {"「%s」含有子表，不能用 CSV 导入，请使用 Excel 工作簿", "%s has nested sheets and cannot be imported from CSV; use an Excel workbook"},
 	"p.csvcoll":      {"导入 CSV 文件时须指定记录类型", "a CSV import needs the collection"},
 	"p.badcsv":       {"CSV 文件无法读取%.0s", "the CSV file cannot be read: %s"},
+	"p.notutf8":      {"CSV 文件不是 UTF-8 编码（多半是 GBK）：请在 Excel 中另存为「CSV UTF-8（逗号分隔）」后再导入", "the CSV file is not UTF-8 (GBK, most likely): save it from Excel as \"CSV UTF-8 (Comma delimited)\" and import it again"},
 	"p.unknownsheet": {"不认识的工作表「%s」，应为以下之一：%s", "unknown sheet %q; expected one of: %s"},
 	"p.othercoll":    {"工作表「%s」不属于所选的记录类型「%s」", "sheet %q is not of the chosen collection %s"},
 	"p.dupsheet":     {"工作表「%s」与「%s」是同一种记录", "sheets %q and %q hold the same records"},

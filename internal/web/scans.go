@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -92,6 +93,10 @@ func (h *handler) startScan(rq *request) error {
 		dept = rq.p.Scope()
 	}
 	sc, err := h.scans.Start(rq.ctx, rq.p, duty.ScanRequest{Department: dept, AsOf: asOf}, false)
+	if errors.Is(err, duty.ErrConflict) {
+		// The store holds no department: the scan would check nothing.
+		return h.showScanForm(rq, http.StatusConflict, dept, asOf, text(rq.lang, "scan.empty"))
+	}
 	if err != nil {
 		return err
 	}
