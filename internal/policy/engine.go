@@ -120,6 +120,7 @@ func compile(ctx context.Context, b *Bundle) (*Engine, *ast.Compiler, error) {
 		rego.Query(strings.Join(exprs, "; ")),
 		rego.Compiler(compiler),
 		rego.Store(store),
+		rego.StrictBuiltinErrors(true),
 	).PrepareForEval(ctx)
 	if err != nil {
 		return nil, nil, &duty.BundleError{Problems: errProblems(err)}

@@ -325,6 +325,25 @@ func TestEvaluateRefusesMalformedViolations(t *testing.T) {
 	}
 }
 
+// TestEvaluateFailsOnBuiltinErrors: a built-in function that fails on the records (a name parsed
+// as a date) is an error of the evaluation, never a rule left undefined, which would report the
+// duty clean; the same holds in the policies' tests, so the gate refuses such a policy too.
+func TestEvaluateFailsOnBuiltinErrors(t *testing.T) {
+	ctx := context.Background()
+	bad := strings.Replace(quietRego, "\tfalse\n\tv := {}", "\tsome p in input.people\n\ttime.parse_ns(\"2006-01-02\", p.name) < 0\n\tv := {}", 1)
+	e := compile(t, with(testBundle(), map[string]string{"duty/y/quiet.rego": bad}))
+	_, err := e.Evaluate(ctx, organs(t, sample)[0], "2025-06-30")
+	if err == nil || !strings.Contains(err.Error(), "time.parse_ns") {
+		t.Errorf("Evaluate with a failing built-in = %v, want an error naming time.parse_ns", err)
+	}
+	test := strings.Replace(quietTestRego, `"people": []`, `"people": [{"id": "P", "name": "张三"}]`, 1)
+	_, _, err = policy.Check(ctx, loadBundle(t, with(testBundle(), map[string]string{"duty/y/quiet.rego": bad, "duty/y/quiet_test.rego": test})))
+	var be *duty.BundleError
+	if !errors.As(err, &be) || len(be.Problems) != 1 || !strings.Contains(be.Problems[0].Message, "test_never failed") {
+		t.Errorf("Check of a policy whose test meets a failing built-in: %v, want the test failed", err)
+	}
+}
+
 func TestEngineMetadata(t *testing.T) {
 	e := compile(t, testBundle())
 	var ids []string

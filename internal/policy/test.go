@@ -31,6 +31,7 @@ func Test(ctx context.Context, b *Bundle) ([]duty.TestResult, error) {
 		SetStore(store).
 		SetModules(modules).
 		SetTimeout(time.Minute).
+		RaiseBuiltinErrors(true).
 		RunTests(ctx, txn)
 	if err != nil {
 		return nil, &duty.BundleError{Problems: errProblems(err)}

@@ -58,8 +58,3 @@ test_between_counts_whole_days if {
 	dates.between("2025-03-03", "2025-01-01") == -61
 	dates.between("2024-02-28", "2024-03-01") == 2
 }
-
-test_day_of_a_malformed_date_is_undefined if {
-	not dates.day("2025-02-30")
-	not dates.day("2025-1-01")
-}
