@@ -20,6 +20,7 @@ const (
 	KindType         ProblemKind = "type"              // a value of the wrong JSON type
 	KindID           ProblemKind = "bad_id"            // an id outside IDRule
 	KindTooLong      ProblemKind = "too_long"          // a string over MaxStringChars or MaxTextChars
+	KindControl      ProblemKind = "control_character" // a control character in a string (ControlChar)
 	KindTooMany      ProblemKind = "too_many"          // an array over MaxItems
 	KindDate         ProblemKind = "bad_date"          // not a date YYYY-MM-DD
 	KindDateRange    ProblemKind = "date_range"        // a date outside MinDate to MaxDate
@@ -51,6 +52,7 @@ var problemTexts = map[ProblemKind]string{
 	KindType:         "填写的内容类型不符。",
 	KindID:           "编号须为 1 至 128 个字符，由文字、数字和连字符、下划线、句点、冒号组成，并以文字或数字开头。",
 	KindTooLong:      "内容过长，请删减。",
+	KindControl:      "含有不可见的控制字符（可能来自复制粘贴），请删除后重新填写。",
 	KindTooMany:      "条目过多，请删减。",
 	KindDate:         "请填写有效日期（年-月-日）。",
 	KindDateRange:    "日期须在 " + MinDate + " 至 " + MaxDate + " 之间。",

@@ -69,12 +69,12 @@ func TestEveryKindHasChinese(t *testing.T) {
 func badValues(f duty.Field) []any {
 	long := strings.Repeat("长", duty.MaxTextChars+1)
 	many := make([]any, duty.MaxItems+1)
-	vals := []any{true, map[string]any{}, long, "", " ", "zz", "a/b", "2025-02-30", "2300-01-01", "1.5"}
+	vals := []any{true, map[string]any{}, long, "", " ", "zz", "a/b", "2025-02-30", "2300-01-01", "1.5", "a\x00b"}
 	switch f.Kind {
 	case duty.Int, duty.Bool:
 		vals = append(vals, int64(1<<40), int64(-7), "x")
 	case duty.Strings:
-		vals = append(vals, []any{int64(1), "", " ", long, "zz"}, many)
+		vals = append(vals, []any{int64(1), "", " ", long, "zz", "\x7f"}, many)
 	case duty.Objects:
 		vals = append(vals, []any{int64(1)}, []any{map[string]any{"id": "K"}, map[string]any{"id": "K"}}, many)
 	}

@@ -200,6 +200,8 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 			return bad(KindID, "must be an id of "+IDRule+", got "+quoteID(s))
 		case len(s) > max && utf8.RuneCountInString(s) > max:
 			return bad(tooLong(max, s))
+		case ControlChar(s, f.Kind == Text) >= 0:
+			return bad(controlChar(s, f.Kind == Text))
 		case f.Kind == Date:
 			if fault, kind := dateFault(s); fault != "" {
 				return bad(kind, fmt.Sprintf("must be %s, got %q", fault, s))
@@ -246,6 +248,8 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 				add(KindRequired, "must be a non-empty string")
 			case len(s) > MaxStringChars && utf8.RuneCountInString(s) > MaxStringChars:
 				add(tooLong(MaxStringChars, s))
+			case ControlChar(s, false) >= 0:
+				add(controlChar(s, false))
 			case len(f.Enum) > 0 && !slices.Contains(f.Enum, s):
 				add(notOneOf(f, s))
 			default:
@@ -287,6 +291,27 @@ func normalizeValue(f Field, v any, path string, probs *[]Problem) (any, bool) {
 // tooLong is the problem of s, longer than max characters.
 func tooLong(max int, s string) (ProblemKind, string) {
 	return KindTooLong, fmt.Sprintf("must be at most %d characters long, got %d", max, utf8.RuneCountInString(s))
+}
+
+// ControlChar returns the index of the first control character of s (U+0000 to U+001F, U+007F
+// to U+009F), or -1 when it has none; a text (lines) may hold tabs and line breaks. Such a
+// character is invisible on the pages and in a spreadsheet, and PostgreSQL behind FerretDB
+// cannot store U+0000 at all, so every string dutycheck stores is refused with one.
+func ControlChar(s string, text bool) int {
+	for i, r := range s {
+		switch {
+		case text && (r == '\t' || r == '\n' || r == '\r'):
+		case r < 0x20 || (r >= 0x7f && r <= 0x9f):
+			return i
+		}
+	}
+	return -1
+}
+
+// controlChar is the problem of s, which holds a control character.
+func controlChar(s string, text bool) (ProblemKind, string) {
+	r, _ := utf8.DecodeRuneInString(s[ControlChar(s, text):])
+	return KindControl, fmt.Sprintf("must not contain control characters, got %U at byte %d", r, ControlChar(s, text))
 }
 
 // notOneOf is the problem of s, outside the enumeration of f.

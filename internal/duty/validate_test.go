@@ -94,6 +94,17 @@ func TestNormalizeFieldKinds(t *testing.T) {
 				prob("held_on", "is required (a date YYYY-MM-DD)"),
 			}},
 
+		// Control characters: none in a string, only tabs and line breaks in a text.
+		{name: "NUL in a name", collection: "departments", doc: `{"id": "D1", "name": "处\u0000室", "kind": "division", "parent_id": "ORG"}`,
+			want: []duty.Problem{prob("name", "must not contain control characters, got U+0000 at byte 3")}},
+		{name: "bell in a list item", collection: "responsibility_lists", doc: `{` + list + `, "items": ["好", "\u0007"]}`,
+			want: []duty.Problem{prob("items[1]", "must not contain control characters, got U+0007 at byte 0")}},
+		{name: "C1 control in a text", collection: "suggestions", doc: `{` + sugg + `, "items": [{"id": "I1", "text": "整改\u0085", "due_on": "2025-03-01", "status": "open"}]}`,
+			want: []duty.Problem{prob("items[0].text", "must not contain control characters, got U+0085 at byte 6")}},
+		{name: "lines and tabs in a text", collection: "suggestions", doc: `{` + sugg + `, "items": [{"id": "I1", "text": "一、整改\n\t二、\r\n", "due_on": "2025-03-01", "status": "open"}]}`},
+		{name: "a line break in a name", collection: "departments", doc: `{"id": "D1", "name": "处\n室", "kind": "division", "parent_id": "ORG"}`,
+			want: []duty.Problem{prob("name", "must not contain control characters, got U+000A at byte 3")}},
+
 		// Optional fields may be absent or null.
 		{name: "optional fields absent", collection: "talks", doc: `{` + talk + `, "held_on": "2025-01-05"}`},
 		{name: "optional fields null", collection: "talks", doc: `{` + talk + `, "held_on": "2025-01-05", "conducted_by": null, "recorded": null}`},

@@ -369,10 +369,10 @@ func (s *Service) Act(ctx context.Context, p duty.Principal, id string, t duty.C
 		return nil, fmt.Errorf("case %s is %s: %w: %s is allowed only from %s", id, c.State, duty.ErrConflict, t.Action, strings.Join(from, ", "))
 	}
 	note := strings.TrimSpace(t.Note)
-	if err := tooLong("note", note, MaxTextChars); err != nil {
+	if err := checkText("note", note, MaxTextChars, true); err != nil {
 		return nil, err
 	}
-	if err := tooLong("owner", strings.TrimSpace(t.Owner), MaxOwnerChars); err != nil {
+	if err := checkText("owner", strings.TrimSpace(t.Owner), MaxOwnerChars, false); err != nil {
 		return nil, err
 	}
 	if len(t.Evidence) > MaxEvidence || len(t.Files) > MaxEvidence {

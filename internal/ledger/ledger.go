@@ -155,10 +155,15 @@ const (
 	MaxHistory = 1000
 )
 
-// tooLong refuses text over max characters (duty.ErrInvalid, naming the field).
-func tooLong(field, text string, max int) error {
+// checkText refuses text over max characters or with a control character (duty.ControlChar;
+// lines lets a multi-line text keep its tabs and line breaks): duty.ErrInvalid, naming the field.
+func checkText(field, text string, max int, lines bool) error {
 	if n := utf8.RuneCountInString(text); n > max {
 		return invalid("%s: too long: %d characters, at most %d", field, n, max)
+	}
+	if i := duty.ControlChar(text, lines); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(text[i:])
+		return invalid("%s: must not contain control characters, got %U at byte %d", field, r, i)
 	}
 	return nil
 }

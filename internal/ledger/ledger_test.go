@@ -145,6 +145,7 @@ func TestWaivers(t *testing.T) {
 			{"subject outside the subtree", div5, func(*duty.WaiverRequest) {}, duty.ErrNotFound},
 			{"a reason of 2 MB", inspector, func(r *duty.WaiverRequest) { r.Reason = strings.Repeat("因", 700_000) }, duty.ErrInvalid},
 			{"a reason one character too long", inspector, func(r *duty.WaiverRequest) { r.Reason = strings.Repeat("因", ledger.MaxTextChars+1) }, duty.ErrInvalid},
+			{"a reason with NUL", inspector, func(r *duty.WaiverRequest) { r.Reason = "因\x00故" }, duty.ErrInvalid},
 		} {
 			t.Run(tc.note, func(t *testing.T) {
 				r := req
@@ -402,9 +403,11 @@ func TestCaseLifecycle(t *testing.T) {
 		{Action: "note", Note: strings.Repeat("注", 5<<20)},
 		{Action: "start", Owner: strings.Repeat("张", ledger.MaxOwnerChars+1)},
 		{Action: "start", Owner: "张三", Note: long},
+		{Action: "note", Note: "已\x00整改"},
+		{Action: "start", Owner: "张\n三"},
 	} {
 		_, err := act(div4, tr)
-		wantErr(t, err, duty.ErrInvalid, tr.Action+" with a text over its bound")
+		wantErr(t, err, duty.ErrInvalid, tr.Action+" with a text over its bound or a control character")
 	}
 	if c := get(); len(c.History) != 1 {
 		t.Fatalf("refused notes changed the case: %+v", c.History)

@@ -34,7 +34,7 @@ func (s *Service) RequestWaiver(ctx context.Context, p duty.Principal, req duty.
 	case strings.TrimSpace(req.Reason) == "":
 		return nil, invalid("reason: missing: say why the violations are not to be fixed")
 	}
-	if err := tooLong("reason", strings.TrimSpace(req.Reason), MaxTextChars); err != nil {
+	if err := checkText("reason", strings.TrimSpace(req.Reason), MaxTextChars, true); err != nil {
 		return nil, err
 	}
 	if err := duty.CheckDate("until", req.Until); err != nil {
@@ -114,7 +114,7 @@ func plainDetails(in map[string]any) (map[string]any, error) {
 // requested any more is duty.ErrConflict, naming its status.
 func (s *Service) DecideWaiver(ctx context.Context, p duty.Principal, id string, d duty.WaiverDecision, note string) (*duty.Waiver, error) {
 	return s.changeWaiver(ctx, p, id, func(w *duty.Waiver) (string, error) {
-		if err := tooLong("note", strings.TrimSpace(note), MaxTextChars); err != nil {
+		if err := checkText("note", strings.TrimSpace(note), MaxTextChars, true); err != nil {
 			return "", err
 		}
 		switch {
