@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -69,6 +70,9 @@ func TestDownloadsNeutraliseFormulas(t *testing.T) {
 			r := tc.get()
 			if r.status != http.StatusOK {
 				t.Fatalf("%d %.300s", r.status, r.body)
+			}
+			if d, params, err := mime.ParseMediaType(r.header.Get("Content-Disposition")); err != nil || d != "attachment" || !strings.HasSuffix(params["filename"], ".csv") {
+				t.Errorf("Content-Disposition %q: %v, %q, %v; want an attachment named *.csv", r.header.Get("Content-Disposition"), d, params, err)
 			}
 			rest, ok := strings.CutPrefix(r.body, duty.BOM)
 			if !ok {

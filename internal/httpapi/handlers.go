@@ -143,7 +143,7 @@ func (s *server) departmentReport(c *gin.Context) {
 			return
 		}
 		c.Header("Content-Type", "text/csv; charset=utf-8")
-		c.Header("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "report-"+c.Param("id")+".csv"))
+		c.Header("Content-Disposition", sheet.Disposition("report-"+c.Param("id")+".csv"))
 		c.Status(http.StatusOK)
 		if err := duty.WriteCSV(c.Writer, rep, s.Policies.Catalogue(), duty.CSVOptions{Chinese: header == "zh", Names: names}); err != nil {
 			s.cfg.Log.Warn("write csv", "err", err)

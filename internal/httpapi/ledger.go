@@ -2,16 +2,15 @@ package httpapi
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/sheet"
 )
 
 // ledgerRoutes are the waivers and the rectification ledger (issue 16). Reading and requesting
@@ -244,7 +243,7 @@ func (s *server) downloadEvidence(c *gin.Context) {
 		return
 	}
 	c.Header("Content-Type", "application/octet-stream") // a download, never shown in the page's origin
-	c.Header("Content-Disposition", fmt.Sprintf("attachment; filename*=UTF-8''%s", url.PathEscape(f.Name)))
+	c.Header("Content-Disposition", sheet.Disposition(f.Name))
 	c.Header("X-Content-SHA256", f.SHA256)
 	c.Status(http.StatusOK)
 	if err := s.Store.EvidenceContent(c.Request.Context(), f.ID, c.Writer); err != nil {

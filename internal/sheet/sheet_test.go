@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"strings"
 	"testing"
 	"time"
@@ -484,5 +485,22 @@ func TestProblemIn(t *testing.T) {
 				t.Errorf("en %q, want %q", got, tc.en)
 			}
 		})
+	}
+}
+
+// TestDisposition: a download named in Chinese reaches the browser intact (RFC 2231), and an
+// ASCII name stays readable.
+func TestDisposition(t *testing.T) {
+	for _, name := range []string{"report-机关.csv", "report-ORG-1.csv", `a "quoted"; name.xlsx`} {
+		d, params, err := mime.ParseMediaType(sheet.Disposition(name))
+		if err != nil || d != "attachment" || params["filename"] != name {
+			t.Errorf("Disposition(%q) = %q: parsed %q, %q, %v", name, sheet.Disposition(name), d, params, err)
+		}
+		for _, r := range sheet.Disposition(name) {
+			if r > 0x7e {
+				t.Errorf("Disposition(%q) = %q holds a non-ASCII character", name, sheet.Disposition(name))
+				break
+			}
+		}
 	}
 }

@@ -160,8 +160,9 @@ func FileName(collection, kind string) string {
 // ContentType is the media type of an xlsx workbook.
 const ContentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-// Disposition is the Content-Disposition of a workbook download named name (non-ASCII names
-// encoded as RFC 2231 says).
+// Disposition is the Content-Disposition of a download (a workbook, a CSV, a report, an
+// evidence file) named name: non-ASCII names encoded as RFC 2231 says, so a department id or
+// file name in Chinese reaches the browser intact. Every download of both edges uses it.
 func Disposition(name string) string {
 	return mime.FormatMediaType("attachment", map[string]string{"filename": name})
 }

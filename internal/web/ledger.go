@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
+	"github.com/dutycheck/dutycheck/internal/sheet"
 )
 
 // The rectification ledger's pages (issue 16): the ledger of a department's subtree or of the
@@ -287,11 +288,11 @@ func (h *handler) ledgerDownload(format string) pageFunc {
 				header[i] = c[0]
 			}
 			rq.w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-			rq.w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+			rq.w.Header().Set("Content-Disposition", sheet.Disposition(name+".csv"))
 			return duty.WriteCSVRows(rq.w, header, rows)
 		default:
 			rq.w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			rq.w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
+			rq.w.Header().Set("Content-Disposition", sheet.Disposition(name+".xlsx"))
 			return writeLedgerXLSX(rq.w, rows)
 		}
 	}
@@ -520,7 +521,7 @@ func (h *handler) caseFile(rq *request) error {
 		return errOr(err, errNotFound)
 	}
 	rq.w.Header().Set("Content-Type", "application/octet-stream")
-	rq.w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(f.Name))
+	rq.w.Header().Set("Content-Disposition", sheet.Disposition(f.Name))
 	return h.Store.EvidenceContent(rq.ctx, f.ID, rq.w)
 }
 
@@ -612,7 +613,7 @@ func (h *handler) standingCSV(rq *request) error {
 	}
 	rows = append(rows, []string{"", h.Ledger.Formula(langZH), "", "", "", "", "", ""})
 	rq.w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	rq.w.Header().Set("Content-Disposition", `attachment; filename="standing-`+v.Organ+`.csv"`)
+	rq.w.Header().Set("Content-Disposition", sheet.Disposition("standing-"+v.Organ+".csv"))
 	return duty.WriteCSVRows(rq.w, []string{"名次", "部门", "高风险问题", "中风险问题", "低风险问题", "逾期案件", "预警", "得分"}, rows)
 }
 

@@ -463,12 +463,12 @@ func (h *handler) download(rq *request, rep *duty.Report, format, name string) e
 			return err
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".csv"))
+		w.Header().Set("Content-Disposition", sheet.Disposition(name+".csv"))
 		w.WriteHeader(http.StatusOK)
 		return duty.WriteCSV(w, rep, h.Policies.Catalogue(), duty.CSVOptions{Chinese: true, Names: names})
 	default:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".json"))
+		w.Header().Set("Content-Disposition", sheet.Disposition(name+".json"))
 		w.WriteHeader(http.StatusOK)
 		return duty.WriteJSON(w, rep)
 	}
