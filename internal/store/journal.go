@@ -352,14 +352,24 @@ func (s *Store) recoverDeadLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read scans: %w", unavailable(err))
 	}
+	// Every running scan is read, or the recovery fails: one skipped would stay running with no
+	// live owner while the service runs.
 	var dead []scanDoc
 	for cur.Next(ctx) {
 		var d scanDoc
-		if err := cur.Decode(&d); err == nil && !alive(d.Owner) {
+		if err := cur.Decode(&d); err != nil {
+			cur.Close(context.WithoutCancel(ctx))
+			return fmt.Errorf("decode a running scan: %w", err)
+		}
+		if !alive(d.Owner) {
 			dead = append(dead, d)
 		}
 	}
+	err = cur.Err()
 	cur.Close(context.WithoutCancel(ctx))
+	if err != nil {
+		return fmt.Errorf("read scans: %w", unavailable(err))
+	}
 	failed := 0
 	for _, d := range dead {
 		if !s.cfg.Exclusive && d.Adoptions < maxAdoptions {
@@ -408,7 +418,12 @@ func (s *Store) recoverDeadLocked(ctx context.Context) error {
 			heads = append(heads, h)
 		}
 	}
+	// Part of the journal read is no recovery: the entries not read would stay half-visible.
+	err = cur.Err()
 	cur.Close(context.WithoutCancel(ctx))
+	if err != nil {
+		return fmt.Errorf("read the journal: %w", unavailable(err))
+	}
 	slices.SortFunc(heads, func(a, b journalHead) int { return strings.Compare(a.At+a.ID, b.At+b.ID) })
 
 	format, gen, err := s.readTablesMeta(ctx)
