@@ -15,6 +15,8 @@ import (
 type FaultDialer struct {
 	mu    sync.Mutex
 	parts [][]byte // a command whose message holds every part breaks its connection
+	skip  int      // matching commands let through before the one broken
+	seen  int      // commands written
 	down  bool
 	fired int
 }
@@ -25,8 +27,14 @@ var errBroken = errors.New("storetest: connection broken by the fault dialer")
 // BreakOn arms the dialer: the next command whose wire message contains every part (a command
 // name such as "getMore", a collection name) is not sent, and its connection is closed.
 func (d *FaultDialer) BreakOn(parts ...string) {
+	d.BreakAfter(0, parts...)
+}
+
+// BreakAfter arms the dialer as BreakOn does, but lets skip matching commands through first.
+func (d *FaultDialer) BreakAfter(skip int, parts ...string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.skip = skip
 	d.parts = nil
 	for _, p := range parts {
 		d.parts = append(d.parts, []byte(p))
@@ -46,6 +54,13 @@ func (d *FaultDialer) Fired() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.fired
+}
+
+// Seen reports how many commands were written through the dialer's connections.
+func (d *FaultDialer) Seen() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.seen
 }
 
 // DialContext opens a connection as net.Dialer does, wrapped.
@@ -71,13 +86,17 @@ type faultConn struct {
 
 func (c *faultConn) Write(b []byte) (int, error) {
 	c.d.mu.Lock()
+	c.d.seen++
 	hit := c.d.down
 	if !hit && len(c.d.parts) > 0 {
 		hit = true
 		for _, p := range c.d.parts {
 			hit = hit && bytes.Contains(b, p)
 		}
-		if hit {
+		if hit && c.d.skip > 0 {
+			c.d.skip--
+			hit = false
+		} else if hit {
 			c.d.parts = nil
 		}
 	}
