@@ -688,3 +688,29 @@ func TestRecoveryThatCannotReadEverythingFails(t *testing.T) {
 		})
 	}
 }
+
+// TestLostStoreDatabaseIsRefused: a store whose own database is gone (the embedded store's main
+// file deleted or replaced) while its shard databases still hold its organs' tables is refused
+// at Open, naming the problem, instead of being opened as a new, empty store that every page and
+// scan would then show as holding nothing.
+func TestLostStoreDatabaseIsRefused(t *testing.T) {
+	ctx := context.Background()
+	cfg := storetest.NewConfig(t)
+	st := storetest.OpenConfig(t, cfg)
+	t.Cleanup(func() { _ = st.Drop(context.Background()) })
+	seed(t, st)
+	if err := st.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := rawClient(t).Database(cfg.Database).Drop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := store.Open(ctx, cfg)
+	if err == nil {
+		_ = st2.Close(ctx)
+		t.Fatal("Open of a store whose database was lost succeeded, as an empty store")
+	}
+	if !strings.Contains(err.Error(), "was lost") {
+		t.Errorf("Open: %v; want it to say the store's database was lost", err)
+	}
+}
