@@ -46,10 +46,6 @@ var (
 	ErrCompletedLater = errors.New("the write is completed from its journal at the next start")
 )
 
-// ErrNothingToCheck is a whole-store scan of a store without departments (nothing loaded, an
-// import undone, its data lost): refused, since its report would read as compliant.
-var ErrNothingToCheck = fmt.Errorf("the store holds no department: a scan would check nothing; load the departments and records first: %w", ErrInvalid)
-
 // Problem is one thing wrong with one document of a dataset or a batch.
 type Problem struct {
 	File  string `json:"file,omitempty"`

@@ -2,10 +2,8 @@ package scan_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -82,29 +80,4 @@ func TestScanWhenTheStoreFails(t *testing.T) {
 		}
 	}
 	t.Logf("%d commands a scan, every %d-th broken", commands, stride)
-}
-
-// TestScanOfAnEmptyStoreIsAnError: a store without any organ (never loaded, or its files lost)
-// is not scanned to "done, no violation": the scan fails, saying there is nothing to check.
-func TestScanOfAnEmptyStoreIsAnError(t *testing.T) {
-	ctx := context.Background()
-	st := storetest.Open(t)
-	e := builtin(t)
-	svc := scan.NewService(scan.ServiceConfig{Store: st, Engine: func() *policy.Engine { return e }, Log: quiet})
-	sc, scanErr := svc.Start(ctx, scan.Request{AsOf: "2025-12-31"}, true)
-	if !errors.Is(scanErr, duty.ErrInvalid) {
-		t.Fatalf("scan of an empty store: %+v, %v; want an error saying there is nothing to check", sc, scanErr)
-	}
-	scans, err := st.ListScans(ctx, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, sc := range scans {
-		if sc.Status == duty.ScanDone {
-			t.Errorf("scan %s of the empty store is stored as done", sc.ID)
-		}
-	}
-	if !strings.Contains(scanErr.Error(), "no department") {
-		t.Errorf("scan of an empty store: %v; want it to say the store holds no department", scanErr)
-	}
 }

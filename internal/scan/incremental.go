@@ -278,11 +278,6 @@ func (s *Service) scanStore(ctx context.Context, sc *duty.Scan, opts Options, fu
 		}
 	}
 	total := len(p.evaluate) + len(p.reuse)
-	if total == 0 {
-		// Nothing to check is no clean result: a store emptied (or never loaded) would read
-		// as compliant.
-		return nil, nil, "", fmt.Errorf("the store holds no organ: the scan would check nothing; load the departments and records first: %w", duty.ErrInvalid)
-	}
 	sc.Progress = duty.Progress{Total: total}
 	prevVs, err := s.previous(ctx, p, opts)
 	if err != nil {

@@ -151,16 +151,6 @@ func (s *Service) start(ctx context.Context, req Request, wait bool, release fun
 		if _, err := s.store.Get(ctx, "departments", req.Department); err != nil {
 			return nil, err
 		}
-	} else {
-		// A store without departments (nothing loaded, an import undone, its data lost) is not
-		// scanned to a clean report: there is nothing to check.
-		depts, err := s.store.Departments(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if len(depts) == 0 {
-			return nil, duty.ErrNothingToCheck
-		}
 	}
 	sc := &duty.Scan{ID: NewID(), Status: duty.ScanRunning, Department: req.Department, AsOf: opts.AsOf,
 		PolicyRevision: opts.Engine.Revision(), StartedAt: time.Now().UTC().Format(duty.TimeFormat)}

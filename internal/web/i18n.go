@@ -137,7 +137,6 @@ var messages = map[string][2]string{
 	"scan.progress":    {"已评估 %v / %v 个机关", "%v of %v organs evaluated"},
 	"scan.wait":        {"检查进行中，本页会自动刷新。", "The scan is running; this page refreshes by itself."},
 	"scan.error":       {"检查失败：%s", "The scan failed: %s"},
-	"scan.empty":       {"库中还没有任何部门，检查无从进行：请先导入部门和记录。", "The store holds no department, so there is nothing to check: load the departments and records first."},
 	"scan.bad.date":    {"检查基准日须为 1900-01-01 至 2199-12-31 之间的有效日期（YYYY-MM-DD）。", "The as-of date must be a real date YYYY-MM-DD from 1900-01-01 to 2199-12-31."},
 	"scan.heading":     {"检查 %s", "Scan %s"},
 	"scan.id":          {"检查编号", "Scan"},

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -93,9 +92,6 @@ func (h *handler) startScan(rq *request) error {
 		dept = rq.p.Scope()
 	}
 	sc, err := h.scans.Start(rq.ctx, rq.p, duty.ScanRequest{Department: dept, AsOf: asOf}, false)
-	if errors.Is(err, duty.ErrNothingToCheck) {
-		return h.showScanForm(rq, http.StatusUnprocessableEntity, dept, asOf, text(rq.lang, "scan.empty"))
-	}
 	if err != nil {
 		return err
 	}
