@@ -346,6 +346,17 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready chan<- 
 		return err
 	}
 	if r := policies.Refused(); r != nil {
+		// The last good revision serves only if the folder was once good: otherwise the policies
+		// in force (the built-in ones, or those changed through the API) are not the ones asked
+		// for, and every scan would check other rules than the operator's.
+		rev, err := st.RevisionMeta(ctx, policies.Revision())
+		if err != nil {
+			return err
+		}
+		if rev.Source != duty.SourceDirectory {
+			return fmt.Errorf("the policy folder %s is refused, and no revision of a policy folder was ever in force (%s came from %q): fix the folder, or start without --policies: %v: %w",
+				cfg.PoliciesDir, rev.ID, rev.Source, r.Problems, duty.ErrInvalid)
+		}
 		log.Warn("the policy folder was refused; the last good revision serves", "folder", cfg.PoliciesDir, "problems", r.Problems)
 	}
 	log.Info("policies in force", "revision", policies.Revision(), "hash", policies.Engine().Revision(), "policies", len(policies.Engine().Policies()))

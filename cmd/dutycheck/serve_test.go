@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -359,4 +361,37 @@ func normalizeJSON(tb testing.TB, v any) map[string]any {
 		tb.Fatal(err)
 	}
 	return out
+}
+
+// TestServeRefusesAPolicyFolderNeverGood: `serve --policies DIR` whose folder is refused at
+// the first start (a module that does not parse) does not start on the built-in bundle in its
+// place, which would scan with rules other than the folder's and only say so on /readyz: it
+// stops with the problem named. Once a revision of the folder was in force, a broken folder at
+// start leaves it serving (tested in internal/live).
+func TestServeRefusesAPolicyFolderNeverGood(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../policies")); err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(dir, "duty", "meeting", "joint.rego")
+	if err := os.WriteFile(broken, []byte("package duty.meeting.joint\n\nviolation contains v if {\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := serveConfig{Addr: "127.0.0.1:0", Store: testStoreConfig(t, t.TempDir()), AdminToken: testAdminToken, PoliciesDir: dir}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, newLogger(io.Discard, slog.LevelError), ready) }()
+	var err error
+	select {
+	case addr := <-ready:
+		cancel()
+		<-done
+		t.Fatalf("serve started on %s with a policy folder that was never good", addr)
+	case err = <-done:
+	}
+	if !errors.Is(err, duty.ErrInvalid) || !strings.Contains(err.Error(), "joint.rego") {
+		t.Errorf("serve: %v; want it refused, naming duty/meeting/joint.rego", err)
+	}
 }

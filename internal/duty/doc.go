@@ -34,6 +34,16 @@ var (
 	ErrBusy = errors.New("busy")
 	// ErrTooLarge is an upload over the size the service accepts (HTTP 413).
 	ErrTooLarge = errors.New("too large")
+	// ErrCompletedAnyway marks the error of a write that failed after its journal entry was
+	// written and was then completed from the journal: every record of it is written, audited.
+	ErrCompletedAnyway = errors.New("the write was completed from its journal")
+	// ErrUndone marks the error of a batch of new records that failed after its journal entry
+	// was written, before its first audit entry, and was then undone: nothing of it is stored.
+	ErrUndone = errors.New("the write was undone from its journal")
+	// ErrCompletedLater marks the error of a write that failed after its journal entry was
+	// written and could not be completed at once: the store completes it at its next start (or
+	// another process sharing it does), so it is neither lost nor half-visible for long.
+	ErrCompletedLater = errors.New("the write is completed from its journal at the next start")
 )
 
 // Problem is one thing wrong with one document of a dataset or a batch.

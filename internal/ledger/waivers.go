@@ -62,8 +62,12 @@ func (s *Service) RequestWaiver(ctx context.Context, p duty.Principal, req duty.
 	case err != nil:
 		return nil, err
 	}
+	dept, err := s.st.SubjectDepartment(ctx, req.Subject.Collection, rec)
+	if err != nil {
+		return nil, err
+	}
 	w := &duty.Waiver{ID: newID("W"), Policy: req.Policy, Subject: *req.Subject, Details: details,
-		Department: s.st.SubjectDepartment(ctx, req.Subject.Collection, rec), Reason: strings.TrimSpace(req.Reason),
+		Department: dept, Reason: strings.TrimSpace(req.Reason),
 		Until: req.Until, Status: duty.WaiverRequested, RequestedBy: p.User, RequestedAt: now(), Rev: 1}
 	if err := s.st.InsertWaiver(ctx, w); err != nil {
 		return nil, err

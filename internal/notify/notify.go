@@ -194,14 +194,32 @@ func (n *Notifier) planner() {
 	defer n.wg.Done()
 	defer close(n.msgs)
 	for j := range n.scans {
-		msgs, err := n.plan(n.base, j.scan, j.rep)
+		msgs, err := n.planRetried(j)
 		if err != nil {
-			n.cfg.Log.Warn("notifications: plan failed; scan not notified", "scan", j.scan.ID, "err", err)
+			n.cfg.Log.Error("notifications: plan failed; scan not notified", "scan", j.scan.ID, "attempts", n.cfg.Attempts, "err", err)
 			continue
 		}
 		for _, m := range msgs {
 			n.msgs <- m // bounded: the planner waits, never the scan
 		}
+	}
+}
+
+// planRetried plans a scan's messages, tried again after Backoff, 2×Backoff, … up to Attempts
+// times when the store answers an error: a scan whose plan fails is never notified (its new
+// violations are new only in it), so a passing store error must not cost its messages.
+func (n *Notifier) planRetried(j job) ([]message, error) {
+	wait := n.cfg.Backoff
+	for attempt := 1; ; attempt++ {
+		msgs, err := n.plan(n.base, j.scan, j.rep)
+		if err == nil || attempt >= n.cfg.Attempts {
+			return msgs, err
+		}
+		n.cfg.Log.Warn("notifications: plan failed; trying again", "scan", j.scan.ID, "attempt", attempt, "err", err)
+		if err := n.cfg.Clock.Sleep(n.base, wait); err != nil {
+			return nil, err
+		}
+		wait = min(wait*2, n.cfg.MaxBackoff)
 	}
 }
 
@@ -227,18 +245,18 @@ func (n *Notifier) plan(ctx context.Context, sc *duty.Scan, rep *duty.Report) ([
 			fresh = append(fresh, v)
 		}
 	}
-	if err := n.cfg.Store.SetWarnedKeys(ctx, sc.Department, sc.ID, rep.AsOf, keys); err != nil {
-		return nil, err
-	}
+	// The warnings are recorded as notified last, once everything the messages need is read: a
+	// plan that fails before must not leave them marked, or the next scan would not send them.
+	setWarned := func() error { return n.cfg.Store.SetWarnedKeys(ctx, sc.Department, sc.ID, rep.AsOf, keys) }
 	if len(fresh)+len(entered) == 0 {
-		return nil, nil
+		return nil, setWarned()
 	}
 	hooks, err := n.cfg.Store.Webhooks(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if len(hooks) == 0 {
-		return nil, nil
+		return nil, setWarned()
 	}
 	depts, err := n.cfg.Store.Departments(ctx)
 	if err != nil {
@@ -271,6 +289,9 @@ func (n *Notifier) plan(ctx context.Context, sc *duty.Scan, rep *duty.Report) ([
 			out = append(out, message{hook: h, scanID: rep.ScanID, department: d, id: randomID(), payload: p,
 				violations: len(p.Violations), warnings: len(p.Warnings)})
 		}
+	}
+	if err := setWarned(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -31,6 +32,8 @@ type memStore struct {
 	warned   map[string][]string
 	all      []duty.Delivery
 	recorded chan duty.Delivery
+	// failHooks is how many Webhooks reads answer a store error.
+	failHooks int
 }
 
 func newMemStore(hooks ...duty.Webhook) *memStore {
@@ -45,6 +48,10 @@ func newMemStore(hooks ...duty.Webhook) *memStore {
 func (m *memStore) Webhooks(context.Context) ([]duty.Webhook, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.failHooks > 0 {
+		m.failHooks--
+		return nil, fmt.Errorf("read webhooks: connection refused: %w", duty.ErrUnavailable)
+	}
 	return append([]duty.Webhook(nil), m.hooks...), nil
 }
 func (m *memStore) Departments(context.Context) ([]duty.Doc, error) { return m.depts, nil }
@@ -478,5 +485,39 @@ func TestMarkdownEscapes(t *testing.T) {
 	}
 	if n := len(wm.Markdown.Content); n > 4096 || n < 3000 || !strings.HasSuffix(wm.Markdown.Content, "其余从略，请在 dutycheck 中查看。）") {
 		t.Errorf("WeCom content %d bytes, ends %q", n, wm.Markdown.Content[max(0, n-80):])
+	}
+}
+
+// TestStoreErrorWhilePlanning: a store error while a finished scan's messages are planned (the
+// webhooks cannot be read) is tried again after the backoff, and the scan's new violation and
+// warning go out. Before, the plan was dropped with a log line after the warnings had been
+// marked notified: the scan's messages were lost, and its warnings never sent by later scans.
+func TestStoreErrorWhilePlanning(t *testing.T) {
+	ctx := context.Background()
+	rcv := newReceiver(t, ok200, "")
+	st := newMemStore(duty.Webhook{ID: "wh-1", Name: "ops", Kind: duty.WebhookGeneric, URL: rcv.srv.URL, Secret: "x", Departments: []string{"ORG"}})
+	st.failHooks = 1
+	clk := clock.NewFake(t0)
+	n := start(t, st, clk)
+	sc, rep := report("S-1")
+	n.AfterScan(ctx, sc, rep)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second) // a bound on failure only
+	defer cancel()
+	if err := clk.WaitSleepers(wctx, 1); err != nil {
+		t.Fatalf("no retry after the store error: %v", err)
+	}
+	if got := clk.Sleeping(); len(got) != 1 || got[0] != 2*time.Second {
+		t.Errorf("wait before planning again: %v, want 2s", got)
+	}
+	clk.Advance(2 * time.Second)
+	var p notify.Payload
+	if err := json.Unmarshal(rcv.next(t).body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.ScanID != "S-1" || len(p.Violations) != 2 || len(p.Warnings) != 1 {
+		t.Errorf("message after the retry: %d violations, %d warnings of %s; want S-1's 2 new high violations and its warning", len(p.Violations), len(p.Warnings), p.ScanID)
+	}
+	if d := st.next(t); d.Status != duty.DeliveryOK {
+		t.Errorf("delivery %+v", d)
 	}
 }

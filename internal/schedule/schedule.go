@@ -47,8 +47,9 @@ type Config struct {
 	// Clock is the time source; nil means the real clock.
 	Clock clock.Clock
 	Log   *slog.Logger
-	// BusyRetry is the wait before starting the scan again when the scan service is at its
-	// limit of running scans; 0 means a minute. BusyTries bounds the tries; 0 means 120.
+	// BusyRetry is the wait before claiming the day or starting its scan again when the scan
+	// service is at its limit of running scans or the store answered an error; 0 means a
+	// minute. BusyTries bounds the tries; 0 means 120.
 	BusyRetry time.Duration
 	BusyTries int
 }
@@ -162,10 +163,22 @@ func day(t time.Time) string { return t.Format(time.DateOnly) }
 // today, waiting while the scan service is busy.
 func (s *Scheduler) fire(ctx context.Context, d string) {
 	asOf := day(s.now())
-	ok, err := s.cfg.Store.ClaimScheduledRun(ctx, d, asOf)
-	if err != nil {
-		s.cfg.Log.Error("scheduled scan: claim", "day", d, "err", err)
-		return
+	var ok bool
+	for try := 1; ; try++ {
+		var err error
+		ok, err = s.cfg.Store.ClaimScheduledRun(ctx, d, asOf)
+		if err == nil {
+			break
+		}
+		// Unclaimed, the day's run would be lost: no process retakes a run nobody claimed.
+		if try >= s.cfg.BusyTries {
+			s.cfg.Log.Error("scheduled scan: claim", "day", d, "tries", try, "err", err)
+			return
+		}
+		s.cfg.Log.Warn("scheduled scan: claim; trying again", "day", d, "try", try, "err", err)
+		if err := s.cfg.Clock.Sleep(ctx, s.cfg.BusyRetry); err != nil {
+			return
+		}
 	}
 	if !ok {
 		s.cfg.Log.Info("scheduled scan already run by another process", "day", d)
@@ -201,9 +214,14 @@ func (s *Scheduler) start(ctx context.Context, id, asOf string) {
 			}
 			return
 		}
-		if !errors.Is(err, duty.ErrBusy) || try >= s.cfg.BusyTries {
+		// A busy scan service or a store error is waited out: the run is claimed by this live
+		// process, so no other process would retake it, and the day would go unchecked.
+		if errors.Is(err, duty.ErrInvalid) || try >= s.cfg.BusyTries {
 			s.cfg.Log.Error("scheduled scan could not start", "day", id, "tries", try, "err", err)
 			return
+		}
+		if !errors.Is(err, duty.ErrBusy) {
+			s.cfg.Log.Warn("scheduled scan could not start; trying again", "day", id, "try", try, "err", err)
 		}
 		if err := s.cfg.Clock.Sleep(ctx, s.cfg.BusyRetry); err != nil {
 			return

@@ -248,3 +248,78 @@ func TestRetakeAfterTheClaimantDied(t *testing.T) {
 	waitSleep(t, clk, 1)
 	expectNone(t, scans) // the retaken run lives: not again
 }
+
+// failingScans answers the first fail starts with a store error, then records them as fakeScans.
+type failingScans struct {
+	*fakeScans
+	fail int
+}
+
+func (f *failingScans) Start(ctx context.Context, req scan.Request, wait bool) (*duty.Scan, error) {
+	f.mu.Lock()
+	if f.fail > 0 {
+		f.fail--
+		f.mu.Unlock()
+		return nil, fmt.Errorf("read the organs: connection refused: %w", duty.ErrUnavailable)
+	}
+	f.mu.Unlock()
+	return f.fakeScans.Start(ctx, req, wait)
+}
+
+// failingClaims is a store whose first fail claims answer an error without claiming.
+type failingClaims struct {
+	*store.Store
+	mu   sync.Mutex
+	fail int
+}
+
+func (f *failingClaims) ClaimScheduledRun(ctx context.Context, day, asOf string) (bool, error) {
+	f.mu.Lock()
+	fail := f.fail > 0
+	if fail {
+		f.fail--
+	}
+	f.mu.Unlock()
+	if fail {
+		return false, fmt.Errorf("claim the scheduled scan of %s: connection refused: %w", day, duty.ErrUnavailable)
+	}
+	return f.Store.ClaimScheduledRun(ctx, day, asOf)
+}
+
+// TestStoreErrorDoesNotSkipTheDay: a store that fails at the scheduled time (the claim, or the
+// scan's start) does not cost the day its scan: the scheduler tries again after BusyRetry, as it
+// does for a busy scan service, instead of logging the error and waiting for tomorrow with the
+// day claimed by a live process, which no other process then retakes.
+func TestStoreErrorDoesNotSkipTheDay(t *testing.T) {
+	loc := shanghai(t)
+	for _, tc := range []struct {
+		note        string
+		claim, scan int
+	}{
+		{note: "the scan cannot start", scan: 2},
+		{note: "the claim fails", claim: 2},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			st := &failingClaims{Store: storetest.Open(t), fail: tc.claim}
+			clk := clock.NewFake(time.Date(2025, 6, 30, 1, 59, 0, 0, loc))
+			scans := &failingScans{fakeScans: newFakeScans(0), fail: tc.scan}
+			run(t, st, scans, clk)
+			waitSleep(t, clk, 1)
+			clk.Set(time.Date(2025, 6, 30, 2, 0, 0, 0, loc))
+			for range 2 {
+				waitSleep(t, clk, 1)
+				expectNone(t, scans.fakeScans)
+				if got := clk.Sleeping(); got[0] != time.Minute {
+					t.Fatalf("after a store error the scheduler sleeps %v, want 1m", got)
+				}
+				clk.Advance(time.Minute)
+			}
+			waitSleep(t, clk, 1) // until tomorrow
+			expectScan(t, scans.fakeScans, "2025-06-30")
+			last, err := st.LastScheduledRun(context.Background())
+			if err != nil || last.Day != "2025-06-30" || last.ScanID != "S-2025-06-30" {
+				t.Errorf("LastScheduledRun = %+v, %v", last, err)
+			}
+		})
+	}
+}

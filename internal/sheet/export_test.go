@@ -3,9 +3,14 @@ package sheet_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -13,6 +18,7 @@ import (
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/sheet"
+	"github.com/dutycheck/dutycheck/internal/store/storetest"
 )
 
 var testNames = map[string]string{"departments/O1-DIV": "联络处", "departments/O1": "省人大机关", "people/P2": "王芳", "people/P1": "汤军"}
@@ -317,5 +323,74 @@ func TestMarkedBound(t *testing.T) {
 	}
 	if j, _ := jobs.Get(admin, ids[0]); j.Marked {
 		t.Errorf("the oldest of four keeps its marked copy beyond the bound")
+	}
+}
+
+// TestImportWhoseWriteFailsHalfWay: the store answers an error half-way through an import's
+// write (after its journal, some records written), and settles the write from its journal at
+// once. An import of new records is undone: the job fails, nothing stored. An import that
+// replaces stored records is completed: every record is stored, and the job says done with
+// them all, not "failed, nothing was written", which would have the file imported again.
+func TestImportWhoseWriteFailsHalfWay(t *testing.T) {
+	ctx := context.Background()
+	cfg := storetest.NewConfig(t)
+	var armed atomic.Bool
+	cfg.Hook = func(point string) error {
+		if point == "put.mid-batch" && armed.CompareAndSwap(true, false) {
+			return fmt.Errorf("insert talks: connection reset: %w", duty.ErrUnavailable)
+		}
+		return nil
+	}
+	st := storetest.OpenConfig(t, cfg)
+	t.Cleanup(func() { _ = st.Drop(context.Background()) })
+	var docs map[string][]map[string]any
+	if err := json.Unmarshal([]byte(organ), &docs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutMany(ctx, admin, duty.RawDocs(docs)); err != nil {
+		t.Fatal(err)
+	}
+	jobs := sheet.NewJobs(sheet.JobsConfig{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, st)
+	run := func(fault bool) sheet.Job {
+		t.Helper()
+		armed.Store(fault)
+		j, err := jobs.Start(admin, sheet.Input{Name: "talks.xlsx", Data: talksWorkbook(t, 30)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := jobs.Wait(ctx, admin, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if armed.Load() {
+			t.Fatal("the store error was never injected")
+		}
+		return got
+	}
+	stored := func() (n int) {
+		for i := 1; i <= 30; i++ {
+			if _, err := st.Get(ctx, "talks", "T"+strconv.Itoa(i)); err == nil {
+				n++
+			}
+		}
+		return n
+	}
+
+	// New records: undone.
+	if got := run(true); got.Status != sheet.Failed || got.Written != 0 {
+		t.Errorf("import of new records cut short: job %s written %d (%q); want failed, nothing written", got.Status, got.Written, got.Error)
+	}
+	if n := stored(); n != 0 {
+		t.Errorf("%d of 30 talks stored after the undone import, want none", n)
+	}
+	// The same file again, whole; then once more, cut short: completed.
+	if got := run(false); got.Status != sheet.Done {
+		t.Fatalf("import: %+v", got)
+	}
+	if got := run(true); got.Status != sheet.Done || got.Written != 30 {
+		t.Errorf("import replacing records cut short: job %s written %d (%q); want done with 30 written: the store completed the write", got.Status, got.Written, got.Error)
+	}
+	if n := stored(); n != 30 {
+		t.Errorf("%d of 30 talks stored after the completed import, want 30", n)
 	}
 }

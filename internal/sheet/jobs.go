@@ -61,6 +61,11 @@ type Job struct {
 	FinishedAt string `json:"finished_at,omitempty"`
 }
 
+// CompletedLater is the error of a failed import whose write had begun: the store completes it
+// from its journal at its next start, so, unlike other failures, its records will all be
+// written.
+const CompletedLater = "the store failed while the records were being written; it completes the write when it starts next: the records will all be written"
+
 // MaxProblems bounds the problems a job lists and marks.
 const MaxProblems = 1000
 
@@ -203,6 +208,16 @@ func (js *Jobs) run(ctx context.Context, j *job, in Input) {
 	switch {
 	case err == nil:
 		j.Status = Done
+	case errors.Is(err, duty.ErrCompletedAnyway):
+		// The store failed half-way through the write and completed it from its journal: every
+		// record is written. Saying "failed, nothing written" would have it imported twice.
+		j.Status = Done
+		j.Written = j.Rows
+		js.cfg.Log.Warn("import: the store failed during the write, which it completed", "import", j.ID, "err", err)
+	case errors.Is(err, duty.ErrCompletedLater):
+		j.Status = Failed
+		j.Error = CompletedLater
+		js.cfg.Log.Error("import failed during the write", "import", j.ID, "err", err)
 	case refused != nil:
 		j.Status = Refused
 		j.ProblemsTotal = len(refused.Problems)
@@ -354,9 +369,6 @@ func Import(ctx context.Context, in Input, actor duty.Principal, st Store, limit
 		sortProblems(probs, order)
 		return res, &RefusedError{Problems: probs}
 	}
-	if err != nil {
-		return res, err
-	}
 	res.Written = n
-	return res, nil
+	return res, err
 }

@@ -606,3 +606,111 @@ func TestCrashedBatchOfNewRecordsIsUndone(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoveryThatCannotReadEverythingFails: the recovery at Open reads the scans left running
+// and the journal with cursors; a cursor that dies between two batches (the server went away)
+// must fail the Open, not let it serve with part of the dead process's scans still running or
+// part of its journal left undone. The next Open, with the server back, recovers everything.
+func TestRecoveryThatCannotReadEverythingFails(t *testing.T) {
+	const n = 150              // more than a first batch (101), so that the cursor asks for more
+	var hookArmed *atomic.Bool // arms the kill after the journal of the subtest's store
+	for _, tc := range []struct {
+		note, coll string
+		leave      func(t *testing.T, st *store.Store)
+		check      func(t *testing.T, st *store.Store) (left int)
+	}{
+		{
+			note: "running scans", coll: "scans",
+			leave: func(t *testing.T, st *store.Store) {
+				for i := range n {
+					sc := &duty.Scan{ID: fmt.Sprintf("S-dead-%03d", i), Status: duty.ScanRunning, AsOf: "2025-12-31", StartedAt: "2025-12-31T00:00:00Z"}
+					if err := st.CreateScan(context.Background(), sc); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+			check: func(t *testing.T, st *store.Store) (left int) {
+				for i := range n {
+					sc, err := st.GetScan(context.Background(), fmt.Sprintf("S-dead-%03d", i))
+					if err != nil || sc.Status == duty.ScanRunning {
+						left++
+					}
+				}
+				return left
+			},
+		},
+		{
+			note: "journal", coll: "journal",
+			leave: func(t *testing.T, st *store.Store) {
+				seed(t, st)
+				hookArmed.Store(true)
+				for i := range n {
+					_, err := st.PutMany(context.Background(), admin, map[string][]duty.RawDoc{"departments": raw(t,
+						map[string]any{"id": fmt.Sprintf("DIV-J%03d", i), "name": "处", "kind": "division", "parent_id": "ORG-1"})})
+					if !errors.Is(err, errKilled) {
+						t.Fatalf("batch %d was not killed after its journal: %v", i, err)
+					}
+				}
+			},
+			// Batches of new records cut short before their audit are undone: each entry is
+			// recovered (Recovered().Completed), and none is left in the journal.
+			check: func(t *testing.T, st *store.Store) (left int) {
+				return n - len(st.Recovered().Completed)
+			},
+		},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			ctx := context.Background()
+			cfg, armed := killAt(storetest.NewConfig(t), "put.after-journal")
+			hookArmed = armed
+			st := storetest.OpenConfig(t, cfg)
+			t.Cleanup(func() { _ = st.Drop(context.Background()) })
+			tc.leave(t, st)
+			cfg.Hook = nil
+
+			faults := &storetest.FaultDialer{}
+			faults.BreakOn("getMore", tc.coll)
+			broken := cfg
+			broken.Dialer = faults
+			st2, err := store.Open(ctx, broken)
+			if err == nil {
+				left := tc.check(t, st2)
+				_ = st2.Close(ctx)
+				t.Errorf("Open succeeded although its recovery could not read the %s whole; %d of the dead process's %d are left undone", tc.note, left, n)
+			}
+			if faults.Fired() == 0 {
+				t.Fatalf("the fault was never injected: the recovery read the %s in one batch", tc.note)
+			}
+			st3 := storetest.OpenConfig(t, cfg)
+			if left := tc.check(t, st3); left != 0 {
+				t.Errorf("after a start with the server back, %d of %d %s are left undone", left, n, tc.note)
+			}
+		})
+	}
+}
+
+// TestLostStoreDatabaseIsRefused: a store whose own database is gone (the embedded store's main
+// file deleted or replaced) while its shard databases still hold its organs' tables is refused
+// at Open, naming the problem, instead of being opened as a new, empty store that every page and
+// scan would then show as holding nothing.
+func TestLostStoreDatabaseIsRefused(t *testing.T) {
+	ctx := context.Background()
+	cfg := storetest.NewConfig(t)
+	st := storetest.OpenConfig(t, cfg)
+	t.Cleanup(func() { _ = st.Drop(context.Background()) })
+	seed(t, st)
+	if err := st.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := rawClient(t).Database(cfg.Database).Drop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := store.Open(ctx, cfg)
+	if err == nil {
+		_ = st2.Close(ctx)
+		t.Fatal("Open of a store whose database was lost succeeded, as an empty store")
+	}
+	if !strings.Contains(err.Error(), "was lost") {
+		t.Errorf("Open: %v; want it to say the store's database was lost", err)
+	}
+}

@@ -245,6 +245,9 @@ type Recovery struct {
 	// AdoptedScans are the running scans of dead processes this process took over (AdoptScans).
 	AdoptedScans []string
 	Rebuilt      bool
+	// Undone counts the batches of new records undone (cut short before their first audit
+	// entry) among Completed.
+	Undone int
 }
 
 // maxAdoptions is how many times a scan is taken over from a dead coordinator before it is
@@ -352,14 +355,24 @@ func (s *Store) recoverDeadLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read scans: %w", unavailable(err))
 	}
+	// Every running scan is read, or the recovery fails: one skipped would stay running with no
+	// live owner while the service runs.
 	var dead []scanDoc
 	for cur.Next(ctx) {
 		var d scanDoc
-		if err := cur.Decode(&d); err == nil && !alive(d.Owner) {
+		if err := cur.Decode(&d); err != nil {
+			cur.Close(context.WithoutCancel(ctx))
+			return fmt.Errorf("decode a running scan: %w", err)
+		}
+		if !alive(d.Owner) {
 			dead = append(dead, d)
 		}
 	}
+	err = cur.Err()
 	cur.Close(context.WithoutCancel(ctx))
+	if err != nil {
+		return fmt.Errorf("read scans: %w", unavailable(err))
+	}
 	failed := 0
 	for _, d := range dead {
 		if !s.cfg.Exclusive && d.Adoptions < maxAdoptions {
@@ -408,7 +421,12 @@ func (s *Store) recoverDeadLocked(ctx context.Context) error {
 			heads = append(heads, h)
 		}
 	}
+	// Part of the journal read is no recovery: the entries not read would stay half-visible.
+	err = cur.Err()
 	cur.Close(context.WithoutCancel(ctx))
+	if err != nil {
+		return fmt.Errorf("read the journal: %w", unavailable(err))
+	}
 	slices.SortFunc(heads, func(a, b journalHead) int { return strings.Compare(a.At+a.ID, b.At+b.ID) })
 
 	format, gen, err := s.readTablesMeta(ctx)
@@ -462,6 +480,7 @@ func (s *Store) completeOps(ctx context.Context, heads []journalHead, rebuild bo
 		what := "completed"
 		if n < 0 {
 			what, n = "undone", -n
+			rec.Undone++
 		}
 		rec.Completed = append(rec.Completed, fmt.Sprintf("%s %s %s (%s, %d records)", h.Kind, h.ID, what, h.Actor, n))
 	}
@@ -496,17 +515,23 @@ func (s *Store) completeOps(ctx context.Context, heads []journalHead, rebuild bo
 // too, the entry stays and the next start (or, with a shared MongoDB, another process once this
 // one's lease lapses) completes it. The caller holds writeMu.
 func (s *Store) finishFailed(ctx context.Context, h *journalHead, err error) error {
-	if errors.Is(err, ErrSimulatedCrash) || errors.Is(err, ErrWriteLeaseLost) {
-		// A lost lease: the process that took it over completes the write.
+	if errors.Is(err, ErrSimulatedCrash) {
 		return err
+	}
+	if errors.Is(err, ErrWriteLeaseLost) {
+		// A lost lease: the process that took it over completes the write.
+		return fmt.Errorf("%w (%w)", err, duty.ErrCompletedLater)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Minute)
 	defer cancel()
 	var rec Recovery
 	if cerr := s.completeOps(ctx, []journalHead{*h}, false, &rec); cerr != nil {
-		return errors.Join(err, fmt.Errorf("complete the write after the failure (left to the next start): %w", cerr))
+		return errors.Join(err, fmt.Errorf("complete the write after the failure (left to the next start): %w: %w", cerr, duty.ErrCompletedLater))
 	}
-	return fmt.Errorf("%w (the write was completed afterwards)", err)
+	if rec.Undone > 0 {
+		return fmt.Errorf("%w (%w)", err, duty.ErrUndone)
+	}
+	return fmt.Errorf("%w (%w)", err, duty.ErrCompletedAnyway)
 }
 
 // redo applies a dead process's operation again, from its journal: every record of a put is

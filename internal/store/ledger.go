@@ -273,15 +273,25 @@ func (s *Store) SetLedgerAsOf(ctx context.Context, scope, asOf string) error {
 }
 
 // SubjectDepartment returns the department the record d of collection belongs to (as
-// duty.DepartmentOfDoc, with people read from the store).
-func (s *Store) SubjectDepartment(ctx context.Context, collection string, d duty.Doc) string {
-	return duty.DepartmentOfDoc(collection, d, func(p string) string {
+// duty.DepartmentOfDoc, with people read from the store): "" when the person it names is not
+// stored, an error when the person cannot be read (a store error would otherwise be kept as
+// "no department" on what is stored with it).
+func (s *Store) SubjectDepartment(ctx context.Context, collection string, d duty.Doc) (string, error) {
+	var readErr error
+	dept := duty.DepartmentOfDoc(collection, d, func(p string) string {
 		person, err := s.Get(ctx, "people", p)
 		if err != nil {
+			if !errors.Is(err, duty.ErrNotFound) {
+				readErr = err
+			}
 			return ""
 		}
 		return person.Str("department_id")
 	})
+	if readErr != nil {
+		return "", fmt.Errorf("the department of %s %q: %w", collection, d.ID(), readErr)
+	}
+	return dept, nil
 }
 
 func (s *Store) replaceRev(ctx context.Context, coll *mongo.Collection, id string, rev int64, doc any) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/dutycheck/dutycheck/internal/duty"
 	"github.com/dutycheck/dutycheck/internal/gen"
@@ -86,5 +87,35 @@ func TestEncodeRecordRoundTrip(t *testing.T) {
 	}
 	if read != n {
 		t.Errorf("ReadOrgan gave %d records, want %d", read, n)
+	}
+}
+
+// TestSubjectDepartmentFailsClosed: the department of a talk comes from its person; when the
+// person cannot be read (the server is unreachable) that is an error, not "no department",
+// which a waiver would have kept for good. A person not stored gives "".
+func TestSubjectDepartmentFailsClosed(t *testing.T) {
+	ctx := context.Background()
+	cfg := storetest.NewConfig(t)
+	faults := &storetest.FaultDialer{}
+	cfg.Dialer = faults
+	st := storetest.OpenConfig(t, cfg)
+	t.Cleanup(func() {
+		faults.SetDown(false)
+		_ = st.Drop(context.Background())
+	})
+	seed(t, st)
+	talk := duty.Doc{"id": "T-1", "kind": "general", "person_id": "P-1", "held_on": "2025-01-02"}
+	if got, err := st.SubjectDepartment(ctx, "talks", talk); got != "DIV-1" || err != nil {
+		t.Fatalf("SubjectDepartment = %q, %v; want DIV-1", got, err)
+	}
+	gone := duty.Doc{"id": "T-9", "kind": "general", "person_id": "P-9", "held_on": "2025-01-02"}
+	if got, err := st.SubjectDepartment(ctx, "talks", gone); got != "" || err != nil {
+		t.Errorf("SubjectDepartment of a talk naming no stored person = %q, %v; want \"\"", got, err)
+	}
+	faults.SetDown(true)
+	down, cancel := context.WithTimeout(ctx, 2*time.Second) // fails sooner than server selection's 10 s
+	defer cancel()
+	if got, err := st.SubjectDepartment(down, "talks", talk); err == nil {
+		t.Errorf("SubjectDepartment with the store unreachable = %q, nil; want an error", got)
 	}
 }

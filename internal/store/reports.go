@@ -530,7 +530,12 @@ func (s *Store) rebuildLatest(ctx context.Context) error {
 			have[l.ID] = l
 		}
 	}
+	// A pointer not read would be neither checked nor removed.
+	err = cur.Err()
 	cur.Close(context.WithoutCancel(ctx))
+	if err != nil {
+		return fmt.Errorf("read the latest reports: %w", unavailable(err))
+	}
 	for _, l := range best {
 		if h, ok := have[l.ID]; ok && h == *l {
 			delete(have, l.ID)
@@ -1138,7 +1143,12 @@ func (s *Store) migrateScan(ctx context.Context, d *scanDoc, migrated map[[2]str
 		}
 		idx = append(idx, x)
 	}
+	// Part of the index would migrate into a report missing organs.
+	err = cur.Err()
 	cur.Close(context.WithoutCancel(ctx))
+	if err != nil {
+		return unavailable(err)
+	}
 	slices.SortFunc(idx, func(a, b legacyIndex) int { return strings.Compare(a.ID, b.ID) })
 	for _, x := range idx {
 		entries = append(entries, x.Entries...)

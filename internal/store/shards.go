@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -101,8 +102,29 @@ func (s *Store) shardColls(ctx context.Context, prefix string) ([]*mongo.Collect
 // store recorded with another number (its organs' tables would be looked for in the wrong
 // shards). The record is written only when missing, so that of two processes opening a new
 // store at once, both read the number the first recorded.
+//
+// A store database without the record whose shard databases hold tables is not a new store but
+// one whose database was lost (a deleted or replaced file of the embedded store, the wrong
+// database name): it is refused rather than opened empty, which would serve an empty store,
+// and scan it, as if it held nothing.
 func (s *Store) checkShards(ctx context.Context) error {
-	err := upsertRetry(func() error {
+	err := s.db.Collection(metaColl).FindOne(ctx, bson.D{{Key: "_id", Value: shardsMeta}}).Err()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		for _, sh := range s.shards {
+			names, err := sh.ListCollectionNames(ctx, bson.D{})
+			if err != nil {
+				return fmt.Errorf("list the collections of shard database %s: %w", sh.Name(), unavailable(err))
+			}
+			if len(names) > 0 {
+				return fmt.Errorf("the store database %q holds no store (no %s record), but its shard database %s holds %d tables: "+
+					"the store's database was lost or replaced; restore it from a backup (or, to start afresh, move the whole folder or database away)",
+					s.db.Name(), metaColl, sh.Name(), len(names))
+			}
+		}
+	} else if err != nil {
+		return fmt.Errorf("read store metadata: %w", unavailable(err))
+	}
+	err = upsertRetry(func() error {
 		_, err := s.db.Collection(metaColl).UpdateOne(ctx, bson.D{{Key: "_id", Value: shardsMeta}},
 			bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "count", Value: shardCount}}}}, options.UpdateOne().SetUpsert(true))
 		return err

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -63,6 +64,14 @@ type Config struct {
 	// ChunkLeaseTTL is the lifetime of a shared scan's chunk holding without renewal; 0 means
 	// DefaultChunkLeaseTTL.
 	ChunkLeaseTTL time.Duration
+	// Dialer, for tests, opens the connections to the database instead of the driver's own
+	// dialer: a fault-injecting one breaks a connection at a chosen command (fault_test.go).
+	Dialer Dialer
+}
+
+// Dialer opens a connection to the database server (net.Dialer is one).
+type Dialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // Store is a connection to the database.
@@ -130,7 +139,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
-	client, err := mongo.Connect(options.Client().ApplyURI(cfg.URI).SetServerSelectionTimeout(10 * time.Second))
+	copts := options.Client().ApplyURI(cfg.URI).SetServerSelectionTimeout(10 * time.Second)
+	if cfg.Dialer != nil {
+		copts.SetDialer(cfg.Dialer)
+	}
+	client, err := mongo.Connect(copts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to MongoDB: %w", errors.Join(duty.ErrUnavailable, err))
 	}

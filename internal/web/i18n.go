@@ -278,6 +278,7 @@ var messages = map[string][2]string{
 	"import.st.cancelled":  {"已取消", "cancelled"},
 	"import.refused":       {"未通过校验，未写入任何记录。共 %d 个问题：", "Refused; nothing was written. %d problems:"},
 	"import.failed":        {"导入失败，未写入任何记录。", "The import failed; nothing was written."},
+	"import.failed_later":  {"写入记录时数据库出错，导入未完成；服务下次启动时将按日志补全写入，届时全部记录都会写入，请勿重复导入。", "The database failed while the records were being written; the service completes the write from its journal when it starts next, and every record will then be written: do not import the file again."},
 	"import.cancelled":     {"导入已取消，未写入任何记录。", "The import was cancelled; nothing was written."},
 	"import.phase.reading": {"正在读取和检查各行……", "Reading and checking the rows…"},
 	"import.phase.writing": {"正在校验引用并写入……", "Validating the references and writing…"},

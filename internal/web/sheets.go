@@ -136,6 +136,8 @@ type importPage struct {
 	Coll     string
 	Problems []problemView
 	More     int
+	// Later says that the failed import's records will all be written (sheet.CompletedLater).
+	Later bool
 }
 
 func (h *handler) importPage(rq *request) error {
@@ -143,7 +145,8 @@ func (h *handler) importPage(rq *request) error {
 	if err != nil {
 		return err
 	}
-	v := importPage{Job: j, Running: j.Status == sheet.Running, More: j.ProblemsTotal - len(j.Problems)}
+	v := importPage{Job: j, Running: j.Status == sheet.Running, More: j.ProblemsTotal - len(j.Problems),
+		Later: j.Status == sheet.Failed && j.Error == sheet.CompletedLater}
 	if j.Collection != "" {
 		v.Coll = duty.Names.Collection(j.Collection).In(rq.lang)
 	}
