@@ -198,8 +198,12 @@ func decodeArray(ctx context.Context, file string, data []byte) ([]RawDoc, *Prob
 	if !utf8.Valid(data) {
 		return nil, fail(notUTF8(data), "not UTF-8 text (a file saved in GBK or another encoding?): save it as UTF-8")
 	}
-	if off, ok := withinDepth(data, MaxDepth); !ok {
-		return nil, fail(off, fmt.Sprintf("JSON nested deeper than %d levels; no record is that deep", MaxDepth))
+	// One pass over the text finds nesting deeper than MaxDepth, refused before the decoder
+	// (whose stack it would grow), and a key twice in one object, refused once the text is
+	// known to be JSON (a syntax error says more).
+	shape := scanJSON(data, MaxDepth)
+	if shape.deep >= 0 {
+		return nil, fail(shape.deep, fmt.Sprintf("JSON nested deeper than %d levels; no record is that deep", MaxDepth))
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -246,8 +250,8 @@ func decodeArray(ctx context.Context, file string, data []byte) ([]RawDoc, *Prob
 		off, _ := locate(errors.New("unexpected data after the array"))
 		return nil, fail(off, "unexpected data after the array")
 	}
-	if off, key, ok := DuplicateKey(data); ok {
-		return nil, fail(off, fmt.Sprintf("the key %q appears twice in one object: a document names each field once", key))
+	if shape.dup >= 0 {
+		return nil, fail(shape.dup, fmt.Sprintf("the key %q appears twice in one object: a document names each field once", shape.key))
 	}
 	return docs, nil
 }
@@ -255,9 +259,25 @@ func decodeArray(ctx context.Context, file string, data []byte) ([]RawDoc, *Prob
 // DuplicateKey finds the first key that appears twice in one object of data, valid JSON: the
 // decoder keeps the last, so {"recorded": false, "recorded": true} would read as recorded and
 // the first value be dropped unseen. It returns the offset of the second one. Keys compare as
-// decoded ("\u0069d" is "id"); time is linear in the size of data, and the frames of the
-// nesting and their lists of keys are reused from one object to the next.
+// decoded ("\u0069d" is "id").
 func DuplicateKey(data []byte) (int64, string, bool) {
+	s := scanJSON(data, 0)
+	return s.dup, s.key, s.dup >= 0
+}
+
+// jsonShape is what scanJSON finds: the offset where nesting first passes its limit (deep),
+// and of the first key twice in one object (dup, the key); -1 for none.
+type jsonShape struct {
+	deep, dup int64
+	key       string
+}
+
+// scanJSON is the one pass over JSON text outside its strings, in time linear in its size:
+// nesting deeper than limit (0: none), and keys repeated in one object. The frames of the
+// nesting and their lists of keys are reused from one object to the next. Text that is not
+// JSON gives no error here; the decoder reports it.
+func scanJSON(data []byte, limit int) jsonShape {
+	out := jsonShape{deep: -1, dup: -1}
 	type frame struct {
 		object, wantKey bool
 		keys            [][]byte        // the keys so far, while few
@@ -285,8 +305,8 @@ func DuplicateKey(data []byte) (int64, string, bool) {
 			case b == '"':
 				inString = false
 				top := len(stack) - 1
-				if top < 0 || !stack[top].object || !stack[top].wantKey {
-					continue
+				if out.dup >= 0 || top < 0 || !stack[top].object || !stack[top].wantKey {
+					continue // after the first repeated key, only the depth is looked for
 				}
 				f := &stack[top]
 				key := data[start+1 : i]
@@ -300,11 +320,11 @@ func DuplicateKey(data []byte) (int64, string, bool) {
 				switch {
 				case f.set != nil:
 					if f.set[string(key)] {
-						return int64(start), string(key), true
+						out.dup, out.key = int64(start), string(key)
 					}
 					f.set[string(key)] = true
 				case slices.ContainsFunc(f.keys, func(k []byte) bool { return bytes.Equal(k, key) }):
-					return int64(start), string(key), true
+					out.dup, out.key = int64(start), string(key)
 				case len(f.keys) < 16:
 					f.keys = append(f.keys, key)
 				default:
@@ -317,6 +337,10 @@ func DuplicateKey(data []byte) (int64, string, bool) {
 		case b == '"':
 			start, inString, hasEscape = i, true, false
 		case b == '{' || b == '[':
+			if limit > 0 && len(stack) >= limit {
+				out.deep = int64(i)
+				return out
+			}
 			push(b == '{')
 		case b == '}' || b == ']':
 			if len(stack) > 0 {
@@ -328,7 +352,7 @@ func DuplicateKey(data []byte) (int64, string, bool) {
 			stack[len(stack)-1].wantKey = stack[len(stack)-1].object
 		}
 	}
-	return 0, "", false
+	return out
 }
 
 // notUTF8 is the offset of the first byte of data that does not begin a UTF-8 character.
@@ -347,35 +371,6 @@ func notUTF8(data []byte) int64 {
 // four levels (array, record, tasks, task); the limit keeps hostile input from exhausting the
 // decoder's stack.
 const MaxDepth = 32
-
-// withinDepth scans JSON text for bracket nesting deeper than limit, outside strings; it returns
-// the offset where the limit was passed.
-func withinDepth(data []byte, limit int) (int64, bool) {
-	depth, inString, escaped := 0, false, false
-	for i, b := range data {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case b == '\\':
-				escaped = true
-			case b == '"':
-				inString = false
-			}
-		case b == '"':
-			inString = true
-		case b == '[' || b == '{':
-			depth++
-			if depth > limit {
-				return int64(i), false
-			}
-		case b == ']' || b == '}':
-			depth--
-		}
-	}
-	return 0, true
-}
 
 func skipSpace(data []byte, off int64) int64 {
 	for off < int64(len(data)) && strings.ContainsRune(" \t\r\n,", rune(data[off])) {

@@ -121,6 +121,32 @@ func TestDecodeArrayDuplicateKeys(t *testing.T) {
 	}
 }
 
+// TestDecodeArrayDepth: nesting up to MaxDepth is read (and then judged by the schema), one
+// level more is refused where it passes the limit, before anything is decoded, also after a
+// repeated key; brackets inside strings do not count.
+func TestDecodeArrayDepth(t *testing.T) {
+	nest := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	deep := fmt.Sprintf("line 1, column %d: JSON nested deeper than %d levels", duty.MaxDepth+1, duty.MaxDepth)
+	for _, tc := range []struct {
+		note, data, want string
+	}{
+		{"at the limit", nest(duty.MaxDepth), ""},
+		{"one over", nest(duty.MaxDepth + 1), deep},
+		{"one over after a repeated key", `[{"a": 1, "a": 2}, ` + nest(duty.MaxDepth) + "]", fmt.Sprintf("JSON nested deeper than %d levels", duty.MaxDepth)},
+		{"brackets in a string", `[{"id": "` + strings.Repeat("[{", 100) + `"}]`, ""},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			_, p := duty.DecodeArray("talks.json", []byte(tc.data))
+			switch {
+			case tc.want == "" && p != nil && strings.Contains(p.String(), "nested deeper"):
+				t.Errorf("DecodeArray: %v, want no depth problem", p)
+			case tc.want != "" && (p == nil || !strings.Contains(p.String(), tc.want)):
+				t.Errorf("DecodeArray: %v, want %q", p, tc.want)
+			}
+		})
+	}
+}
+
 // TestDecodeArrayByteOrderMark: a file saved "UTF-8 with BOM" (Notepad's old default) reads as
 // without it, as RFC 8259 lets a reader do, and its problems are located as an editor shows
 // them, the mark not counted.
