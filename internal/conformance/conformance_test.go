@@ -182,15 +182,7 @@ func TestConformance(t *testing.T) {
 		for i := range n {
 			seed := seedFor(di, i)
 			ds := gen.Generate(gen.Options{Boundaries: true, Seed: seed, AsOf: asOf})
-			dir := t.TempDir()
-			if err := ds.WriteDir(dir); err != nil {
-				t.Fatal(err)
-			}
-			// The oracle reads what the engine reads: the files.
-			onDisk, err := gen.ReadDir(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, onDisk := written(t, ds)
 			for _, dept := range []string{"", subtree(ds, seed)} {
 				name := fmt.Sprintf("as_of=%s/seed=%d/department=%s", asOf, seed, dept)
 				want := normalize(t, conformance.Expected(onDisk, asOf, dept))
@@ -258,4 +250,19 @@ func TestConformance(t *testing.T) {
 			t.Logf("%6d %s", seen[k], k)
 		}
 	}
+}
+
+// written writes ds to a new folder and reads it back: the oracle reads what the engine reads,
+// the files.
+func written(tb testing.TB, ds gen.Dataset) (string, gen.Dataset) {
+	tb.Helper()
+	dir := tb.TempDir()
+	if err := ds.WriteDir(dir); err != nil {
+		tb.Fatal(err)
+	}
+	onDisk, err := gen.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dir, onDisk
 }

@@ -39,14 +39,7 @@ func TestConformanceMutated(t *testing.T) {
 		seed := int64(70000 + i)
 		ds := gen.Generate(gen.Options{Boundaries: true, Organs: 1 + i%3, Seed: seed, AsOf: asOf})
 		mutate(r, ds, a)
-		dir := t.TempDir()
-		if err := ds.WriteDir(dir); err != nil {
-			t.Fatal(err)
-		}
-		onDisk, err := gen.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
+		dir, onDisk := written(t, ds)
 		for _, dept := range []string{"", subtree(ds, seed), subtree(ds, seed+1), subtree(ds, seed+2)} {
 			name := fmt.Sprintf("as_of=%s/seed=%d/mutation=%d/department=%s", asOf, seed, i, dept)
 			rep, err := scan.ScanDir(context.Background(), dir, scan.Options{AsOf: asOf, Department: dept, Engine: testEngine(t)})

@@ -52,14 +52,7 @@ func TestConformanceWarnings(t *testing.T) {
 			for i := range n {
 				seed := int64(50000 + 1000*gi + 10*k + i)
 				ds := gen.Generate(gen.Options{Boundaries: true, Seed: seed, AsOf: genDate})
-				dir := t.TempDir()
-				if err := ds.WriteDir(dir); err != nil {
-					t.Fatal(err)
-				}
-				onDisk, err := gen.ReadDir(dir)
-				if err != nil {
-					t.Fatal(err)
-				}
+				dir, onDisk := written(t, ds)
 				for _, dept := range []string{"", subtree(ds, seed)} {
 					name := fmt.Sprintf("generated for %s/as_of=%s/seed=%d/department=%s", genDate, asOf, seed, dept)
 					want := conformance.ExpectedWarnings(onDisk, asOf, dept, conformance.WarnDays)
