@@ -164,21 +164,13 @@ func day(t time.Time) string { return t.Format(time.DateOnly) }
 func (s *Scheduler) fire(ctx context.Context, d string) {
 	asOf := day(s.now())
 	var ok bool
-	for try := 1; ; try++ {
-		var err error
+	// Unclaimed, the day's run would be lost: no process retakes a run nobody claimed.
+	err := s.retry(ctx, "claim", d, func() (err error) {
 		ok, err = s.cfg.Store.ClaimScheduledRun(ctx, d, asOf)
-		if err == nil {
-			break
-		}
-		// Unclaimed, the day's run would be lost: no process retakes a run nobody claimed.
-		if try >= s.cfg.BusyTries {
-			s.cfg.Log.Error("scheduled scan: claim", "day", d, "tries", try, "err", err)
-			return
-		}
-		s.cfg.Log.Warn("scheduled scan: claim; trying again", "day", d, "try", try, "err", err)
-		if err := s.cfg.Clock.Sleep(ctx, s.cfg.BusyRetry); err != nil {
-			return
-		}
+		return err
+	})
+	if err != nil {
+		return
 	}
 	if !ok {
 		s.cfg.Log.Info("scheduled scan already run by another process", "day", d)
@@ -205,26 +197,41 @@ func (s *Scheduler) retake(ctx context.Context, d string) {
 // start starts the scan of claim id (a day, or a day claimed again), waiting while the scan
 // service is busy.
 func (s *Scheduler) start(ctx context.Context, id, asOf string) {
+	var sc *duty.Scan
+	// The run is claimed by this live process, so no other process would retake it.
+	err := s.retry(ctx, "start", id, func() (err error) {
+		sc, err = s.cfg.Scans.Start(ctx, scan.Request{AsOf: asOf}, false)
+		return err
+	})
+	if err != nil {
+		return
+	}
+	s.cfg.Log.Info("scheduled scan started", "day", id, "as_of", asOf, "scan", sc.ID)
+	if err := s.cfg.Store.SetScheduledScan(ctx, id, sc.ID); err != nil {
+		s.cfg.Log.Warn("scheduled scan: record its id", "day", id, "err", err)
+	}
+}
+
+// retry calls step (claiming day id's run, or starting its scan) until it succeeds, waiting
+// BusyRetry between tries: a busy scan service or a store error is waited out, or the day
+// would go unchecked. A refusal is final (duty.ErrInvalid, or duty.ErrConflict: a store with
+// no department, which waiting does not fill), and so is the BusyTries-th failure; both are
+// logged and returned, as is the context's end.
+func (s *Scheduler) retry(ctx context.Context, what, id string, step func() error) error {
 	for try := 1; ; try++ {
-		sc, err := s.cfg.Scans.Start(ctx, scan.Request{AsOf: asOf}, false)
+		err := step()
 		if err == nil {
-			s.cfg.Log.Info("scheduled scan started", "day", id, "as_of", asOf, "scan", sc.ID)
-			if err := s.cfg.Store.SetScheduledScan(ctx, id, sc.ID); err != nil {
-				s.cfg.Log.Warn("scheduled scan: record its id", "day", id, "err", err)
-			}
-			return
+			return nil
 		}
-		// A busy scan service or a store error is waited out: the run is claimed by this live
-		// process, so no other process would retake it, and the day would go unchecked.
-		if errors.Is(err, duty.ErrInvalid) || try >= s.cfg.BusyTries {
-			s.cfg.Log.Error("scheduled scan could not start", "day", id, "tries", try, "err", err)
-			return
+		if errors.Is(err, duty.ErrInvalid) || errors.Is(err, duty.ErrConflict) || try >= s.cfg.BusyTries {
+			s.cfg.Log.Error("scheduled scan: "+what+" failed", "day", id, "tries", try, "err", err)
+			return err
 		}
 		if !errors.Is(err, duty.ErrBusy) {
-			s.cfg.Log.Warn("scheduled scan could not start; trying again", "day", id, "try", try, "err", err)
+			s.cfg.Log.Warn("scheduled scan: "+what+" failed; trying again", "day", id, "try", try, "err", err)
 		}
 		if err := s.cfg.Clock.Sleep(ctx, s.cfg.BusyRetry); err != nil {
-			return
+			return err
 		}
 	}
 }

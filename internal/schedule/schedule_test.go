@@ -249,10 +249,12 @@ func TestRetakeAfterTheClaimantDied(t *testing.T) {
 	expectNone(t, scans) // the retaken run lives: not again
 }
 
-// failingScans answers the first fail starts with a store error, then records them as fakeScans.
+// failingScans answers the first fail starts with a store error (or, with refuse, the refusal
+// of a store without departments), then records them as fakeScans.
 type failingScans struct {
 	*fakeScans
-	fail int
+	fail   int
+	refuse bool
 }
 
 func (f *failingScans) Start(ctx context.Context, req scan.Request, wait bool) (*duty.Scan, error) {
@@ -260,6 +262,9 @@ func (f *failingScans) Start(ctx context.Context, req scan.Request, wait bool) (
 	if f.fail > 0 {
 		f.fail--
 		f.mu.Unlock()
+		if f.refuse {
+			return nil, fmt.Errorf("scan: %w: the store holds no department", duty.ErrConflict)
+		}
 		return nil, fmt.Errorf("read the organs: connection refused: %w", duty.ErrUnavailable)
 	}
 	f.mu.Unlock()
@@ -321,5 +326,28 @@ func TestStoreErrorDoesNotSkipTheDay(t *testing.T) {
 				t.Errorf("LastScheduledRun = %+v, %v", last, err)
 			}
 		})
+	}
+}
+
+// TestRefusedScanIsNotRetried: a scan the service refuses (a store without departments: a
+// conflict that waiting does not end) is not tried again each minute for two hours; the
+// scheduler sleeps until the next day's run.
+func TestRefusedScanIsNotRetried(t *testing.T) {
+	loc := shanghai(t)
+	st := storetest.Open(t)
+	clk := clock.NewFake(time.Date(2025, 6, 30, 1, 59, 0, 0, loc))
+	scans := &failingScans{fakeScans: newFakeScans(0), fail: 1, refuse: true}
+	run(t, st, scans, clk)
+	waitSleep(t, clk, 1)
+	clk.Set(time.Date(2025, 6, 30, 2, 0, 0, 0, loc))
+	waitSleep(t, clk, 1)
+	if got := clk.Sleeping(); got[0] == time.Minute {
+		t.Fatalf("after a refusal the scheduler sleeps %v to try again, want until tomorrow", got)
+	}
+	expectNone(t, scans.fakeScans)
+	scans.mu.Lock()
+	defer scans.mu.Unlock()
+	if scans.fail != 0 {
+		t.Errorf("the refusing scan service was not asked")
 	}
 }
