@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -66,12 +65,7 @@ type Config struct {
 	ChunkLeaseTTL time.Duration
 	// Dialer, for tests, opens the connections to the database instead of the driver's own
 	// dialer: a fault-injecting one breaks a connection at a chosen command (fault_test.go).
-	Dialer Dialer
-}
-
-// Dialer opens a connection to the database server (net.Dialer is one).
-type Dialer interface {
-	DialContext(ctx context.Context, network, address string) (net.Conn, error)
+	Dialer options.ContextDialer
 }
 
 // Store is a connection to the database.
