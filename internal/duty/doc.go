@@ -44,6 +44,9 @@ var (
 	// written and could not be completed at once: the store completes it at its next start (or
 	// another process sharing it does), so it is neither lost nor half-visible for long.
 	ErrCompletedLater = errors.New("the write is completed from its journal at the next start")
+	// ErrEmptyStore is a scan of the whole store while it holds no department: it would check
+	// nothing, and its clean report would read as compliance. It is an ErrConflict (409).
+	ErrEmptyStore = fmt.Errorf("the store holds no department, so a scan would check nothing: %w", ErrConflict)
 )
 
 // Problem is one thing wrong with one document of a dataset or a batch.

@@ -23,8 +23,8 @@ func TestScanOfAnEmptyStore(t *testing.T) {
 	t.Cleanup(func() { svc.Shutdown(context.Background()) })
 	for _, wait := range []bool{true, false} {
 		sc, err := svc.Start(ctx, scan.Request{AsOf: "2025-12-31"}, wait)
-		if !errors.Is(err, duty.ErrConflict) {
-			t.Fatalf("scan of an empty store (wait %v): %+v, %v; want a conflict", wait, sc, err)
+		if !errors.Is(err, duty.ErrEmptyStore) || !errors.Is(err, duty.ErrConflict) {
+			t.Fatalf("scan of an empty store (wait %v): %+v, %v; want the empty store's conflict", wait, sc, err)
 		}
 	}
 	if scans, err := st.ListScans(ctx, 10); err != nil || len(scans) != 0 {

@@ -159,7 +159,7 @@ func (s *Service) start(ctx context.Context, req Request, wait bool, release fun
 			return nil, err
 		}
 		if len(tree.Organs()) == 0 {
-			return nil, fmt.Errorf("scan: %w: the store holds no department, so a scan would check nothing; load the records first (PUT /api/v1/collections/departments, then the others, or dutycheck import)", duty.ErrConflict)
+			return nil, fmt.Errorf("scan: %w; load the records first (PUT /api/v1/collections/departments, then the others, or dutycheck import)", duty.ErrEmptyStore)
 		}
 	}
 	sc := &duty.Scan{ID: NewID(), Status: duty.ScanRunning, Department: req.Department, AsOf: opts.AsOf,

@@ -263,7 +263,7 @@ func (f *failingScans) Start(ctx context.Context, req scan.Request, wait bool) (
 		f.fail--
 		f.mu.Unlock()
 		if f.refuse {
-			return nil, fmt.Errorf("scan: %w: the store holds no department", duty.ErrConflict)
+			return nil, fmt.Errorf("scan: %w", duty.ErrEmptyStore)
 		}
 		return nil, fmt.Errorf("read the organs: connection refused: %w", duty.ErrUnavailable)
 	}

@@ -93,8 +93,7 @@ func (h *handler) startScan(rq *request) error {
 		dept = rq.p.Scope()
 	}
 	sc, err := h.scans.Start(rq.ctx, rq.p, duty.ScanRequest{Department: dept, AsOf: asOf}, false)
-	if errors.Is(err, duty.ErrConflict) {
-		// The store holds no department: the scan would check nothing.
+	if errors.Is(err, duty.ErrEmptyStore) {
 		return h.showScanForm(rq, http.StatusConflict, dept, asOf, text(rq.lang, "scan.empty"))
 	}
 	if err != nil {
