@@ -1,10 +1,12 @@
 package conformance
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -39,19 +41,12 @@ func SortKeys(keys []Key) {
 }
 
 func compareKeys(a, b Key) int {
-	for _, c := range [][2]string{
-		{a.Department, b.Department}, {a.Policy, b.Policy}, {a.Subject.ID, b.Subject.ID},
-		{detailsJSON(a.Details), detailsJSON(b.Details)}, {a.Subject.Collection, b.Subject.Collection},
-		{a.Reason, b.Reason},
-	} {
-		if c[0] != c[1] {
-			if c[0] < c[1] {
-				return -1
-			}
-			return 1
-		}
+	if r := cmp.Or(strings.Compare(a.Department, b.Department), strings.Compare(a.Policy, b.Policy),
+		strings.Compare(a.Subject.ID, b.Subject.ID)); r != 0 {
+		return r // details are written out only for findings of one subject
 	}
-	return 0
+	return cmp.Or(strings.Compare(detailsJSON(a.Details), detailsJSON(b.Details)),
+		strings.Compare(a.Subject.Collection, b.Subject.Collection), strings.Compare(a.Reason, b.Reason))
 }
 
 func detailsJSON(d map[string]any) string {
